@@ -1,0 +1,1 @@
+//! chrony-core (stub; filled in by the core work).

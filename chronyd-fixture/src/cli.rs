@@ -1,0 +1,4 @@
+//! `cargo xtask chronyd ...` (stub).
+pub fn run(_args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
+    Err("not implemented yet".into())
+}

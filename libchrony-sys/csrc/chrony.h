@@ -1,0 +1,138 @@
+/*
+ * chrony.h: public API of the bundled libchrony-compatible client library.
+ *
+ * This header is written for this project from the published facts of
+ * libchrony 0.2's API: the same functions, signatures, enum values and
+ * report/field names, so code written for libchrony compiles and behaves the
+ * same against it. SPDX-License-Identifier: MIT OR Apache-2.0
+ */
+#ifndef CHRONY_H
+#define CHRONY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * Open a socket connected to chronyd. address: NULL or "" for the defaults
+ * (/var/run/chrony/chronyd.sock, then 127.0.0.1:323, then [::1]:323), an
+ * absolute unix socket path, "IPv4[:port]", "IPv6" or "[IPv6]:port".
+ * Returns a file descriptor, or -1 with errno set.
+ */
+int chrony_open_socket(const char *address);
+
+/* Close a socket from chrony_open_socket() and remove every file it created. */
+void chrony_close_socket(int fd);
+
+typedef enum {
+	CHRONY_OK = 0,
+	CHRONY_NO_MEMORY = 1,
+	CHRONY_NO_RANDOM = 2,
+	CHRONY_UNKNOWN_REPORT = 3,
+	CHRONY_RANDOM_FAILED = 4,
+	CHRONY_SEND_FAILED = 5,
+	CHRONY_RECV_FAILED = 6,
+	CHRONY_INVALID_ARGUMENT = 7,
+	CHRONY_UNEXPECTED_CALL = 8,
+	CHRONY_UNAUTHORIZED = 9,
+	CHRONY_DISABLED = 10,
+	CHRONY_UNEXPECTED_STATUS = 11,
+	CHRONY_OLD_SERVER = 12,
+	CHRONY_NEW_SERVER = 13,
+	CHRONY_INVALID_RESPONSE = 14,
+} chrony_err;
+
+/* A static description of an error code ("Unknown error" if out of range). */
+const char *chrony_get_error_string(chrony_err e);
+
+/* One request/response exchange with chronyd over a connected datagram fd. */
+typedef struct chrony_session_t chrony_session;
+
+/* Create a session on fd (not taken over: the caller closes it). */
+chrony_err chrony_init_session(chrony_session **s, int fd);
+
+/* Free a session. The fd stays open. */
+void chrony_deinit_session(chrony_session *s);
+
+/* The fd the session talks on, to poll() for POLLIN. */
+int chrony_get_fd(chrony_session *s);
+
+/* True while a request is outstanding: poll the fd, then process a response. */
+bool chrony_needs_response(chrony_session *s);
+
+/* Receive and process one datagram; ignores stale or foreign ones. */
+chrony_err chrony_process_response(chrony_session *s);
+
+/* The number of reports and their names, by index. */
+int chrony_get_number_supported_reports(void);
+const char *chrony_get_report_name(int report);
+
+/* Ask for the number of records of a report (sends nothing for single-record reports). */
+chrony_err chrony_request_report_number_records(chrony_session *s, const char *report_name);
+int chrony_get_report_number_records(chrony_session *s);
+
+/* Request one record of a report. */
+chrony_err chrony_request_record(chrony_session *s, const char *report_name, int record);
+
+typedef enum {
+	CHRONY_TYPE_NONE = 0,
+	CHRONY_TYPE_UINTEGER = 1,
+	CHRONY_TYPE_INTEGER = 2,
+	CHRONY_TYPE_FLOAT = 3,
+	CHRONY_TYPE_TIMESPEC = 4,
+	CHRONY_TYPE_STRING = 5,
+} chrony_field_type;
+
+typedef enum {
+	CHRONY_CONTENT_NONE = 0,
+	CHRONY_CONTENT_COUNT = 1,
+	CHRONY_CONTENT_TIME = 2,
+	CHRONY_CONTENT_INTERVAL_LOG2_SECONDS = 3,
+	CHRONY_CONTENT_INTERVAL_SECONDS = 4,
+	CHRONY_CONTENT_OFFSET_SECONDS = 5,
+	CHRONY_CONTENT_MEASURE_SECONDS = 6,
+	CHRONY_CONTENT_OFFSET_PPM = 7,
+	CHRONY_CONTENT_MEASURE_PPM = 8,
+	CHRONY_CONTENT_OFFSET_PPM_PER_SECOND = 9,
+	CHRONY_CONTENT_RATIO = 10,
+	CHRONY_CONTENT_REFERENCE_ID = 11,
+	CHRONY_CONTENT_ENUM = 12,
+	CHRONY_CONTENT_BITS = 13,
+	CHRONY_CONTENT_FLAGS = 14,
+	CHRONY_CONTENT_ADDRESS = 15,
+	CHRONY_CONTENT_PORT = 16,
+	CHRONY_CONTENT_INDEX = 17,
+	CHRONY_CONTENT_LENGTH_BITS = 18,
+	CHRONY_CONTENT_LENGTH_BYTES = 19,
+	CHRONY_CONTENT_BOOLEAN = 20,
+} chrony_field_content;
+
+/* Fields of the record received last. Bad indexes give NULL/NONE/0. */
+int chrony_get_record_number_fields(chrony_session *s);
+const char *chrony_get_field_name(chrony_session *s, int field);
+int chrony_get_field_index(chrony_session *s, const char *name);
+chrony_field_type chrony_get_field_type(chrony_session *s, int field);
+chrony_field_content chrony_get_field_content(chrony_session *s, int field);
+uint64_t chrony_get_field_uinteger(chrony_session *s, int field);
+int64_t chrony_get_field_integer(chrony_session *s, int field);
+double chrony_get_field_float(chrony_session *s, int field);
+struct timespec chrony_get_field_timespec(chrony_session *s, int field);
+
+/*
+ * An address field as text. Unlike libchrony 0.2 the string lives in the
+ * session (not a process-wide buffer): valid until the next call on s.
+ */
+const char *chrony_get_field_string(chrony_session *s, int field);
+
+/* The name of an enum value or of one flag bit of a field, or NULL. */
+const char *chrony_get_field_constant_name(chrony_session *s, int field, uint64_t value);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

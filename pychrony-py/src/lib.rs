@@ -1,0 +1,2 @@
+//! pychrony native module (stub).
+#![forbid(unsafe_code)]

@@ -1,0 +1,37 @@
+//! `cargo xtask <command>`: the project's automation, one binary, std only
+//! (plus bindgen for `bindgen`).
+#![forbid(unsafe_code)]
+
+mod bindgen_cmd;
+mod util;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  bindgen [--check]             regenerate libchrony-sys/src/bindings.rs (--check: fail on drift)
+  chronyd start|start-unsync|status|stop DIR
+                                run a sandboxed chronyd pair on loopback for tests
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("bindgen") => bindgen_cmd::run(&args[1..]),
+        Some("chronyd") => chronyd_fixture::cli::run(&args[1..]),
+        Some("-h" | "--help" | "help") | None => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => Err(format!("unknown command `{other}`\n\n{USAGE}").into()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("xtask: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
