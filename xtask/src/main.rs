@@ -3,6 +3,10 @@
 #![forbid(unsafe_code)]
 
 mod bindgen_cmd;
+mod ci;
+mod python;
+mod sanitize;
+mod system_lib;
 mod util;
 
 use std::process::ExitCode;
@@ -11,9 +15,13 @@ const USAGE: &str = "\
 usage: cargo xtask <command>
 
 commands:
+  ci [--stage NAME]... [--skip-install]
+                                everything CI checks, stage by stage (`ci --help` lists them)
   bindgen [--check]             regenerate libchrony-sys/src/bindings.rs (--check: fail on drift)
   chronyd start|start-unsync|status|stop DIR
                                 run a sandboxed chronyd pair on loopback for tests
+  system-lib PREFIX             install the bundled C library as a shared libchrony.so.0
+                                with chrony.h and libchrony.pc (tests the system build mode)
 ";
 
 fn main() -> ExitCode {
@@ -21,6 +29,8 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("bindgen") => bindgen_cmd::run(&args[1..]),
         Some("chronyd") => chronyd_fixture::cli::run(&args[1..]),
+        Some("ci") => ci::run_cli(&args[1..]),
+        Some("system-lib") => system_lib::run_cli(&args[1..]),
         Some("-h" | "--help" | "help") | None => {
             print!("{USAGE}");
             Ok(())

@@ -1,6 +1,8 @@
 //! Small helpers shared by the xtask commands.
 
-use std::path::PathBuf;
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 
 /// The error type of every xtask command: a message for the terminal.
 pub type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
@@ -11,4 +13,85 @@ pub fn root() -> PathBuf {
         .parent()
         .expect("xtask is inside the workspace")
         .to_path_buf()
+}
+
+/// `cargo`, the same one that runs xtask (cargo sets `CARGO` for `cargo run`).
+pub fn cargo() -> Command {
+    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    cmd.current_dir(root());
+    cmd
+}
+
+/// The command line as a shell user would type it: changed env vars, program, args.
+pub fn describe(cmd: &Command) -> String {
+    let mut words = Vec::new();
+    let mut envs: Vec<_> = cmd.get_envs().collect();
+    envs.sort();
+    for (key, value) in envs {
+        match value {
+            Some(v) => words.push(format!("{}={}", key.to_string_lossy(), quote(v))),
+            None => words.push(format!("-u {}", key.to_string_lossy())),
+        }
+    }
+    words.push(quote(cmd.get_program()));
+    words.extend(cmd.get_args().map(quote));
+    let line = words.join(" ");
+    match cmd.get_current_dir() {
+        Some(dir) if dir != root() => format!("(cd {} && {line})", display_rel(dir)),
+        _ => line,
+    }
+}
+
+fn quote(word: &OsStr) -> String {
+    let s = word.to_string_lossy();
+    let plain = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c));
+    if plain {
+        s.into_owned()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+/// A path relative to the workspace root when it is inside it.
+pub fn display_rel(path: &Path) -> String {
+    path.strip_prefix(root())
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| path.display().to_string())
+}
+
+/// Runs a command with its output going straight to the terminal; fails unless it exits 0.
+pub fn run(cmd: &mut Command) -> Result {
+    let line = describe(cmd);
+    println!("$ {line}");
+    let status = cmd
+        .stdin(Stdio::null())
+        .status()
+        .map_err(|e| format!("cannot start `{line}`: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{line}` failed ({status})").into())
+    }
+}
+
+/// Runs a command and returns its standard output; its standard error goes to the terminal.
+pub fn output(cmd: &mut Command) -> Result<String> {
+    let line = describe(cmd);
+    let out = cmd
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot start `{line}`: {e}"))?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(format!("`{line}` failed ({})", out.status).into())
+    }
+}
+
+/// An absolute form of `path` (relative paths are taken from the current directory).
+pub fn absolute(path: &Path) -> Result<PathBuf> {
+    Ok(std::path::absolute(path)?)
 }

@@ -1,0 +1,380 @@
+//! `cargo xtask ci`: everything CI checks, in stages that fail fast, each
+//! timed, with a summary table at the end. `.ci/run` is `exec cargo xtask ci`.
+
+use crate::util::{Result, cargo, display_rel, output, root, run};
+use crate::{bindgen_cmd, python, sanitize, system_lib};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+struct Stage {
+    name: &'static str,
+    about: &'static str,
+    run: fn() -> Result,
+}
+
+/// In the order they run: cheap checks first, so a typo fails in seconds.
+const STAGES: &[Stage] = &[
+    Stage {
+        name: "install",
+        about: "Debian packages (apt-get, as root) and the Python venv under target/, when missing",
+        run: install,
+    },
+    Stage {
+        name: "fmt",
+        about: "cargo fmt --all -- --check",
+        run: fmt,
+    },
+    Stage {
+        name: "bindgen",
+        about: "cargo xtask bindgen --check (bindings.rs matches chrony.h)",
+        run: bindgen,
+    },
+    Stage {
+        name: "strict-c",
+        about: "libchrony-sys's C built with CFLAGS=-Werror (cc adds -Wall -Wextra)",
+        run: strict_c,
+    },
+    Stage {
+        name: "clippy",
+        about: "cargo clippy --workspace --all-targets -- -D warnings",
+        run: clippy,
+    },
+    Stage {
+        name: "test",
+        about: "bundled mode: cargo test --workspace --exclude pychrony-py",
+        run: test_bundled,
+    },
+    Stage {
+        name: "system",
+        about: "system mode: system-lib into target/system-prefix, then the sys and core tests \
+                with LIBCHRONY_NO_VENDOR=1 (linkage checked with ldd)",
+        run: test_system,
+    },
+    Stage {
+        name: "sanitize",
+        about: "libchrony-sys tests with its C built under -fsanitize=address,undefined",
+        run: sanitize::stage,
+    },
+    Stage {
+        name: "python",
+        about: "wheel built with maturin and installed into the venv; stubtest, pytest, mypy --strict",
+        run: python_stage,
+    },
+];
+
+/// Debian packages the stages need (checked with `dpkg -s`).
+const APT_PACKAGES: &[&str] = &["chrony", "faketime", "gcc", "libclang-dev", "pkg-config"];
+
+fn usage() -> String {
+    let mut s = String::from(
+        "usage: cargo xtask ci [--stage NAME]... [--skip-install]\n\n\
+         Runs every stage in order and stops at the first failure; prints a summary.\n\n\
+         options:\n  \
+         --stage NAME    run only this stage (repeatable; `install` runs only when named)\n  \
+         --skip-install  do not run the install stage\n\n\
+         stages:\n",
+    );
+    for stage in STAGES {
+        s.push_str(&format!("  {:<10} {}\n", stage.name, stage.about));
+    }
+    s
+}
+
+pub fn run_cli(args: &[String]) -> Result {
+    let mut only: Vec<&str> = Vec::new();
+    let mut skip_install = false;
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "-h" | "--help" => {
+                print!("{}", usage());
+                return Ok(());
+            }
+            "--skip-install" => skip_install = true,
+            "--stage" => {
+                let name = it.next().ok_or("--stage needs a NAME")?;
+                only.push(name);
+            }
+            other => match other.strip_prefix("--stage=") {
+                Some(name) => only.push(name),
+                None => return Err(format!("unknown argument `{other}`\n\n{}", usage()).into()),
+            },
+        }
+    }
+    for name in &only {
+        if !STAGES.iter().any(|s| s.name == *name) {
+            return Err(format!("unknown stage `{name}`\n\n{}", usage()).into());
+        }
+    }
+    let selected: Vec<&Stage> = STAGES
+        .iter()
+        .filter(|s| {
+            if only.is_empty() {
+                !(skip_install && s.name == "install")
+            } else {
+                only.contains(&s.name) && !(skip_install && s.name == "install")
+            }
+        })
+        .collect();
+    run_stages(&selected)
+}
+
+enum Outcome {
+    Ok(Duration),
+    Failed(Duration),
+    NotRun,
+}
+
+fn run_stages(stages: &[&Stage]) -> Result {
+    let total = Instant::now();
+    let mut outcomes: Vec<(&str, Outcome)> = Vec::new();
+    let mut failure = None;
+    for (i, stage) in stages.iter().enumerate() {
+        if failure.is_some() {
+            outcomes.push((stage.name, Outcome::NotRun));
+            continue;
+        }
+        println!(
+            "\n==== [{}/{}] {}: {}",
+            i + 1,
+            stages.len(),
+            stage.name,
+            stage.about
+        );
+        let start = Instant::now();
+        let result = (stage.run)();
+        let took = start.elapsed();
+        match result {
+            Ok(()) => {
+                println!("==== {} ok ({:.1} s)", stage.name, took.as_secs_f64());
+                outcomes.push((stage.name, Outcome::Ok(took)));
+            }
+            Err(err) => {
+                println!(
+                    "==== {} FAILED ({:.1} s): {err}",
+                    stage.name,
+                    took.as_secs_f64()
+                );
+                outcomes.push((stage.name, Outcome::Failed(took)));
+                failure = Some(format!("stage `{}` failed: {err}", stage.name));
+            }
+        }
+    }
+    println!("\n==== summary");
+    println!("{:<10} {:>8}  result", "stage", "seconds");
+    for (name, outcome) in &outcomes {
+        match outcome {
+            Outcome::Ok(t) => println!("{name:<10} {:>8.1}  ok", t.as_secs_f64()),
+            Outcome::Failed(t) => println!("{name:<10} {:>8.1}  FAILED", t.as_secs_f64()),
+            Outcome::NotRun => println!("{name:<10} {:>8}  not run", "-"),
+        }
+    }
+    println!("{:<10} {:>8.1}", "total", total.elapsed().as_secs_f64());
+    match failure {
+        None => Ok(()),
+        Some(msg) => Err(format!(
+            "{msg}\n(re-run just that stage with `cargo xtask ci --stage NAME`)"
+        )
+        .into()),
+    }
+}
+
+// ---- stages ---------------------------------------------------------------
+
+fn install() -> Result {
+    let missing: Vec<&str> = APT_PACKAGES
+        .iter()
+        .copied()
+        .filter(|pkg| !dpkg_installed(pkg))
+        .collect();
+    if missing.is_empty() {
+        println!("Debian packages present: {}", APT_PACKAGES.join(" "));
+    } else {
+        if !is_root() {
+            return Err(format!(
+                "missing Debian packages {}; run as root, or install them first: \
+                 apt-get install {}",
+                missing.join(" "),
+                missing.join(" ")
+            )
+            .into());
+        }
+        run(Command::new("apt-get").args(["update", "-q"]))?;
+        run(Command::new("apt-get")
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .args(["install", "-y", "-q", "--no-install-recommends"])
+            .args(&missing))?;
+    }
+    python::ensure_venv()?;
+    Ok(())
+}
+
+fn dpkg_installed(pkg: &str) -> bool {
+    // `dpkg -s` exits 0 for packages that are known but removed ("deinstall"),
+    // so read the status line.
+    Command::new("dpkg-query")
+        .args(["-W", "-f=${db:Status-Status}", pkg])
+        .output()
+        .is_ok_and(|o| o.status.success() && o.stdout == b"installed")
+}
+
+fn is_root() -> bool {
+    output(Command::new("id").arg("-u")).is_ok_and(|uid| uid.trim() == "0")
+}
+
+fn fmt() -> Result {
+    run(cargo().args(["fmt", "--all", "--", "--check"]))
+        .map_err(|e| format!("{e}\nrun `cargo fmt --all` and commit").into())
+}
+
+fn bindgen() -> Result {
+    println!("$ cargo xtask bindgen --check   (in this process)");
+    bindgen_cmd::run(&["--check".to_string()])
+}
+
+fn strict_c() -> Result {
+    // Its own target dir: a changed CFLAGS would otherwise rebuild the main one.
+    run(cargo()
+        .env("CARGO_TARGET_DIR", root().join("target/strict-c"))
+        .env("CFLAGS", "-Werror")
+        .args(["build", "-p", "libchrony-sys"]))
+    .map_err(|e| {
+        format!("{e}\nthe C library must compile without warnings under -Wall -Wextra").into()
+    })
+}
+
+fn clippy() -> Result {
+    run(cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))
+}
+
+fn test_bundled() -> Result {
+    run(cargo().args(["test", "--workspace", "--exclude", "pychrony-py"]))
+}
+
+fn test_system() -> Result {
+    let root = root();
+    let prefix = system_lib::install(&root.join("target/system-prefix"))?;
+    let lib = prefix.join("lib");
+    let system_cargo = |args: &[&str]| {
+        let mut cmd = cargo();
+        cmd.env("CARGO_TARGET_DIR", root.join("target/system"))
+            .env("LIBCHRONY_NO_VENDOR", "1")
+            .env("PKG_CONFIG_PATH", lib.join("pkgconfig"))
+            .env("LD_LIBRARY_PATH", prepend_env("LD_LIBRARY_PATH", &lib))
+            .args(args);
+        cmd
+    };
+    let packages = ["-p", "libchrony-sys", "-p", "chrony-core"];
+
+    // Build first, to check what the test binaries link before running them.
+    let mut build = system_cargo(&[
+        "test",
+        "--no-run",
+        "--message-format=json-render-diagnostics",
+    ]);
+    build.args(packages);
+    let json = output(&mut build)?;
+    check_linkage(&executables(&json), &lib)?;
+
+    let mut test = system_cargo(&["test"]);
+    test.args(packages);
+    run(&mut test)
+}
+
+fn python_stage() -> Result {
+    let xtask_bin = std::env::current_exe()?;
+    python::stage(&xtask_bin)
+}
+
+// ---- helpers ----------------------------------------------------------------
+
+/// `dir` first, then the current value of the path-list variable `var`.
+pub fn prepend_env(var: &str, dir: &Path) -> std::ffi::OsString {
+    let mut dirs = vec![dir.to_path_buf()];
+    if let Some(old) = std::env::var_os(var) {
+        dirs.extend(std::env::split_paths(&old));
+    }
+    std::env::join_paths(dirs).expect("paths without ':'")
+}
+
+/// The test executables in cargo's JSON messages (std only: no serde), each
+/// with whether it belongs to libchrony-sys.
+fn executables(json: &str) -> Vec<(bool, PathBuf)> {
+    const KEY: &str = "\"executable\":\"";
+    json.lines()
+        .filter_map(|line| {
+            let start = line.find(KEY)? + KEY.len();
+            let end = start + line[start..].find('"')?;
+            let is_sys = line.contains("/libchrony-sys#");
+            Some((is_sys, PathBuf::from(&line[start..end])))
+        })
+        .collect()
+}
+
+/// No test binary may load a libchrony other than the prefix's, and at least
+/// one of libchrony-sys's must load it: proof that the system mode really links
+/// the shared library (a binary that calls no C function may drop it: --as-needed).
+fn check_linkage(executables: &[(bool, PathBuf)], lib: &Path) -> Result {
+    let expected = lib.join("libchrony.so.0").to_string_lossy().into_owned();
+    let mut sys_linked = 0;
+    for (is_sys, exe) in executables {
+        let ldd = output(
+            Command::new("ldd")
+                .arg(exe)
+                .env("LD_LIBRARY_PATH", prepend_env("LD_LIBRARY_PATH", lib)),
+        )?;
+        let name = display_rel(exe);
+        match ldd.lines().find(|l| l.contains("libchrony")) {
+            Some(l) if l.contains(&expected) => {
+                println!("{name}: {}", l.trim());
+                sys_linked += usize::from(*is_sys);
+            }
+            Some(l) => {
+                return Err(format!("{name} loads `{}`, not {expected}", l.trim()).into());
+            }
+            None => println!("{name}: no libchrony (calls no C function)"),
+        }
+    }
+    if sys_linked == 0 {
+        return Err(format!(
+            "no libchrony-sys test binary loads {expected}: the system mode did not link \
+             the shared library"
+        )
+        .into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn executables_are_read_from_cargo_json() {
+        let json = "{\"reason\":\"compiler-artifact\",\"executable\":null}\n\
+                    {\"reason\":\"compiler-artifact\",\"executable\":\"/t/deps/a-1\",\"fresh\":true}\n";
+        assert_eq!(
+            executables(json),
+            vec![(false, PathBuf::from("/t/deps/a-1"))]
+        );
+    }
+
+    #[test]
+    fn stage_names_are_unique() {
+        for (i, a) in STAGES.iter().enumerate() {
+            assert!(
+                STAGES[i + 1..].iter().all(|b| b.name != a.name),
+                "{}",
+                a.name
+            );
+        }
+    }
+}

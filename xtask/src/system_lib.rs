@@ -1,0 +1,114 @@
+//! `cargo xtask system-lib PREFIX`: install the bundled C library the way a
+//! distro package would (shared `libchrony.so.0`, `chrony.h`, `libchrony.pc`),
+//! so that the "system libchrony" build mode can be tested without one.
+
+use crate::util::{Result, absolute, root, run};
+use std::fs;
+use std::os::unix::fs::symlink;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Sorted, explicit list, the same as libchrony-sys/build.rs.
+const C_SOURCES: &[&str] = &["client.c", "message.c", "socket.c"];
+const SONAME: &str = "libchrony.so.0";
+const REAL_NAME: &str = "libchrony.so.0.0.1";
+/// The libchrony release whose API csrc implements.
+const VERSION: &str = "0.2";
+
+pub fn run_cli(args: &[String]) -> Result {
+    match args {
+        [prefix] if !prefix.starts_with('-') => {
+            let prefix = install(Path::new(prefix))?;
+            println!(
+                "installed libchrony {VERSION} into {}\n\
+                 use it with: LIBCHRONY_NO_VENDOR=1 PKG_CONFIG_PATH={pc} LD_LIBRARY_PATH={lib}",
+                prefix.display(),
+                pc = prefix.join("lib/pkgconfig").display(),
+                lib = prefix.join("lib").display(),
+            );
+            Ok(())
+        }
+        _ => Err("usage: cargo xtask system-lib PREFIX".into()),
+    }
+}
+
+/// Builds and installs into `prefix`; returns the prefix made absolute.
+pub fn install(prefix: &Path) -> Result<PathBuf> {
+    let prefix = absolute(prefix)?;
+    let csrc = root().join("libchrony-sys/csrc");
+    let lib = prefix.join("lib");
+    let include = prefix.join("include");
+    let pkgconfig = lib.join("pkgconfig");
+    for dir in [&lib, &include, &pkgconfig] {
+        fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+
+    let compiler = std::env::var("CC").unwrap_or_else(|_| "gcc".into());
+    let mut cc = Command::new(compiler);
+    cc.args([
+        "-std=c11",
+        "-O2",
+        "-fPIC",
+        "-D_GNU_SOURCE",
+        "-Wall",
+        "-Wextra",
+        "-shared",
+    ])
+    .arg(format!("-Wl,-soname,{SONAME}"))
+    .arg("-I")
+    .arg(&csrc)
+    .arg("-o")
+    .arg(lib.join(REAL_NAME));
+    for file in C_SOURCES {
+        cc.arg(csrc.join(file));
+    }
+    cc.arg("-lm");
+    run(&mut cc)?;
+
+    replace_symlink(REAL_NAME, &lib.join(SONAME))?;
+    replace_symlink(SONAME, &lib.join("libchrony.so"))?;
+    fs::copy(csrc.join("chrony.h"), include.join("chrony.h"))?;
+    fs::write(pkgconfig.join("libchrony.pc"), pc_file(&prefix))?;
+    Ok(prefix)
+}
+
+fn replace_symlink(target: &str, link: &Path) -> Result {
+    match fs::remove_file(link) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(format!("cannot replace {}: {e}", link.display()).into()),
+    }
+    symlink(target, link).map_err(|e| format!("cannot create {}: {e}", link.display()))?;
+    Ok(())
+}
+
+fn pc_file(prefix: &Path) -> String {
+    format!(
+        "prefix={}\n\
+         exec_prefix=${{prefix}}\n\
+         libdir=${{exec_prefix}}/lib\n\
+         includedir=${{prefix}}/include\n\
+         \n\
+         Name: libchrony\n\
+         Description: Client library for chronyd's monitoring protocol (built from libchrony-sys/csrc)\n\
+         Version: {VERSION}\n\
+         Libs: -L${{libdir}} -lchrony\n\
+         Libs.private: -lm\n\
+         Cflags: -I${{includedir}}\n",
+        prefix.display()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pc_file_names_the_prefix_and_the_library() {
+        let pc = pc_file(Path::new("/opt/x"));
+        assert!(pc.starts_with("prefix=/opt/x\n"));
+        assert!(pc.contains("\nVersion: 0.2\n"));
+        assert!(pc.contains("\nLibs: -L${libdir} -lchrony\n"));
+        assert!(pc.contains("\nCflags: -I${includedir}\n"));
+    }
+}
