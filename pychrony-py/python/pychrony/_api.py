@@ -1,0 +1,179 @@
+"""The functions and the connection object: argument checks here, I/O in the native module."""
+
+import math
+import os
+import threading
+from types import TracebackType
+from typing import TYPE_CHECKING, Literal
+
+from ._models import TrackingStatus
+from ._native_loader import native
+
+if TYPE_CHECKING:
+    from ._native import Connection as _NativeConnection
+
+__all__ = ["get_tracking", "ChronyConnection", "DEFAULT_TIMEOUT"]
+
+#: Seconds to wait for chronyd's reply before raising ChronyConnectionError (code -6).
+DEFAULT_TIMEOUT = 3.0
+
+
+def _check_timeout(timeout: float) -> float:
+    # bool is an int subclass; `timeout=True` is a mistake, not one second.
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise TypeError(f"timeout must be a number of seconds, not {type(timeout).__name__}")
+    value = float(timeout)
+    if not math.isfinite(value) or value <= 0.0:
+        raise ValueError(f"timeout must be a finite number of seconds > 0, got {timeout!r}")
+    return value
+
+
+def _check_socket_path(socket_path: str | os.PathLike[str] | None) -> str | None:
+    if socket_path is None:
+        return None
+    if not isinstance(socket_path, (str, os.PathLike)):
+        raise TypeError(
+            f"socket_path must be a str, an os.PathLike or None, not {type(socket_path).__name__}"
+        )
+    path = os.fspath(socket_path)
+    if not isinstance(path, str):
+        raise TypeError(f"socket_path must be a text path, not {type(path).__name__}")
+    return path
+
+
+def get_tracking(
+    socket_path: str | os.PathLike[str] | None = None,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> TrackingStatus:
+    """Retrieve current chrony tracking status.
+
+    Connects to chronyd and retrieves the current time synchronization
+    tracking information.
+
+    Args:
+        socket_path: Path to chronyd Unix socket. Defaults to
+            '/run/chrony/chronyd.sock' or '/var/run/chrony/chronyd.sock'.
+        timeout: Seconds to wait for chronyd's reply (keyword only; default 3.0).
+
+    Returns:
+        TrackingStatus: Current tracking information from chronyd.
+
+    Raises:
+        ChronyLibraryError: If libchrony is not installed or cannot be loaded.
+        ChronyConnectionError: If chronyd is not running or unreachable
+            (error_code -6: no reply within ``timeout``).
+        ChronyPermissionError: If insufficient permissions to access chronyd.
+        ChronyDataError: If tracking data is invalid or incomplete.
+        TypeError, ValueError: If an argument has the wrong type or value.
+
+    Example:
+        >>> from pychrony import get_tracking
+        >>> status = get_tracking()
+        >>> print(f"Offset: {status.offset:.6f} seconds")
+        Offset: 0.000123 seconds
+    """
+    path = _check_socket_path(socket_path)
+    seconds = _check_timeout(timeout)
+    return TrackingStatus(*native().get_tracking(path, seconds))
+
+
+class ChronyConnection:
+    """A reusable connection to chronyd, for programs that poll.
+
+    ``get_tracking()`` on one connection reuses one socket, which is several times cheaper than the
+    module-level :func:`get_tracking`. Use it as a context manager, or call ``close()`` yourself::
+
+        with ChronyConnection() as conn:
+            status = conn.get_tracking()
+
+    Args:
+        address: a Unix socket path (``/run/chrony/chronyd.sock``, or any ``os.PathLike``), or a UDP
+            command port address (``127.0.0.1``, ``127.0.0.1:323``, ``::1``, ``[::1]:323``).
+            None: the default Unix socket paths, as :func:`get_tracking` does.
+        timeout: Seconds to wait for each reply (keyword only; default 3.0).
+
+    The socket is opened by ``__enter__`` or by the first ``get_tracking()``; ``close()`` releases
+    it (calling it again does nothing) and a later ``get_tracking()`` opens a new one. One
+    connection may be shared by threads: calls on it take turns.
+    """
+
+    def __init__(
+        self,
+        address: str | os.PathLike[str] | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        if address is not None and not isinstance(address, str):
+            given = _check_socket_path(address)
+            # A path object is always a path: make it absolute so it is never read as a host.
+            address = os.path.abspath(given) if given is not None else None
+        self._requested: str | None = address
+        self._timeout = _check_timeout(timeout)
+        native()  # fail here, not at first use, when the native module is unusable
+        self._lock = threading.Lock()
+        self._conn: "_NativeConnection | None" = None
+
+    def _connection(self) -> "_NativeConnection":
+        with self._lock:
+            if self._conn is None:
+                self._conn = native().Connection.open(self._requested, self._timeout)
+            return self._conn
+
+    def open(self) -> None:
+        """Open the socket now (``get_tracking()`` does it when needed)."""
+        self._connection()
+
+    def get_tracking(self) -> TrackingStatus:
+        """Retrieve current chrony tracking status over this connection (see :func:`get_tracking`)."""
+        conn = self._connection()
+        return TrackingStatus(*conn.tracking())
+
+    def close(self) -> None:
+        """Close the socket and remove the files it created; does nothing if it is not open."""
+        with self._lock:
+            conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
+
+    @property
+    def address(self) -> str | None:
+        """The address in use once connected; before that, the address given (None: discovery)."""
+        conn = self._conn
+        if conn is not None:
+            return str(conn.address)
+        return self._requested
+
+    @property
+    def transport(self) -> Literal["unix", "udp"] | None:
+        """``"unix"`` or ``"udp"`` once connected, None before."""
+        conn = self._conn
+        if conn is None:
+            return None
+        return conn.transport
+
+    @property
+    def timeout(self) -> float:
+        """Seconds to wait for each reply."""
+        return self._timeout
+
+    @property
+    def closed(self) -> bool:
+        """True when no socket is open."""
+        return self._conn is None
+
+    def __enter__(self) -> "ChronyConnection":
+        self.open()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._conn is None else f"open, {self.transport}"
+        return f"<ChronyConnection address={self.address!r} ({state})>"

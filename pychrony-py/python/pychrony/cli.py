@@ -1,0 +1,131 @@
+"""``pychrony tracking``: print chronyd's tracking report as ``chronyc -n tracking`` does, or as JSON.
+
+Exit status: 0 when chronyd is synchronised, 1 when it is not, 2 on an error (message on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import os
+import sys
+import time
+from collections.abc import Sequence
+
+from ._api import DEFAULT_TIMEOUT, ChronyConnection, get_tracking
+from ._errors import ChronyError
+from ._models import TrackingStatus
+
+__all__ = ["main", "format_tracking"]
+
+EXIT_SYNCHRONISED = 0
+EXIT_NOT_SYNCHRONISED = 1
+EXIT_ERROR = 2
+
+# chronyc's wording (British spelling), not libchrony's constant names.
+_LEAP_TEXT = {0: "Normal", 1: "Insert second", 2: "Delete second", 3: "Not synchronised"}
+
+
+def _ref_time_text(ref_time: float) -> str:
+    # chronyc prints the whole seconds of the reference time in UTC.
+    return time.strftime("%a %b %d %H:%M:%S %Y", time.gmtime(math.floor(ref_time)))
+
+
+def format_tracking(status: TrackingStatus) -> str:
+    """The report in ``chronyc -n tracking``'s layout, one line per field, with a final newline.
+
+    Signs follow chronyc (checked against chronyc 4.3): a positive current correction means the
+    clock is "slow" of NTP time (zero or negative: "fast"); a positive frequency means the clock
+    runs "fast" (zero or negative: "slow").
+    """
+    offset_dir = "slow" if status.offset > 0.0 else "fast"
+    freq_dir = "fast" if status.frequency > 0.0 else "slow"
+    lines = [
+        f"Reference ID    : {status.reference_id:08X} ({status.reference_id_name})",
+        f"Stratum         : {status.stratum}",
+        f"Ref time (UTC)  : {_ref_time_text(status.ref_time)}",
+        f"System time     : {abs(status.offset):.9f} seconds {offset_dir} of NTP time",
+        f"Last offset     : {status.last_offset:+.9f} seconds",
+        f"RMS offset      : {status.rms_offset:.9f} seconds",
+        f"Frequency       : {abs(status.frequency):.3f} ppm {freq_dir}",
+        f"Residual freq   : {status.residual_freq:+.3f} ppm",
+        f"Skew            : {status.skew:.3f} ppm",
+        f"Root delay      : {status.root_delay:.9f} seconds",
+        f"Root dispersion : {status.root_dispersion:.9f} seconds",
+        f"Update interval : {status.update_interval:.1f} seconds",
+        f"Leap status     : {_LEAP_TEXT.get(status.leap_status, 'Invalid')}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _is_path(address: str) -> bool:
+    # A UDP address (127.0.0.1, 127.0.0.1:323, ::1, [::1]:323) never holds a "/".
+    return os.sep in address or os.path.exists(address)
+
+
+def _read(address: str | None, timeout: float) -> TrackingStatus:
+    if address is None or _is_path(address):
+        return get_tracking(os.path.abspath(address) if address else None, timeout=timeout)
+    with ChronyConnection(address, timeout=timeout) as conn:
+        return conn.get_tracking()
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(value) or value <= 0.0:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds > 0: {text!r}")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pychrony",
+        description="Read chronyd's monitoring data.",
+        epilog="Exit status: 0 synchronised, 1 not synchronised, 2 error.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    tracking = commands.add_parser(
+        "tracking",
+        help="print the tracking report (like `chronyc -n tracking`)",
+        description="Print chronyd's tracking report, like `chronyc -n tracking`.",
+    )
+    tracking.add_argument(
+        "--socket",
+        metavar="ADDRESS",
+        help="chronyd's Unix socket path, or a UDP command port address such as 127.0.0.1:323 "
+        "(default: /run/chrony/chronyd.sock, then /var/run/chrony/chronyd.sock)",
+    )
+    tracking.add_argument("--json", action="store_true", help="print one JSON object")
+    tracking.add_argument(
+        "--timeout",
+        type=_positive_seconds,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"seconds to wait for chronyd's reply (default {DEFAULT_TIMEOUT:g})",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the tool; returns the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        status = _read(args.socket, args.timeout)
+    except ChronyError as exc:
+        print(f"pychrony: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+    if args.json:
+        record = dataclasses.asdict(status)
+        record["synchronized"] = status.is_synchronized()
+        record["leap_pending"] = status.is_leap_pending()
+        print(json.dumps(record, indent=2))
+    else:
+        sys.stdout.write(format_tracking(status))
+    return EXIT_SYNCHRONISED if status.is_synchronized() else EXIT_NOT_SYNCHRONISED

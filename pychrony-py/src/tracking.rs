@@ -1,0 +1,79 @@
+//! `get_tracking()`: one request on a fresh connection, and the report as a plain tuple.
+
+use std::path::PathBuf;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use chrony_core::{Options, TrackingStatus};
+use pyo3::prelude::*;
+use pyo3::types::PyTuple;
+
+use crate::errors::finish;
+use crate::signals::SignalCheck;
+use crate::timeout;
+
+/// Reads chronyd's tracking report; returns the 15 values of `pychrony.TrackingStatus`, in its
+/// field order. `socket_path` None tries the default Unix socket paths.
+#[pyfunction]
+#[pyo3(signature = (socket_path, timeout))]
+pub(crate) fn get_tracking(
+    py: Python<'_>,
+    socket_path: Option<PathBuf>,
+    timeout: f64,
+) -> PyResult<Bound<'_, PyTuple>> {
+    let options = Options::new().with_timeout(timeout::from_secs(timeout)?);
+    let (result, signals) = py.detach(move || {
+        let mut signals = SignalCheck::default();
+        let result = chrony_core::tracking_interruptible(
+            socket_path.as_deref(),
+            &options,
+            &mut || signals.poll(),
+        );
+        (result, signals)
+    });
+    let status = finish(py, result, signals)?;
+    to_tuple(py, &status)
+}
+
+/// Seconds since the Unix epoch (negative before it).
+pub(crate) fn epoch_seconds(time: SystemTime) -> f64 {
+    match time.duration_since(UNIX_EPOCH) {
+        Ok(after) => after.as_secs_f64(),
+        Err(before) => -before.duration().as_secs_f64(),
+    }
+}
+
+/// The report in `TrackingStatus` field order: the contract's 13 fields, then `reference_ip`
+/// and `ref_time`.
+pub(crate) fn to_tuple<'py>(py: Python<'py>, s: &TrackingStatus) -> PyResult<Bound<'py, PyTuple>> {
+    let items: [Bound<'py, PyAny>; 15] = [
+        s.reference_id.into_pyobject(py)?.into_any(),
+        s.reference_id_name.as_str().into_pyobject(py)?.into_any(),
+        s.stratum.into_pyobject(py)?.into_any(),
+        s.leap_status.as_u8().into_pyobject(py)?.into_any(),
+        s.offset.into_pyobject(py)?.into_any(),
+        s.last_offset.into_pyobject(py)?.into_any(),
+        s.rms_offset.into_pyobject(py)?.into_any(),
+        s.frequency.into_pyobject(py)?.into_any(),
+        s.residual_freq.into_pyobject(py)?.into_any(),
+        s.skew.into_pyobject(py)?.into_any(),
+        s.root_delay.into_pyobject(py)?.into_any(),
+        s.root_dispersion.into_pyobject(py)?.into_any(),
+        s.update_interval.into_pyobject(py)?.into_any(),
+        s.reference_address.to_string().into_pyobject(py)?.into_any(),
+        epoch_seconds(s.ref_time).into_pyobject(py)?.into_any(),
+    ];
+    PyTuple::new(py, items)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn epoch_seconds_handles_both_sides_of_1970() {
+        assert_eq!(epoch_seconds(UNIX_EPOCH), 0.0);
+        assert_eq!(epoch_seconds(UNIX_EPOCH + Duration::from_millis(1500)), 1.5);
+        assert_eq!(epoch_seconds(UNIX_EPOCH - Duration::from_secs(2)), -2.0);
+    }
+}
