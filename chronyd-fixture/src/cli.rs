@@ -1,4 +1,6 @@
-//! `cargo xtask chronyd ...` (stub).
+//! `cargo xtask chronyd ...` (stub until the CLI lands).
+
+/// Run the CLI.
 pub fn run(_args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
     Err("not implemented yet".into())
 }

@@ -1,2 +1,42 @@
-//! Real chronyd daemons on loopback for tests (stub; filled in by the fixture work).
+//! Real chronyd daemons on loopback for this workspace's tests, never touching the clock.
+//!
+//! A [`Fixture`] runs the chronyd under test (`-x`: no clock control) with a unix command socket in a short
+//! private directory and a UDP command port on 127.0.0.1 and ::1, synchronised according to its [`Mode`]:
+//! to a second chronyd over NTP, to nothing, to its local reference, or to a SOCK refclock fed by a small feeder
+//! process (optionally with a pending leap second, under libfaketime). `start` returns once `chronyc` shows the
+//! mode's state; `Drop` stops everything it started.
+//!
+//! `cargo xtask chronyd start|start-unsync|status|stop DIR` is the same fixture for other languages ([`cli`]).
+//!
+//! ```no_run
+//! use chronyd_fixture::{Fixture, Mode};
+//! let fx = Fixture::start(Mode::Synced)?;
+//! let t = fx.chronyc_tracking()?;
+//! assert_eq!((t.ref_id, t.stratum, t.leap.as_str()), (0x7F000001, 2, "Normal"));
+//! println!("unix {} udp {} {}", fx.socket_path().display(), fx.udp_v4(), fx.udp_v6());
+//! # Ok::<(), std::io::Error>(())
+//! ```
+#![deny(missing_docs)]
+
 pub mod cli;
+mod feeder;
+mod fixture;
+mod leapday;
+mod mode;
+mod nobody;
+mod ports;
+mod procs;
+mod tmpdir;
+mod tracking;
+
+pub use fixture::Fixture;
+pub use mode::Mode;
+pub use nobody::nobody_command;
+pub use tracking::ChronycTracking;
+
+/// chronyd and chronyc are on PATH. Tests that need them fail (never skip) without them; this is for messages.
+pub fn chronyd_available() -> bool {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let found = |name: &str| std::env::split_paths(&path).any(|d| d.join(name).is_file());
+    found("chronyd") && found("chronyc")
+}

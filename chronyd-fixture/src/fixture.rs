@@ -1,0 +1,549 @@
+//! [`Fixture`]: one chronyd under test (plus its server or feeder) in a private directory.
+
+use std::fmt::Write as _;
+use std::io;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use crate::procs::{self, Proc};
+use crate::tracking::{self, ChronycTracking};
+use crate::{Mode, feeder, leapday, ports, tmpdir};
+
+/// How long `start` waits for the expected chronyc state.
+const READY_TIMEOUT: Duration = Duration::from_secs(15);
+/// Poll interval while waiting.
+const POLL: Duration = Duration::from_millis(20);
+/// Attempts with fresh ports when a port turns out to be taken.
+const PORT_ATTEMPTS: usize = 5;
+/// chronyc binds `DIR/chronyc.<pid>.sock`, which must fit in sun_path (108 bytes).
+const MAX_DIR_LEN: usize = 80;
+/// Log lines that mean the daemon runs without something the fixture needs.
+const BAD_LOG: [&str; 4] = [
+    "Could not open",
+    "Disabled command socket",
+    "Wrong permissions",
+    "Fatal",
+];
+
+/// A chronyd under test on loopback, never touching the clock (`-x`).
+///
+/// Files in [`Fixture::dir`]: `client.conf|log|pid` (the daemon under test), `server.*` (its NTP server in
+/// [`Mode::Synced`]), `chronyd.sock`, `refclock.sock` and `feeder.log` ([`Mode::Refclock`]).
+/// Dropping it stops everything it started (thawing a frozen daemon first) and removes the directory it created.
+#[derive(Debug)]
+pub struct Fixture {
+    dir: PathBuf,
+    owns_dir: bool,
+    mode: Mode,
+    cmd_port: u16,
+    ntp_port: u16,
+    faketime_offset: Option<i64>,
+    client: Option<Proc>,
+    server: Option<Proc>,
+    feeder: Option<Proc>,
+    last_pid: u32,
+    /// CLI mode: the processes outlive this value, and the feeder has its own session.
+    detached: bool,
+}
+
+fn log_tail(path: &Path, lines: usize) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+fn user_args() -> Vec<String> {
+    // SAFETY: geteuid has no preconditions.
+    let uid = unsafe { libc::geteuid() };
+    if uid == 0 {
+        return vec!["-u".into(), "root".into()];
+    }
+    // Not root: chronyd refuses to start unless told not to check (-U) and to keep this user.
+    let mut buf = vec![0 as libc::c_char; 4096];
+    // SAFETY: passwd is plain old data; all-zero is a valid value.
+    let mut pw: libc::passwd = unsafe { std::mem::zeroed() };
+    let mut result: *mut libc::passwd = std::ptr::null_mut();
+    // SAFETY: every pointer is valid for the call and buf's length is passed.
+    let rc = unsafe { libc::getpwuid_r(uid, &mut pw, buf.as_mut_ptr(), buf.len(), &mut result) };
+    let name = if rc == 0 && !result.is_null() {
+        // SAFETY: on success pw_name points to a NUL-terminated string inside buf.
+        unsafe { std::ffi::CStr::from_ptr(pw.pw_name) }
+            .to_string_lossy()
+            .into_owned()
+    } else {
+        uid.to_string()
+    };
+    vec!["-U".into(), "-u".into(), name]
+}
+
+impl Fixture {
+    /// Start `mode` in a new directory `/tmp/chr.XXXXXX` (removed on drop); returns when chronyc shows the
+    /// mode's ready state.
+    pub fn start(mode: Mode) -> io::Result<Fixture> {
+        let dir = tmpdir::make("chr", 0o750)?;
+        let mut fx = Fixture::new(dir.clone(), true, mode, false);
+        match fx.launch_fresh() {
+            Ok(()) => Ok(fx),
+            Err(e) => {
+                drop(fx);
+                let _ = std::fs::remove_dir_all(&dir);
+                Err(e)
+            }
+        }
+    }
+
+    /// Start `mode` in `dir` (created if missing, set to mode 0750, kept on drop). `dir` must be short: the
+    /// unix sockets inside it must fit in 108 bytes.
+    pub fn start_in(dir: &Path, mode: Mode) -> io::Result<Fixture> {
+        Fixture::start_in_inner(dir, mode, false)
+    }
+
+    pub(crate) fn start_in_inner(dir: &Path, mode: Mode, detached: bool) -> io::Result<Fixture> {
+        std::fs::create_dir_all(dir)?;
+        tmpdir::set_mode(dir, 0o750)?;
+        let dir = std::fs::canonicalize(dir)?;
+        let mut fx = Fixture::new(dir, false, mode, detached);
+        fx.launch_fresh()?;
+        Ok(fx)
+    }
+
+    fn new(dir: PathBuf, owns_dir: bool, mode: Mode, detached: bool) -> Fixture {
+        Fixture {
+            dir,
+            owns_dir,
+            mode,
+            cmd_port: 0,
+            ntp_port: 0,
+            faketime_offset: None,
+            client: None,
+            server: None,
+            feeder: None,
+            last_pid: 0,
+            detached,
+        }
+    }
+
+    /// The directory holding configs, logs and sockets.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The mode this fixture runs.
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    /// The unix command socket of the daemon under test: `DIR/chronyd.sock`.
+    pub fn socket_path(&self) -> PathBuf {
+        self.dir.join("chronyd.sock")
+    }
+
+    /// The UDP command port, bound on 127.0.0.1 and ::1.
+    pub fn cmd_port(&self) -> u16 {
+        self.cmd_port
+    }
+
+    /// `127.0.0.1:PORT`.
+    pub fn udp_v4(&self) -> String {
+        format!("127.0.0.1:{}", self.cmd_port)
+    }
+
+    /// `[::1]:PORT`.
+    pub fn udp_v6(&self) -> String {
+        format!("[::1]:{}", self.cmd_port)
+    }
+
+    /// Pid of the daemon under test (the last one started, even if it has been killed since).
+    pub fn pid(&self) -> u32 {
+        self.last_pid
+    }
+
+    /// Pid of the NTP server daemon ([`Mode::Synced`] only).
+    pub fn server_pid(&self) -> Option<u32> {
+        self.server.as_ref().map(|p| p.pid)
+    }
+
+    /// Pid of the refclock feeder ([`Mode::Refclock`] only).
+    pub fn feeder_pid(&self) -> Option<u32> {
+        self.feeder.as_ref().map(|p| p.pid)
+    }
+
+    /// The daemon under test is running (possibly frozen).
+    pub fn is_alive(&self) -> bool {
+        self.client.as_ref().is_some_and(Proc::alive)
+    }
+
+    /// The libfaketime offset in seconds (leap modes only).
+    pub fn faketime_offset(&self) -> Option<i64> {
+        self.faketime_offset
+    }
+
+    /// Wait until chronyc (over the unix socket) shows the mode's ready state; polls every 20 ms.
+    /// The error says what chronyc showed last and ends with the log tail.
+    pub fn wait_synced(&self, timeout: Duration) -> io::Result<()> {
+        let start = Instant::now();
+        let socket = self.socket_path();
+        let mut last = String::from("(socket not created)");
+        loop {
+            if !self.is_alive() {
+                return Err(self.error(io::ErrorKind::Other, "chronyd under test is not running"));
+            }
+            if socket.exists() {
+                match self.chronyc_tracking() {
+                    Ok(t) if self.mode.is_ready(&t) => return Ok(()),
+                    Ok(t) => last = t.raw,
+                    Err(e) => last = e.to_string(),
+                }
+            }
+            if start.elapsed() >= timeout {
+                let (refid, stratum) = self.mode.expected_ref();
+                return Err(self.error(
+                    io::ErrorKind::TimedOut,
+                    &format!(
+                        "chronyd not in the expected state (refid {refid:08X}, stratum {stratum}, {}) after {:?}; \
+                         last chronyc: {last}",
+                        self.mode.expected_leap(),
+                        start.elapsed()
+                    ),
+                ));
+            }
+            sleep(POLL);
+        }
+    }
+
+    /// `chronyc -h <absolute socket path> -c tracking`.
+    pub fn chronyc_tracking(&self) -> io::Result<ChronycTracking> {
+        tracking::chronyc_tracking_unix(&self.socket_path())
+    }
+
+    /// `chronyc -h 127.0.0.1 -p PORT -c tracking`.
+    pub fn chronyc_tracking_udp(&self) -> io::Result<ChronycTracking> {
+        tracking::chronyc_tracking("127.0.0.1", Some(self.cmd_port))
+    }
+
+    /// SIGSTOP the daemon under test: it stops answering (clients must time out).
+    pub fn freeze(&self) -> io::Result<()> {
+        self.client_proc()?.signal(libc::SIGSTOP)
+    }
+
+    /// SIGCONT the daemon under test.
+    pub fn thaw(&self) -> io::Result<()> {
+        self.client_proc()?.signal(libc::SIGCONT)
+    }
+
+    /// SIGKILL the daemon under test and wait until it is gone. Its socket file stays behind (stale: connect
+    /// gives ECONNREFUSED). The server and feeder keep running.
+    pub fn kill9(&mut self) -> io::Result<()> {
+        self.client_proc()?.kill9()
+    }
+
+    /// Stop everything and start again: same directory, same ports, same mode. Waits until ready.
+    pub fn restart(&mut self) -> io::Result<()> {
+        self.stop()?;
+        self.launch()?;
+        self.wait_synced(READY_TIMEOUT).inspect_err(|_| {
+            let _ = self.stop();
+        })
+    }
+
+    /// SIGTERM (+SIGCONT) everything this fixture started and wait for it to exit (SIGKILL after 5 s).
+    /// chronyd removes its socket and pid file. A no-op for processes already gone.
+    pub fn stop(&mut self) -> io::Result<()> {
+        let mut first_err = None;
+        for p in [self.feeder.take(), self.client.take(), self.server.take()]
+            .into_iter()
+            .flatten()
+        {
+            if let Err(e) = p.terminate() {
+                first_err.get_or_insert(e);
+            }
+        }
+        first_err.map_or(Ok(()), Err)
+    }
+
+    fn client_proc(&self) -> io::Result<&Proc> {
+        self.client.as_ref().ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::NotFound,
+                "the chronyd under test was stopped",
+            )
+        })
+    }
+
+    /// An error whose message ends with the log tails of this fixture.
+    fn error(&self, kind: io::ErrorKind, what: &str) -> io::Error {
+        let mut msg = format!("{what} (fixture in {})", self.dir.display());
+        for name in [
+            "client.log",
+            "client.stderr",
+            "server.log",
+            "server.stderr",
+            "feeder.log",
+        ] {
+            let tail = log_tail(&self.dir.join(name), 15);
+            if !tail.trim().is_empty() {
+                let _ = write!(msg, "\n--- {name} (tail) ---\n{tail}");
+            }
+        }
+        io::Error::new(kind, msg)
+    }
+
+    /// First start: pick ports, retrying with new ones on a clash, then wait until ready.
+    fn launch_fresh(&mut self) -> io::Result<()> {
+        self.mode.validate()?;
+        let len = self.dir.as_os_str().as_bytes().len();
+        if len > MAX_DIR_LEN {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "fixture directory too long ({len} > {MAX_DIR_LEN} bytes): {}",
+                    self.dir.display()
+                ),
+            ));
+        }
+        if self.mode.faked() {
+            self.faketime_offset = Some(leapday::offset_now());
+        }
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            self.cmd_port = ports::pick(true)?;
+            self.ntp_port = if self.mode == Mode::Synced {
+                ports::pick(false)?
+            } else {
+                0
+            };
+            match self.launch() {
+                Ok(()) => break,
+                Err(e) if e.kind() == io::ErrorKind::AddrInUse && attempt < PORT_ATTEMPTS => {
+                    let _ = self.stop();
+                }
+                Err(e) => {
+                    let _ = self.stop();
+                    return Err(e);
+                }
+            }
+        }
+        self.wait_synced(READY_TIMEOUT).inspect_err(|_| {
+            let _ = self.stop();
+        })
+    }
+
+    /// Start the processes of the mode with the current ports (no waiting for sync).
+    fn launch(&mut self) -> io::Result<()> {
+        for stale in ["chronyd.sock", "refclock.sock", "client.pid", "server.pid"] {
+            let _ = std::fs::remove_file(self.dir.join(stale));
+        }
+        if self.mode == Mode::Synced {
+            self.write_conf("server", &self.server_conf())?;
+            self.server = Some(self.run_daemon("server", &["-4"], false)?);
+        }
+        self.write_conf("client", &self.client_conf())?;
+        let client = self.run_daemon("client", &[], self.mode.faked())?;
+        self.last_pid = client.pid;
+        self.client = Some(client);
+        if let Mode::Refclock { leap } = self.mode {
+            let offset = self.faketime_offset.unwrap_or(0);
+            let pid = feeder::spawn(
+                &self.dir.join("refclock.sock"),
+                leap,
+                offset,
+                &self.dir.join("feeder.log"),
+                self.detached,
+            )?;
+            // Wait for the child to name itself, so that it can be identified (and stopped) safely.
+            let deadline = Instant::now() + Duration::from_secs(2);
+            let proc = loop {
+                if let Some(p) = procs::identify(pid, feeder::FEEDER_COMM, "", true) {
+                    break p;
+                }
+                if Instant::now() > deadline {
+                    // SAFETY: pid is our own child that just forked; kill has no memory-safety preconditions.
+                    unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+                    return Err(
+                        self.error(io::ErrorKind::Other, "the refclock feeder did not start")
+                    );
+                }
+                sleep(Duration::from_millis(1));
+            };
+            self.feeder = Some(proc);
+        }
+        Ok(())
+    }
+
+    fn common_conf(&self, name: &str) -> String {
+        let d = self.dir.display();
+        format!("pidfile {d}/{name}.pid\ndriftfile {d}/{name}.drift\n")
+    }
+
+    fn server_conf(&self) -> String {
+        format!(
+            "# NTP server for the chronyd under test (no command sockets)\n\
+             port {p}\nbindaddress 127.0.0.1\nallow 127.0.0.1\nlocal stratum 1\ncmdport 0\nbindcmdaddress /\n{c}",
+            p = self.ntp_port,
+            c = self.common_conf("server"),
+        )
+    }
+
+    fn client_conf(&self) -> String {
+        let d = self.dir.display();
+        let mut conf = format!(
+            "# chronyd under test, mode {m}\nport 0\ncmdport {p}\nbindcmdaddress 127.0.0.1\nbindcmdaddress ::1\n\
+             bindcmdaddress {d}/chronyd.sock\n{c}",
+            m = self.mode,
+            p = self.cmd_port,
+            c = self.common_conf("client"),
+        );
+        match self.mode {
+            Mode::Synced => {
+                let _ = writeln!(
+                    conf,
+                    "server 127.0.0.1 port {} iburst minpoll -4 maxpoll -4",
+                    self.ntp_port
+                );
+            }
+            Mode::Unsynced => {}
+            Mode::Local { stratum } => {
+                let _ = writeln!(conf, "local stratum {stratum}");
+            }
+            Mode::Refclock { .. } => {
+                let _ = writeln!(conf, "refclock SOCK {d}/refclock.sock refid GPS poll -4");
+            }
+        }
+        conf
+    }
+
+    fn write_conf(&self, name: &str, text: &str) -> io::Result<()> {
+        std::fs::write(self.dir.join(format!("{name}.conf")), text)
+    }
+
+    /// Run `chronyd -x -u root -f DIR/NAME.conf -l DIR/NAME.log -L 0`; it daemonises once initialised.
+    /// Check the pid file, the process and the log.
+    fn run_daemon(&self, name: &str, extra: &[&str], faked: bool) -> io::Result<Proc> {
+        let conf = self.dir.join(format!("{name}.conf"));
+        let log = self.dir.join(format!("{name}.log"));
+        let _ = std::fs::remove_file(&log);
+        let stderr = std::fs::File::create(self.dir.join(format!("{name}.stderr")))?;
+        let mut cmd = match (faked, self.faketime_offset) {
+            (true, Some(off)) => {
+                let mut c = Command::new("faketime");
+                c.args(["-f", &format!("{off}s"), "chronyd"]);
+                c
+            }
+            _ => Command::new("chronyd"),
+        };
+        cmd.arg("-x")
+            .args(user_args())
+            .arg("-f")
+            .arg(&conf)
+            .arg("-l")
+            .arg(&log)
+            .args(["-L", "0"])
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(stderr);
+        let status = cmd.status().map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("cannot run chronyd (is chrony installed?): {e}"),
+            )
+        })?;
+        if !status.success() {
+            return Err(self.error(
+                io::ErrorKind::Other,
+                &format!("chronyd ({name}) failed to start: {status}"),
+            ));
+        }
+        let pid_file = self.dir.join(format!("{name}.pid"));
+        let marker = conf.to_string_lossy().into_owned();
+        let proc = procs::read_pidfile(&pid_file)
+            .and_then(|pid| procs::identify(pid, "chronyd", &marker, false));
+        let Some(proc) = proc else {
+            return Err(self.error(
+                io::ErrorKind::Other,
+                &format!("chronyd ({name}) is not running after start"),
+            ));
+        };
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if let Some(bad) = BAD_LOG.iter().find(|b| text.contains(*b)) {
+            let kind = if *bad == "Could not open" {
+                io::ErrorKind::AddrInUse
+            } else {
+                io::ErrorKind::Other
+            };
+            let err = self.error(kind, &format!("chronyd ({name}) logged `{bad}`"));
+            let _ = proc.terminate();
+            return Err(err);
+        }
+        Ok(proc)
+    }
+
+    /// KEY=VALUE lines describing this fixture (the CLI's output and fixture.env).
+    pub(crate) fn env_lines(&self) -> Vec<(String, String)> {
+        let mut v = vec![
+            ("DIR".to_string(), self.dir.display().to_string()),
+            ("MODE".into(), self.mode.to_string()),
+            ("SOCKET".into(), self.socket_path().display().to_string()),
+            ("CMD_PORT".into(), self.cmd_port.to_string()),
+            ("UDP_V4".into(), self.udp_v4()),
+            ("UDP_V6".into(), self.udp_v6()),
+            ("PID".into(), self.last_pid.to_string()),
+        ];
+        if let Some(p) = &self.server {
+            v.push(("SERVER_PID".into(), p.pid.to_string()));
+            v.push(("NTP_PORT".into(), self.ntp_port.to_string()));
+        }
+        if let Some(p) = &self.feeder {
+            v.push(("FEEDER_PID".into(), p.pid.to_string()));
+        }
+        if let Some(off) = self.faketime_offset {
+            v.push(("FAKETIME_OFFSET".into(), off.to_string()));
+        }
+        let procs: Vec<&Proc> = [&self.client, &self.server, &self.feeder]
+            .into_iter()
+            .flatten()
+            .collect();
+        v.push((
+            "PIDS".into(),
+            procs
+                .iter()
+                .map(|p| p.pid.to_string())
+                .collect::<Vec<_>>()
+                .join(","),
+        ));
+        v.push((
+            "PROCS".into(),
+            procs
+                .iter()
+                .map(|p| p.to_record())
+                .collect::<Vec<_>>()
+                .join(","),
+        ));
+        v
+    }
+
+    /// Leave everything running and forget it (CLI mode).
+    pub(crate) fn detach(mut self) {
+        self.detached = true;
+        self.owns_dir = false;
+        self.client = None;
+        self.server = None;
+        self.feeder = None;
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        if self.detached {
+            return;
+        }
+        let _ = self.stop();
+        if self.owns_dir {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! What the daemon under test is synchronised to, and the chronyc state that proves it.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::ChronycTracking;
+
+/// The reference of the daemon under test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Synchronised to a second chronyd (`local stratum 1`) over NTP on loopback:
+    /// refid 7F000001, name 127.0.0.1, stratum 2, leap Normal.
+    Synced,
+    /// No reference at all: refid 0, empty name, stratum 0, leap "Not synchronised"; every value static.
+    Unsynced,
+    /// `local stratum N` and no source: refid 7F7F0101, empty name, stratum N (1..=15).
+    Local {
+        /// The local stratum (1..=15).
+        stratum: u8,
+    },
+    /// A SOCK refclock with refid GPS fed by a feeder process: refid 47505300, name GPS, stratum 1.
+    /// With `leap` 1 (insert) or 2 (delete) chronyd and the feeder see a faked clock (libfaketime) on
+    /// June 30, 22:00 UTC, so chronyd accepts the pending leap second.
+    Refclock {
+        /// 0 normal, 1 insert, 2 delete.
+        leap: i32,
+    },
+}
+
+impl Mode {
+    /// Check the parameters.
+    pub(crate) fn validate(self) -> std::io::Result<()> {
+        let ok = match self {
+            Mode::Local { stratum } => (1..=15).contains(&stratum),
+            Mode::Refclock { leap } => (0..=2).contains(&leap),
+            Mode::Synced | Mode::Unsynced => true,
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("invalid mode {self:?}"),
+            ))
+        }
+    }
+
+    /// The leap column chronyc shows once the daemon is ready.
+    pub fn expected_leap(self) -> &'static str {
+        match self {
+            Mode::Unsynced => "Not synchronised",
+            Mode::Refclock { leap: 1 } => "Insert second",
+            Mode::Refclock { leap: 2 } => "Delete second",
+            _ => "Normal",
+        }
+    }
+
+    /// The (refid, stratum) chronyc shows once the daemon is ready.
+    pub fn expected_ref(self) -> (u32, u32) {
+        match self {
+            Mode::Synced => (0x7F00_0001, 2),
+            Mode::Unsynced => (0, 0),
+            Mode::Local { stratum } => (0x7F7F_0101, u32::from(stratum)),
+            Mode::Refclock { .. } => (0x4750_5300, 1),
+        }
+    }
+
+    /// Whether `t` shows this mode's ready state.
+    pub fn is_ready(self, t: &ChronycTracking) -> bool {
+        (t.ref_id, t.stratum) == self.expected_ref() && t.leap == self.expected_leap()
+    }
+
+    /// Runs under libfaketime (leap second pending).
+    pub(crate) fn faked(self) -> bool {
+        matches!(self, Mode::Refclock { leap: 1 | 2 })
+    }
+}
+
+/// `synced`, `unsynced`, `local:N`, `refclock`, `refclock-leap:L` (the CLI's `--mode` values).
+impl fmt::Display for Mode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Mode::Synced => f.write_str("synced"),
+            Mode::Unsynced => f.write_str("unsynced"),
+            Mode::Local { stratum } => write!(f, "local:{stratum}"),
+            Mode::Refclock { leap: 0 } => f.write_str("refclock"),
+            Mode::Refclock { leap } => write!(f, "refclock-leap:{leap}"),
+        }
+    }
+}
+
+impl FromStr for Mode {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Mode, String> {
+        let bad =
+            || format!("bad mode `{s}` (synced, unsynced, local:N, refclock, refclock-leap:1|2)");
+        let mode = match s.split_once(':') {
+            None => match s {
+                "synced" => Mode::Synced,
+                "unsynced" => Mode::Unsynced,
+                "refclock" => Mode::Refclock { leap: 0 },
+                "local" => Mode::Local { stratum: 10 },
+                _ => return Err(bad()),
+            },
+            Some(("local", n)) => Mode::Local {
+                stratum: n.parse().map_err(|_| bad())?,
+            },
+            Some(("refclock-leap" | "refclock", n)) => Mode::Refclock {
+                leap: n.parse().map_err(|_| bad())?,
+            },
+            Some(_) => return Err(bad()),
+        };
+        mode.validate().map_err(|_| bad())?;
+        Ok(mode)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips() {
+        for m in [
+            Mode::Synced,
+            Mode::Unsynced,
+            Mode::Local { stratum: 10 },
+            Mode::Refclock { leap: 0 },
+            Mode::Refclock { leap: 1 },
+            Mode::Refclock { leap: 2 },
+        ] {
+            assert_eq!(m.to_string().parse::<Mode>(), Ok(m));
+        }
+        assert!("local:0".parse::<Mode>().is_err());
+        assert!("refclock-leap:3".parse::<Mode>().is_err());
+        assert!("bogus".parse::<Mode>().is_err());
+    }
+}

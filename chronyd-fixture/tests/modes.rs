@@ -1,0 +1,80 @@
+//! Each mode reaches its expected chronyc state, on both transports.
+
+use std::time::Instant;
+
+use chronyd_fixture::{Fixture, Mode, chronyd_available};
+
+fn start(mode: Mode) -> Fixture {
+    assert!(
+        chronyd_available(),
+        "chronyd/chronyc not on PATH: apt-get install chrony"
+    );
+    let t0 = Instant::now();
+    let fx = Fixture::start(mode).unwrap_or_else(|e| panic!("start {mode}: {e}"));
+    eprintln!("{mode}: ready after {:?}", t0.elapsed());
+    fx
+}
+
+#[test]
+fn synced() {
+    let fx = start(Mode::Synced);
+    let t = fx.chronyc_tracking().unwrap();
+    assert_eq!(
+        (t.ref_id, t.name.as_str(), t.stratum, t.leap.as_str()),
+        (0x7F00_0001, "127.0.0.1", 2, "Normal")
+    );
+    let u = fx.chronyc_tracking_udp().unwrap();
+    assert_eq!((u.ref_id, u.stratum), (0x7F00_0001, 2));
+    assert!(fx.socket_path().starts_with(fx.dir()));
+    assert!(fx.dir().as_os_str().len() < 40);
+    assert_eq!(fx.udp_v4(), format!("127.0.0.1:{}", fx.cmd_port()));
+    assert_eq!(fx.udp_v6(), format!("[::1]:{}", fx.cmd_port()));
+}
+
+#[test]
+fn unsynced_values_are_static() {
+    let fx = start(Mode::Unsynced);
+    let t = fx.chronyc_tracking().unwrap();
+    assert_eq!(
+        (t.ref_id, t.name.as_str(), t.stratum, t.leap.as_str()),
+        (0, "", 0, "Not synchronised")
+    );
+    assert_eq!(
+        (t.ref_time, t.root_delay, t.root_dispersion),
+        (0.0, 1.0, 1.0)
+    );
+    let u = fx.chronyc_tracking_udp().unwrap();
+    assert_eq!(t.raw, u.raw);
+}
+
+#[test]
+fn local_stratum_10() {
+    let fx = start(Mode::Local { stratum: 10 });
+    let t = fx.chronyc_tracking().unwrap();
+    assert_eq!(
+        (t.ref_id, t.name.as_str(), t.stratum, t.leap.as_str()),
+        (0x7F7F_0101, "", 10, "Normal")
+    );
+}
+
+#[test]
+fn refclock_gps() {
+    let fx = start(Mode::Refclock { leap: 0 });
+    let t = fx.chronyc_tracking().unwrap();
+    assert_eq!(
+        (t.ref_id, t.name.as_str(), t.stratum, t.leap.as_str()),
+        (0x4750_5300, "GPS", 1, "Normal")
+    );
+    assert!(fx.feeder_pid().is_some());
+}
+
+#[test]
+fn refclock_leap_insert() {
+    let fx = start(Mode::Refclock { leap: 1 });
+    let t = fx.chronyc_tracking().unwrap();
+    assert_eq!(
+        (t.ref_id, t.name.as_str(), t.stratum, t.leap.as_str()),
+        (0x4750_5300, "GPS", 1, "Insert second")
+    );
+    assert!(fx.faketime_offset().is_some_and(|o| o < 0));
+}
