@@ -1,15 +1,51 @@
 //! The `sanitize` stage: libchrony-sys's tests with its C code built under
-//! AddressSanitizer and UndefinedBehaviorSanitizer (stable Rust: only the C is
-//! instrumented; the Rust binaries are linked with the sanitizer runtimes).
+//! AddressSanitizer (leaks included) and UndefinedBehaviorSanitizer.
+//!
+//! Stable Rust cannot instrument Rust code (`-Zsanitizer` is nightly), so only
+//! the C is instrumented, through CFLAGS, which the `cc` crate reads. The test
+//! binaries then need gcc's sanitizer runtimes, and ASan insists on being the
+//! first library loaded. rustc links with `-nodefaultlibs`, so
+//! `-C link-arg=-fsanitize=address` adds no runtime at all; instead the
+//! runtimes are named with `-l dylib=asan -l dylib=ubsan` in RUSTFLAGS, which
+//! puts them ahead of libc in DT_NEEDED. No LD_PRELOAD: it would leak into the
+//! chronyd daemons the tests start.
+//!
+//! `--target <host>` keeps RUSTFLAGS off build scripts and proc macros (they
+//! are built for the host without it), and doctests are skipped (`--tests`):
+//! rustdoc links them without these flags.
 
-use crate::util::{Result, cargo, root, run};
+use crate::util::{Result, cargo, output, root, run};
+use std::process::Command;
+
+/// C flags for the instrumented build; `-fno-sanitize-recover` makes every
+/// UBSan report fatal, whatever UBSAN_OPTIONS says.
+pub const CFLAGS: &str =
+    "-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g";
 
 pub fn stage() -> Result {
+    let host = host_triple()?;
     run(cargo()
         .env("CARGO_TARGET_DIR", root().join("target/sanitize"))
+        .env("CFLAGS", CFLAGS)
+        .env("RUSTFLAGS", "-l dylib=asan -l dylib=ubsan")
         .env(
-            "CFLAGS",
-            "-fsanitize=address,undefined -fno-omit-frame-pointer",
+            "ASAN_OPTIONS",
+            "detect_leaks=1:detect_stack_use_after_return=1:strict_string_checks=1",
         )
-        .args(["test", "-p", "libchrony-sys"]))
+        .env("UBSAN_OPTIONS", "halt_on_error=1:print_stacktrace=1")
+        .args(["test", "-p", "libchrony-sys", "--tests", "--target", &host]))
+    .map_err(|e| {
+        format!("{e}\nlook above for an AddressSanitizer, LeakSanitizer or `runtime error` report")
+            .into()
+    })
+}
+
+/// The host's target triple, from `rustc -vV`.
+fn host_triple() -> Result<String> {
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let info = output(Command::new(rustc).arg("-vV"))?;
+    info.lines()
+        .find_map(|l| l.strip_prefix("host: "))
+        .map(str::to_owned)
+        .ok_or_else(|| "`rustc -vV` printed no host triple".into())
 }
