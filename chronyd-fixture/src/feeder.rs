@@ -24,12 +24,15 @@ pub(crate) const FEEDER_COMM: &str = "chrfix-feeder";
 /// Interval between samples.
 pub(crate) const PERIOD: Duration = Duration::from_millis(50);
 
+// The sample below is laid out for LP64 (64-bit time_t and suseconds_t), like chronyd's struct on x86_64.
+const _: () = assert!(std::mem::size_of::<libc::timeval>() == 16);
+
 /// One sample in chronyd's `struct sock_sample` layout (x86_64 and other LP64 targets, host byte order):
 /// `struct timeval` (16 bytes), `double offset`, `int pulse`, `int leap`, `int _pad`, `int magic`.
 fn sample(now: &libc::timespec, offset_s: i64, leap: i32) -> [u8; 40] {
     let mut buf = [0u8; 40];
-    let sec = now.tv_sec as i64 + offset_s;
-    let usec = now.tv_nsec as i64 / 1000;
+    let sec: i64 = now.tv_sec + offset_s;
+    let usec: i64 = now.tv_nsec / 1000;
     buf[0..8].copy_from_slice(&sec.to_ne_bytes());
     buf[8..16].copy_from_slice(&usec.to_ne_bytes());
     buf[16..24].copy_from_slice(&0.0f64.to_ne_bytes());

@@ -176,6 +176,11 @@ impl Fixture {
         self.client.as_ref().is_some_and(Proc::alive)
     }
 
+    /// The daemon under test is stopped by [`Fixture::freeze`].
+    pub fn is_frozen(&self) -> bool {
+        self.client.as_ref().is_some_and(Proc::stopped)
+    }
+
     /// The libfaketime offset in seconds (leap modes only).
     pub fn faketime_offset(&self) -> Option<i64> {
         self.faketime_offset
