@@ -1,0 +1,154 @@
+"""Shared fixtures: real chronyd daemons started with `cargo xtask chronyd`, and chronyc as the
+reference client.
+
+These tests run against the *installed* pychrony (see run.sh): nothing here adds the source tree
+to sys.path, and test_install.py checks that the package comes from site-packages.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def xtask_command() -> list[str]:
+    """The xtask binary: $XTASK_BIN when set, else `cargo xtask` run from the repo root."""
+    binary = os.environ.get("XTASK_BIN")
+    return [binary] if binary else ["cargo", "xtask"]
+
+
+def run_xtask(*args: str) -> dict[str, str]:
+    """Runs `xtask chronyd ARGS...` and returns its KEY=VALUE lines."""
+    proc = subprocess.run(
+        [*xtask_command(), "chronyd", *args],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(
+            f"xtask chronyd {' '.join(args)} failed ({proc.returncode}):\n"
+            f"{proc.stdout}\n{proc.stderr}"
+        )
+    values: dict[str, str] = {}
+    for line in proc.stdout.splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key.isupper():
+            values[key] = value
+    return values
+
+
+@dataclass
+class Daemon:
+    """One fixture chronyd: its directory, unix socket, UDP command addresses and pid."""
+
+    dir: Path
+    socket: str
+    udp_v4: str
+    udp_v6: str
+    pid: int
+    info: dict[str, str] = field(default_factory=dict)
+    stopped: bool = False
+
+    def chronyc(self, *args: str, udp: bool = False) -> str:
+        """Runs chronyc against this daemon and returns its output."""
+        target = self.udp_target() if udp else ["-h", self.socket]
+        proc = subprocess.run(
+            ["chronyc", *target, *args], capture_output=True, text=True, timeout=30, check=True
+        )
+        return proc.stdout
+
+    def udp_target(self) -> list[str]:
+        host, port = split_host_port(self.udp_v4)
+        return ["-h", host, "-p", port]
+
+    def freeze(self) -> None:
+        os.kill(self.pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        try:
+            os.kill(self.pid, signal.SIGCONT)
+        except ProcessLookupError:
+            pass
+
+    def stop(self) -> None:
+        if self.stopped:
+            return
+        self.stopped = True
+        self.thaw()
+        run_xtask("stop", str(self.dir))
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def split_host_port(address: str) -> tuple[str, str]:
+    """'127.0.0.1:323' → ('127.0.0.1', '323'); '[::1]:323' → ('::1', '323')."""
+    host, _, port = address.rpartition(":")
+    return host.strip("[]"), port
+
+
+def start_daemon(mode: str = "start") -> Daemon:
+    # Short directory: chronyd and its clients bind sockets inside it (sun_path is 108 bytes).
+    directory = Path(tempfile.mkdtemp(prefix="chr.", dir="/tmp"))
+    try:
+        info = run_xtask(mode, str(directory))
+    except BaseException:
+        shutil.rmtree(directory, ignore_errors=True)
+        raise
+    return Daemon(
+        dir=directory,
+        socket=info["SOCKET"],
+        udp_v4=info["UDP_V4"],
+        udp_v6=info.get("UDP_V6", ""),
+        pid=int(info["PID"]),
+        info=info,
+    )
+
+
+@pytest.fixture(scope="session")
+def synced() -> Iterator[Daemon]:
+    """A synchronised chronyd (refid 7F000001, stratum 2), shared by the session: read only."""
+    daemon = start_daemon("start")
+    yield daemon
+    daemon.stop()
+
+
+@pytest.fixture(scope="session")
+def unsynced() -> Iterator[Daemon]:
+    """An unsynchronised chronyd: every value is static."""
+    daemon = start_daemon("start-unsync")
+    yield daemon
+    daemon.stop()
+
+
+@pytest.fixture
+def fresh() -> Iterator[Daemon]:
+    """A synchronised chronyd of its own, for tests that kill it."""
+    daemon = start_daemon("start")
+    yield daemon
+    daemon.stop()
+
+
+@pytest.fixture(scope="module")
+def frozen() -> Iterator[Daemon]:
+    """A chronyd stopped with SIGSTOP: it never replies, so every call must time out."""
+    daemon = start_daemon("start-unsync")
+    daemon.freeze()
+    yield daemon
+    daemon.stop()
+
+
+def parse_chronyc_csv(line: str) -> list[str]:
+    columns = line.strip().split(",")
+    assert len(columns) == 14, line
+    return columns

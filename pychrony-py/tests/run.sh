@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Builds the pychrony wheels, installs the default one into a venv under target/, and runs the
+# Python tests against the installed package (never the source tree).
+#
+#   pychrony-py/tests/run.sh [pytest args...]
+#
+# Environment: PYTHON (default python3) creates the venv; PYCHRONY_VENV (default target/py-venv);
+# XTASK_BIN (default: built here) is the xtask binary the chronyd fixture runs.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$ROOT"
+VENV=${PYCHRONY_VENV:-$ROOT/target/py-venv}
+TOOLS=(maturin==1.16.0 pytest==9.2.0 mypy==2.4.1)
+
+# 1. The venv with pinned tools.
+[ -x "$VENV/bin/python" ] || "${PYTHON:-python3}" -m venv "$VENV"
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check "${TOOLS[@]}"
+
+# 2. The default wheel (bundled C library), installed into the venv.
+rm -rf target/py-wheels
+"$VENV/bin/maturin" build -m pychrony-py/Cargo.toml --out target/py-wheels
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps \
+    target/py-wheels/pychrony-1.0.0-*.whl
+
+# 3. The fixture CLI.
+if [ -z "${XTASK_BIN:-}" ]; then
+    cargo build -q -p xtask
+    export XTASK_BIN=$ROOT/target/debug/xtask
+fi
+
+# 4. A wheel linked to a "system" libchrony (shared library in a temp prefix), for the
+#    ChronyLibraryError test: test_system_libchrony.py installs it into a venv of its own.
+PREFIX=$ROOT/target/py-system-libchrony
+rm -rf "$PREFIX" target/py-wheels-system
+"$XTASK_BIN" system-lib "$PREFIX"
+PKG_CONFIG_PATH=$PREFIX/lib/pkgconfig "$VENV/bin/maturin" build -m pychrony-py/Cargo.toml \
+    --no-default-features --auditwheel skip --out target/py-wheels-system
+PYCHRONY_SYSTEM_WHEEL=$(ls target/py-wheels-system/pychrony-1.0.0-*.whl)
+export PYCHRONY_SYSTEM_WHEEL PYCHRONY_SYSTEM_LIBDIR=$PREFIX/lib
+
+# 5. The tests (the contract, the fixture, stubtest and mypy --strict run from pytest).
+exec "$VENV/bin/python" -m pytest -p no:cacheprovider pychrony-py/tests "$@"

@@ -1,0 +1,86 @@
+"""The package under test is the installed wheel, and its packaging holds what it promises."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pychrony
+from pychrony import _native
+
+SOURCE_TREE = Path(__file__).resolve().parents[1] / "python"
+
+
+def test_imported_from_site_packages_not_the_source_tree() -> None:
+    package_dir = Path(pychrony.__file__).resolve().parent
+    assert package_dir.parent == Path(sysconfig.get_paths()["purelib"]).resolve()
+    assert SOURCE_TREE not in package_dir.parents
+    assert str(SOURCE_TREE) not in sys.path
+
+
+def test_native_module_is_abi3_and_loaded() -> None:
+    native_file = Path(_native.__file__ or "")
+    assert native_file.name.endswith(".abi3.so"), native_file
+    assert native_file.parent == Path(pychrony.__file__).resolve().parent
+    assert _native.DEFAULT_TIMEOUT == 3.0
+    assert _native.DEFAULT_SOCKET_PATHS == [
+        "/run/chrony/chronyd.sock",
+        "/var/run/chrony/chronyd.sock",
+    ]
+    assert _native.Connection.__module__ == "pychrony._native"
+
+
+def test_wheel_metadata() -> None:
+    meta = importlib.metadata.metadata("pychrony")
+    assert meta["Name"] == "pychrony"
+    assert meta["Version"] == "1.0.0"
+    assert meta["Requires-Python"] == ">=3.10"
+    assert meta.get("License-Expression") == "MIT OR Apache-2.0"
+    files = {str(f) for f in importlib.metadata.files("pychrony") or []}
+    assert "pychrony/py.typed" in files
+    assert "pychrony/_native.pyi" in files
+    scripts = {ep.name: ep.value for ep in importlib.metadata.entry_points(group="console_scripts")}
+    assert scripts.get("pychrony") == "pychrony.cli:main"
+
+
+def test_stubtest_accepts_the_native_stub() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "mypy.stubtest", "pychrony._native"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=Path(__file__).parent,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_mypy_strict_on_contract_examples() -> None:
+    typing_dir = Path(__file__).parent / "typing"
+    examples = sorted(typing_dir.glob("*.py"))
+    assert len(examples) >= 5
+    proc = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", *map(str, examples)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=typing_dir,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_mypy_strict_rejects_misuse() -> None:
+    # The typing check must be able to fail: a wrong field type is reported.
+    typing_dir = Path(__file__).parent / "typing"
+    code = "from pychrony import get_tracking\nx: str = get_tracking().stratum\n"
+    proc = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=typing_dir,
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "Incompatible types in assignment" in proc.stdout

@@ -1,0 +1,16 @@
+# The contract's "Error Handling" example.
+from pychrony import (
+    get_tracking,
+    ChronyConnectionError,
+    ChronyPermissionError,
+    ChronyLibraryError,
+)
+
+try:
+    status = get_tracking()
+except ChronyLibraryError:
+    print("Install libchrony: apt-get install libchrony-dev")
+except ChronyConnectionError:
+    print("chronyd is not running: systemctl start chronyd")
+except ChronyPermissionError:
+    print("Run as root or add user to chrony group")
