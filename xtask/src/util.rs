@@ -33,7 +33,12 @@ pub fn describe(cmd: &Command) -> String {
             None => words.push(format!("-u {}", key.to_string_lossy())),
         }
     }
-    words.push(quote(cmd.get_program()));
+    let program = Path::new(cmd.get_program());
+    if std::env::var_os("CARGO").is_some_and(|c| Path::new(&c) == program) {
+        words.push("cargo".into()); // the full toolchain path is noise
+    } else {
+        words.push(quote(program.as_os_str()));
+    }
     words.extend(cmd.get_args().map(quote));
     let line = words.join(" ");
     match cmd.get_current_dir() {
