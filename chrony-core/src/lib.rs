@@ -1,1 +1,114 @@
-//! chrony-core (stub; filled in by the core work).
+//! Read chronyd's tracking status: typed results, typed errors, bounded
+//! waits, socket discovery.
+//!
+//! `chrony-core` talks to a running chronyd over its unix command socket or
+//! its UDP command port, using a libchrony-compatible C library for the
+//! protocol, and owns everything around it in safe Rust: finding the
+//! socket, creating and removing the client socket, permissions, timeouts
+//! and resends.
+//!
+//! ```no_run
+//! // One call: the default socket (/run/chrony/chronyd.sock, then
+//! // /var/run/chrony/chronyd.sock), a pooled connection, a 3 s deadline.
+//! match chrony_core::tracking(None) {
+//!     Ok(t) => println!(
+//!         "{} ({}) stratum {} offset {:+.9} s, leap {}",
+//!         t.reference_id_name, t.reference_id, t.stratum, t.offset, t.leap_status
+//!     ),
+//!     Err(e) => eprintln!("error {}: {e}", e.code()),
+//! }
+//!
+//! // A reusable connection, e.g. to the UDP command port, which serves
+//! // tracking to any local user.
+//! use std::time::Duration;
+//! let options = chrony_core::Options::new().with_timeout(Duration::from_millis(500));
+//! let mut connection = chrony_core::Connection::open_with(Some("127.0.0.1:323"), &options)?;
+//! for _ in 0..3 {
+//!     let status = connection.tracking()?;
+//!     assert!(status.is_synchronized());
+//! }
+//! # Ok::<(), chrony_core::Error>(())
+//! ```
+//!
+//! # Errors
+//!
+//! Every failure is an [`Error`] whose [`Error::code`] is one of the
+//! contract's codes (-1 refused or I/O, -2 not found, -3 permission denied,
+//! -4 invalid response, -5 incomplete data, -6 timeout), keeps its raw cause
+//! and says what to do.
+//!
+//! # Time
+//!
+//! Every query has a total deadline ([`Options::timeout`], 3 s by default).
+//! An unanswered request is sent again after 1 s, then 2 s, as chronyc does.
+//! A stopped or silent chronyd gives [`Error::Timeout`]; nothing blocks
+//! forever.
+//!
+//! # The one-call API, threads and `fork`
+//!
+//! [`tracking`] keeps idle unix connections in a process-wide pool, so
+//! repeated calls do not create and remove a client socket each time. It is
+//! safe from many threads at once (each takes its own connection). After
+//! `fork()` a child never uses its parent's connections; at normal exit the
+//! pool is drained and no file is left in chronyd's socket directory.
+//! Client directories of dead processes (named `chrony-core.<pid>.<random>`)
+//! are removed the first time a process uses a socket directory.
+//!
+//! [`Connection`] is `Send` but not `Sync`:
+//!
+//! ```compile_fail
+//! fn sync<T: Sync>() {}
+//! sync::<chrony_core::Connection>();
+//! ```
+
+#![deny(missing_docs)]
+
+mod address;
+mod client_socket;
+mod connection;
+mod error;
+mod exchange;
+mod options;
+mod pool;
+mod refid;
+mod session;
+mod sys;
+mod tracking;
+
+use std::path::Path;
+
+pub use address::{DEFAULT_SOCKET_PATHS, discover_socket};
+pub use connection::{Connection, Transport};
+pub use error::{Error, MAX_SOCKET_PATH_LEN, Result};
+pub use options::{DEFAULT_TIMEOUT, Options};
+#[doc(hidden)]
+pub use pool::drain_pool;
+pub use refid::ReferenceAddress;
+pub use tracking::{LeapStatus, TrackingStatus};
+
+/// Queries chronyd's tracking report with the default options.
+///
+/// `socket_path`: that unix socket only (relative paths resolve against the
+/// current directory), or `None` for the first of [`DEFAULT_SOCKET_PATHS`]
+/// that exists. See [`tracking_with`].
+pub fn tracking(socket_path: Option<&Path>) -> Result<TrackingStatus> {
+    tracking_with(socket_path, &Options::default())
+}
+
+/// Queries chronyd's tracking report over its unix socket, with a total
+/// deadline of `options.timeout`, reusing a pooled connection when one is
+/// idle. To use the UDP command port, open a [`Connection`].
+pub fn tracking_with(socket_path: Option<&Path>, options: &Options) -> Result<TrackingStatus> {
+    pool::tracking(socket_path, options, &mut || false)
+}
+
+/// Like [`tracking_with`], calling `interrupted` at least every 100 ms while
+/// waiting for chronyd; when it returns true the call stops with
+/// [`Error::Interrupted`] (e.g. to let Python handle Ctrl-C).
+pub fn tracking_interruptible(
+    socket_path: Option<&Path>,
+    options: &Options,
+    interrupted: &mut dyn FnMut() -> bool,
+) -> Result<TrackingStatus> {
+    pool::tracking(socket_path, options, interrupted)
+}

@@ -1,0 +1,401 @@
+//! The client end: a unix datagram socket bound in a private directory next
+//! to chronyd's socket (chronyd replies to the client's bound path), or a
+//! connected UDP socket. Both are non-blocking: the session only receives
+//! after `poll` says a datagram is there, and a send to a frozen chronyd
+//! whose queue is full fails with `EAGAIN` instead of blocking.
+//!
+//! Unix client directory: `<sockdir>/chrony-core.<pid>.<random>`, created
+//! 0700, opened `O_DIRECTORY|O_NOFOLLOW` and checked (a directory owned by
+//! us, no group or other bits), the socket bound at `<dir>/s`, checked with
+//! `fstatat(AT_SYMLINK_NOFOLLOW)` (a socket owned by us), then opened up for
+//! a chronyd running as another user: socket 0666, directory 0711 (others
+//! can reach the socket by its name but cannot list the directory). A
+//! connected unix datagram socket accepts datagrams only from its peer.
+//! `Drop` removes both, but only in the process that created them: after
+//! `fork()` a child closes its copy of the fd and leaves the files alone.
+
+use std::fs::{self, DirBuilder, File, OpenOptions, Permissions};
+use std::hash::{BuildHasher, Hasher};
+use std::io;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
+use std::os::fd::{AsFd, BorrowedFd};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::net::UnixDatagram;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
+
+use crate::address::{Target, check_len};
+use crate::{Error, Result, Transport, sys};
+
+/// The name prefix of our client directories; stale ones are recognised by it.
+const DIR_PREFIX: &str = "chrony-core.";
+/// The socket's name inside the client directory.
+const SOCKET_NAME: &str = "s";
+
+/// A connected client socket.
+#[derive(Debug)]
+pub(crate) enum ClientSocket {
+    /// Bound in a private directory next to chronyd's socket.
+    Unix(UnixClient),
+    /// Connected to chronyd's UDP command port.
+    Udp(UdpSocket),
+}
+
+impl ClientSocket {
+    /// Creates a socket connected to `target`; `address` is its text for errors.
+    pub(crate) fn open(target: &Target, address: &str) -> Result<ClientSocket> {
+        match target {
+            Target::Unix(path) => UnixClient::open(path, address).map(ClientSocket::Unix),
+            Target::Udp(addr) => open_udp(*addr, address).map(ClientSocket::Udp),
+        }
+    }
+
+    /// The fd to poll and to hand to the protocol library.
+    pub(crate) fn as_fd(&self) -> BorrowedFd<'_> {
+        match self {
+            ClientSocket::Unix(u) => u.socket.as_fd(),
+            ClientSocket::Udp(s) => s.as_fd(),
+        }
+    }
+
+    /// Connects a unix client socket again to chronyd's path, e.g. after
+    /// chronyd was restarted and the old server socket is gone. The client
+    /// keeps its bound path. Nothing to do for UDP.
+    pub(crate) fn reconnect(&self, target: &Target, address: &str) -> Result<()> {
+        match (self, target) {
+            (ClientSocket::Unix(u), Target::Unix(path)) => u
+                .socket
+                .connect(path)
+                .map_err(|e| Error::from_io(e, address, Transport::Unix, "connect")),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A bound and connected unix datagram socket in its private directory.
+#[derive(Debug)]
+pub(crate) struct UnixClient {
+    // Field order matters: the socket is closed before the directory guard
+    // removes its file.
+    socket: UnixDatagram,
+    #[allow(dead_code, reason = "held for its Drop, which removes the files")]
+    dir: PrivateDir,
+}
+
+impl UnixClient {
+    fn open(server: &Path, address: &str) -> Result<UnixClient> {
+        // Probe first, so a missing, stale or forbidden socket gives its own
+        // error before we create anything.
+        let probe = UnixDatagram::unbound()
+            .map_err(|e| Error::from_io(e, address, Transport::Unix, "create a unix socket"))?;
+        probe
+            .connect(server)
+            .map_err(|e| Error::from_io(e, address, Transport::Unix, "connect"))?;
+        drop(probe);
+
+        let sockdir = match server.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => {
+                return Err(Error::InvalidAddress {
+                    address: address.to_owned(),
+                    reason: "a unix socket path needs a directory part",
+                });
+            }
+        };
+        clean_stale_once(sockdir);
+        let dir = PrivateDir::create(sockdir)?;
+        let socket_path = dir.path.join(SOCKET_NAME);
+        let dir_text = || dir.path.display().to_string();
+        let socket = UnixDatagram::bind(&socket_path).map_err(|e| {
+            Error::from_io(e, &dir_text(), Transport::Unix, "bind the client socket in")
+        })?;
+        let fd = dir.fd.as_fd();
+        let info = sys::stat_at_nofollow(fd, c"s").map_err(|e| {
+            Error::from_io(
+                e,
+                &dir_text(),
+                Transport::Unix,
+                "check the client socket in",
+            )
+        })?;
+        if !info.is_socket() || info.uid != sys::euid() {
+            return Err(tampered(
+                &dir_text(),
+                "the client socket is not a socket owned by us",
+            ));
+        }
+        // chronyd may run as another user: let it reach and write the socket.
+        sys::chmod_at(fd, c"s", 0o666).map_err(|e| {
+            Error::from_io(
+                e,
+                &dir_text(),
+                Transport::Unix,
+                "set the mode of the client socket in",
+            )
+        })?;
+        dir.fd
+            .set_permissions(Permissions::from_mode(0o711))
+            .map_err(|e| Error::from_io(e, &dir_text(), Transport::Unix, "set the mode of"))?;
+        socket
+            .connect(server)
+            .map_err(|e| Error::from_io(e, address, Transport::Unix, "connect"))?;
+        socket.set_nonblocking(true).map_err(|e| {
+            Error::from_io(
+                e,
+                address,
+                Transport::Unix,
+                "make the client socket non-blocking",
+            )
+        })?;
+        Ok(UnixClient { socket, dir })
+    }
+}
+
+/// Our private client directory; `Drop` removes it and the socket in it.
+#[derive(Debug)]
+struct PrivateDir {
+    fd: File,
+    path: PathBuf,
+    dev: u64,
+    ino: u64,
+    /// Only this process may remove the files (not a forked child).
+    owner_pid: u32,
+}
+
+impl PrivateDir {
+    fn create(sockdir: &Path) -> Result<PrivateDir> {
+        let pid = std::process::id();
+        let sockdir_text = || sockdir.display().to_string();
+        // The longest client socket path we may create must fit in sun_path.
+        let longest = sockdir.join(format!("{DIR_PREFIX}{pid}.ffffffff/{SOCKET_NAME}"));
+        check_len(&longest)?;
+        for _ in 0..16 {
+            let path = sockdir.join(format!("{DIR_PREFIX}{pid}.{:08x}", random_u32()));
+            match DirBuilder::new().mode(0o700).create(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(e) => {
+                    return Err(Error::from_io(
+                        e,
+                        &sockdir_text(),
+                        Transport::Unix,
+                        "create a client socket directory in",
+                    ));
+                }
+            }
+            let text = || path.display().to_string();
+            let fd = OpenOptions::new()
+                .read(true)
+                .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW)
+                .open(&path)
+                .map_err(|e| {
+                    Error::from_io(e, &text(), Transport::Unix, "open the client directory")
+                })?;
+            let meta = fd.metadata().map_err(|e| {
+                Error::from_io(e, &text(), Transport::Unix, "check the client directory")
+            })?;
+            if !meta.is_dir() || meta.uid() != sys::euid() || meta.mode() & 0o077 != 0 {
+                // Not what we just made: leave it alone.
+                return Err(tampered(
+                    &text(),
+                    "the client directory is not a private directory owned by us",
+                ));
+            }
+            return Ok(PrivateDir {
+                fd,
+                path,
+                dev: meta.dev(),
+                ino: meta.ino(),
+                owner_pid: pid,
+            });
+        }
+        Err(Error::Io {
+            address: sockdir_text(),
+            operation: "create a client socket directory with a fresh name in",
+            source: io::Error::from(io::ErrorKind::AlreadyExists),
+        })
+    }
+}
+
+impl Drop for PrivateDir {
+    fn drop(&mut self) {
+        if self.owner_pid != std::process::id() {
+            return; // a forked child: these are the parent's files
+        }
+        let _ = sys::unlink_at(self.fd.as_fd(), c"s");
+        // Remove the directory only if the path still names it.
+        if let Ok(meta) = fs::symlink_metadata(&self.path) {
+            if meta.dev() == self.dev && meta.ino() == self.ino {
+                let _ = fs::remove_dir(&self.path);
+            }
+        }
+    }
+}
+
+fn tampered(address: &str, what: &'static str) -> Error {
+    Error::Io {
+        address: address.to_owned(),
+        operation: what,
+        source: io::Error::from_raw_os_error(libc::EPROTO),
+    }
+}
+
+fn open_udp(server: SocketAddr, address: &str) -> Result<UdpSocket> {
+    let local: SocketAddr = match server {
+        SocketAddr::V4(_) => (Ipv4Addr::UNSPECIFIED, 0).into(),
+        SocketAddr::V6(_) => (Ipv6Addr::UNSPECIFIED, 0).into(),
+    };
+    let io_err = |op| move |e| Error::from_io(e, address, Transport::Udp, op);
+    let socket = UdpSocket::bind(local).map_err(io_err("create a UDP socket"))?;
+    socket.connect(server).map_err(io_err("connect"))?;
+    socket
+        .set_nonblocking(true)
+        .map_err(io_err("make the UDP socket non-blocking"))?;
+    Ok(socket)
+}
+
+/// A random number for directory names. Uniqueness comes from `mkdir`
+/// (`EEXIST` → another name), not from the number.
+fn random_u32() -> u32 {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    if let Ok(t) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+        h.write_u128(t.as_nanos());
+    }
+    h.finish() as u32
+}
+
+/// Removes, once per process and socket directory, the client directories
+/// of dead processes: ours by name and owner, whose socket refuses
+/// connections (nobody holds it any more), or which have no socket and whose
+/// process is gone (it died between mkdir and bind).
+fn clean_stale_once(sockdir: &Path) {
+    static CLEANED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+    {
+        let mut cleaned = CLEANED.lock().unwrap_or_else(PoisonError::into_inner);
+        if cleaned.iter().any(|d| d == sockdir) {
+            return;
+        }
+        cleaned.push(sockdir.to_owned());
+    }
+    let Ok(entries) = fs::read_dir(sockdir) else {
+        return;
+    };
+    let (me, euid) = (std::process::id(), sys::euid());
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(DIR_PREFIX))
+            .and_then(|rest| rest.split_once('.'))
+            .and_then(|(pid, _)| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid == me {
+            continue;
+        }
+        let path = entry.path();
+        match fs::symlink_metadata(&path) {
+            Ok(meta) if meta.is_dir() && meta.uid() == euid => {}
+            _ => continue,
+        }
+        let socket = path.join(SOCKET_NAME);
+        let stale = match UnixDatagram::unbound().and_then(|s| s.connect(&socket)) {
+            Ok(()) => false,
+            Err(e) => match e.raw_os_error() {
+                Some(libc::ECONNREFUSED) => true,
+                Some(libc::ENOENT) => !sys::process_exists(pid),
+                _ => false,
+            },
+        };
+        if stale {
+            let _ = fs::remove_file(&socket);
+            let _ = fs::remove_dir(&path);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_dir(tag: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "cc-{tag}-{}-{:x}",
+            std::process::id(),
+            random_u32()
+        ));
+        fs::create_dir(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn unix_client_files_come_and_go() {
+        let dir = temp_dir("cs");
+        let server_path = dir.join("srv.sock");
+        let server = UnixDatagram::bind(&server_path).unwrap();
+        let target = Target::Unix(server_path.clone());
+        let client = ClientSocket::open(&target, "srv").unwrap();
+        let ClientSocket::Unix(u) = &client else {
+            panic!()
+        };
+        let meta = fs::symlink_metadata(&u.dir.path).unwrap();
+        assert_eq!(meta.mode() & 0o7777, 0o711);
+        let sock = fs::symlink_metadata(u.dir.path.join("s")).unwrap();
+        assert_eq!(sock.mode() & 0o7777, 0o666);
+        // The server can answer the client by its bound path.
+        u.socket.send(b"ping").unwrap();
+        let mut buf = [0u8; 16];
+        let (n, from) = server.recv_from(&mut buf).unwrap();
+        assert_eq!(&buf[..n], b"ping");
+        server
+            .send_to(b"pong", from.as_pathname().unwrap())
+            .unwrap();
+        drop(client);
+        let left: Vec<_> = fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left, vec![std::ffi::OsString::from("srv.sock")]);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn stale_directories_are_removed() {
+        let dir = temp_dir("stale");
+        let server_path = dir.join("srv.sock");
+        let _server = UnixDatagram::bind(&server_path).unwrap();
+        // A dead process's directory with a socket nobody holds...
+        let stale = dir.join(format!("{DIR_PREFIX}999999999.0000abcd"));
+        fs::create_dir(&stale).unwrap();
+        drop(UnixDatagram::bind(stale.join("s")).unwrap());
+        // ...and one without a socket.
+        let empty = dir.join(format!("{DIR_PREFIX}999999998.0000abcd"));
+        fs::create_dir(&empty).unwrap();
+        // Something else is kept.
+        let other = dir.join("chrony-core.not-a-pid");
+        fs::create_dir(&other).unwrap();
+        let client = ClientSocket::open(&Target::Unix(server_path), "srv").unwrap();
+        assert!(!stale.exists());
+        assert!(!empty.exists());
+        assert!(other.exists());
+        drop(client);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn probe_errors() {
+        let dir = temp_dir("probe");
+        let missing = Target::Unix(dir.join("missing.sock"));
+        assert_eq!(ClientSocket::open(&missing, "m").unwrap_err().code(), -2);
+        let file = dir.join("file.sock");
+        fs::write(&file, b"").unwrap();
+        let e = ClientSocket::open(&Target::Unix(file), "f").unwrap_err();
+        assert!(matches!(e, Error::ConnectionRefused { .. }), "{e:?}");
+        assert_eq!(fs::read_dir(&dir).unwrap().count(), 1, "nothing created");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,179 @@
+//! A reusable connection to chronyd.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use crate::address::{Target, discover_socket};
+use crate::client_socket::ClientSocket;
+use crate::exchange::{self, Peer};
+use crate::session::Session;
+use crate::{Error, Options, Result, TrackingStatus};
+
+/// How a [`Connection`] reaches chronyd.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Transport {
+    /// chronyd's unix command socket (full access; root or chronyd's user).
+    Unix,
+    /// chronyd's UDP command port (monitoring commands such as tracking;
+    /// open to local users by default).
+    Udp,
+}
+
+/// A connection to chronyd, opened once and queried many times.
+///
+/// Over a unix socket it owns a client socket in a private directory next
+/// to chronyd's socket; `Drop` removes both. After `fork()` the child's copy
+/// of a connection transparently opens its own client socket on first use
+/// (it never reads the parent's replies nor removes the parent's files).
+/// If chronyd is restarted, the next query connects again to the same path.
+///
+/// `Send` but not `Sync`: one query at a time, from any one thread.
+#[derive(Debug)]
+pub struct Connection {
+    session: Session,
+    target: Target,
+    address: String,
+    timeout: Duration,
+    /// The process that opened the socket.
+    pid: u32,
+}
+
+impl Connection {
+    /// Opens a connection with the default options. `address` is a unix
+    /// socket path (absolute, or relative to the current directory: a
+    /// relative path is recognised by containing `/` or ending in `.sock`),
+    /// or chronyd's UDP command port: `IPv4`, `IPv4:port`, `IPv6`,
+    /// `[IPv6]:port`, port 323 by default (no host names).
+    ///
+    /// Opening a unix socket checks it at once (not found, stale, no
+    /// permission); opening UDP cannot tell whether chronyd listens, the
+    /// first query does.
+    pub fn open(address: &str) -> Result<Connection> {
+        Connection::open_with(Some(address), &Options::default())
+    }
+
+    /// Opens a connection to `address` (see [`Connection::open`]), or with
+    /// `None` to the socket [`discover_socket`] finds.
+    pub fn open_with(address: Option<&str>, options: &Options) -> Result<Connection> {
+        let target = match address {
+            Some(address) => Target::parse(address)?,
+            None => Target::Unix(discover_socket()?),
+        };
+        Connection::open_target(target, options.timeout)
+    }
+
+    pub(crate) fn open_target(target: Target, timeout: Duration) -> Result<Connection> {
+        let address = target.text();
+        let transport = transport_of(&target);
+        let socket = ClientSocket::open(&target, &address)?;
+        let session = Session::new(socket)
+            .map_err(|e| Error::from_chrony(e.code, e.errno, &address, transport))?;
+        Ok(Connection {
+            session,
+            target,
+            address,
+            timeout,
+            pid: std::process::id(),
+        })
+    }
+
+    /// Queries the tracking report, within [`Connection::timeout`].
+    pub fn tracking(&mut self) -> Result<TrackingStatus> {
+        self.tracking_interruptible(&mut || false)
+    }
+
+    /// Like [`Connection::tracking`], calling `interrupted` at least every
+    /// 100 ms while waiting for chronyd; when it returns true the query
+    /// stops with [`Error::Interrupted`].
+    pub fn tracking_interruptible(
+        &mut self,
+        interrupted: &mut dyn FnMut() -> bool,
+    ) -> Result<TrackingStatus> {
+        let deadline = Instant::now() + self.timeout;
+        if self.pid != std::process::id() {
+            self.reopen_after_fork()?;
+        }
+        match self.exchange(deadline, interrupted) {
+            Err(Error::ConnectionRefused { .. }) if self.transport() == Transport::Unix => {
+                // chronyd went away since the last query; a restarted one
+                // listens on the same path: connect there once more.
+                self.session
+                    .socket()
+                    .reconnect(&self.target, &self.address)?;
+                self.exchange(deadline, interrupted)?;
+            }
+            other => other?,
+        }
+        TrackingStatus::read(&self.session)
+    }
+
+    fn exchange(&mut self, deadline: Instant, interrupted: &mut dyn FnMut() -> bool) -> Result<()> {
+        let peer = Peer {
+            address: &self.address,
+            transport: transport_of(&self.target),
+            timeout: self.timeout,
+        };
+        exchange::tracking(&mut self.session, &peer, deadline, interrupted)
+    }
+
+    /// A forked child must not share the parent's socket: replace it. The
+    /// old one is closed in this process only; its files stay (they are the
+    /// parent's, see `client_socket`).
+    fn reopen_after_fork(&mut self) -> Result<()> {
+        *self = Connection::open_target(self.target.clone(), self.timeout)?;
+        Ok(())
+    }
+
+    /// What this connection talks to: the socket path (made absolute), or
+    /// `ip:port` such as `127.0.0.1:323` or `[::1]:323`.
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+
+    /// The transport of this connection.
+    pub fn transport(&self) -> Transport {
+        transport_of(&self.target)
+    }
+
+    /// The total timeout of each query.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// Sets the total timeout of each query.
+    pub fn set_timeout(&mut self, timeout: Duration) {
+        self.timeout = timeout;
+    }
+
+    /// The unix socket path, for the pool.
+    pub(crate) fn unix_path(&self) -> Option<&Path> {
+        match &self.target {
+            Target::Unix(path) => Some(path),
+            Target::Udp(_) => None,
+        }
+    }
+
+    /// The process that opened the socket, for the pool.
+    pub(crate) fn pid(&self) -> u32 {
+        self.pid
+    }
+}
+
+fn transport_of(target: &Target) -> Transport {
+    match target {
+        Target::Unix(_) => Transport::Unix,
+        Target::Udp(_) => Transport::Udp,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connection_is_send_not_sync() {
+        fn send<T: Send>() {}
+        send::<Connection>();
+        // Not Sync: checked by the compile-fail doc test on `Connection` in lib.rs.
+    }
+}

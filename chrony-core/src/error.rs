@@ -1,0 +1,511 @@
+//! The error type: one variant per situation the caller can act on, each
+//! keeping its raw cause, each with a stable [`Error::code`].
+
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::Transport;
+
+/// The longest unix socket path the kernel accepts, in bytes: `sun_path` has
+/// 108 bytes and the path needs a terminating NUL.
+pub const MAX_SOCKET_PATH_LEN: usize = 107;
+
+/// `Result` with this crate's [`Error`] as the default error type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What went wrong, grouped by what the caller can do about it.
+///
+/// [`Error::code`] maps every variant onto the contract's codes:
+///
+/// | code | meaning | variants |
+/// |---|---|---|
+/// | -1 | connection refused, send or receive failed | [`ConnectionRefused`](Error::ConnectionRefused), [`Io`](Error::Io), [`Library`](Error::Library), [`Interrupted`](Error::Interrupted) |
+/// | -2 | socket not found, or an address that cannot name one | [`NotFound`](Error::NotFound), [`InvalidAddress`](Error::InvalidAddress), [`PathTooLong`](Error::PathTooLong) |
+/// | -3 | permission denied | [`PermissionDenied`](Error::PermissionDenied), [`NotAuthorised`](Error::NotAuthorised) |
+/// | -4 | invalid response | [`Protocol`](Error::Protocol), [`InvalidValue`](Error::InvalidValue) |
+/// | -5 | incomplete data | [`IncompleteData`](Error::IncompleteData) |
+/// | -6 | timeout | [`Timeout`](Error::Timeout) |
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Code -1. The server end refused the connection: `connect()` or `send()`
+    /// on a unix socket gave `ECONNREFUSED` (the socket file exists but no
+    /// process listens on it: a stale socket left by a chronyd that was
+    /// killed, or a path that is not a socket at all, e.g. a regular file), or
+    /// a UDP receive gave `ECONNREFUSED` (nothing listens on that port).
+    /// `source` is the `io::Error` with the errno.
+    #[error("{}", refused_message(address, *transport))]
+    ConnectionRefused {
+        /// The socket path or `ip:port` queried.
+        address: String,
+        /// The transport of `address`.
+        transport: Transport,
+        /// The system error (`ECONNREFUSED`, or `ENOTCONN` after the peer
+        /// of a connected unix socket went away).
+        #[source]
+        source: io::Error,
+    },
+
+    /// Code -1. A system call on the way failed for a reason other than the
+    /// ones with their own variant: creating, binding or connecting the
+    /// client socket (e.g. `EMFILE`), sending or receiving. Also used with
+    /// `EPROTO` when the private client directory is not what this crate just
+    /// created (wrong owner, type or mode): someone tampered with it.
+    #[error("{operation} failed for chronyd at {address}: {source}")]
+    Io {
+        /// The socket path or `ip:port` queried.
+        address: String,
+        /// What was being done, e.g. "send the request".
+        operation: &'static str,
+        /// The system error with its errno.
+        #[source]
+        source: io::Error,
+    },
+
+    /// Code -1. The C protocol library failed locally (no memory, no
+    /// `/dev/urandom`, or an internal misuse). `chrony_err` is the raw
+    /// `chrony_err` value; `source` the errno seen right after the call.
+    #[error("the chrony protocol library failed: {} (chrony_err {chrony_err}): {source}", chrony_err_name(*chrony_err))]
+    Library {
+        /// The raw `chrony_err` value.
+        chrony_err: u32,
+        /// The errno seen right after the failing call (may be unrelated).
+        #[source]
+        source: io::Error,
+    },
+
+    /// Code -1. The caller's `interrupted` callback returned true while the
+    /// query was waiting for chronyd.
+    #[error("interrupted while waiting for chronyd")]
+    Interrupted,
+
+    /// Code -2. No socket at any of the paths tried (`ENOENT`: the socket or
+    /// its directory does not exist, or `ENOTDIR`), usually because chronyd
+    /// is not running or uses another path. `tried` lists every path in order.
+    #[error(
+        "no chronyd socket at {}: is chronyd running? ({source})",
+        join_paths(tried)
+    )]
+    NotFound {
+        /// Every path tried, in order.
+        tried: Vec<PathBuf>,
+        /// The error of the last path tried (`ENOENT` or `ENOTDIR`).
+        #[source]
+        source: io::Error,
+    },
+
+    /// Code -2. The address cannot name a reachable socket: neither an
+    /// absolute or relative unix socket path nor an IP address with an
+    /// optional port in the libchrony grammar (host names are not looked up).
+    #[error(
+        "invalid chronyd address {address:?}: {reason}; use a socket path like /run/chrony/chronyd.sock, or 127.0.0.1, 127.0.0.1:323, ::1 or [::1]:323"
+    )]
+    InvalidAddress {
+        /// The address as given.
+        address: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+
+    /// Code -2. A unix socket path (chronyd's, or the client socket this
+    /// crate binds next to it, `<dir>/chrony-core.<pid>.<random>/s`) is longer
+    /// than [`MAX_SOCKET_PATH_LEN`] (107) bytes, so no socket can be named by it.
+    #[error("unix socket path {} is {len} bytes, longer than the {MAX_SOCKET_PATH_LEN}-byte limit of a unix socket address; use a shorter directory", path.display())]
+    PathTooLong {
+        /// The path that does not fit.
+        path: PathBuf,
+        /// Its length in bytes.
+        len: usize,
+    },
+
+    /// Code -3. The system refused access (`EACCES` or `EPERM`): to look up
+    /// or connect to chronyd's socket (its directory is not searchable or the
+    /// socket is not writable by this user), or to create the client socket
+    /// directory next to it (chronyd replies to a socket the client binds in
+    /// chronyd's socket directory, so that directory must be writable).
+    #[error(
+        "permission denied to {operation} {address} ({source}): run as root or as chronyd's user, or query the UDP command port 127.0.0.1:323, which serves tracking to any local user"
+    )]
+    PermissionDenied {
+        /// The socket path (or directory) concerned.
+        address: String,
+        /// What was refused, e.g. "connect to".
+        operation: &'static str,
+        /// The system error (`EACCES` or `EPERM`).
+        #[source]
+        source: io::Error,
+    },
+
+    /// Code -3. chronyd answered "not authorised" (status 2, `STT_UNAUTH`;
+    /// `CHRONY_UNAUTHORIZED` from the C library): over UDP, the request is not
+    /// among chronyd's open commands, or the client is not allowed by `cmdallow`.
+    #[error(
+        "chronyd at {address} answered \"not authorised\" (chrony_err {chrony_err}): use the unix socket as root or as chronyd's user, or allow this command over UDP (opencommands / cmdallow)"
+    )]
+    NotAuthorised {
+        /// The socket path or `ip:port` queried.
+        address: String,
+        /// The raw `chrony_err` value (`CHRONY_UNAUTHORIZED`, 9).
+        chrony_err: u32,
+    },
+
+    /// Code -4. chronyd's reply cannot be used: a failure status
+    /// (`CHRONY_UNEXPECTED_STATUS`, `CHRONY_DISABLED`), an unexpected reply
+    /// code or protocol version (`CHRONY_NEW_SERVER`: chronyd is newer than
+    /// this library; `CHRONY_OLD_SERVER`: chronyd does not know the command).
+    #[error("chronyd at {address} sent an unusable reply: {} (chrony_err {chrony_err})", chrony_err_name(*chrony_err))]
+    Protocol {
+        /// The socket path or `ip:port` queried.
+        address: String,
+        /// The raw `chrony_err` value.
+        chrony_err: u32,
+    },
+
+    /// Code -4. A field of the reply holds a value that chronyd never sends:
+    /// a non-finite float, a stratum above 15, a leap status above 3, a
+    /// reference ID wider than 32 bits, a negative reference time or an
+    /// unknown address format. This means corrupt data, not an odd clock:
+    /// legitimate values such as a negative root delay pass.
+    #[error("chronyd sent an invalid {field}: {value}")]
+    InvalidValue {
+        /// The field, by its libchrony name (e.g. "stratum").
+        field: &'static str,
+        /// The value received, as text.
+        value: String,
+    },
+
+    /// Code -5. The reply is too short for the report (`CHRONY_INVALID_RESPONSE`),
+    /// or a field of the tracking report is missing or has another type.
+    #[error("chronyd's tracking reply is incomplete: {detail}")]
+    IncompleteData {
+        /// What is missing.
+        detail: String,
+        /// The raw `chrony_err` value, when the C library reported it.
+        chrony_err: Option<u32>,
+    },
+
+    /// Code -6. No valid reply arrived within the total deadline, although
+    /// the request was sent again as chronyc does: chronyd is stopped
+    /// (SIGSTOP), overloaded, or silently drops the request (e.g. a UDP
+    /// client that `cmdallow` does not allow).
+    #[error("chronyd at {address} did not answer within {} (is it frozen or overloaded?)", DurationText(*timeout))]
+    Timeout {
+        /// The socket path or `ip:port` queried.
+        address: String,
+        /// The deadline that passed.
+        timeout: Duration,
+    },
+}
+
+impl Error {
+    /// The contract's error code: -1 connection refused or send/receive
+    /// failed (also [`Error::Interrupted`] and local library failures), -2
+    /// socket not found or unusable address, -3 permission denied, -4
+    /// invalid response, -5 incomplete data, -6 timeout.
+    pub fn code(&self) -> i32 {
+        match self {
+            Error::ConnectionRefused { .. }
+            | Error::Io { .. }
+            | Error::Library { .. }
+            | Error::Interrupted => -1,
+            Error::NotFound { .. } | Error::InvalidAddress { .. } | Error::PathTooLong { .. } => -2,
+            Error::PermissionDenied { .. } | Error::NotAuthorised { .. } => -3,
+            Error::Protocol { .. } | Error::InvalidValue { .. } => -4,
+            Error::IncompleteData { .. } => -5,
+            Error::Timeout { .. } => -6,
+        }
+    }
+
+    /// The errno behind this error, when a system call caused it.
+    pub fn raw_os_error(&self) -> Option<i32> {
+        match self {
+            Error::ConnectionRefused { source, .. }
+            | Error::Io { source, .. }
+            | Error::NotFound { source, .. }
+            | Error::PermissionDenied { source, .. } => source.raw_os_error(),
+            _ => None,
+        }
+    }
+
+    /// The raw `chrony_err` value behind this error, when the C library
+    /// reported it.
+    pub fn chrony_err(&self) -> Option<u32> {
+        match self {
+            Error::Library { chrony_err, .. }
+            | Error::NotAuthorised { chrony_err, .. }
+            | Error::Protocol { chrony_err, .. } => Some(*chrony_err),
+            Error::IncompleteData { chrony_err, .. } => *chrony_err,
+            _ => None,
+        }
+    }
+
+    /// Maps a failed system call on the way to chronyd onto a variant by its
+    /// errno: `ENOENT`/`ENOTDIR` → not found, `ECONNREFUSED` → refused,
+    /// `EACCES`/`EPERM` → permission, the rest → [`Error::Io`].
+    pub(crate) fn from_io(
+        source: io::Error,
+        address: &str,
+        transport: Transport,
+        operation: &'static str,
+    ) -> Error {
+        match source.raw_os_error() {
+            Some(libc::ENOENT | libc::ENOTDIR) if transport == Transport::Unix => Error::NotFound {
+                tried: vec![PathBuf::from(address)],
+                source,
+            },
+            Some(libc::ECONNREFUSED) => Error::ConnectionRefused {
+                address: address.to_owned(),
+                transport,
+                source,
+            },
+            Some(libc::ENOTCONN) if transport == Transport::Unix => Error::ConnectionRefused {
+                address: address.to_owned(),
+                transport,
+                source,
+            },
+            Some(libc::EACCES | libc::EPERM) => Error::PermissionDenied {
+                address: address.to_owned(),
+                operation: permission_operation(operation),
+                source,
+            },
+            _ => Error::Io {
+                address: address.to_owned(),
+                operation,
+                source,
+            },
+        }
+    }
+
+    /// Maps a `chrony_err` from the C library (not `CHRONY_OK`) onto a
+    /// variant. `errno` is the system error seen right after the call, used
+    /// for `CHRONY_SEND_FAILED` and `CHRONY_RECV_FAILED`.
+    pub(crate) fn from_chrony(
+        chrony_err: u32,
+        errno: io::Error,
+        address: &str,
+        transport: Transport,
+    ) -> Error {
+        use libchrony_sys as sys;
+        match chrony_err {
+            sys::CHRONY_SEND_FAILED => {
+                Error::from_io(errno, address, transport, "send the request")
+            }
+            sys::CHRONY_RECV_FAILED => {
+                Error::from_io(errno, address, transport, "receive the reply")
+            }
+            sys::CHRONY_UNAUTHORIZED => Error::NotAuthorised {
+                address: address.to_owned(),
+                chrony_err,
+            },
+            sys::CHRONY_INVALID_RESPONSE => Error::IncompleteData {
+                detail: "the reply is shorter than the tracking report".to_owned(),
+                chrony_err: Some(chrony_err),
+            },
+            sys::CHRONY_DISABLED
+            | sys::CHRONY_UNEXPECTED_STATUS
+            | sys::CHRONY_OLD_SERVER
+            | sys::CHRONY_NEW_SERVER => Error::Protocol {
+                address: address.to_owned(),
+                chrony_err,
+            },
+            _ => Error::Library {
+                chrony_err,
+                source: errno,
+            },
+        }
+    }
+}
+
+/// The operation text of a permission error, so the message reads well.
+fn permission_operation(operation: &'static str) -> &'static str {
+    match operation {
+        "connect" => "connect to",
+        other => other,
+    }
+}
+
+fn refused_message(address: &str, transport: Transport) -> String {
+    match transport {
+        Transport::Unix => format!(
+            "connection refused at {address}: chronyd is not running (stale socket), \
+             or the path is not chronyd's socket; start chronyd or check the path"
+        ),
+        Transport::Udp => format!(
+            "connection refused at {address}: nothing listens on that UDP port; \
+             is chronyd running, with its command port (cmdport) there?"
+        ),
+    }
+}
+
+fn join_paths(paths: &[PathBuf]) -> String {
+    let mut text = String::new();
+    for (i, p) in paths.iter().enumerate() {
+        if i > 0 {
+            text.push_str(", ");
+        }
+        text.push_str(&p.display().to_string());
+    }
+    text
+}
+
+/// The name of a `chrony_err` value, as in chrony.h.
+pub(crate) fn chrony_err_name(code: u32) -> &'static str {
+    use libchrony_sys as sys;
+    match code {
+        sys::CHRONY_OK => "CHRONY_OK",
+        sys::CHRONY_NO_MEMORY => "CHRONY_NO_MEMORY",
+        sys::CHRONY_NO_RANDOM => "CHRONY_NO_RANDOM",
+        sys::CHRONY_UNKNOWN_REPORT => "CHRONY_UNKNOWN_REPORT",
+        sys::CHRONY_RANDOM_FAILED => "CHRONY_RANDOM_FAILED",
+        sys::CHRONY_SEND_FAILED => "CHRONY_SEND_FAILED",
+        sys::CHRONY_RECV_FAILED => "CHRONY_RECV_FAILED",
+        sys::CHRONY_INVALID_ARGUMENT => "CHRONY_INVALID_ARGUMENT",
+        sys::CHRONY_UNEXPECTED_CALL => "CHRONY_UNEXPECTED_CALL",
+        sys::CHRONY_UNAUTHORIZED => "CHRONY_UNAUTHORIZED",
+        sys::CHRONY_DISABLED => "CHRONY_DISABLED (facility not enabled in chronyd)",
+        sys::CHRONY_UNEXPECTED_STATUS => "CHRONY_UNEXPECTED_STATUS (chronyd reported a failure)",
+        sys::CHRONY_OLD_SERVER => "CHRONY_OLD_SERVER (chronyd is too old for this request)",
+        sys::CHRONY_NEW_SERVER => {
+            "CHRONY_NEW_SERVER (protocol version or reply not supported: chronyd is too new)"
+        }
+        sys::CHRONY_INVALID_RESPONSE => "CHRONY_INVALID_RESPONSE",
+        _ => "unknown chrony_err",
+    }
+}
+
+/// A duration as people write it: "3 s", "500 ms", "1.5 s".
+struct DurationText(Duration);
+
+impl fmt::Display for DurationText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let d = self.0;
+        if d.subsec_nanos() == 0 {
+            write!(f, "{} s", d.as_secs())
+        } else if d < Duration::from_secs(1) && d.subsec_nanos() % 1_000_000 == 0 {
+            write!(f, "{} ms", d.as_millis())
+        } else {
+            write!(f, "{} s", d.as_secs_f64())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn errno(e: i32) -> io::Error {
+        io::Error::from_raw_os_error(e)
+    }
+
+    #[test]
+    fn codes_by_errno() {
+        let p = "/run/chrony/chronyd.sock";
+        let u = Transport::Unix;
+        assert_eq!(
+            Error::from_io(errno(libc::ENOENT), p, u, "connect").code(),
+            -2
+        );
+        assert_eq!(
+            Error::from_io(errno(libc::ENOTDIR), p, u, "connect").code(),
+            -2
+        );
+        assert_eq!(
+            Error::from_io(errno(libc::ECONNREFUSED), p, u, "connect").code(),
+            -1
+        );
+        assert_eq!(
+            Error::from_io(errno(libc::EACCES), p, u, "connect").code(),
+            -3
+        );
+        assert_eq!(
+            Error::from_io(errno(libc::EPERM), p, u, "connect").code(),
+            -3
+        );
+        assert_eq!(
+            Error::from_io(errno(libc::EMFILE), p, u, "connect").code(),
+            -1
+        );
+        let e = Error::from_io(
+            errno(libc::ECONNREFUSED),
+            "127.0.0.1:9",
+            Transport::Udp,
+            "x",
+        );
+        assert!(e.to_string().contains("nothing listens"), "{e}");
+        assert_eq!(e.raw_os_error(), Some(libc::ECONNREFUSED));
+    }
+
+    #[test]
+    fn codes_by_chrony_err() {
+        use libchrony_sys as sys;
+        let a = "127.0.0.1:323";
+        let t = Transport::Udp;
+        let code = |c| Error::from_chrony(c, errno(0), a, t).code();
+        assert_eq!(code(sys::CHRONY_UNAUTHORIZED), -3);
+        assert_eq!(code(sys::CHRONY_OLD_SERVER), -4);
+        assert_eq!(code(sys::CHRONY_NEW_SERVER), -4);
+        assert_eq!(code(sys::CHRONY_UNEXPECTED_STATUS), -4);
+        assert_eq!(code(sys::CHRONY_DISABLED), -4);
+        assert_eq!(code(sys::CHRONY_INVALID_RESPONSE), -5);
+        assert_eq!(code(sys::CHRONY_NO_MEMORY), -1);
+        let recv = Error::from_chrony(sys::CHRONY_RECV_FAILED, errno(libc::ECONNREFUSED), a, t);
+        assert!(matches!(recv, Error::ConnectionRefused { .. }));
+        assert_eq!(Error::from_chrony(9, errno(0), a, t).chrony_err(), Some(9));
+    }
+
+    #[test]
+    fn messages_say_what_to_do() {
+        let e = Error::from_io(
+            errno(libc::EACCES),
+            "/run/chrony/chronyd.sock",
+            Transport::Unix,
+            "connect",
+        );
+        let m = e.to_string();
+        assert!(m.contains("run as root or as chronyd's user"), "{m}");
+        assert!(m.contains("127.0.0.1:323"), "{m}");
+        let e = Error::from_io(
+            errno(libc::ECONNREFUSED),
+            "/x/chronyd.sock",
+            Transport::Unix,
+            "connect",
+        );
+        assert!(
+            e.to_string()
+                .contains("chronyd is not running (stale socket)"),
+            "{e}"
+        );
+        let e = Error::NotFound {
+            tried: vec!["/a".into(), "/b".into()],
+            source: errno(libc::ENOENT),
+        };
+        assert!(e.to_string().contains("/a, /b: is chronyd running?"), "{e}");
+        let e = Error::Timeout {
+            address: "/x".into(),
+            timeout: Duration::from_secs(3),
+        };
+        assert!(
+            e.to_string()
+                .contains("did not answer within 3 s (is it frozen or overloaded?)"),
+            "{e}"
+        );
+        let e = Error::Timeout {
+            address: "/x".into(),
+            timeout: Duration::from_millis(500),
+        };
+        assert!(e.to_string().contains("within 500 ms"), "{e}");
+        let e = Error::PathTooLong {
+            path: "/x".into(),
+            len: 120,
+        };
+        assert!(e.to_string().contains("107-byte limit"), "{e}");
+    }
+
+    #[test]
+    fn error_is_send_sync() {
+        fn check<T: Send + Sync + 'static>() {}
+        check::<Error>();
+    }
+}

@@ -1,0 +1,104 @@
+//! One request/reply exchange with a deadline, resending as chronyc does.
+
+use std::time::{Duration, Instant};
+
+use crate::session::Session;
+use crate::{Error, Result, Transport};
+
+/// The first attempt waits this long for a reply; each later one twice as
+/// long as the one before (1 s, 2 s, 4 s…, chronyc's schedule), all capped by
+/// the total deadline.
+const FIRST_ATTEMPT: Duration = Duration::from_secs(1);
+
+/// The longest single wait, so the interruption callback runs often enough.
+const SLICE: Duration = Duration::from_millis(100);
+
+/// Where an exchange goes and how long it may take.
+pub(crate) struct Peer<'a> {
+    pub address: &'a str,
+    pub transport: Transport,
+    /// The caller's total timeout, for the error message.
+    pub timeout: Duration,
+}
+
+/// Requests the tracking report and waits for the reply until `deadline`.
+/// On `Ok`, the session holds the record. `interrupted` is called after each
+/// wait of at most 100 ms that saw no datagram, and at least every 100 ms
+/// while datagrams arrive that are not the answer.
+pub(crate) fn tracking(
+    session: &mut Session,
+    peer: &Peer<'_>,
+    deadline: Instant,
+    interrupted: &mut dyn FnMut() -> bool,
+) -> Result<()> {
+    let fail = |e: crate::session::CallError| {
+        Error::from_chrony(e.code, e.errno, peer.address, peer.transport)
+    };
+    let mut attempt_timeout = FIRST_ATTEMPT;
+    let mut last_check = Instant::now();
+    loop {
+        match session.request_tracking() {
+            Ok(()) => {}
+            // chronyd's queue is full (frozen?): treat as a lost request.
+            Err(e) if e.would_block() => {}
+            Err(e) => return Err(fail(e)),
+        }
+        let attempt_end = deadline.min(Instant::now() + attempt_timeout);
+        loop {
+            let now = Instant::now();
+            let remaining = attempt_end.saturating_duration_since(now);
+            let readable = session
+                .wait_readable(ceil_millis(remaining.min(SLICE)))
+                .map_err(|e| {
+                    Error::from_io(e, peer.address, peer.transport, "wait for the reply")
+                })?;
+            if readable {
+                match session.process_response() {
+                    Ok(()) if !session.needs_response() => return Ok(()),
+                    Ok(()) => {} // a stale or foreign datagram: keep waiting
+                    Err(e) if e.would_block() => {
+                        if !session.needs_response() {
+                            break; // the library gave up on this request: resend
+                        }
+                    }
+                    Err(e) => return Err(fail(e)),
+                }
+                if last_check.elapsed() < SLICE {
+                    continue;
+                }
+            } else if remaining.is_zero() {
+                break;
+            }
+            last_check = Instant::now();
+            if interrupted() {
+                return Err(Error::Interrupted);
+            }
+        }
+        if Instant::now() >= deadline {
+            return Err(Error::Timeout {
+                address: peer.address.to_owned(),
+                timeout: peer.timeout,
+            });
+        }
+        attempt_timeout = attempt_timeout.saturating_mul(2);
+    }
+}
+
+/// Milliseconds for `poll`, rounded up so a short remainder does not spin.
+fn ceil_millis(d: Duration) -> i32 {
+    let ms = d.as_nanos().div_ceil(1_000_000);
+    i32::try_from(ms).unwrap_or(i32::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn millis_round_up() {
+        assert_eq!(ceil_millis(Duration::ZERO), 0);
+        assert_eq!(ceil_millis(Duration::from_nanos(1)), 1);
+        assert_eq!(ceil_millis(Duration::from_millis(100)), 100);
+        assert_eq!(ceil_millis(Duration::from_micros(100_001)), 101);
+    }
+}

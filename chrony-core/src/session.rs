@@ -1,0 +1,203 @@
+//! The C protocol library: one `chrony_session` over our client socket.
+//!
+//! This module and `sys.rs` hold all of the crate's `unsafe`. The session
+//! owns the socket it talks on, so the fd outlives the C session by
+//! construction (`Drop` deinits the session, then the socket's own `Drop`
+//! closes it and removes its files).
+
+use std::ffi::{CStr, c_int};
+use std::io;
+use std::ptr::NonNull;
+use std::sync::{Mutex, PoisonError};
+
+use libchrony_sys as sys;
+
+use crate::client_socket::ClientSocket;
+
+/// A `chrony_err` other than `CHRONY_OK`, with the errno seen right after
+/// the call (meaningful for `CHRONY_SEND_FAILED` and `CHRONY_RECV_FAILED`).
+#[derive(Debug)]
+pub(crate) struct CallError {
+    pub code: sys::chrony_err,
+    pub errno: io::Error,
+}
+
+impl CallError {
+    /// A send or receive that failed only because it would have blocked:
+    /// the socket is non-blocking, so this means "nothing to read yet" or
+    /// "chronyd's queue is full" (a frozen chronyd), never a real failure.
+    pub fn would_block(&self) -> bool {
+        matches!(self.code, sys::CHRONY_SEND_FAILED | sys::CHRONY_RECV_FAILED)
+            && matches!(
+                self.errno.raw_os_error(),
+                Some(libc::EAGAIN | libc::ENOBUFS | libc::EINTR)
+            )
+    }
+}
+
+/// A system libchrony formats address strings into one buffer for the
+/// whole process; every read of one is serialised by this lock. The bundled
+/// library keeps the buffer per session and needs no lock.
+static SYSTEM_STRING_BUFFER: Mutex<()> = Mutex::new(());
+
+/// A protocol session on a connected client socket.
+pub(crate) struct Session {
+    raw: NonNull<sys::chrony_session>,
+    // Dropped after `Drop::drop` has deinit'ed the session.
+    socket: ClientSocket,
+}
+
+// SAFETY: a chrony_session is plain heap memory owned by this value (its
+// fields, a buffer and, in libchrony, a `FILE *` for /dev/urandom); nothing
+// in it is tied to the thread that created it, so moving it to another
+// thread is sound. It is not `Sync`: the C functions mutate the session
+// without locking, and every method that calls them takes `&mut self` or is
+// on a value that cannot be shared (no `Sync` impl, so `&Session` never
+// crosses threads). The one process-wide state of a system libchrony, the
+// address string buffer, is guarded by `SYSTEM_STRING_BUFFER`.
+unsafe impl Send for Session {}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("socket", &self.socket)
+            .finish_non_exhaustive()
+    }
+}
+
+fn check(code: sys::chrony_err) -> Result<(), CallError> {
+    if code == sys::CHRONY_OK {
+        return Ok(());
+    }
+    Err(CallError {
+        code,
+        errno: io::Error::last_os_error(),
+    })
+}
+
+impl Session {
+    /// Starts a session on `socket`. On failure the socket is dropped
+    /// (closed, its files removed).
+    pub fn new(socket: ClientSocket) -> Result<Session, CallError> {
+        let mut raw: *mut sys::chrony_session = std::ptr::null_mut();
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&socket.as_fd());
+        // SAFETY: `raw` is a valid out-pointer; `fd` is an open, connected
+        // datagram socket that `socket` keeps open for the life of the session.
+        let code = unsafe { sys::chrony_init_session(&mut raw, fd) };
+        check(code)?;
+        let raw = NonNull::new(raw).ok_or(CallError {
+            code: sys::CHRONY_NO_MEMORY,
+            errno: io::Error::from(io::ErrorKind::OutOfMemory),
+        })?;
+        Ok(Session { raw, socket })
+    }
+
+    /// The socket the session talks on.
+    pub fn socket(&self) -> &ClientSocket {
+        &self.socket
+    }
+
+    /// Sends a request for the tracking report (again, with a new sequence
+    /// number, if one is outstanding).
+    pub fn request_tracking(&mut self) -> Result<(), CallError> {
+        // SAFETY: `self.raw` is a live session; the report name is a static
+        // NUL-terminated string.
+        let code =
+            unsafe { sys::chrony_request_record(self.raw.as_ptr(), c"tracking".as_ptr(), 0) };
+        check(code)
+    }
+
+    /// True while a request is outstanding.
+    pub fn needs_response(&mut self) -> bool {
+        // SAFETY: `self.raw` is a live session.
+        unsafe { sys::chrony_needs_response(self.raw.as_ptr()) }
+    }
+
+    /// Receives and processes one datagram. Call only when the socket is
+    /// readable; the socket is non-blocking, so a spurious wake-up gives a
+    /// [`CallError::would_block`] error instead of blocking.
+    pub fn process_response(&mut self) -> Result<(), CallError> {
+        // SAFETY: `self.raw` is a live session whose fd is open.
+        let code = unsafe { sys::chrony_process_response(self.raw.as_ptr()) };
+        check(code)
+    }
+
+    /// Waits up to `timeout_ms` for a datagram (or a pending socket error).
+    pub fn wait_readable(&self, timeout_ms: i32) -> io::Result<bool> {
+        crate::sys::poll_readable(self.socket.as_fd(), timeout_ms)
+    }
+
+    /// The number of fields of the record received last.
+    pub fn number_of_fields(&self) -> c_int {
+        // SAFETY: `self.raw` is a live session.
+        unsafe { sys::chrony_get_record_number_fields(self.raw.as_ptr()) }
+    }
+
+    /// The index of the field `name`: `hint` if that field has this name
+    /// (one comparison in the usual case), else a search; `None` if absent.
+    pub fn field_index(&self, hint: c_int, name: &CStr) -> Option<c_int> {
+        // SAFETY: `self.raw` is a live session; a bad index gives NULL.
+        let at_hint = unsafe { sys::chrony_get_field_name(self.raw.as_ptr(), hint) };
+        // SAFETY: a non-NULL field name points to a static NUL-terminated string.
+        if !at_hint.is_null() && unsafe { CStr::from_ptr(at_hint) } == name {
+            return Some(hint);
+        }
+        // SAFETY: `self.raw` is live and `name` is NUL-terminated.
+        let index = unsafe { sys::chrony_get_field_index(self.raw.as_ptr(), name.as_ptr()) };
+        (index >= 0).then_some(index)
+    }
+
+    /// The `chrony_field_type` of a field.
+    pub fn field_type(&self, field: c_int) -> sys::chrony_field_type {
+        // SAFETY: `self.raw` is a live session; bad indexes are handled by C.
+        unsafe { sys::chrony_get_field_type(self.raw.as_ptr(), field) }
+    }
+
+    /// An unsigned integer field.
+    pub fn uinteger(&self, field: c_int) -> u64 {
+        // SAFETY: as for `field_type`.
+        unsafe { sys::chrony_get_field_uinteger(self.raw.as_ptr(), field) }
+    }
+
+    /// A float field.
+    pub fn float(&self, field: c_int) -> f64 {
+        // SAFETY: as for `field_type`.
+        unsafe { sys::chrony_get_field_float(self.raw.as_ptr(), field) }
+    }
+
+    /// A timespec field as (seconds, nanoseconds).
+    pub fn timespec(&self, field: c_int) -> (i64, i64) {
+        // SAFETY: as for `field_type`; the struct is returned by value.
+        let ts = unsafe { sys::chrony_get_field_timespec(self.raw.as_ptr(), field) };
+        (ts.tv_sec, ts.tv_nsec)
+    }
+
+    /// Calls `f` with the bytes of a string (address) field, or `None` if
+    /// the C library gives NULL (an unspecified address).
+    pub fn with_string<R>(&self, field: c_int, f: impl FnOnce(Option<&[u8]>) -> R) -> R {
+        let _guard = (!sys::BUNDLED).then(|| {
+            SYSTEM_STRING_BUFFER
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+        });
+        // SAFETY: `self.raw` is a live session. With a system libchrony the
+        // returned buffer is process-wide, and `_guard` keeps every other
+        // reader out until `f` has returned.
+        let p = unsafe { sys::chrony_get_field_string(self.raw.as_ptr(), field) };
+        if p.is_null() {
+            return f(None);
+        }
+        // SAFETY: non-NULL: a NUL-terminated string that stays valid until
+        // the next call on this session (bundled) or into the library
+        // (system, excluded by the lock), i.e. for the whole of `f`.
+        f(Some(unsafe { CStr::from_ptr(p) }.to_bytes()))
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        // SAFETY: `self.raw` came from chrony_init_session and is freed
+        // exactly once, here; the fd stays open until `socket` drops after this.
+        unsafe { sys::chrony_deinit_session(self.raw.as_ptr()) }
+    }
+}
