@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use crate::procs::{self, Proc};
 use crate::tracking::{self, ChronycTracking};
-use crate::{Mode, feeder, leapday, ports, tmpdir};
+use crate::{Mode, feeder, guardian, leapday, ports, tmpdir};
 
 /// How long `start` waits for the expected chronyc state.
 const READY_TIMEOUT: Duration = Duration::from_secs(15);
@@ -44,6 +44,8 @@ pub struct Fixture {
     client: Option<Proc>,
     server: Option<Proc>,
     feeder: Option<Proc>,
+    /// Library mode: stops the daemons if this process dies without dropping the fixture.
+    guardian: Option<Proc>,
     last_pid: u32,
     /// CLI mode: the processes outlive this value, and the feeder has its own session.
     detached: bool,
@@ -121,6 +123,7 @@ impl Fixture {
             client: None,
             server: None,
             feeder: None,
+            guardian: None,
             last_pid: 0,
             detached,
         }
@@ -258,10 +261,13 @@ impl Fixture {
     /// chronyd removes its socket and pid file. A no-op for processes already gone.
     pub fn stop(&mut self) -> io::Result<()> {
         let mut first_err = None;
-        for p in [self.feeder.take(), self.client.take(), self.server.take()]
-            .into_iter()
-            .flatten()
-        {
+        let all = [
+            self.guardian.take(),
+            self.feeder.take(),
+            self.client.take(),
+            self.server.take(),
+        ];
+        for p in all.into_iter().flatten() {
             if let Err(e) = p.terminate() {
                 first_err.get_or_insert(e);
             }
@@ -359,24 +365,37 @@ impl Fixture {
                 &self.dir.join("feeder.log"),
                 self.detached,
             )?;
-            // Wait for the child to name itself, so that it can be identified (and stopped) safely.
-            let deadline = Instant::now() + Duration::from_secs(2);
-            let proc = loop {
-                if let Some(p) = procs::identify(pid, feeder::FEEDER_COMM, "", true) {
-                    break p;
-                }
-                if Instant::now() > deadline {
-                    // SAFETY: pid is our own child that just forked; kill has no memory-safety preconditions.
-                    unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
-                    return Err(
-                        self.error(io::ErrorKind::Other, "the refclock feeder did not start")
-                    );
-                }
-                sleep(Duration::from_millis(1));
-            };
-            self.feeder = Some(proc);
+            self.feeder = Some(self.named_child(pid, feeder::FEEDER_COMM)?);
+        }
+        if !self.detached {
+            let targets: Vec<(u32, u64)> = [&self.client, &self.server]
+                .into_iter()
+                .flatten()
+                .map(|p| (p.pid, p.starttime))
+                .collect();
+            let pid = guardian::spawn(&targets)?;
+            self.guardian = Some(self.named_child(pid, guardian::GUARDIAN_COMM)?);
         }
         Ok(())
+    }
+
+    /// Wait for a forked child to name itself, so that it can be identified (and stopped) safely.
+    fn named_child(&self, pid: u32, comm: &str) -> io::Result<Proc> {
+        let deadline = Instant::now() + Duration::from_secs(2);
+        loop {
+            if let Some(p) = procs::identify(pid, comm, "", true) {
+                return Ok(p);
+            }
+            if Instant::now() > deadline {
+                // SAFETY: pid is our own child that just forked; kill has no memory-safety preconditions.
+                unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+                return Err(self.error(
+                    io::ErrorKind::Other,
+                    &format!("the forked {comm} did not start"),
+                ));
+            }
+            sleep(Duration::from_millis(1));
+        }
     }
 
     fn common_conf(&self, name: &str) -> String {
@@ -538,6 +557,7 @@ impl Fixture {
         self.client = None;
         self.server = None;
         self.feeder = None;
+        self.guardian = None;
     }
 }
 

@@ -21,6 +21,7 @@
 pub mod cli;
 mod feeder;
 mod fixture;
+mod guardian;
 mod leapday;
 mod mode;
 mod nobody;

@@ -204,3 +204,58 @@ fn nobody_cannot_use_unix_socket_but_udp_works() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).ends_with("Not synchronised\n"));
 }
+
+/// Helper for `daemons_die_with_the_test_process`: only acts when run by it.
+#[test]
+fn helper_start_and_exit_without_drop() {
+    let Some(out) = std::env::var_os("CHRFIX_HELPER_OUT") else {
+        return;
+    };
+    let fx = start(Mode::Synced);
+    let rc = start(Mode::Refclock { leap: 0 });
+    let pids = [
+        fx.pid(),
+        fx.server_pid().unwrap(),
+        rc.pid(),
+        rc.feeder_pid().unwrap(),
+    ];
+    let text: Vec<String> = pids.iter().map(u32::to_string).collect();
+    std::fs::write(out, text.join(",")).unwrap();
+    // Exit without running Drop, like a test binary killed by a timeout.
+    std::process::exit(0);
+}
+
+#[test]
+fn daemons_die_with_the_test_process() {
+    let file = std::env::temp_dir().join(format!("chrfix-helper.{}", std::process::id()));
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "helper_start_and_exit_without_drop",
+            "--test-threads=1",
+        ])
+        .env("CHRFIX_HELPER_OUT", &file)
+        .output()
+        .unwrap();
+    let text = std::fs::read_to_string(&file).unwrap_or_default();
+    let _ = std::fs::remove_file(&file);
+    let pids: Vec<u32> = text.split(',').filter_map(|p| p.parse().ok()).collect();
+    assert_eq!(
+        pids.len(),
+        4,
+        "helper: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let t0 = Instant::now();
+    while pids.iter().any(|&p| proc_alive(p)) {
+        assert!(
+            t0.elapsed() < Duration::from_secs(5),
+            "left behind: {pids:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    eprintln!(
+        "orphaned daemons stopped {:?} after the test process exited",
+        t0.elapsed()
+    );
+}
