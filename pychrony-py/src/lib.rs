@@ -13,7 +13,7 @@ mod timeout;
 mod tracking;
 
 /// The native module, imported as `pychrony._native`.
-#[pymodule]
+#[pyo3::pymodule]
 mod _native {
     use pyo3::prelude::*;
 

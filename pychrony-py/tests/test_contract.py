@@ -141,7 +141,7 @@ def test_get_tracking_rejects_bad_timeout_types(bad: object) -> None:
 
 def test_get_tracking_timeout_is_keyword_only() -> None:
     with pytest.raises(TypeError):
-        get_tracking("/nonexistent/chronyd.sock", 1.0)  # type: ignore[misc]
+        get_tracking("/nonexistent/chronyd.sock", 1.0)  # type: ignore[call-arg]
 
 
 # --- TrackingStatus --------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ def test_wheel_metadata() -> None:
     assert meta["Name"] == "pychrony"
     assert meta["Version"] == "1.0.0"
     assert meta["Requires-Python"] == ">=3.10"
-    assert meta.get("License-Expression") == "MIT OR Apache-2.0"
+    assert meta["License-Expression"] == "MIT OR Apache-2.0"
     files = {str(f) for f in importlib.metadata.files("pychrony") or []}
     assert "pychrony/py.typed" in files
     assert "pychrony/_native.pyi" in files
@@ -84,3 +84,14 @@ def test_mypy_strict_rejects_misuse() -> None:
     )
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "Incompatible types in assignment" in proc.stdout
+
+
+def test_mypy_strict_on_the_installed_package() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "-p", "pychrony"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=Path(__file__).parent / "typing",
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -2,6 +2,8 @@
 # `python -m mypy.stubtest pychrony._native`. Private: use the pychrony package instead.
 from typing import Final, Literal, final
 
+__all__ = ["Connection", "get_tracking", "DEFAULT_TIMEOUT", "DEFAULT_SOCKET_PATHS"]
+
 # (reference_id, reference_id_name, stratum, leap_status, offset, last_offset, rms_offset,
 #  frequency, residual_freq, skew, root_delay, root_dispersion, update_interval,
 #  reference_ip, ref_time): the field order of pychrony.TrackingStatus.
