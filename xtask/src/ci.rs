@@ -58,7 +58,7 @@ const STAGES: &[Stage] = &[
     },
     Stage {
         name: "python",
-        about: "wheel built with maturin and installed into the venv; stubtest, pytest, mypy --strict",
+        about: "wheels built with maturin (bundled, system), the default one installed into the venv; pytest (stubtest and mypy --strict included)",
         run: python_stage,
     },
 ];

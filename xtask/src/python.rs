@@ -2,6 +2,7 @@
 //! `python` stage (wheel built with maturin, installed, then stubtest, pytest
 //! and mypy against the *installed* package).
 
+use crate::system_lib;
 use crate::util::{Result, display_rel, output, root, run};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -9,8 +10,11 @@ use std::process::Command;
 
 /// The venv, relative to the workspace root.
 const VENV: &str = "target/ci-venv";
-/// Where the stage's wheel goes (emptied first, so exactly one wheel is found).
+/// Where the stage's wheels go (emptied first, so exactly one wheel is found).
 const WHEEL_DIR: &str = "target/ci-wheels";
+const SYSTEM_WHEEL_DIR: &str = "target/ci-wheels-system";
+/// maturin's cargo target dir.
+const CARGO_TARGET: &str = "target/ci-python";
 /// Pinned tools that work with CPython 3.10+ (the machine has 3.11).
 pub const TOOLS: &[&str] = &["maturin==1.16.0", "pytest==9.2.0", "mypy==2.4.1"];
 
@@ -44,8 +48,11 @@ pub fn ensure_venv() -> Result<PathBuf> {
     Ok(python)
 }
 
-/// Builds the wheel, installs it into the venv and runs the Python checks.
-/// The steps are plain commands in order, so they are easy to adjust.
+/// Builds the wheels, installs the default one into the venv and runs the
+/// Python suite against the installed package (as pychrony-py/tests/run.sh
+/// does). The suite itself runs `mypy.stubtest` and `mypy --strict` on the
+/// typing examples (tests/test_install.py). The steps are plain commands in
+/// order, so they are easy to adjust.
 pub fn stage(xtask_bin: &Path) -> Result {
     let root = root();
     let pkg = root.join("pychrony-py");
@@ -59,20 +66,9 @@ pub fn stage(xtask_bin: &Path) -> Result {
     let python = ensure_venv()?;
     let bin = python.parent().expect("venv/bin").to_path_buf();
 
-    // 1. The wheel (dev profile: the tests need behaviour, not speed).
-    let wheels = root.join(WHEEL_DIR);
-    if wheels.exists() {
-        fs::remove_dir_all(&wheels)?;
-    }
-    run(Command::new(bin.join("maturin"))
-        .current_dir(&pkg)
-        .args(["build", "--interpreter"])
-        .arg(&python)
-        .arg("--out")
-        .arg(&wheels))?;
-    let wheel = single_wheel(&wheels)?;
-
-    // 2. Installed into the venv, replacing any earlier build of the same version.
+    // 1. The default wheel (bundled C library; dev profile: the tests need
+    //    behaviour, not speed), installed into the venv over any earlier build.
+    let wheel = build_wheel(&bin, &python, WHEEL_DIR, &[], None)?;
     run(Command::new(&python)
         .args([
             "-m",
@@ -84,28 +80,58 @@ pub fn stage(xtask_bin: &Path) -> Result {
         ])
         .arg(&wheel))?;
 
-    // 3. The stubs match the runtime module.
-    let mut stubtest = venv_cmd(&python, &bin);
-    stubtest.args(["-m", "mypy.stubtest", "pychrony"]);
-    let allowlist = pkg.join("stubtest-allowlist.txt");
-    if allowlist.exists() {
-        stubtest.arg("--allowlist").arg(allowlist);
-    }
-    run(&mut stubtest)?;
+    // 2. A wheel linked to a "system" libchrony in a prefix of its own, for
+    //    tests/test_system_libchrony.py (which installs it into its own venv).
+    let prefix = system_lib::install(&root.join("target/ci-python-prefix"))?;
+    let lib = prefix.join("lib");
+    let system_wheel = build_wheel(
+        &bin,
+        &python,
+        SYSTEM_WHEEL_DIR,
+        &["--no-default-features", "--auditwheel", "skip"],
+        Some(&lib.join("pkgconfig")),
+    )?;
 
-    // 4. The test suite, against the installed wheel; fixtures through this xtask binary.
-    //    pytest's exit code 5 (no tests collected) fails like any other.
+    // 3. The suite, against the installed wheel; fixtures through this xtask
+    //    binary. pytest's exit code 5 (no tests collected) fails like any other.
     run(venv_cmd(&python, &bin)
         .env("XTASK_BIN", xtask_bin)
+        .env("PYCHRONY_SYSTEM_WHEEL", &system_wheel)
+        .env("PYCHRONY_SYSTEM_LIBDIR", &lib)
         .args(["-m", "pytest", "-p", "no:cacheprovider"])
         .arg(pkg.join("tests")))?;
-
-    // 5. The typing examples type-check strictly against the installed stubs.
-    run(venv_cmd(&python, &bin)
-        .args(["-m", "mypy", "--strict", "--cache-dir"])
-        .arg(root.join("target/ci-mypy-cache"))
-        .arg(pkg.join("tests/typing")))?;
     Ok(())
+}
+
+/// `maturin build` into an emptied `out` dir; returns the one wheel it made.
+/// Its own CARGO_TARGET_DIR: maturin's environment (PYO3_BUILD_EXTENSION_MODULE)
+/// differs from plain cargo's, and sharing target/ would rebuild pyo3 each time.
+fn build_wheel(
+    bin: &Path,
+    python: &Path,
+    out: &str,
+    extra: &[&str],
+    pkg_config_path: Option<&Path>,
+) -> Result<PathBuf> {
+    let root = root();
+    let out = root.join(out);
+    if out.exists() {
+        fs::remove_dir_all(&out)?;
+    }
+    let mut maturin = Command::new(bin.join("maturin"));
+    maturin
+        .env("CARGO_TARGET_DIR", root.join(CARGO_TARGET))
+        .args(["build", "-m", "pychrony-py/Cargo.toml", "--interpreter"])
+        .arg(python)
+        .arg("--out")
+        .arg(&out)
+        .args(extra)
+        .current_dir(&root);
+    if let Some(dir) = pkg_config_path {
+        maturin.env("PKG_CONFIG_PATH", dir);
+    }
+    run(&mut maturin)?;
+    single_wheel(&out)
 }
 
 /// A command run by the venv's interpreter from the workspace root, with the

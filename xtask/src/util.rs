@@ -29,7 +29,7 @@ pub fn describe(cmd: &Command) -> String {
     envs.sort();
     for (key, value) in envs {
         match value {
-            Some(v) => words.push(format!("{}={}", key.to_string_lossy(), quote(v))),
+            Some(v) => words.push(format!("{}={}", key.to_string_lossy(), show_env(key, v))),
             None => words.push(format!("-u {}", key.to_string_lossy())),
         }
     }
@@ -44,6 +44,20 @@ pub fn describe(cmd: &Command) -> String {
     match cmd.get_current_dir() {
         Some(dir) if dir != root() => format!("(cd {} && {line})", display_rel(dir)),
         _ => line,
+    }
+}
+
+/// A path-list value that extends the current one prints as `new:$VAR`.
+fn show_env(key: &OsStr, value: &OsStr) -> String {
+    let (Some(value), Some(old)) = (value.to_str(), std::env::var_os(key)) else {
+        return quote(value);
+    };
+    let old = old.to_string_lossy();
+    match value.strip_suffix(&*old) {
+        Some(new) if !old.is_empty() && new.ends_with(':') => {
+            format!("{}${}", quote(OsStr::new(new)), key.to_string_lossy())
+        }
+        _ => quote(OsStr::new(value)),
     }
 }
 
@@ -66,6 +80,15 @@ pub fn display_rel(path: &Path) -> String {
         .unwrap_or_else(|_| path.display().to_string())
 }
 
+/// The program's file name and its arguments, for error messages (the full
+/// command line, env included, was echoed before it ran).
+fn short(cmd: &Command) -> String {
+    let program = Path::new(cmd.get_program());
+    let mut words = vec![quote(program.file_name().unwrap_or(program.as_os_str()))];
+    words.extend(cmd.get_args().map(quote));
+    words.join(" ")
+}
+
 /// Runs a command with its output going straight to the terminal; fails unless it exits 0.
 pub fn run(cmd: &mut Command) -> Result {
     let line = describe(cmd);
@@ -77,7 +100,7 @@ pub fn run(cmd: &mut Command) -> Result {
     if status.success() {
         Ok(())
     } else {
-        Err(format!("`{line}` failed ({status})").into())
+        Err(format!("`{}` failed ({status})", short(cmd)).into())
     }
 }
 
@@ -92,7 +115,7 @@ pub fn output(cmd: &mut Command) -> Result<String> {
     if out.status.success() {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     } else {
-        Err(format!("`{line}` failed ({})", out.status).into())
+        Err(format!("`{}` failed ({})", short(cmd), out.status).into())
     }
 }
 
