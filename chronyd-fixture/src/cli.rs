@@ -61,6 +61,8 @@ fn start(dir: &Path, mode: Mode) -> Result<()> {
             )
             .into());
         }
+        // A half-dead earlier fixture (e.g. its chronyd was killed): clear away what is left of it.
+        stop(dir)?;
     }
     let fx = Fixture::start_in_inner(dir, mode, true)?;
     let lines: String = fx

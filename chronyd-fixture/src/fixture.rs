@@ -107,6 +107,19 @@ impl Fixture {
         std::fs::create_dir_all(dir)?;
         tmpdir::set_mode(dir, 0o750)?;
         let dir = std::fs::canonicalize(dir)?;
+        let conf = dir.join("client.conf").to_string_lossy().into_owned();
+        let running = procs::read_pidfile(&dir.join("client.pid"))
+            .and_then(|pid| procs::identify(pid, "chronyd", &conf, false));
+        if let Some(p) = running {
+            return Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                format!(
+                    "a fixture's chronyd (pid {}) is already running in {}",
+                    p.pid,
+                    dir.display()
+                ),
+            ));
+        }
         let mut fx = Fixture::new(dir, false, mode, detached);
         fx.launch_fresh()?;
         Ok(fx)
@@ -434,7 +447,10 @@ impl Fixture {
                 let _ = writeln!(conf, "local stratum {stratum}");
             }
             Mode::Refclock { .. } => {
-                let _ = writeln!(conf, "refclock SOCK {d}/refclock.sock refid GPS poll -4");
+                let _ = writeln!(
+                    conf,
+                    "refclock SOCK {d}/refclock.sock refid GPS poll -4 filter 1"
+                );
             }
         }
         conf

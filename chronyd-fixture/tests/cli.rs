@@ -86,6 +86,9 @@ fn status_fails_when_daemon_died() {
     }
     let err = run(&["status", d]).unwrap_err();
     assert!(err.contains("not running"), "{err}");
+    // start clears what is left of the half-dead fixture and starts afresh
+    run(&["start-unsync", d]).unwrap();
+    run(&["status", d]).unwrap();
     run(&["stop", d]).unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
 }

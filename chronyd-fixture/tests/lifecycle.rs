@@ -154,6 +154,8 @@ fn start_in_given_dir_keeps_it() {
         let mode = std::fs::metadata(fx.dir()).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o750);
         assert!(fx.socket_path().exists());
+        let err = Fixture::start_in(&dir, Mode::Unsynced).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::AlreadyExists, "{err}");
     }
     assert!(dir.exists());
     assert!(!dir.join("chronyd.sock").exists());
