@@ -59,6 +59,25 @@ impl ClientSocket {
         }
     }
 
+    /// Reads and drops one datagram, if any. A pending socket error (e.g.
+    /// `ECONNREFUSED` on UDP) is returned.
+    pub(crate) fn discard_datagram(&self) -> io::Result<()> {
+        let mut buf = [0u8; 8];
+        let r = match self {
+            ClientSocket::Unix(u) => u.socket.recv(&mut buf),
+            ClientSocket::Udp(s) => s.recv(&mut buf),
+        };
+        match r {
+            Err(e)
+                if e.kind() != io::ErrorKind::WouldBlock
+                    && e.kind() != io::ErrorKind::Interrupted =>
+            {
+                Err(e)
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Connects a unix client socket again to chronyd's path, e.g. after
     /// chronyd was restarted and the old server socket is gone. The client
     /// keeps its bound path. Nothing to do for UDP.

@@ -53,15 +53,27 @@ pub(crate) fn tracking(
                     Error::from_io(e, peer.address, peer.transport, "wait for the reply")
                 })?;
             if readable {
-                match session.process_response() {
-                    Ok(()) if !session.needs_response() => return Ok(()),
-                    Ok(()) => {} // a stale or foreign datagram: keep waiting
-                    Err(e) if e.would_block() => {
-                        if !session.needs_response() {
-                            break; // the library gave up on this request: resend
+                if session.needs_response() {
+                    match session.process_response() {
+                        Ok(()) if !session.needs_response() => return Ok(()),
+                        Ok(()) => {} // a stale or foreign datagram: keep waiting
+                        Err(e) if e.would_block() => {
+                            // Nothing to read after all, and the library dropped
+                            // the request: send it again, within this attempt.
+                            match session.request_tracking() {
+                                Ok(()) => {}
+                                Err(e) if e.would_block() => {}
+                                Err(e) => return Err(fail(e)),
+                            }
                         }
+                        Err(e) => return Err(fail(e)),
                     }
-                    Err(e) => return Err(fail(e)),
+                } else {
+                    // No request outstanding (the last send would have
+                    // blocked): a late reply to an earlier one. Drop it.
+                    session.socket().discard_datagram().map_err(|e| {
+                        Error::from_io(e, peer.address, peer.transport, "receive the reply")
+                    })?;
                 }
                 if last_check.elapsed() < SLICE {
                     continue;

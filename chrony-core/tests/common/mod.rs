@@ -1,0 +1,123 @@
+//! Helpers shared by the test binaries.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::thread::sleep;
+use std::time::{Duration, UNIX_EPOCH};
+
+use chrony_core::TrackingStatus;
+use chronyd_fixture::{ChronycTracking, Fixture, Mode};
+
+/// Starts a fixture; fails (never skips) when chronyd is missing.
+pub fn start(mode: Mode) -> Fixture {
+    assert!(
+        chronyd_fixture::chronyd_available(),
+        "chronyd and chronyc must be installed (apt-get install chrony)"
+    );
+    Fixture::start(mode).unwrap_or_else(|e| panic!("fixture {mode:?}: {e}"))
+}
+
+/// Compares `ours` with one `chronyc -c tracking` line, column by column in
+/// chronyc's formats. `tolerant` allows the two values chronyd computes per
+/// request (current correction, root dispersion) to differ slightly.
+pub fn compare(ours: &TrackingStatus, c: &ChronycTracking, tolerant: bool) -> Result<(), String> {
+    let cols: Vec<&str> = c.raw.split(',').collect();
+    assert_eq!(cols.len(), 14, "{}", c.raw);
+    let t = ours.ref_time.duration_since(UNIX_EPOCH).unwrap();
+    let exact = [
+        (0, format!("{:08X}", ours.reference_id)),
+        (1, ours.reference_id_name.clone()),
+        (2, ours.stratum.to_string()),
+        (3, format!("{}.{:09}", t.as_secs(), t.subsec_nanos())),
+        (5, format!("{:.9}", ours.last_offset)),
+        (6, format!("{:.9}", ours.rms_offset)),
+        (7, format!("{:.3}", ours.frequency)),
+        (8, format!("{:.3}", ours.residual_freq)),
+        (9, format!("{:.3}", ours.skew)),
+        (10, format!("{:.9}", ours.root_delay)),
+        (12, format!("{:.1}", ours.update_interval)),
+        (13, ours.leap_status.to_string()),
+    ];
+    let mut diffs = Vec::new();
+    for (i, ours) in exact {
+        if cols[i] != ours {
+            diffs.push(format!(
+                "column {}: chronyc {:?}, ours {:?}",
+                i + 1,
+                cols[i],
+                ours
+            ));
+        }
+    }
+    for (i, v) in [(4, ours.offset), (11, ours.root_dispersion)] {
+        let ok = if tolerant {
+            (cols[i].parse::<f64>().unwrap() - v).abs() < 1e-3
+        } else {
+            cols[i] == format!("{v:.9}")
+        };
+        if !ok {
+            diffs.push(format!(
+                "column {}: chronyc {:?}, ours {v:.9}",
+                i + 1,
+                cols[i]
+            ));
+        }
+    }
+    if diffs.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{}\n  chronyc: {}\n  ours: {ours:?}",
+            diffs.join("\n  "),
+            c.raw
+        ))
+    }
+}
+
+/// Reads chronyc, then `query`, then chronyc again, and accepts when `query`
+/// matches either chronyc read; retries a few times in case a clock update
+/// landed in between. Returns the matching status.
+pub fn check_against_chronyc(
+    fx: &Fixture,
+    tolerant: bool,
+    mut query: impl FnMut() -> chrony_core::Result<TrackingStatus>,
+) -> TrackingStatus {
+    let mut last = String::new();
+    for _ in 0..10 {
+        let before = fx.chronyc_tracking().expect("chronyc tracking");
+        let ours = query().unwrap_or_else(|e| panic!("query failed: {e} ({e:?})"));
+        let after = fx.chronyc_tracking().expect("chronyc tracking");
+        match compare(&ours, &before, tolerant)
+            .and_then(|_| Ok(()))
+            .or_else(|e1| {
+                compare(&ours, &after, tolerant).map_err(|e2| format!("{e1}\n  (second read) {e2}"))
+            }) {
+            Ok(()) => return ours,
+            Err(e) => last = e,
+        }
+        sleep(Duration::from_millis(30));
+    }
+    panic!("no match with chronyc after 10 tries:\n  {last}");
+}
+
+/// The example binary `tracking`, built by cargo for the tests.
+pub fn example_binary() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let path = exe.parent().unwrap().join("../examples/tracking");
+    assert!(
+        path.is_file(),
+        "example binary missing: {}; run `cargo test -p chrony-core` without a target filter \
+         (it builds the examples), or `cargo build -p chrony-core --example tracking` first",
+        path.display()
+    );
+    path
+}
+
+/// Entries of `dir` whose name starts with `chrony-core.`.
+pub fn client_dirs(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.starts_with("chrony-core."))
+        .collect()
+}

@@ -1,0 +1,286 @@
+//! The fault matrix on real daemons: each fault gives the right variant and code.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use chrony_core::{Connection, Error, Options};
+use chronyd_fixture::Mode;
+use common::{client_dirs, example_binary, start};
+
+fn one_call(path: &Path) -> Error {
+    chrony_core::tracking(Some(path)).expect_err("the query must fail")
+}
+
+fn open(path: &Path) -> Error {
+    Connection::open(path.to_str().unwrap()).expect_err("the open must fail")
+}
+
+#[test]
+fn missing_socket_path() {
+    let fx = start(Mode::Unsynced);
+    let path = fx.dir().join("missing.sock");
+    for e in [one_call(&path), open(&path)] {
+        assert!(
+            matches!(&e, Error::NotFound { tried, .. } if tried == &[path.clone()]),
+            "{e:?}"
+        );
+        assert_eq!(e.code(), -2);
+        assert_eq!(e.raw_os_error(), Some(libc::ENOENT));
+        assert!(e.to_string().contains("is chronyd running?"), "{e}");
+    }
+    assert!(client_dirs(fx.dir()).is_empty());
+}
+
+#[test]
+fn missing_directory() {
+    let path = PathBuf::from("/nonexistent-chrony-core-test/chronyd.sock");
+    for e in [one_call(&path), open(&path)] {
+        assert!(matches!(e, Error::NotFound { .. }), "{e:?}");
+        assert_eq!(e.code(), -2);
+        assert!(
+            e.to_string()
+                .contains("/nonexistent-chrony-core-test/chronyd.sock"),
+            "{e}"
+        );
+    }
+}
+
+#[test]
+fn regular_file_is_refused() {
+    let fx = start(Mode::Unsynced);
+    let path = fx.dir().join("file.sock");
+    std::fs::write(&path, b"not a socket").unwrap();
+    for e in [one_call(&path), open(&path)] {
+        assert!(matches!(e, Error::ConnectionRefused { .. }), "{e:?}");
+        assert_eq!(e.code(), -1);
+        assert_eq!(e.raw_os_error(), Some(libc::ECONNREFUSED));
+    }
+    assert!(
+        client_dirs(fx.dir()).is_empty(),
+        "nothing created for a refused path"
+    );
+}
+
+#[test]
+fn stale_socket_after_sigkill() {
+    let mut fx = start(Mode::Unsynced);
+    let path = fx.socket_path();
+    chrony_core::tracking(Some(&path)).unwrap();
+    fx.kill9().unwrap();
+    assert!(path.exists(), "SIGKILL leaves the socket behind");
+    for e in [one_call(&path), open(&path)] {
+        assert!(matches!(e, Error::ConnectionRefused { .. }), "{e:?}");
+        assert_eq!(e.code(), -1);
+        assert!(
+            e.to_string()
+                .contains("chronyd is not running (stale socket)"),
+            "{e}"
+        );
+    }
+    chrony_core::drain_pool();
+}
+
+/// Runs the example as `nobody`; returns (exit code, stdout, stderr).
+fn run_as_nobody(args: &[&str]) -> (i32, String, String) {
+    let mut cmd = chronyd_fixture::nobody_command(&example_binary()).unwrap();
+    let out = cmd.args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn directory_not_searchable_by_nobody() {
+    let fx = start(Mode::Unsynced);
+    let mode = std::fs::metadata(fx.dir()).unwrap().permissions().mode();
+    assert_eq!(
+        mode & 0o005,
+        0,
+        "the fixture directory is not searchable by others"
+    );
+    let (code, _, stderr) = run_as_nobody(&[fx.socket_path().to_str().unwrap()]);
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains("permission denied"), "{stderr}");
+    assert!(stderr.contains("127.0.0.1:323"), "{stderr}");
+    // The UDP command port serves tracking to any local user.
+    let (code, stdout, stderr) = run_as_nobody(&[&fx.udp_v4()]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("Reference ID    : 00000000"), "{stdout}");
+}
+
+#[test]
+fn socket_not_writable_by_nobody() {
+    let fx = start(Mode::Unsynced);
+    // Searchable now, but chronyd's 0755 socket is not writable by nobody.
+    std::fs::set_permissions(fx.dir(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (code, _, stderr) = run_as_nobody(&[fx.socket_path().to_str().unwrap()]);
+    assert_eq!(code, 3, "{stderr}");
+    assert!(
+        stderr.contains("permission denied to connect to"),
+        "{stderr}"
+    );
+    assert!(client_dirs(fx.dir()).is_empty());
+}
+
+#[test]
+fn frozen_daemon_times_out_within_the_deadline() {
+    let fx = start(Mode::Unsynced);
+    let path = fx.socket_path();
+    let options = Options::new().with_timeout(Duration::from_millis(500));
+    let mut unix = Connection::open_with(Some(path.to_str().unwrap()), &options).unwrap();
+    let mut udp = Connection::open_with(Some(&fx.udp_v4()), &options).unwrap();
+    unix.tracking().unwrap();
+    udp.tracking().unwrap();
+    fx.freeze().unwrap();
+    let mut queries: Vec<(&str, Box<dyn FnMut() -> chrony_core::Result<_>>)> = vec![
+        ("unix connection", Box::new(|| unix.tracking())),
+        ("udp connection", Box::new(|| udp.tracking())),
+        (
+            "one call",
+            Box::new(|| chrony_core::tracking_with(Some(&path), &options)),
+        ),
+    ];
+    for (what, query) in &mut queries {
+        let start = Instant::now();
+        let e = query().expect_err("a frozen chronyd cannot answer");
+        let elapsed = start.elapsed();
+        assert!(matches!(e, Error::Timeout { .. }), "{what}: {e:?}");
+        assert_eq!(e.code(), -6);
+        assert!(
+            e.to_string().contains("did not answer within 500 ms"),
+            "{e}"
+        );
+        assert!(elapsed >= Duration::from_millis(500), "{what}: {elapsed:?}");
+        assert!(elapsed < Duration::from_millis(600), "{what}: {elapsed:?}");
+    }
+    drop(queries);
+    fx.thaw().unwrap();
+    unix.tracking().expect("answers again once thawed");
+    udp.tracking().expect("answers again once thawed");
+}
+
+#[test]
+fn default_deadline_on_a_frozen_daemon() {
+    let fx = start(Mode::Unsynced);
+    let mut c = Connection::open(&fx.udp_v6()).unwrap();
+    assert_eq!(c.timeout(), chrony_core::DEFAULT_TIMEOUT);
+    fx.freeze().unwrap();
+    let start = Instant::now();
+    let e = c.tracking().unwrap_err();
+    let elapsed = start.elapsed();
+    fx.thaw().unwrap();
+    assert!(matches!(e, Error::Timeout { .. }), "{e:?}");
+    assert!(e.to_string().contains("within 3 s"), "{e}");
+    assert!(
+        elapsed >= Duration::from_secs(3) && elapsed < Duration::from_millis(3100),
+        "{elapsed:?}"
+    );
+}
+
+#[test]
+fn interrupted_query_stops_early() {
+    let fx = start(Mode::Unsynced);
+    let mut c = Connection::open(fx.socket_path().to_str().unwrap()).unwrap();
+    fx.freeze().unwrap();
+    let start = Instant::now();
+    let mut calls = 0;
+    let e = c
+        .tracking_interruptible(&mut || {
+            calls += 1;
+            start.elapsed() > Duration::from_millis(250)
+        })
+        .unwrap_err();
+    let elapsed = start.elapsed();
+    fx.thaw().unwrap();
+    assert!(matches!(e, Error::Interrupted), "{e:?}");
+    assert_eq!(e.code(), -1);
+    assert!(elapsed < Duration::from_millis(400), "{elapsed:?}");
+    assert!(calls >= 3, "called every 100 ms at least: {calls}");
+}
+
+#[test]
+fn restarted_daemon_answers_the_next_call() {
+    let mut fx = start(Mode::Unsynced);
+    let path = fx.socket_path();
+    let mut connection = Connection::open(path.to_str().unwrap()).unwrap();
+    connection.tracking().unwrap();
+    chrony_core::tracking(Some(&path)).unwrap();
+    fx.restart().unwrap();
+    connection
+        .tracking()
+        .expect("a Connection reconnects after a restart");
+    chrony_core::tracking(Some(&path)).expect("the pooled one-call API reconnects after a restart");
+    // Twice more, for good measure (the pooled connection went back to the pool).
+    chrony_core::tracking(Some(&path)).unwrap();
+    connection.tracking().unwrap();
+}
+
+#[test]
+fn udp_port_with_nothing_listening() {
+    for host in ["127.0.0.1", "[::1]"] {
+        let probe = std::net::UdpSocket::bind(format!("{host}:0")).unwrap();
+        let port = probe.local_addr().unwrap().port();
+        drop(probe);
+        let address = format!("{host}:{port}");
+        let mut c = Connection::open(&address).expect("opening UDP cannot tell");
+        let e = c.tracking().unwrap_err();
+        assert!(
+            matches!(e, Error::ConnectionRefused { .. }),
+            "{address}: {e:?}"
+        );
+        assert_eq!(e.code(), -1);
+        assert!(
+            e.to_string().contains("nothing listens on that UDP port"),
+            "{e}"
+        );
+    }
+}
+
+#[test]
+fn relative_path() {
+    let fx = start(Mode::Unsynced);
+    // A path relative to the current directory, without changing it.
+    let cwd = std::env::current_dir().unwrap();
+    let ups = "../".repeat(cwd.components().count() - 1);
+    let relative = format!(
+        "{ups}{}",
+        fx.socket_path().strip_prefix("/").unwrap().display()
+    );
+    assert!(!relative.starts_with('/'));
+    let t = chrony_core::tracking(Some(Path::new(&relative))).unwrap();
+    assert_eq!(t.stratum, 0);
+    let mut c = Connection::open(&relative).unwrap();
+    assert!(c.address().starts_with('/'), "{}", c.address());
+    c.tracking().unwrap();
+    // Not a path (no '/', no .sock) and not an IP address.
+    let e = Connection::open("chronyd-socket").unwrap_err();
+    assert!(matches!(e, Error::InvalidAddress { .. }), "{e:?}");
+    assert_eq!(e.code(), -2);
+}
+
+#[test]
+fn path_too_long() {
+    let long = PathBuf::from(format!("/tmp/{}/chronyd.sock", "d".repeat(120)));
+    for e in [one_call(&long), open(&long)] {
+        assert!(matches!(e, Error::PathTooLong { .. }), "{e:?}");
+        assert_eq!(e.code(), -2);
+        assert!(e.to_string().contains("107-byte limit"), "{e}");
+    }
+}
+
+#[test]
+fn invalid_addresses() {
+    for address in ["localhost", "[::1]", "127.0.0.1:", "127.0.0.1:99999", ""] {
+        let e = Connection::open(address).unwrap_err();
+        assert!(
+            matches!(e, Error::InvalidAddress { .. }),
+            "{address}: {e:?}"
+        );
+        assert_eq!(e.code(), -2);
+    }
+}
