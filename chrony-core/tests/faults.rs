@@ -24,7 +24,7 @@ fn missing_socket_path() {
     let path = fx.dir().join("missing.sock");
     for e in [one_call(&path), open(&path)] {
         assert!(
-            matches!(&e, Error::NotFound { tried, .. } if tried == &[path.clone()]),
+            matches!(&e, Error::NotFound { tried, .. } if tried == std::slice::from_ref(&path)),
             "{e:?}"
         );
         assert_eq!(e.code(), -2);
@@ -137,7 +137,8 @@ fn frozen_daemon_times_out_within_the_deadline() {
     unix.tracking().unwrap();
     udp.tracking().unwrap();
     fx.freeze().unwrap();
-    let mut queries: Vec<(&str, Box<dyn FnMut() -> chrony_core::Result<_>>)> = vec![
+    type Query<'a> = Box<dyn FnMut() -> chrony_core::Result<chrony_core::TrackingStatus> + 'a>;
+    let mut queries: Vec<(&str, Query<'_>)> = vec![
         ("unix connection", Box::new(|| unix.tracking())),
         ("udp connection", Box::new(|| udp.tracking())),
         (
