@@ -34,6 +34,8 @@ enum step {
 
 struct chrony_session_t {
 	int fd;
+	/* A SOCK_SEQPACKET or SOCK_STREAM fd: a 0-byte read means the peer is gone. */
+	bool connection_oriented;
 	enum state state;
 
 	/* The request in flight (or the last one sent). */
@@ -95,6 +97,8 @@ const char *chrony_get_error_string(chrony_err e)
 chrony_err chrony_init_session(chrony_session **s, int fd)
 {
 	chrony_session *session;
+	int type = SOCK_DGRAM;
+	socklen_t len = sizeof(type);
 
 	if (!s)
 		return CHRONY_INVALID_ARGUMENT;
@@ -103,6 +107,8 @@ chrony_err chrony_init_session(chrony_session **s, int fd)
 	if (!session)
 		return CHRONY_NO_MEMORY;
 	session->fd = fd;
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type != SOCK_DGRAM)
+		session->connection_oriented = true;
 	session->state = STATE_IDLE;
 	*s = session;
 	return CHRONY_OK;
@@ -175,7 +181,7 @@ static chrony_err transmit(chrony_session *s)
 		return err;
 	}
 	do
-		r = send(s->fd, s->request, s->request_len, 0);
+		r = send(s->fd, s->request, s->request_len, MSG_NOSIGNAL);
 	while (r < 0 && errno == EINTR);
 	if (r < 0) {
 		s->state = STATE_IDLE;
@@ -323,6 +329,10 @@ chrony_err chrony_process_response(chrony_session *s)
 	do
 		r = recv(s->fd, msg, sizeof(msg), 0);
 	while (r < 0 && errno == EINTR);
+	if (r == 0 && s->connection_oriented) {
+		errno = ECONNRESET;
+		r = -1;
+	}
 	if (r < 0)
 		return fail(s, CHRONY_RECV_FAILED);
 	len = (size_t)r;
