@@ -2,6 +2,7 @@
 //! 1. `LIBCHRONY_NO_VENDOR=1` (any value but `0`): the system library, found with pkg-config;
 //! 2. feature `bundled` (the default): compile `csrc/` with `cc`;
 //! 3. otherwise: the system library, found with pkg-config.
+//!
 //! A failure says what was tried and what to install or set.
 
 use std::env;
