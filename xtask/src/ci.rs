@@ -42,7 +42,7 @@ const STAGES: &[Stage] = &[
     },
     Stage {
         name: "test",
-        about: "bundled mode: cargo test --workspace --exclude pychrony-py",
+        about: "bundled mode: cargo test --workspace (pychrony-py's Rust unit tests included)",
         run: test_bundled,
     },
     Stage {
@@ -256,7 +256,22 @@ fn clippy() -> Result {
 }
 
 fn test_bundled() -> Result {
-    run(cargo().args(["test", "--workspace", "--exclude", "pychrony-py"]))
+    // pychrony-py's unit tests link libpython (no `extension-module` there): let
+    // them load the one pyo3 built against, not whichever the system may have.
+    let libdir = python_libdir()?;
+    run(cargo()
+        .env("LD_LIBRARY_PATH", prepend_env("LD_LIBRARY_PATH", &libdir))
+        .args(["test", "--workspace"]))
+}
+
+/// The directory of the libpython that pyo3 links (the `python3` on PATH, or $PYO3_PYTHON).
+fn python_libdir() -> Result<PathBuf> {
+    let python = std::env::var("PYO3_PYTHON").unwrap_or_else(|_| "python3".into());
+    let dir = output(Command::new(python).args([
+        "-c",
+        "import sysconfig; print(sysconfig.get_config_var('LIBDIR'))",
+    ]))?;
+    Ok(PathBuf::from(dir.trim()))
 }
 
 fn test_system() -> Result {

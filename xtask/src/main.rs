@@ -2,12 +2,15 @@
 //! (plus bindgen for `bindgen`).
 #![forbid(unsafe_code)]
 
+mod actionlint;
 mod bindgen_cmd;
 mod ci;
+mod demo;
 mod python;
 mod sanitize;
 mod system_lib;
 mod util;
+mod wheels;
 
 use std::process::ExitCode;
 
@@ -22,6 +25,13 @@ commands:
                                 run a sandboxed chronyd pair on loopback for tests
   system-lib PREFIX             install the bundled C library as a shared libchrony.so.0
                                 with chrony.h and libchrony.pc (tests the system build mode)
+  demo [--sandbox]              build pychrony, ask chronyd (the system's or a sandboxed one) through
+                                the Python API, the CLI and the Rust API
+  build-wheels                  release wheel (abi3, manylinux2014 x86_64, maturin --zig) and sdist
+                                into target/wheels, checked with auditwheel and twine
+  test-wheels                   the Python suite against the installed wheel; the sdist built
+                                from source and smoke-tested
+  actionlint                    check .github/workflows with actionlint (and ci.yml's stages)
 ";
 
 fn main() -> ExitCode {
@@ -31,6 +41,10 @@ fn main() -> ExitCode {
         Some("chronyd") => chronyd_fixture::cli::run(&args[1..]),
         Some("ci") => ci::run_cli(&args[1..]),
         Some("system-lib") => system_lib::run_cli(&args[1..]),
+        Some("demo") => demo::run_cli(&args[1..]),
+        Some("build-wheels") => wheels::build_cli(&args[1..]),
+        Some("test-wheels") => wheels::test_cli(&args[1..]),
+        Some("actionlint") => actionlint::run_cli(&args[1..]),
         Some("-h" | "--help" | "help") | None => {
             print!("{USAGE}");
             Ok(())

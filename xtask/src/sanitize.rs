@@ -24,17 +24,24 @@ pub const CFLAGS: &str =
 
 pub fn stage() -> Result {
     let host = host_triple()?;
-    run(cargo()
-        .env("CARGO_TARGET_DIR", root().join("target/sanitize"))
-        .env("CFLAGS", CFLAGS)
-        .env("RUSTFLAGS", "-l dylib=asan -l dylib=ubsan")
-        .env(
-            "ASAN_OPTIONS",
-            "detect_leaks=1:detect_stack_use_after_return=1:strict_string_checks=1",
-        )
-        .env("UBSAN_OPTIONS", "halt_on_error=1:print_stacktrace=1")
-        .args(["test", "-p", "libchrony-sys", "--tests", "--target", &host]))
-    .map_err(|e| {
+    let sanitized_cargo = |args: &[&str]| {
+        let mut cmd = cargo();
+        cmd.env("CARGO_TARGET_DIR", root().join("target/sanitize"))
+            .env("CFLAGS", CFLAGS)
+            .env("RUSTFLAGS", "-l dylib=asan -l dylib=ubsan")
+            .env(
+                "ASAN_OPTIONS",
+                "detect_leaks=1:detect_stack_use_after_return=1:strict_string_checks=1",
+            )
+            .env("UBSAN_OPTIONS", "halt_on_error=1:print_stacktrace=1")
+            .args(args)
+            .args(["-p", "libchrony-sys", "--target", &host]);
+        cmd
+    };
+    // The examples as plain binaries (tests run target/.../examples/open_probe,
+    // as a plain `cargo test` would have built it), then every test but doctests.
+    run(&mut sanitized_cargo(&["build", "--examples"]))?;
+    run(&mut sanitized_cargo(&["test", "--tests"])).map_err(|e| {
         format!("{e}\nlook above for an AddressSanitizer, LeakSanitizer or `runtime error` report")
             .into()
     })

@@ -1,0 +1,487 @@
+//! `cargo xtask build-wheels` and `cargo xtask test-wheels`: the release
+//! artifacts of the Python package, built the way users get them and tested
+//! after installing them.
+//!
+//! build-wheels: an abi3 wheel (CPython >= 3.10) for manylinux2014 x86_64,
+//! linked by `zig cc` against glibc 2.17 (no Docker: zig comes from the
+//! `ziglang` package on PyPI, which maturin runs as `python -m ziglang` from the
+//! venv first on PATH), and the sdist; both checked with `auditwheel show` and
+//! `twine check --strict`.
+//!
+//! test-wheels: the wheel installed into a fresh venv and the Python suite run
+//! against it; the sdist built from scratch by pip in another fresh venv and
+//! smoke-tested against a fixture chronyd.
+
+use crate::python;
+use crate::util::{Result, display_rel, output, root, run};
+use chronyd_fixture::{Fixture, Mode};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The venv with the build and check tools, relative to the workspace root.
+const VENV: &str = "target/wheels-venv";
+/// Pinned: maturin as in the ci venv; a zig release maturin 1.16 supports.
+const TOOLS: &[&str] = &[
+    "maturin==1.16.0",
+    "ziglang==0.15.1",
+    "auditwheel==6.8.2",
+    "twine==7.0.0",
+];
+/// Where the wheel and the sdist go (emptied by build-wheels).
+const OUT: &str = "target/wheels";
+/// The fresh venvs of test-wheels, and the sdist build's cargo target dir.
+const TEST_DIR: &str = "target/test-wheels";
+/// The one platform built here; the release workflow builds the others.
+const TARGET: &str = "x86_64-unknown-linux-gnu";
+/// What `auditwheel show` must find the wheel consistent with (manylinux2014).
+const PLATFORM_TAG: &str = "manylinux_2_17_x86_64";
+/// The contract's names, which every installed package must export.
+const CONTRACT_NAMES: &[&str] = &[
+    "get_tracking",
+    "TrackingStatus",
+    "ChronyError",
+    "ChronyConnectionError",
+    "ChronyPermissionError",
+    "ChronyDataError",
+    "ChronyLibraryError",
+];
+
+// ---- commands ----------------------------------------------------------------
+
+pub fn build_cli(args: &[String]) -> Result {
+    if !args.is_empty() {
+        return Err("usage: cargo xtask build-wheels".into());
+    }
+    let artifacts = build()?;
+    println!(
+        "\nbuilt and checked:\n  {} ({})\n  {} ({})",
+        display_rel(&artifacts.wheel),
+        size_text(&artifacts.wheel)?,
+        display_rel(&artifacts.sdist),
+        size_text(&artifacts.sdist)?
+    );
+    Ok(())
+}
+
+pub fn test_cli(args: &[String]) -> Result {
+    if !args.is_empty() {
+        return Err(
+            "usage: cargo xtask test-wheels   (builds them first when target/wheels is empty)"
+                .into(),
+        );
+    }
+    let artifacts = match Artifacts::find(&root().join(OUT)) {
+        Ok(found) => {
+            println!(
+                "testing {} and {} (run `cargo xtask build-wheels` to rebuild them)",
+                display_rel(&found.wheel),
+                display_rel(&found.sdist)
+            );
+            found
+        }
+        Err(_) => build()?,
+    };
+    test(&artifacts)
+}
+
+// ---- build-wheels ------------------------------------------------------------
+
+struct Artifacts {
+    wheel: PathBuf,
+    sdist: PathBuf,
+}
+
+impl Artifacts {
+    /// Exactly one wheel and one sdist in `dir`.
+    fn find(dir: &Path) -> Result<Artifacts> {
+        let files: Vec<PathBuf> = match fs::read_dir(dir) {
+            Ok(entries) => entries.filter_map(|e| e.ok().map(|e| e.path())).collect(),
+            Err(e) => return Err(format!("cannot read {}: {e}", display_rel(dir)).into()),
+        };
+        let pick = |suffix: &str| -> Result<PathBuf> {
+            let found: Vec<&PathBuf> = files
+                .iter()
+                .filter(|p| p.to_string_lossy().ends_with(suffix))
+                .collect();
+            match found.as_slice() {
+                [one] => Ok((*one).clone()),
+                _ => Err(format!(
+                    "expected one *{suffix} in {}, found {}",
+                    display_rel(dir),
+                    found.len()
+                )
+                .into()),
+            }
+        };
+        Ok(Artifacts {
+            wheel: pick(".whl")?,
+            sdist: pick(".tar.gz")?,
+        })
+    }
+}
+
+fn build() -> Result<Artifacts> {
+    if std::env::consts::ARCH != "x86_64" {
+        return Err(format!(
+            "build-wheels makes the {TARGET} wheel and runs on x86_64 hosts only (this is {}); \
+             the release workflow builds the other platforms",
+            std::env::consts::ARCH
+        )
+        .into());
+    }
+    let root = root();
+    let pkg = root.join("pychrony-py");
+    let python = tool_venv(VENV, TOOLS)?;
+    let bin = python.parent().expect("venv/bin").to_path_buf();
+    let out = root.join(OUT);
+    if out.exists() {
+        fs::remove_dir_all(&out)?;
+    }
+
+    // 1. The wheel: release profile, zig as the linker and C compiler, glibc 2.17.
+    run(with_venv(Command::new(bin.join("maturin")), &bin)
+        .current_dir(&pkg)
+        .args([
+            "build",
+            "--release",
+            "--zig",
+            "--compatibility",
+            "manylinux2014",
+            "--target",
+            TARGET,
+            "--out",
+        ])
+        .arg(&out))?;
+    // 2. The sdist.
+    run(with_venv(Command::new(bin.join("maturin")), &bin)
+        .current_dir(&pkg)
+        .args(["sdist", "--out"])
+        .arg(&out))?;
+    let artifacts = Artifacts::find(&out)?;
+
+    // 3. The checks.
+    check_wheel_name(&artifacts.wheel)?;
+    let shown = output(
+        with_venv(Command::new(bin.join("auditwheel")), &bin)
+            .arg("show")
+            .arg(&artifacts.wheel),
+    )?;
+    print!("{shown}");
+    if !shown.contains(PLATFORM_TAG) {
+        return Err(format!(
+            "auditwheel does not find {} consistent with {PLATFORM_TAG} (manylinux2014)",
+            display_rel(&artifacts.wheel)
+        )
+        .into());
+    }
+    check_sdist_contents(&artifacts.sdist)?;
+    run(with_venv(Command::new(bin.join("twine")), &bin)
+        .args(["check", "--strict"])
+        .arg(&artifacts.wheel)
+        .arg(&artifacts.sdist))?;
+    Ok(artifacts)
+}
+
+/// `pychrony-<v>-cp310-abi3-<platform>.whl`: one wheel for CPython 3.10 and later.
+fn check_wheel_name(wheel: &Path) -> Result {
+    let name = wheel
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if name.starts_with("pychrony-") && name.contains("-cp310-abi3-") && name.contains(PLATFORM_TAG)
+    {
+        println!("wheel tags ok: {name}");
+        Ok(())
+    } else {
+        Err(
+            format!("unexpected wheel name {name}: want pychrony-*-cp310-abi3-{PLATFORM_TAG}*")
+                .into(),
+        )
+    }
+}
+
+/// The sdist must build from scratch: it needs the C sources and both crates below pychrony-py.
+fn check_sdist_contents(sdist: &Path) -> Result {
+    let listing = output(Command::new("tar").arg("tzf").arg(sdist))?;
+    let needed = [
+        "/pyproject.toml",
+        "/libchrony-sys/csrc/chrony.h",
+        "/libchrony-sys/build.rs",
+        "/libchrony-sys/src/bindings.rs",
+        "/chrony-core/src/lib.rs",
+        "/python/pychrony/__init__.py",
+        "/python/pychrony/py.typed",
+        "/Cargo.lock",
+    ];
+    let missing: Vec<&str> = needed
+        .iter()
+        .copied()
+        .filter(|want| !listing.lines().any(|l| l.ends_with(want)))
+        .collect();
+    if missing.is_empty() {
+        println!(
+            "sdist holds the C sources and the crates ({} files)",
+            listing.lines().count()
+        );
+        Ok(())
+    } else {
+        Err(format!(
+            "{} lacks {}: it would not build from scratch",
+            display_rel(sdist),
+            missing.join(", ")
+        )
+        .into())
+    }
+}
+
+// ---- test-wheels -------------------------------------------------------------
+
+fn test(artifacts: &Artifacts) -> Result {
+    let root = root();
+    let xtask_bin = std::env::current_exe()?;
+    if !chronyd_fixture::chronyd_available() {
+        return Err(
+            "test-wheels runs the Python suite against real chronyd daemons: install chrony \
+                    (`apt-get install chrony`, or `cargo xtask ci --stage install` as root)"
+                .into(),
+        );
+    }
+    let base_python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+    let dir = root.join(TEST_DIR);
+    fs::create_dir_all(&dir)?;
+
+    // 1. The wheel in a fresh venv; the whole Python suite against the installed package.
+    println!("\n==== wheel: fresh venv, pip install, pytest");
+    let venv = fresh_venv(&base_python, &dir.join("wheel-venv"))?;
+    let test_tools: Vec<&str> = python::TOOLS
+        .iter()
+        .copied()
+        .filter(|t| !t.starts_with("maturin"))
+        .collect();
+    pip_install(&venv, &[artifacts.wheel.as_os_str()], &test_tools)?;
+    let bin = venv.parent().expect("venv/bin").to_path_buf();
+    run(with_venv(Command::new(&venv), &bin)
+        .current_dir(&root)
+        .env("XTASK_BIN", &xtask_bin)
+        // The system-libchrony wheel is the ci `python` stage's subject, not a release artifact.
+        .env("PYCHRONY_SKIP_SYSTEM_BUILD", "1")
+        .args(["-m", "pytest", "-p", "no:cacheprovider"])
+        .arg(root.join("pychrony-py/tests")))?;
+
+    // One fixture chronyd for the smoke tests below; dropped (stopped) at the end.
+    let fixture =
+        Fixture::start(Mode::Synced).map_err(|e| format!("cannot start a fixture chronyd: {e}"))?;
+    let socket = fixture.socket_path();
+    let udp = fixture.udp_v4();
+
+    // 2. The same wheel under other interpreters, to show the abi3 tag holds.
+    for other in extra_pythons(&base_python) {
+        println!("\n==== wheel under {other}: fresh venv, pip install, smoke test");
+        let name = Path::new(&other)
+            .file_name()
+            .map_or("other".into(), |n| n.to_string_lossy().into_owned());
+        let venv = fresh_venv(&other, &dir.join(format!("wheel-venv-{name}")))?;
+        pip_install(&venv, &[artifacts.wheel.as_os_str()], &[])?;
+        smoke(&venv, &socket, &udp)?;
+    }
+
+    // 3. The sdist, built from scratch by pip in a fresh venv, then the smoke test.
+    println!("\n==== sdist: fresh venv, pip install (a release build from source), smoke test");
+    let venv = fresh_venv(&base_python, &dir.join("sdist-venv"))?;
+    run(Command::new(&venv)
+        // A kept target dir makes repeated runs cheaper; the sources still come from the sdist.
+        .env("CARGO_TARGET_DIR", dir.join("sdist-target"))
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--disable-pip-version-check",
+            "--no-cache-dir",
+            "-q",
+        ])
+        .arg(&artifacts.sdist))?;
+    smoke(&venv, &socket, &udp)?;
+    drop(fixture);
+
+    println!(
+        "\ntest-wheels: {} passed the Python suite; {} built from source and passed the smoke test",
+        display_rel(&artifacts.wheel),
+        display_rel(&artifacts.sdist)
+    );
+    Ok(())
+}
+
+/// Imports, the contract's names, a clean -2 for a missing socket, and real
+/// reports from the fixture over the unix socket and UDP.
+const SMOKE: &str = r#"
+import sys
+import pychrony
+from pychrony import (ChronyConnection, ChronyConnectionError, ChronyError, TrackingStatus,
+                      get_tracking)
+
+contract, socket_path, udp = sys.argv[1].split(","), sys.argv[2], sys.argv[3]
+missing = [n for n in contract if n not in pychrony.__all__ or not hasattr(pychrony, n)]
+assert not missing, f"missing contract names: {missing}"
+assert issubclass(ChronyConnectionError, ChronyError)
+
+try:
+    get_tracking("/nonexistent-pychrony-smoke/chronyd.sock", timeout=1.0)
+except ChronyConnectionError as e:
+    assert e.error_code == -2, e
+    print(f"missing socket -> ChronyConnectionError: {e}")
+else:
+    raise AssertionError("no error for a missing socket")
+
+status = get_tracking(socket_path)
+assert isinstance(status, TrackingStatus)
+assert status.is_synchronized() and status.stratum == 2, status
+assert status.reference_id == 0x7F000001 and status.reference_id_name == "127.0.0.1", status
+with ChronyConnection(udp, timeout=2.0) as conn:
+    again = conn.get_tracking()
+assert again.reference_id == status.reference_id, again
+print(f"python {sys.version.split()[0]}: pychrony {pychrony.__version__} from {pychrony.__file__}")
+print(f"unix: {status.reference_id_name} stratum {status.stratum} offset {status.offset:+.9f} s; "
+      f"udp {udp}: stratum {again.stratum}")
+"#;
+
+fn smoke(python: &Path, socket: &Path, udp: &str) -> Result {
+    let tmp = std::env::temp_dir();
+    run(Command::new(python)
+        // Away from the source tree, so only the installed package can be imported.
+        .current_dir(&tmp)
+        .args(["-c", SMOKE, &CONTRACT_NAMES.join(",")])
+        .arg(socket)
+        .arg(udp))
+}
+
+/// Interpreters besides the main one: `TEST_WHEELS_PYTHONS` (':'-separated),
+/// else every `python3.N` (N = 10..=14) on PATH that runs and is not the main one.
+fn extra_pythons(base: &str) -> Vec<String> {
+    let version = |py: &str| {
+        output(Command::new(py).args(["-c", "import sys; print(sys.version_info[:2])"])).ok()
+    };
+    let base_version = version(base);
+    let candidates: Vec<String> = match std::env::var("TEST_WHEELS_PYTHONS") {
+        Ok(list) => list
+            .split(':')
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect(),
+        Err(_) => (10..=14).map(|n| format!("python3.{n}")).collect(),
+    };
+    candidates
+        .into_iter()
+        .filter(|py| match version(py) {
+            Some(v) => Some(&v) != base_version.as_ref(),
+            None => false,
+        })
+        .collect()
+}
+
+// ---- venvs -------------------------------------------------------------------
+
+/// A venv at `rel` (relative to the workspace root) with `tools` installed:
+/// created when missing, topped up when a pinned tool is missing. Returns its
+/// interpreter.
+pub fn tool_venv(rel: &str, tools: &[&str]) -> Result<PathBuf> {
+    let venv = root().join(rel);
+    let python = venv.join("bin/python");
+    if !python.exists() {
+        let base = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+        run(Command::new(base).args(["-m", "venv"]).arg(&venv))?;
+    }
+    if tools.is_empty() {
+        return Ok(python);
+    }
+    let frozen = output(Command::new(&python).args([
+        "-m",
+        "pip",
+        "freeze",
+        "--all",
+        "--disable-pip-version-check",
+    ]))?;
+    let missing: Vec<&str> = tools
+        .iter()
+        .copied()
+        .filter(|tool| !frozen.lines().any(|line| line.eq_ignore_ascii_case(tool)))
+        .collect();
+    if missing.is_empty() {
+        println!("{rel} has {}", tools.join(" "));
+    } else {
+        run(Command::new(&python)
+            .args(["-m", "pip", "install", "--disable-pip-version-check", "-q"])
+            .args(&missing))?;
+    }
+    Ok(python)
+}
+
+/// A new, empty venv at `dir` (an old one is removed); returns its interpreter.
+fn fresh_venv(base_python: &str, dir: &Path) -> Result<PathBuf> {
+    if dir.exists() {
+        fs::remove_dir_all(dir)?;
+    }
+    run(Command::new(base_python).args(["-m", "venv"]).arg(dir))?;
+    Ok(dir.join("bin/python"))
+}
+
+fn pip_install(python: &Path, files: &[&std::ffi::OsStr], packages: &[&str]) -> Result {
+    run(Command::new(python)
+        .args(["-m", "pip", "install", "--disable-pip-version-check", "-q"])
+        .args(files)
+        .args(packages))
+}
+
+/// `cmd` with the venv's `bin` first on PATH (maturin finds `python -m ziglang`
+/// there; tests may call installed entry points).
+pub fn with_venv(mut cmd: Command, bin: &Path) -> Command {
+    let mut dirs = vec![bin.to_path_buf()];
+    if let Some(path) = std::env::var_os("PATH") {
+        dirs.extend(std::env::split_paths(&path));
+    }
+    cmd.env(
+        "PATH",
+        std::env::join_paths(dirs).expect("PATH entries have no ':'"),
+    )
+    .env("VIRTUAL_ENV", bin.parent().expect("venv"));
+    cmd
+}
+
+fn size_text(file: &Path) -> Result<String> {
+    let bytes = fs::metadata(file)?.len();
+    Ok(format!("{bytes} bytes, {:.1} KiB", bytes as f64 / 1024.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn abi3_manylinux2014_wheel_names_pass() {
+        let ok = Path::new(
+            "/t/pychrony-1.0.0-cp310-abi3-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+        );
+        check_wheel_name(ok).unwrap();
+        for bad in [
+            "/t/pychrony-1.0.0-cp311-cp311-manylinux_2_17_x86_64.whl",
+            "/t/pychrony-1.0.0-cp310-abi3-manylinux_2_34_x86_64.whl",
+            "/t/other-1.0.0-cp310-abi3-manylinux_2_17_x86_64.whl",
+        ] {
+            assert!(check_wheel_name(Path::new(bad)).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn artifacts_need_exactly_one_of_each() {
+        let dir = std::env::temp_dir().join(format!("xtask-wheels-test-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join("a.whl"), "").unwrap();
+        assert!(Artifacts::find(&dir).is_err());
+        fs::write(dir.join("a.tar.gz"), "").unwrap();
+        let found = Artifacts::find(&dir).unwrap();
+        assert_eq!(found.wheel, dir.join("a.whl"));
+        fs::write(dir.join("b.whl"), "").unwrap();
+        assert!(Artifacts::find(&dir).is_err());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}
