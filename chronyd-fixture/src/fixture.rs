@@ -386,7 +386,8 @@ impl Fixture {
                 .flatten()
                 .map(|p| (p.pid, p.starttime))
                 .collect();
-            let pid = guardian::spawn(&targets)?;
+            let remove = self.owns_dir.then_some(self.dir.as_path());
+            let pid = guardian::spawn(&targets, remove)?;
             self.guardian = Some(self.named_child(pid, guardian::GUARDIAN_COMM)?);
         }
         Ok(())

@@ -5,7 +5,10 @@
 //! async-signal-safe system calls and never allocates: the targets are copied into a fixed array before the fork,
 //! and /proc/PID/stat is read into stack buffers.
 
+use std::ffi::CString;
 use std::io;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
 
 /// Most processes one fixture starts.
 const MAX: usize = 4;
@@ -97,8 +100,27 @@ fn terminate_all(targets: &[(u32, u64)]) {
     }
 }
 
-/// Fork a guardian for `targets` (pid, starttime); returns its pid.
-pub(crate) fn spawn(targets: &[(u32, u64)]) -> io::Result<u32> {
+/// Fork a guardian for `targets` (pid, starttime); returns its pid. If `remove_dir` is given, the guardian also
+/// removes that directory after stopping the targets (by exec'ing `rm -rf`, prepared before the fork).
+pub(crate) fn spawn(targets: &[(u32, u64)], remove_dir: Option<&Path>) -> io::Result<u32> {
+    let rm_args: Option<[CString; 4]> = match remove_dir {
+        Some(dir) => Some([
+            CString::new("rm")?,
+            CString::new("-rf")?,
+            CString::new("--")?,
+            CString::new(dir.as_os_str().as_bytes())?,
+        ]),
+        None => None,
+    };
+    let rm_argv: Option<[*const libc::c_char; 5]> = rm_args.as_ref().map(|a| {
+        [
+            a[0].as_ptr(),
+            a[1].as_ptr(),
+            a[2].as_ptr(),
+            a[3].as_ptr(),
+            std::ptr::null(),
+        ]
+    });
     let mut fixed = [(0u32, 0u64); MAX];
     let count = targets.len().min(MAX);
     fixed[..count].copy_from_slice(&targets[..count]);
@@ -133,6 +155,11 @@ pub(crate) fn spawn(targets: &[(u32, u64)]) -> io::Result<u32> {
             // SAFETY: getppid has no preconditions.
             if unsafe { libc::getppid() } != parent {
                 terminate_all(&fixed[..count]);
+                if let Some(argv) = &rm_argv {
+                    // SAFETY: execv is async-signal-safe; path and argv are NUL-terminated and were built before
+                    // the fork (the child's copy of the parent's memory keeps them alive).
+                    unsafe { libc::execv(c"/bin/rm".as_ptr(), argv.as_ptr()) };
+                }
                 // SAFETY: ends the child without running the parent's atexit handlers or destructors.
                 unsafe { libc::_exit(0) };
             }

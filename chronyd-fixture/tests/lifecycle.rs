@@ -221,7 +221,9 @@ fn helper_start_and_exit_without_drop() {
         rc.pid(),
         rc.feeder_pid().unwrap(),
     ];
-    let text: Vec<String> = pids.iter().map(u32::to_string).collect();
+    let mut text: Vec<String> = pids.iter().map(u32::to_string).collect();
+    text.push(fx.dir().display().to_string());
+    text.push(rc.dir().display().to_string());
     std::fs::write(out, text.join(",")).unwrap();
     // Exit without running Drop, like a test binary killed by a timeout.
     std::process::exit(0);
@@ -242,22 +244,20 @@ fn daemons_die_with_the_test_process() {
     let text = std::fs::read_to_string(&file).unwrap_or_default();
     let _ = std::fs::remove_file(&file);
     let pids: Vec<u32> = text.split(',').filter_map(|p| p.parse().ok()).collect();
-    assert_eq!(
-        pids.len(),
-        4,
-        "helper: {}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    let dirs: Vec<&str> = text.split(',').filter(|p| p.starts_with('/')).collect();
+    let helper_out = String::from_utf8_lossy(&out.stdout);
+    assert_eq!((pids.len(), dirs.len()), (4, 2), "helper: {helper_out}");
     let t0 = Instant::now();
-    while pids.iter().any(|&p| proc_alive(p)) {
+    while pids.iter().any(|&p| proc_alive(p)) || dirs.iter().any(|d| Path::new(d).exists()) {
+        let (pids, dirs) = (&pids, &dirs);
         assert!(
-            t0.elapsed() < Duration::from_secs(5),
-            "left behind: {pids:?}"
+            t0.elapsed() < Duration::from_secs(8),
+            "left behind: {pids:?} {dirs:?}"
         );
         std::thread::sleep(Duration::from_millis(20));
     }
     eprintln!(
-        "orphaned daemons stopped {:?} after the test process exited",
+        "orphans stopped and dirs removed {:?} after the test process exited",
         t0.elapsed()
     );
 }
