@@ -135,41 +135,69 @@ fn regular_file_gives_econnrefused() {
     assert_eq!(open(path_str(&file)), Err(libc::ECONNREFUSED));
 }
 
+/// Set in the environment of the as-nobody child when the test binary itself is the probe.
+const PROBE_ENV: &str = "LIBCHRONY_SYS_OPEN_PROBE";
+
+/// The child half of the as-nobody tests when examples are not built (e.g.
+/// `cargo test --tests`): with PROBE_ENV set, behaves like examples/open_probe.
+#[test]
+fn open_probe_child() {
+    let Some(address) = std::env::var_os(PROBE_ENV) else {
+        return;
+    };
+    match open(address.to_str().expect("UTF-8 address")) {
+        Ok(fd) => {
+            close(fd);
+            println!("open_probe: ok");
+        }
+        Err(errno) => println!("open_probe: errno={errno}"),
+    }
+}
+
+/// Runs `chrony_open_socket(address)` as `nobody`; returns what the probe printed.
+fn open_as_nobody(address: &str) -> String {
+    let exe = std::env::current_exe().unwrap();
+    let example = exe.parent().unwrap().join("../examples/open_probe");
+    let mut cmd = if example.exists() {
+        let mut c = chronyd_fixture::nobody_command(&example).unwrap();
+        c.arg(address);
+        c
+    } else {
+        let mut c = chronyd_fixture::nobody_command(&exe).unwrap();
+        c.args([
+            "--exact",
+            "open_probe_child",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(PROBE_ENV, address);
+        c
+    };
+    let out = cmd.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    stdout
+        .lines()
+        .find_map(|l| l.split_once("open_probe: ").map(|(_, outcome)| outcome))
+        .unwrap_or_else(|| {
+            panic!(
+                "the probe printed no outcome: {out:?}\nstdout: {stdout}\nstderr: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })
+        .to_string()
+}
+
 #[test]
 fn non_root_user_gets_eacces() {
     let fx = start(Mode::Unsynced);
-    let probe = std::env::current_exe()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("../examples/open_probe");
-    assert!(
-        probe.exists(),
-        "{} missing (cargo builds examples for `cargo test`)",
-        probe.display()
-    );
     let before = list_dir(fx.dir());
-    let out = chronyd_fixture::nobody_command(&probe)
-        .unwrap()
-        .arg(fx.socket_path())
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(
-        stdout.trim(),
-        format!("errno={}", libc::EACCES),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
+        open_as_nobody(path_str(&fx.socket_path())),
+        format!("errno={}", libc::EACCES)
     );
     assert_eq!(list_dir(fx.dir()), before);
-
     // The same user over UDP is fine.
-    let out = chronyd_fixture::nobody_command(&probe)
-        .unwrap()
-        .arg(fx.udp_v4())
-        .output()
-        .unwrap();
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "ok");
+    assert_eq!(open_as_nobody(&fx.udp_v4()), "ok");
 }
 
 #[test]
@@ -247,21 +275,9 @@ fn unwritable_socket_directory_gives_eacces_as_nobody() {
     let server = tmp.0.join("s.sock");
     let _listener = bind_unix(&server);
     std::fs::set_permissions(&server, std::fs::Permissions::from_mode(0o777)).unwrap();
-    let probe = std::env::current_exe()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("../examples/open_probe");
-    let out = chronyd_fixture::nobody_command(&probe)
-        .unwrap()
-        .arg(&server)
-        .output()
-        .unwrap();
     assert_eq!(
-        String::from_utf8_lossy(&out.stdout).trim(),
-        format!("errno={}", libc::EACCES),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
+        open_as_nobody(path_str(&server)),
+        format!("errno={}", libc::EACCES)
     );
     assert_eq!(list_dir(&tmp.0), ["s.sock"]);
 }
