@@ -470,11 +470,13 @@ impl Fixture {
         let stderr = std::fs::File::create(self.dir.join(format!("{name}.stderr")))?;
         let mut cmd = match (faked, self.faketime_offset) {
             (true, Some(off)) => {
-                let mut c = Command::new("faketime");
-                c.args(["-f", &format!("{off}s"), "chronyd"]);
+                let mut c = Command::new(crate::program("faketime"));
+                c.arg("-f")
+                    .arg(format!("{off}s"))
+                    .arg(crate::program("chronyd"));
                 c
             }
-            _ => Command::new("chronyd"),
+            _ => Command::new(crate::program("chronyd")),
         };
         cmd.arg("-x")
             .args(user_args())

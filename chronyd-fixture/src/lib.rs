@@ -35,9 +35,32 @@ pub use mode::Mode;
 pub use nobody::nobody_command;
 pub use tracking::ChronycTracking;
 
-/// chronyd and chronyc are on PATH. Tests that need them fail (never skip) without them; this is for messages.
+/// chronyd and chronyc can be found (on PATH, or in /usr/sbin and /usr/bin where Debian puts them, which a
+/// non-root PATH may lack). Tests that need them fail, never skip, without them; this is for messages.
 pub fn chronyd_available() -> bool {
+    find_program("chronyd").is_some() && find_program("chronyc").is_some()
+}
+
+/// The path of `name`: PATH first, then the usual system directories.
+pub(crate) fn find_program(name: &str) -> Option<std::path::PathBuf> {
     let path = std::env::var_os("PATH").unwrap_or_default();
-    let found = |name: &str| std::env::split_paths(&path).any(|d| d.join(name).is_file());
-    found("chronyd") && found("chronyc")
+    std::env::split_paths(&path)
+        .chain(
+            [
+                "/usr/sbin",
+                "/usr/bin",
+                "/sbin",
+                "/bin",
+                "/usr/local/sbin",
+                "/usr/local/bin",
+            ]
+            .map(Into::into),
+        )
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
+/// `find_program(name)`, or the bare name (so the spawn error names what is missing).
+pub(crate) fn program(name: &str) -> std::path::PathBuf {
+    find_program(name).unwrap_or_else(|| name.into())
 }

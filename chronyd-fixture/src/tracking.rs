@@ -79,7 +79,7 @@ impl ChronycTracking {
 
 /// Run `chronyc -h HOST [-p PORT] -c tracking` and parse its line.
 pub(crate) fn chronyc_tracking(host: &str, port: Option<u16>) -> io::Result<ChronycTracking> {
-    let mut cmd = Command::new("chronyc");
+    let mut cmd = Command::new(crate::program("chronyc"));
     cmd.arg("-h").arg(host);
     if let Some(port) = port {
         cmd.arg("-p").arg(port.to_string());
