@@ -78,3 +78,22 @@ fn refclock_leap_insert() {
     );
     assert!(fx.faketime_offset().is_some_and(|o| o < 0));
 }
+
+#[test]
+fn refclock_leap_delete_survives_restart() {
+    let mut fx = start(Mode::Refclock { leap: 2 });
+    assert_eq!(fx.chronyc_tracking().unwrap().leap, "Delete second");
+    let (offset, feeder) = (fx.faketime_offset(), fx.feeder_pid());
+    fx.restart().unwrap();
+    assert_eq!(fx.faketime_offset(), offset);
+    assert_ne!(fx.feeder_pid(), feeder);
+    let t = fx.chronyc_tracking_udp().unwrap();
+    assert_eq!((t.ref_id, t.leap.as_str()), (0x4750_5300, "Delete second"));
+    // The faked clock reads June 30, 22:xx UTC.
+    let day_secs = (t.ref_time as i64).rem_euclid(86_400);
+    assert!(
+        (22 * 3600..23 * 3600).contains(&day_secs),
+        "ref time {}",
+        t.ref_time
+    );
+}
