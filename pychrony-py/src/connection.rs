@@ -26,7 +26,9 @@ pub(crate) struct Connection {
 impl Connection {
     fn lock(&self) -> MutexGuard<'_, Option<chrony_core::Connection>> {
         // A panic while locked cannot leave the connection half-updated: keep going.
-        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -44,7 +46,8 @@ impl Connection {
     #[pyo3(signature = (address, timeout))]
     fn open(py: Python<'_>, address: Option<String>, timeout: f64) -> PyResult<Self> {
         let options = Options::new().with_timeout(timeout::from_secs(timeout)?);
-        let result = py.detach(move || chrony_core::Connection::open_with(address.as_deref(), &options));
+        let result =
+            py.detach(move || chrony_core::Connection::open_with(address.as_deref(), &options));
         let conn = finish(py, result, SignalCheck::default())?;
         Ok(Self {
             address: conn.address().to_owned(),
@@ -96,6 +99,9 @@ impl Connection {
     }
 
     fn __repr__(&self) -> String {
-        format!("<pychrony._native.Connection {} {:?}>", self.transport, self.address)
+        format!(
+            "<pychrony._native.Connection {} {:?}>",
+            self.transport, self.address
+        )
     }
 }

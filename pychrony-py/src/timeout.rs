@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use pyo3::exceptions::PyValueError;
 use pyo3::PyResult;
+use pyo3::exceptions::PyValueError;
 
 /// Converts Python's `timeout` (seconds) into chrony-core's `Duration`.
 ///

@@ -23,11 +23,10 @@ pub(crate) fn get_tracking(
     let options = Options::new().with_timeout(timeout::from_secs(timeout)?);
     let (result, signals) = py.detach(move || {
         let mut signals = SignalCheck::default();
-        let result = chrony_core::tracking_interruptible(
-            socket_path.as_deref(),
-            &options,
-            &mut || signals.poll(),
-        );
+        let result =
+            chrony_core::tracking_interruptible(socket_path.as_deref(), &options, &mut || {
+                signals.poll()
+            });
         (result, signals)
     });
     let status = finish(py, result, signals)?;
@@ -59,7 +58,10 @@ pub(crate) fn to_tuple<'py>(py: Python<'py>, s: &TrackingStatus) -> PyResult<Bou
         s.root_delay.into_pyobject(py)?.into_any(),
         s.root_dispersion.into_pyobject(py)?.into_any(),
         s.update_interval.into_pyobject(py)?.into_any(),
-        s.reference_address.to_string().into_pyobject(py)?.into_any(),
+        s.reference_address
+            .to_string()
+            .into_pyobject(py)?
+            .into_any(),
         epoch_seconds(s.ref_time).into_pyobject(py)?.into_any(),
     ];
     PyTuple::new(py, items)
