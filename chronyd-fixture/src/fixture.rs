@@ -334,7 +334,7 @@ impl Fixture {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            self.cmd_port = ports::pick(true)?;
+            self.cmd_port = ports::pick(ports::ipv6_loopback())?;
             self.ntp_port = if self.mode == Mode::Synced {
                 ports::pick(false)?
             } else {
@@ -366,7 +366,9 @@ impl Fixture {
             self.server = Some(self.run_daemon("server", &["-4"], false)?);
         }
         self.write_conf("client", &self.client_conf())?;
-        let client = self.run_daemon("client", &[], self.mode.faked())?;
+        // Without an IPv6 loopback (some containers) chronyd could not bind ::1: run it IPv4-only.
+        let client_args: &[&str] = if ports::ipv6_loopback() { &[] } else { &["-4"] };
+        let client = self.run_daemon("client", client_args, self.mode.faked())?;
         self.last_pid = client.pid;
         self.client = Some(client);
         if let Mode::Refclock { leap } = self.mode {
@@ -429,9 +431,14 @@ impl Fixture {
     fn client_conf(&self) -> String {
         let d = self.dir.display();
         let mut conf = format!(
-            "# chronyd under test, mode {m}\nport 0\ncmdport {p}\nbindcmdaddress 127.0.0.1\nbindcmdaddress ::1\n\
+            "# chronyd under test, mode {m}\nport 0\ncmdport {p}\nbindcmdaddress 127.0.0.1\n{v6}\
              bindcmdaddress {d}/chronyd.sock\n{c}",
             m = self.mode,
+            v6 = if ports::ipv6_loopback() {
+                "bindcmdaddress ::1\n"
+            } else {
+                ""
+            },
             p = self.cmd_port,
             c = self.common_conf("client"),
         );

@@ -36,6 +36,12 @@ fn free_on(port: u16, v6: bool) -> bool {
     UdpSocket::bind(("127.0.0.1", port)).is_ok() && (!v6 || UdpSocket::bind(("::1", port)).is_ok())
 }
 
+/// This host has an IPv6 loopback address (containers may not).
+pub(crate) fn ipv6_loopback() -> bool {
+    static HAS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *HAS.get_or_init(|| UdpSocket::bind(("::1", 0)).is_ok())
+}
+
 /// A UDP port free on 127.0.0.1 (and on ::1 if `v6`), reserved within this process.
 pub(crate) fn pick(v6: bool) -> std::io::Result<u16> {
     for _ in 0..2000 {
