@@ -45,3 +45,159 @@ pub(crate) fn finish<T>(
     }
     result.map_err(|err| to_pyerr(py, &err))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io;
+    use std::time::Duration;
+
+    use chrony_core::{Error, Transport};
+    use pyo3::prelude::*;
+
+    use super::to_pyerr;
+
+    fn io_error(kind: io::ErrorKind) -> io::Error {
+        io::Error::from(kind)
+    }
+
+    /// Every chrony-core variant, with the Python class and code it must become.
+    fn every_variant() -> Vec<(Error, &'static str, i32)> {
+        use io::ErrorKind::*;
+        vec![
+            (
+                Error::ConnectionRefused {
+                    address: "/x/chronyd.sock".into(),
+                    transport: Transport::Unix,
+                    source: io_error(ConnectionRefused),
+                },
+                "ChronyConnectionError",
+                -1,
+            ),
+            (
+                Error::Io {
+                    address: "/x".into(),
+                    operation: "send the request",
+                    source: io_error(BrokenPipe),
+                },
+                "ChronyConnectionError",
+                -1,
+            ),
+            (
+                Error::Library {
+                    chrony_err: 1,
+                    source: io_error(OutOfMemory),
+                },
+                "ChronyConnectionError",
+                -1,
+            ),
+            (
+                Error::NotFound {
+                    tried: vec!["/a".into(), "/b".into()],
+                    source: io_error(NotFound),
+                },
+                "ChronyConnectionError",
+                -2,
+            ),
+            (
+                Error::InvalidAddress {
+                    address: "x y".into(),
+                    reason: "not an address",
+                },
+                "ChronyConnectionError",
+                -2,
+            ),
+            (
+                Error::PathTooLong {
+                    path: "/x".into(),
+                    len: 120,
+                },
+                "ChronyConnectionError",
+                -2,
+            ),
+            (
+                Error::PermissionDenied {
+                    address: "/x".into(),
+                    operation: "connect to",
+                    source: io_error(PermissionDenied),
+                },
+                "ChronyPermissionError",
+                -3,
+            ),
+            (
+                Error::NotAuthorised {
+                    address: "127.0.0.1:323".into(),
+                    chrony_err: 9,
+                },
+                "ChronyPermissionError",
+                -3,
+            ),
+            (
+                Error::Protocol {
+                    address: "/x".into(),
+                    chrony_err: 13,
+                },
+                "ChronyDataError",
+                -4,
+            ),
+            (
+                Error::InvalidValue {
+                    field: "stratum",
+                    value: "300".into(),
+                },
+                "ChronyDataError",
+                -4,
+            ),
+            (
+                Error::IncompleteData {
+                    detail: "no stratum".into(),
+                    chrony_err: Some(14),
+                },
+                "ChronyDataError",
+                -5,
+            ),
+            (
+                Error::Timeout {
+                    address: "/x".into(),
+                    timeout: Duration::from_millis(500),
+                },
+                "ChronyConnectionError",
+                -6,
+            ),
+        ]
+    }
+
+    #[test]
+    fn every_variant_becomes_its_python_class_with_message_and_code() {
+        Python::initialize();
+        Python::attach(|py| {
+            // The pure-Python half, from the source tree (this is a Rust unit test).
+            let source = concat!(env!("CARGO_MANIFEST_DIR"), "/python");
+            py.import("sys")
+                .and_then(|sys| sys.getattr("path"))
+                .and_then(|path| path.call_method1("insert", (0, source)))
+                .expect("sys.path");
+            let errors = py.import("pychrony._errors").expect("pychrony._errors");
+            let base = errors.getattr("ChronyError").expect("ChronyError");
+            for (err, class, code) in every_variant() {
+                assert_eq!(err.code(), code, "{err:?}");
+                let message = err.to_string();
+                let value = to_pyerr(py, &err).into_value(py).into_bound(py);
+                let name: String = value
+                    .get_type()
+                    .getattr("__name__")
+                    .and_then(|n| n.extract())
+                    .expect("__name__");
+                assert_eq!(name, class, "{err:?}");
+                assert!(value.is_instance(&base).expect("isinstance"));
+                let got_code: i32 = value.getattr("error_code").unwrap().extract().unwrap();
+                assert_eq!(got_code, code);
+                let got_message: String = value.getattr("message").unwrap().extract().unwrap();
+                assert_eq!(got_message, message);
+                let text = value.str().unwrap().to_string();
+                assert_eq!(text, format!("{message} (error code: {code})"));
+            }
+            let interrupted = to_pyerr(py, &Error::Interrupted);
+            assert!(interrupted.is_instance_of::<pyo3::exceptions::PyKeyboardInterrupt>(py));
+        });
+    }
+}
