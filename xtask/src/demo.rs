@@ -23,6 +23,8 @@ const TOOLS: &[&str] = &["maturin==1.16.0"];
 const SYSTEM_UDP: &str = "127.0.0.1:323";
 /// How long to wait for a system chronyd before starting a sandboxed one.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
+/// A fresh sandboxed chronyd's estimates settle within seconds.
+const SETTLE: Duration = Duration::from_secs(3);
 
 const USAGE: &str = "usage: cargo xtask demo [--sandbox]\n\n\
     --sandbox   always start a private chronyd pair, even if a system chronyd answers";
@@ -70,6 +72,9 @@ pub fn run_cli(args: &[String]) -> Result {
                 ),
             };
             fixture = Some(fx);
+            // Just synchronised, skew and frequency still read their start values.
+            println!("letting it settle for {} s...", SETTLE.as_secs());
+            std::thread::sleep(SETTLE);
             target
         }
     };
@@ -199,18 +204,21 @@ fn system_chronyd() -> Option<Target> {
 
 // ---- 4. the report ---------------------------------------------------------------
 
-const PYTHON_DEMO: &str = r#"
+/// Written to `target/demo-venv/demo_tracking.py`, so it can be read and rerun.
+const PYTHON_DEMO: &str = r#"# pychrony demo: python demo_tracking.py [ADDRESS]  (no ADDRESS: default socket discovery)
 import sys
+from datetime import datetime, timezone
+
 from pychrony import ChronyConnection, ChronyError, get_tracking
 
-address = sys.argv[1] or None
+address = sys.argv[1] if len(sys.argv) > 1 and sys.argv[1] else None
 try:
     if address is None or address.startswith("/"):
         # The contract's one call: a unix socket path, or None for the default paths.
         status = get_tracking(address)
         how = f"get_tracking({address!r})"
     else:
-        # A UDP address: a reusable connection.
+        # A UDP address such as 127.0.0.1:323: a reusable connection.
         with ChronyConnection(address) as conn:
             status = conn.get_tracking()
         how = f"ChronyConnection({address!r}).get_tracking()"
@@ -218,16 +226,22 @@ except ChronyError as e:
     print(f"Error: {e}")
     sys.exit(2)
 
-units = {"offset": "s (positive: clock slow)", "last_offset": "s", "rms_offset": "s",
-         "frequency": "ppm (positive: clock fast)", "residual_freq": "ppm", "skew": "ppm",
-         "root_delay": "s", "root_dispersion": "s", "update_interval": "s",
-         "ref_time": "s since 1970"}
+ref_time = datetime.fromtimestamp(status.ref_time, timezone.utc)
 print(f"{how} ->")
-for name, value in vars(status).items():
-    shown = f"0x{value:08X} ({value})" if name == "reference_id" else repr(value)
-    print(f"  {name:<17} {shown} {units.get(name, '')}".rstrip())
-print(f"  is_synchronized() -> {status.is_synchronized()}, "
-      f"is_leap_pending() -> {status.is_leap_pending()}")
+print(f"  reference_id      0x{status.reference_id:08X} ({status.reference_id_name!r}, ip {status.reference_ip!r})")
+print(f"  stratum           {status.stratum}")
+print(f"  leap_status       {status.leap_status}  (0 normal, 1 insert, 2 delete, 3 unsynchronised)")
+print(f"  ref_time          {status.ref_time:.6f}  ({ref_time:%Y-%m-%d %H:%M:%S} UTC)")
+print(f"  offset            {status.offset:+.9f} s  (positive: the system clock is slow)")
+print(f"  last_offset       {status.last_offset:+.9f} s")
+print(f"  rms_offset        {status.rms_offset:.9f} s")
+print(f"  frequency         {status.frequency:+.3f} ppm  (positive: the clock runs fast)")
+print(f"  residual_freq     {status.residual_freq:+.3f} ppm")
+print(f"  skew              {status.skew:.3f} ppm")
+print(f"  root_delay        {status.root_delay:.9f} s")
+print(f"  root_dispersion   {status.root_dispersion:.9f} s")
+print(f"  update_interval   {status.update_interval:.1f} s")
+print(f"  is_synchronized() {status.is_synchronized()}, is_leap_pending() {status.is_leap_pending()}")
 "#;
 
 fn report(python: &Path, target: &Target) -> Result {
@@ -235,9 +249,12 @@ fn report(python: &Path, target: &Target) -> Result {
     let address = target.address.clone().unwrap_or_default();
 
     println!("\n---- Python API (pychrony)");
+    let script = bin.parent().expect("venv").join("demo_tracking.py");
+    fs::write(&script, PYTHON_DEMO)?;
     run(with_venv(Command::new(python), &bin)
         .current_dir(std::env::temp_dir())
-        .args(["-c", PYTHON_DEMO, &address]))?;
+        .arg(&script)
+        .arg(&address))?;
 
     println!("\n---- command line: pychrony tracking");
     let mut cli = with_venv(Command::new(bin.join("pychrony")), &bin);
