@@ -228,14 +228,14 @@ static int open_inet_socket(const char *address)
 
 	if (colons == 1) {
 		colon = strchr(buf, ':');
-		*colon = '\0';
-		if (parse_port(colon + 1, &port) < 0) {
+		if (!colon || parse_port(colon + 1, &port) < 0) {
 			errno = EINVAL;
 			return -1;
 		}
+		*colon = '\0';
 	} else if (colons >= 3 && buf[0] == '[') {
 		colon = strrchr(buf, ':');
-		if (colon[-1] != ']' || parse_port(colon + 1, &port) < 0) {
+		if (!colon || colon == buf || colon[-1] != ']' || parse_port(colon + 1, &port) < 0) {
 			errno = EINVAL;
 			return -1;
 		}
