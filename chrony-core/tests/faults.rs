@@ -184,6 +184,29 @@ fn default_deadline_on_a_frozen_daemon() {
 }
 
 #[test]
+fn briefly_frozen_daemon_answers_within_the_deadline() {
+    let fx = start(Mode::Unsynced);
+    for address in [fx.socket_path().to_str().unwrap().to_owned(), fx.udp_v4()] {
+        let mut c = Connection::open(&address).unwrap();
+        fx.freeze().unwrap();
+        let start = Instant::now();
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                std::thread::sleep(Duration::from_millis(1500));
+                fx.thaw().unwrap();
+            });
+            let t = c.tracking().unwrap_or_else(|e| panic!("{address}: {e}"));
+            assert_eq!(t.stratum, 0);
+        });
+        let elapsed = start.elapsed();
+        assert!(
+            elapsed >= Duration::from_millis(1500) && elapsed < Duration::from_millis(2500),
+            "{elapsed:?}"
+        );
+    }
+}
+
+#[test]
 fn interrupted_query_stops_early() {
     let fx = start(Mode::Unsynced);
     let mut c = Connection::open(fx.socket_path().to_str().unwrap()).unwrap();
@@ -272,6 +295,32 @@ fn path_too_long() {
         assert_eq!(e.code(), -2);
         assert!(e.to_string().contains("107-byte limit"), "{e}");
     }
+}
+
+#[test]
+fn socket_directory_too_long_for_the_client_socket() {
+    // chronyd's socket fits (80 + 13 bytes) but the client socket next to it
+    // (80 + 31 bytes) does not: a clear error naming the path and the limit.
+    let mut dir = format!("/tmp/cc{}-", std::process::id());
+    dir.push_str(&"l".repeat(80 - dir.len()));
+    let dir = PathBuf::from(dir);
+    assert_eq!(dir.as_os_str().len(), 80);
+    let _ = std::fs::remove_dir_all(&dir);
+    let fx = chronyd_fixture::Fixture::start_in(&dir, Mode::Unsynced).unwrap();
+    let e = one_call(&fx.socket_path());
+    match &e {
+        Error::PathTooLong { path, len } => {
+            assert!(path.to_str().unwrap().contains("/chrony-core."), "{e}");
+            assert!(*len > 107, "{e}");
+        }
+        _ => panic!("{e:?}"),
+    }
+    assert_eq!(e.code(), -2);
+    assert!(client_dirs(fx.dir()).is_empty());
+    // The UDP command port still works.
+    Connection::open(&fx.udp_v4()).unwrap().tracking().unwrap();
+    drop(fx);
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
