@@ -61,14 +61,18 @@ static int random_name(char *out, size_t n)
 	return 0;
 }
 
-/* Our own fresh private directory: a directory, owned by us, nothing beyond 0700. */
+/*
+ * Our own fresh private directory: a directory, owned by us, with no
+ * permission bits beyond 0700. (A set-group-ID bit inherited from a setgid
+ * socket directory grants nothing and is accepted.)
+ */
 static int check_private_dir(int dfd)
 {
 	struct stat st;
 
 	if (fstat(dfd, &st) < 0)
 		return -1;
-	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 07777 & ~0700U)) {
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 0777 & ~0700U)) {
 		errno = EPROTO;
 		return -1;
 	}

@@ -295,3 +295,34 @@ fn close_leaves_foreign_sockets_alone() {
         "a socket not created by chrony_open_socket stays"
     );
 }
+
+#[test]
+fn setgid_socket_directory_is_accepted() {
+    // Directories created in a setgid directory inherit S_ISGID: harmless,
+    // and not a reason for EPROTO.
+    let tmp = TempDir::new("sgid");
+    std::fs::set_permissions(&tmp.0, std::fs::Permissions::from_mode(0o2750)).unwrap();
+    let server = tmp.0.join("s.sock");
+    let _listener = bind_unix(&server);
+    let fd = open(path_str(&server)).unwrap_or_else(|e| panic!("errno {e}"));
+    let entries = list_dir(&tmp.0);
+    assert_eq!(entries.len(), 2, "{entries:?}");
+    close(fd);
+    assert_eq!(list_dir(&tmp.0), ["s.sock"]);
+}
+
+#[test]
+fn socket_directly_in_the_root_directory_gives_einval() {
+    // The probe connect succeeds, but there is no directory to create the
+    // client socket in.
+    let path = PathBuf::from(format!("/libchrony-sys-test.{}.sock", std::process::id()));
+    struct Unlink<'a>(&'a Path);
+    impl Drop for Unlink<'_> {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(self.0);
+        }
+    }
+    let _cleanup = Unlink(&path);
+    let _listener = bind_unix(&path);
+    assert_eq!(open(path_str(&path)), Err(libc::EINVAL));
+}
