@@ -1,0 +1,412 @@
+//! What a real chronyd cannot be made to do: a fake server on a unix socket
+//! that answers with scripted replies (corrupt values, short replies, error
+//! statuses, other address families, stale datagrams) or not at all (to
+//! check the resend schedule).
+
+use std::os::unix::net::UnixDatagram;
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime};
+
+use chrony_core::{Connection, Error, LeapStatus, Options, ReferenceAddress};
+
+/// A chrony Float (7-bit exponent, 25-bit coefficient) for `x`.
+fn float(x: f64) -> u32 {
+    if x == 0.0 {
+        return 0;
+    }
+    let exp = x.abs().log2().floor() as i32 + 2;
+    let coef = (x * 2f64.powi(25 - exp)).round() as i32;
+    (((exp as u32) & 0x7f) << 25) | (coef as u32 & 0x1ff_ffff)
+}
+
+/// A tracking reply (104 bytes) to `request`, with everything settable.
+#[derive(Clone)]
+struct Reply {
+    status: u16,
+    code: u16,
+    ref_id: u32,
+    family: u16,
+    addr: [u8; 16],
+    stratum: u16,
+    leap: u16,
+    ref_time: (u32, u32, u32),
+    floats: [f64; 9],
+    len: usize,
+}
+
+impl Default for Reply {
+    fn default() -> Self {
+        Reply {
+            status: 0,
+            code: 5,
+            ref_id: 0x0A00_0001,
+            family: 1,
+            addr: [10, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+            stratum: 3,
+            leap: 0,
+            ref_time: (0, 1_795_959_909, 214_976_262),
+            floats: [0.5, -0.25, 0.125, -1.5, 0.0, 2.0, -1.0, 0.75, 64.0],
+            len: 104,
+        }
+    }
+}
+
+impl Reply {
+    fn bytes(&self, request: &[u8]) -> Vec<u8> {
+        let mut r = vec![0u8; 104];
+        r[0] = 6;
+        r[1] = 2;
+        r[4..6].copy_from_slice(&request[4..6]);
+        r[6..8].copy_from_slice(&self.code.to_be_bytes());
+        r[8..10].copy_from_slice(&self.status.to_be_bytes());
+        r[16..20].copy_from_slice(&request[8..12]);
+        r[28..32].copy_from_slice(&self.ref_id.to_be_bytes());
+        r[32..48].copy_from_slice(&self.addr);
+        r[48..50].copy_from_slice(&self.family.to_be_bytes());
+        r[52..54].copy_from_slice(&self.stratum.to_be_bytes());
+        r[54..56].copy_from_slice(&self.leap.to_be_bytes());
+        r[56..60].copy_from_slice(&self.ref_time.0.to_be_bytes());
+        r[60..64].copy_from_slice(&self.ref_time.1.to_be_bytes());
+        r[64..68].copy_from_slice(&self.ref_time.2.to_be_bytes());
+        for (i, f) in self.floats.iter().enumerate() {
+            r[68 + 4 * i..72 + 4 * i].copy_from_slice(&float(*f).to_be_bytes());
+        }
+        r.truncate(self.len);
+        r
+    }
+}
+
+/// The requests a fake received, with their arrival times.
+type Received = Vec<(Instant, Vec<u8>)>;
+
+/// A fake chronyd; each request gets the datagrams `script` returns for it.
+/// The received requests come back from `join`.
+struct Fake {
+    dir: PathBuf,
+    path: PathBuf,
+    thread: Option<JoinHandle<Received>>,
+    stop: mpsc::Sender<()>,
+}
+
+impl Fake {
+    fn start(script: impl Fn(&[u8]) -> Vec<Vec<u8>> + Send + 'static) -> Fake {
+        let dir = std::env::temp_dir().join(format!(
+            "ccfake-{}-{}",
+            std::process::id(),
+            SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+        ));
+        std::fs::create_dir(&dir).unwrap();
+        let path = dir.join("chronyd.sock");
+        let server = UnixDatagram::bind(&path).unwrap();
+        server
+            .set_read_timeout(Some(Duration::from_millis(20)))
+            .unwrap();
+        let (stop, stopped) = mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            let mut requests = Vec::new();
+            let mut buf = [0u8; 1024];
+            while stopped.try_recv().is_err() {
+                let Ok((n, from)) = server.recv_from(&mut buf) else {
+                    continue;
+                };
+                requests.push((Instant::now(), buf[..n].to_vec()));
+                let to = from.as_pathname().expect("a bound client").to_owned();
+                for datagram in script(&buf[..n]) {
+                    server.send_to(&datagram, &to).unwrap();
+                }
+            }
+            requests
+        });
+        Fake {
+            dir,
+            path,
+            thread: Some(thread),
+            stop,
+        }
+    }
+
+    fn connect(&self, timeout: Duration) -> Connection {
+        let options = Options::new().with_timeout(timeout);
+        Connection::open_with(Some(self.path.to_str().unwrap()), &options).unwrap()
+    }
+
+    fn join(mut self) -> Received {
+        self.stop.send(()).unwrap();
+        self.thread.take().unwrap().join().unwrap()
+    }
+}
+
+impl Drop for Fake {
+    fn drop(&mut self) {
+        let _ = self.stop.send(());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn query(reply: Reply) -> chrony_core::Result<chrony_core::TrackingStatus> {
+    let fake = Fake::start(move |req| vec![reply.bytes(req)]);
+    let mut c = fake.connect(Duration::from_secs(1));
+    let r = c.tracking();
+    drop(c);
+    assert!(
+        std::fs::read_dir(&fake.dir).unwrap().count() == 1,
+        "only the server socket is left"
+    );
+    r
+}
+
+#[test]
+fn a_full_reply_with_legitimate_odd_values() {
+    let t = query(Reply {
+        leap: 2,
+        ..Reply::default()
+    })
+    .unwrap();
+    assert_eq!(t.reference_id, 0x0A00_0001);
+    assert_eq!(t.reference_id_name, "10.0.0.1");
+    assert_eq!(
+        t.reference_address,
+        ReferenceAddress::Ip("10.0.0.1".parse().unwrap())
+    );
+    assert_eq!(t.stratum, 3);
+    assert_eq!(t.leap_status, LeapStatus::DeleteSecond);
+    assert!(t.is_leap_pending());
+    assert_eq!(
+        t.ref_time,
+        SystemTime::UNIX_EPOCH + Duration::new(1_795_959_909, 214_976_262)
+    );
+    assert_eq!(
+        [
+            t.offset,
+            t.last_offset,
+            t.rms_offset,
+            t.frequency,
+            t.residual_freq,
+            t.skew,
+            t.root_delay,
+            t.root_dispersion,
+            t.update_interval
+        ],
+        [0.5, -0.25, 0.125, -1.5, 0.0, 2.0, -1.0, 0.75, 64.0],
+        "every float in wire order; a negative root delay passes"
+    );
+}
+
+#[test]
+fn address_families() {
+    let v6 = |addr: [u8; 16]| Reply {
+        family: 2,
+        addr,
+        ..Reply::default()
+    };
+    let mut a = [0u8; 16];
+    a[0] = 0x20;
+    a[1] = 0x01;
+    a[2] = 0x0d;
+    a[3] = 0xb8;
+    a[15] = 1;
+    assert_eq!(query(v6(a)).unwrap().reference_id_name, "2001:db8::1");
+    let compat = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4];
+    assert_eq!(
+        query(v6(compat)).unwrap().reference_id_name,
+        "::1.2.3.4",
+        "as inet_ntop"
+    );
+    let t = query(Reply {
+        family: 3,
+        addr: [0, 0, 0, 42, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+        ..Reply::default()
+    })
+    .unwrap();
+    assert_eq!(t.reference_address, ReferenceAddress::Id(42));
+    assert_eq!(t.reference_id_name, "ID#0000000042");
+    let t = query(Reply {
+        family: 0,
+        ref_id: 0x5050_5300,
+        stratum: 1,
+        ..Reply::default()
+    })
+    .unwrap();
+    assert_eq!(t.reference_address, ReferenceAddress::Unspecified);
+    assert_eq!(t.reference_id_name, "PPS");
+    // An IPv4 refid whose bytes are printable is still shown as the address.
+    let t = query(Reply {
+        ref_id: 0x4142_4344,
+        addr: [65, 66, 67, 68, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+        ..Reply::default()
+    })
+    .unwrap();
+    assert_eq!(t.reference_id_name, "65.66.67.68");
+    let e = query(Reply {
+        family: 7,
+        ..Reply::default()
+    })
+    .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::InvalidValue {
+                field: "address",
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert_eq!(e.code(), -4);
+}
+
+#[test]
+fn corrupt_values_are_rejected() {
+    for (what, reply) in [
+        (
+            "stratum 16",
+            Reply {
+                stratum: 16,
+                ..Reply::default()
+            },
+        ),
+        (
+            "leap 4",
+            Reply {
+                leap: 4,
+                ..Reply::default()
+            },
+        ),
+    ] {
+        let e = query(reply).unwrap_err();
+        assert!(matches!(e, Error::InvalidValue { .. }), "{what}: {e:?}");
+        assert_eq!(e.code(), -4, "{what}");
+    }
+}
+
+#[test]
+fn reference_time_of_a_32_bit_server() {
+    let t = query(Reply {
+        ref_time: (0x7fff_ffff, 1_000, 2_000_000_000),
+        ..Reply::default()
+    })
+    .unwrap();
+    assert_eq!(
+        t.ref_time,
+        SystemTime::UNIX_EPOCH + Duration::new(1_000, 999_999_999)
+    );
+}
+
+#[test]
+fn short_reply_is_incomplete() {
+    let e = query(Reply {
+        len: 60,
+        ..Reply::default()
+    })
+    .unwrap_err();
+    assert!(matches!(e, Error::IncompleteData { .. }), "{e:?}");
+    assert_eq!(e.code(), -5);
+    assert_eq!(e.chrony_err(), Some(14));
+}
+
+#[test]
+fn error_statuses() {
+    for (status, code, variant) in [
+        (2u16, -3, "NotAuthorised"),
+        (1, -4, "Protocol"),
+        (3, -4, "Protocol"),
+        (18, -4, "Protocol"),
+    ] {
+        let e = query(Reply {
+            status,
+            len: 28,
+            code: 1,
+            ..Reply::default()
+        })
+        .unwrap_err();
+        assert_eq!(e.code(), code, "status {status}: {e:?}");
+        assert!(
+            format!("{e:?}").starts_with(variant),
+            "status {status}: {e:?}"
+        );
+    }
+    let e = query(Reply {
+        code: 99,
+        ..Reply::default()
+    })
+    .unwrap_err();
+    assert!(matches!(e, Error::Protocol { chrony_err: 13, .. }), "{e:?}");
+    assert!(e.to_string().contains("too new"), "{e}");
+}
+
+#[test]
+fn stale_and_foreign_datagrams_are_ignored() {
+    let fake = Fake::start(|req| {
+        let good = Reply::default().bytes(req);
+        let mut stale = good.clone();
+        stale[16] ^= 0xff; // another sequence
+        let mut foreign = good.clone();
+        foreign[1] = 1; // not a reply
+        vec![stale, foreign, b"garbage".to_vec(), good]
+    });
+    let mut c = fake.connect(Duration::from_secs(1));
+    for _ in 0..20 {
+        assert_eq!(c.tracking().unwrap().stratum, 3);
+    }
+}
+
+#[test]
+fn unanswered_requests_are_resent_as_chronyc_does() {
+    let fake = Fake::start(|_| Vec::new());
+    let mut c = fake.connect(Duration::from_millis(3500));
+    let start = Instant::now();
+    let e = c.tracking().unwrap_err();
+    let elapsed = start.elapsed();
+    assert!(matches!(e, Error::Timeout { .. }), "{e:?}");
+    assert!(
+        elapsed >= Duration::from_millis(3500) && elapsed < Duration::from_millis(3600),
+        "{elapsed:?}"
+    );
+    drop(c);
+    let requests = fake.join();
+    assert_eq!(requests.len(), 3, "sent at 0 s, 1 s and 3 s");
+    let at: Vec<f64> = requests
+        .iter()
+        .map(|(t, _)| (*t - start).as_secs_f64())
+        .collect();
+    for (got, want) in at.iter().zip([0.0, 1.0, 3.0]) {
+        assert!((got - want).abs() < 0.1, "request times {at:?}");
+    }
+    let attempts: Vec<u16> = requests
+        .iter()
+        .map(|(_, r)| u16::from_be_bytes([r[6], r[7]]))
+        .collect();
+    assert_eq!(attempts, [0, 1, 2]);
+    let sequences: std::collections::HashSet<&[u8]> =
+        requests.iter().map(|(_, r)| &r[8..12]).collect();
+    assert_eq!(sequences.len(), 3, "a new sequence per attempt");
+    for (_, r) in &requests {
+        assert_eq!(r.len(), 104, "padded to the reply length");
+        assert_eq!(u16::from_be_bytes([r[4], r[5]]), 33, "REQ_TRACKING");
+    }
+}
+
+#[test]
+fn a_late_reply_to_an_earlier_attempt_is_accepted() {
+    // Answers only the first attempt, 1.2 s late (after the resend).
+    let fake = Fake::start(|req| {
+        if req[6..8] == [0, 0] {
+            std::thread::sleep(Duration::from_millis(1200));
+            vec![Reply::default().bytes(req)]
+        } else {
+            Vec::new()
+        }
+    });
+    let mut c = fake.connect(Duration::from_secs(3));
+    let start = Instant::now();
+    assert_eq!(c.tracking().unwrap().stratum, 3);
+    assert!(start.elapsed() < Duration::from_millis(1500));
+}
