@@ -6,7 +6,7 @@
 #
 # Environment: PYTHON (default python3) creates the venv; PYCHRONY_VENV (default target/py-venv);
 # XTASK_BIN (default: built here) is the xtask binary the chronyd fixture runs;
-# PYCHRONY_EXTRA_PYTHONS (default: python3.10 and python3.13 if found) other interpreters, ":"-separated.
+# PYCHRONY_EXTRA_PYTHONS (default: python3.10 and python3.13 if found, see test_other_pythons.py).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -21,21 +21,8 @@ TOOLS=(maturin==1.16.0 pytest==9.2.0 mypy==2.4.1)
 # 2. The default wheel (bundled C library), installed into the venv.
 rm -rf target/py-wheels
 "$VENV/bin/maturin" build -m pychrony-py/Cargo.toml --out target/py-wheels
-PYCHRONY_WHEEL=$(ls "$ROOT"/target/py-wheels/pychrony-1.0.0-*.whl)
-export PYCHRONY_WHEEL
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps \
-    "$PYCHRONY_WHEEL"
-# The same abi3 wheel is also tried on the oldest and newest other CPython found (if any).
-if [ -z "${PYCHRONY_EXTRA_PYTHONS+set}" ]; then
-    PYCHRONY_EXTRA_PYTHONS=
-    for v in 3.10 3.13; do
-        for p in "${PYENV_ROOT:-$HOME/.pyenv}"/versions/$v.*/bin/python$v /usr/bin/python$v \
-                 /usr/local/bin/python$v; do
-            if [ -x "$p" ]; then PYCHRONY_EXTRA_PYTHONS+="${PYCHRONY_EXTRA_PYTHONS:+:}$p"; break; fi
-        done
-    done
-    export PYCHRONY_EXTRA_PYTHONS
-fi
+    "$(ls "$ROOT"/target/py-wheels/pychrony-1.0.0-*.whl)"
 
 # 3. The fixture CLI.
 if [ -z "${XTASK_BIN:-}" ]; then
