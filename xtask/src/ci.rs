@@ -171,10 +171,21 @@ fn run_stages(stages: &[&Stage]) -> Result {
         }
     }
     println!("{:<10} {:>8.1}", "total", total.elapsed().as_secs_f64());
+    let count = |f: fn(&Outcome) -> bool| outcomes.iter().filter(|(_, o)| f(o)).count();
+    println!(
+        "stages: {} passed, {} failed, {} skipped",
+        count(|o| matches!(o, Outcome::Ok(_))),
+        count(|o| matches!(o, Outcome::Failed(_))),
+        count(|o| matches!(o, Outcome::NotRun)),
+    );
     match failure {
         None => Ok(()),
         Some(msg) => Err(format!(
-            "{msg}\n(re-run just that stage with `cargo xtask ci --stage NAME`)"
+            "{msg}\n(re-run just that stage with `cargo xtask ci --stage {}`)",
+            outcomes
+                .iter()
+                .find(|(_, o)| matches!(o, Outcome::Failed(_)))
+                .map_or("NAME", |(name, _)| name)
         )
         .into()),
     }
