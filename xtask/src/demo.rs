@@ -4,9 +4,10 @@
 //! system's, on its default unix socket or on 127.0.0.1:323; otherwise, or
 //! with `--sandbox`, a private pair started with chronyd-fixture that never
 //! touches the clock), prints the tracking report through the Python API, the
-//! `pychrony` command and the Rust API, and stops whatever it started.
+//! `pychrony` command and the Rust API (chrony-core's `tracking` example, or
+//! the same calls made here), and stops whatever it started.
 
-use crate::util::{Result, display_rel, root, run};
+use crate::util::{Result, cargo, display_rel, root, run};
 use crate::wheels::{tool_venv, with_venv};
 use chrony_core::{Connection, Options, TrackingStatus};
 use chronyd_fixture::{Fixture, Mode};
@@ -19,6 +20,8 @@ const VENV: &str = "target/demo-venv";
 const WHEELS: &str = "target/demo-wheels";
 /// maturin as in the ci venv.
 const TOOLS: &[&str] = &["maturin==1.16.0"];
+/// chrony-core's example, run for the Rust part when present.
+const RUST_EXAMPLE: &str = "chrony-core/examples/tracking.rs";
 /// The UDP command port a system chronyd serves to every local user.
 const SYSTEM_UDP: &str = "127.0.0.1:323";
 /// How long to wait for a system chronyd before starting a sandboxed one.
@@ -281,6 +284,23 @@ fn report(python: &Path, target: &Target) -> Result {
     }
 
     println!("\n---- Rust API (chrony_core)");
+    if root().join(RUST_EXAMPLE).exists() {
+        // chrony-core's example: the code a Rust user would write (see its source).
+        let mut example = cargo();
+        example.args([
+            "run",
+            "-q",
+            "-p",
+            "chrony-core",
+            "--example",
+            "tracking",
+            "--",
+        ]);
+        if let Some(a) = &target.address {
+            example.arg(a);
+        }
+        return run(&mut example);
+    }
     let status = match &target.address {
         None => {
             println!("chrony_core::tracking(None) ->");
