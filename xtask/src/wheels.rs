@@ -355,8 +355,10 @@ fn smoke(python: &Path, socket: &Path, udp: &str) -> Result {
         .arg(udp))
 }
 
-/// Interpreters besides the main one: `TEST_WHEELS_PYTHONS` (':'-separated),
-/// else every `python3.N` (N = 10..=14) on PATH that runs and is not the main one.
+/// Interpreters besides the main one, each to `pip install` the wheel into its
+/// own venv: `TEST_WHEELS_PYTHONS` (':'-separated), else the oldest supported
+/// and a newer CPython at hand (3.10 and 3.13, from pyenv, /usr/bin or
+/// /usr/local/bin), skipping any with the main interpreter's version.
 fn extra_pythons(base: &str) -> Vec<String> {
     let version = |py: &str| {
         output(Command::new(py).args(["-c", "import sys; print(sys.version_info[:2])"])).ok()
@@ -368,7 +370,10 @@ fn extra_pythons(base: &str) -> Vec<String> {
             .filter(|s| !s.is_empty())
             .map(String::from)
             .collect(),
-        Err(_) => (10..=14).map(|n| format!("python3.{n}")).collect(),
+        Err(_) => ["3.10", "3.13"]
+            .iter()
+            .filter_map(|v| find_python(v))
+            .collect(),
     };
     candidates
         .into_iter()
@@ -377,6 +382,32 @@ fn extra_pythons(base: &str) -> Vec<String> {
             None => false,
         })
         .collect()
+}
+
+/// `python3.N` from pyenv's versions, /usr/bin or /usr/local/bin.
+fn find_python(version: &str) -> Option<String> {
+    let exe = format!("python{version}");
+    let pyenv = std::env::var_os("PYENV_ROOT")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".pyenv")));
+    let mut candidates: Vec<PathBuf> = Vec::new();
+    if let Some(Ok(entries)) = pyenv.map(|p| fs::read_dir(p.join("versions"))) {
+        let mut dirs: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with(&format!("{version}.")))
+            })
+            .collect();
+        dirs.sort();
+        candidates.extend(dirs.into_iter().map(|d| d.join("bin").join(&exe)));
+    }
+    candidates.push(Path::new("/usr/bin").join(&exe));
+    candidates.push(Path::new("/usr/local/bin").join(&exe));
+    candidates
+        .into_iter()
+        .find(|p| p.is_file())
+        .map(|p| p.display().to_string())
 }
 
 // ---- venvs -------------------------------------------------------------------
