@@ -26,16 +26,17 @@ def system_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
             pytest.skip("PYCHRONY_SKIP_SYSTEM_BUILD=1: system-libchrony wheel not tested")
         pytest.fail("PYCHRONY_SYSTEM_WHEEL / PYCHRONY_SYSTEM_LIBDIR are not set: run "
                     "pychrony-py/tests/run.sh (or set PYCHRONY_SKIP_SYSTEM_BUILD=1 to skip)")
-    assert (Path(libdir) / "libchrony.so.0").exists(), libdir
+    lib = Path(libdir).resolve()
+    assert (lib / "libchrony.so.0").exists(), lib
     venv = tmp_path_factory.mktemp("system-venv")
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     python = venv / "bin" / "python"
     subprocess.run(
         [sys.executable, "-m", "pip", "--python", str(python), "install", "-q",
-         "--disable-pip-version-check", "--no-deps", "--no-index", wheel],
+         "--disable-pip-version-check", "--no-deps", "--no-index", str(Path(wheel).resolve())],
         check=True,
     )
-    return python, Path(libdir)
+    return python, lib
 
 
 def run_in(python: Path, code: str, *, libdir: Path | None) -> subprocess.CompletedProcess[str]:
