@@ -4,7 +4,7 @@
 //! they are looked up when raising: `pychrony._errors._from_native(message, code)` picks the class
 //! from the code, so every variant converts the same way, through `Error::code()`.
 
-use pyo3::exceptions::{PyKeyboardInterrupt, PyRuntimeError};
+use pyo3::exceptions::{PyKeyboardInterrupt, PyOSError, PyRuntimeError};
 use pyo3::prelude::*;
 
 use crate::signals::SignalCheck;
@@ -22,7 +22,15 @@ pub(crate) fn to_pyerr(py: Python<'_>, err: &chrony_core::Error) -> PyErr {
         .and_then(|module| module.getattr("_from_native"))
         .and_then(|from_native| from_native.call1((message.as_str(), code)));
     match built {
-        Ok(exception) => PyErr::from_value(exception),
+        Ok(exception) => {
+            let exception = PyErr::from_value(exception);
+            // Keep the system error for callers that want the errno: `e.__cause__` is the
+            // matching OSError subclass (FileNotFoundError, ConnectionRefusedError, ...).
+            if let Some(errno) = err.raw_os_error() {
+                exception.set_cause(py, Some(os_error(py, errno)));
+            }
+            exception
+        }
         Err(lookup) => {
             let err = PyRuntimeError::new_err(format!(
                 "{message} (error code: {code}); pychrony._errors is unusable"
@@ -31,6 +39,16 @@ pub(crate) fn to_pyerr(py: Python<'_>, err: &chrony_core::Error) -> PyErr {
             err
         }
     }
+}
+
+/// `OSError(errno, strerror)`, which Python turns into the subclass for that errno.
+fn os_error(py: Python<'_>, errno: i32) -> PyErr {
+    let strerror = py
+        .import("os")
+        .and_then(|os| os.call_method1("strerror", (errno,)))
+        .and_then(|text| text.extract::<String>())
+        .unwrap_or_else(|_| format!("errno {errno}"));
+    PyOSError::new_err((errno, strerror))
 }
 
 /// Turns the outcome of a released call into the Python result: an exception raised by a signal
@@ -56,19 +74,19 @@ mod tests {
 
     use super::to_pyerr;
 
-    fn io_error(kind: io::ErrorKind) -> io::Error {
-        io::Error::from(kind)
+    /// A system error with a Linux errno, as chrony-core keeps them.
+    fn os_error(errno: i32) -> io::Error {
+        io::Error::from_raw_os_error(errno)
     }
 
     /// Every chrony-core variant, with the Python class and code it must become.
     fn every_variant() -> Vec<(Error, &'static str, i32)> {
-        use io::ErrorKind::*;
         vec![
             (
                 Error::ConnectionRefused {
                     address: "/x/chronyd.sock".into(),
                     transport: Transport::Unix,
-                    source: io_error(ConnectionRefused),
+                    source: os_error(111),
                 },
                 "ChronyConnectionError",
                 -1,
@@ -77,7 +95,7 @@ mod tests {
                 Error::Io {
                     address: "/x".into(),
                     operation: "send the request",
-                    source: io_error(BrokenPipe),
+                    source: os_error(32),
                 },
                 "ChronyConnectionError",
                 -1,
@@ -85,7 +103,7 @@ mod tests {
             (
                 Error::Library {
                     chrony_err: 1,
-                    source: io_error(OutOfMemory),
+                    source: os_error(12),
                 },
                 "ChronyConnectionError",
                 -1,
@@ -93,7 +111,7 @@ mod tests {
             (
                 Error::NotFound {
                     tried: vec!["/a".into(), "/b".into()],
-                    source: io_error(NotFound),
+                    source: os_error(2),
                 },
                 "ChronyConnectionError",
                 -2,
@@ -118,7 +136,7 @@ mod tests {
                 Error::PermissionDenied {
                     address: "/x".into(),
                     operation: "connect to",
-                    source: io_error(PermissionDenied),
+                    source: os_error(13),
                 },
                 "ChronyPermissionError",
                 -3,
@@ -195,6 +213,27 @@ mod tests {
                 assert_eq!(got_message, message);
                 let text = value.str().unwrap().to_string();
                 assert_eq!(text, format!("{message} (error code: {code})"));
+                let cause = value.getattr("__cause__").unwrap();
+                match err.raw_os_error() {
+                    Some(errno) => {
+                        let got: i32 = cause.getattr("errno").unwrap().extract().unwrap();
+                        assert_eq!(got, errno, "{err:?}");
+                        let class: String = cause
+                            .get_type()
+                            .getattr("__name__")
+                            .and_then(|n| n.extract())
+                            .unwrap();
+                        let expected = match errno {
+                            2 => "FileNotFoundError",
+                            13 => "PermissionError",
+                            32 => "BrokenPipeError",
+                            111 => "ConnectionRefusedError",
+                            _ => "OSError",
+                        };
+                        assert_eq!(class, expected, "{err:?}");
+                    }
+                    None => assert!(cause.is_none(), "{err:?}"),
+                }
             }
             let interrupted = to_pyerr(py, &Error::Interrupted);
             assert!(interrupted.is_instance_of::<pyo3::exceptions::PyKeyboardInterrupt>(py));

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import socket
@@ -35,6 +36,9 @@ def test_missing_path_is_not_found(tmp_path: Path) -> None:
     missing = str(tmp_path / "chronyd.sock")
     err = expect(-2, lambda: get_tracking(missing, timeout=1.0))
     assert missing in err.message
+    # The system error is kept as the cause.
+    assert isinstance(err.__cause__, FileNotFoundError)
+    assert err.__cause__.errno == errno.ENOENT
     expect(-2, lambda: ChronyConnection(missing, timeout=1.0).get_tracking())
 
 
@@ -49,7 +53,8 @@ def test_regular_file_is_refused() -> None:
     with tempfile.TemporaryDirectory(prefix="chr.", dir="/tmp") as directory:
         path = os.path.join(directory, "chronyd.sock")
         Path(path).write_text("not a socket\n")
-        expect(-1, lambda: get_tracking(path, timeout=1.0))
+        err = expect(-1, lambda: get_tracking(path, timeout=1.0))
+        assert isinstance(err.__cause__, ConnectionRefusedError)
         assert os.listdir(directory) == ["chronyd.sock"], "client files left behind"
 
 
@@ -80,6 +85,7 @@ def test_frozen_daemon_times_out_on_unix_socket(frozen: Daemon, timeout: float) 
     elapsed = time.monotonic() - start
     assert timeout <= elapsed < timeout + 0.2, elapsed
     assert err.message
+    assert err.__cause__ is None
 
 
 def test_frozen_daemon_times_out_over_udp(frozen: Daemon) -> None:
