@@ -123,3 +123,26 @@ pub fn output(cmd: &mut Command) -> Result<String> {
 pub fn absolute(path: &Path) -> Result<PathBuf> {
     Ok(std::path::absolute(path)?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn echoed_commands_can_be_pasted_into_a_shell() {
+        let mut cmd = Command::new("gcc");
+        cmd.env("CFLAGS", "-fsanitize=address -g")
+            .args(["-o", "out file", "it's.c"]);
+        assert_eq!(
+            describe(&cmd),
+            r"CFLAGS='-fsanitize=address -g' gcc -o 'out file' 'it'\''s.c'"
+        );
+    }
+
+    #[test]
+    fn errors_name_the_program_without_its_directory() {
+        let mut cmd = Command::new("/usr/bin/false");
+        cmd.arg("x");
+        assert_eq!(short(&cmd), "false x");
+    }
+}
