@@ -29,9 +29,9 @@ def native() -> ModuleType:
     if _native is None:
         raise ChronyLibraryError(
             f"pychrony's native module cannot be loaded: {_load_error}. "
-            "If this pychrony was built against the system libchrony, install it "
-            "(for example `dnf install libchrony`) or point LD_LIBRARY_PATH at the directory "
-            "that holds libchrony.so.0; or reinstall pychrony from a wheel, which bundles "
-            "libchrony: `pip install --force-reinstall pychrony`"
+            "If this pychrony was built against a system libchrony, install it (the libchrony "
+            "package of your distribution) or add the directory holding libchrony.so.0 to "
+            "LD_LIBRARY_PATH; otherwise reinstall pychrony from a wheel built with the default "
+            "`bundled` feature, which contains the C library and needs nothing else"
         )
     return _native
