@@ -97,11 +97,12 @@ def split_host_port(address: str) -> tuple[str, str]:
     return host.strip("[]"), port
 
 
-def start_daemon(mode: str = "start") -> Daemon:
+def start_daemon(command: str = "start", *options: str) -> Daemon:
+    """`xtask chronyd COMMAND [OPTIONS] DIR`, e.g. ("start", "--mode", "refclock")."""
     # Short directory: chronyd and its clients bind sockets inside it (sun_path is 108 bytes).
     directory = Path(tempfile.mkdtemp(prefix="chr.", dir="/tmp"))
     try:
-        info = run_xtask(mode, str(directory))
+        info = run_xtask(command, *options, str(directory))
     except BaseException:
         shutil.rmtree(directory, ignore_errors=True)
         raise
