@@ -21,10 +21,11 @@ use std::process::Command;
 
 /// The venv with the build and check tools, relative to the workspace root.
 const VENV: &str = "target/wheels-venv";
-/// Pinned: maturin as in the ci venv; a zig release maturin 1.16 supports.
+/// Pinned: maturin as in the ci venv; zig 0.17 (0.14 and 0.15 make the cc crate warn about
+/// the glibc-versioned target triple).
 const TOOLS: &[&str] = &[
     "maturin==1.16.0",
-    "ziglang==0.15.1",
+    "ziglang==0.17.1",
     "auditwheel==6.8.2",
     "twine==7.0.0",
 ];
