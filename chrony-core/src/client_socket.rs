@@ -300,8 +300,14 @@ fn random_u32() -> u32 {
 /// of dead processes: ours by name and owner, whose socket refuses
 /// connections (nobody holds it any more), or which have no socket and whose
 /// process is gone (it died between mkdir and bind).
+static CLEANED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// The lock of the cleaned-directories list, held across `fork()` (see `fork.rs`).
+pub(crate) fn lock_for_fork() -> Box<dyn std::any::Any> {
+    Box::new(CLEANED.lock().unwrap_or_else(PoisonError::into_inner))
+}
+
 fn clean_stale_once(sockdir: &Path) {
-    static CLEANED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
     {
         let mut cleaned = CLEANED.lock().unwrap_or_else(PoisonError::into_inner);
         if cleaned.iter().any(|d| d == sockdir) {

@@ -63,6 +63,7 @@ impl Connection {
     }
 
     pub(crate) fn open_target(target: Target, timeout: Duration) -> Result<Connection> {
+        crate::fork::install_handlers();
         let address = target.text();
         let transport = transport_of(&target);
         let socket = ClientSocket::open(&target, &address)?;

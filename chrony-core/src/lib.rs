@@ -68,6 +68,7 @@ mod client_socket;
 mod connection;
 mod error;
 mod exchange;
+mod fork;
 mod options;
 mod pool;
 mod refid;

@@ -29,6 +29,11 @@ fn pool() -> MutexGuard<'static, Vec<Idle>> {
     POOL.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// The pool's lock, held across `fork()` (see `fork.rs`).
+pub(crate) fn lock_for_fork() -> Box<dyn std::any::Any> {
+    Box::new(pool())
+}
+
 /// The one-call API: a pooled connection to `socket_path`, or to the
 /// discovered default socket.
 pub(crate) fn tracking(
@@ -36,6 +41,7 @@ pub(crate) fn tracking(
     options: &Options,
     interrupted: &mut dyn FnMut() -> bool,
 ) -> Result<TrackingStatus> {
+    crate::fork::install_handlers();
     let path = socket_path.map(unix_path).transpose()?;
     let mut connection = match take(path.as_deref()) {
         Some(connection) => connection,

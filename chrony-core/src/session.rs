@@ -40,6 +40,15 @@ impl CallError {
 /// library keeps the buffer per session and needs no lock.
 static SYSTEM_STRING_BUFFER: Mutex<()> = Mutex::new(());
 
+/// The string-buffer lock, held across `fork()` (see `fork.rs`).
+pub(crate) fn lock_for_fork() -> Box<dyn std::any::Any> {
+    Box::new(
+        SYSTEM_STRING_BUFFER
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner),
+    )
+}
+
 /// A protocol session on a connected client socket.
 pub(crate) struct Session {
     raw: NonNull<sys::chrony_session>,

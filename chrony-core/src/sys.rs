@@ -130,6 +130,17 @@ unsafe extern "C" {
     ) -> *const libc::c_char;
 }
 
+/// Registers `pthread_atfork` handlers. Returns false if refused.
+pub(crate) fn at_fork(
+    prepare: extern "C" fn(),
+    parent: extern "C" fn(),
+    child: extern "C" fn(),
+) -> bool {
+    // SAFETY: plain `extern "C"` functions without arguments, valid for the
+    // whole life of the process.
+    unsafe { libc::pthread_atfork(Some(prepare), Some(parent), Some(child)) == 0 }
+}
+
 /// glibc's `inet_ntop` text of an IPv6 address, to check our formatting.
 #[cfg(test)]
 pub(crate) fn inet_ntop6(ip: &std::net::Ipv6Addr) -> String {

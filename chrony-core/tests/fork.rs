@@ -1,15 +1,24 @@
 //! `fork()`: parent and child both query; each gets its own answers, and the
-//! child leaves the parent's files alone. Alone in its binary: a fork in a
-//! process where other tests run threads could copy a held lock.
+//! child leaves the parent's files alone; a fork while other threads use the
+//! one-call API leaves the child a usable pool. Children only use this crate
+//! and `exit()` (no printing, no panics) since they are forked from a
+//! multi-threaded process.
 
 mod common;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
 use chrony_core::Connection;
+
+/// The tests drain the process-wide pool: one at a time.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 use chronyd_fixture::Mode;
 use common::{client_dirs, start};
 
 #[test]
 fn parent_and_child_both_query() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let fx = start(Mode::Synced);
     let path = fx.socket_path();
     let mut connection = Connection::open(path.to_str().unwrap()).unwrap();
@@ -18,9 +27,8 @@ fn parent_and_child_both_query() {
     let before = client_dirs(fx.dir());
     assert_eq!(before.len(), 2, "{before:?}");
 
-    // SAFETY: the child only queries chronyd through this crate and then
-    // calls exit(); this binary runs no other test thread that could hold a
-    // lock across the fork.
+    // SAFETY: the child only queries chronyd through this crate (whose locks
+    // are fork-safe) and then calls exit().
     let pid = unsafe { libc::fork() };
     assert!(pid >= 0, "fork failed");
     if pid == 0 {
@@ -44,12 +52,7 @@ fn parent_and_child_both_query() {
         );
         assert_eq!(chrony_core::tracking(Some(&path)).unwrap().stratum, 2);
     }
-    let mut status = 0;
-    // SAFETY: waits for the child just forked; `status` is a valid out-pointer.
-    let r = unsafe { libc::waitpid(pid, &mut status, 0) };
-    assert_eq!(r, pid);
-    assert!(libc::WIFEXITED(status), "child status {status:#x}");
-    assert_eq!(libc::WEXITSTATUS(status), 0, "the child got valid answers");
+    assert_eq!(wait_child(pid), 0, "the child got valid answers");
 
     let after = client_dirs(fx.dir());
     assert_eq!(
@@ -68,4 +71,73 @@ fn parent_and_child_both_query() {
     drop(connection);
     chrony_core::drain_pool();
     assert!(client_dirs(fx.dir()).is_empty());
+}
+
+/// Waits up to 20 s for the child; a child still running then (deadlocked)
+/// is killed and the test fails. Returns its exit status.
+fn wait_child(pid: libc::pid_t) -> i32 {
+    let start = Instant::now();
+    loop {
+        let mut status = 0;
+        // SAFETY: polls the child just forked; `status` is a valid out-pointer.
+        let r = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+        if r == pid {
+            assert!(libc::WIFEXITED(status), "child status {status:#x}");
+            return libc::WEXITSTATUS(status);
+        }
+        assert_eq!(r, 0, "waitpid failed");
+        if start.elapsed() > Duration::from_secs(20) {
+            // SAFETY: kills and reaps our own child.
+            unsafe {
+                libc::kill(pid, libc::SIGKILL);
+                libc::waitpid(pid, &mut status, 0);
+            }
+            panic!("the child hung (a lock copied in its held state?)");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn fork_while_other_threads_use_the_pool() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let fx = start(Mode::Unsynced);
+    let path = fx.socket_path();
+    let stop = AtomicBool::new(false);
+    /// Stops the querying threads however the scope ends (a panic too).
+    struct StopOnDrop<'a>(&'a AtomicBool);
+    impl Drop for StopOnDrop<'_> {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::Relaxed);
+        }
+    }
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                while !stop.load(Ordering::Relaxed) {
+                    chrony_core::tracking(Some(&path)).unwrap();
+                }
+            });
+        }
+        let _stop = StopOnDrop(&stop);
+        for _ in 0..300 {
+            std::thread::sleep(Duration::from_millis(1));
+            // SAFETY: the child only uses this crate and exit(), see above.
+            let pid = unsafe { libc::fork() };
+            assert!(pid >= 0, "fork failed");
+            if pid == 0 {
+                let ok = (0..20)
+                    .all(|_| chrony_core::tracking(Some(&path)).is_ok_and(|t| t.stratum == 0));
+                // SAFETY: ends the child process.
+                unsafe { libc::exit(if ok { 0 } else { 1 }) };
+            }
+            assert_eq!(wait_child(pid), 0, "the child's calls succeeded");
+        }
+    });
+    chrony_core::drain_pool();
+    assert!(
+        client_dirs(fx.dir()).is_empty(),
+        "{:?}",
+        client_dirs(fx.dir())
+    );
 }

@@ -1,0 +1,43 @@
+//! Keeps this crate's locks usable in a child after `fork()`.
+//!
+//! A child has only the thread that forked. If another thread held one of
+//! our mutexes at that moment, the child's copy would stay locked forever.
+//! `pthread_atfork` handlers take every lock of the crate before the fork
+//! (in a fixed order; none is ever held while taking another) and release
+//! them afterwards, in the parent and in the child. Each lock is held only
+//! for a few instructions, never across I/O, so the fork waits at most that.
+
+use std::any::Any;
+use std::cell::RefCell;
+use std::sync::Once;
+
+use crate::sys;
+
+thread_local! {
+    /// The guards taken by `prepare`, released by `release` on the same thread.
+    static HELD: RefCell<Vec<Box<dyn Any>>> = const { RefCell::new(Vec::new()) };
+}
+
+extern "C" fn prepare() {
+    let guards = vec![
+        crate::pool::lock_for_fork(),
+        crate::client_socket::lock_for_fork(),
+        crate::session::lock_for_fork(),
+    ];
+    HELD.with(|held| *held.borrow_mut() = guards);
+}
+
+extern "C" fn release() {
+    let guards = HELD.with(|held| std::mem::take(&mut *held.borrow_mut()));
+    for guard in guards.into_iter().rev() {
+        drop(guard);
+    }
+}
+
+/// Installs the handlers, once per process (before the first lock is used).
+pub(crate) fn install_handlers() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        sys::at_fork(prepare, release, release);
+    });
+}
