@@ -90,7 +90,7 @@ impl Connection {
         &mut self,
         interrupted: &mut dyn FnMut() -> bool,
     ) -> Result<TrackingStatus> {
-        let deadline = Instant::now() + self.timeout;
+        let deadline = crate::exchange::deadline_after(self.timeout);
         if self.pid != std::process::id() {
             self.reopen_after_fork()?;
         }

@@ -43,7 +43,7 @@ pub(crate) fn tracking(
             Err(e) if e.would_block() => {}
             Err(e) => return Err(fail(e)),
         }
-        let attempt_end = deadline.min(Instant::now() + attempt_timeout);
+        let attempt_end = deadline.min(deadline_after(attempt_timeout));
         loop {
             let now = Instant::now();
             let remaining = attempt_end.saturating_duration_since(now);
@@ -96,6 +96,15 @@ pub(crate) fn tracking(
     }
 }
 
+/// The instant `timeout` from now; a timeout too large to represent (e.g.
+/// `Duration::MAX`) means about a century, i.e. no deadline in practice.
+pub(crate) fn deadline_after(timeout: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(timeout)
+        .or_else(|| now.checked_add(Duration::from_secs(100 * 365 * 86_400)))
+        .unwrap_or(now)
+}
+
 /// Milliseconds for `poll`, rounded up so a short remainder does not spin.
 fn ceil_millis(d: Duration) -> i32 {
     let ms = d.as_nanos().div_ceil(1_000_000);
@@ -105,6 +114,12 @@ fn ceil_millis(d: Duration) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn huge_timeouts_do_not_overflow() {
+        assert!(deadline_after(Duration::MAX) > Instant::now() + Duration::from_secs(86_400));
+        assert!(deadline_after(Duration::ZERO) <= Instant::now());
+    }
 
     #[test]
     fn millis_round_up() {

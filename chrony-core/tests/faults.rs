@@ -324,6 +324,26 @@ fn socket_directory_too_long_for_the_client_socket() {
 }
 
 #[test]
+fn huge_and_zero_timeouts() {
+    let fx = start(Mode::Unsynced);
+    let path = fx.socket_path();
+    let huge = Options::new().with_timeout(Duration::MAX);
+    chrony_core::tracking_with(Some(&path), &huge).unwrap();
+    let mut c = Connection::open_with(Some(&fx.udp_v6()), &huge).unwrap();
+    c.tracking().unwrap();
+    c.set_timeout(Duration::ZERO);
+    assert_eq!(c.timeout(), Duration::ZERO);
+    // A zero deadline takes only a reply that is already there: none from a
+    // frozen daemon, so it gives up at once.
+    fx.freeze().unwrap();
+    let start = Instant::now();
+    let e = c.tracking().unwrap_err();
+    fx.thaw().unwrap();
+    assert!(matches!(e, Error::Timeout { .. }), "{e:?}");
+    assert!(start.elapsed() < Duration::from_millis(50));
+}
+
+#[test]
 fn invalid_addresses() {
     for address in ["localhost", "[::1]", "127.0.0.1:", "127.0.0.1:99999", ""] {
         let e = Connection::open(address).unwrap_err();
