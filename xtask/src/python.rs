@@ -1,6 +1,6 @@
 //! The Python side of CI: a venv under target/ with pinned tools, and the
-//! `python` stage (wheel built with maturin, installed, then stubtest, pytest
-//! and mypy against the *installed* package).
+//! `python` stage (wheels built with maturin, the default one installed, then
+//! pytest against the *installed* package; the suite runs stubtest and mypy).
 
 use crate::system_lib;
 use crate::util::{Result, display_rel, output, root, run};
