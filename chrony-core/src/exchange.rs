@@ -75,13 +75,15 @@ pub(crate) fn tracking(
                         Error::from_io(e, peer.address, peer.transport, "receive the reply")
                     })?;
                 }
-                if last_check.elapsed() < SLICE {
-                    continue;
-                }
-            } else if remaining.is_zero() {
+            }
+            let now = Instant::now();
+            if now >= attempt_end {
                 break;
             }
-            last_check = Instant::now();
+            if readable && now.duration_since(last_check) < SLICE {
+                continue;
+            }
+            last_check = now;
             if interrupted() {
                 return Err(Error::Interrupted);
             }

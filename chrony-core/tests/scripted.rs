@@ -117,7 +117,9 @@ impl Fake {
                 requests.push((Instant::now(), buf[..n].to_vec()));
                 let to = from.as_pathname().expect("a bound client").to_owned();
                 for datagram in script(&buf[..n]) {
-                    server.send_to(&datagram, &to).unwrap();
+                    if server.send_to(&datagram, &to).is_err() {
+                        break; // the client is gone or not reading
+                    }
                 }
             }
             requests
@@ -409,4 +411,80 @@ fn a_late_reply_to_an_earlier_attempt_is_accepted() {
     let start = Instant::now();
     assert_eq!(c.tracking().unwrap().stratum, 3);
     assert!(start.elapsed() < Duration::from_millis(1500));
+}
+
+#[test]
+fn only_chronyd_can_send_to_the_client_socket() {
+    let fake = Fake::start(|_| Vec::new());
+    let _c = fake.connect(Duration::from_millis(300));
+    let client_dir = std::fs::read_dir(&fake.dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.is_dir())
+        .expect("the client directory");
+    // A connected unix datagram socket accepts datagrams from its peer only.
+    let other = UnixDatagram::unbound().unwrap();
+    let e = other
+        .send_to(b"spoofed reply", client_dir.join("s"))
+        .unwrap_err();
+    assert_eq!(e.raw_os_error(), Some(libc::EPERM), "{e}");
+}
+
+#[test]
+fn a_flood_of_stale_datagrams_cannot_stretch_the_deadline() {
+    // chronyd's socket answers the first request with 2 s of datagrams that
+    // are not the reply, sent without pause.
+    let dir = std::env::temp_dir().join(format!("ccflood-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir(&dir).unwrap();
+    let path = dir.join("chronyd.sock");
+    let server = UnixDatagram::bind(&path).unwrap();
+    server
+        .set_write_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let flooder = std::thread::spawn(move || {
+        let mut buf = [0u8; 1024];
+        let (n, from) = server.recv_from(&mut buf).unwrap();
+        let mut stale = Reply::default().bytes(&buf[..n]);
+        stale[16] ^= 0xff;
+        let to = from.as_pathname().unwrap().to_owned();
+        let end = Instant::now() + Duration::from_secs(2);
+        // Three senders, so the client's queue never runs dry.
+        std::thread::scope(|s| {
+            let senders: Vec<_> = (0..3)
+                .map(|_| {
+                    let server = server.try_clone().unwrap();
+                    let (stale, to) = (&stale, &to);
+                    s.spawn(move || {
+                        let mut sent = 0u64;
+                        while Instant::now() < end && server.send_to(stale, to).is_ok() {
+                            sent += 1;
+                        }
+                        sent
+                    })
+                })
+                .collect();
+            senders.into_iter().map(|t| t.join().unwrap()).sum::<u64>()
+        })
+    });
+    let options = Options::new().with_timeout(Duration::from_millis(300));
+    let mut c = Connection::open_with(Some(path.to_str().unwrap()), &options).unwrap();
+    let start = Instant::now();
+    let mut calls = 0;
+    let e = c
+        .tracking_interruptible(&mut || {
+            calls += 1;
+            false
+        })
+        .unwrap_err();
+    let elapsed = start.elapsed();
+    assert!(matches!(e, Error::Timeout { .. }), "{e:?}");
+    assert!(elapsed < Duration::from_millis(400), "{elapsed:?}");
+    assert!(
+        calls >= 2,
+        "interrupted is called while datagrams keep coming: {calls}"
+    );
+    drop(c);
+    assert!(flooder.join().unwrap() > 1000, "the flood happened");
+    std::fs::remove_dir_all(&dir).unwrap();
 }
