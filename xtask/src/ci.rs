@@ -2,7 +2,7 @@
 //! timed, with a summary table at the end. `.ci/run` is `exec cargo xtask ci`.
 
 use crate::util::{Result, cargo, display_rel, output, root, run};
-use crate::{bindgen_cmd, python, sanitize, system_lib};
+use crate::{bindgen_cmd, fuzz, python, sanitize, system_lib};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -57,6 +57,11 @@ const STAGES: &[Stage] = &[
         run: sanitize::stage,
     },
     Stage {
+        name: "fuzz",
+        about: "libFuzzer (clang) on the C reply parser: corpus replayed, then 60 s of fuzzing",
+        run: fuzz::stage,
+    },
+    Stage {
         name: "python",
         about: "wheels built with maturin (bundled, system), the default one installed into the venv; pytest (stubtest and mypy --strict included)",
         run: python_stage,
@@ -64,7 +69,14 @@ const STAGES: &[Stage] = &[
 ];
 
 /// Debian packages the stages need (checked with `dpkg -s`).
-const APT_PACKAGES: &[&str] = &["chrony", "faketime", "gcc", "libclang-dev", "pkg-config"];
+const APT_PACKAGES: &[&str] = &[
+    "chrony",
+    "clang",
+    "faketime",
+    "gcc",
+    "libclang-dev",
+    "pkg-config",
+];
 
 fn usage() -> String {
     let mut s = String::from(

@@ -6,6 +6,7 @@ mod actionlint;
 mod bindgen_cmd;
 mod ci;
 mod demo;
+mod fuzz;
 mod python;
 mod sanitize;
 mod system_lib;
@@ -31,6 +32,9 @@ commands:
                                 into target/wheels, checked with auditwheel and twine
   test-wheels                   the Python suite against the installed wheel; the sdist built
                                 from source and smoke-tested
+  fuzz [--time SECONDS] [--replay-only] [--capture]
+                                libFuzzer on the bundled C library's reply parser (default 60 s),
+                                after replaying libchrony-sys/fuzz/corpus; --capture rewrites the corpus
   actionlint                    check .github/workflows with actionlint (and ci.yml's stages)
 ";
 
@@ -44,6 +48,7 @@ fn main() -> ExitCode {
         Some("demo") => demo::run_cli(&args[1..]),
         Some("build-wheels") => wheels::build_cli(&args[1..]),
         Some("test-wheels") => wheels::test_cli(&args[1..]),
+        Some("fuzz") => fuzz::run_cli(&args[1..]),
         Some("actionlint") => actionlint::run_cli(&args[1..]),
         Some("-h" | "--help" | "help") | None => {
             print!("{USAGE}");
