@@ -2,7 +2,7 @@
 //! timed, with a summary table at the end. `.ci/run` is `exec cargo xtask ci`.
 
 use crate::util::{Result, cargo, display_rel, output, root, run};
-use crate::{bindgen_cmd, fuzz, python, sanitize, system_lib};
+use crate::{bindgen_cmd, fuzz, python, sanitize, socket_discovery, system_lib};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -65,6 +65,12 @@ const STAGES: &[Stage] = &[
         name: "python",
         about: "wheels built with maturin (bundled, system), the default one installed into the venv; pytest (stubtest and mypy --strict included)",
         run: python_stage,
+    },
+    Stage {
+        name: "discovery",
+        about: "cargo xtask test-socket-discovery: default socket discovery against real chronyd at \
+                /run and /var/run in a private mount namespace, Rust and Python APIs (root)",
+        run: socket_discovery::stage,
     },
 ];
 

@@ -3,12 +3,14 @@
 #![forbid(unsafe_code)]
 
 mod actionlint;
+mod bench;
 mod bindgen_cmd;
 mod ci;
 mod demo;
 mod fuzz;
 mod python;
 mod sanitize;
+mod socket_discovery;
 mod system_lib;
 mod util;
 mod wheels;
@@ -21,6 +23,9 @@ usage: cargo xtask <command>
 commands:
   ci [--stage NAME]... [--skip-install]
                                 everything CI checks, stage by stage (`ci --help` lists them)
+  bench [--quick] [--cpu N]     time tracking queries side by side on one fixture chronyd: raw socket,
+                                chrony-core, pychrony, pychrony 2.0.3 (PyPI), chronyc; memory, import
+                                (target/bench/results.json; a full run updates docs/bench.png)
   bindgen [--check]             regenerate libchrony-sys/src/bindings.rs (--check: fail on drift)
   chronyd start|start-unsync|status|stop DIR
                                 run a sandboxed chronyd pair on loopback for tests
@@ -36,6 +41,8 @@ commands:
                                 libFuzzer on the bundled C library's reply parser (default 60 s),
                                 after replaying libchrony-sys/fuzz/corpus; --capture rewrites the corpus
   actionlint                    check .github/workflows with actionlint (and ci.yml's stages)
+  test-socket-discovery         default socket discovery (/run, then /var/run) against real chronyd
+                                in a private mount namespace, Rust and Python APIs (root)
 ";
 
 fn main() -> ExitCode {
@@ -44,12 +51,14 @@ fn main() -> ExitCode {
         Some("bindgen") => bindgen_cmd::run(&args[1..]),
         Some("chronyd") => chronyd_fixture::cli::run(&args[1..]),
         Some("ci") => ci::run_cli(&args[1..]),
+        Some("bench") => bench::run_cli(&args[1..]),
         Some("system-lib") => system_lib::run_cli(&args[1..]),
         Some("demo") => demo::run_cli(&args[1..]),
         Some("build-wheels") => wheels::build_cli(&args[1..]),
         Some("test-wheels") => wheels::test_cli(&args[1..]),
         Some("fuzz") => fuzz::run_cli(&args[1..]),
         Some("actionlint") => actionlint::run_cli(&args[1..]),
+        Some("test-socket-discovery") => socket_discovery::run_cli(&args[1..]),
         Some("-h" | "--help" | "help") | None => {
             print!("{USAGE}");
             Ok(())
