@@ -1,40 +1,112 @@
-//! Times the APIs side by side against a fixture chronyd (for information;
-//! nothing is asserted). Run in release mode:
-//! `cargo run --release -p chrony-core --example bench [CALLS]`.
+//! Times the Rust side against a chronyd (for information; nothing is
+//! asserted). Run in release mode:
 //!
-//! Cases (median per call):
-//! - one-call API (`chrony_core::tracking`, pooled connection);
-//! - a reused `Connection` over the unix socket and over UDP;
+//! ```text
+//! cargo run --release -p chrony-core --example bench [CALLS]
+//! bench --socket PATH --udp ADDR [--samples N] [--spawn-samples N] [--blocks N] [--json FILE]
+//! ```
+//!
+//! Without `--socket` it starts a fixture chronyd of its own. `cargo xtask
+//! bench` runs it with `--socket`/`--udp` (pinned to one CPU with the daemon)
+//! next to the Python cases and the peer library, and merges the `--json`
+//! output, which holds every sample in nanoseconds.
+//!
+//! Cases, over the unix socket and over UDP:
+//! - the floor: a raw persistent socket (std only), a hand-built 104-byte
+//!   REQ_TRACKING request with a random sequence, one `recv`, the sequence
+//!   checked; no parsing (what any client must pay at least);
+//! - `chrony_core::tracking(Some(path))`, the one-call API (unix only);
 //! - `Connection` open + query + drop (a fresh client socket each time);
-//! - a raw persistent unix datagram socket: a hand-made 104-byte tracking
-//!   request and one `recv`, no parsing (the floor for any client).
+//! - a reused `Connection`;
+//! - `chronyc -c tracking` as a subprocess.
+//!
+//! The cases take turns in blocks, so a change of machine load hits them all
+//! alike; each block starts with a few unmeasured calls.
 
+use std::fs::File;
+use std::io::{Read, Write};
+use std::net::UdpSocket;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixDatagram;
-use std::time::{Duration, Instant};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
 
 use chrony_core::Connection;
 use chronyd_fixture::{Fixture, Mode};
 
-fn median(mut f: impl FnMut(), calls: usize) -> Duration {
-    for _ in 0..calls / 10 {
-        f(); // warm up
-    }
-    let mut times: Vec<Duration> = (0..calls)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed()
-        })
-        .collect();
-    times.sort();
-    times[times.len() / 2]
+type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+/// REQ_TRACKING request and reply length (protocol version 6: the request is
+/// padded to the reply's length).
+const TRACKING_LEN: usize = 104;
+
+struct Args {
+    socket: Option<PathBuf>,
+    udp: Option<String>,
+    samples: usize,
+    spawn_samples: usize,
+    blocks: usize,
+    json: Option<PathBuf>,
 }
 
-/// A tracking request (protocol version 6, REQ_TRACKING 33), padded to the
-/// 104-byte reply as chronyd requires.
-fn raw_request(sequence: u32) -> [u8; 104] {
-    let mut req = [0u8; 104];
+fn parse_args() -> Result<Args> {
+    let mut args = Args {
+        socket: None,
+        udp: None,
+        samples: 2000,
+        spawn_samples: 200,
+        blocks: 10,
+        json: None,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        let mut value = || it.next().ok_or_else(|| format!("{arg} needs a value"));
+        match arg.as_str() {
+            "--socket" => args.socket = Some(value()?.into()),
+            "--udp" => args.udp = Some(value()?),
+            "--samples" => args.samples = value()?.parse()?,
+            "--spawn-samples" => args.spawn_samples = value()?.parse()?,
+            "--blocks" => args.blocks = value()?.parse()?,
+            "--json" => args.json = Some(value()?.into()),
+            "-h" | "--help" => {
+                println!(
+                    "usage: bench [CALLS] | bench --socket PATH --udp ADDR [--samples N] \
+                     [--spawn-samples N] [--blocks N] [--json FILE]"
+                );
+                std::process::exit(0);
+            }
+            n if n.parse::<usize>().is_ok() => args.samples = n.parse()?,
+            other => return Err(format!("unknown argument `{other}`").into()),
+        }
+    }
+    args.blocks = args.blocks.max(1);
+    Ok(args)
+}
+
+/// xorshift64*, seeded from the OS: the request sequences are random, as a
+/// real client's are, without a dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn new() -> Result<Rng> {
+        let mut seed = [0u8; 8];
+        File::open("/dev/urandom")?.read_exact(&mut seed)?;
+        Ok(Rng(u64::from_ne_bytes(seed) | 1))
+    }
+
+    fn next_u32(&mut self) -> u32 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 32) as u32
+    }
+}
+
+/// A tracking request: version 6, packet type 1 (request), command 33
+/// (REQ_TRACKING) at offset 4, the sequence at 8, zero padding up to 104 bytes.
+fn tracking_request(sequence: u32) -> [u8; TRACKING_LEN] {
+    let mut req = [0u8; TRACKING_LEN];
     req[0] = 6;
     req[1] = 1;
     req[4..6].copy_from_slice(&33u16.to_be_bytes());
@@ -42,78 +114,284 @@ fn raw_request(sequence: u32) -> [u8; 104] {
     req
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let calls: usize = std::env::args().nth(1).map_or(Ok(5000), |a| a.parse())?;
-    let fx = Fixture::start(Mode::Synced)?;
-    let path = fx.socket_path();
-    let path_text = path.to_str().ok_or("non-UTF-8 path")?;
+/// The reply must be a 104-byte tracking reply (type 2, RPY_TRACKING 5,
+/// status 0) echoing `sequence` at offset 16.
+fn check_reply(reply: &[u8], sequence: u32) {
+    assert_eq!(reply.len(), TRACKING_LEN, "reply length");
+    assert_eq!(reply[1], 2, "packet type");
+    assert_eq!(u16::from_be_bytes([reply[6], reply[7]]), 5, "reply code");
+    assert_eq!(u16::from_be_bytes([reply[8], reply[9]]), 0, "status");
+    let echoed = u32::from_be_bytes([reply[16], reply[17], reply[18], reply[19]]);
+    assert_eq!(echoed, sequence, "sequence");
+}
 
-    let one_call = median(
-        || {
-            chrony_core::tracking(Some(&path)).expect("one-call");
-        },
-        calls,
-    );
-    let mut unix = Connection::open(path_text)?;
-    let reused_unix = median(
-        || {
-            unix.tracking().expect("unix");
-        },
-        calls,
-    );
-    let mut udp = Connection::open(&fx.udp_v4())?;
-    let reused_udp = median(
-        || {
-            udp.tracking().expect("udp");
-        },
-        calls,
-    );
-    let open_query_close = median(
-        || {
-            Connection::open(path_text)
-                .and_then(|mut c| c.tracking())
-                .expect("open+query");
-        },
-        calls / 5,
-    );
+/// The floor: one persistent datagram socket, one request, one reply.
+enum Raw {
+    Unix(UnixDatagram, PathBuf),
+    Udp(UdpSocket),
+}
 
-    let raw_dir = fx.dir().join("raw");
-    std::fs::create_dir(&raw_dir)?;
-    let raw_path = raw_dir.join("s");
-    let raw = UnixDatagram::bind(&raw_path)?;
-    std::fs::set_permissions(&raw_path, std::fs::Permissions::from_mode(0o666))?;
-    raw.connect(&path)?;
-    let mut sequence = 0u32;
+impl Raw {
+    /// A unix datagram socket bound next to chronyd's (chronyd replies to the
+    /// client's address, so the client must be bound), world-writable so a
+    /// daemon running as another user can reply.
+    fn unix(server: &Path) -> Result<Raw> {
+        let dir = server.parent().ok_or("socket path has no directory")?;
+        let path = dir.join(format!("bench-raw.{}.sock", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let sock = UnixDatagram::bind(&path)?;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666))?;
+        sock.connect(server)?;
+        Ok(Raw::Unix(sock, path))
+    }
+
+    fn udp(server: &str) -> Result<Raw> {
+        let local = if server.starts_with('[') {
+            "[::1]:0"
+        } else {
+            "127.0.0.1:0"
+        };
+        let sock = UdpSocket::bind(local)?;
+        sock.connect(server)?;
+        Ok(Raw::Udp(sock))
+    }
+
+    fn round_trip(&self, sequence: u32, buf: &mut [u8]) {
+        let req = tracking_request(sequence);
+        let n = match self {
+            Raw::Unix(s, _) => {
+                s.send(&req).expect("send");
+                s.recv(buf).expect("recv")
+            }
+            Raw::Udp(s) => {
+                s.send(&req).expect("send");
+                s.recv(buf).expect("recv")
+            }
+        };
+        check_reply(&buf[..n], sequence);
+    }
+}
+
+impl Drop for Raw {
+    fn drop(&mut self) {
+        if let Raw::Unix(_, path) = self {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+/// One measured case: an id (`impl.api.transport`, the key `cargo xtask
+/// bench` merges on), a label, and the call.
+struct Case<'a> {
+    id: &'static str,
+    label: &'static str,
+    spawn: bool,
+    call: Box<dyn FnMut() + 'a>,
+    samples: Vec<u64>,
+}
+
+fn case<'a>(
+    id: &'static str,
+    label: &'static str,
+    spawn: bool,
+    call: impl FnMut() + 'a,
+) -> Case<'a> {
+    Case {
+        id,
+        label,
+        spawn,
+        call: Box::new(call),
+        samples: Vec::new(),
+    }
+}
+
+fn chronyc(args: Vec<String>) -> impl FnMut() {
+    move || {
+        let out = Command::new("chronyc")
+            .args(&args)
+            .stdin(Stdio::null())
+            .stderr(Stdio::inherit())
+            .output()
+            .expect("chronyc");
+        assert!(out.status.success(), "chronyc {args:?}: {}", out.status);
+        assert!(!out.stdout.is_empty());
+    }
+}
+
+fn run_cases(cases: &mut [Case<'_>], args: &Args) {
+    for c in cases.iter_mut() {
+        let warm = if c.spawn {
+            5
+        } else {
+            (args.samples / 10).max(20)
+        };
+        for _ in 0..warm {
+            (c.call)();
+        }
+    }
+    for block in 0..args.blocks {
+        for c in cases.iter_mut() {
+            let total = if c.spawn {
+                args.spawn_samples
+            } else {
+                args.samples
+            };
+            // Spread `total` over the blocks (the first ones take the remainder).
+            let n = total / args.blocks + usize::from(block < total % args.blocks);
+            for _ in 0..if c.spawn { 1 } else { 5 } {
+                (c.call)();
+            }
+            for _ in 0..n {
+                let t = Instant::now();
+                (c.call)();
+                c.samples.push(t.elapsed().as_nanos() as u64);
+            }
+        }
+    }
+}
+
+fn median_us(samples: &[u64]) -> f64 {
+    let mut s = samples.to_vec();
+    s.sort_unstable();
+    s.get(s.len() / 2).map_or(f64::NAN, |&v| v as f64 / 1000.0)
+}
+
+fn write_json(path: &Path, cases: &[Case<'_>]) -> Result<()> {
+    let mut out = String::from("{\"runner\": \"rust\", \"cases\": [\n");
+    for (i, c) in cases.iter().enumerate() {
+        let samples: Vec<String> = c.samples.iter().map(u64::to_string).collect();
+        out.push_str(&format!(
+            "{{\"id\": \"{}\", \"label\": \"{}\", \"samples_ns\": [{}]}}{}\n",
+            c.id,
+            c.label,
+            samples.join(","),
+            if i + 1 < cases.len() { "," } else { "" }
+        ));
+    }
+    out.push_str("]}\n");
+    File::create(path)?.write_all(out.as_bytes())?;
+    Ok(())
+}
+
+fn main() -> Result<()> {
+    let args = parse_args()?;
+    // Standalone: a fixture of our own, stopped when `_fixture` drops.
+    let mut _fixture = None;
+    let (socket, udp) = match (&args.socket, &args.udp) {
+        (Some(s), Some(u)) => (s.clone(), u.clone()),
+        (None, None) => {
+            let fx = Fixture::start(Mode::Synced)?;
+            let pair = (fx.socket_path(), fx.udp_v4());
+            _fixture = Some(fx);
+            pair
+        }
+        _ => return Err("give both --socket and --udp, or neither".into()),
+    };
+    let socket_text = socket.to_str().ok_or("non-UTF-8 socket path")?.to_string();
+    let (udp_host, udp_port) = udp.rsplit_once(':').ok_or("--udp must be HOST:PORT")?;
+    let udp_host = udp_host.trim_start_matches('[').trim_end_matches(']');
+
+    let raw_unix = Raw::unix(&socket)?;
+    let raw_udp = Raw::udp(&udp)?;
+    let mut rng = Rng::new()?;
+    let mut rng2 = Rng::new()?;
     let mut buf = [0u8; 1024];
-    let raw_round_trip = median(
-        || {
-            sequence = sequence.wrapping_add(1);
-            raw.send(&raw_request(sequence)).expect("send");
-            let n = raw.recv(&mut buf).expect("recv");
-            assert_eq!(n, 104);
-        },
-        calls,
-    );
-    drop(raw);
-    std::fs::remove_dir_all(&raw_dir)?;
+    let mut buf2 = [0u8; 1024];
+    let mut unix = Connection::open(&socket_text)?;
+    let mut udp_conn = Connection::open(&udp)?;
 
-    let us = |d: Duration| d.as_secs_f64() * 1e6;
-    println!("median per call over {calls} calls (µs):");
-    println!("  one-call API (pooled)          {:8.1}", us(one_call));
-    println!("  Connection reused, unix        {:8.1}", us(reused_unix));
-    println!("  Connection reused, UDP         {:8.1}", us(reused_udp));
-    println!(
-        "  Connection open+query+drop     {:8.1}",
-        us(open_query_close)
-    );
-    println!(
-        "  raw persistent socket (floor)  {:8.1}",
-        us(raw_round_trip)
-    );
-    println!(
-        "  ratios: one-call / open+query+close {:.2}; reused unix / raw {:.2}",
-        us(one_call) / us(open_query_close),
-        us(reused_unix) / us(raw_round_trip)
-    );
+    let mut cases = vec![
+        case("floor.raw.unix", "raw socket (floor)", false, || {
+            raw_unix.round_trip(rng.next_u32(), &mut buf)
+        }),
+        case("floor.raw.udp", "raw socket (floor)", false, || {
+            raw_udp.round_trip(rng2.next_u32(), &mut buf2)
+        }),
+        case(
+            "core.one_call.unix",
+            "chrony_core::tracking(path)",
+            false,
+            || {
+                chrony_core::tracking(Some(&socket)).expect("one-call");
+            },
+        ),
+        case(
+            "core.open_close.unix",
+            "Connection::open + tracking + drop",
+            false,
+            || {
+                Connection::open(&socket_text)
+                    .and_then(|mut c| c.tracking())
+                    .expect("open+query unix");
+            },
+        ),
+        case(
+            "core.open_close.udp",
+            "Connection::open + tracking + drop",
+            false,
+            || {
+                Connection::open(&udp)
+                    .and_then(|mut c| c.tracking())
+                    .expect("open+query udp");
+            },
+        ),
+        case(
+            "core.reused.unix",
+            "Connection reused: tracking()",
+            false,
+            || {
+                unix.tracking().expect("unix");
+            },
+        ),
+        case(
+            "core.reused.udp",
+            "Connection reused: tracking()",
+            false,
+            || {
+                udp_conn.tracking().expect("udp");
+            },
+        ),
+    ];
+    if args.spawn_samples > 0 {
+        cases.push(case(
+            "chronyc.subprocess.unix",
+            "chronyc -c tracking (subprocess)",
+            true,
+            chronyc(vec![
+                "-h".into(),
+                socket_text.clone(),
+                "-c".into(),
+                "tracking".into(),
+            ]),
+        ));
+        cases.push(case(
+            "chronyc.subprocess.udp",
+            "chronyc -c tracking (subprocess)",
+            true,
+            chronyc(vec![
+                "-h".into(),
+                udp_host.into(),
+                "-p".into(),
+                udp_port.into(),
+                "-c".into(),
+                "tracking".into(),
+            ]),
+        ));
+    }
+
+    run_cases(&mut cases, &args);
+
+    println!("median per call (µs), {} samples per case:", args.samples);
+    for c in &cases {
+        println!(
+            "  {:<26} {:<36} {:9.1}",
+            c.id,
+            c.label,
+            median_us(&c.samples)
+        );
+    }
+    if let Some(path) = &args.json {
+        write_json(path, &cases)?;
+    }
     Ok(())
 }

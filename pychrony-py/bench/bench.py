@@ -1,0 +1,205 @@
+"""Python side of `cargo xtask bench` (for information; nothing is asserted).
+
+Runs with the interpreter of a venv that has either this project's `pychrony` (``--impl ours``)
+or pychrony 2.0.3 from PyPI (``--impl peer``) installed; both are imported as `pychrony`, so each
+lives in its own venv. The daemon is given (``--socket PATH --udp HOST:PORT``); `cargo xtask bench`
+starts it and pins this process and the daemon to one CPU. Subcommands:
+
+  run      per-call time of each case, every sample in ns, as JSON (``--json FILE``)
+  memory   RSS of a fresh interpreter: before and after ``import pychrony``, after N calls
+  startup  ``python -c "import pychrony; <first call>"``: import plus first call timed inside the
+           process (perf_counter), and the whole process timed from outside
+
+Standard library only: the peer's venv has nothing else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+# ---- run ---------------------------------------------------------------------------------------
+
+
+Cases = list[tuple[str, str, Callable[[], object]]]
+
+
+def cases(impl: str, socket: str, udp: str, closers: list[Callable[[], object]]) -> Cases:
+    """(id, label, call) per case; ids are `impl.api.transport`, as in the Rust runner. The
+    reused connections' closers are appended to `closers` (the peer leaves its client socket
+    directories behind unless its connection is closed)."""
+    import pychrony
+    from pychrony import ChronyConnection
+
+    result: Cases = []
+    if impl == "ours":
+        from pychrony import get_tracking
+
+        result.append(("ours.get_tracking.unix", "pychrony.get_tracking(path)",
+                       lambda: get_tracking(socket)))
+        for transport, address in (("unix", socket), ("udp", udp)):
+            def open_close(address: str = address) -> None:
+                with ChronyConnection(address) as c:
+                    c.get_tracking()
+
+            result.append((f"ours.open_close.{transport}",
+                           "with ChronyConnection(addr) as c: c.get_tracking()", open_close))
+        for transport, address in (("unix", socket), ("udp", udp)):
+            conn = ChronyConnection(address)
+            conn.open()
+            closers.append(conn.close)
+            result.append((f"ours.reused.{transport}", "ChronyConnection reused: get_tracking()",
+                           conn.get_tracking))
+    else:
+        version = getattr(pychrony, "__version__", "?")
+        for transport, address in (("unix", socket), ("udp", udp)):
+            def peer_open_close(address: str = address) -> None:
+                with ChronyConnection(address) as c:
+                    c.get_tracking()
+
+            result.append((f"peer.open_close.{transport}",
+                           f"pychrony {version}: with ChronyConnection(addr) as c: c.get_tracking()",
+                           peer_open_close))
+        for transport, address in (("unix", socket), ("udp", udp)):
+            # The peer's connection is only usable inside its context manager: enter it once.
+            conn = ChronyConnection(address)
+            conn.__enter__()
+            closers.append(partial(conn.__exit__, None, None, None))
+            result.append((f"peer.reused.{transport}",
+                           f"pychrony {version}: ChronyConnection reused: get_tracking()",
+                           conn.get_tracking))
+    return result
+
+
+def run(args: argparse.Namespace) -> None:
+    closers: list[Callable[[], object]] = []
+    todo = cases(args.impl, args.socket, args.udp, closers)
+    samples: dict[str, list[int]] = {case_id: [] for case_id, _, _ in todo}
+    clock = time.perf_counter_ns
+    for _, _, call in todo:  # warm up
+        for _ in range(max(args.samples // 10, 20)):
+            call()
+    blocks = max(args.blocks, 1)
+    for block in range(blocks):
+        n = args.samples // blocks + (block < args.samples % blocks)
+        for case_id, _, call in todo:  # the cases take turns, so load changes hit them alike
+            for _ in range(5):
+                call()
+            out = samples[case_id]
+            for _ in range(n):
+                start = clock()
+                call()
+                out.append(clock() - start)
+    for close in closers:
+        close()
+    for case_id, label, _ in todo:
+        print(f"  {case_id:<26} {label[:60]:<60} {statistics.median(samples[case_id]) / 1000:9.1f}")
+    doc = {"runner": f"python-{args.impl}",
+           "cases": [{"id": i, "label": label, "samples_ns": samples[i]} for i, label, _ in todo]}
+    with open(args.json, "w") as f:
+        json.dump(doc, f)
+
+
+# ---- memory and startup: fresh interpreters ----------------------------------------------------
+
+# Runs in a fresh `python -c`: nothing imported but what the measurement needs.
+MEMORY_CHILD = """
+import sys
+def rss():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+before = rss()
+import pychrony
+after_import = rss()
+api, address, calls = sys.argv[1], sys.argv[2], int(sys.argv[3])
+if api == "get_tracking":
+    for _ in range(calls):
+        pychrony.get_tracking(address)
+elif api == "reused":
+    c = pychrony.ChronyConnection(address)
+    c.__enter__()
+    for _ in range(calls):
+        c.get_tracking()
+    c.__exit__(None, None, None)
+else:
+    for _ in range(calls):
+        with pychrony.ChronyConnection(address) as c:
+            c.get_tracking()
+after_calls = rss()
+print(before, after_import, after_calls)
+"""
+
+STARTUP_CHILD = {
+    "ours": "import time; t = time.perf_counter(); import pychrony; pychrony.get_tracking({path!r}); "
+            "print(time.perf_counter() - t)",
+    "peer": "import time; t = time.perf_counter(); import pychrony\n"
+            "with pychrony.ChronyConnection({path!r}) as c: c.get_tracking()\n"
+            "print(time.perf_counter() - t)",
+    "python": "import time; t = time.perf_counter(); print(time.perf_counter() - t)",
+}
+
+
+def memory(args: argparse.Namespace) -> None:
+    results = []
+    apis = ["get_tracking", "reused"] if args.impl == "ours" else ["reused"]
+    for api in apis:
+        out = subprocess.run([sys.executable, "-c", MEMORY_CHILD, api, args.socket, str(args.calls)],
+                             check=True, capture_output=True, text=True).stdout
+        before, after_import, after_calls = (int(x) for x in out.split())
+        results.append({"impl": args.impl, "api": api, "calls": args.calls, "rss_kib_start": before,
+                        "rss_kib_after_import": after_import, "rss_kib_after_calls": after_calls})
+        print(f"  {args.impl} {api:<13} RSS KiB: start {before}, after import {after_import}, "
+              f"after {args.calls} calls {after_calls}")
+    with open(args.json, "w") as f:
+        json.dump(results, f)
+
+
+def startup(args: argparse.Namespace) -> None:
+    results: dict[str, Any] = {}
+    for kind in ("python", args.impl):
+        code = STARTUP_CHILD[kind].format(path=args.socket)
+        inside, whole = [], []
+        for _ in range(args.repeat):
+            start = time.perf_counter()
+            out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                                 text=True).stdout
+            whole.append(time.perf_counter() - start)
+            inside.append(float(out))
+        key = "bare_python" if kind == "python" else args.impl
+        results[key] = {"repeat": args.repeat, "code": code,
+                        "import_first_call_s": inside, "process_s": whole}
+        print(f"  {key:<12} import + first call {statistics.median(inside) * 1e3:7.2f} ms, "
+              f"whole process {statistics.median(whole) * 1e3:7.2f} ms (medians of {args.repeat})")
+    with open(args.json, "w") as f:
+        json.dump(results, f)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["run", "memory", "startup"])
+    parser.add_argument("--impl", choices=["ours", "peer"], required=True)
+    parser.add_argument("--socket", required=True)
+    parser.add_argument("--udp", default="")
+    parser.add_argument("--samples", type=int, default=2000)
+    parser.add_argument("--blocks", type=int, default=10)
+    parser.add_argument("--calls", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--json", required=True)
+    args = parser.parse_args()
+    os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
+    {"run": run, "memory": memory, "startup": startup}[args.command](args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,240 @@
+"""Merges the runners' samples into results.json, prints the table and draws the chart.
+
+Run by `cargo xtask bench` with the bench venv's interpreter (it has matplotlib):
+``report.py --raw DIR --meta META.json --results OUT.json --chart OUT.png``. DIR holds the
+runners' JSON files (`rust-*.json`, `python-ours-*.json`, `python-peer-*.json`: every sample of
+every case, in ns; several rounds of the same case are merged), `memory-*.json` and
+`startup-*.json`. Statistics: median, p99 (nearest rank), mean; calls per second = 1 / mean
+(back-to-back calls in one thread).
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import math
+import os
+import statistics
+from typing import Any
+
+# Display order and grouping: (id prefix, group) per implementation.
+ORDER = [
+    "floor.raw",
+    "core.reused",
+    "core.one_call",
+    "core.open_close",
+    "ours.reused",
+    "ours.get_tracking",
+    "ours.open_close",
+    "peer.reused",
+    "peer.open_close",
+    "chronyc.subprocess",
+]
+GROUP = {
+    "floor": ("raw socket, std only (floor)", "#7f7f7f"),
+    "core": ("chrony-core (Rust)", "#d95f02"),
+    "ours": ("pychrony (this project)", "#1b9e77"),
+    "peer": ("pychrony 2.0.3 (PyPI)", "#e7298a"),
+    "chronyc": ("chronyc subprocess", "#7570b3"),
+}
+NAMES = {
+    "floor.raw": "raw persistent socket (floor)",
+    "core.reused": "chrony-core: Connection reused",
+    "core.one_call": "chrony-core: tracking(path)",
+    "core.open_close": "chrony-core: open+query+drop",
+    "ours.reused": "pychrony: connection reused",
+    "ours.get_tracking": "pychrony: get_tracking(path)",
+    "ours.open_close": "pychrony: open+query+close",
+    "peer.reused": "pychrony 2.0.3: connection reused",
+    "peer.open_close": "pychrony 2.0.3: open+query+close",
+    "chronyc.subprocess": "chronyc -c tracking (subprocess)",
+}
+
+
+def percentile(sorted_values: list[int], q: float) -> float:
+    """Nearest-rank percentile of an ascending list."""
+    rank = max(1, math.ceil(q / 100 * len(sorted_values)))
+    return float(sorted_values[rank - 1])
+
+
+def stats(samples: list[int]) -> dict[str, Any]:
+    s = sorted(samples)
+    mean = statistics.fmean(s)
+    return {
+        "n": len(s),
+        "median_us": statistics.median(s) / 1000,
+        "p99_us": percentile(s, 99) / 1000,
+        "mean_us": mean / 1000,
+        "min_us": s[0] / 1000,
+        "max_us": s[-1] / 1000,
+        "calls_per_s": 1e9 / mean,
+    }
+
+
+def load_cases(raw: str) -> dict[str, dict[str, Any]]:
+    merged: dict[str, dict[str, Any]] = {}
+    for path in sorted(glob.glob(os.path.join(raw, "rust-*.json"))
+                       + glob.glob(os.path.join(raw, "python-*.json"))):
+        with open(path) as f:
+            doc = json.load(f)
+        for case in doc["cases"]:
+            entry = merged.setdefault(case["id"], {"label": case["label"], "runner": doc["runner"],
+                                                   "samples": []})
+            entry["samples"].extend(case["samples_ns"])
+    return merged
+
+
+def sort_key(case_id: str) -> tuple[int, int]:
+    prefix, transport = case_id.rsplit(".", 1)
+    return (ORDER.index(prefix) if prefix in ORDER else len(ORDER), transport != "unix")
+
+
+def ratio(a: dict[str, Any] | None, b: dict[str, Any] | None) -> float | None:
+    if a is None or b is None:
+        return None
+    return float(a["median_us"]) / float(b["median_us"])
+
+
+def build(args: argparse.Namespace) -> dict[str, Any]:
+    with open(args.meta) as f:
+        meta = json.load(f)
+    merged = load_cases(args.raw)
+    cases: dict[str, dict[str, Any]] = {}
+    for case_id in sorted(merged, key=sort_key):
+        entry = merged[case_id]
+        cases[case_id] = {"label": entry["label"], "runner": entry["runner"],
+                          "transport": case_id.rsplit(".", 1)[1], **stats(entry["samples"])}
+    for case_id, c in cases.items():
+        prefix, transport = case_id.rsplit(".", 1)
+        c["x_floor"] = ratio(c, cases.get(f"floor.raw.{transport}"))
+        c["x_peer_open_close"] = ratio(c, cases.get(f"peer.open_close.{transport}"))
+        if prefix.endswith(".reused"):
+            c["x_peer_reused"] = ratio(c, cases.get(f"peer.reused.{transport}"))
+
+    memory: list[Any] = []
+    for path in sorted(glob.glob(os.path.join(args.raw, "memory-*.json"))):
+        with open(path) as f:
+            memory.extend(json.load(f))
+    startup: dict[str, Any] = {}
+    for path in sorted(glob.glob(os.path.join(args.raw, "startup-*.json"))):
+        with open(path) as f:
+            for key, value in json.load(f).items():
+                value["import_first_call_ms_median"] = statistics.median(
+                    value["import_first_call_s"]) * 1e3
+                value["process_ms_median"] = statistics.median(value["process_s"]) * 1e3
+                startup[key] = value
+
+    def get(case_id: str, field: str) -> float | None:
+        c = cases.get(case_id)
+        return None if c is None else c.get(field)
+
+    goals = []
+    one_call = get("core.one_call.unix", "x_peer_open_close")
+    goals.append({"goal": "one-call API <= 0.25 x pychrony 2.0.3 open+query+close (unix)",
+                  "case": "core.one_call.unix", "value": one_call, "limit": 0.25,
+                  "met": one_call is not None and one_call <= 0.25,
+                  "python_get_tracking": get("ours.get_tracking.unix", "x_peer_open_close")})
+    for transport in ("unix", "udp"):
+        value = get(f"core.reused.{transport}", "x_floor")
+        goals.append({"goal": f"reused connection <= 1.5 x raw floor ({transport})",
+                      "case": f"core.reused.{transport}", "value": value, "limit": 1.5,
+                      "met": value is not None and value <= 1.5,
+                      "python_reused": get(f"ours.reused.{transport}", "x_floor")})
+    ours_start = startup.get("ours", {}).get("import_first_call_ms_median")
+    goals.append({"goal": "import pychrony + first get_tracking() < 20 ms (inside the process)",
+                  "case": "startup.ours", "value": ours_start, "limit": 20.0,
+                  "met": ours_start is not None and ours_start < 20.0})
+    return {**meta, "statistics": "median and p99 (nearest rank) of every sample; calls_per_s = "
+                                  "1 / mean; x_* = ratio of medians",
+            "cases": cases, "goals": goals, "memory": memory, "startup": startup}
+
+
+def fmt(x: float | None, spec: str) -> str:
+    return "-" if x is None else format(x, spec)
+
+
+def print_table(results: dict[str, Any]) -> None:
+    print(f"\n{'case':<27} {'':<36} {'median µs':>10} {'p99 µs':>9} {'calls/s':>9} "
+          f"{'×floor':>7} {'×peer o+q+c':>11} {'×peer reused':>12}")
+    for case_id, c in results["cases"].items():
+        print(f"{case_id:<27} {NAMES.get(case_id.rsplit('.', 1)[0], c['label'])[:36]:<36} "
+              f"{c['median_us']:10.1f} {c['p99_us']:9.1f} {c['calls_per_s']:9.0f} "
+              f"{fmt(c['x_floor'], '7.2f'):>7} {fmt(c['x_peer_open_close'], '11.3f'):>11} "
+              f"{fmt(c.get('x_peer_reused'), '12.2f'):>12}")
+    print("\nmemory (RSS, KiB):")
+    for m in results["memory"]:
+        print(f"  {m['impl']:<5} {m['api']:<13} start {m['rss_kib_start']:>7}  after import "
+              f"{m['rss_kib_after_import']:>7}  after {m['calls']} calls {m['rss_kib_after_calls']:>7}")
+    print("\nimport + first call (medians):")
+    for key, s in results["startup"].items():
+        print(f"  {key:<12} inside the process {s['import_first_call_ms_median']:7.2f} ms, "
+              f"whole `python -c` process {s['process_ms_median']:7.2f} ms")
+    print("\ngoals:")
+    for g in results["goals"]:
+        extra = {k: v for k, v in g.items() if k not in ("goal", "case", "value", "limit", "met")}
+        more = "".join(f"; {k} {fmt(v, '.3f')}" for k, v in extra.items())
+        print(f"  [{'met' if g['met'] else 'MISSED'}] {g['goal']}: {fmt(g['value'], '.3f')}{more}")
+
+
+def chart(results: dict[str, Any], path: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    transports = ["unix", "udp"]
+    fig, axes = plt.subplots(1, 2, figsize=(13, 5.6), sharex=True)
+    for ax, transport in zip(axes, transports):
+        rows = [(cid, c) for cid, c in results["cases"].items() if c["transport"] == transport]
+        rows.reverse()  # first case at the top
+        y = range(len(rows))
+        medians = [c["median_us"] for _, c in rows]
+        p99 = [c["p99_us"] for _, c in rows]
+        colors = [GROUP[cid.split(".")[0]][1] for cid, _ in rows]
+        ax.barh(list(y), medians, color=colors)
+        ax.scatter(p99, list(y), marker="|", s=120, color="black", zorder=3,
+                   label="p99" if transport == "unix" else None)
+        for yi, (cid, c) in zip(y, rows):
+            text = f"{c['median_us']:.0f} µs" if c["median_us"] >= 100 else f"{c['median_us']:.1f} µs"
+            if c.get("x_floor"):
+                text += f"  ({c['x_floor']:.2f}× floor)"
+            ax.text(max(c["median_us"], c["p99_us"]) * 1.15, yi, text, fontsize=7.5,
+                    va="center")
+        ax.set_yticks(list(y))
+        ax.set_yticklabels([NAMES.get(cid.rsplit(".", 1)[0], cid) for cid, _ in rows], fontsize=8)
+        ax.set_xscale("log")
+        ax.set_title("unix socket" if transport == "unix" else "UDP command port (127.0.0.1)")
+        ax.set_xlabel("median µs per tracking call (log scale; | = p99)")
+        ax.grid(axis="x", which="both", alpha=0.3)
+        ax.set_xlim(5, 40000)
+    handles = [plt.Rectangle((0, 0), 1, 1, color=color) for _, color in GROUP.values()]
+    fig.legend(handles, [name for name, _ in GROUP.values()], loc="lower center", ncol=5,
+               fontsize=8, frameon=False)
+    load = results.get("loadavg_start", "?"), results.get("loadavg_end", "?")
+    fig.suptitle(f"chronyd tracking query, one CPU core for client and daemon "
+                 f"({results.get('date', '')}, load avg {load[0]} → {load[1]})", fontsize=10)
+    fig.tight_layout(rect=(0, 0.05, 1, 0.96))
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    fig.savefig(path, dpi=110)
+    print(f"chart: {path}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--raw", required=True)
+    parser.add_argument("--meta", required=True)
+    parser.add_argument("--results", required=True)
+    parser.add_argument("--chart", required=True)
+    args = parser.parse_args()
+    results = build(args)
+    with open(args.results, "w") as f:
+        json.dump(results, f, indent=1)
+        f.write("\n")
+    print_table(results)
+    chart(results, args.chart)
+    print(f"results: {args.results}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,516 @@
+//! `cargo xtask bench`: every way of asking chronyd for its tracking report,
+//! timed side by side in one run against one fixture daemon, over the unix
+//! socket and over UDP. Nothing is asserted: the numbers go to
+//! target/bench/results.json and a chart (and, after a full run, to
+//! docs/bench-results.json and docs/bench.png, which the README shows).
+//!
+//! The runners, each pinned with the daemon to one CPU core (`taskset`),
+//! because wake-ups across cores make round trips jump between about 12 and
+//! 42 µs on the 2-core machines this runs on:
+//! - chrony-core/examples/bench.rs (release): the raw floor (std-only
+//!   persistent socket), the one-call API, `Connection` open+query+drop and
+//!   reused, and `chronyc -c tracking` as a subprocess;
+//! - pychrony-py/bench/bench.py with this project's release wheel in
+//!   target/bench-venv, and again with pychrony 2.0.3 from PyPI in
+//!   target/bench-peer-venv (both import as `pychrony`); also the memory and
+//!   import + first call measurements;
+//! - pychrony-py/bench/report.py merges the samples, computes the ratios and
+//!   goals, prints the table and draws the chart (matplotlib, Agg).
+//!
+//! The runners take turns in several rounds (and the cases within a runner
+//! in blocks), so a change of machine load hits every case alike.
+
+use crate::util::{Result, display_rel, output, root, run};
+use chronyd_fixture::{Fixture, Mode};
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const USAGE: &str = "\
+usage: cargo xtask bench [--quick] [--cpu N] [--rounds N]
+
+Times the tracking query side by side on one fixture chronyd (unix socket and UDP):
+a raw socket floor, chrony-core (one-call API, reused Connection), pychrony (release wheel:
+get_tracking, reused ChronyConnection), pychrony 2.0.3 from PyPI (open+query+close, reused)
+and `chronyc -c tracking`; plus memory and import + first call. Client processes and the
+daemon share one CPU core (taskset). Writes target/bench/results.json and target/bench/bench.png;
+a full run also copies them to docs/bench-results.json and docs/bench.png.
+
+options:
+  --quick       few samples (a smoke run, ~1 minute with warm caches); docs/ is left alone
+  --cpu N       the core for the clients and the daemon (default 1)
+  --rounds N    runner rounds (default 4; 1 with --quick)
+";
+
+/// Venvs and outputs, relative to the workspace root.
+const BENCH_VENV: &str = "target/bench-venv";
+const PEER_VENV: &str = "target/bench-peer-venv";
+const WHEEL_DIR: &str = "target/bench-wheels";
+/// maturin's cargo target dir (its environment differs from plain cargo's).
+const MATURIN_TARGET: &str = "target/bench-python";
+const OUT_DIR: &str = "target/bench";
+/// The peer, exactly as published on PyPI (a wheel bundling libchrony 0.2).
+const PEER: &str = "pychrony==2.0.3";
+const MATPLOTLIB: &str = "matplotlib==3.11.2";
+
+struct Plan {
+    quick: bool,
+    cpu: usize,
+    rounds: usize,
+    /// Per case in total (split over the rounds).
+    samples: usize,
+    spawn_samples: usize,
+    memory_calls: usize,
+    startup_repeat: usize,
+}
+
+fn parse(args: &[String]) -> Result<Option<Plan>> {
+    let mut quick = false;
+    let mut cpu = 1;
+    let mut rounds = None;
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "-h" | "--help" => {
+                print!("{USAGE}");
+                return Ok(None);
+            }
+            "--quick" => quick = true,
+            "--cpu" => cpu = it.next().ok_or("--cpu needs N")?.parse()?,
+            "--rounds" => rounds = Some(it.next().ok_or("--rounds needs N")?.parse()?),
+            other => return Err(format!("unknown argument `{other}`\n\n{USAGE}").into()),
+        }
+    }
+    let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+    if cpu >= cpus {
+        return Err(format!("--cpu {cpu}: this machine has CPUs 0..{}", cpus - 1).into());
+    }
+    let rounds: usize = rounds.unwrap_or(if quick { 1 } else { 4 }).max(1);
+    Ok(Some(if quick {
+        Plan {
+            quick,
+            cpu,
+            rounds,
+            samples: 200,
+            spawn_samples: 20,
+            memory_calls: 2_000,
+            startup_repeat: 3,
+        }
+    } else {
+        Plan {
+            quick,
+            cpu,
+            rounds,
+            samples: 2_000,
+            spawn_samples: 200,
+            memory_calls: 100_000,
+            startup_repeat: 20,
+        }
+    }))
+}
+
+pub fn run_cli(args: &[String]) -> Result {
+    let Some(plan) = parse(args)? else {
+        return Ok(());
+    };
+    let root = root();
+    let date = output(Command::new("date").args(["-u", "+%Y-%m-%dT%H:%M:%SZ"]))?;
+    let date = date.trim();
+    let load_start = loadavg();
+    println!("bench: {date}, load average {load_start} (at start)");
+
+    // 1. The programs: release builds of chrony-core's runner and of the wheel.
+    let bench_python = ensure_venv(BENCH_VENV, &[maturin_pin(), MATPLOTLIB])?;
+    let peer_python = ensure_venv(PEER_VENV, &[PEER])?;
+    check_peer_bundles_libchrony(&peer_python)?;
+    run(crate::util::cargo().args([
+        "build",
+        "--release",
+        "-p",
+        "chrony-core",
+        "--example",
+        "bench",
+    ]))?;
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let rust_bench = target.join("release/examples/bench");
+    let wheel = build_release_wheel(&bench_python)?;
+    run(Command::new(&bench_python)
+        .args(["-m", "pip", "install", "-q", "--disable-pip-version-check"])
+        .args(["--force-reinstall", "--no-deps"])
+        .arg(&wheel))?;
+
+    // 2. One daemon for everything, pinned to the clients' core; its NTP server elsewhere.
+    let out = root.join(OUT_DIR);
+    let raw = out.join("raw");
+    if raw.exists() {
+        fs::remove_dir_all(&raw)?;
+    }
+    fs::create_dir_all(&raw)?;
+    let fx = Fixture::start(Mode::Synced)?;
+    let cpu = plan.cpu.to_string();
+    run(Command::new("taskset").args(["-pc", &cpu, &fx.pid().to_string()]))?;
+    let other_cpu = usize::from(plan.cpu == 0).to_string();
+    if let Some(server) = fx.server_pid() {
+        if std::thread::available_parallelism().map_or(1, usize::from) > 1 {
+            run(Command::new("taskset").args(["-pc", &other_cpu, &server.to_string()]))?;
+        }
+    }
+    let socket = fx.socket_path();
+    let socket = socket.to_str().ok_or("non-UTF-8 socket path")?.to_string();
+    let udp = fx.udp_v4();
+    let script = root.join("pychrony-py/bench/bench.py");
+    let pinned = |program: &Path| {
+        let mut cmd = Command::new("taskset");
+        cmd.args(["-c", &cpu]).arg(program);
+        cmd
+    };
+
+    // 3. The runners take turns, round after round (the order rotates).
+    let per_round =
+        |total: usize, r: usize| total / plan.rounds + usize::from(r < total % plan.rounds);
+    for r in 0..plan.rounds {
+        println!(
+            "\n==== round {}/{} (load average {})",
+            r + 1,
+            plan.rounds,
+            loadavg()
+        );
+        for k in 0..3 {
+            match (r + k) % 3 {
+                0 => run(pinned(&rust_bench)
+                    .args(["--socket", &socket, "--udp", &udp])
+                    .args(["--samples", &per_round(plan.samples, r).to_string()])
+                    .args([
+                        "--spawn-samples",
+                        &per_round(plan.spawn_samples, r).to_string(),
+                    ])
+                    .arg("--json")
+                    .arg(raw.join(format!("rust-{r}.json"))))?,
+                which => {
+                    let (python, imp) = if which == 1 {
+                        (&bench_python, "ours")
+                    } else {
+                        (&peer_python, "peer")
+                    };
+                    run(pinned(python)
+                        .arg(&script)
+                        .args(["run", "--impl", imp, "--socket", &socket, "--udp", &udp])
+                        .args(["--samples", &per_round(plan.samples, r).to_string()])
+                        .arg("--json")
+                        .arg(raw.join(format!("python-{imp}-{r}.json"))))?
+                }
+            }
+        }
+    }
+
+    // 4. Memory and import + first call, in fresh interpreters.
+    println!("\n==== memory and import + first call");
+    for (python, imp) in [(&bench_python, "ours"), (&peer_python, "peer")] {
+        run(pinned(python)
+            .arg(&script)
+            .args(["memory", "--impl", imp, "--socket", &socket])
+            .args(["--calls", &plan.memory_calls.to_string()])
+            .arg("--json")
+            .arg(raw.join(format!("memory-{imp}.json"))))?;
+        run(pinned(python)
+            .arg(&script)
+            .args(["startup", "--impl", imp, "--socket", &socket])
+            .args(["--repeat", &plan.startup_repeat.to_string()])
+            .arg("--json")
+            .arg(raw.join(format!("startup-{imp}.json"))))?;
+    }
+    let load_end = loadavg();
+    println!("\nbench: load average {load_end} (at end)");
+    let leftovers = socket_dir_leftovers(fx.dir());
+    drop(fx);
+
+    // 5. The report.
+    let meta = out.join("meta.json");
+    fs::write(
+        &meta,
+        meta_json(&plan, date, &load_start, &load_end, &leftovers)?,
+    )?;
+    let results = out.join("results.json");
+    let chart = out.join("bench.png");
+    run(Command::new(&bench_python)
+        .arg(root.join("pychrony-py/bench/report.py"))
+        .arg("--raw")
+        .arg(&raw)
+        .arg("--meta")
+        .arg(&meta)
+        .arg("--results")
+        .arg(&results)
+        .arg("--chart")
+        .arg(&chart))?;
+    if plan.quick {
+        println!("quick run: docs/bench.png and docs/bench-results.json left alone");
+    } else {
+        fs::copy(&chart, root.join("docs/bench.png"))?;
+        fs::copy(&results, root.join("docs/bench-results.json"))?;
+        println!("copied to docs/bench.png and docs/bench-results.json");
+    }
+    println!("load average: {load_start} at start, {load_end} at end (2-core machine, shared)");
+    Ok(())
+}
+
+/// The 1, 5 and 15 minute load averages.
+fn loadavg() -> String {
+    fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "?".into())
+}
+
+/// The maturin pin the python stage uses, so both build the same way.
+fn maturin_pin() -> &'static str {
+    crate::python::TOOLS
+        .iter()
+        .find(|t| t.starts_with("maturin=="))
+        .copied()
+        .unwrap_or("maturin")
+}
+
+/// `dir`'s interpreter, creating the venv and installing `packages` when missing.
+fn ensure_venv(dir: &str, packages: &[&str]) -> Result<PathBuf> {
+    let venv = root().join(dir);
+    let python = venv.join("bin/python");
+    if !python.exists() {
+        let base = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+        run(Command::new(base).args(["-m", "venv"]).arg(&venv))?;
+    }
+    let frozen = output(Command::new(&python).args([
+        "-m",
+        "pip",
+        "freeze",
+        "--all",
+        "--disable-pip-version-check",
+    ]))?;
+    let missing: Vec<&str> = packages
+        .iter()
+        .copied()
+        .filter(|p| !frozen.lines().any(|l| l.eq_ignore_ascii_case(p)))
+        .collect();
+    if missing.is_empty() {
+        println!("{dir} has {}", packages.join(" "));
+    } else {
+        run(Command::new(&python)
+            .args(["-m", "pip", "install", "-q", "--disable-pip-version-check"])
+            .args(&missing))?;
+    }
+    Ok(python)
+}
+
+/// pychrony 2.0.3 must come as the wheel that bundles libchrony (auditwheel's
+/// pychrony.libs/), not as an sdist built against some system library.
+fn check_peer_bundles_libchrony(python: &Path) -> Result {
+    let files = output(Command::new(python).args([
+        "-m",
+        "pip",
+        "show",
+        "-f",
+        "--disable-pip-version-check",
+        "pychrony",
+    ]))?;
+    if files
+        .lines()
+        .any(|l| l.trim().starts_with("pychrony.libs/libchrony"))
+    {
+        println!("{PEER_VENV}: {PEER} is the wheel with its bundled libchrony");
+        Ok(())
+    } else {
+        Err(format!(
+            "{PEER_VENV}: {PEER} does not bundle libchrony (pychrony.libs/libchrony*.so missing)"
+        )
+        .into())
+    }
+}
+
+/// `maturin build --release` into an emptied target/bench-wheels; the wheel.
+fn build_release_wheel(python: &Path) -> Result<PathBuf> {
+    let root = root();
+    let out = root.join(WHEEL_DIR);
+    if out.exists() {
+        fs::remove_dir_all(&out)?;
+    }
+    let maturin = python.parent().expect("venv/bin").join("maturin");
+    run(Command::new(maturin)
+        .env("CARGO_TARGET_DIR", root.join(MATURIN_TARGET))
+        .args([
+            "build",
+            "--release",
+            "-m",
+            "pychrony-py/Cargo.toml",
+            "--interpreter",
+        ])
+        .arg(python)
+        .arg("--out")
+        .arg(&out)
+        .current_dir(&root))?;
+    let wheels: Vec<PathBuf> = fs::read_dir(&out)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "whl"))
+        .collect();
+    match wheels.as_slice() {
+        [one] => Ok(one.clone()),
+        _ => Err(format!(
+            "expected one wheel in {}, found {}",
+            display_rel(&out),
+            wheels.len()
+        )
+        .into()),
+    }
+}
+
+/// Client sockets or directories left in the daemon's socket directory (the
+/// fixture's own files excepted): none is expected.
+fn socket_dir_leftovers(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| {
+                    let fixture_file = [".conf", ".log", ".pid", ".stderr", ".drift", ".env"]
+                        .iter()
+                        .any(|ext| n.ends_with(ext));
+                    !fixture_file && n != "chronyd.sock"
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    if !names.is_empty() {
+        println!("left in the socket directory: {}", names.join(" "));
+    }
+    names
+}
+
+fn json_str(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn first_line(cmd: &mut Command) -> String {
+    cmd.output()
+        .ok()
+        .map(|o| {
+            let text = if o.stdout.is_empty() {
+                o.stderr
+            } else {
+                o.stdout
+            };
+            String::from_utf8_lossy(&text)
+                .lines()
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_string()
+        })
+        .unwrap_or_default()
+}
+
+/// What the report needs besides the samples: when, where, how loaded, how many.
+fn meta_json(
+    plan: &Plan,
+    date: &str,
+    load_start: &str,
+    load_end: &str,
+    leftovers: &[String],
+) -> Result<String> {
+    let cpuinfo = fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("model name")
+                .and_then(|r| r.split_once(':'))
+                .map(|(_, m)| m.trim().to_string())
+        })
+        .unwrap_or_default();
+    let kernel = fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+    let root = root();
+    let pip_version = |venv: &str, pkg: &str| {
+        first_line(Command::new(root.join(venv).join("bin/python")).args([
+            "-c",
+            &format!("import importlib.metadata as m; print(m.version({pkg:?}))"),
+        ]))
+    };
+    let fields = [
+        ("date", json_str(date)),
+        ("loadavg_start", json_str(load_start)),
+        ("loadavg_end", json_str(load_end)),
+        ("quick", plan.quick.to_string()),
+        ("cpu_pinned", plan.cpu.to_string()),
+        ("cpus", cpus.to_string()),
+        ("cpu_model", json_str(&model)),
+        ("kernel", json_str(kernel.trim())),
+        ("rounds", plan.rounds.to_string()),
+        ("samples_per_case", plan.samples.to_string()),
+        (
+            "subprocess_samples_per_case",
+            plan.spawn_samples.to_string(),
+        ),
+        ("memory_calls", plan.memory_calls.to_string()),
+        ("startup_repeat", plan.startup_repeat.to_string()),
+        (
+            "chronyd",
+            json_str(&first_line(Command::new("chronyd").arg("--version"))),
+        ),
+        (
+            "rustc",
+            json_str(&first_line(Command::new("rustc").arg("-V"))),
+        ),
+        (
+            "python",
+            json_str(&first_line(
+                Command::new(root.join(BENCH_VENV).join("bin/python")).arg("-VV"),
+            )),
+        ),
+        (
+            "pychrony_ours",
+            json_str(&pip_version(BENCH_VENV, "pychrony")),
+        ),
+        (
+            "pychrony_peer",
+            json_str(&pip_version(PEER_VENV, "pychrony")),
+        ),
+        (
+            "socket_dir_leftovers",
+            format!(
+                "[{}]",
+                leftovers
+                    .iter()
+                    .map(|s| json_str(s))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ),
+        (
+            "method",
+            json_str(
+                "one synced fixture chronyd (chronyd -x on loopback, minpoll -4 client of a local stratum-1 server); \
+                 the daemon and every client process pinned to cpu_pinned (taskset), the NTP server to the other core; \
+                 runners take turns over `rounds`, cases within a runner in 10 blocks, each case warmed up first; \
+                 release builds (cargo --release, maturin build --release)",
+            ),
+        ),
+    ];
+    let mut out = String::from("{\n");
+    for (i, (key, value)) in fields.iter().enumerate() {
+        let comma = if i + 1 < fields.len() { "," } else { "" };
+        let _ = writeln!(out, "  {}: {value}{comma}", json_str(key));
+    }
+    out.push_str("}\n");
+    Ok(out)
+}
