@@ -72,6 +72,11 @@ const STAGES: &[Stage] = &[
                 /run and /var/run in a private mount namespace, Rust and Python APIs (root)",
         run: socket_discovery::stage,
     },
+    Stage {
+        name: "bench-smoke",
+        about: "cargo xtask bench --quick: the benchmark runs end to end (numbers are not checked)",
+        run: bench_smoke,
+    },
 ];
 
 /// Debian packages the stages need (checked with `dpkg -s`).
@@ -336,6 +341,10 @@ fn test_system() -> Result {
 fn python_stage() -> Result {
     let xtask_bin = std::env::current_exe()?;
     python::stage(&xtask_bin)
+}
+
+fn bench_smoke() -> Result {
+    crate::bench::run_cli(&["--quick".to_string()])
 }
 
 // ---- helpers ----------------------------------------------------------------
