@@ -6,6 +6,7 @@
 
 mod common;
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -33,7 +34,7 @@ fn parent_and_child_both_query() {
     assert!(pid >= 0, "fork failed");
     if pid == 0 {
         let mut ok = true;
-        for _ in 0..200 {
+        for _ in 0..common::scaled(200) {
             ok &= connection
                 .tracking()
                 .is_ok_and(|t| t.reference_id_name == "127.0.0.1");
@@ -45,7 +46,7 @@ fn parent_and_child_both_query() {
         unsafe { libc::exit(if ok { 0 } else { 1 }) };
     }
     // The parent queries at the same time.
-    for _ in 0..200 {
+    for _ in 0..common::scaled(200) {
         assert_eq!(
             connection.tracking().unwrap().reference_id_name,
             "127.0.0.1"
@@ -120,7 +121,7 @@ fn fork_while_other_threads_use_the_pool() {
             });
         }
         let _stop = StopOnDrop(&stop);
-        for _ in 0..300 {
+        for _ in 0..common::scaled(300) {
             std::thread::sleep(Duration::from_millis(1));
             // SAFETY: the child only uses this crate and exit(), see above.
             let pid = unsafe { libc::fork() };
@@ -140,4 +141,143 @@ fn fork_while_other_threads_use_the_pool() {
         "{:?}",
         client_dirs(fx.dir())
     );
+}
+
+/// A fake chronyd on a unix socket that answers every tracking request with
+/// the requesting process's pid as the reference ID, read from the path the
+/// request came from (`<dir>/chrony-core.<pid>.<random>/s`). So a process that
+/// reads a reference ID other than its own pid got another process's reply.
+fn pid_echo_server(
+    dir: &std::path::Path,
+) -> (
+    std::path::PathBuf,
+    Arc<AtomicBool>,
+    std::thread::JoinHandle<u64>,
+) {
+    use std::os::unix::net::UnixDatagram;
+    let path = dir.join("chronyd.sock");
+    let server = UnixDatagram::bind(&path).unwrap();
+    server
+        .set_read_timeout(Some(Duration::from_millis(20)))
+        .unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let stopped = stop.clone();
+    let thread = std::thread::spawn(move || {
+        let mut answered = 0;
+        let mut buf = [0u8; 1024];
+        while !stopped.load(Ordering::Relaxed) {
+            let Ok((n, from)) = server.recv_from(&mut buf) else {
+                continue;
+            };
+            let Some(from) = from.as_pathname() else {
+                continue;
+            };
+            let pid: u32 = from
+                .parent()
+                .and_then(|d| d.file_name()?.to_str()?.split('.').nth(1)?.parse().ok())
+                .expect("a client path chrony-core.<pid>.<random>/s");
+            assert!(n >= 28);
+            let mut r = vec![0u8; 104];
+            r[0] = 6; // version
+            r[1] = 2; // reply
+            r[4..6].copy_from_slice(&buf[4..6]); // command echo
+            r[6..8].copy_from_slice(&5u16.to_be_bytes()); // RPY_TRACKING
+            r[16..20].copy_from_slice(&buf[8..12]); // sequence echo
+            r[28..32].copy_from_slice(&pid.to_be_bytes()); // reference ID
+            r[52..54].copy_from_slice(&3u16.to_be_bytes()); // stratum
+            r[60..64].copy_from_slice(&1_795_959_909u32.to_be_bytes()); // ref time
+            if server.send_to(&r, from).is_ok() {
+                answered += 1;
+            }
+        }
+        answered
+    });
+    (path, stop, thread)
+}
+
+/// A connection opened before fork() and used by parent and child at once
+/// never hands one process the other's reply: every answer each process gets
+/// carries its own pid (the server echoes the requester's pid), and no call
+/// times out, over many concurrent rounds.
+#[test]
+fn pre_fork_connection_never_delivers_the_other_process_reply() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = std::env::temp_dir().join(format!("ccfork-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir(&dir).unwrap();
+    let (path, stop, server) = pid_echo_server(&dir);
+    let options = chrony_core::Options::new().with_timeout(Duration::from_secs(2));
+    let mut connection = Connection::open_with(Some(path.to_str().unwrap()), &options).unwrap();
+    let me = std::process::id();
+    assert_eq!(connection.tracking().unwrap().reference_id, me);
+    let rounds = common::scaled(1000);
+
+    // SAFETY: the child only queries through this crate, then calls exit().
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0, "fork failed");
+    if pid == 0 {
+        let child = std::process::id();
+        // 0 all good, 2 another process's reply, 3 an error (a timeout).
+        let mut code = 0;
+        for _ in 0..rounds {
+            match connection.tracking() {
+                Ok(t) if t.reference_id == child => {}
+                Ok(_) => code = 2,
+                Err(_) => code = 3,
+            }
+        }
+        drop(connection);
+        // SAFETY: ends the child process.
+        unsafe { libc::exit(code) };
+    }
+    let mut foreign = 0;
+    for i in 0..rounds {
+        let t = connection
+            .tracking()
+            .unwrap_or_else(|e| panic!("parent, round {i}: {e}"));
+        foreign += usize::from(t.reference_id != me);
+    }
+    let child = wait_child(pid);
+    stop.store(true, Ordering::Relaxed);
+    let answered = server.join().unwrap();
+    assert_eq!(foreign, 0, "the parent got replies meant for the child");
+    assert_eq!(
+        child, 0,
+        "the child (2: got the parent's reply, 3: an error or timeout)"
+    );
+    assert!(answered as usize >= 2 * rounds, "{answered} answers");
+    drop(connection);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The same over UDP against a real chronyd: the pre-fork UDP connection is
+/// used by both processes at once (the child replaces the socket before its
+/// first query); every call of both succeeds within its deadline.
+#[test]
+fn pre_fork_udp_connection_used_by_both_processes() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let fx = start(Mode::Synced);
+    let options = chrony_core::Options::new().with_timeout(Duration::from_secs(2));
+    let mut connection = Connection::open_with(Some(&fx.udp_v4()), &options).unwrap();
+    connection.tracking().unwrap();
+    let rounds = common::scaled(500);
+    // SAFETY: the child only queries through this crate, then calls exit().
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0, "fork failed");
+    if pid == 0 {
+        let ok = (0..rounds).all(|_| {
+            connection
+                .tracking()
+                .is_ok_and(|t| t.reference_id_name == "127.0.0.1")
+        });
+        // SAFETY: ends the child process.
+        unsafe { libc::exit(if ok { 0 } else { 1 }) };
+    }
+    for i in 0..rounds {
+        let t = connection
+            .tracking()
+            .unwrap_or_else(|e| panic!("parent, round {i}: {e}"));
+        assert_eq!(t.reference_id_name, "127.0.0.1");
+    }
+    assert_eq!(wait_child(pid), 0, "every call of the child succeeded");
 }

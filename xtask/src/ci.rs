@@ -2,7 +2,7 @@
 //! timed, with a summary table at the end. `.ci/run` is `exec cargo xtask ci`.
 
 use crate::util::{Result, cargo, display_rel, output, root, run};
-use crate::{bindgen_cmd, fuzz, python, sanitize, socket_discovery, system_lib};
+use crate::{bindgen_cmd, fuzz, python, sanitize, socket_discovery, system_lib, valgrind};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -62,6 +62,12 @@ const STAGES: &[Stage] = &[
         run: fuzz::stage,
     },
     Stage {
+        name: "valgrind",
+        about: "cargo xtask valgrind: the sys and core test binaries under memcheck (0 errors, \
+                0 bytes definitely lost)",
+        run: valgrind::stage,
+    },
+    Stage {
         name: "python",
         about: "wheels built with maturin (bundled, system), the default one installed into the venv; pytest (stubtest and mypy --strict included)",
         run: python_stage,
@@ -87,6 +93,7 @@ const APT_PACKAGES: &[&str] = &[
     "gcc",
     "libclang-dev",
     "pkg-config",
+    "valgrind",
 ];
 
 fn usage() -> String {

@@ -13,6 +13,7 @@ mod sanitize;
 mod socket_discovery;
 mod system_lib;
 mod util;
+mod valgrind;
 mod wheels;
 
 use std::process::ExitCode;
@@ -40,6 +41,8 @@ commands:
   fuzz [--time SECONDS] [--replay-only] [--capture]
                                 libFuzzer on the bundled C library's reply parser (default 60 s),
                                 after replaying libchrony-sys/fuzz/corpus; --capture rewrites the corpus
+  valgrind [FILTER]             the sys and core test binaries under valgrind memcheck
+                                (0 errors, 0 bytes definitely lost)
   actionlint                    check .github/workflows with actionlint (and ci.yml's stages)
   test-socket-discovery         default socket discovery (/run, then /var/run) against real chronyd
                                 in a private mount namespace, Rust and Python APIs (root)
@@ -57,6 +60,7 @@ fn main() -> ExitCode {
         Some("build-wheels") => wheels::build_cli(&args[1..]),
         Some("test-wheels") => wheels::test_cli(&args[1..]),
         Some("fuzz") => fuzz::run_cli(&args[1..]),
+        Some("valgrind") => valgrind::run_cli(&args[1..]),
         Some("actionlint") => actionlint::run_cli(&args[1..]),
         Some("test-socket-discovery") => socket_discovery::run_cli(&args[1..]),
         Some("-h" | "--help" | "help") | None => {

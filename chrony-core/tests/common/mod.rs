@@ -119,3 +119,16 @@ pub fn client_dirs(dir: &Path) -> Vec<String> {
         .filter(|n| n.starts_with("chrony-core."))
         .collect()
 }
+
+/// `n` divided by `CHRONY_TEST_SCALE_DOWN` (default 1, so `n`), at least 1:
+/// `cargo xtask valgrind` sets it so that tests of thousands of calls stay
+/// within minutes under memcheck. Counts that a test's claim depends on (the
+/// default is what the README states) stay as they are without it.
+pub fn scaled(n: usize) -> usize {
+    let divisor = std::env::var("CHRONY_TEST_SCALE_DOWN")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|d| *d > 0)
+        .unwrap_or(1);
+    (n / divisor).max(1)
+}

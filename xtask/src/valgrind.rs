@@ -1,0 +1,259 @@
+//! `cargo xtask valgrind`: the test suites of libchrony-sys and chrony-core
+//! under valgrind's memcheck, each test binary on its own:
+//!
+//! ```text
+//! valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite
+//!          --track-fds=no --trace-children=no --child-silent-after-fork=yes BINARY
+//! ```
+//!
+//! The binaries come from `cargo test --no-run --message-format=json` (the
+//! examples the tests run are built by the same command). Each runs in its
+//! package directory, as `cargo test` would, with `CHRONY_TEST_SCALE_DOWN=20`,
+//! which the tests that make thousands of calls divide their counts by.
+//! The result is 0 errors and 0 bytes definitely lost in every test process,
+//! or the command fails; a summary table is printed either way.
+//!
+//! - `--trace-children=no`: the fixtures exec chronyd, chronyc, setpriv and
+//!   the C compiler; those are not ours to check.
+//! - `--child-silent-after-fork=yes`: the fixture's feeder and guardian are
+//!   forked (not exec'd) children that never return to the test; their output
+//!   would interleave with the test's. A forked child that the test itself
+//!   checks (fork.rs) still exits with valgrind's error code on an error, and
+//!   the test fails on that exit status.
+//! - `fork.rs` runs with `--leak-check=no`: its children are forked from a
+//!   multi-threaded process, and every allocation of the threads that do not
+//!   exist in the child is unreachable there, so memcheck would call it
+//!   "definitely lost" at the child's exit (an artefact of fork, not a leak).
+//!   Memory errors are still checked in its parent and children; the leak
+//!   checks of the same code paths come from process.rs and the others.
+//!
+//! No suppression file: the Rust runtime's own allocations (thread-locals,
+//! the test harness's threads) are "still reachable" or "possibly lost",
+//! which `--errors-for-leak-kinds=definite` does not count.
+
+use crate::util::{Result, cargo, display_rel, output, root};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+const USAGE: &str = "\
+usage: cargo xtask valgrind [FILTER]
+
+Runs every test binary of libchrony-sys and chrony-core under valgrind memcheck
+(FILTER: only binaries whose name contains it). Needs valgrind (apt-get install valgrind).
+";
+
+/// Test counts are divided by this under valgrind (`tests/common` reads it).
+const SCALE_DOWN: &str = "20";
+
+pub fn run_cli(args: &[String]) -> Result {
+    match args {
+        [] => run(None),
+        [h] if h == "-h" || h == "--help" => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        [filter] if !filter.starts_with('-') => run(Some(filter)),
+        _ => Err(format!("unexpected arguments {args:?}\n\n{USAGE}").into()),
+    }
+}
+
+pub fn stage() -> Result {
+    run(None)
+}
+
+struct TestBinary {
+    exe: PathBuf,
+    dir: PathBuf,
+}
+
+/// The test executables (`"test":true` artifacts) and their package directories.
+fn test_binaries(json: &str) -> Vec<TestBinary> {
+    let field = |line: &str, key: &str| -> Option<String> {
+        let key = format!("\"{key}\":\"");
+        let start = line.find(&key)? + key.len();
+        let end = start + line[start..].find('"')?;
+        Some(line[start..end].to_string())
+    };
+    json.lines()
+        .filter(|l| l.contains("\"test\":true"))
+        .filter_map(|l| {
+            let exe = PathBuf::from(field(l, "executable")?);
+            let manifest = PathBuf::from(field(l, "manifest_path")?);
+            Some(TestBinary {
+                exe,
+                dir: manifest.parent()?.to_path_buf(),
+            })
+        })
+        .collect()
+}
+
+struct Outcome {
+    name: String,
+    ok: bool,
+    errors: u64,
+    definitely_lost: u64,
+    seconds: f64,
+}
+
+fn run(filter: Option<&str>) -> Result {
+    if Command::new("valgrind")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .status()
+        .map_or(true, |s| !s.success())
+    {
+        return Err("valgrind is not installed: apt-get install valgrind".into());
+    }
+    let json = output(cargo().args([
+        "test",
+        "--no-run",
+        "-p",
+        "libchrony-sys",
+        "-p",
+        "chrony-core",
+        "--message-format=json-render-diagnostics",
+    ]))?;
+    let mut binaries = test_binaries(&json);
+    binaries.sort_by(|a, b| a.exe.cmp(&b.exe));
+    if let Some(f) = filter {
+        binaries.retain(|b| {
+            b.exe
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().contains(f))
+        });
+    }
+    if binaries.is_empty() {
+        return Err("no test binaries found".into());
+    }
+    let logs = root().join("target/valgrind");
+    std::fs::create_dir_all(&logs)?;
+    let mut outcomes = Vec::new();
+    for b in &binaries {
+        let file = b.exe.file_name().unwrap().to_string_lossy().into_owned();
+        // `name-<hash>`: the target name.
+        let name = file
+            .rsplit_once('-')
+            .map_or(file.as_str(), |(n, _)| n)
+            .to_string();
+        let log = logs.join(format!("{name}.log"));
+        let mut cmd = Command::new("valgrind");
+        cmd.current_dir(&b.dir)
+            .env("CHRONY_TEST_SCALE_DOWN", SCALE_DOWN)
+            .args([
+                "--error-exitcode=1",
+                "--errors-for-leak-kinds=definite",
+                "--track-fds=no",
+                "--trace-children=no",
+                "--child-silent-after-fork=yes",
+                "--num-callers=40",
+            ])
+            .arg(if name == "fork" {
+                "--leak-check=no"
+            } else {
+                "--leak-check=full"
+            })
+            .arg(format!("--log-file={}", log.display()))
+            .arg(&b.exe)
+            .stdin(Stdio::null());
+        println!("$ {}", crate::util::describe(&cmd));
+        let start = Instant::now();
+        let status = cmd.status()?;
+        let seconds = start.elapsed().as_secs_f64();
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        let (errors, definitely_lost) = summary(&text);
+        let ok = status.success() && errors == 0 && definitely_lost == 0;
+        if !ok {
+            println!(
+                "---- {} ({status}); valgrind's log:\n{text}",
+                display_rel(&log)
+            );
+        }
+        outcomes.push(Outcome {
+            name,
+            ok,
+            errors,
+            definitely_lost,
+            seconds,
+        });
+    }
+    println!("\n==== valgrind memcheck (logs in {})", display_rel(&logs));
+    println!(
+        "{:<16} {:>7} {:>16} {:>8}  result",
+        "test binary", "errors", "definitely lost", "seconds"
+    );
+    for o in &outcomes {
+        println!(
+            "{:<16} {:>7} {:>14} B {:>8.1}  {}",
+            o.name,
+            o.errors,
+            o.definitely_lost,
+            o.seconds,
+            if o.ok { "ok" } else { "FAILED" }
+        );
+    }
+    let failed: Vec<&str> = outcomes
+        .iter()
+        .filter(|o| !o.ok)
+        .map(|o| o.name.as_str())
+        .collect();
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("under valgrind: {} failed", failed.join(", ")).into())
+    }
+}
+
+/// The test process's error count and bytes definitely lost: the log's first
+/// `==PID==` is the test process (forked children are silent).
+fn summary(log: &str) -> (u64, u64) {
+    let pid = log
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("=="))
+        .and_then(|l| l.split("==").next())
+        .unwrap_or("");
+    let prefix = format!("=={pid}==");
+    let number = |line: &str, key: &str| -> Option<u64> {
+        let rest = line.split(key).nth(1)?;
+        rest.split_whitespace()
+            .next()?
+            .replace(',', "")
+            .parse()
+            .ok()
+    };
+    let (mut errors, mut lost) = (0, 0);
+    for line in log.lines().filter(|l| l.starts_with(&prefix)) {
+        if let Some(n) = number(line, "ERROR SUMMARY:") {
+            errors += n;
+        }
+        if let Some(n) = number(line, "definitely lost:") {
+            lost += n;
+        }
+    }
+    (errors, lost)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_reads_the_test_process_only() {
+        let log = "==10== Memcheck, a memory error detector\n\
+                   ==11==    definitely lost: 48 bytes in 1 blocks\n\
+                   ==10==    definitely lost: 1,024 bytes in 2 blocks\n\
+                   ==10== ERROR SUMMARY: 3 errors from 1 contexts (suppressed: 0 from 0)\n";
+        assert_eq!(summary(log), (3, 1024));
+    }
+
+    #[test]
+    fn test_binaries_from_cargo_json() {
+        let json = r#"{"reason":"compiler-artifact","manifest_path":"/w/c/Cargo.toml","profile":{"test":true},"executable":"/w/t/deps/fork-1"}
+{"reason":"compiler-artifact","manifest_path":"/w/c/Cargo.toml","profile":{"test":false},"executable":"/w/t/examples/x"}"#;
+        let b = test_binaries(json);
+        assert_eq!(b.len(), 1);
+        assert_eq!(b[0].exe, PathBuf::from("/w/t/deps/fork-1"));
+        assert_eq!(b[0].dir, PathBuf::from("/w/c"));
+    }
+}
