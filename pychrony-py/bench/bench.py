@@ -164,9 +164,26 @@ def memory(args: argparse.Namespace) -> None:
         json.dump(results, f)
 
 
+def instructions(code: str) -> int:
+    """Instructions the whole `python -c CODE` process executes (valgrind's callgrind): unlike
+    times, this does not depend on the machine's load."""
+    out_file = f"/tmp/pychrony-bench-callgrind.{os.getpid()}.out"
+    try:
+        subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out_file}",
+                        sys.executable, "-c", code], check=True, capture_output=True)
+        with open(out_file) as f:
+            for line in f:
+                if line.startswith("summary:"):
+                    return int(line.split()[1])
+    finally:
+        if os.path.exists(out_file):
+            os.unlink(out_file)
+    raise RuntimeError("no summary line in callgrind's output")
+
+
 def startup(args: argparse.Namespace) -> None:
     results: dict[str, Any] = {}
-    for kind in ("python", args.impl):
+    for kind in ("python", args.impl) if args.impl == "ours" else (args.impl,):
         code = STARTUP_CHILD[kind].format(path=args.socket)
         inside, whole = [], []
         for _ in range(args.repeat):
@@ -178,8 +195,12 @@ def startup(args: argparse.Namespace) -> None:
         key = "bare_python" if kind == "python" else args.impl
         results[key] = {"repeat": args.repeat, "code": code,
                         "import_first_call_s": inside, "process_s": whole}
+        if args.callgrind:
+            results[key]["process_instructions"] = instructions(code)
         print(f"  {key:<12} import + first call {statistics.median(inside) * 1e3:7.2f} ms, "
-              f"whole process {statistics.median(whole) * 1e3:7.2f} ms (medians of {args.repeat})")
+              f"whole process {statistics.median(whole) * 1e3:7.2f} ms (medians of {args.repeat})"
+              + (f", {results[key]['process_instructions'] / 1e6:.1f} M instructions"
+                 if args.callgrind else ""))
     with open(args.json, "w") as f:
         json.dump(results, f)
 
@@ -195,6 +216,8 @@ def main() -> None:
     parser.add_argument("--blocks", type=int, default=10)
     parser.add_argument("--calls", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--callgrind", action="store_true",
+                        help="startup: also count instructions with valgrind's callgrind")
     parser.add_argument("--json", required=True)
     args = parser.parse_args()
     os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)

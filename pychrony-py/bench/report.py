@@ -168,8 +168,10 @@ def print_table(results: dict[str, Any]) -> None:
               f"{m['rss_kib_after_import']:>7}  after {m['calls']} calls {m['rss_kib_after_calls']:>7}")
     print("\nimport + first call (medians):")
     for key, s in results["startup"].items():
+        instr = s.get("process_instructions")
         print(f"  {key:<12} inside the process {s['import_first_call_ms_median']:7.2f} ms, "
-              f"whole `python -c` process {s['process_ms_median']:7.2f} ms")
+              f"whole `python -c` process {s['process_ms_median']:7.2f} ms"
+              + ("" if instr is None else f", {instr / 1e6:.1f} M instructions (callgrind)"))
     print("\ngoals:")
     for g in results["goals"]:
         extra = {k: v for k, v in g.items() if k not in ("goal", "case", "value", "limit", "met")}

@@ -207,6 +207,16 @@ pub fn run_cli(args: &[String]) -> Result {
 
     // 4. Memory and import + first call, in fresh interpreters.
     println!("\n==== memory and import + first call");
+    // Instruction counts do not depend on the load (full runs, when valgrind is there).
+    let has_valgrind = Command::new("valgrind")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let callgrind: &[&str] = if !plan.quick && has_valgrind {
+        &["--callgrind"]
+    } else {
+        &[]
+    };
     for (python, imp) in [(&bench_python, "ours"), (&peer_python, "peer")] {
         run(pinned(python)
             .arg(&script)
@@ -218,6 +228,7 @@ pub fn run_cli(args: &[String]) -> Result {
             .arg(&script)
             .args(["startup", "--impl", imp, "--socket", &socket])
             .args(["--repeat", &plan.startup_repeat.to_string()])
+            .args(callgrind)
             .arg("--json")
             .arg(raw.join(format!("startup-{imp}.json"))))?;
     }
