@@ -195,8 +195,8 @@ def chart(results: dict[str, Any], path: str) -> None:
         p99 = [c["p99_us"] for _, c in rows]
         colors = [GROUP[cid.split(".")[0]][1] for cid, _ in rows]
         ax.barh(list(y), medians, color=colors)
-        ax.scatter(p99, list(y), marker="|", s=120, color="black", zorder=3,
-                   label="p99" if transport == "unix" else None)
+        ax.hlines(list(y), medians, p99, color="black", lw=0.8, zorder=3)
+        ax.scatter(p99, list(y), marker="|", s=80, color="black", zorder=3)
         for yi, (cid, c) in zip(y, rows):
             text = f"{c['median_us']:.0f} µs" if c["median_us"] >= 100 else f"{c['median_us']:.1f} µs"
             if c.get("x_floor"):
@@ -207,9 +207,9 @@ def chart(results: dict[str, Any], path: str) -> None:
         ax.set_yticklabels([NAMES.get(cid.rsplit(".", 1)[0], cid) for cid, _ in rows], fontsize=8)
         ax.set_xscale("log")
         ax.set_title("unix socket" if transport == "unix" else "UDP command port (127.0.0.1)")
-        ax.set_xlabel("median µs per tracking call (log scale; | = p99)")
+        ax.set_xlabel("µs per tracking call, log scale: bar = median, whisker to p99")
         ax.grid(axis="x", which="both", alpha=0.3)
-        ax.set_xlim(5, 40000)
+        ax.set_xlim(5, 300000)
     handles = [plt.Rectangle((0, 0), 1, 1, color=color) for _, color in GROUP.values()]
     fig.legend(handles, [name for name, _ in GROUP.values()], loc="lower center", ncol=5,
                fontsize=8, frameon=False)
