@@ -2,7 +2,7 @@
 //! timed, with a summary table at the end. `.ci/run` is `exec cargo xtask ci`.
 
 use crate::util::{Result, cargo, display_rel, output, root, run};
-use crate::{bindgen_cmd, fuzz, python, sanitize, socket_discovery, system_lib, valgrind};
+use crate::{bindgen_cmd, fuzz, python, sanitize, soak, socket_discovery, system_lib, valgrind};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -66,6 +66,12 @@ const STAGES: &[Stage] = &[
         about: "cargo xtask valgrind: the sys and core test binaries under memcheck (0 errors, \
                 0 bytes definitely lost)",
         run: valgrind::stage,
+    },
+    Stage {
+        name: "soak",
+        about: "cargo xtask soak --calls 2000: 4 threads while chronyd restarts every 2 s and is \
+                SIGSTOPped; deadlines, errors, fds, RSS, leftover files",
+        run: soak::stage,
     },
     Stage {
         name: "python",

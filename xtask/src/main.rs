@@ -10,6 +10,7 @@ mod demo;
 mod fuzz;
 mod python;
 mod sanitize;
+mod soak;
 mod socket_discovery;
 mod system_lib;
 mod util;
@@ -43,6 +44,9 @@ commands:
                                 after replaying libchrony-sys/fuzz/corpus; --capture rewrites the corpus
   valgrind [FILTER]             the sys and core test binaries under valgrind memcheck
                                 (0 errors, 0 bytes definitely lost)
+  soak [--calls N] [--min-seconds S] [--timeout-ms MS]
+                                tracking from 4 threads while chronyd restarts every 2 s and is
+                                SIGSTOPped now and then: deadlines, errors, fds, RSS, files
   actionlint                    check .github/workflows with actionlint (and ci.yml's stages)
   test-socket-discovery         default socket discovery (/run, then /var/run) against real chronyd
                                 in a private mount namespace, Rust and Python APIs (root)
@@ -61,6 +65,7 @@ fn main() -> ExitCode {
         Some("test-wheels") => wheels::test_cli(&args[1..]),
         Some("fuzz") => fuzz::run_cli(&args[1..]),
         Some("valgrind") => valgrind::run_cli(&args[1..]),
+        Some("soak") => soak::run_cli(&args[1..]),
         Some("actionlint") => actionlint::run_cli(&args[1..]),
         Some("test-socket-discovery") => socket_discovery::run_cli(&args[1..]),
         Some("-h" | "--help" | "help") | None => {
