@@ -4,12 +4,14 @@
  * Each input drives one exchange over a datagram socketpair: the harness plays
  * chronyd, the fuzzer's bytes are its replies. Input layout:
  *
- *   byte 0   report index (modulo the number of reports)
+ *   byte 0   low nibble: report index (modulo the number of reports);
+ *            high nibble: extra resends with flag 0x04
  *   byte 1   flags:
  *              0x01  ask for the number of records instead of a record
  *              0x02  patch each reply's command echo and sequence to match the
  *                    outstanding request (so the parser goes past is_our_reply)
- *              0x04  resend the request once before the first reply
+ *              0x04  resend the request 1 + (byte 0 >> 4) times before the
+ *                    first reply (more than 8 attempts: the oldest forgotten)
  *              0x08  a SOCK_SEQPACKET pair instead of SOCK_DGRAM
  *              0x70  record index (0..7; 0 for single-record reports)
  *   then     datagrams, each a big-endian u16 length and that many bytes
@@ -18,7 +20,9 @@
  * After every processed datagram, and when the exchange has ended, every
  * getter is called for every field (and out-of-range indexes). The corpus in
  * fuzz/corpus/ holds real chronyd 4.3 replies in this layout, captured with
- * `cargo xtask fuzz --capture`.
+ * `cargo xtask fuzz --capture` (synced-*, refclock-*), two synthetic ones for
+ * the reply formats chronyd 4.3 does not send (synthetic-*: serverstats reply
+ * 25, ntpdata reply 26), and inputs the fuzzer found (named by their SHA-1).
  *
  * Built with `clang -fsanitize=fuzzer,address,undefined` by `cargo xtask fuzz`,
  * or with replay_main.c as a plain program that runs the corpus (the
@@ -69,10 +73,12 @@ static bool read_request(int fd, uint8_t cmd[2], uint8_t seq[4])
 	return got;
 }
 
-static void read_all_fields(chrony_session *s)
+static void read_all_fields(chrony_session *s, chrony_err last)
 {
 	int n = chrony_get_record_number_fields(s);
 
+	sink += strlen(chrony_get_error_string(last));
+	sink += (uint64_t)chrony_get_fd(s);
 	sink += (uint64_t)chrony_get_report_number_records(s);
 	sink += (uint64_t)chrony_needs_response(s);
 	for (int i = -1; i <= n; i++) {
@@ -126,12 +132,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *report;
 	uint8_t flags, cmd[2] = {0}, seq[4] = {0};
 	bool count, have_request = false;
+	chrony_err last = CHRONY_OK;
 	int record;
 	size_t pos = 2;
 
 	if (size < 2 || n_reports <= 0)
 		return 0;
-	report = chrony_get_report_name(data[0] % n_reports);
+	report = chrony_get_report_name((data[0] & 0x0f) % n_reports);
 	flags = data[1];
 	count = flags & FLAG_COUNT;
 	record = (flags >> RECORD_SHIFT) & RECORD_MASK;
@@ -148,8 +155,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (request(s, report, count, record) != CHRONY_OK)
 			goto done;
 	}
-	if ((flags & FLAG_RESEND) && chrony_needs_response(s))
-		request(s, report, count, record);
+	if (flags & FLAG_RESEND)
+		for (int i = 0; i <= data[0] >> 4 && chrony_needs_response(s); i++)
+			request(s, report, count, record);
 
 	while (chrony_needs_response(s)) {
 		uint8_t msg[2048];
@@ -188,13 +196,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* Never block: process only what is there. */
 		if (poll(&pfd, 1, 0) != 1)
 			break;
-		chrony_process_response(s);
-		read_all_fields(s);
+		last = chrony_process_response(s);
+		read_all_fields(s, last);
 	}
-	read_all_fields(s);
+	read_all_fields(s, last);
 	/* A second exchange on the same session must start clean. */
 	if (!chrony_needs_response(s) && chrony_request_record(s, "tracking", 0) == CHRONY_OK)
-		read_all_fields(s);
+		read_all_fields(s, CHRONY_OK);
 done:
 	chrony_deinit_session(s);
 out:
