@@ -7,10 +7,11 @@
 //! Unix client directory: `<sockdir>/chrony-core.<pid>.<random>`, created
 //! 0700, opened `O_DIRECTORY|O_NOFOLLOW` and checked (a directory owned by
 //! us, no group or other bits), the socket bound at `<dir>/s`, checked with
-//! `fstatat(AT_SYMLINK_NOFOLLOW)` (a socket owned by us), then opened up for
-//! a chronyd running as another user: socket 0666, directory 0711 (others
-//! can reach the socket by its name but cannot list the directory). A
-//! connected unix datagram socket accepts datagrams only from its peer.
+//! `fstatat(AT_SYMLINK_NOFOLLOW)` (a socket owned by us), connected to
+//! chronyd's socket (a connected unix datagram socket accepts datagrams only
+//! from its peer), then opened up for a chronyd running as another user:
+//! socket 0666, directory 0711 (others can reach the socket by its name but
+//! cannot list the directory). See docs/security.md.
 //! `Drop` removes both, but only in the process that created them: after
 //! `fork()` a child closes its copy of the fd and leaves the files alone.
 
@@ -144,6 +145,11 @@ impl UnixClient {
                 "the client socket is not a socket owned by us",
             ));
         }
+        // Connected before anyone else can write to it: from here on the
+        // kernel accepts datagrams from chronyd's socket only (EPERM for others).
+        socket
+            .connect(server)
+            .map_err(|e| Error::from_io(e, address, Transport::Unix, "connect"))?;
         // chronyd may run as another user: let it reach and write the socket.
         sys::chmod_at(fd, c"s", 0o666).map_err(|e| {
             Error::from_io(
@@ -156,9 +162,6 @@ impl UnixClient {
         dir.fd()
             .set_permissions(Permissions::from_mode(0o711))
             .map_err(|e| Error::from_io(e, &dir_text(), Transport::Unix, "set the mode of"))?;
-        socket
-            .connect(server)
-            .map_err(|e| Error::from_io(e, address, Transport::Unix, "connect"))?;
         socket.set_nonblocking(true).map_err(|e| {
             Error::from_io(
                 e,
@@ -333,7 +336,16 @@ fn clean_stale_once(sockdir: &Path) {
             continue;
         }
         let path = entry.path();
-        match fs::symlink_metadata(&path) {
+        // Opened without following a symlink and checked through the fd, so
+        // the removal below cannot be redirected by swapping the entry.
+        let Ok(dir) = OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW)
+            .open(&path)
+        else {
+            continue;
+        };
+        match dir.metadata() {
             Ok(meta) if meta.is_dir() && meta.uid() == euid => {}
             _ => continue,
         }
@@ -347,7 +359,9 @@ fn clean_stale_once(sockdir: &Path) {
             },
         };
         if stale {
-            let _ = fs::remove_file(&socket);
+            let _ = sys::unlink_at(dir.as_fd(), c"s");
+            drop(dir);
+            // rmdir neither follows a symlink nor removes a non-empty directory.
             let _ = fs::remove_dir(&path);
         }
     }

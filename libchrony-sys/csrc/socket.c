@@ -152,14 +152,18 @@ static int open_unix_socket(const char *path)
 		goto error;
 	bound = true;
 	/*
+	 * Connected before anyone else can write to it: from here on the kernel
+	 * accepts datagrams from chronyd's socket only (others get EPERM).
+	 */
+	if (connect(fd, (struct sockaddr *)&server, sizeof(server)) < 0)
+		goto error;
+	/*
 	 * Let a chronyd running as another user reach the socket, and only it:
 	 * the socket is chmod'ed through the verified directory, and the
 	 * directories become searchable but not listable.
 	 */
 	if (fchmodat(dfd2, SOCKET_NAME, 0666, 0) < 0 || fchmod(dfd2, 0711) < 0 ||
 	    fchmod(dfd1, 0711) < 0)
-		goto error;
-	if (connect(fd, (struct sockaddr *)&server, sizeof(server)) < 0)
 		goto error;
 
 	close(dfd2);
