@@ -38,7 +38,7 @@ daemon share one CPU core (taskset). Writes target/bench/results.json and target
 a full run also copies them to docs/bench-results.json and docs/bench.png.
 
 options:
-  --quick       few samples (a smoke run, ~1 minute with warm caches); docs/ is left alone
+  --quick       a smoke run: few samples, dev builds (CI's bench-smoke stage); docs/ is left alone
   --cpu N       the core for the clients and the daemon (default 1)
   --rounds N    runner rounds (default 4; 1 with --quick)
 ";
@@ -120,13 +120,14 @@ pub fn run_cli(args: &[String]) -> Result {
     let load_start = loadavg();
     println!("bench: {date}, load average {load_start} (at start)");
 
-    // 1. The programs: release builds of chrony-core's runner and of the wheel.
+    // 1. The programs. A full run: release builds. --quick (a smoke run, CI's last stage): dev
+    //    builds, which CI has made by then (`cargo test` builds the examples, the python stage the
+    //    wheel), so the smoke run costs seconds.
     let bench_python = ensure_venv(BENCH_VENV, &[maturin_pin(), MATPLOTLIB])?;
     let peer_python = ensure_venv(PEER_VENV, &[PEER])?;
     check_peer_bundles_libchrony(&peer_python)?;
-    run(crate::util::cargo().args([
-        "build",
-        "--release",
+    let profile: &[&str] = if plan.quick { &[] } else { &["--release"] };
+    run(crate::util::cargo().arg("build").args(profile).args([
         "-p",
         "chrony-core",
         "--example",
@@ -134,8 +135,10 @@ pub fn run_cli(args: &[String]) -> Result {
     ]))?;
     let target =
         std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
-    let rust_bench = target.join("release/examples/bench");
-    let wheel = build_release_wheel(&bench_python)?;
+    let rust_bench = target
+        .join(if plan.quick { "debug" } else { "release" })
+        .join("examples/bench");
+    let wheel = build_wheel(&bench_python, plan.quick)?;
     run(Command::new(&bench_python)
         .args(["-m", "pip", "install", "-q", "--disable-pip-version-check"])
         .args(["--force-reinstall", "--no-deps"])
@@ -337,24 +340,30 @@ fn check_peer_bundles_libchrony(python: &Path) -> Result {
     }
 }
 
-/// `maturin build --release` into an emptied target/bench-wheels; the wheel.
-fn build_release_wheel(python: &Path) -> Result<PathBuf> {
+/// `maturin build` into an emptied target/bench-wheels; the wheel. Release
+/// mode, or with `quick` a dev build made the way the python stage makes its
+/// own (its interpreter and target dir when they exist, so CI finds it built).
+fn build_wheel(python: &Path, quick: bool) -> Result<PathBuf> {
     let root = root();
     let out = root.join(WHEEL_DIR);
     if out.exists() {
         fs::remove_dir_all(&out)?;
     }
+    // python.rs's VENV and CARGO_TARGET.
+    let ci_python = root.join("target/ci-venv/bin/python");
+    let (interpreter, target_dir) = match (quick, ci_python.exists()) {
+        (false, _) => (python.to_path_buf(), root.join(MATURIN_TARGET)),
+        (true, true) => (ci_python, root.join("target/ci-python")),
+        (true, false) => (python.to_path_buf(), root.join("target/bench-python-dev")),
+    };
     let maturin = python.parent().expect("venv/bin").join("maturin");
+    let profile: &[&str] = if quick { &[] } else { &["--release"] };
     run(Command::new(maturin)
-        .env("CARGO_TARGET_DIR", root.join(MATURIN_TARGET))
-        .args([
-            "build",
-            "--release",
-            "-m",
-            "pychrony-py/Cargo.toml",
-            "--interpreter",
-        ])
-        .arg(python)
+        .env("CARGO_TARGET_DIR", target_dir)
+        .arg("build")
+        .args(profile)
+        .args(["-m", "pychrony-py/Cargo.toml", "--interpreter"])
+        .arg(interpreter)
         .arg("--out")
         .arg(&out)
         .current_dir(&root))?;
@@ -462,6 +471,14 @@ fn meta_json(
         ("loadavg_start", json_str(load_start)),
         ("loadavg_end", json_str(load_end)),
         ("quick", plan.quick.to_string()),
+        (
+            "build",
+            json_str(if plan.quick {
+                "dev (debug) builds"
+            } else {
+                "release builds"
+            }),
+        ),
         ("cpu_pinned", plan.cpu.to_string()),
         ("cpus", cpus.to_string()),
         ("cpu_model", json_str(&model)),
@@ -513,7 +530,7 @@ fn meta_json(
                 "one synced fixture chronyd (chronyd -x on loopback, minpoll -4 client of a local stratum-1 server); \
                  the daemon and every client process pinned to cpu_pinned (taskset), the NTP server to the other core; \
                  runners take turns over `rounds`, cases within a runner in 10 blocks, each case warmed up first; \
-                 release builds (cargo --release, maturin build --release)",
+                 release builds (cargo --release, maturin build --release) unless quick",
             ),
         ),
     ];
