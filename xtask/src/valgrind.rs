@@ -131,12 +131,12 @@ fn run(filter: Option<&str>) -> Result {
     let mut outcomes = Vec::new();
     for b in &binaries {
         let file = b.exe.file_name().unwrap().to_string_lossy().into_owned();
-        // `name-<hash>`: the target name.
-        let name = file
-            .rsplit_once('-')
-            .map_or(file.as_str(), |(n, _)| n)
-            .to_string();
-        let log = logs.join(format!("{name}.log"));
+        // `name-<hash>`: the target name; the package tells apart tests of the
+        // same name (both crates have a `security` test).
+        let target = file.rsplit_once('-').map_or(file.as_str(), |(n, _)| n);
+        let package = b.dir.file_name().map_or("".into(), |p| p.to_string_lossy());
+        let name = format!("{package}/{target}");
+        let log = logs.join(format!("{package}-{target}.log"));
         let mut cmd = Command::new("valgrind");
         cmd.current_dir(&b.dir)
             .env("CHRONY_TEST_SCALE_DOWN", SCALE_DOWN)
@@ -148,7 +148,7 @@ fn run(filter: Option<&str>) -> Result {
                 "--child-silent-after-fork=yes",
                 "--num-callers=40",
             ])
-            .arg(if name == "fork" {
+            .arg(if target == "fork" {
                 "--leak-check=no"
             } else {
                 "--leak-check=full"
@@ -179,12 +179,12 @@ fn run(filter: Option<&str>) -> Result {
     }
     println!("\n==== valgrind memcheck (logs in {})", display_rel(&logs));
     println!(
-        "{:<16} {:>7} {:>16} {:>8}  result",
+        "{:<28} {:>7} {:>16} {:>8}  result",
         "test binary", "errors", "definitely lost", "seconds"
     );
     for o in &outcomes {
         println!(
-            "{:<16} {:>7} {:>14} B {:>8.1}  {}",
+            "{:<28} {:>7} {:>14} B {:>8.1}  {}",
             o.name,
             o.errors,
             o.definitely_lost,
