@@ -20,9 +20,11 @@
  * After every processed datagram, and when the exchange has ended, every
  * getter is called for every field (and out-of-range indexes). The corpus in
  * fuzz/corpus/ holds real chronyd 4.3 replies in this layout, captured with
- * `cargo xtask fuzz --capture` (synced-*, refclock-*), two synthetic ones for
- * the reply formats chronyd 4.3 does not send (synthetic-*: serverstats reply
- * 25, ntpdata reply 26), and inputs the fuzzer found (named by their SHA-1).
+ * `cargo xtask fuzz --capture` (synced-*, refclock-*; the fixture's daemons
+ * have no RTC and no smoothing, so those two are "disabled" replies),
+ * synthetic ones for what it does not send (synthetic-*: serverstats reply 25,
+ * ntpdata reply 26, successful rtcdata and smoothing replies), and inputs the
+ * fuzzer found (named by their SHA-1).
  *
  * Built with `clang -fsanitize=fuzzer,address,undefined` by `cargo xtask fuzz`,
  * or with replay_main.c as a plain program that runs the corpus (the
