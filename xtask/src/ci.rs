@@ -153,6 +153,8 @@ pub fn run_cli(args: &[String]) -> Result {
             }
         })
         .collect();
+    // Before any stage can relink target/debug/xtask.
+    crate::util::xtask_bin()?;
     run_stages(&selected)
 }
 
@@ -352,7 +354,7 @@ fn test_system() -> Result {
 }
 
 fn python_stage() -> Result {
-    let xtask_bin = std::env::current_exe()?;
+    let xtask_bin = crate::util::xtask_bin()?;
     python::stage(&xtask_bin)
 }
 

@@ -1,8 +1,10 @@
 //! Small helpers shared by the xtask commands.
 
 use std::ffi::OsStr;
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::OnceLock;
 
 /// The error type of every xtask command: a message for the terminal.
 pub type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
@@ -117,6 +119,32 @@ pub fn output(cmd: &mut Command) -> Result<String> {
     } else {
         Err(format!("`{}` failed ({})", short(cmd), out.status).into())
     }
+}
+
+/// A copy of this xtask binary that stays valid for the whole run, for
+/// children that run it (XTASK_BIN for the Python tests, `unshare … xtask`):
+/// a stage that runs `cargo test --workspace` or `cargo build` may relink
+/// target/debug/xtask (edited sources, other unified features), after which
+/// `current_exe()` names a deleted file. `cargo xtask ci` makes the copy first.
+pub fn xtask_bin() -> Result<PathBuf> {
+    static COPY: OnceLock<PathBuf> = OnceLock::new();
+    if let Some(copy) = COPY.get() {
+        return Ok(copy.clone());
+    }
+    let exe = std::env::current_exe()?;
+    let dir = root().join("target/ci-xtask");
+    fs::create_dir_all(&dir)?;
+    // Copy, then rename: a run already using an earlier copy keeps its inode.
+    let tmp = dir.join(format!("xtask.{}.tmp", std::process::id()));
+    fs::copy(&exe, &tmp).map_err(|e| {
+        format!(
+            "cannot copy the running xtask binary {} ({e}); was it rebuilt meanwhile?",
+            exe.display()
+        )
+    })?;
+    let copy = dir.join("xtask");
+    fs::rename(&tmp, &copy)?;
+    Ok(COPY.get_or_init(|| copy).clone())
 }
 
 /// An absolute form of `path` (relative paths are taken from the current directory).
