@@ -9,11 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
 #include "chrony.h"
+#include "random_bytes.h"
 #include "message.h"
 
 /* Sequences of earlier attempts of the outstanding request that are still accepted. */
@@ -155,7 +155,7 @@ static chrony_err new_sequence(chrony_session *s)
 	ssize_t r;
 
 	do
-		r = getrandom(seq, sizeof(seq), 0);
+		r = random_bytes(seq, sizeof(seq));
 	while (r < 0 && errno == EINTR);
 	if (r != (ssize_t)sizeof(seq))
 		return CHRONY_RANDOM_FAILED;

@@ -11,7 +11,6 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -19,6 +18,7 @@
 #include <unistd.h>
 
 #include "chrony.h"
+#include "random_bytes.h"
 
 #define DEFAULT_UNIX_PATH "/var/run/chrony/chronyd.sock"
 #define DEFAULT_INET4 "127.0.0.1:323"
@@ -46,7 +46,7 @@ static int random_name(char *out, size_t n)
 	size_t done = 0;
 
 	while (done < n) {
-		ssize_t r = getrandom(bytes, sizeof(bytes), 0);
+		ssize_t r = random_bytes(bytes, sizeof(bytes));
 
 		if (r < 0) {
 			if (errno == EINTR)
