@@ -80,7 +80,9 @@ fn outer() -> Result {
             .into());
         }
     }
-    let exe = std::env::current_exe()?;
+    // A copy made when `cargo xtask ci` started: a stage before this one may have
+    // relinked target/debug/xtask, leaving current_exe() pointing at a deleted file.
+    let exe = crate::util::xtask_bin()?;
     run(Command::new("unshare")
         .args(["--mount", "--propagation", "private", "--"])
         .arg(exe)
