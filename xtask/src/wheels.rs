@@ -314,8 +314,9 @@ fn test(artifacts: &Artifacts) -> Result {
 }
 
 /// Imports, the contract's names, a clean -2 for a missing socket, and real
-/// reports from the fixture over the unix socket and UDP.
-const SMOKE: &str = r#"
+/// reports from the fixture over the unix socket and UDP. Written to
+/// `target/test-wheels/smoke.py`.
+const SMOKE: &str = r#"# smoke.py CONTRACT_NAMES SOCKET UDP_ADDRESS: the installed pychrony works.
 import sys
 import pychrony
 from pychrony import (ChronyConnection, ChronyConnectionError, ChronyError, TrackingStatus,
@@ -347,11 +348,13 @@ print(f"unix: {status.reference_id_name} stratum {status.stratum} offset {status
 "#;
 
 fn smoke(python: &Path, socket: &Path, udp: &str) -> Result {
-    let tmp = std::env::temp_dir();
+    let script = root().join(TEST_DIR).join("smoke.py");
+    fs::write(&script, SMOKE)?;
     run(Command::new(python)
         // Away from the source tree, so only the installed package can be imported.
-        .current_dir(&tmp)
-        .args(["-c", SMOKE, &CONTRACT_NAMES.join(",")])
+        .current_dir(std::env::temp_dir())
+        .arg(&script)
+        .arg(CONTRACT_NAMES.join(","))
         .arg(socket)
         .arg(udp))
 }
