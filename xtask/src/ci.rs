@@ -3,6 +3,7 @@
 
 use crate::util::{Result, cargo, display_rel, output, root, run};
 use crate::{bindgen_cmd, fuzz, python, sanitize, soak, socket_discovery, system_lib, valgrind};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -325,7 +326,7 @@ fn python_libdir() -> Result<PathBuf> {
 
 fn test_system() -> Result {
     let root = root();
-    let prefix = system_lib::install(&root.join("target/system-prefix"))?;
+    let prefix = system_lib::install(&system_prefix()?)?;
     let lib = prefix.join("lib");
     let system_cargo = |args: &[&str]| {
         let mut cmd = cargo();
@@ -363,6 +364,53 @@ fn bench_smoke() -> Result {
 }
 
 // ---- helpers ----------------------------------------------------------------
+
+/// Where the system stage installs libchrony. Some tests run a client as
+/// `nobody` (a copy in a world-readable directory), and in system mode that
+/// client must also load libchrony.so.0: so target/system-prefix when `nobody`
+/// can reach it, else (a checkout under a private home) a directory of ours
+/// under the temp dir, named after the checkout so that its path, and with it
+/// PKG_CONFIG_PATH and the build, stays the same from run to run.
+fn system_prefix() -> Result<PathBuf> {
+    let root = root();
+    let inside = root.join("target/system-prefix");
+    if searchable_by_others(&inside) {
+        return Ok(inside);
+    }
+    let name: String = root
+        .to_string_lossy()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let outside = std::env::temp_dir().join(format!("libchrony-system{name}"));
+    // Never install into a directory someone else made (a fixed name in /tmp).
+    let me = std::fs::metadata("/proc/self")?.uid();
+    match std::fs::symlink_metadata(&outside) {
+        Ok(meta) if !meta.is_dir() || meta.uid() != me => {
+            return Err(format!(
+                "{} exists and is not a directory of ours: remove it",
+                outside.display()
+            )
+            .into());
+        }
+        Ok(_) => {}
+        Err(_) => std::fs::create_dir(&outside)?,
+    }
+    std::fs::set_permissions(&outside, std::fs::Permissions::from_mode(0o755))?;
+    println!(
+        "{} is not searchable by other users: installing into {}",
+        root.display(),
+        outside.display()
+    );
+    Ok(outside)
+}
+
+/// Whether every existing ancestor of `path` lets other users through (o+x).
+fn searchable_by_others(path: &Path) -> bool {
+    path.ancestors()
+        .filter_map(|dir| std::fs::metadata(dir).ok())
+        .all(|meta| meta.mode() & 0o001 != 0)
+}
 
 /// `dir` first, then the current value of the path-list variable `var`.
 pub fn prepend_env(var: &str, dir: &Path) -> std::ffi::OsString {
