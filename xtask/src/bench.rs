@@ -123,8 +123,8 @@ pub fn run_cli(args: &[String]) -> Result {
     // 1. The programs. A full run: release builds. --quick (a smoke run, CI's last stage): dev
     //    builds, which CI has made by then (`cargo test` builds the examples, the python stage the
     //    wheel), so the smoke run costs seconds.
-    let bench_python = ensure_venv(BENCH_VENV, &[maturin_pin(), MATPLOTLIB])?;
-    let peer_python = ensure_venv(PEER_VENV, &[PEER])?;
+    let bench_python = crate::util::venv(BENCH_VENV, &[maturin_pin(), MATPLOTLIB])?;
+    let peer_python = crate::util::venv(PEER_VENV, &[PEER])?;
     check_peer_bundles_libchrony(&peer_python)?;
     let profile: &[&str] = if plan.quick { &[] } else { &["--release"] };
     run(crate::util::cargo().arg("build").args(profile).args([
@@ -283,36 +283,6 @@ fn maturin_pin() -> &'static str {
         .find(|t| t.starts_with("maturin=="))
         .copied()
         .unwrap_or("maturin")
-}
-
-/// `dir`'s interpreter, creating the venv and installing `packages` when missing.
-fn ensure_venv(dir: &str, packages: &[&str]) -> Result<PathBuf> {
-    let venv = root().join(dir);
-    let python = venv.join("bin/python");
-    if !python.exists() {
-        let base = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
-        run(Command::new(base).args(["-m", "venv"]).arg(&venv))?;
-    }
-    let frozen = output(Command::new(&python).args([
-        "-m",
-        "pip",
-        "freeze",
-        "--all",
-        "--disable-pip-version-check",
-    ]))?;
-    let missing: Vec<&str> = packages
-        .iter()
-        .copied()
-        .filter(|p| !frozen.lines().any(|l| l.eq_ignore_ascii_case(p)))
-        .collect();
-    if missing.is_empty() {
-        println!("{dir} has {}", packages.join(" "));
-    } else {
-        run(Command::new(&python)
-            .args(["-m", "pip", "install", "-q", "--disable-pip-version-check"])
-            .args(&missing))?;
-    }
-    Ok(python)
 }
 
 /// pychrony 2.0.3 must come as the wheel that bundles libchrony (auditwheel's

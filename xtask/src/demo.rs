@@ -7,8 +7,9 @@
 //! `pychrony` command and the Rust API (chrony-core's `tracking` example, or
 //! the same calls made here), and stops whatever it started.
 
+use crate::util::venv;
 use crate::util::{Result, cargo, display_rel, root, run};
-use crate::wheels::{tool_venv, with_venv};
+use crate::wheels::with_venv;
 use chrony_core::{Connection, Options, TrackingStatus};
 use chronyd_fixture::{Fixture, Mode};
 use std::fs;
@@ -139,7 +140,7 @@ fn ensure_chrony() -> Result {
 /// Builds the wheel (dev profile: quick) and installs it into the demo venv.
 fn build_package() -> Result<PathBuf> {
     let root = root();
-    let python = tool_venv(VENV, TOOLS)?;
+    let python = venv(VENV, TOOLS)?;
     let bin = python.parent().expect("venv/bin").to_path_buf();
     let wheels = root.join(WHEELS);
     if wheels.exists() {

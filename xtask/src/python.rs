@@ -3,7 +3,7 @@
 //! pytest against the *installed* package; the suite runs stubtest and mypy).
 
 use crate::system_lib;
-use crate::util::{Result, display_rel, output, root, run};
+use crate::util::{Result, display_rel, root, run};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -20,32 +20,7 @@ pub const TOOLS: &[&str] = &["maturin==1.16.0", "pytest==9.2.0", "mypy==2.4.1"];
 
 /// The venv's interpreter, creating the venv and installing [`TOOLS`] when missing.
 pub fn ensure_venv() -> Result<PathBuf> {
-    let venv = root().join(VENV);
-    let python = venv.join("bin/python");
-    if !python.exists() {
-        let base = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
-        run(Command::new(base).args(["-m", "venv"]).arg(&venv))?;
-    }
-    let frozen = output(Command::new(&python).args([
-        "-m",
-        "pip",
-        "freeze",
-        "--all",
-        "--disable-pip-version-check",
-    ]))?;
-    let missing: Vec<&str> = TOOLS
-        .iter()
-        .copied()
-        .filter(|tool| !frozen.lines().any(|line| line.eq_ignore_ascii_case(tool)))
-        .collect();
-    if missing.is_empty() {
-        println!("{VENV} has {}", TOOLS.join(" "));
-    } else {
-        run(Command::new(&python)
-            .args(["-m", "pip", "install", "--disable-pip-version-check", "-q"])
-            .args(&missing))?;
-    }
-    Ok(python)
+    crate::util::venv(VENV, TOOLS)
 }
 
 /// Builds the wheels, installs the default one into the venv and runs the

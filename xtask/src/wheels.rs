@@ -133,7 +133,7 @@ fn build() -> Result<Artifacts> {
     }
     let root = root();
     let pkg = root.join("pychrony-py");
-    let python = tool_venv(VENV, TOOLS)?;
+    let python = crate::util::venv(VENV, TOOLS)?;
     let bin = python.parent().expect("venv/bin").to_path_buf();
     let out = root.join(OUT);
     if out.exists() {
@@ -415,41 +415,6 @@ fn find_python(version: &str) -> Option<String> {
 }
 
 // ---- venvs -------------------------------------------------------------------
-
-/// A venv at `rel` (relative to the workspace root) with `tools` installed:
-/// created when missing, topped up when a pinned tool is missing. Returns its
-/// interpreter.
-pub fn tool_venv(rel: &str, tools: &[&str]) -> Result<PathBuf> {
-    let venv = root().join(rel);
-    let python = venv.join("bin/python");
-    if !python.exists() {
-        let base = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
-        run(Command::new(base).args(["-m", "venv"]).arg(&venv))?;
-    }
-    if tools.is_empty() {
-        return Ok(python);
-    }
-    let frozen = output(Command::new(&python).args([
-        "-m",
-        "pip",
-        "freeze",
-        "--all",
-        "--disable-pip-version-check",
-    ]))?;
-    let missing: Vec<&str> = tools
-        .iter()
-        .copied()
-        .filter(|tool| !frozen.lines().any(|line| line.eq_ignore_ascii_case(tool)))
-        .collect();
-    if missing.is_empty() {
-        println!("{rel} has {}", tools.join(" "));
-    } else {
-        run(Command::new(&python)
-            .args(["-m", "pip", "install", "--disable-pip-version-check", "-q"])
-            .args(&missing))?;
-    }
-    Ok(python)
-}
 
 /// A new, empty venv at `dir` (an old one is removed); returns its interpreter.
 fn fresh_venv(base_python: &str, dir: &Path) -> Result<PathBuf> {
