@@ -71,15 +71,6 @@ fn outer() -> Result {
     }
     let rust = build_example()?;
     let python = find_venv_python()?;
-    for path in [&rust, &python] {
-        if ["/run", "/var", "/tmp"].iter().any(|d| path.starts_with(d)) {
-            return Err(format!(
-                "{} is under /run, /var or /tmp, which the private namespace covers with a tmpfs",
-                path.display()
-            )
-            .into());
-        }
-    }
     // A copy made when `cargo xtask ci` started: a stage before this one may have
     // relinked target/debug/xtask, leaving current_exe() pointing at a deleted file.
     let exe = crate::util::xtask_bin()?;
@@ -162,11 +153,12 @@ fn inside(args: &[String]) -> Result {
             other => return Err(format!("unknown argument `{other}`").into()),
         }
     }
-    let (Some(rust), Some(python)) = (rust, python) else {
+    let (Some(mut rust), Some(mut python)) = (rust, python) else {
         return Err("--inside needs --rust PATH and --python PATH".into());
     };
     check_private_namespace()?;
-    for (dir, mode) in [("/run", "0755"), ("/var", "0755"), ("/tmp", "1777")] {
+    keep_checkout_visible(&mut rust, &mut python)?;
+    for (dir, mode) in COVERED {
         run(Command::new("mount").args([
             "-t",
             "tmpfs",
@@ -192,6 +184,40 @@ fn inside(args: &[String]) -> Result {
         (Err(e), Ok(())) | (Ok(()), Err(e)) => Err(e),
         (Err(e), Err(l)) => Err(format!("{e}\n{l}").into()),
     }
+}
+
+/// The directories this namespace covers with a tmpfs, and their modes.
+const COVERED: [(&str, &str); 3] = [("/run", "0755"), ("/var", "0755"), ("/tmp", "1777")];
+
+/// A checkout may sit under one of the [`COVERED`] directories (CI clones
+/// wherever it likes, /tmp included): the tmpfs would hide the clients built
+/// in it. So the checkout is first bind-mounted at `/mnt` of this namespace
+/// (the host's /mnt is untouched) and the clients run from there; a venv's
+/// interpreter finds its `pyvenv.cfg` next to the path it is started by.
+fn keep_checkout_visible(rust: &mut PathBuf, python: &mut PathBuf) -> Result {
+    let checkout = root();
+    if !COVERED.iter().any(|(dir, _)| checkout.starts_with(dir)) {
+        return Ok(());
+    }
+    let mnt = Path::new("/mnt");
+    if !mnt.is_dir() {
+        return Err(format!(
+            "the checkout {} is under /run, /var or /tmp, and there is no /mnt to bind it to",
+            checkout.display()
+        )
+        .into());
+    }
+    run(Command::new("mount").arg("--bind").arg(&checkout).arg(mnt))?;
+    for path in [rust, python] {
+        if let Ok(rel) = path.strip_prefix(&checkout) {
+            *path = mnt.join(rel);
+        }
+    }
+    println!(
+        "checkout {} bind-mounted at /mnt inside the namespace",
+        checkout.display()
+    );
+    Ok(())
 }
 
 /// Refuses to mount anything unless this process has a mount namespace of its own (never the host's).
