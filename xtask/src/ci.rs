@@ -2,7 +2,9 @@
 //! timed, with a summary table at the end. `.ci/run` is `exec cargo xtask ci`.
 
 use crate::util::{Result, cargo, display_rel, output, root, run};
-use crate::{bindgen_cmd, fuzz, python, sanitize, soak, socket_discovery, system_lib, valgrind};
+use crate::{
+    actionlint, bindgen_cmd, fuzz, python, sanitize, soak, socket_discovery, system_lib, valgrind,
+};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -40,6 +42,16 @@ const STAGES: &[Stage] = &[
         name: "clippy",
         about: "cargo clippy --workspace --all-targets -- -D warnings",
         run: clippy,
+    },
+    Stage {
+        name: "docs",
+        about: "cargo doc --workspace --no-deps with RUSTDOCFLAGS=-D warnings",
+        run: docs,
+    },
+    Stage {
+        name: "actionlint",
+        about: "actionlint on .github/workflows, and ci.yml has a step for every stage",
+        run: actionlint::check_workflows,
     },
     Stage {
         name: "test",
@@ -303,6 +315,12 @@ fn clippy() -> Result {
         "-D",
         "warnings",
     ]))
+}
+
+fn docs() -> Result {
+    run(cargo()
+        .env("RUSTDOCFLAGS", "-D warnings")
+        .args(["doc", "--workspace", "--no-deps"]))
 }
 
 fn test_bundled() -> Result {
