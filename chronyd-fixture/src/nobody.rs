@@ -1,26 +1,78 @@
 //! Running a program as `nobody`, for tests of non-root clients.
 
 use std::io;
-use std::path::Path;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::tmpdir;
 
-/// Copy `program` into a fresh world-readable directory (`/tmp/chrnb.XXXXXX`, 0755; the copy 0755) and return a
-/// `Command` that runs the copy as `nobody:nogroup` without supplementary groups:
-/// `setpriv --reuid=nobody --regid=nogroup --clear-groups <copy>`.
+/// Copy `program` into a world-readable directory (0755; the copy 0755) and return a `Command` that runs the copy
+/// as `nobody:nogroup` without supplementary groups: `setpriv --reuid=nobody --regid=nogroup --clear-groups <copy>`.
 ///
 /// The copy is needed because a checkout or `target/` under a private home directory is not searchable by
-/// `nobody`. The directory is left behind (the `Command` cannot own it); it holds one binary.
+/// `nobody`. The `Command` cannot own a directory, so copies are reused instead of removed: one directory per
+/// build of a binary, `/tmp/chrnb-<key>`, where the key is the binary's device, inode, size and mtime. It is
+/// made in a private staging directory and renamed into place, and reused only while it is ours and writable by
+/// nobody else (its name is predictable: another user could make it first, and then a fresh one is used).
 pub fn nobody_command(program: &Path) -> io::Result<Command> {
-    let name = program.file_name().ok_or_else(|| {
+    let copy = match reusable_copy(program)? {
+        Some(copy) => copy,
+        None => fresh_copy(program, &tmpdir::make("chrnb", 0o755)?)?,
+    };
+    let mut cmd = Command::new("setpriv");
+    cmd.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
+        .arg(&copy);
+    Ok(cmd)
+}
+
+/// The shared copy of this build of `program`, made when missing; `None` when the name is taken by something
+/// that is not ours.
+fn reusable_copy(program: &Path) -> io::Result<Option<PathBuf>> {
+    let meta = std::fs::metadata(program)?;
+    let key = format!(
+        "{:x}-{:x}-{:x}-{:x}.{:x}",
+        meta.dev(),
+        meta.ino(),
+        meta.size(),
+        meta.mtime(),
+        meta.mtime_nsec()
+    );
+    let dir = PathBuf::from(format!("/tmp/chrnb-{key}"));
+    let copy = dir.join(file_name(program)?);
+    if !dir.exists() {
+        let staging = tmpdir::make("chrnb", 0o755)?;
+        fresh_copy(program, &staging)?;
+        if std::fs::rename(&staging, &dir).is_err() {
+            // Another process won the race (or the name is taken): use theirs if it checks out.
+            let _ = std::fs::remove_dir_all(&staging);
+        }
+    }
+    Ok(trusted(&dir, &copy).then_some(copy))
+}
+
+/// Owned by us and not writable by group or others: nobody else can have put or changed the binary.
+fn trusted(dir: &Path, copy: &Path) -> bool {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let euid = unsafe { libc::geteuid() };
+    [dir, copy].iter().all(|p| {
+        std::fs::symlink_metadata(p)
+            .is_ok_and(|m| m.uid() == euid && m.mode() & 0o022 == 0 && !m.file_type().is_symlink())
+    })
+}
+
+fn file_name(program: &Path) -> io::Result<&std::ffi::OsStr> {
+    program.file_name().ok_or_else(|| {
         io::Error::new(
             io::ErrorKind::InvalidInput,
             format!("not a file: {}", program.display()),
         )
-    })?;
-    let dir = tmpdir::make("chrnb", 0o755)?;
-    let copy = dir.join(name);
+    })
+}
+
+/// Copies `program` into `dir` (0755) and returns the copy's path.
+fn fresh_copy(program: &Path, dir: &Path) -> io::Result<PathBuf> {
+    let copy = dir.join(file_name(program)?);
     // Copy in a child process: a write fd to an executable held in this (multi-threaded) process would leak into
     // children forked concurrently by other threads and make exec of the copy fail with ETXTBSY.
     let status = Command::new("cp")
@@ -36,8 +88,5 @@ pub fn nobody_command(program: &Path) -> io::Result<Command> {
         )));
     }
     tmpdir::set_mode(&copy, 0o755)?;
-    let mut cmd = Command::new("setpriv");
-    cmd.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
-        .arg(&copy);
-    Ok(cmd)
+    Ok(copy)
 }
