@@ -20,7 +20,7 @@ pub enum Mode {
     },
     /// A SOCK refclock with refid GPS fed by a feeder process: refid 47505300, name GPS, stratum 1.
     /// With `leap` 1 (insert) or 2 (delete) chronyd and the feeder see a faked clock (libfaketime) on
-    /// June 30, 22:00 UTC, so chronyd accepts the pending leap second.
+    /// June 30, 22:30 UTC, so chronyd accepts the pending leap second.
     Refclock {
         /// 0 normal, 1 insert, 2 delete.
         leap: i32,
