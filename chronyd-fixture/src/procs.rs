@@ -133,15 +133,7 @@ impl Proc {
         if self.wait_gone(Duration::from_secs(5)) {
             return Ok(());
         }
-        let _ = self.signal(libc::SIGKILL);
-        if self.wait_gone(Duration::from_secs(3)) {
-            Ok(())
-        } else {
-            Err(io::Error::new(
-                io::ErrorKind::TimedOut,
-                format!("process {} ({}) survived SIGKILL", self.pid, self.comm),
-            ))
-        }
+        self.kill9()
     }
 
     /// SIGKILL and wait until it is gone.
