@@ -299,12 +299,16 @@ fn path_too_long() {
 
 #[test]
 fn socket_directory_too_long_for_the_client_socket() {
-    // chronyd's socket fits (80 + 13 bytes) but the client socket next to it
-    // (80 + 31 bytes) does not: a clear error naming the path and the limit.
-    let mut dir = format!("/tmp/cc{}-", std::process::id());
-    dir.push_str(&"l".repeat(80 - dir.len()));
+    // chronyd's socket fits (dir + 13 bytes) but the client socket next to it,
+    // `dir/chrony-core.<pid>.<8 hex>/s` (dir + 24 + pid digits), is 108 bytes,
+    // one over the limit whatever the pid's length: a clear error naming the
+    // path and the limit.
+    let pid = std::process::id().to_string();
+    let len = 108 - 24 - pid.len();
+    let mut dir = format!("/tmp/cc{pid}-");
+    dir.push_str(&"l".repeat(len - dir.len()));
     let dir = PathBuf::from(dir);
-    assert_eq!(dir.as_os_str().len(), 80);
+    assert_eq!(dir.as_os_str().len() + 24 + pid.len(), 108);
     let _ = std::fs::remove_dir_all(&dir);
     let fx = chronyd_fixture::Fixture::start_in(&dir, Mode::Unsynced).unwrap();
     let e = one_call(&fx.socket_path());
