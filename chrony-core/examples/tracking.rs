@@ -8,6 +8,8 @@
 //! On error the message goes to stderr and the exit status is the absolute
 //! value of the error code (1 to 6).
 
+use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, UNIX_EPOCH};
@@ -42,10 +44,17 @@ fn main() -> ExitCode {
         Some(a) => Connection::open_with(Some(a), &options).and_then(|mut c| c.tracking()),
     };
     match result {
-        Ok(status) => {
-            print(&status);
-            ExitCode::SUCCESS
-        }
+        Ok(status) => match std::io::stdout()
+            .lock()
+            .write_all(report(&status).as_bytes())
+        {
+            // A reader that stopped early (`| head -3`) is not an error.
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                eprintln!("cannot write the report: {e}");
+                ExitCode::from(74)
+            }
+            _ => ExitCode::SUCCESS,
+        },
         Err(e) => {
             eprintln!("error {}: {e}", e.code());
             ExitCode::from(e.code().unsigned_abs().min(255) as u8)
@@ -53,30 +62,36 @@ fn main() -> ExitCode {
     }
 }
 
-fn print(t: &TrackingStatus) {
+/// The report as text (written at once, so a closed pipe is one error to handle, not a panic).
+fn report(t: &TrackingStatus) -> String {
     let ref_time = t.ref_time.duration_since(UNIX_EPOCH).unwrap_or_default();
-    println!(
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
         "Reference ID    : {:08X} ({})",
         t.reference_id, t.reference_id_name
     );
-    println!("Stratum         : {}", t.stratum);
-    println!(
+    let _ = writeln!(s, "Stratum         : {}", t.stratum);
+    let _ = writeln!(
+        s,
         "Ref time (UTC)  : {}.{:09}",
         ref_time.as_secs(),
         ref_time.subsec_nanos()
     );
-    println!("System time     : {:.9} seconds", t.offset);
-    println!("Last offset     : {:+.9} seconds", t.last_offset);
-    println!("RMS offset      : {:.9} seconds", t.rms_offset);
-    println!("Frequency       : {:.3} ppm", t.frequency);
-    println!("Residual freq   : {:+.3} ppm", t.residual_freq);
-    println!("Skew            : {:.3} ppm", t.skew);
-    println!("Root delay      : {:.9} seconds", t.root_delay);
-    println!("Root dispersion : {:.9} seconds", t.root_dispersion);
-    println!("Update interval : {:.1} seconds", t.update_interval);
-    println!("Leap status     : {}", t.leap_status);
-    println!(
+    let _ = writeln!(s, "System time     : {:.9} seconds", t.offset);
+    let _ = writeln!(s, "Last offset     : {:+.9} seconds", t.last_offset);
+    let _ = writeln!(s, "RMS offset      : {:.9} seconds", t.rms_offset);
+    let _ = writeln!(s, "Frequency       : {:.3} ppm", t.frequency);
+    let _ = writeln!(s, "Residual freq   : {:+.3} ppm", t.residual_freq);
+    let _ = writeln!(s, "Skew            : {:.3} ppm", t.skew);
+    let _ = writeln!(s, "Root delay      : {:.9} seconds", t.root_delay);
+    let _ = writeln!(s, "Root dispersion : {:.9} seconds", t.root_dispersion);
+    let _ = writeln!(s, "Update interval : {:.1} seconds", t.update_interval);
+    let _ = writeln!(s, "Leap status     : {}", t.leap_status);
+    let _ = writeln!(
+        s,
         "Synchronised    : {}",
         if t.is_synchronized() { "yes" } else { "no" }
     );
+    s
 }

@@ -78,7 +78,7 @@ pub(crate) fn unix_path(path: &Path) -> Result<Cow<'_, Path>> {
     } else {
         let absolute = std::path::absolute(path).map_err(|source| Error::Io {
             address: path.display().to_string(),
-            operation: "resolve the relative path against the current directory",
+            operation: crate::error::op::ABSOLUTE,
             source,
         })?;
         Cow::Owned(absolute)
@@ -165,14 +165,14 @@ pub fn discover_socket() -> Result<PathBuf> {
             Err(e) if matches!(e.raw_os_error(), Some(libc::EACCES | libc::EPERM)) => {
                 return Err(Error::PermissionDenied {
                     address: candidate.to_owned(),
-                    operation: "look up",
+                    operation: crate::error::op::LOOK_UP,
                     source: e,
                 });
             }
             Err(source) => {
                 return Err(Error::Io {
                     address: candidate.to_owned(),
-                    operation: "look up the socket",
+                    operation: crate::error::op::LOOK_UP,
                     source,
                 });
             }

@@ -27,6 +27,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use crate::address::{Target, check_len};
+use crate::error::op;
 use crate::{Error, Result, Transport, sys};
 
 /// The name prefix of our client directories; stale ones are recognised by it.
@@ -78,19 +79,6 @@ impl ClientSocket {
             _ => Ok(()),
         }
     }
-
-    /// Connects a unix client socket again to chronyd's path, e.g. after
-    /// chronyd was restarted and the old server socket is gone. The client
-    /// keeps its bound path. Nothing to do for UDP.
-    pub(crate) fn reconnect(&self, target: &Target, address: &str) -> Result<()> {
-        match (self, target) {
-            (ClientSocket::Unix(u), Target::Unix(path)) => u
-                .socket
-                .connect(path)
-                .map_err(|e| Error::from_io(e, address, Transport::Unix, "connect")),
-            _ => Ok(()),
-        }
-    }
 }
 
 /// A bound and connected unix datagram socket in its private directory.
@@ -108,10 +96,10 @@ impl UnixClient {
         // Probe first, so a missing, stale or forbidden socket gives its own
         // error before we create anything.
         let probe = UnixDatagram::unbound()
-            .map_err(|e| Error::from_io(e, address, Transport::Unix, "create a unix socket"))?;
+            .map_err(|e| Error::from_io(e, address, Transport::Unix, op::CREATE_UNIX_SOCKET))?;
         probe
             .connect(server)
-            .map_err(|e| Error::from_io(e, address, Transport::Unix, "connect"))?;
+            .map_err(|e| Error::from_io(e, address, Transport::Unix, op::CONNECT))?;
         drop(probe);
 
         let sockdir = match server.parent() {
@@ -127,49 +115,31 @@ impl UnixClient {
         let dir = PrivateDir::create(sockdir)?;
         let socket_path = dir.path.join(SOCKET_NAME);
         let dir_text = || dir.path.display().to_string();
-        let socket = UnixDatagram::bind(&socket_path).map_err(|e| {
-            Error::from_io(e, &dir_text(), Transport::Unix, "bind the client socket in")
-        })?;
+        let socket = UnixDatagram::bind(&socket_path)
+            .map_err(|e| Error::from_io(e, &dir_text(), Transport::Unix, op::BIND))?;
         let fd = dir.fd().as_fd();
-        let info = sys::stat_at_nofollow(fd, c"s").map_err(|e| {
-            Error::from_io(
-                e,
-                &dir_text(),
-                Transport::Unix,
-                "check the client socket in",
-            )
-        })?;
+        let info = sys::stat_at_nofollow(fd, c"s")
+            .map_err(|e| Error::from_io(e, &dir_text(), Transport::Unix, op::CHECK_SOCKET))?;
         if !info.is_socket() || info.uid != sys::euid() {
-            return Err(tampered(
-                &dir_text(),
-                "the client socket is not a socket owned by us",
-            ));
+            return Err(Error::Tampered {
+                path: socket_path,
+                what: "socket",
+            });
         }
         // Connected before anyone else can write to it: from here on the
         // kernel accepts datagrams from chronyd's socket only (EPERM for others).
         socket
             .connect(server)
-            .map_err(|e| Error::from_io(e, address, Transport::Unix, "connect"))?;
+            .map_err(|e| Error::from_io(e, address, Transport::Unix, op::CONNECT))?;
         // chronyd may run as another user: let it reach and write the socket.
-        sys::chmod_at(fd, c"s", 0o666).map_err(|e| {
-            Error::from_io(
-                e,
-                &dir_text(),
-                Transport::Unix,
-                "set the mode of the client socket in",
-            )
-        })?;
+        sys::chmod_at(fd, c"s", 0o666)
+            .map_err(|e| Error::from_io(e, &dir_text(), Transport::Unix, op::CHMOD_SOCKET))?;
         dir.fd()
             .set_permissions(Permissions::from_mode(0o711))
-            .map_err(|e| Error::from_io(e, &dir_text(), Transport::Unix, "set the mode of"))?;
-        socket.set_nonblocking(true).map_err(|e| {
-            Error::from_io(
-                e,
-                address,
-                Transport::Unix,
-                "make the client socket non-blocking",
-            )
-        })?;
+            .map_err(|e| Error::from_io(e, &dir_text(), Transport::Unix, op::CHMOD_DIR))?;
+        socket
+            .set_nonblocking(true)
+            .map_err(|e| Error::from_io(e, address, Transport::Unix, op::CONFIGURE_SOCKET))?;
         Ok(UnixClient { socket, dir })
     }
 }
@@ -207,7 +177,7 @@ impl PrivateDir {
                         e,
                         &sockdir_text(),
                         Transport::Unix,
-                        "create a client socket directory in",
+                        op::CREATE_DIR,
                     ));
                 }
             }
@@ -216,18 +186,16 @@ impl PrivateDir {
                 .read(true)
                 .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW)
                 .open(&path)
-                .map_err(|e| {
-                    Error::from_io(e, &text(), Transport::Unix, "open the client directory")
-                })?;
-            let meta = fd.metadata().map_err(|e| {
-                Error::from_io(e, &text(), Transport::Unix, "check the client directory")
-            })?;
+                .map_err(|e| Error::from_io(e, &text(), Transport::Unix, op::OPEN_DIR))?;
+            let meta = fd
+                .metadata()
+                .map_err(|e| Error::from_io(e, &text(), Transport::Unix, op::CHECK_DIR))?;
             if !meta.is_dir() || meta.uid() != sys::euid() || meta.mode() & 0o077 != 0 {
                 // Not what we just made: leave it alone.
-                return Err(tampered(
-                    &text(),
-                    "the client directory is not a private directory owned by us",
-                ));
+                return Err(Error::Tampered {
+                    path,
+                    what: "directory",
+                });
             }
             return Ok(PrivateDir {
                 fd: Some(fd),
@@ -239,7 +207,7 @@ impl PrivateDir {
         }
         Err(Error::Io {
             address: sockdir_text(),
-            operation: "create a client socket directory with a fresh name in",
+            operation: op::FRESH_DIR_NAME,
             source: io::Error::from(io::ErrorKind::AlreadyExists),
         })
     }
@@ -265,25 +233,17 @@ impl Drop for PrivateDir {
     }
 }
 
-fn tampered(address: &str, what: &'static str) -> Error {
-    Error::Io {
-        address: address.to_owned(),
-        operation: what,
-        source: io::Error::from_raw_os_error(libc::EPROTO),
-    }
-}
-
 fn open_udp(server: SocketAddr, address: &str) -> Result<UdpSocket> {
     let local: SocketAddr = match server {
         SocketAddr::V4(_) => (Ipv4Addr::UNSPECIFIED, 0).into(),
         SocketAddr::V6(_) => (Ipv6Addr::UNSPECIFIED, 0).into(),
     };
     let io_err = |op| move |e| Error::from_io(e, address, Transport::Udp, op);
-    let socket = UdpSocket::bind(local).map_err(io_err("create a UDP socket"))?;
-    socket.connect(server).map_err(io_err("connect"))?;
+    let socket = UdpSocket::bind(local).map_err(io_err(op::CREATE_UDP_SOCKET))?;
+    socket.connect(server).map_err(io_err(op::CONNECT))?;
     socket
         .set_nonblocking(true)
-        .map_err(io_err("make the UDP socket non-blocking"))?;
+        .map_err(io_err(op::CONFIGURE_SOCKET))?;
     Ok(socket)
 }
 
@@ -299,10 +259,23 @@ fn random_u32() -> u32 {
     h.finish() as u32
 }
 
+/// How old a client directory without a socket must be before the cleanup
+/// removes it: far longer than the microseconds between mkdir and bind.
+const SOCKETLESS_GRACE: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Whether the directory was last modified more than `age` ago.
+fn older_than(meta: &fs::Metadata, age: std::time::Duration) -> bool {
+    meta.modified()
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .is_some_and(|elapsed| elapsed > age)
+}
+
 /// Removes, once per process and socket directory, the client directories
 /// of dead processes: ours by name and owner, whose socket refuses
-/// connections (nobody holds it any more), or which have no socket and whose
-/// process is gone (it died between mkdir and bind).
+/// connections (nobody holds it any more), or which have no socket, a pid
+/// that is not running here, and an age of over a minute (it died between
+/// mkdir and bind).
 static CLEANED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
 /// The lock of the cleaned-directories list, held across `fork()` (see `fork.rs`).
@@ -345,16 +318,25 @@ fn clean_stale_once(sockdir: &Path) {
         else {
             continue;
         };
-        match dir.metadata() {
-            Ok(meta) if meta.is_dir() && meta.uid() == euid => {}
+        let meta = match dir.metadata() {
+            Ok(meta) if meta.is_dir() && meta.uid() == euid => meta,
             _ => continue,
-        }
+        };
         let socket = path.join(SOCKET_NAME);
         let stale = match UnixDatagram::unbound().and_then(|s| s.connect(&socket)) {
             Ok(()) => false,
             Err(e) => match e.raw_os_error() {
+                // A socket nobody holds: its process is gone, in whatever
+                // PID namespace it ran.
                 Some(libc::ECONNREFUSED) => true,
-                Some(libc::ENOENT) => !sys::process_exists(pid),
+                // No socket: a process that died between mkdir and bind, or
+                // one that is about to bind. Its pid proves nothing when the
+                // socket directory is shared with another PID namespace (a
+                // container's pid is not visible here), so the directory
+                // must also be older than any such gap.
+                Some(libc::ENOENT) => {
+                    !sys::process_exists(pid) && older_than(&meta, SOCKETLESS_GRACE)
+                }
                 _ => false,
             },
         };
@@ -421,15 +403,26 @@ mod tests {
         let stale = dir.join(format!("{DIR_PREFIX}999999999.0000abcd"));
         fs::create_dir(&stale).unwrap();
         drop(UnixDatagram::bind(stale.join("s")).unwrap());
-        // ...and one without a socket.
+        // ...and one without a socket, from long ago...
         let empty = dir.join(format!("{DIR_PREFIX}999999998.0000abcd"));
         fs::create_dir(&empty).unwrap();
+        let long_ago = std::time::SystemTime::now() - 2 * SOCKETLESS_GRACE;
+        File::open(&empty).unwrap().set_modified(long_ago).unwrap();
+        // ...but not one just created by a process whose pid is not visible
+        // here (another PID namespace sharing the socket directory), which
+        // is about to bind its socket.
+        let young = dir.join(format!("{DIR_PREFIX}999999997.0000abcd"));
+        fs::create_dir(&young).unwrap();
         // Something else is kept.
         let other = dir.join("chrony-core.not-a-pid");
         fs::create_dir(&other).unwrap();
         let client = ClientSocket::open(&Target::Unix(server_path), "srv").unwrap();
         assert!(!stale.exists());
         assert!(!empty.exists());
+        assert!(
+            young.exists(),
+            "a socketless directory of a minute or less is kept"
+        );
         assert!(other.exists());
         drop(client);
         fs::remove_dir_all(&dir).unwrap();

@@ -25,12 +25,16 @@ pub enum Transport {
 /// to chronyd's socket; `Drop` removes both. After `fork()` the child's copy
 /// of a connection transparently opens its own client socket on first use
 /// (it never reads the parent's replies nor removes the parent's files).
-/// If chronyd is restarted, the next query connects again to the same path.
+/// If chronyd is restarted, the next query opens a new client socket next
+/// to the new chronyd's (its directory may have been recreated).
 ///
-/// `Send` but not `Sync`: one query at a time, from any one thread.
+/// `Send` but not `Sync`: one query at a time, from any one thread. To share
+/// one connection between threads, use [`SharedConnection`](crate::SharedConnection).
 #[derive(Debug)]
 pub struct Connection {
-    session: Session,
+    /// `None` once chronyd went away and no new client socket could be
+    /// opened yet: the next query opens one.
+    session: Option<Session>,
     target: Target,
     address: String,
     timeout: Duration,
@@ -65,12 +69,9 @@ impl Connection {
     pub(crate) fn open_target(target: Target, timeout: Duration) -> Result<Connection> {
         crate::fork::install_handlers();
         let address = target.text();
-        let transport = transport_of(&target);
-        let socket = ClientSocket::open(&target, &address)?;
-        let session = Session::new(socket)
-            .map_err(|e| Error::from_chrony(e.code, e.errno, &address, transport))?;
+        let session = open_session(&target, &address)?;
         Ok(Connection {
-            session,
+            session: Some(session),
             target,
             address,
             timeout,
@@ -91,38 +92,54 @@ impl Connection {
         interrupted: &mut dyn FnMut() -> bool,
     ) -> Result<TrackingStatus> {
         let deadline = crate::exchange::deadline_after(self.timeout);
-        if self.pid != std::process::id() {
-            self.reopen_after_fork()?;
-        }
-        match self.exchange(deadline, interrupted) {
-            Err(Error::ConnectionRefused { .. }) if self.transport() == Transport::Unix => {
-                // chronyd went away since the last query; a restarted one
-                // listens on the same path: connect there once more.
-                self.session
-                    .socket()
-                    .reconnect(&self.target, &self.address)?;
-                self.exchange(deadline, interrupted)?;
+        let unix = self.transport() == Transport::Unix;
+        let mut result = self.exchange(deadline, interrupted);
+        if unix && matches!(result, Err(Error::ConnectionRefused { .. })) {
+            // chronyd went away since the last query. A restarted one
+            // listens on the same path, perhaps in a directory created anew
+            // (systemd's RuntimeDirectory=) where our bound path is gone:
+            // start over with a new client socket. The old one goes first:
+            // the kernel disconnected it, so anyone could write to it.
+            self.session = None;
+            result = self.exchange(deadline, interrupted);
+            if matches!(result, Err(Error::ConnectionRefused { .. })) {
+                self.session = None;
             }
-            other => other?,
         }
-        TrackingStatus::read(&self.session)
+        result?;
+        TrackingStatus::read(
+            self.session
+                .as_ref()
+                .expect("a successful exchange has a session"),
+        )
     }
 
+    /// One exchange on this connection's session, opened first when there
+    /// is none (or only the parent's, after `fork()`).
     fn exchange(&mut self, deadline: Instant, interrupted: &mut dyn FnMut() -> bool) -> Result<()> {
+        let transport = transport_of(&self.target);
+        if self.pid != std::process::id() {
+            // A forked child must not share the parent's socket. Dropping our
+            // copy closes it in this process only; its files stay (they are
+            // the parent's, see `client_socket`).
+            self.session = None;
+            self.pid = std::process::id();
+        }
+        if self.session.is_none() {
+            self.session = Some(open_session(&self.target, &self.address)?);
+        }
+        let session = self.session.as_mut().expect("opened above");
+        // A request left unanswered by an earlier call (timeout, interruption)
+        // is forgotten: its late reply must not answer this one.
+        session
+            .abandon_request()
+            .map_err(|e| Error::from_chrony(e.code, e.errno, &self.address, transport))?;
         let peer = Peer {
             address: &self.address,
-            transport: transport_of(&self.target),
+            transport,
             timeout: self.timeout,
         };
-        exchange::tracking(&mut self.session, &peer, deadline, interrupted)
-    }
-
-    /// A forked child must not share the parent's socket: replace it. The
-    /// old one is closed in this process only; its files stay (they are the
-    /// parent's, see `client_socket`).
-    fn reopen_after_fork(&mut self) -> Result<()> {
-        *self = Connection::open_target(self.target.clone(), self.timeout)?;
-        Ok(())
+        exchange::tracking(session, &peer, deadline, interrupted)
     }
 
     /// What this connection talks to: the socket path (made absolute), or
@@ -158,6 +175,13 @@ impl Connection {
     pub(crate) fn pid(&self) -> u32 {
         self.pid
     }
+}
+
+/// A client socket connected to `target` and a protocol session on it.
+fn open_session(target: &Target, address: &str) -> Result<Session> {
+    let socket = ClientSocket::open(target, address)?;
+    Session::new(socket)
+        .map_err(|e| Error::from_chrony(e.code, e.errno, address, transport_of(target)))
 }
 
 fn transport_of(target: &Target) -> Transport {

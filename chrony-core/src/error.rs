@@ -50,18 +50,36 @@ pub enum Error {
 
     /// Code -1. A system call on the way failed for a reason other than the
     /// ones with their own variant: creating, binding or connecting the
-    /// client socket (e.g. `EMFILE`), sending or receiving. Also used with
-    /// `EPROTO` when the private client directory is not what this crate just
-    /// created (wrong owner, type or mode): someone tampered with it.
-    #[error("{operation} failed for chronyd at {address}: {source}")]
+    /// client socket (e.g. `EMFILE`), sending or receiving. The message reads
+    /// "could not {operation} {address}: {source}" and says what to do.
+    #[error("could not {operation} {address}: {source}; {}", io_advice(source))]
     Io {
-        /// The socket path or `ip:port` queried.
+        /// The socket path, directory or `ip:port` concerned.
         address: String,
-        /// What was being done, e.g. "send the request".
+        /// What was being done, worded to precede `address`, e.g. "send the
+        /// request to chronyd at" (one of the phrases in `error::op`).
         operation: &'static str,
         /// The system error with its errno.
         #[source]
         source: io::Error,
+    },
+
+    /// Code -1. A file this crate has just created next to chronyd's socket
+    /// (its private client directory, or the client socket in it) is not
+    /// what it created: another owner, type or mode. Someone who can write
+    /// chronyd's socket directory may be tampering with it; the file is
+    /// neither used nor removed.
+    #[error(
+        "the client {what} {} is not the one this process has just created (another owner, \
+         type or mode): someone who can write chronyd's socket directory may be tampering with \
+         it; check who owns that directory and its mode (chronyd wants 0750 or stricter)",
+        path.display()
+    )]
+    Tampered {
+        /// The directory or socket concerned.
+        path: PathBuf,
+        /// `"directory"` or `"socket"`.
+        what: &'static str,
     },
 
     /// Code -1. The C protocol library failed locally (no memory, no
@@ -80,6 +98,18 @@ pub enum Error {
     /// query was waiting for chronyd.
     #[error("interrupted while waiting for chronyd")]
     Interrupted,
+
+    /// Code -1. [`SharedConnection::close`](crate::SharedConnection::close)
+    /// was called (by another thread, or by a signal handler) while this
+    /// call waited for chronyd's reply.
+    #[error(
+        "the connection to chronyd at {address} was closed while this call waited for the reply; \
+         call again to open a new one"
+    )]
+    Closed {
+        /// The socket path or `ip:port` queried.
+        address: String,
+    },
 
     /// Code -2. No socket at any of the paths tried (`ENOENT`: the socket or
     /// its directory does not exist, or `ENOTDIR`), usually because chronyd
@@ -131,7 +161,8 @@ pub enum Error {
     PermissionDenied {
         /// The socket path (or directory) concerned.
         address: String,
-        /// What was refused, e.g. "connect to".
+        /// What was refused, worded to precede `address`, e.g. "connect to
+        /// chronyd at" (one of the phrases in `error::op`).
         operation: &'static str,
         /// The system error (`EACCES` or `EPERM`).
         #[source]
@@ -164,7 +195,7 @@ pub enum Error {
     },
 
     /// Code -4. A field of the reply holds a value that chronyd never sends:
-    /// a non-finite float, a stratum above 15, a leap status above 3, a
+    /// a non-finite float, a stratum above 16, a leap status above 3, a
     /// reference ID wider than 32 bits, a negative reference time or an
     /// unknown address format. This means corrupt data, not an odd clock:
     /// legitimate values such as a negative root delay pass.
@@ -208,8 +239,10 @@ impl Error {
         match self {
             Error::ConnectionRefused { .. }
             | Error::Io { .. }
+            | Error::Tampered { .. }
             | Error::Library { .. }
-            | Error::Interrupted => -1,
+            | Error::Interrupted
+            | Error::Closed { .. } => -1,
             Error::NotFound { .. } | Error::InvalidAddress { .. } | Error::PathTooLong { .. } => -2,
             Error::PermissionDenied { .. } | Error::NotAuthorised { .. } => -3,
             Error::Protocol { .. } | Error::InvalidValue { .. } => -4,
@@ -267,7 +300,7 @@ impl Error {
             },
             Some(libc::EACCES | libc::EPERM) => Error::PermissionDenied {
                 address: address.to_owned(),
-                operation: permission_operation(operation),
+                operation,
                 source,
             },
             _ => Error::Io {
@@ -289,12 +322,8 @@ impl Error {
     ) -> Error {
         use libchrony_sys as sys;
         match chrony_err {
-            sys::CHRONY_SEND_FAILED => {
-                Error::from_io(errno, address, transport, "send the request")
-            }
-            sys::CHRONY_RECV_FAILED => {
-                Error::from_io(errno, address, transport, "receive the reply")
-            }
+            sys::CHRONY_SEND_FAILED => Error::from_io(errno, address, transport, op::SEND),
+            sys::CHRONY_RECV_FAILED => Error::from_io(errno, address, transport, op::RECEIVE),
             sys::CHRONY_UNAUTHORIZED => Error::NotAuthorised {
                 address: address.to_owned(),
                 chrony_err,
@@ -318,11 +347,68 @@ impl Error {
     }
 }
 
-/// The operation text of a permission error, so the message reads well.
-fn permission_operation(operation: &'static str) -> &'static str {
-    match operation {
-        "connect" => "connect to",
-        other => other,
+/// The `operation` of every [`Error::Io`] and [`Error::PermissionDenied`]:
+/// each reads as "could not <phrase> <address>" and "permission denied to
+/// <phrase> <address>". One list, so every message can be tested.
+pub(crate) mod op {
+    /// `address` is chronyd's socket path or `ip:port` in these.
+    pub const CONNECT: &str = "connect to chronyd at";
+    pub const SEND: &str = "send the request to chronyd at";
+    pub const RECEIVE: &str = "receive the reply from chronyd at";
+    pub const WAIT: &str = "wait for the reply from chronyd at";
+    pub const CREATE_UNIX_SOCKET: &str = "create a unix socket for chronyd at";
+    pub const CREATE_UDP_SOCKET: &str = "create a UDP socket for chronyd at";
+    pub const CONFIGURE_SOCKET: &str = "set up the client socket for chronyd at";
+    /// `address` is the directory holding chronyd's socket.
+    pub const CREATE_DIR: &str = "create a private client directory in";
+    pub const FRESH_DIR_NAME: &str = "find an unused name for a private client directory in";
+    /// `address` is our private client directory.
+    pub const OPEN_DIR: &str = "open the client directory";
+    pub const CHECK_DIR: &str = "check the owner and mode of the client directory";
+    pub const CHMOD_DIR: &str = "give chronyd's user access to the client directory";
+    pub const BIND: &str = "bind the client socket in";
+    pub const CHECK_SOCKET: &str = "check the client socket in";
+    pub const CHMOD_SOCKET: &str = "give chronyd's user access to the client socket in";
+    /// `address` is a relative socket path, or a default socket path.
+    pub const ABSOLUTE: &str = "find the current directory to resolve the relative socket path";
+    pub const LOOK_UP: &str = "look up the socket";
+
+    #[cfg(test)]
+    pub const ALL: [&str; 17] = [
+        CONNECT,
+        SEND,
+        RECEIVE,
+        WAIT,
+        CREATE_UNIX_SOCKET,
+        CREATE_UDP_SOCKET,
+        CONFIGURE_SOCKET,
+        CREATE_DIR,
+        FRESH_DIR_NAME,
+        OPEN_DIR,
+        CHECK_DIR,
+        CHMOD_DIR,
+        BIND,
+        CHECK_SOCKET,
+        CHMOD_SOCKET,
+        ABSOLUTE,
+        LOOK_UP,
+    ];
+}
+
+/// What to do about a failed system call, by its errno.
+fn io_advice(source: &io::Error) -> &'static str {
+    match source.raw_os_error() {
+        Some(libc::EMFILE | libc::ENFILE) => {
+            "the process has too many open files: close some or raise the limit (ulimit -n)"
+        }
+        Some(libc::ENOSPC | libc::EDQUOT) => {
+            "the file system is full: free some space in it, or query the UDP command port"
+        }
+        Some(libc::EROFS) => {
+            "the file system is read-only: query the UDP command port (127.0.0.1:323) instead"
+        }
+        Some(libc::ENOBUFS | libc::ENOMEM) => "the system is short of memory: try again later",
+        _ => "check that chronyd is running (chronyc tracking) and try again",
     }
 }
 
@@ -501,6 +587,69 @@ mod tests {
             len: 120,
         };
         assert!(e.to_string().contains("107-byte limit"), "{e}");
+    }
+
+    #[test]
+    fn every_io_and_permission_message_reads_as_a_sentence() {
+        for op in op::ALL {
+            // Each phrase is a verb phrase that the address completes.
+            let first = op.split(' ').next().unwrap();
+            assert!(
+                [
+                    "connect", "send", "receive", "wait", "create", "set", "find", "open", "check",
+                    "give", "bind", "look"
+                ]
+                .contains(&first),
+                "{op}"
+            );
+            let e = Error::from_io(errno(libc::EMFILE), "/run/chrony/x", Transport::Unix, op);
+            assert!(matches!(e, Error::Io { .. }), "{e:?}");
+            let m = e.to_string();
+            assert!(
+                m.starts_with(&format!("could not {op} /run/chrony/x: ")),
+                "{m}"
+            );
+            assert!(m.ends_with("raise the limit (ulimit -n)"), "{m}");
+            assert!(!m.contains("failed for"), "{m}");
+            let e = Error::from_io(errno(libc::EACCES), "/run/chrony/x", Transport::Unix, op);
+            let m = e.to_string();
+            assert!(
+                m.starts_with(&format!("permission denied to {op} /run/chrony/x (")),
+                "{m}"
+            );
+        }
+        let e = Error::from_io(
+            errno(libc::EPIPE),
+            "127.0.0.1:323",
+            Transport::Udp,
+            op::SEND,
+        );
+        assert_eq!(
+            e.to_string(),
+            "could not send the request to chronyd at 127.0.0.1:323: Broken pipe (os error 32); \
+             check that chronyd is running (chronyc tracking) and try again"
+        );
+        let e = Error::Tampered {
+            path: "/run/chrony/chrony-core.1.0000abcd".into(),
+            what: "directory",
+        };
+        let m = e.to_string();
+        assert!(
+            m.starts_with(
+                "the client directory /run/chrony/chrony-core.1.0000abcd is not the one this \
+                 process has just created"
+            ),
+            "{m}"
+        );
+        assert!(m.contains("check who owns that directory"), "{m}");
+        assert_eq!(e.code(), -1);
+        let e = Error::Closed {
+            address: "/x".into(),
+        };
+        assert!(
+            e.to_string().contains("call again to open a new one"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 use std::time::{Duration, Instant};
 
+use crate::error::op;
 use crate::session::Session;
 use crate::{Error, Result, Transport};
 
@@ -49,9 +50,7 @@ pub(crate) fn tracking(
             let remaining = attempt_end.saturating_duration_since(now);
             let readable = session
                 .wait_readable(ceil_millis(remaining.min(SLICE)))
-                .map_err(|e| {
-                    Error::from_io(e, peer.address, peer.transport, "wait for the reply")
-                })?;
+                .map_err(|e| Error::from_io(e, peer.address, peer.transport, op::WAIT))?;
             if readable {
                 if session.needs_response() {
                     match session.process_response() {
@@ -72,7 +71,7 @@ pub(crate) fn tracking(
                     // No request outstanding (the last send would have
                     // blocked): a late reply to an earlier one. Drop it.
                     session.socket().discard_datagram().map_err(|e| {
-                        Error::from_io(e, peer.address, peer.transport, "receive the reply")
+                        Error::from_io(e, peer.address, peer.transport, op::RECEIVE)
                     })?;
                 }
             }

@@ -20,6 +20,7 @@ thread_local! {
 
 extern "C" fn prepare() {
     let guards = vec![
+        crate::shared::lock_for_fork(),
         crate::pool::lock_for_fork(),
         crate::client_socket::lock_for_fork(),
         crate::session::lock_for_fork(),

@@ -73,6 +73,7 @@ mod options;
 mod pool;
 mod refid;
 mod session;
+mod shared;
 mod sys;
 mod tracking;
 
@@ -85,6 +86,7 @@ pub use options::{DEFAULT_TIMEOUT, Options};
 #[doc(hidden)]
 pub use pool::drain_pool;
 pub use refid::ReferenceAddress;
+pub use shared::SharedConnection;
 pub use tracking::{LeapStatus, TrackingStatus};
 
 /// Queries chronyd's tracking report with the default options.

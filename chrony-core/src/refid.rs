@@ -31,10 +31,13 @@ impl fmt::Display for ReferenceAddress {
 
 impl ReferenceAddress {
     /// Parses the address text of the C library: `None` (unspecified),
-    /// dotted IPv4, IPv6, or `ID#` and a decimal number. Anything else
-    /// (libchrony's `"?"` for an unknown family) gives `None`.
+    /// dotted IPv4, IPv6, or `ID#` and a decimal number. `"?"`, which both
+    /// libchrony and the bundled library give for an address family they do
+    /// not know (a newer chronyd's), counts as unspecified, as chronyc treats
+    /// it: the reference ID's characters then name the reference. Anything
+    /// else gives `None`.
     pub(crate) fn from_c_text(text: Option<&[u8]>) -> Option<ReferenceAddress> {
-        let Some(text) = text else {
+        let Some(text) = text.filter(|t| *t != b"?") else {
             return Some(ReferenceAddress::Unspecified);
         };
         let text = std::str::from_utf8(text).ok()?;
@@ -132,7 +135,12 @@ mod tests {
         assert_eq!(p("ID#4294967295"), Some(ReferenceAddress::Id(u32::MAX)));
         assert_eq!(p("ID#4294967296"), None);
         assert_eq!(p("ID#"), None);
-        assert_eq!(p("?"), None);
+        assert_eq!(
+            p("?"),
+            Some(ReferenceAddress::Unspecified),
+            "an unknown family"
+        );
+        assert_eq!(p("bogus"), None);
     }
 
     #[test]

@@ -101,6 +101,32 @@ impl Session {
         Ok(Session { raw, socket })
     }
 
+    /// Forgets the outstanding request, if any, so that no reply to it can
+    /// be taken for the answer to the next one: a fresh C session on the
+    /// same socket. The bundled library would treat the next request as a
+    /// resend of the abandoned one and still accept the earlier attempts'
+    /// sequence numbers; a new session knows none of them, with any libchrony.
+    pub fn abandon_request(&mut self) -> Result<(), CallError> {
+        if !self.needs_response() {
+            return Ok(());
+        }
+        let mut raw: *mut sys::chrony_session = std::ptr::null_mut();
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&self.socket.as_fd());
+        // SAFETY: as in `new`: a valid out-pointer and the open socket this
+        // value keeps open.
+        let code = unsafe { sys::chrony_init_session(&mut raw, fd) };
+        check(code)?;
+        let fresh = NonNull::new(raw).ok_or(CallError {
+            code: sys::CHRONY_NO_MEMORY,
+            errno: io::Error::from(io::ErrorKind::OutOfMemory),
+        })?;
+        let old = std::mem::replace(&mut self.raw, fresh);
+        // SAFETY: `old` came from chrony_init_session, is no longer reachable
+        // through `self` and is freed exactly once, here.
+        unsafe { sys::chrony_deinit_session(old.as_ptr()) };
+        Ok(())
+    }
+
     /// The socket the session talks on.
     pub fn socket(&self) -> &ClientSocket {
         &self.socket

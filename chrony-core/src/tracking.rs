@@ -75,7 +75,9 @@ pub struct TrackingStatus {
     pub reference_id_name: String,
     /// The address of the reference.
     pub reference_address: ReferenceAddress,
-    /// The stratum (0 when unsynchronised: chronyd reports 16 as 0).
+    /// The stratum: 0 when unsynchronised (chronyd reports no reference as
+    /// stratum 0), 1 to 15, or 16 when chronyd follows a stratum-15 server
+    /// (NTP's "unsynchronised": [`TrackingStatus::is_synchronized`] is false).
     pub stratum: u8,
     /// The leap status.
     pub leap_status: LeapStatus,
@@ -135,7 +137,9 @@ impl TrackingStatus {
         })?;
         let i = field(s, 2, c"stratum", sys::CHRONY_TYPE_UINTEGER)?;
         let stratum = match s.uinteger(i) {
-            v @ 0..=15 => v as u8,
+            // 16 is NTP's "unsynchronised", which chronyd reports when it
+            // follows a stratum-15 server (its default maxstratum).
+            v @ 0..=16 => v as u8,
             v => return Err(invalid("stratum", v)),
         };
         let i = field(s, 3, c"leap status", sys::CHRONY_TYPE_UINTEGER)?;

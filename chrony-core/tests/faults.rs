@@ -244,6 +244,63 @@ fn restarted_daemon_answers_the_next_call() {
     connection.tracking().unwrap();
 }
 
+/// This process's client directories in a fixture's socket directory.
+fn our_client_dirs(dir: &Path) -> Vec<std::path::PathBuf> {
+    let prefix = format!("chrony-core.{}.", std::process::id());
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+        .map(|e| e.path())
+        .collect()
+}
+
+#[test]
+fn restarted_daemon_with_a_recreated_socket_directory_answers_the_next_call() {
+    // systemd's RuntimeDirectory= removes /run/chrony with everything in it
+    // when chronyd stops and creates it anew: the connection's own bound
+    // path is gone, so reconnecting to chronyd's path is not enough.
+    let mut fx = start(Mode::Unsynced);
+    let path = fx.socket_path();
+    let options = chrony_core::Options::new().with_timeout(Duration::from_millis(1500));
+    let mut connection = Connection::open_with(Some(path.to_str().unwrap()), &options).unwrap();
+    connection.tracking().unwrap();
+    fx.stop().unwrap();
+    let dirs = our_client_dirs(fx.dir());
+    assert_eq!(dirs.len(), 1, "{dirs:?}");
+    for dir in dirs {
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+    fx.restart().unwrap();
+    connection
+        .tracking()
+        .expect("a new client socket in the recreated directory");
+    assert_eq!(our_client_dirs(fx.dir()).len(), 1);
+}
+
+#[test]
+fn a_refused_connection_leaves_no_open_client_socket_behind() {
+    // chronyd stopped: the kernel disconnects the client socket (mode 0666)
+    // at the first send, so anyone could write to it. It must go at once,
+    // not wait in place for a chronyd that may never come back.
+    let mut fx = start(Mode::Unsynced);
+    let path = fx.socket_path();
+    let mut connection = Connection::open(path.to_str().unwrap()).unwrap();
+    connection.tracking().unwrap();
+    fx.stop().unwrap();
+    let e = connection.tracking().unwrap_err();
+    assert_eq!(e.code(), -2, "chronyd's socket is gone: {e:?}");
+    assert_eq!(
+        our_client_dirs(fx.dir()),
+        Vec::<std::path::PathBuf>::new(),
+        "the disconnected client socket and its directory are removed"
+    );
+    fx.restart().unwrap();
+    connection
+        .tracking()
+        .expect("the next call opens a new one");
+}
+
 #[test]
 fn udp_port_with_nothing_listening() {
     for host in ["127.0.0.1", "[::1]"] {

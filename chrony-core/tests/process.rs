@@ -179,3 +179,30 @@ fn default_socket_discovery() {
     let e = Connection::open_with(None, &chrony_core::Options::new()).unwrap_err();
     assert_eq!(e.code(), -2);
 }
+
+#[test]
+fn the_example_piped_into_a_reader_that_has_gone_exits_quietly() {
+    // As `tracking | head -1` when head exits first: the write gets EPIPE.
+    let _serial = serial();
+    let fx = start(Mode::Unsynced);
+    let mut fds = [0; 2];
+    // SAFETY: `fds` has room for the two descriptors pipe(2) writes.
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+    // SAFETY: both fds were just created by pipe(2) and are owned here only.
+    let (reader, writer) = unsafe {
+        use std::os::fd::FromRawFd;
+        (
+            std::os::fd::OwnedFd::from_raw_fd(fds[0]),
+            std::os::fd::OwnedFd::from_raw_fd(fds[1]),
+        )
+    };
+    drop(reader);
+    let out = Command::new(example_binary())
+        .arg(fx.socket_path())
+        .stdout(writer)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{:?}: {stderr}", out.status);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
