@@ -1,9 +1,6 @@
-//! `Connection`: one chrony-core connection kept open across calls, for pollers.
+//! `Connection`: chrony-core's `SharedConnection`, kept open across calls, for pollers.
 
-use std::sync::{Mutex, MutexGuard};
-
-use chrony_core::{Options, Transport};
-use pyo3::exceptions::PyValueError;
+use chrony_core::{Options, SharedConnection, Transport};
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
@@ -11,25 +8,15 @@ use crate::errors::finish;
 use crate::signals::SignalCheck;
 use crate::{timeout, tracking};
 
-/// An open connection to chronyd (Unix socket or UDP command port).
+/// A connection to chronyd (Unix socket or UDP command port), opened on first use.
 ///
-/// chrony-core's `Connection` is `Send` but not `Sync` (one request in flight at a time); the
-/// mutex makes threads take turns. It is only ever locked with the interpreter released, so a
-/// thread waiting for it never blocks the thread that holds it from re-attaching.
+/// `SharedConnection` makes threads take turns without holding a lock while a call waits, so
+/// a signal handler that uses or closes the connection during a call cannot deadlock, and a
+/// forked child never inherits a lock held by another thread. Every call releases the
+/// interpreter.
 #[pyclass(module = "pychrony._native", name = "Connection", frozen)]
 pub(crate) struct Connection {
-    inner: Mutex<Option<chrony_core::Connection>>,
-    address: String,
-    transport: &'static str,
-}
-
-impl Connection {
-    fn lock(&self) -> MutexGuard<'_, Option<chrony_core::Connection>> {
-        // A panic while locked cannot leave the connection half-updated: keep going.
-        self.inner
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
+    inner: SharedConnection,
 }
 
 fn transport_name(transport: Transport) -> &'static str {
@@ -41,67 +28,64 @@ fn transport_name(transport: Transport) -> &'static str {
 
 #[pymethods]
 impl Connection {
-    /// Opens a connection: a Unix socket path, a UDP address, or None for the default paths.
-    #[staticmethod]
+    /// A connection to a Unix socket path, a UDP address, or None for the default paths. Nothing
+    /// is opened yet.
+    #[new]
     #[pyo3(signature = (address, timeout))]
-    fn open(py: Python<'_>, address: Option<String>, timeout: f64) -> PyResult<Self> {
+    fn new(address: Option<String>, timeout: f64) -> PyResult<Self> {
         let options = Options::new().with_timeout(timeout::from_secs(timeout)?);
-        let result =
-            py.detach(move || chrony_core::Connection::open_with(address.as_deref(), &options));
-        let conn = finish(py, result, SignalCheck::default())?;
         Ok(Self {
-            address: conn.address().to_owned(),
-            transport: transport_name(conn.transport()),
-            inner: Mutex::new(Some(conn)),
+            inner: SharedConnection::new(address.as_deref(), &options),
         })
+    }
+
+    /// Opens the socket now if it is not open.
+    fn open(&self, py: Python<'_>) -> PyResult<()> {
+        let result = py.detach(|| self.inner.open());
+        finish(py, result, SignalCheck::default())
     }
 
     /// Reads the tracking report; the same 15 values as `get_tracking()`.
     fn tracking<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
         let (result, signals) = py.detach(|| {
             let mut signals = SignalCheck::default();
-            let result = self
-                .lock()
-                .as_mut()
-                .map(|conn| conn.tracking_interruptible(&mut || signals.poll()));
+            let result = self.inner.tracking_interruptible(&mut || signals.poll());
             (result, signals)
         });
-        let Some(result) = result else {
-            return Err(PyValueError::new_err("the connection is closed"));
-        };
         let status = finish(py, result, signals)?;
         tracking::to_tuple(py, &status)
     }
 
-    /// Closes the socket and removes the files it created; does nothing when already closed.
+    /// Closes the socket and removes the files it created; a call in flight stops. Does
+    /// nothing when nothing is open.
     fn close(&self, py: Python<'_>) {
-        let conn = py.detach(|| self.lock().take());
-        // Dropping runs chrony-core's cleanup (close, unlink); do it released too.
-        py.detach(move || drop(conn));
+        py.detach(|| self.inner.close());
     }
 
-    /// The address in use: the socket path, or the UDP address with its port.
+    /// The address in use once opened (the socket path, or the UDP address with its port).
     #[getter]
-    fn address(&self) -> &str {
-        &self.address
+    fn address(&self) -> Option<String> {
+        self.inner.address()
     }
 
-    /// `"unix"` or `"udp"`.
+    /// `"unix"` or `"udp"` once opened.
     #[getter]
-    fn transport(&self) -> &'static str {
-        self.transport
+    fn transport(&self) -> Option<&'static str> {
+        self.inner.transport().map(transport_name)
     }
 
-    /// True once `close()` was called.
+    /// True while no socket is open.
     #[getter]
-    fn closed(&self, py: Python<'_>) -> bool {
-        py.detach(|| self.lock().is_none())
+    fn closed(&self) -> bool {
+        !self.inner.is_open()
     }
 
     fn __repr__(&self) -> String {
-        format!(
-            "<pychrony._native.Connection {} {:?}>",
-            self.transport, self.address
-        )
+        match (self.inner.transport(), self.inner.address()) {
+            (Some(t), Some(a)) => {
+                format!("<pychrony._native.Connection {} {a:?}>", transport_name(t))
+            }
+            _ => "<pychrony._native.Connection (not open)>".to_owned(),
+        }
     }
 }

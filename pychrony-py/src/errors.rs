@@ -181,6 +181,21 @@ mod tests {
                 "ChronyConnectionError",
                 -6,
             ),
+            (
+                Error::Closed {
+                    address: "/x".into(),
+                },
+                "ChronyConnectionError",
+                -1,
+            ),
+            (
+                Error::Tampered {
+                    path: "/x/chrony-core.1.0000abcd".into(),
+                    what: "directory",
+                },
+                "ChronyConnectionError",
+                -1,
+            ),
         ]
     }
 

@@ -33,10 +33,21 @@ pub(crate) fn get_tracking(
     to_tuple(py, &status)
 }
 
-/// Seconds since the Unix epoch (negative before it).
+/// Seconds since the Unix epoch (negative before it), never rounded up into the next second:
+/// a float near 1.8e9 has a resolution of about 0.24 µs, so 12:00:00.99999999 would otherwise
+/// become 12:00:01.0, and `math.floor` (chronyc prints whole seconds) would be one second off.
 pub(crate) fn epoch_seconds(time: SystemTime) -> f64 {
     match time.duration_since(UNIX_EPOCH) {
-        Ok(after) => after.as_secs_f64(),
+        Ok(after) => {
+            let seconds = after.as_secs_f64();
+            let whole = after.as_secs() as f64;
+            if seconds.floor() > whole {
+                // The largest float below the next second (f64::next_down needs Rust 1.86).
+                f64::from_bits(seconds.floor().to_bits() - 1)
+            } else {
+                seconds
+            }
+        }
         Err(before) => -before.duration().as_secs_f64(),
     }
 }
@@ -77,5 +88,17 @@ mod tests {
         assert_eq!(epoch_seconds(UNIX_EPOCH), 0.0);
         assert_eq!(epoch_seconds(UNIX_EPOCH + Duration::from_millis(1500)), 1.5);
         assert_eq!(epoch_seconds(UNIX_EPOCH - Duration::from_secs(2)), -2.0);
+    }
+
+    #[test]
+    fn epoch_seconds_never_round_into_the_next_second() {
+        for nanos in [999_999_881, 999_999_999] {
+            let t = UNIX_EPOCH + Duration::new(1_795_959_909, nanos);
+            let s = epoch_seconds(t);
+            assert_eq!(s.floor(), 1_795_959_909.0, "{nanos}");
+            assert!(1_795_959_910.0 - s < 1e-6, "{nanos}: {s}");
+        }
+        let exact = UNIX_EPOCH + Duration::new(1_795_959_910, 0);
+        assert_eq!(epoch_seconds(exact), 1_795_959_910.0);
     }
 }

@@ -135,11 +135,17 @@ def test_timeout_on_frozen_daemon_exit_2(frozen: Daemon) -> None:
 
 
 @pytest.mark.parametrize("args", [[], ["tracking", "--timeout", "0"], ["tracking", "--bogus"],
-                                  ["tracking", "--timeout", "x"], ["nope"]])
-def test_usage_errors_exit_2(args: list[str]) -> None:
+                                  ["tracking", "--timeout", "x"], ["tracking", "--timeout", "1e300"],
+                                  ["tracking", "--timeout", "inf"], ["tracking", "--timeout", "nan"],
+                                  ["tracking", "--timeout", "-1"], ["nope"]])
+def test_bad_arguments_exit_2_with_one_line(args: list[str]) -> None:
     proc = run(*args)
-    assert proc.returncode == 2
-    assert "usage: pychrony" in proc.stderr
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stdout == ""
+    assert proc.stderr.count("\n") == 1, proc.stderr
+    assert proc.stderr.startswith("pychrony"), proc.stderr
+    assert "error: " in proc.stderr and "--help" in proc.stderr
+    assert "Traceback" not in proc.stderr
 
 
 def test_help() -> None:
@@ -173,3 +179,14 @@ def test_format_tracking_signs_follow_chronyc() -> None:
     zero = report(0.0, 0.0)
     assert zero["System time"].endswith("fast of NTP time")
     assert zero["Frequency"].endswith("ppm slow")
+
+
+def test_ref_time_in_the_last_nanoseconds_of_a_second_prints_that_second() -> None:
+    # 1795959909.999999999 rounds to 1795959910.0 as a float; chronyc prints the whole second.
+    from fake_chronyd import fake_chronyd, reply, tracking_data
+
+    data = tracking_data(ref_time=(1795959909, 999_999_999))
+    with fake_chronyd(lambda r: reply(r, data=data)) as address:
+        proc = run("tracking", "--socket", address, "--timeout", "1")
+    assert proc.returncode == 0, proc.stderr
+    assert lines_by_label(proc.stdout)["Ref time (UTC)"] == "Ref time (UTC)  : Sun Nov 29 13:45:09 2026"

@@ -100,3 +100,36 @@ def test_foreign_datagrams_are_ignored_until_the_timeout() -> None:
                 conn.get_tracking()
     assert info.value.error_code == -6
     assert time.monotonic() - start < 0.6
+
+
+def test_a_late_reply_to_a_timed_out_call_never_answers_the_next_call() -> None:
+    calls = 0
+
+    def answer(request: bytes) -> bytes:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            time.sleep(2.0)  # after the first call gave up
+            return reply(request, data=tracking_data(stratum=7))
+        return reply(request, data=tracking_data(stratum=3))
+
+    with fake_chronyd(answer) as address, ChronyConnection(address, timeout=1.0) as conn:
+        with pytest.raises(ChronyError) as info:
+            conn.get_tracking()
+        assert info.value.error_code == -6
+        time.sleep(2.0)  # the stratum-7 reply is now waiting in the socket
+        assert conn.get_tracking().stratum == 3
+
+
+def test_stratum_16_is_accepted_and_not_synchronised() -> None:
+    # chronyd following a stratum-15 server (its default maxstratum) reports 16.
+    status = read(lambda r: reply(r, data=tracking_data(stratum=16)))
+    assert status.stratum == 16
+    assert not status.is_synchronized()
+
+
+def test_an_unknown_address_family_is_shown_as_unspecified() -> None:
+    # A newer chronyd's family: chronyc shows the reference ID's characters.
+    status = read(lambda r: reply(r, data=tracking_data(ref_id=0x47505300, family=9)))
+    assert status.reference_id_name == "GPS"
+    assert status.reference_ip == ""

@@ -2,7 +2,6 @@
 
 import math
 import os
-import threading
 from types import TracebackType
 from typing import TYPE_CHECKING, Literal
 
@@ -16,6 +15,8 @@ __all__ = ["get_tracking", "ChronyConnection", "DEFAULT_TIMEOUT"]
 
 #: Seconds to wait for chronyd's reply before raising ChronyConnectionError (code -6).
 DEFAULT_TIMEOUT = 3.0
+# The native side keeps time in whole seconds of 64 bits (Rust's Duration).
+_MAX_TIMEOUT = 2.0**64
 
 
 def _check_timeout(timeout: float) -> float:
@@ -25,6 +26,8 @@ def _check_timeout(timeout: float) -> float:
     value = float(timeout)
     if not math.isfinite(value) or value <= 0.0:
         raise ValueError(f"timeout must be a finite number of seconds > 0, got {timeout!r}")
+    if value >= _MAX_TIMEOUT:
+        raise ValueError(f"timeout must be under 2**64 seconds, got {timeout!r}")
     return value
 
 
@@ -110,47 +113,40 @@ class ChronyConnection:
             address = os.path.abspath(given) if given is not None else None
         self._requested: str | None = address
         self._timeout = _check_timeout(timeout)
-        native()  # fail here, not at first use, when the native module is unusable
-        self._lock = threading.Lock()
-        self._conn: "_NativeConnection | None" = None
-
-    def _connection(self) -> "_NativeConnection":
-        with self._lock:
-            if self._conn is None:
-                self._conn = native().Connection.open(self._requested, self._timeout)
-            return self._conn
+        # Opens nothing yet. The native object takes care of threads, signal handlers that use
+        # or close this connection during a call, and fork(): no Python lock is held here.
+        self._conn: "_NativeConnection" = native().Connection(address, self._timeout)
 
     def open(self) -> None:
         """Open the socket now (``get_tracking()`` does it when needed)."""
-        self._connection()
+        self._conn.open()
 
     def get_tracking(self) -> TrackingStatus:
         """Retrieve current chrony tracking status over this connection (see :func:`get_tracking`)."""
-        conn = self._connection()
-        return TrackingStatus(*conn.tracking())
+        return TrackingStatus(*self._conn.tracking())
 
     def close(self) -> None:
-        """Close the socket and remove the files it created; does nothing if it is not open."""
-        with self._lock:
-            conn, self._conn = self._conn, None
-        if conn is not None:
-            conn.close()
+        """Close the socket and remove the files it created; does nothing if it is not open.
+
+        A ``get_tracking()`` waiting for chronyd in another thread (or interrupted by the signal
+        handler that calls ``close()``) stops with ``ChronyConnectionError``; a later call opens a
+        new socket.
+        """
+        self._conn.close()
 
     @property
     def address(self) -> str | None:
         """The address in use once connected; before that, the address given (None: discovery)."""
-        conn = self._conn
-        if conn is not None:
-            return str(conn.address)
-        return self._requested
+        if self._conn.closed:
+            return self._requested
+        return self._conn.address
 
     @property
     def transport(self) -> Literal["unix", "udp"] | None:
         """``"unix"`` or ``"udp"`` once connected, None before."""
-        conn = self._conn
-        if conn is None:
+        if self._conn.closed:
             return None
-        return conn.transport
+        return self._conn.transport
 
     @property
     def timeout(self) -> float:
@@ -160,7 +156,7 @@ class ChronyConnection:
     @property
     def closed(self) -> bool:
         """True when no socket is open."""
-        return self._conn is None
+        return bool(self._conn.closed)
 
     def __enter__(self) -> "ChronyConnection":
         self.open()
@@ -175,5 +171,5 @@ class ChronyConnection:
         self.close()
 
     def __repr__(self) -> str:
-        state = "closed" if self._conn is None else f"open, {self.transport}"
+        state = "closed" if self.closed else f"open, {self.transport}"
         return f"<ChronyConnection address={self.address!r} ({state})>"

@@ -13,8 +13,9 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from typing import NoReturn
 
-from ._api import DEFAULT_TIMEOUT, ChronyConnection, get_tracking
+from ._api import DEFAULT_TIMEOUT, ChronyConnection, _check_timeout, get_tracking
 from ._errors import ChronyError
 from ._models import TrackingStatus
 
@@ -77,18 +78,30 @@ def _positive_seconds(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not math.isfinite(value) or value <= 0.0:
-        raise argparse.ArgumentTypeError(f"must be a number of seconds > 0: {text!r}")
-    return value
+    try:
+        return _check_timeout(value)  # the API's own rule, so the two never disagree
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be a finite number of seconds > 0 and < 2**64: {text!r}"
+        ) from None
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors as one line on stderr, exit status 2 (argparse prints the whole usage)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_ERROR, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="pychrony",
         description="Read chronyd's monitoring data.",
         epilog="Exit status: 0 synchronised, 1 not synchronised, 2 error.",
     )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    commands = parser.add_subparsers(
+        dest="command", metavar="COMMAND", required=True, parser_class=_Parser
+    )
     tracking = commands.add_parser(
         "tracking",
         help="print the tracking report (like `chronyc -n tracking`)",
