@@ -544,3 +544,57 @@ fn a_flood_of_stale_datagrams_cannot_stretch_the_deadline() {
     assert!(flooder.join().unwrap() > 1000, "the flood happened");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_shared_connection_serves_a_call_made_from_inside_its_own_call() {
+    // As a Python signal handler run by the `interrupted` callback: the
+    // first request is never answered, the nested call's is.
+    let first = std::sync::atomic::AtomicBool::new(true);
+    let fake = Fake::start(move |req| {
+        if first.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            Vec::new()
+        } else {
+            vec![Reply::default().bytes(req)]
+        }
+    });
+    let options = Options::new().with_timeout(Duration::from_millis(800));
+    let c = chrony_core::SharedConnection::new(Some(fake.path.to_str().unwrap()), &options);
+    let mut nested = None;
+    let start = Instant::now();
+    let e = c
+        .tracking_interruptible(&mut || {
+            if nested.is_none() && start.elapsed() > Duration::from_millis(200) {
+                nested = Some(c.tracking().map(|t| t.stratum));
+            }
+            false
+        })
+        .unwrap_err();
+    assert!(matches!(e, Error::Timeout { .. }), "{e:?}");
+    assert_eq!(nested.expect("the callback ran").unwrap(), 3);
+    assert_eq!(c.tracking().unwrap().stratum, 3, "usable afterwards");
+}
+
+#[test]
+fn closing_a_shared_connection_stops_the_call_in_flight() {
+    let fake = Fake::start(|_| Vec::new());
+    let options = Options::new().with_timeout(Duration::from_secs(5));
+    let c = std::sync::Arc::new(chrony_core::SharedConnection::new(
+        Some(fake.path.to_str().unwrap()),
+        &options,
+    ));
+    c.open().unwrap();
+    let worker = {
+        let c = c.clone();
+        std::thread::spawn(move || c.tracking())
+    };
+    std::thread::sleep(Duration::from_millis(200));
+    let start = Instant::now();
+    c.close();
+    assert!(start.elapsed() < Duration::from_millis(300));
+    let e = worker.join().unwrap().unwrap_err();
+    assert!(matches!(e, Error::Closed { .. }), "{e:?}");
+    assert_eq!(e.code(), -1);
+    assert!(!c.is_open());
+    let left = std::fs::read_dir(&fake.dir).unwrap().count();
+    assert_eq!(left, 1, "close() returned with the client files removed");
+}
