@@ -67,6 +67,7 @@ const TIMING_TESTS: &[(&str, &[&str])] = &[
             "unanswered_requests_are_resent_as_chronyc_does",
             "a_late_reply_to_an_earlier_attempt_is_accepted",
             "a_flood_of_stale_datagrams_cannot_stretch_the_deadline",
+            "closing_a_shared_connection_stops_the_call_in_flight",
         ],
     ),
 ];
