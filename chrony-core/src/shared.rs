@@ -13,7 +13,7 @@
 //! it for a few instructions only; `fork.rs` holds it across `fork()`, so a
 //! child never inherits it (nor any connection's state lock) locked.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::ThreadId;
 use std::time::Duration;
@@ -22,8 +22,22 @@ use crate::{Connection, Error, Options, Result, TrackingStatus, Transport};
 
 /// Taken around every state change of every shared connection.
 static TURNS: Mutex<()> = Mutex::new(());
-/// Notified whenever a call ends (any connection's).
+/// Notified whenever a call ends (any connection's) while someone waits.
 static TURN_ENDED: Condvar = Condvar::new();
+/// Threads waiting on [`TURN_ENDED`]; changed and read with [`TURNS`] held,
+/// so a call that ends with nobody waiting skips the wake-up system call.
+static WAITERS: AtomicUsize = AtomicUsize::new(0);
+
+/// Waits (with `TURNS` held, released meanwhile) until a call ends or a slice passes.
+fn wait_for_a_turn(turns: MutexGuard<'static, ()>) -> MutexGuard<'static, ()> {
+    WAITERS.fetch_add(1, Ordering::SeqCst);
+    let turns = TURN_ENDED
+        .wait_timeout(turns, WAIT_SLICE)
+        .unwrap_or_else(PoisonError::into_inner)
+        .0;
+    WAITERS.fetch_sub(1, Ordering::SeqCst);
+    turns
+}
 /// How often a waiting thread calls its `interrupted` callback.
 const WAIT_SLICE: Duration = Duration::from_millis(100);
 
@@ -154,10 +168,7 @@ impl SharedConnection {
         self.closing.store(true, Ordering::SeqCst);
         drop(state);
         while self.finished.load(Ordering::SeqCst) < call {
-            turns = TURN_ENDED
-                .wait_timeout(turns, WAIT_SLICE)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
+            turns = wait_for_a_turn(turns);
         }
     }
 
@@ -203,7 +214,7 @@ impl SharedConnection {
         let me = std::thread::current().id();
         let pid = std::process::id();
         let (taken, call) = loop {
-            let mut turns = turns();
+            let turns = turns();
             let mut state = self.lock_state();
             match &*state {
                 State::Busy { pid: p, .. } if *p != pid => {
@@ -219,11 +230,7 @@ impl SharedConnection {
                 }
                 State::Busy { .. } => {
                     drop(state);
-                    turns = TURN_ENDED
-                        .wait_timeout(turns, WAIT_SLICE)
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .0;
-                    drop(turns);
+                    drop(wait_for_a_turn(turns));
                     if interrupted() {
                         return Err(Error::Interrupted);
                     }
@@ -304,7 +311,8 @@ impl Drop for Turn<'_> {
             match (closing, connection) {
                 (false, Some(conn)) => {
                     *state = State::Idle(conn);
-                    None
+                    self.ended();
+                    return;
                 }
                 (_, conn) => {
                     *state = State::Closed;
@@ -316,8 +324,17 @@ impl Drop for Turn<'_> {
         // waiting `close` hears that this call is over.
         drop(leftover);
         let _turns = turns();
+        self.ended();
+    }
+}
+
+impl Turn<'_> {
+    /// Marks this call as over and wakes whoever waits. With `TURNS` held.
+    fn ended(&self) {
         self.shared.finished.fetch_max(self.call, Ordering::SeqCst);
-        TURN_ENDED.notify_all();
+        if WAITERS.load(Ordering::SeqCst) > 0 {
+            TURN_ENDED.notify_all();
+        }
     }
 }
 
