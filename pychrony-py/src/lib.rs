@@ -15,23 +15,27 @@ mod tracking;
 /// The native module, imported as `pychrony._native`.
 #[pyo3::pymodule]
 mod _native {
-    use pyo3::prelude::*;
 
     #[pymodule_export]
     use crate::connection::Connection;
     #[pymodule_export]
     use crate::tracking::get_tracking;
+}
 
-    #[pymodule_init]
-    fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {
-        m.add(
-            "DEFAULT_TIMEOUT",
-            chrony_core::DEFAULT_TIMEOUT.as_secs_f64(),
-        )?;
-        m.add(
-            "DEFAULT_SOCKET_PATHS",
-            chrony_core::DEFAULT_SOCKET_PATHS.to_vec(),
-        )?;
-        Ok(())
+#[cfg(test)]
+mod tests {
+    /// The Python package writes chrony-core's default timeout as a literal (a signature default
+    /// that `import pychrony` must have without the native module): it must say the same.
+    #[test]
+    fn the_python_default_timeout_is_chrony_cores() {
+        let api = include_str!("../python/pychrony/_api.py");
+        let line = format!(
+            "\nDEFAULT_TIMEOUT = {:?}\n",
+            chrony_core::DEFAULT_TIMEOUT.as_secs_f64()
+        );
+        assert!(
+            api.contains(&line),
+            "python/pychrony/_api.py lacks {line:?}"
+        );
     }
 }

@@ -1,4 +1,4 @@
-"""The contract (shared/spec/python-api.md), point by point, without a daemon."""
+"""The contract (docs/python-api.md), point by point, without a daemon."""
 
 from __future__ import annotations
 

@@ -10,6 +10,14 @@ LEAP_INSERT_SECOND = 1
 LEAP_DELETE_SECOND = 2
 LEAP_UNSYNCHRONISED = 3
 
+# chronyc's wording (British spelling), not libchrony's constant names.
+LEAP_STATUS_TEXT = {
+    LEAP_NORMAL: "Normal",
+    LEAP_INSERT_SECOND: "Insert second",
+    LEAP_DELETE_SECOND: "Delete second",
+    LEAP_UNSYNCHRONISED: "Not synchronised",
+}
+
 
 @dataclass(frozen=True)
 class TrackingStatus:

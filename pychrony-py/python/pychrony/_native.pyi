@@ -1,8 +1,8 @@
 # Hand-written stub of the pyo3 module pychrony._native (src/*.rs); checked by
 # `python -m mypy.stubtest pychrony._native`. Private: use the pychrony package instead.
-from typing import Final, Literal, final
+from typing import Literal, final
 
-__all__ = ["Connection", "get_tracking", "DEFAULT_TIMEOUT", "DEFAULT_SOCKET_PATHS"]
+__all__ = ["Connection", "get_tracking"]
 
 # (reference_id, reference_id_name, stratum, leap_status, offset, last_offset, rms_offset,
 #  frequency, residual_freq, skew, root_delay, root_dispersion, update_interval,
@@ -10,9 +10,6 @@ __all__ = ["Connection", "get_tracking", "DEFAULT_TIMEOUT", "DEFAULT_SOCKET_PATH
 _Tracking = tuple[
     int, str, int, int, float, float, float, float, float, float, float, float, float, str, float
 ]
-
-DEFAULT_TIMEOUT: Final[float]
-DEFAULT_SOCKET_PATHS: Final[list[str]]
 
 def get_tracking(socket_path: str | None, timeout: float) -> _Tracking: ...
 @final

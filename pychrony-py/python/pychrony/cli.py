@@ -9,24 +9,20 @@ import argparse
 import dataclasses
 import json
 import math
-import os
 import sys
 import time
 from collections.abc import Sequence
 from typing import NoReturn
 
-from ._api import DEFAULT_TIMEOUT, ChronyConnection, _check_timeout, get_tracking
+from ._api import DEFAULT_TIMEOUT, ChronyConnection, _check_timeout
 from ._errors import ChronyError
-from ._models import TrackingStatus
+from ._models import LEAP_STATUS_TEXT, TrackingStatus
 
 __all__ = ["main", "format_tracking"]
 
 EXIT_SYNCHRONISED = 0
 EXIT_NOT_SYNCHRONISED = 1
 EXIT_ERROR = 2
-
-# chronyc's wording (British spelling), not libchrony's constant names.
-_LEAP_TEXT = {0: "Normal", 1: "Insert second", 2: "Delete second", 3: "Not synchronised"}
 
 
 def _ref_time_text(ref_time: float) -> str:
@@ -56,19 +52,13 @@ def format_tracking(status: TrackingStatus) -> str:
         f"Root delay      : {status.root_delay:.9f} seconds",
         f"Root dispersion : {status.root_dispersion:.9f} seconds",
         f"Update interval : {status.update_interval:.1f} seconds",
-        f"Leap status     : {_LEAP_TEXT.get(status.leap_status, 'Invalid')}",
+        f"Leap status     : {LEAP_STATUS_TEXT.get(status.leap_status, 'Invalid')}",
     ]
     return "\n".join(lines) + "\n"
 
 
-def _is_path(address: str) -> bool:
-    # A UDP address (127.0.0.1, 127.0.0.1:323, ::1, [::1]:323) never holds a "/".
-    return os.sep in address or os.path.exists(address)
-
-
 def _read(address: str | None, timeout: float) -> TrackingStatus:
-    if address is None or _is_path(address):
-        return get_tracking(os.path.abspath(address) if address else None, timeout=timeout)
+    # The library's own address grammar: a socket path, or a UDP command port address.
     with ChronyConnection(address, timeout=timeout) as conn:
         return conn.get_tracking()
 
