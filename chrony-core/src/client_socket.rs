@@ -28,7 +28,7 @@ use std::sync::{Mutex, PoisonError};
 
 use crate::address::{Target, check_len};
 use crate::error::op;
-use crate::{Error, Result, Transport, sys};
+use crate::{Error, Result, Transport, os};
 
 /// The name prefix of our client directories; stale ones are recognised by it.
 const DIR_PREFIX: &str = "chrony-core.";
@@ -118,9 +118,9 @@ impl UnixClient {
         let socket = UnixDatagram::bind(&socket_path)
             .map_err(|e| Error::from_io(e, &dir_text(), Transport::Unix, op::BIND))?;
         let fd = dir.fd().as_fd();
-        let info = sys::stat_at_nofollow(fd, c"s")
+        let info = os::stat_at_nofollow(fd, c"s")
             .map_err(|e| Error::from_io(e, &dir_text(), Transport::Unix, op::CHECK_SOCKET))?;
-        if !info.is_socket() || info.uid != sys::euid() {
+        if !info.is_socket() || info.uid != os::euid() {
             return Err(Error::Tampered {
                 path: socket_path,
                 what: "socket",
@@ -132,7 +132,7 @@ impl UnixClient {
             .connect(server)
             .map_err(|e| Error::from_io(e, address, Transport::Unix, op::CONNECT))?;
         // chronyd may run as another user: let it reach and write the socket.
-        sys::chmod_at(fd, c"s", 0o666)
+        os::chmod_at(fd, c"s", 0o666)
             .map_err(|e| Error::from_io(e, &dir_text(), Transport::Unix, op::CHMOD_SOCKET))?;
         dir.fd()
             .set_permissions(Permissions::from_mode(0o711))
@@ -190,7 +190,7 @@ impl PrivateDir {
             let meta = fd
                 .metadata()
                 .map_err(|e| Error::from_io(e, &text(), Transport::Unix, op::CHECK_DIR))?;
-            if !meta.is_dir() || meta.uid() != sys::euid() || meta.mode() & 0o077 != 0 {
+            if !meta.is_dir() || meta.uid() != os::euid() || meta.mode() & 0o077 != 0 {
                 // Not what we just made: leave it alone.
                 return Err(Error::Tampered {
                     path,
@@ -219,7 +219,7 @@ impl Drop for PrivateDir {
             return; // a forked child: these are the parent's files
         }
         if let Some(fd) = self.fd.take() {
-            let _ = sys::unlink_at(fd.as_fd(), c"s");
+            let _ = os::unlink_at(fd.as_fd(), c"s");
             // Close the directory before removing it: the last close of a
             // removed directory is much slower than an rmdir of a closed one.
             drop(fd);
@@ -294,7 +294,7 @@ fn clean_stale_once(sockdir: &Path) {
     let Ok(entries) = fs::read_dir(sockdir) else {
         return;
     };
-    let (me, euid) = (std::process::id(), sys::euid());
+    let (me, euid) = (std::process::id(), os::euid());
     for entry in entries.flatten() {
         let name = entry.file_name();
         let Some(pid) = name
@@ -335,13 +335,13 @@ fn clean_stale_once(sockdir: &Path) {
                 // container's pid is not visible here), so the directory
                 // must also be older than any such gap.
                 Some(libc::ENOENT) => {
-                    !sys::process_exists(pid) && older_than(&meta, SOCKETLESS_GRACE)
+                    !os::process_exists(pid) && older_than(&meta, SOCKETLESS_GRACE)
                 }
                 _ => false,
             },
         };
         if stale {
-            let _ = sys::unlink_at(dir.as_fd(), c"s");
+            let _ = os::unlink_at(dir.as_fd(), c"s");
             drop(dir);
             // rmdir neither follows a symlink nor removes a non-empty directory.
             let _ = fs::remove_dir(&path);

@@ -1,11 +1,13 @@
 //! A reusable connection to chronyd.
 
+use std::ffi::{CStr, c_int};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::address::{Target, discover_socket};
 use crate::client_socket::ClientSocket;
-use crate::exchange::{self, Peer};
+use crate::exchange::{self, Peer, Request};
+use crate::reports::Report;
 use crate::session::Session;
 use crate::{Error, Options, Result, TrackingStatus};
 
@@ -67,7 +69,7 @@ impl Connection {
     }
 
     pub(crate) fn open_target(target: Target, timeout: Duration) -> Result<Connection> {
-        crate::fork::install_handlers();
+        crate::fork::install_handlers()?;
         let address = target.text();
         let session = open_session(&target, &address)?;
         Ok(Connection {
@@ -91,9 +93,25 @@ impl Connection {
         &mut self,
         interrupted: &mut dyn FnMut() -> bool,
     ) -> Result<TrackingStatus> {
+        self.report(interrupted)
+    }
+
+    /// Queries the one-record report `R`, within [`Connection::timeout`].
+    pub(crate) fn report<R: Report>(&mut self, interrupted: &mut dyn FnMut() -> bool) -> Result<R> {
+        self.record(R::NAME, 0, interrupted)
+    }
+
+    /// Queries record `index` of the report `name` and decodes it as `R`.
+    fn record<R: Report>(
+        &mut self,
+        name: &CStr,
+        index: c_int,
+        interrupted: &mut dyn FnMut() -> bool,
+    ) -> Result<R> {
+        let request = Request { name, index };
         let deadline = crate::exchange::deadline_after(self.timeout);
         let unix = self.transport() == Transport::Unix;
-        let mut result = self.exchange(deadline, interrupted);
+        let mut result = self.exchange(request, deadline, interrupted);
         if unix && matches!(result, Err(Error::ConnectionRefused { .. })) {
             // chronyd went away since the last query. A restarted one
             // listens on the same path, perhaps in a directory created anew
@@ -101,13 +119,13 @@ impl Connection {
             // start over with a new client socket. The old one goes first:
             // the kernel disconnected it, so anyone could write to it.
             self.session = None;
-            result = self.exchange(deadline, interrupted);
+            result = self.exchange(request, deadline, interrupted);
             if matches!(result, Err(Error::ConnectionRefused { .. })) {
                 self.session = None;
             }
         }
         result?;
-        TrackingStatus::read(
+        R::read(
             self.session
                 .as_ref()
                 .expect("a successful exchange has a session"),
@@ -116,7 +134,12 @@ impl Connection {
 
     /// One exchange on this connection's session, opened first when there
     /// is none (or only the parent's, after `fork()`).
-    fn exchange(&mut self, deadline: Instant, interrupted: &mut dyn FnMut() -> bool) -> Result<()> {
+    fn exchange(
+        &mut self,
+        request: Request<'_>,
+        deadline: Instant,
+        interrupted: &mut dyn FnMut() -> bool,
+    ) -> Result<()> {
         let transport = transport_of(&self.target);
         if self.pid != std::process::id() {
             // A forked child must not share the parent's socket. Dropping our
@@ -139,7 +162,7 @@ impl Connection {
             transport,
             timeout: self.timeout,
         };
-        exchange::tracking(session, &peer, deadline, interrupted)
+        exchange::run(session, request, &peer, deadline, interrupted)
     }
 
     /// What this connection talks to: the socket path (made absolute), or

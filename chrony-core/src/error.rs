@@ -320,22 +320,22 @@ impl Error {
         address: &str,
         transport: Transport,
     ) -> Error {
-        use libchrony_sys as sys;
+        use libchrony_sys as ffi;
         match chrony_err {
-            sys::CHRONY_SEND_FAILED => Error::from_io(errno, address, transport, op::SEND),
-            sys::CHRONY_RECV_FAILED => Error::from_io(errno, address, transport, op::RECEIVE),
-            sys::CHRONY_UNAUTHORIZED => Error::NotAuthorised {
+            ffi::CHRONY_SEND_FAILED => Error::from_io(errno, address, transport, op::SEND),
+            ffi::CHRONY_RECV_FAILED => Error::from_io(errno, address, transport, op::RECEIVE),
+            ffi::CHRONY_UNAUTHORIZED => Error::NotAuthorised {
                 address: address.to_owned(),
                 chrony_err,
             },
-            sys::CHRONY_INVALID_RESPONSE => Error::IncompleteData {
+            ffi::CHRONY_INVALID_RESPONSE => Error::IncompleteData {
                 detail: "the reply is shorter than the tracking report".to_owned(),
                 chrony_err: Some(chrony_err),
             },
-            sys::CHRONY_DISABLED
-            | sys::CHRONY_UNEXPECTED_STATUS
-            | sys::CHRONY_OLD_SERVER
-            | sys::CHRONY_NEW_SERVER => Error::Protocol {
+            ffi::CHRONY_DISABLED
+            | ffi::CHRONY_UNEXPECTED_STATUS
+            | ffi::CHRONY_OLD_SERVER
+            | ffi::CHRONY_NEW_SERVER => Error::Protocol {
                 address: address.to_owned(),
                 chrony_err,
             },
@@ -372,9 +372,11 @@ pub(crate) mod op {
     /// `address` is a relative socket path, or a default socket path.
     pub const ABSOLUTE: &str = "find the current directory to resolve the relative socket path";
     pub const LOOK_UP: &str = "look up the socket";
+    /// `address` is "this process".
+    pub const REGISTER_FORK_HANDLERS: &str = "register the fork handlers (pthread_atfork) of";
 
     #[cfg(test)]
-    pub const ALL: [&str; 17] = [
+    pub const ALL: [&str; 18] = [
         CONNECT,
         SEND,
         RECEIVE,
@@ -392,6 +394,7 @@ pub(crate) mod op {
         CHMOD_SOCKET,
         ABSOLUTE,
         LOOK_UP,
+        REGISTER_FORK_HANDLERS,
     ];
 }
 
@@ -438,25 +441,25 @@ fn join_paths(paths: &[PathBuf]) -> String {
 
 /// The name of a `chrony_err` value, as in chrony.h.
 pub(crate) fn chrony_err_name(code: u32) -> &'static str {
-    use libchrony_sys as sys;
+    use libchrony_sys as ffi;
     match code {
-        sys::CHRONY_OK => "CHRONY_OK",
-        sys::CHRONY_NO_MEMORY => "CHRONY_NO_MEMORY",
-        sys::CHRONY_NO_RANDOM => "CHRONY_NO_RANDOM",
-        sys::CHRONY_UNKNOWN_REPORT => "CHRONY_UNKNOWN_REPORT",
-        sys::CHRONY_RANDOM_FAILED => "CHRONY_RANDOM_FAILED",
-        sys::CHRONY_SEND_FAILED => "CHRONY_SEND_FAILED",
-        sys::CHRONY_RECV_FAILED => "CHRONY_RECV_FAILED",
-        sys::CHRONY_INVALID_ARGUMENT => "CHRONY_INVALID_ARGUMENT",
-        sys::CHRONY_UNEXPECTED_CALL => "CHRONY_UNEXPECTED_CALL",
-        sys::CHRONY_UNAUTHORIZED => "CHRONY_UNAUTHORIZED",
-        sys::CHRONY_DISABLED => "CHRONY_DISABLED (facility not enabled in chronyd)",
-        sys::CHRONY_UNEXPECTED_STATUS => "CHRONY_UNEXPECTED_STATUS (chronyd reported a failure)",
-        sys::CHRONY_OLD_SERVER => "CHRONY_OLD_SERVER (chronyd is too old for this request)",
-        sys::CHRONY_NEW_SERVER => {
+        ffi::CHRONY_OK => "CHRONY_OK",
+        ffi::CHRONY_NO_MEMORY => "CHRONY_NO_MEMORY",
+        ffi::CHRONY_NO_RANDOM => "CHRONY_NO_RANDOM",
+        ffi::CHRONY_UNKNOWN_REPORT => "CHRONY_UNKNOWN_REPORT",
+        ffi::CHRONY_RANDOM_FAILED => "CHRONY_RANDOM_FAILED",
+        ffi::CHRONY_SEND_FAILED => "CHRONY_SEND_FAILED",
+        ffi::CHRONY_RECV_FAILED => "CHRONY_RECV_FAILED",
+        ffi::CHRONY_INVALID_ARGUMENT => "CHRONY_INVALID_ARGUMENT",
+        ffi::CHRONY_UNEXPECTED_CALL => "CHRONY_UNEXPECTED_CALL",
+        ffi::CHRONY_UNAUTHORIZED => "CHRONY_UNAUTHORIZED",
+        ffi::CHRONY_DISABLED => "CHRONY_DISABLED (facility not enabled in chronyd)",
+        ffi::CHRONY_UNEXPECTED_STATUS => "CHRONY_UNEXPECTED_STATUS (chronyd reported a failure)",
+        ffi::CHRONY_OLD_SERVER => "CHRONY_OLD_SERVER (chronyd is too old for this request)",
+        ffi::CHRONY_NEW_SERVER => {
             "CHRONY_NEW_SERVER (protocol version or reply not supported: chronyd is too new)"
         }
-        sys::CHRONY_INVALID_RESPONSE => "CHRONY_INVALID_RESPONSE",
+        ffi::CHRONY_INVALID_RESPONSE => "CHRONY_INVALID_RESPONSE",
         _ => "unknown chrony_err",
     }
 }
@@ -525,18 +528,18 @@ mod tests {
 
     #[test]
     fn codes_by_chrony_err() {
-        use libchrony_sys as sys;
+        use libchrony_sys as ffi;
         let a = "127.0.0.1:323";
         let t = Transport::Udp;
         let code = |c| Error::from_chrony(c, errno(0), a, t).code();
-        assert_eq!(code(sys::CHRONY_UNAUTHORIZED), -3);
-        assert_eq!(code(sys::CHRONY_OLD_SERVER), -4);
-        assert_eq!(code(sys::CHRONY_NEW_SERVER), -4);
-        assert_eq!(code(sys::CHRONY_UNEXPECTED_STATUS), -4);
-        assert_eq!(code(sys::CHRONY_DISABLED), -4);
-        assert_eq!(code(sys::CHRONY_INVALID_RESPONSE), -5);
-        assert_eq!(code(sys::CHRONY_NO_MEMORY), -1);
-        let recv = Error::from_chrony(sys::CHRONY_RECV_FAILED, errno(libc::ECONNREFUSED), a, t);
+        assert_eq!(code(ffi::CHRONY_UNAUTHORIZED), -3);
+        assert_eq!(code(ffi::CHRONY_OLD_SERVER), -4);
+        assert_eq!(code(ffi::CHRONY_NEW_SERVER), -4);
+        assert_eq!(code(ffi::CHRONY_UNEXPECTED_STATUS), -4);
+        assert_eq!(code(ffi::CHRONY_DISABLED), -4);
+        assert_eq!(code(ffi::CHRONY_INVALID_RESPONSE), -5);
+        assert_eq!(code(ffi::CHRONY_NO_MEMORY), -1);
+        let recv = Error::from_chrony(ffi::CHRONY_RECV_FAILED, errno(libc::ECONNREFUSED), a, t);
         assert!(matches!(recv, Error::ConnectionRefused { .. }));
         assert_eq!(Error::from_chrony(9, errno(0), a, t).chrony_err(), Some(9));
     }
@@ -597,7 +600,7 @@ mod tests {
             assert!(
                 [
                     "connect", "send", "receive", "wait", "create", "set", "find", "open", "check",
-                    "give", "bind", "look"
+                    "give", "bind", "look", "register"
                 ]
                 .contains(&first),
                 "{op}"

@@ -1,5 +1,6 @@
 //! One request/reply exchange with a deadline, resending as chronyc does.
 
+use std::ffi::{CStr, c_int};
 use std::time::{Duration, Instant};
 
 use crate::error::op;
@@ -22,12 +23,20 @@ pub(crate) struct Peer<'a> {
     pub timeout: Duration,
 }
 
-/// Requests the tracking report and waits for the reply until `deadline`.
+/// What an exchange asks for: record `index` of the report `name`.
+#[derive(Clone, Copy)]
+pub(crate) struct Request<'a> {
+    pub name: &'a CStr,
+    pub index: c_int,
+}
+
+/// Sends `request` and waits for the reply until `deadline`.
 /// On `Ok`, the session holds the record. `interrupted` is called after each
 /// wait of at most 100 ms that saw no datagram, and at least every 100 ms
 /// while datagrams arrive that are not the answer.
-pub(crate) fn tracking(
+pub(crate) fn run(
     session: &mut Session,
+    request: Request<'_>,
     peer: &Peer<'_>,
     deadline: Instant,
     interrupted: &mut dyn FnMut() -> bool,
@@ -38,7 +47,7 @@ pub(crate) fn tracking(
     let mut attempt_timeout = FIRST_ATTEMPT;
     let mut last_check = Instant::now();
     loop {
-        match session.request_tracking() {
+        match session.request_record(request.name, request.index) {
             Ok(()) => {}
             // chronyd's queue is full (frozen?): treat as a lost request.
             Err(e) if e.would_block() => {}
@@ -59,7 +68,7 @@ pub(crate) fn tracking(
                         Err(e) if e.would_block() => {
                             // Nothing to read after all, and the library dropped
                             // the request: send it again, within this attempt.
-                            match session.request_tracking() {
+                            match session.request_record(request.name, request.index) {
                                 Ok(()) => {}
                                 Err(e) if e.would_block() => {}
                                 Err(e) => return Err(fail(e)),

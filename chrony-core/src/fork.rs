@@ -9,9 +9,10 @@
 
 use std::any::Any;
 use std::cell::RefCell;
-use std::sync::Once;
+use std::sync::{Mutex, OnceLock, PoisonError};
 
-use crate::sys;
+use crate::error::op;
+use crate::{Error, Result, os};
 
 thread_local! {
     /// The guards taken by `prepare`, released by `release` on the same thread.
@@ -36,9 +37,22 @@ extern "C" fn release() {
 }
 
 /// Installs the handlers, once per process (before the first lock is used).
-pub(crate) fn install_handlers() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        sys::at_fork(prepare, release, release);
-    });
+/// `pthread_atfork` fails only when memory is short; then nothing is
+/// installed, the caller's operation fails, and the next one tries again.
+pub(crate) fn install_handlers() -> Result<()> {
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    if INSTALLED.get().is_some() {
+        return Ok(());
+    }
+    static INSTALLING: Mutex<()> = Mutex::new(());
+    let _one_at_a_time = INSTALLING.lock().unwrap_or_else(PoisonError::into_inner);
+    if INSTALLED.get().is_none() {
+        os::at_fork(prepare, release, release).map_err(|source| Error::Io {
+            address: "this process".to_owned(),
+            operation: op::REGISTER_FORK_HANDLERS,
+            source,
+        })?;
+        let _ = INSTALLED.set(());
+    }
+    Ok(())
 }

@@ -62,6 +62,9 @@
 //! ```
 
 #![deny(missing_docs)]
+// `unsafe` is allowed in exactly two modules: `session` (the C library) and
+// `os` (libc calls std lacks). Everything else is safe Rust, by the compiler's rule.
+#![deny(unsafe_code)]
 
 mod address;
 mod client_socket;
@@ -70,12 +73,13 @@ mod error;
 mod exchange;
 mod fork;
 mod options;
+#[allow(unsafe_code)]
+mod os;
 mod pool;
-mod refid;
+mod reports;
+#[allow(unsafe_code)]
 mod session;
 mod shared;
-mod sys;
-mod tracking;
 
 use std::path::Path;
 
@@ -85,9 +89,9 @@ pub use error::{Error, MAX_SOCKET_PATH_LEN, Result};
 pub use options::{DEFAULT_TIMEOUT, Options};
 #[doc(hidden)]
 pub use pool::drain_pool;
-pub use refid::ReferenceAddress;
+pub use reports::refid::ReferenceAddress;
+pub use reports::tracking::{LeapStatus, TrackingStatus};
 pub use shared::SharedConnection;
-pub use tracking::{LeapStatus, TrackingStatus};
 
 /// Queries chronyd's tracking report with the default options.
 ///
@@ -102,7 +106,7 @@ pub fn tracking(socket_path: Option<&Path>) -> Result<TrackingStatus> {
 /// deadline of `options.timeout`, reusing a pooled connection when one is
 /// idle. To use the UDP command port, open a [`Connection`].
 pub fn tracking_with(socket_path: Option<&Path>, options: &Options) -> Result<TrackingStatus> {
-    pool::tracking(socket_path, options, &mut || false)
+    pool::record(socket_path, options, &mut || false)
 }
 
 /// Like [`tracking_with`], calling `interrupted` at least every 100 ms while
@@ -113,5 +117,5 @@ pub fn tracking_interruptible(
     options: &Options,
     interrupted: &mut dyn FnMut() -> bool,
 ) -> Result<TrackingStatus> {
-    pool::tracking(socket_path, options, interrupted)
+    pool::record(socket_path, options, interrupted)
 }

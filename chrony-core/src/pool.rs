@@ -8,10 +8,12 @@
 //! pool, so no client socket or directory is left in chronyd's directory.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, Once, PoisonError};
 
 use crate::address::{Target, discover_socket, unix_path};
-use crate::{Connection, Options, Result, TrackingStatus, sys};
+use crate::reports::Report;
+use crate::{Connection, Options, Result, os};
 
 /// At most this many idle connections are kept; more are closed.
 const MAX_IDLE: usize = 32;
@@ -24,6 +26,8 @@ struct Idle {
 
 static POOL: Mutex<Vec<Idle>> = Mutex::new(Vec::new());
 static AT_EXIT: Once = Once::new();
+/// False if `atexit` refused the handler that drains the pool.
+static POOLING: AtomicBool = AtomicBool::new(false);
 
 fn pool() -> MutexGuard<'static, Vec<Idle>> {
     POOL.lock().unwrap_or_else(PoisonError::into_inner)
@@ -36,12 +40,12 @@ pub(crate) fn lock_for_fork() -> Box<dyn std::any::Any> {
 
 /// The one-call API: a pooled connection to `socket_path`, or to the
 /// discovered default socket.
-pub(crate) fn tracking(
+pub(crate) fn record<R: Report>(
     socket_path: Option<&Path>,
     options: &Options,
     interrupted: &mut dyn FnMut() -> bool,
-) -> Result<TrackingStatus> {
-    crate::fork::install_handlers();
+) -> Result<R> {
+    crate::fork::install_handlers()?;
     let path = socket_path.map(unix_path).transpose()?;
     let mut connection = match take(path.as_deref()) {
         Some(connection) => connection,
@@ -54,7 +58,7 @@ pub(crate) fn tracking(
         }
     };
     connection.set_timeout(options.timeout);
-    let result = connection.tracking_interruptible(interrupted);
+    let result = connection.report(interrupted);
     if result.is_ok() {
         give_back(path.is_none(), connection);
     }
@@ -84,8 +88,14 @@ fn take(path: Option<&Path>) -> Option<Connection> {
 
 fn give_back(discovered: bool, connection: Connection) {
     AT_EXIT.call_once(|| {
-        sys::at_exit(drain_at_exit);
+        POOLING.store(os::at_exit(drain_at_exit), Ordering::SeqCst);
     });
+    if !POOLING.load(Ordering::SeqCst) {
+        // Without the exit handler pooled sockets would outlive the process:
+        // close this one now, as a call without the pool would.
+        drop(connection);
+        return;
+    }
     let mut idle = pool();
     if idle.len() < MAX_IDLE {
         if idle.capacity() == 0 {

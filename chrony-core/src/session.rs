@@ -1,6 +1,6 @@
 //! The C protocol library: one `chrony_session` over our client socket.
 //!
-//! This module and `sys.rs` hold all of the crate's `unsafe`. The session
+//! This module and `os.rs` hold all of the crate's `unsafe`. The session
 //! owns the socket it talks on, so the fd outlives the C session by
 //! construction (`Drop` deinits the session, then the socket's own `Drop`
 //! closes it and removes its files).
@@ -10,7 +10,7 @@ use std::io;
 use std::ptr::NonNull;
 use std::sync::{Mutex, PoisonError};
 
-use libchrony_sys as sys;
+use libchrony_sys as ffi;
 
 use crate::client_socket::ClientSocket;
 
@@ -18,7 +18,7 @@ use crate::client_socket::ClientSocket;
 /// the call (meaningful for `CHRONY_SEND_FAILED` and `CHRONY_RECV_FAILED`).
 #[derive(Debug)]
 pub(crate) struct CallError {
-    pub code: sys::chrony_err,
+    pub code: ffi::chrony_err,
     pub errno: io::Error,
 }
 
@@ -27,7 +27,7 @@ impl CallError {
     /// the socket is non-blocking, so this means "nothing to read yet" or
     /// "chronyd's queue is full" (a frozen chronyd), never a real failure.
     pub fn would_block(&self) -> bool {
-        matches!(self.code, sys::CHRONY_SEND_FAILED | sys::CHRONY_RECV_FAILED)
+        matches!(self.code, ffi::CHRONY_SEND_FAILED | ffi::CHRONY_RECV_FAILED)
             && matches!(
                 self.errno.raw_os_error(),
                 Some(libc::EAGAIN | libc::ENOBUFS | libc::EINTR)
@@ -51,7 +51,7 @@ pub(crate) fn lock_for_fork() -> Box<dyn std::any::Any> {
 
 /// A protocol session on a connected client socket.
 pub(crate) struct Session {
-    raw: NonNull<sys::chrony_session>,
+    raw: NonNull<ffi::chrony_session>,
     // Dropped after `Drop::drop` has deinit'ed the session.
     socket: ClientSocket,
 }
@@ -74,8 +74,8 @@ impl std::fmt::Debug for Session {
     }
 }
 
-fn check(code: sys::chrony_err) -> Result<(), CallError> {
-    if code == sys::CHRONY_OK {
+fn check(code: ffi::chrony_err) -> Result<(), CallError> {
+    if code == ffi::CHRONY_OK {
         return Ok(());
     }
     Err(CallError {
@@ -88,14 +88,14 @@ impl Session {
     /// Starts a session on `socket`. On failure the socket is dropped
     /// (closed, its files removed).
     pub fn new(socket: ClientSocket) -> Result<Session, CallError> {
-        let mut raw: *mut sys::chrony_session = std::ptr::null_mut();
+        let mut raw: *mut ffi::chrony_session = std::ptr::null_mut();
         let fd = std::os::fd::AsRawFd::as_raw_fd(&socket.as_fd());
         // SAFETY: `raw` is a valid out-pointer; `fd` is an open, connected
         // datagram socket that `socket` keeps open for the life of the session.
-        let code = unsafe { sys::chrony_init_session(&mut raw, fd) };
+        let code = unsafe { ffi::chrony_init_session(&mut raw, fd) };
         check(code)?;
         let raw = NonNull::new(raw).ok_or(CallError {
-            code: sys::CHRONY_NO_MEMORY,
+            code: ffi::CHRONY_NO_MEMORY,
             errno: io::Error::from(io::ErrorKind::OutOfMemory),
         })?;
         Ok(Session { raw, socket })
@@ -110,20 +110,20 @@ impl Session {
         if !self.needs_response() {
             return Ok(());
         }
-        let mut raw: *mut sys::chrony_session = std::ptr::null_mut();
+        let mut raw: *mut ffi::chrony_session = std::ptr::null_mut();
         let fd = std::os::fd::AsRawFd::as_raw_fd(&self.socket.as_fd());
         // SAFETY: as in `new`: a valid out-pointer and the open socket this
         // value keeps open.
-        let code = unsafe { sys::chrony_init_session(&mut raw, fd) };
+        let code = unsafe { ffi::chrony_init_session(&mut raw, fd) };
         check(code)?;
         let fresh = NonNull::new(raw).ok_or(CallError {
-            code: sys::CHRONY_NO_MEMORY,
+            code: ffi::CHRONY_NO_MEMORY,
             errno: io::Error::from(io::ErrorKind::OutOfMemory),
         })?;
         let old = std::mem::replace(&mut self.raw, fresh);
         // SAFETY: `old` came from chrony_init_session, is no longer reachable
         // through `self` and is freed exactly once, here.
-        unsafe { sys::chrony_deinit_session(old.as_ptr()) };
+        unsafe { ffi::chrony_deinit_session(old.as_ptr()) };
         Ok(())
     }
 
@@ -132,20 +132,19 @@ impl Session {
         &self.socket
     }
 
-    /// Sends a request for the tracking report (again, with a new sequence
-    /// number, if one is outstanding).
-    pub fn request_tracking(&mut self) -> Result<(), CallError> {
-        // SAFETY: `self.raw` is a live session; the report name is a static
-        // NUL-terminated string.
-        let code =
-            unsafe { sys::chrony_request_record(self.raw.as_ptr(), c"tracking".as_ptr(), 0) };
+    /// Sends a request for record `index` of `report` (again, with a new
+    /// sequence number, if the same one is outstanding).
+    pub fn request_record(&mut self, report: &CStr, index: c_int) -> Result<(), CallError> {
+        // SAFETY: `self.raw` is a live session; the report name is a
+        // NUL-terminated string that outlives the call.
+        let code = unsafe { ffi::chrony_request_record(self.raw.as_ptr(), report.as_ptr(), index) };
         check(code)
     }
 
     /// True while a request is outstanding.
     pub fn needs_response(&mut self) -> bool {
         // SAFETY: `self.raw` is a live session.
-        unsafe { sys::chrony_needs_response(self.raw.as_ptr()) }
+        unsafe { ffi::chrony_needs_response(self.raw.as_ptr()) }
     }
 
     /// Receives and processes one datagram. Call only when the socket is
@@ -153,64 +152,64 @@ impl Session {
     /// [`CallError::would_block`] error instead of blocking.
     pub fn process_response(&mut self) -> Result<(), CallError> {
         // SAFETY: `self.raw` is a live session whose fd is open.
-        let code = unsafe { sys::chrony_process_response(self.raw.as_ptr()) };
+        let code = unsafe { ffi::chrony_process_response(self.raw.as_ptr()) };
         check(code)
     }
 
     /// Waits up to `timeout_ms` for a datagram (or a pending socket error).
     pub fn wait_readable(&self, timeout_ms: i32) -> io::Result<bool> {
-        crate::sys::poll_readable(self.socket.as_fd(), timeout_ms)
+        crate::os::poll_readable(self.socket.as_fd(), timeout_ms)
     }
 
     /// The number of fields of the record received last.
     pub fn number_of_fields(&self) -> c_int {
         // SAFETY: `self.raw` is a live session.
-        unsafe { sys::chrony_get_record_number_fields(self.raw.as_ptr()) }
+        unsafe { ffi::chrony_get_record_number_fields(self.raw.as_ptr()) }
     }
 
     /// The index of the field `name`: `hint` if that field has this name
     /// (one comparison in the usual case), else a search; `None` if absent.
     pub fn field_index(&self, hint: c_int, name: &CStr) -> Option<c_int> {
         // SAFETY: `self.raw` is a live session; a bad index gives NULL.
-        let at_hint = unsafe { sys::chrony_get_field_name(self.raw.as_ptr(), hint) };
+        let at_hint = unsafe { ffi::chrony_get_field_name(self.raw.as_ptr(), hint) };
         // SAFETY: a non-NULL field name points to a static NUL-terminated string.
         if !at_hint.is_null() && unsafe { CStr::from_ptr(at_hint) } == name {
             return Some(hint);
         }
         // SAFETY: `self.raw` is live and `name` is NUL-terminated.
-        let index = unsafe { sys::chrony_get_field_index(self.raw.as_ptr(), name.as_ptr()) };
+        let index = unsafe { ffi::chrony_get_field_index(self.raw.as_ptr(), name.as_ptr()) };
         (index >= 0).then_some(index)
     }
 
     /// The `chrony_field_type` of a field.
-    pub fn field_type(&self, field: c_int) -> sys::chrony_field_type {
+    pub fn field_type(&self, field: c_int) -> ffi::chrony_field_type {
         // SAFETY: `self.raw` is a live session; bad indexes are handled by C.
-        unsafe { sys::chrony_get_field_type(self.raw.as_ptr(), field) }
+        unsafe { ffi::chrony_get_field_type(self.raw.as_ptr(), field) }
     }
 
     /// An unsigned integer field.
     pub fn uinteger(&self, field: c_int) -> u64 {
         // SAFETY: as for `field_type`.
-        unsafe { sys::chrony_get_field_uinteger(self.raw.as_ptr(), field) }
+        unsafe { ffi::chrony_get_field_uinteger(self.raw.as_ptr(), field) }
     }
 
     /// A float field.
     pub fn float(&self, field: c_int) -> f64 {
         // SAFETY: as for `field_type`.
-        unsafe { sys::chrony_get_field_float(self.raw.as_ptr(), field) }
+        unsafe { ffi::chrony_get_field_float(self.raw.as_ptr(), field) }
     }
 
     /// A timespec field as (seconds, nanoseconds).
     pub fn timespec(&self, field: c_int) -> (i64, i64) {
         // SAFETY: as for `field_type`; the struct is returned by value.
-        let ts = unsafe { sys::chrony_get_field_timespec(self.raw.as_ptr(), field) };
+        let ts = unsafe { ffi::chrony_get_field_timespec(self.raw.as_ptr(), field) };
         (ts.tv_sec, ts.tv_nsec)
     }
 
     /// Calls `f` with the bytes of a string (address) field, or `None` if
     /// the C library gives NULL (an unspecified address).
     pub fn with_string<R>(&self, field: c_int, f: impl FnOnce(Option<&[u8]>) -> R) -> R {
-        let _guard = (!sys::BUNDLED).then(|| {
+        let _guard = (!ffi::BUNDLED).then(|| {
             SYSTEM_STRING_BUFFER
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
@@ -218,7 +217,7 @@ impl Session {
         // SAFETY: `self.raw` is a live session. With a system libchrony the
         // returned buffer is process-wide, and `_guard` keeps every other
         // reader out until `f` has returned.
-        let p = unsafe { sys::chrony_get_field_string(self.raw.as_ptr(), field) };
+        let p = unsafe { ffi::chrony_get_field_string(self.raw.as_ptr(), field) };
         if p.is_null() {
             return f(None);
         }
@@ -233,6 +232,6 @@ impl Drop for Session {
     fn drop(&mut self) {
         // SAFETY: `self.raw` came from chrony_init_session and is freed
         // exactly once, here; the fd stays open until `socket` drops after this.
-        unsafe { sys::chrony_deinit_session(self.raw.as_ptr()) }
+        unsafe { ffi::chrony_deinit_session(self.raw.as_ptr()) }
     }
 }

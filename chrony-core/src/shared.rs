@@ -18,6 +18,7 @@ use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::ThreadId;
 use std::time::Duration;
 
+use crate::reports::Report;
 use crate::{Connection, Error, Options, Result, TrackingStatus, Transport};
 
 /// Taken around every state change of every shared connection.
@@ -105,7 +106,8 @@ impl SharedConnection {
     /// the default socket paths, see [`crate::discover_socket`]). Nothing is
     /// opened or checked yet: the first call does that.
     pub fn new(address: Option<&str>, options: &Options) -> SharedConnection {
-        crate::fork::install_handlers();
+        // Early, for `close` and the accessors; a failure is reported by the first call.
+        let _ = crate::fork::install_handlers();
         SharedConnection {
             requested: address.map(str::to_owned),
             options: options.clone(),
@@ -133,9 +135,12 @@ impl SharedConnection {
         &self,
         interrupted: &mut dyn FnMut() -> bool,
     ) -> Result<TrackingStatus> {
-        self.with_turn(interrupted, |conn, interrupted| {
-            conn.tracking_interruptible(interrupted)
-        })
+        self.report(interrupted)
+    }
+
+    /// Queries the one-record report `R` during this thread's turn.
+    fn report<R: Report>(&self, interrupted: &mut dyn FnMut() -> bool) -> Result<R> {
+        self.with_turn(interrupted, |conn, interrupted| conn.report(interrupted))
     }
 
     /// Closes the socket and removes its files. A call in flight stops with
@@ -211,6 +216,7 @@ impl SharedConnection {
         interrupted: &mut dyn FnMut() -> bool,
         f: impl FnOnce(&mut Connection, &mut dyn FnMut() -> bool) -> Result<R>,
     ) -> Result<R> {
+        crate::fork::install_handlers()?;
         let me = std::thread::current().id();
         let pid = std::process::id();
         let (taken, call) = loop {

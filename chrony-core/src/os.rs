@@ -119,48 +119,18 @@ pub(crate) fn at_exit(handler: extern "C" fn()) -> bool {
     unsafe { libc::atexit(handler) == 0 }
 }
 
-#[cfg(test)]
-unsafe extern "C" {
-    // POSIX; the libc crate does not declare it.
-    fn inet_ntop(
-        af: libc::c_int,
-        src: *const libc::c_void,
-        dst: *mut libc::c_char,
-        size: libc::socklen_t,
-    ) -> *const libc::c_char;
-}
-
-/// Registers `pthread_atfork` handlers. Returns false if refused.
+/// Registers `pthread_atfork` handlers.
 pub(crate) fn at_fork(
     prepare: extern "C" fn(),
     parent: extern "C" fn(),
     child: extern "C" fn(),
-) -> bool {
+) -> io::Result<()> {
     // SAFETY: plain `extern "C"` functions without arguments, valid for the
     // whole life of the process.
-    unsafe { libc::pthread_atfork(Some(prepare), Some(parent), Some(child)) == 0 }
-}
-
-/// glibc's `inet_ntop` text of an IPv6 address, to check our formatting.
-#[cfg(test)]
-pub(crate) fn inet_ntop6(ip: &std::net::Ipv6Addr) -> String {
-    let octets = ip.octets();
-    let mut buf = [0 as libc::c_char; 64];
-    // SAFETY: `octets` is a 16-byte in6_addr image, and `buf` is writable
-    // with its length passed (64 > INET6_ADDRSTRLEN).
-    let p = unsafe {
-        inet_ntop(
-            libc::AF_INET6,
-            octets.as_ptr().cast(),
-            buf.as_mut_ptr(),
-            buf.len() as libc::socklen_t,
-        )
-    };
-    assert!(!p.is_null(), "inet_ntop failed");
-    // SAFETY: inet_ntop succeeded, so `buf` holds a NUL-terminated string.
-    unsafe { CStr::from_ptr(buf.as_ptr()) }
-        .to_string_lossy()
-        .into_owned()
+    match unsafe { libc::pthread_atfork(Some(prepare), Some(parent), Some(child)) } {
+        0 => Ok(()),
+        errno => Err(io::Error::from_raw_os_error(errno)),
+    }
 }
 
 #[cfg(test)]

@@ -1,12 +1,12 @@
 //! The tracking report: typed, validated, with chronyc's reference-ID name.
 
-use std::ffi::{CStr, c_int};
+use std::ffi::CStr;
 use std::fmt;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
-use libchrony_sys as sys;
-
-use crate::refid::{ReferenceAddress, reference_id_name};
+use super::Report;
+use super::decode::{Fields, invalid};
+use super::refid::{ReferenceAddress, reference_id_name};
 use crate::session::Session;
 use crate::{Error, Result};
 
@@ -121,106 +121,41 @@ impl TrackingStatus {
             LeapStatus::InsertSecond | LeapStatus::DeleteSecond
         )
     }
+}
 
-    /// Reads the record the session received last.
-    pub(crate) fn read(s: &Session) -> Result<TrackingStatus> {
+impl Report for TrackingStatus {
+    const NAME: &'static CStr = c"tracking";
+
+    fn read(s: &Session) -> Result<TrackingStatus> {
+        let f = Fields::new(s);
+        let reference_id = f.uinteger(0, c"reference ID")?;
         let reference_id =
-            field(s, 0, c"reference ID", sys::CHRONY_TYPE_UINTEGER).and_then(|i| {
-                u32::try_from(s.uinteger(i)).map_err(|_| invalid("reference ID", s.uinteger(i)))
-            })?;
-        let i = field(s, 1, c"address", sys::CHRONY_TYPE_STRING)?;
-        let reference_address = s.with_string(i, |text| {
-            ReferenceAddress::from_c_text(text).ok_or_else(|| Error::InvalidValue {
-                field: "address",
-                value: String::from_utf8_lossy(text.unwrap_or_default()).into_owned(),
-            })
-        })?;
-        let i = field(s, 2, c"stratum", sys::CHRONY_TYPE_UINTEGER)?;
-        let stratum = match s.uinteger(i) {
+            u32::try_from(reference_id).map_err(|_| invalid("reference ID", reference_id))?;
+        let reference_address = f.address(1, c"address")?;
+        let stratum = match f.uinteger(2, c"stratum")? {
             // 16 is NTP's "unsynchronised", which chronyd reports when it
             // follows a stratum-15 server (its default maxstratum).
             v @ 0..=16 => v as u8,
             v => return Err(invalid("stratum", v)),
-        };
-        let i = field(s, 3, c"leap status", sys::CHRONY_TYPE_UINTEGER)?;
-        let leap_status = LeapStatus::try_from(s.uinteger(i))?;
-        let i = field(s, 4, c"reference time", sys::CHRONY_TYPE_TIMESPEC)?;
-        let ref_time = system_time(s.timespec(i))?;
-        let float = |hint, name: &'static CStr| -> Result<f64> {
-            let i = field(s, hint, name, sys::CHRONY_TYPE_FLOAT)?;
-            let v = s.float(i);
-            if !v.is_finite() {
-                return Err(invalid(name.to_str().unwrap_or("float"), v));
-            }
-            Ok(v)
         };
         Ok(TrackingStatus {
             reference_id_name: reference_id_name(reference_id, &reference_address),
             reference_id,
             reference_address,
             stratum,
-            leap_status,
-            ref_time,
-            offset: float(5, c"current correction")?,
-            last_offset: float(6, c"last offset")?,
-            rms_offset: float(7, c"RMS offset")?,
-            frequency: float(8, c"frequency offset")?,
-            residual_freq: float(9, c"residual frequency")?,
-            skew: float(10, c"skew")?,
-            root_delay: float(11, c"root delay")?,
-            root_dispersion: float(12, c"root dispersion")?,
-            update_interval: float(13, c"last update interval")?,
+            leap_status: LeapStatus::try_from(f.uinteger(3, c"leap status")?)?,
+            ref_time: f.time(4, c"reference time")?,
+            offset: f.float(5, c"current correction")?,
+            last_offset: f.float(6, c"last offset")?,
+            rms_offset: f.float(7, c"RMS offset")?,
+            frequency: f.float(8, c"frequency offset")?,
+            residual_freq: f.float(9, c"residual frequency")?,
+            skew: f.float(10, c"skew")?,
+            root_delay: f.float(11, c"root delay")?,
+            root_dispersion: f.float(12, c"root dispersion")?,
+            update_interval: f.float(13, c"last update interval")?,
         })
     }
-}
-
-/// The index of a field that must exist with the given type.
-fn field(
-    s: &Session,
-    hint: c_int,
-    name: &'static CStr,
-    ty: sys::chrony_field_type,
-) -> Result<c_int> {
-    let Some(i) = s.field_index(hint, name) else {
-        return Err(Error::IncompleteData {
-            detail: format!(
-                "the field {:?} is missing ({} fields received)",
-                name,
-                s.number_of_fields()
-            ),
-            chrony_err: None,
-        });
-    };
-    let actual = s.field_type(i);
-    if actual != ty {
-        return Err(Error::InvalidValue {
-            field: name.to_str().unwrap_or("field"),
-            value: format!("a value of chrony_field_type {actual} instead of {ty}"),
-        });
-    }
-    Ok(i)
-}
-
-fn invalid(field: &'static str, value: impl fmt::Display) -> Error {
-    Error::InvalidValue {
-        field,
-        value: value.to_string(),
-    }
-}
-
-/// A timespec as chronyc reads it: a high word of 0x7fffffff means "no high
-/// seconds" (a 32-bit server) and nanoseconds are clamped to 999999999.
-fn system_time((mut sec, nsec): (i64, i64)) -> Result<SystemTime> {
-    const NO_HIGH_SEC: i64 = 0x7fff_ffff;
-    if sec >> 32 == NO_HIGH_SEC {
-        sec &= 0xffff_ffff;
-    }
-    let (Ok(sec), Ok(nsec)) = (u64::try_from(sec), u32::try_from(nsec)) else {
-        return Err(invalid("reference time", format_args!("{sec}.{nsec:09}")));
-    };
-    SystemTime::UNIX_EPOCH
-        .checked_add(Duration::new(sec, nsec.min(999_999_999)))
-        .ok_or_else(|| invalid("reference time", sec))
 }
 
 #[cfg(test)]
@@ -236,22 +171,6 @@ mod tests {
         assert_eq!(e.code(), -4);
         assert_eq!(LeapStatus::Unsynchronised.to_string(), "Not synchronised");
         assert_eq!(LeapStatus::InsertSecond.to_string(), "Insert second");
-    }
-
-    #[test]
-    fn reference_times() {
-        let t = |s, n| system_time((s, n)).unwrap();
-        assert_eq!(t(0, 0), SystemTime::UNIX_EPOCH);
-        assert_eq!(
-            t(1_795_959_909, 214_976_262),
-            SystemTime::UNIX_EPOCH + Duration::new(1_795_959_909, 214_976_262)
-        );
-        assert_eq!(
-            t((0x7fff_ffff << 32) | 5, 1_500_000_000),
-            SystemTime::UNIX_EPOCH + Duration::new(5, 999_999_999)
-        );
-        assert_eq!(system_time((-1, 0)).unwrap_err().code(), -4);
-        assert_eq!(system_time((1, -1)).unwrap_err().code(), -4);
     }
 
     fn sample() -> TrackingStatus {
