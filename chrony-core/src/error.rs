@@ -348,8 +348,8 @@ impl Error {
 }
 
 /// The `operation` of every [`Error::Io`] and [`Error::PermissionDenied`]:
-/// each reads as "could not <phrase> <address>" and "permission denied to
-/// <phrase> <address>". One list, so every message can be tested.
+/// each reads as "could not PHRASE ADDRESS" and "permission denied to
+/// PHRASE ADDRESS". One list, so every message can be tested.
 pub(crate) mod op {
     /// `address` is chronyd's socket path or `ip:port` in these.
     pub const CONNECT: &str = "connect to chronyd at";
