@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib.metadata
 import inspect
 import os
 import pickle
@@ -94,7 +95,9 @@ def test_star_import_gives_exactly_all() -> None:
 
 
 def test_version() -> None:
-    assert pychrony.__version__ == "1.0.0"
+    # One source: pychrony-py/Cargo.toml, through the wheel's metadata (test_install.py).
+    assert pychrony.__version__ == importlib.metadata.version("pychrony")
+    assert pychrony.__version__.count(".") == 2
 
 
 # --- get_tracking ----------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+import re
 import subprocess
 import sys
 import sysconfig
@@ -12,6 +13,14 @@ import pychrony
 from pychrony import _native
 
 SOURCE_TREE = Path(__file__).resolve().parents[1] / "python"
+
+
+def cargo_version() -> str:
+    """The package version, written once: in pychrony-py/Cargo.toml."""
+    text = (SOURCE_TREE.parent / "Cargo.toml").read_text()
+    found = re.search(r'^version = "([^"]+)"$', text, re.MULTILINE)
+    assert found, "pychrony-py/Cargo.toml has no version line"
+    return found.group(1)
 
 
 def test_imported_from_site_packages_not_the_source_tree() -> None:
@@ -31,7 +40,7 @@ def test_native_module_is_abi3_and_loaded() -> None:
 def test_wheel_metadata() -> None:
     meta = importlib.metadata.metadata("pychrony")
     assert meta["Name"] == "pychrony"
-    assert meta["Version"] == "1.0.0"
+    assert meta["Version"] == cargo_version(), "the version comes from pychrony-py/Cargo.toml"
     assert meta["Requires-Python"] == ">=3.10"
     assert meta["License-Expression"] == "MIT OR Apache-2.0"
     files = {str(f) for f in importlib.metadata.files("pychrony") or []}

@@ -17,7 +17,20 @@ from ._errors import (
 )
 from ._models import TrackingStatus
 
-__version__ = "1.0.0"
+# The installed distribution's version, which maturin takes from pychrony-py/Cargo.toml; looked up on
+# first use, so `import pychrony` does not pay for importlib.metadata.
+__version__: str
+
+
+def __getattr__(name: str) -> str:
+    if name == "__version__":
+        from importlib.metadata import version
+
+        value = version("pychrony")
+        globals()["__version__"] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     # Core function
