@@ -37,16 +37,29 @@ const TEST_DIR: &str = "target/test-wheels";
 const TARGET: &str = "x86_64-unknown-linux-gnu";
 /// What `auditwheel show` must find the wheel consistent with (manylinux2014).
 const PLATFORM_TAG: &str = "manylinux_2_17_x86_64";
-/// The contract's names, which every installed package must export.
-const CONTRACT_NAMES: &[&str] = &[
-    "get_tracking",
-    "TrackingStatus",
-    "ChronyError",
-    "ChronyConnectionError",
-    "ChronyPermissionError",
-    "ChronyDataError",
-    "ChronyLibraryError",
-];
+/// The contract's names, which every installed package must export: the
+/// `__all__` of docs/python-api.md, the one place they are written.
+fn contract_names() -> Result<Vec<String>> {
+    let doc = std::fs::read_to_string(root().join(CONTRACT_DOC))?;
+    let block = doc
+        .split_once("__all__ = [")
+        .and_then(|(_, rest)| rest.split_once(']'))
+        .map(|(names, _)| names)
+        .ok_or_else(|| format!("{CONTRACT_DOC} has no `__all__ = [...]` block"))?;
+    let names: Vec<String> = block
+        .lines()
+        .map(|l| l.trim().trim_end_matches(','))
+        .filter(|l| l.starts_with('\'') || l.starts_with('"'))
+        .map(|l| l.trim_matches(['\'', '"']).to_owned())
+        .collect();
+    if names.is_empty() {
+        return Err(format!("{CONTRACT_DOC}'s `__all__` lists no names").into());
+    }
+    Ok(names)
+}
+
+/// The Python API contract.
+const CONTRACT_DOC: &str = "docs/python-api.md";
 
 // ---- commands ----------------------------------------------------------------
 
@@ -354,7 +367,7 @@ fn smoke(python: &Path, socket: &Path, udp: &str) -> Result {
         // Away from the source tree, so only the installed package can be imported.
         .current_dir(std::env::temp_dir())
         .arg(&script)
-        .arg(CONTRACT_NAMES.join(","))
+        .arg(contract_names()?.join(","))
         .arg(socket)
         .arg(udp))
 }
@@ -455,6 +468,13 @@ fn size_text(file: &Path) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn contract_names_come_from_the_contract() {
+        let names = contract_names().unwrap();
+        assert_eq!(names.first().map(String::as_str), Some("get_tracking"));
+        assert!(names.iter().any(|n| n == "ChronyLibraryError"), "{names:?}");
+    }
 
     #[test]
     fn abi3_manylinux2014_wheel_names_pass() {
