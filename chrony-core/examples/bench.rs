@@ -33,13 +33,13 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use chrony_core::Connection;
-use chronyd_fixture::{Fixture, Mode};
+use chronyd_fixture::{Fixture, Mode, wire};
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
 /// REQ_TRACKING request and reply length (protocol version 6: the request is
 /// padded to the reply's length).
-const TRACKING_LEN: usize = 104;
+const TRACKING_LEN: usize = wire::TRACKING_REPLY_LEN;
 
 struct Args {
     socket: Option<PathBuf>,
@@ -103,26 +103,28 @@ impl Rng {
     }
 }
 
-/// A tracking request: version 6, packet type 1 (request), command 33
-/// (REQ_TRACKING) at offset 4, the sequence at 8, zero padding up to 104 bytes.
-fn tracking_request(sequence: u32) -> [u8; TRACKING_LEN] {
-    let mut req = [0u8; TRACKING_LEN];
-    req[0] = 6;
-    req[1] = 1;
-    req[4..6].copy_from_slice(&33u16.to_be_bytes());
-    req[8..12].copy_from_slice(&sequence.to_be_bytes());
-    req
+/// A REQ_TRACKING request with `sequence`, padded to the reply's length (the
+/// bytes come from chronyd-fixture's `wire`, the workspace's one encoding).
+fn tracking_request(sequence: u32) -> Vec<u8> {
+    wire::request(
+        wire::command::TRACKING,
+        TRACKING_LEN,
+        0,
+        sequence.to_be_bytes(),
+    )
 }
 
-/// The reply must be a 104-byte tracking reply (type 2, RPY_TRACKING 5,
-/// status 0) echoing `sequence` at offset 16.
+/// The reply must be a tracking reply with status 0 echoing `sequence`.
 fn check_reply(reply: &[u8], sequence: u32) {
     assert_eq!(reply.len(), TRACKING_LEN, "reply length");
-    assert_eq!(reply[1], 2, "packet type");
-    assert_eq!(u16::from_be_bytes([reply[6], reply[7]]), 5, "reply code");
-    assert_eq!(u16::from_be_bytes([reply[8], reply[9]]), 0, "status");
-    let echoed = u32::from_be_bytes([reply[16], reply[17], reply[18], reply[19]]);
-    assert_eq!(echoed, sequence, "sequence");
+    assert_eq!(reply[1], wire::PKT_TYPE_REPLY, "packet type");
+    assert_eq!(
+        wire::get_u16(reply, 6),
+        wire::reply_code::TRACKING,
+        "reply code"
+    );
+    assert_eq!(wire::get_u16(reply, 8), wire::status::SUCCESS, "status");
+    assert_eq!(wire::get_u32(reply, 16), sequence, "sequence");
 }
 
 /// The floor: one persistent datagram socket, one request, one reply.

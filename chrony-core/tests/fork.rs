@@ -6,16 +6,15 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use chrony_core::Connection;
+use chronyd_fixture::{FakeChronyd, Mode, wire};
+use common::{client_dirs, start};
 
 /// The tests drain the process-wide pool: one at a time.
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-use chronyd_fixture::Mode;
-use common::{client_dirs, start};
 
 #[test]
 fn parent_and_child_both_query() {
@@ -147,52 +146,18 @@ fn fork_while_other_threads_use_the_pool() {
 /// the requesting process's pid as the reference ID, read from the path the
 /// request came from (`<dir>/chrony-core.<pid>.<random>/s`). So a process that
 /// reads a reference ID other than its own pid got another process's reply.
-fn pid_echo_server(
-    dir: &std::path::Path,
-) -> (
-    std::path::PathBuf,
-    Arc<AtomicBool>,
-    std::thread::JoinHandle<u64>,
-) {
-    use std::os::unix::net::UnixDatagram;
-    let path = dir.join("chronyd.sock");
-    let server = UnixDatagram::bind(&path).unwrap();
-    server
-        .set_read_timeout(Some(Duration::from_millis(20)))
-        .unwrap();
-    let stop = Arc::new(AtomicBool::new(false));
-    let stopped = stop.clone();
-    let thread = std::thread::spawn(move || {
-        let mut answered = 0;
-        let mut buf = [0u8; 1024];
-        while !stopped.load(Ordering::Relaxed) {
-            let Ok((n, from)) = server.recv_from(&mut buf) else {
-                continue;
-            };
-            let Some(from) = from.as_pathname() else {
-                continue;
-            };
-            let pid: u32 = from
-                .parent()
-                .and_then(|d| d.file_name()?.to_str()?.split('.').nth(1)?.parse().ok())
-                .expect("a client path chrony-core.<pid>.<random>/s");
-            assert!(n >= 28);
-            let mut r = vec![0u8; 104];
-            r[0] = 6; // version
-            r[1] = 2; // reply
-            r[4..6].copy_from_slice(&buf[4..6]); // command echo
-            r[6..8].copy_from_slice(&5u16.to_be_bytes()); // RPY_TRACKING
-            r[16..20].copy_from_slice(&buf[8..12]); // sequence echo
-            r[28..32].copy_from_slice(&pid.to_be_bytes()); // reference ID
-            r[52..54].copy_from_slice(&3u16.to_be_bytes()); // stratum
-            r[60..64].copy_from_slice(&1_795_959_909u32.to_be_bytes()); // ref time
-            if server.send_to(&r, from).is_ok() {
-                answered += 1;
-            }
-        }
-        answered
-    });
-    (path, stop, thread)
+fn pid_echo_server() -> FakeChronyd {
+    FakeChronyd::start_with_sender(|request, from| {
+        let pid: u32 = from
+            .parent()
+            .and_then(|d| d.file_name()?.to_str()?.split('.').nth(1)?.parse().ok())
+            .expect("a client path chrony-core.<pid>.<random>/s");
+        let reply = wire::Tracking {
+            ref_id: pid,
+            ..wire::Tracking::default()
+        };
+        vec![reply.bytes(request)]
+    })
 }
 
 /// A connection opened before fork() and used by parent and child at once
@@ -202,12 +167,9 @@ fn pid_echo_server(
 #[test]
 fn pre_fork_connection_never_delivers_the_other_process_reply() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let dir = std::env::temp_dir().join(format!("ccfork-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir(&dir).unwrap();
-    let (path, stop, server) = pid_echo_server(&dir);
+    let server = pid_echo_server();
     let options = chrony_core::Options::new().with_timeout(Duration::from_secs(2));
-    let mut connection = Connection::open_with(Some(path.to_str().unwrap()), &options).unwrap();
+    let mut connection = Connection::open_with(Some(server.address()), &options).unwrap();
     let me = std::process::id();
     assert_eq!(connection.tracking().unwrap().reference_id, me);
     let rounds = common::scaled(1000);
@@ -238,16 +200,14 @@ fn pre_fork_connection_never_delivers_the_other_process_reply() {
         foreign += usize::from(t.reference_id != me);
     }
     let child = wait_child(pid);
-    stop.store(true, Ordering::Relaxed);
-    let answered = server.join().unwrap();
+    drop(connection);
+    let answered = server.join().len();
     assert_eq!(foreign, 0, "the parent got replies meant for the child");
     assert_eq!(
         child, 0,
         "the child (2: got the parent's reply, 3: an error or timeout)"
     );
-    assert!(answered as usize >= 2 * rounds, "{answered} answers");
-    drop(connection);
-    let _ = std::fs::remove_dir_all(&dir);
+    assert!(answered >= 2 * rounds, "{answered} answers");
 }
 
 /// The same over UDP against a real chronyd: the pre-fork UDP connection is

@@ -4,152 +4,36 @@
 //! check the resend schedule).
 
 use std::os::unix::net::UnixDatagram;
-use std::path::PathBuf;
-use std::sync::mpsc;
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
+
+use chronyd_fixture::{FakeChronyd, wire};
 
 use chrony_core::{Connection, Error, LeapStatus, Options, ReferenceAddress};
 
-/// A chrony Float (7-bit exponent, 25-bit coefficient) for `x`.
-fn float(x: f64) -> u32 {
-    if x == 0.0 {
-        return 0;
+type Reply = wire::Tracking;
+
+/// A fake chronyd on a unix socket with a scripted answer per request.
+struct Fake(FakeChronyd);
+
+impl std::ops::Deref for Fake {
+    type Target = FakeChronyd;
+    fn deref(&self) -> &FakeChronyd {
+        &self.0
     }
-    let exp = x.abs().log2().floor() as i32 + 2;
-    let coef = (x * 2f64.powi(25 - exp)).round() as i32;
-    (((exp as u32) & 0x7f) << 25) | (coef as u32 & 0x1ff_ffff)
-}
-
-/// A tracking reply (104 bytes) to `request`, with everything settable.
-#[derive(Clone)]
-struct Reply {
-    status: u16,
-    code: u16,
-    ref_id: u32,
-    family: u16,
-    addr: [u8; 16],
-    stratum: u16,
-    leap: u16,
-    ref_time: (u32, u32, u32),
-    floats: [f64; 9],
-    len: usize,
-}
-
-impl Default for Reply {
-    fn default() -> Self {
-        Reply {
-            status: 0,
-            code: 5,
-            ref_id: 0x0A00_0001,
-            family: 1,
-            addr: [10, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
-            stratum: 3,
-            leap: 0,
-            ref_time: (0, 1_795_959_909, 214_976_262),
-            floats: [0.5, -0.25, 0.125, -1.5, 0.0, 2.0, -1.0, 0.75, 64.0],
-            len: 104,
-        }
-    }
-}
-
-impl Reply {
-    fn bytes(&self, request: &[u8]) -> Vec<u8> {
-        let mut r = vec![0u8; 104];
-        r[0] = 6;
-        r[1] = 2;
-        r[4..6].copy_from_slice(&request[4..6]);
-        r[6..8].copy_from_slice(&self.code.to_be_bytes());
-        r[8..10].copy_from_slice(&self.status.to_be_bytes());
-        r[16..20].copy_from_slice(&request[8..12]);
-        r[28..32].copy_from_slice(&self.ref_id.to_be_bytes());
-        r[32..48].copy_from_slice(&self.addr);
-        r[48..50].copy_from_slice(&self.family.to_be_bytes());
-        r[52..54].copy_from_slice(&self.stratum.to_be_bytes());
-        r[54..56].copy_from_slice(&self.leap.to_be_bytes());
-        r[56..60].copy_from_slice(&self.ref_time.0.to_be_bytes());
-        r[60..64].copy_from_slice(&self.ref_time.1.to_be_bytes());
-        r[64..68].copy_from_slice(&self.ref_time.2.to_be_bytes());
-        for (i, f) in self.floats.iter().enumerate() {
-            r[68 + 4 * i..72 + 4 * i].copy_from_slice(&float(*f).to_be_bytes());
-        }
-        r.truncate(self.len);
-        r
-    }
-}
-
-/// The requests a fake received, with their arrival times.
-type Received = Vec<(Instant, Vec<u8>)>;
-
-/// A fake chronyd; each request gets the datagrams `script` returns for it.
-/// The received requests come back from `join`.
-struct Fake {
-    dir: PathBuf,
-    path: PathBuf,
-    thread: Option<JoinHandle<Received>>,
-    stop: mpsc::Sender<()>,
 }
 
 impl Fake {
     fn start(script: impl Fn(&[u8]) -> Vec<Vec<u8>> + Send + 'static) -> Fake {
-        let dir = std::env::temp_dir().join(format!(
-            "ccfake-{}-{}",
-            std::process::id(),
-            SystemTime::now()
-                .duration_since(SystemTime::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos()
-        ));
-        std::fs::create_dir(&dir).unwrap();
-        let path = dir.join("chronyd.sock");
-        let server = UnixDatagram::bind(&path).unwrap();
-        server
-            .set_read_timeout(Some(Duration::from_millis(20)))
-            .unwrap();
-        let (stop, stopped) = mpsc::channel();
-        let thread = std::thread::spawn(move || {
-            let mut requests = Vec::new();
-            let mut buf = [0u8; 1024];
-            while stopped.try_recv().is_err() {
-                let Ok((n, from)) = server.recv_from(&mut buf) else {
-                    continue;
-                };
-                requests.push((Instant::now(), buf[..n].to_vec()));
-                let to = from.as_pathname().expect("a bound client").to_owned();
-                for datagram in script(&buf[..n]) {
-                    if server.send_to(&datagram, &to).is_err() {
-                        break; // the client is gone or not reading
-                    }
-                }
-            }
-            requests
-        });
-        Fake {
-            dir,
-            path,
-            thread: Some(thread),
-            stop,
-        }
+        Fake(FakeChronyd::start(script))
     }
 
     fn connect(&self, timeout: Duration) -> Connection {
         let options = Options::new().with_timeout(timeout);
-        Connection::open_with(Some(self.path.to_str().unwrap()), &options).unwrap()
+        Connection::open_with(Some(self.address()), &options).unwrap()
     }
 
-    fn join(mut self) -> Received {
-        self.stop.send(()).unwrap();
-        self.thread.take().unwrap().join().unwrap()
-    }
-}
-
-impl Drop for Fake {
-    fn drop(&mut self) {
-        let _ = self.stop.send(());
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
+    fn join(self) -> chronyd_fixture::fake::Received {
+        self.0.join()
     }
 }
 
@@ -159,7 +43,7 @@ fn query(reply: Reply) -> chrony_core::Result<chrony_core::TrackingStatus> {
     let r = c.tracking();
     drop(c);
     assert!(
-        std::fs::read_dir(&fake.dir).unwrap().count() == 1,
+        std::fs::read_dir(fake.dir()).unwrap().count() == 1,
         "only the server socket is left"
     );
     r
@@ -462,7 +346,7 @@ fn a_late_reply_to_a_timed_out_call_never_answers_the_next_call() {
 fn a_late_reply_to_a_timed_out_call_never_answers_the_next_call_shared() {
     let fake = late_first_answer();
     let options = Options::new().with_timeout(Duration::from_secs(1));
-    let c = chrony_core::SharedConnection::new(Some(fake.path.to_str().unwrap()), &options);
+    let c = chrony_core::SharedConnection::new(Some(fake.address()), &options);
     let e = c.tracking().unwrap_err();
     assert!(matches!(e, Error::Timeout { .. }), "{e:?}");
     std::thread::sleep(Duration::from_secs(3));
@@ -473,7 +357,7 @@ fn a_late_reply_to_a_timed_out_call_never_answers_the_next_call_shared() {
 fn only_chronyd_can_send_to_the_client_socket() {
     let fake = Fake::start(|_| Vec::new());
     let _c = fake.connect(Duration::from_millis(300));
-    let client_dir = std::fs::read_dir(&fake.dir)
+    let client_dir = std::fs::read_dir(fake.dir())
         .unwrap()
         .map(|e| e.unwrap().path())
         .find(|p| p.is_dir())
@@ -558,7 +442,7 @@ fn a_shared_connection_serves_a_call_made_from_inside_its_own_call() {
         }
     });
     let options = Options::new().with_timeout(Duration::from_millis(800));
-    let c = chrony_core::SharedConnection::new(Some(fake.path.to_str().unwrap()), &options);
+    let c = chrony_core::SharedConnection::new(Some(fake.address()), &options);
     let mut nested = None;
     let start = Instant::now();
     let e = c
@@ -579,7 +463,7 @@ fn closing_a_shared_connection_stops_the_call_in_flight() {
     let fake = Fake::start(|_| Vec::new());
     let options = Options::new().with_timeout(Duration::from_secs(5));
     let c = std::sync::Arc::new(chrony_core::SharedConnection::new(
-        Some(fake.path.to_str().unwrap()),
+        Some(fake.address()),
         &options,
     ));
     c.open().unwrap();
@@ -595,6 +479,6 @@ fn closing_a_shared_connection_stops_the_call_in_flight() {
     assert!(matches!(e, Error::Closed { .. }), "{e:?}");
     assert_eq!(e.code(), -1);
     assert!(!c.is_open());
-    let left = std::fs::read_dir(&fake.dir).unwrap().count();
+    let left = std::fs::read_dir(fake.dir()).unwrap().count();
     assert_eq!(left, 1, "close() returned with the client files removed");
 }

@@ -19,6 +19,7 @@
 #![deny(missing_docs)]
 
 pub mod cli;
+pub mod fake;
 mod feeder;
 mod fixture;
 mod guardian;
@@ -29,7 +30,9 @@ mod ports;
 mod procs;
 mod tmpdir;
 mod tracking;
+pub mod wire;
 
+pub use fake::FakeChronyd;
 pub use fixture::Fixture;
 pub use mode::Mode;
 pub use nobody::nobody_command;

@@ -85,11 +85,9 @@ fn freeze_silences_and_thaw_resumes() {
     udp.set_read_timeout(Some(Duration::from_millis(300)))
         .unwrap();
     udp.connect(fx.udp_v4()).unwrap();
-    // A REQ_TRACKING (33) request, protocol version 6: header only, padded like chronyc pads it.
-    let mut req = vec![0u8; 124];
-    req[0] = 6;
-    req[1] = 1;
-    req[4..6].copy_from_slice(&33u16.to_be_bytes());
+    // A REQ_TRACKING request, padded as chronyc pads it.
+    let req =
+        chronyd_fixture::wire::request(chronyd_fixture::wire::command::TRACKING, 124, 0, [0; 4]);
     udp.send(&req).unwrap();
     let mut buf = [0u8; 1024];
     assert!(

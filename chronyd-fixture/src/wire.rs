@@ -1,0 +1,248 @@
+//! chronyd's command protocol on the wire, written once for every Rust fake and hand-built client in
+//! this workspace: the request and reply headers, the encodings (chrony's 32-bit float, IP addresses,
+//! timespecs) and a tracking reply with every field settable. Offsets are those of chronyd's
+//! `candm.h` for protocol version 6 (chrony 4.3 to 4.9).
+//!
+//! Only for what a real chronyd cannot be made to send (corrupt values, short replies, error
+//! statuses, other address families, late or foreign datagrams); everything else is tested against
+//! a real chronyd.
+
+/// The protocol version of every request and reply.
+pub const PROTO_VERSION: u8 = 6;
+/// Packet types (offset 1).
+pub const PKT_TYPE_REQUEST: u8 = 1;
+/// Packet type of a reply.
+pub const PKT_TYPE_REPLY: u8 = 2;
+/// A request's header; its data (an index, an address) follows.
+pub const REQUEST_HEADER_LEN: usize = 20;
+/// A reply's header; the report's fields follow.
+pub const REPLY_HEADER_LEN: usize = 28;
+
+/// Request commands (offset 4 of a request, echoed at offset 4 of its reply).
+pub mod command {
+    /// REQ_N_SOURCES.
+    pub const N_SOURCES: u16 = 14;
+    /// REQ_TRACKING.
+    pub const TRACKING: u16 = 33;
+    /// REQ_SOURCESTATS.
+    pub const SOURCESTATS: u16 = 34;
+}
+
+/// Reply codes (offset 6 of a reply).
+pub mod reply_code {
+    /// RPY_NULL: no data (errors).
+    pub const NULL: u16 = 1;
+    /// RPY_N_SOURCES.
+    pub const N_SOURCES: u16 = 2;
+    /// RPY_TRACKING.
+    pub const TRACKING: u16 = 5;
+    /// RPY_SOURCESTATS.
+    pub const SOURCESTATS: u16 = 6;
+}
+
+/// Reply statuses (offset 8 of a reply).
+pub mod status {
+    /// STT_SUCCESS.
+    pub const SUCCESS: u16 = 0;
+    /// STT_FAILED.
+    pub const FAILED: u16 = 1;
+    /// STT_UNAUTH: "not authorised".
+    pub const UNAUTH: u16 = 2;
+    /// STT_INVALID: a command chronyd does not know.
+    pub const INVALID: u16 = 3;
+}
+
+/// IP address families (offset 16 of an IPAddr).
+pub mod family {
+    /// No address (refclocks, unsynchronised).
+    pub const UNSPEC: u16 = 0;
+    /// IPv4.
+    pub const INET4: u16 = 1;
+    /// IPv6.
+    pub const INET6: u16 = 2;
+    /// An unresolved source, known by an ID.
+    pub const ID: u16 = 3;
+}
+
+/// The length of a tracking reply.
+pub const TRACKING_REPLY_LEN: usize = 104;
+
+/// A big-endian u16 at `off`.
+pub fn get_u16(b: &[u8], off: usize) -> u16 {
+    u16::from_be_bytes([b[off], b[off + 1]])
+}
+
+/// A big-endian u32 at `off`.
+pub fn get_u32(b: &[u8], off: usize) -> u32 {
+    u32::from_be_bytes([b[off], b[off + 1], b[off + 2], b[off + 3]])
+}
+
+/// Writes a big-endian u16 at `off`.
+pub fn put_u16(b: &mut [u8], off: usize, v: u16) {
+    b[off..off + 2].copy_from_slice(&v.to_be_bytes());
+}
+
+/// Writes a big-endian u32 at `off`.
+pub fn put_u32(b: &mut [u8], off: usize, v: u32) {
+    b[off..off + 4].copy_from_slice(&v.to_be_bytes());
+}
+
+/// Writes an IPAddr (20 bytes: 16 of address, u16 family, u16 padding) at `off`.
+pub fn put_ip(b: &mut [u8], off: usize, addr: &[u8], family: u16) {
+    b[off..off + 20].fill(0);
+    b[off..off + addr.len()].copy_from_slice(addr);
+    put_u16(b, off + 16, family);
+}
+
+/// A timespec (u32 high seconds, u32 low seconds, u32 nanoseconds) at `off`.
+pub fn put_timespec(b: &mut [u8], off: usize, (high, low, nsec): (u32, u32, u32)) {
+    put_u32(b, off, high);
+    put_u32(b, off + 4, low);
+    put_u32(b, off + 8, nsec);
+}
+
+/// chrony's 32-bit Float for `x`: a 7-bit signed exponent and a 25-bit signed coefficient,
+/// `x = coefficient * 2^(exponent - 25)`.
+pub fn float(x: f64) -> u32 {
+    if x == 0.0 {
+        return 0;
+    }
+    let exp = x.abs().log2().floor() as i32 + 2;
+    let coef = (x * 2f64.powi(25 - exp)).round() as i32;
+    (((exp as u32) & 0x7f) << 25) | (coef as u32 & 0x1ff_ffff)
+}
+
+/// A request for `command`, `len` bytes long (chronyd wants requests padded to the length of
+/// their reply), with `attempt` and `sequence`.
+pub fn request(command: u16, len: usize, attempt: u16, sequence: [u8; 4]) -> Vec<u8> {
+    let mut r = vec![0u8; len.max(REQUEST_HEADER_LEN)];
+    r[0] = PROTO_VERSION;
+    r[1] = PKT_TYPE_REQUEST;
+    put_u16(&mut r, 4, command);
+    put_u16(&mut r, 6, attempt);
+    r[8..12].copy_from_slice(&sequence);
+    r
+}
+
+/// A request as received.
+#[derive(Clone, Copy, Debug)]
+pub struct Request<'a>(pub &'a [u8]);
+
+impl Request<'_> {
+    /// The command (offset 4).
+    pub fn command(&self) -> u16 {
+        get_u16(self.0, 4)
+    }
+
+    /// The attempt counter (offset 6): 0, then 1, 2... for resends.
+    pub fn attempt(&self) -> u16 {
+        get_u16(self.0, 6)
+    }
+
+    /// The sequence (offset 8), which a reply echoes.
+    pub fn sequence(&self) -> [u8; 4] {
+        [self.0[8], self.0[9], self.0[10], self.0[11]]
+    }
+}
+
+/// The start of a reply to `request`: its command and sequence echoed, `code` and `status`,
+/// zero-filled to `len` bytes (which may be shorter than the header, for malformed replies).
+pub fn reply(request: &[u8], code: u16, status: u16, len: usize) -> Vec<u8> {
+    let mut r = vec![0u8; len.max(REPLY_HEADER_LEN)];
+    r[0] = PROTO_VERSION;
+    r[1] = PKT_TYPE_REPLY;
+    r[4..6].copy_from_slice(&request[4..6]);
+    put_u16(&mut r, 6, code);
+    put_u16(&mut r, 8, status);
+    r[16..20].copy_from_slice(&request[8..12]);
+    r.truncate(len);
+    r
+}
+
+/// A tracking reply (RPY_TRACKING) with every field settable; `Default` is a synchronised
+/// stratum-3 chronyd following 10.0.0.1.
+#[derive(Clone, Debug)]
+pub struct Tracking {
+    /// The reply's status.
+    pub status: u16,
+    /// The reply code.
+    pub code: u16,
+    /// The reference ID.
+    pub ref_id: u32,
+    /// The reference address's family.
+    pub family: u16,
+    /// The reference address's 16 bytes.
+    pub addr: [u8; 16],
+    /// The stratum.
+    pub stratum: u16,
+    /// The leap status.
+    pub leap: u16,
+    /// The reference time: high seconds, low seconds, nanoseconds.
+    pub ref_time: (u32, u32, u32),
+    /// current correction, last offset, RMS offset, frequency, residual frequency, skew, root
+    /// delay, root dispersion, last update interval.
+    pub floats: [f64; 9],
+    /// The datagram's length (shorter: a truncated reply).
+    pub len: usize,
+}
+
+impl Default for Tracking {
+    fn default() -> Self {
+        Tracking {
+            status: status::SUCCESS,
+            code: reply_code::TRACKING,
+            ref_id: 0x0A00_0001,
+            family: family::INET4,
+            addr: [10, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+            stratum: 3,
+            leap: 0,
+            ref_time: (0, 1_795_959_909, 214_976_262),
+            floats: [0.5, -0.25, 0.125, -1.5, 0.0, 2.0, -1.0, 0.75, 64.0],
+            len: TRACKING_REPLY_LEN,
+        }
+    }
+}
+
+impl Tracking {
+    /// The reply to `request`.
+    pub fn bytes(&self, request: &[u8]) -> Vec<u8> {
+        let mut r = reply(request, self.code, self.status, TRACKING_REPLY_LEN);
+        put_u32(&mut r, 28, self.ref_id);
+        put_ip(&mut r, 32, &self.addr, self.family);
+        put_u16(&mut r, 52, self.stratum);
+        put_u16(&mut r, 54, self.leap);
+        put_timespec(&mut r, 56, self.ref_time);
+        for (i, f) in self.floats.iter().enumerate() {
+            put_u32(&mut r, 68 + 4 * i, float(*f));
+        }
+        r.truncate(self.len);
+        r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floats_as_chrony_encodes_them() {
+        assert_eq!(float(0.0), 0);
+        // 1.0 = 2^23 * 2^(2 - 25): exponent 2, coefficient 2^23.
+        assert_eq!(float(1.0), (2 << 25) | (1 << 23));
+        assert_eq!(
+            float(-1.0),
+            (2 << 25) | ((-(1i32 << 23)) as u32 & 0x1ff_ffff)
+        );
+    }
+
+    #[test]
+    fn a_reply_echoes_command_and_sequence() {
+        let req = request(command::TRACKING, 104, 2, [1, 2, 3, 4]);
+        assert_eq!(Request(&req).attempt(), 2);
+        let r = Tracking::default().bytes(&req);
+        assert_eq!(r.len(), TRACKING_REPLY_LEN);
+        assert_eq!(get_u16(&r, 4), command::TRACKING);
+        assert_eq!(&r[16..20], &[1, 2, 3, 4]);
+        assert_eq!(get_u16(&r, 6), reply_code::TRACKING);
+    }
+}
