@@ -25,7 +25,11 @@ extern "C" {
  */
 int chrony_open_socket(const char *address);
 
-/* Close a socket from chrony_open_socket() and remove every file it created. */
+/*
+ * Close a socket from chrony_open_socket() and remove the files it created:
+ * through directory fds, only what it verifies as its own, and only in the
+ * process that opened it (a forked child's close leaves the parent's files).
+ */
 void chrony_close_socket(int fd);
 
 typedef enum {
