@@ -20,6 +20,9 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use chrony_core::{Connection, Error, Options};
+use libchrony_sys::Guarantee;
+
+mod common;
 
 /// A valid tracking reply (stratum 3, refid 0x7F000001, unspecified address) to `request`.
 fn reply_to(request: &[u8]) -> Vec<u8> {
@@ -337,6 +340,12 @@ fn plant(base: &Path, rel: &Path, owner: Option<u32>) -> PathBuf {
 #[test]
 fn closing_does_not_remove_through_a_swapped_client_directory() {
     for implementation in [Implementation::Core, Implementation::CLibrary] {
+        // libchrony 0.2 removes by path: only ours is held to this.
+        if implementation == Implementation::CLibrary
+            && !common::given(Guarantee::VerifiedClientSocket)
+        {
+            continue;
+        }
         for swap in [
             Swap::SymlinkToAttackers,
             Swap::SymlinkToVictims,

@@ -21,6 +21,7 @@
 pub mod cli;
 mod feeder;
 mod fixture;
+mod guarantee;
 mod guardian;
 mod leapday;
 mod mode;
@@ -31,6 +32,7 @@ mod tmpdir;
 mod tracking;
 
 pub use fixture::Fixture;
+pub use guarantee::{REQUIRE_GUARANTEES_ENV, check_guarantee};
 pub use mode::Mode;
 pub use nobody::nobody_command;
 pub use tracking::ChronycTracking;

@@ -15,7 +15,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
 
-use common::{close, open};
+use common::{close, given, open};
+use libchrony_sys::Guarantee;
 
 #[test]
 fn only_the_connected_peer_can_send_to_the_client_socket() {
@@ -84,6 +85,9 @@ fn bound_path(fd: i32) -> PathBuf {
 /// parent's own close removes everything.
 #[test]
 fn a_forked_child_closing_the_socket_leaves_the_parents_files() {
+    if !given(Guarantee::VerifiedClientSocket) {
+        return;
+    }
     let (dir, server) = server_dir("fork");
     let fd = open(dir.join("chronyd.sock").to_str().unwrap()).expect("chrony_open_socket");
     let client_path = bound_path(fd);
@@ -126,6 +130,9 @@ fn a_forked_child_closing_the_socket_leaves_the_parents_files() {
 /// contains.
 #[test]
 fn close_removes_only_what_it_can_verify() {
+    if !given(Guarantee::VerifiedClientSocket) {
+        return;
+    }
     type Tamper = fn(outer: &Path, inner: &Path, socket: &Path, victim: &Path);
     let cases: [(&str, Tamper); 6] = [
         ("outer directory mode 0755", |outer, _, _, _| {
