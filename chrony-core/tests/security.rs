@@ -3,10 +3,14 @@
 //! tested): forged UDP replies from another local port, symlinks, foreign and
 //! junk entries in the socket directory (the stale-directory cleanup must not
 //! follow or remove them), and a client directory swapped under a live
-//! connection (Drop must not remove the replacement). Each test has its own
-//! fake chronyd, so its socket directory is fresh.
+//! client socket: one table of swaps run against both implementations,
+//! chrony-core's `Connection` and the C library's `chrony_open_socket` /
+//! `chrony_close_socket`, neither of which may remove anything through the
+//! swapped entry. Each test has its own fake chronyd, so its socket
+//! directory is fresh.
 
 use std::net::UdpSocket;
+use std::os::fd::FromRawFd;
 use std::os::unix::fs::{MetadataExt, symlink};
 use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
@@ -16,6 +20,9 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use chrony_core::{Connection, Error, Options};
+use libchrony_sys::Guarantee;
+
+mod common;
 
 /// A valid tracking reply (stratum 3, refid 0x7F000001, unspecified address) to `request`.
 fn reply_to(request: &[u8]) -> Vec<u8> {
@@ -212,48 +219,198 @@ fn stale_cleanup_leaves_planted_entries_alone() {
     std::fs::remove_dir_all(&victim).unwrap();
 }
 
-/// The client directory swapped under a live connection (renamed away and
-/// replaced by another directory, or by a symlink to one): Drop removes the
-/// socket through the directory fd it holds and removes the directory only
-/// if the path still names the one it created, so the replacement and what
-/// it points to stay.
-#[test]
-fn drop_does_not_remove_a_swapped_client_directory() {
-    for as_symlink in [false, true] {
-        let dir = temp_dir(if as_symlink { "swapl" } else { "swapd" });
-        let fake = UnixFake::start(&dir);
-        let mut c = fake.connect();
-        c.tracking().unwrap();
-        let [ours] = our_client_dirs(&dir).try_into().unwrap();
-        let moved = dir.join("moved-away");
-        std::fs::rename(&ours, &moved).unwrap();
-        let target = dir.join("replacement");
-        std::fs::create_dir(&target).unwrap();
-        std::fs::write(target.join("s"), "not our socket").unwrap();
-        if as_symlink {
-            symlink(&target, &ours).unwrap();
-        } else {
-            std::fs::rename(&target, &ours).unwrap();
+/// Whose client socket is under attack: both ends create one in a private
+/// directory of chronyd's socket directory, and both must remove it without
+/// being redirected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Implementation {
+    /// chrony-core's own (`Connection`, closed by dropping it).
+    Core,
+    /// The C library's `chrony_open_socket`, closed by `chrony_close_socket`.
+    CLibrary,
+}
+
+/// A live client socket in the fake's socket directory.
+struct Client {
+    /// The client's entry in the socket directory: its (outer) directory.
+    entry: PathBuf,
+    /// The socket's path relative to `entry` (`s`, or `<16 random>/sock`).
+    socket_in_entry: PathBuf,
+    close: Box<dyn FnOnce()>,
+}
+
+impl Implementation {
+    /// Opens a client socket and checks it gets an answer.
+    fn open(self, fake: &UnixFake) -> Client {
+        let sockdir = fake.path.parent().unwrap();
+        match self {
+            Implementation::Core => {
+                let mut c = fake.connect();
+                c.tracking().unwrap();
+                let [entry] = our_client_dirs(sockdir).try_into().unwrap();
+                Client {
+                    entry,
+                    socket_in_entry: PathBuf::from("s"),
+                    close: Box::new(move || drop(c)),
+                }
+            }
+            Implementation::CLibrary => {
+                let path = std::ffi::CString::new(fake.path.to_str().unwrap()).unwrap();
+                // SAFETY: `path` is NUL-terminated and outlives the call.
+                let fd = unsafe { libchrony_sys::chrony_open_socket(path.as_ptr()) };
+                assert!(
+                    fd >= 0,
+                    "chrony_open_socket: {}",
+                    std::io::Error::last_os_error()
+                );
+                // SAFETY: fd is the open socket just returned; ManuallyDrop
+                // keeps it open for chrony_close_socket below.
+                let socket = std::mem::ManuallyDrop::new(unsafe { UnixDatagram::from_raw_fd(fd) });
+                socket
+                    .set_read_timeout(Some(Duration::from_secs(2)))
+                    .unwrap();
+                let mut request = [0u8; 104];
+                request[0] = 6;
+                request[1] = 1;
+                socket.send(&request).unwrap();
+                let mut buf = [0u8; 1024];
+                assert_eq!(socket.recv(&mut buf).unwrap(), 104, "the fake answers");
+                let bound = socket.local_addr().unwrap();
+                let bound = bound.as_pathname().expect("a bound client socket");
+                let inside = bound.strip_prefix(sockdir).unwrap();
+                let entry = sockdir.join(inside.components().next().unwrap());
+                let socket_in_entry = bound.strip_prefix(&entry).unwrap().to_path_buf();
+                assert_eq!(
+                    socket_in_entry.components().count(),
+                    2,
+                    "{}",
+                    bound.display()
+                );
+                Client {
+                    entry,
+                    socket_in_entry,
+                    // SAFETY: fd came from chrony_open_socket and is closed
+                    // once, here.
+                    close: Box::new(move || unsafe { libchrony_sys::chrony_close_socket(fd) }),
+                }
+            }
         }
-        let planted = if as_symlink {
-            target.join("s")
-        } else {
-            ours.join("s")
-        };
-        drop(c);
-        assert!(
-            planted.exists(),
-            "the planted file stays (symlink: {as_symlink})"
-        );
-        assert!(
-            std::fs::symlink_metadata(&ours).is_ok(),
-            "the replacement stays"
-        );
-        assert!(
-            !moved.join("s").exists(),
-            "our socket was removed through the directory fd"
-        );
-        drop(fake);
-        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
+
+/// What the writer of chronyd's socket directory (chronyd's own user, say)
+/// puts in place of the client's directory after renaming it away.
+#[derive(Clone, Copy, Debug)]
+enum Swap {
+    /// A symlink to a directory of the attacker's, in which the socket's
+    /// relative path names a file.
+    SymlinkToAttackers,
+    /// The victim's file, named like the socket, in a directory the
+    /// attacker cannot write (root's), reached through the attacker's
+    /// symlinks: the entry points at the victim's directory, or (for the C
+    /// library's `<16>/sock`) at the attacker's directory, in which `<16>`
+    /// (public in /proc/net/unix) points at the victim's directory.
+    SymlinkToVictims,
+    /// A directory of the attacker's holding such a file.
+    AttackersDirectory,
+}
+
+const ATTACKER: u32 = 65534;
+
+/// Creates `base/rel` as a file (and its parent directories), owned by `owner`.
+fn plant(base: &Path, rel: &Path, owner: Option<u32>) -> PathBuf {
+    let file = base.join(rel);
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::write(&file, "the victim's file").unwrap();
+    if let Some(uid) = owner {
+        let mut p = file.as_path();
+        while p != base.parent().unwrap() {
+            std::os::unix::fs::lchown(p, Some(uid), Some(uid)).unwrap();
+            p = p.parent().unwrap();
+        }
+    }
+    file
+}
+
+/// The client's directory swapped under a live client socket (renamed away
+/// and replaced by a symlink or a directory), then the socket closed: the
+/// planted file and the replacement stay, for both implementations. The old
+/// C library removed `<path>/sock` by path and so deleted the file through
+/// the symlink (or in the attacker's directory).
+#[test]
+fn closing_does_not_remove_through_a_swapped_client_directory() {
+    for implementation in [Implementation::Core, Implementation::CLibrary] {
+        // libchrony 0.2 removes by path: only ours is held to this.
+        if implementation == Implementation::CLibrary
+            && !common::given(Guarantee::VerifiedClientSocket)
+        {
+            continue;
+        }
+        for swap in [
+            Swap::SymlinkToAttackers,
+            Swap::SymlinkToVictims,
+            Swap::AttackersDirectory,
+        ] {
+            let case = format!("{implementation:?}, {swap:?}");
+            let dir = temp_dir(&format!("swap{:?}{:?}", implementation as u8, swap as u8));
+            let victim_dir = temp_dir(&format!("swapv{:?}{:?}", implementation as u8, swap as u8));
+            let fake = UnixFake::start(&dir);
+            let client = implementation.open(&fake);
+            let moved = dir.join("moved-away");
+            std::fs::rename(&client.entry, &moved).unwrap();
+            let evil = dir.join("evil");
+            let planted = match swap {
+                Swap::SymlinkToAttackers => {
+                    std::fs::create_dir(&evil).unwrap();
+                    let planted = plant(&evil, &client.socket_in_entry, Some(ATTACKER));
+                    symlink(&evil, &client.entry).unwrap();
+                    planted
+                }
+                Swap::SymlinkToVictims => {
+                    let rel = &client.socket_in_entry;
+                    let planted = plant(&victim_dir, Path::new(rel.file_name().unwrap()), None);
+                    match rel.parent().filter(|p| !p.as_os_str().is_empty()) {
+                        Some(inner) => {
+                            std::fs::create_dir(&evil).unwrap();
+                            symlink(&victim_dir, evil.join(inner)).unwrap();
+                            for p in [evil.join(inner), evil.clone()] {
+                                std::os::unix::fs::lchown(p, Some(ATTACKER), Some(ATTACKER))
+                                    .unwrap();
+                            }
+                            symlink(&evil, &client.entry).unwrap();
+                        }
+                        None => symlink(&victim_dir, &client.entry).unwrap(),
+                    }
+                    planted
+                }
+                Swap::AttackersDirectory => {
+                    std::fs::create_dir(&evil).unwrap();
+                    plant(&evil, &client.socket_in_entry, Some(ATTACKER));
+                    std::fs::rename(&evil, &client.entry).unwrap();
+                    client.entry.join(&client.socket_in_entry)
+                }
+            };
+            (client.close)();
+            assert_eq!(
+                std::fs::read_to_string(&planted).ok().as_deref(),
+                Some("the victim's file"),
+                "{case}: the planted file stays"
+            );
+            assert!(
+                std::fs::symlink_metadata(&client.entry).is_ok(),
+                "{case}: the replacement stays"
+            );
+            let ours = moved.join(&client.socket_in_entry);
+            match implementation {
+                // It holds its directory's fd: the socket goes through it.
+                Implementation::Core => assert!(!ours.exists(), "{case}: removed through the fd"),
+                // It has only the socket's fd, and finds its directory by
+                // name: moved away, it is left alone.
+                Implementation::CLibrary => assert!(ours.exists(), "{case}: left alone"),
+            }
+            drop(fake);
+            std::fs::remove_dir_all(&dir).unwrap();
+            std::fs::remove_dir_all(&victim_dir).unwrap();
+        }
     }
 }

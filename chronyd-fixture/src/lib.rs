@@ -22,6 +22,7 @@ pub mod cli;
 pub mod fake;
 mod feeder;
 mod fixture;
+mod guarantee;
 mod guardian;
 mod leapday;
 mod mode;
@@ -34,6 +35,7 @@ pub mod wire;
 
 pub use fake::FakeChronyd;
 pub use fixture::Fixture;
+pub use guarantee::{REQUIRE_GUARANTEES_ENV, check_guarantee};
 pub use mode::Mode;
 pub use nobody::nobody_command;
 pub use tracking::ChronycTracking;

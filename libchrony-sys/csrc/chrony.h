@@ -25,7 +25,11 @@ extern "C" {
  */
 int chrony_open_socket(const char *address);
 
-/* Close a socket from chrony_open_socket() and remove every file it created. */
+/*
+ * Close a socket from chrony_open_socket() and remove the files it created:
+ * through directory fds, only what it verifies as its own, and only in the
+ * process that opened it (a forked child's close leaves the parent's files).
+ */
 void chrony_close_socket(int fd);
 
 typedef enum {
@@ -130,6 +134,41 @@ const char *chrony_get_field_string(chrony_session *s, int field);
 
 /* The name of an enum value or of one flag bit of a field, or NULL. */
 const char *chrony_get_field_constant_name(chrony_session *s, int field, uint64_t value);
+
+/*
+ * Extension of this implementation, not in libchrony 0.2: what it
+ * guarantees beyond libchrony 0.2, one bit each (libchrony-sys's README has
+ * the details). A program that may be linked to another libchrony must not
+ * call chrony_get_guarantees() directly (the symbol would be missing): look
+ * it up with dlsym(RTLD_DEFAULT, "chrony_get_guarantees") and take a
+ * missing symbol as 0, no guarantees.
+ */
+typedef enum {
+	/* chrony_get_field_string formats into the session, not one static buffer. */
+	CHRONY_GUARANTEE_SESSION_STRINGS = 1 << 0,
+	/* Requesting the outstanding record again resends it (attempt + 1), and
+	 * a reply to any of its last 8 attempts is accepted. */
+	CHRONY_GUARANTEE_RESEND = 1 << 1,
+	/* INT16 fields are sign-extended (a poll of -4 reads -4, not 65532). */
+	CHRONY_GUARANTEE_SIGNED_INT16 = 1 << 2,
+	/* Timespecs as chronyc reads them: TV_NOHIGHSEC, nanoseconds clamped. */
+	CHRONY_GUARANTEE_CHRONYC_TIMESPECS = 1 << 3,
+	/* NULL names and session pointers, negative records: errors, not crashes. */
+	CHRONY_GUARANTEE_BAD_ARGUMENTS = 1 << 4,
+	/* A report name need not outlive the request call (chained records). */
+	CHRONY_GUARANTEE_REPORT_NAME_COPIED = 1 << 5,
+	/* A receive error ends the exchange; a 0-byte read on a connection-
+	 * oriented fd is CHRONY_RECV_FAILED; send never raises SIGPIPE. */
+	CHRONY_GUARANTEE_RECEIVE_ERRORS = 1 << 6,
+	/* A port is decimal digits, 1..65535, else EINVAL. */
+	CHRONY_GUARANTEE_STRICT_PORTS = 1 << 7,
+	/* chrony_close_socket removes only its own files, verified through
+	 * directory fds, and not in a forked child. */
+	CHRONY_GUARANTEE_VERIFIED_CLIENT_SOCKET = 1 << 8,
+} chrony_guarantee;
+
+/* The CHRONY_GUARANTEE_* bits this library gives (all of them). */
+unsigned int chrony_get_guarantees(void);
 
 #ifdef __cplusplus
 }

@@ -84,6 +84,15 @@ static const char *const error_strings[] = {
 _Static_assert(CHRONY_INVALID_RESPONSE == 14, "error codes are fixed by the API");
 _Static_assert(sizeof(error_strings) / sizeof(error_strings[0]) == 15, "one string per error");
 
+unsigned int chrony_get_guarantees(void)
+{
+	return CHRONY_GUARANTEE_SESSION_STRINGS | CHRONY_GUARANTEE_RESEND |
+	       CHRONY_GUARANTEE_SIGNED_INT16 | CHRONY_GUARANTEE_CHRONYC_TIMESPECS |
+	       CHRONY_GUARANTEE_BAD_ARGUMENTS | CHRONY_GUARANTEE_REPORT_NAME_COPIED |
+	       CHRONY_GUARANTEE_RECEIVE_ERRORS | CHRONY_GUARANTEE_STRICT_PORTS |
+	       CHRONY_GUARANTEE_VERIFIED_CLIENT_SOCKET;
+}
+
 const char *chrony_get_error_string(chrony_err e)
 {
 	/* Compare as a wide signed value: the enum may hold anything a caller casts. */

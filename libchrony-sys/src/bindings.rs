@@ -190,3 +190,16 @@ unsafe extern "C" {
         value: u64,
     ) -> *const ::core::ffi::c_char;
 }
+pub const CHRONY_GUARANTEE_SESSION_STRINGS: chrony_guarantee = 1;
+pub const CHRONY_GUARANTEE_RESEND: chrony_guarantee = 2;
+pub const CHRONY_GUARANTEE_SIGNED_INT16: chrony_guarantee = 4;
+pub const CHRONY_GUARANTEE_CHRONYC_TIMESPECS: chrony_guarantee = 8;
+pub const CHRONY_GUARANTEE_BAD_ARGUMENTS: chrony_guarantee = 16;
+pub const CHRONY_GUARANTEE_REPORT_NAME_COPIED: chrony_guarantee = 32;
+pub const CHRONY_GUARANTEE_RECEIVE_ERRORS: chrony_guarantee = 64;
+pub const CHRONY_GUARANTEE_STRICT_PORTS: chrony_guarantee = 128;
+pub const CHRONY_GUARANTEE_VERIFIED_CLIENT_SOCKET: chrony_guarantee = 256;
+pub type chrony_guarantee = ::core::ffi::c_uint;
+unsafe extern "C" {
+    pub fn chrony_get_guarantees() -> ::core::ffi::c_uint;
+}

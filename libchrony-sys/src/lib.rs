@@ -23,7 +23,152 @@ pub use bindings::*;
 
 /// True when the bundled C implementation is linked (per-session string
 /// buffers, thread-safe across sessions); false for a system libchrony.
+/// A system libchrony may still be this crate's C library, installed with
+/// `cargo xtask system-lib`: [`Guarantee::is_given`] tells.
 pub const BUNDLED: bool = cfg!(libchrony_bundled);
+
+/// A behaviour this crate's C library (`csrc/`: bundled, or installed as the
+/// system library) guarantees and libchrony 0.2 does not. Each is one
+/// `CHRONY_GUARANTEE_*` bit of the C extension `chrony_get_guarantees()`.
+///
+/// The test suites check a guarantee only where the linked library gives
+/// it, and say which they could not check, so they can qualify any
+/// libchrony. Code that must work with any libchrony must not rely on them
+/// (chrony-core does not).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Guarantee {
+    /// `chrony_get_field_string` formats into the session, so sessions can
+    /// be used from separate threads (libchrony 0.2: one static buffer).
+    SessionStrings,
+    /// Requesting the outstanding record again resends it with `attempt`
+    /// incremented, and a reply to any of its last 8 attempts is accepted
+    /// (libchrony 0.2: attempt 0 always, only the newest sequence accepted).
+    Resend,
+    /// INT16 fields are sign-extended (libchrony 0.2: -4 reads as 65532).
+    SignedInt16,
+    /// Timespecs decoded as chronyc does: a high word of `0x7fffffff`
+    /// (`TV_NOHIGHSEC`) is 0, nanoseconds are clamped to 999999999.
+    ChronycTimespecs,
+    /// NULL report and field names, `chrony_init_session(NULL, ...)`,
+    /// `chrony_deinit_session(NULL)` and negative records are errors, not
+    /// crashes or requests (libchrony 0.2 crashes, or sends record -1).
+    BadArguments,
+    /// The report name passed to a request need not outlive the call
+    /// (libchrony 0.2 keeps the pointer for the second step of `ntpdata`
+    /// and `authdata`).
+    ReportNameCopied,
+    /// A receive error ends the exchange (`chrony_needs_response` false);
+    /// a 0-byte read on a connection-oriented fd is `CHRONY_RECV_FAILED`
+    /// with `ECONNRESET`; a send never raises `SIGPIPE`.
+    ReceiveErrors,
+    /// A port is decimal digits in 1..65535, else `EINVAL` (libchrony 0.2
+    /// takes `atoi` of anything).
+    StrictPorts,
+    /// `chrony_close_socket` removes only the files `chrony_open_socket`
+    /// made, verified through directory fds, and not in a forked child
+    /// (libchrony 0.2 unlinks whatever path the socket is bound to,
+    /// following symlinks).
+    VerifiedClientSocket,
+}
+
+impl Guarantee {
+    /// Every guarantee, in the order of the bits.
+    pub const ALL: [Guarantee; 9] = [
+        Guarantee::SessionStrings,
+        Guarantee::Resend,
+        Guarantee::SignedInt16,
+        Guarantee::ChronycTimespecs,
+        Guarantee::BadArguments,
+        Guarantee::ReportNameCopied,
+        Guarantee::ReceiveErrors,
+        Guarantee::StrictPorts,
+        Guarantee::VerifiedClientSocket,
+    ];
+
+    /// Its `CHRONY_GUARANTEE_*` bit.
+    pub const fn bit(self) -> chrony_guarantee {
+        match self {
+            Guarantee::SessionStrings => CHRONY_GUARANTEE_SESSION_STRINGS,
+            Guarantee::Resend => CHRONY_GUARANTEE_RESEND,
+            Guarantee::SignedInt16 => CHRONY_GUARANTEE_SIGNED_INT16,
+            Guarantee::ChronycTimespecs => CHRONY_GUARANTEE_CHRONYC_TIMESPECS,
+            Guarantee::BadArguments => CHRONY_GUARANTEE_BAD_ARGUMENTS,
+            Guarantee::ReportNameCopied => CHRONY_GUARANTEE_REPORT_NAME_COPIED,
+            Guarantee::ReceiveErrors => CHRONY_GUARANTEE_RECEIVE_ERRORS,
+            Guarantee::StrictPorts => CHRONY_GUARANTEE_STRICT_PORTS,
+            Guarantee::VerifiedClientSocket => CHRONY_GUARANTEE_VERIFIED_CLIENT_SOCKET,
+        }
+    }
+
+    /// One line naming it, for messages.
+    pub const fn description(self) -> &'static str {
+        match self {
+            Guarantee::SessionStrings => "address strings live in their session (one buffer each)",
+            Guarantee::Resend => {
+                "a repeated request is a resend (attempt + 1), earlier attempts' replies accepted"
+            }
+            Guarantee::SignedInt16 => "INT16 fields are sign-extended",
+            Guarantee::ChronycTimespecs => {
+                "timespecs as chronyc reads them (TV_NOHIGHSEC, nanoseconds clamped)"
+            }
+            Guarantee::BadArguments => {
+                "NULL pointers and negative records are errors, not crashes or requests"
+            }
+            Guarantee::ReportNameCopied => "a report name need not outlive the request call",
+            Guarantee::ReceiveErrors => {
+                "a receive error ends the exchange; a closed peer is an error; no SIGPIPE"
+            }
+            Guarantee::StrictPorts => "ports are decimal 1..65535",
+            Guarantee::VerifiedClientSocket => {
+                "close removes only its own client files, through verified fds, not in a fork"
+            }
+        }
+    }
+
+    /// Whether the linked C library gives it.
+    pub fn is_given(self) -> bool {
+        guarantees() & self.bit() != 0
+    }
+}
+
+/// The `CHRONY_GUARANTEE_*` bits of the linked C library: all of them when
+/// bundled; for a system library, what its `chrony_get_guarantees()` says,
+/// looked up at run time (`dlsym`), or 0 without that symbol (libchrony
+/// itself, which still links because nothing refers to the symbol).
+pub fn guarantees() -> chrony_guarantee {
+    #[cfg(libchrony_bundled)]
+    {
+        // SAFETY: no arguments, no state: returns a constant.
+        unsafe { chrony_get_guarantees() }
+    }
+    #[cfg(not(libchrony_bundled))]
+    {
+        system_guarantees()
+    }
+}
+
+#[cfg(not(libchrony_bundled))]
+fn system_guarantees() -> chrony_guarantee {
+    use core::ffi::{c_char, c_void};
+    unsafe extern "C" {
+        fn dlsym(handle: *mut c_void, symbol: *const c_char) -> *mut c_void;
+    }
+    // glibc and musl both define RTLD_DEFAULT as ((void *) 0): every object
+    // loaded into the process, libchrony.so included.
+    let rtld_default = core::ptr::null_mut();
+    // SAFETY: dlsym only looks the NUL-terminated name up.
+    let symbol = unsafe { dlsym(rtld_default, c"chrony_get_guarantees".as_ptr()) };
+    if symbol.is_null() {
+        return 0;
+    }
+    // SAFETY: this symbol is only defined by this crate's C library, as
+    // `unsigned int chrony_get_guarantees(void)` (csrc/chrony.h); a non-NULL
+    // dlsym result for a function is its address.
+    let get: unsafe extern "C" fn() -> core::ffi::c_uint = unsafe { core::mem::transmute(symbol) };
+    // SAFETY: as above; it takes no arguments and returns a constant.
+    unsafe { get() }
+}
 
 // The Rust side relies on these facts about the C side.
 static_assertions::const_assert_eq!(CHRONY_OK, 0);

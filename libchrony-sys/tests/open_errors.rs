@@ -8,8 +8,8 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use chronyd_fixture::{Fixture, Mode};
-use common::{Conn, close, list_dir, open};
-use libchrony_sys as sys;
+use common::{Conn, close, given, list_dir, open};
+use libchrony_sys::{self as sys, Guarantee};
 
 fn start(mode: Mode) -> Fixture {
     Fixture::start(mode).unwrap_or_else(|e| panic!("starting chronyd ({mode:?}): {e}"))
@@ -55,14 +55,17 @@ fn invalid_addresses_give_einval() {
         "relative.sock",
         "localhost",
         ":323",
-        "1.2.3.4:abc",
-        "1.2.3.4:70000",
-        "1.2.3.4:0",
         "[::1]:",
         "[::1]x:323",
         long_path.as_str(),
     ] {
         assert_eq!(open(address), Err(libc::EINVAL), "{address:?}");
+    }
+    // libchrony 0.2 takes atoi() of the port: these open port 0, 70000 % 65536...
+    if given(Guarantee::StrictPorts) {
+        for address in ["1.2.3.4:abc", "1.2.3.4:70000", "1.2.3.4:0", "1.2.3.4:+1"] {
+            assert_eq!(open(address), Err(libc::EINVAL), "{address:?}");
+        }
     }
     // Too long for the 256-byte copy of an IP address.
     assert_eq!(open(&"1".repeat(300)), Err(libc::EINVAL));
@@ -285,6 +288,10 @@ fn unwritable_socket_directory_gives_eacces_as_nobody() {
 #[test]
 fn close_leaves_foreign_sockets_alone() {
     // An AF_UNIX socket bound by someone else: close only closes it.
+    // (libchrony 0.2 unlinks whatever path the socket is bound to.)
+    if !given(Guarantee::VerifiedClientSocket) {
+        return;
+    }
     let tmp = TempDir::new("own");
     let path = tmp.0.join("mine.sock");
     let sock = bind_unix(&path);

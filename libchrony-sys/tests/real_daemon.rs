@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use chronyd_fixture::{ChronycTracking, Fixture, Mode};
 use common::tables::{self, assert_layout};
-use common::{Conn, Record, Value};
-use libchrony_sys as sys;
+use common::{Conn, Record, Value, given};
+use libchrony_sys::{self as sys, Guarantee};
 
 fn start(mode: Mode) -> Fixture {
     Fixture::start(mode).unwrap_or_else(|e| panic!("starting chronyd ({mode:?}): {e}"))
@@ -190,7 +190,9 @@ fn every_report_over_the_unix_socket() {
     assert_layout(&sources, tables::SOURCES, "sources");
     assert_eq!(sources.s("address").as_deref(), Some("127.0.0.1"));
     // The fixture polls with minpoll/maxpoll -4: a negative int16 on the wire.
-    assert_eq!(sources.i("poll"), -4);
+    if given(Guarantee::SignedInt16) {
+        assert_eq!(sources.i("poll"), -4);
+    }
     assert_eq!(sources.u("stratum"), 1);
     assert_eq!(sources.u("mode"), 0);
     let mode = conn.field_index("mode");
@@ -370,7 +372,9 @@ fn frozen_daemon_times_out_and_a_resend_is_answered() {
     assert_eq!(conn.request_record("tracking", 0), sys::CHRONY_OK);
     assert_eq!(conn.wait_for(Duration::from_millis(300)), Err(u32::MAX));
     assert!(conn.needs_response(), "still waiting after the timeout");
-    // Resend (attempt 1, new sequence); the daemon wakes and answers both.
+    // Resend (a new sequence; attempt 1 with Guarantee::Resend, else a fresh
+    // attempt 0 and the first request forgotten); the daemon wakes and
+    // answers both, and the answer to the resend is accepted either way.
     assert_eq!(conn.request_record("tracking", 0), sys::CHRONY_OK);
     fx.thaw().unwrap();
     assert_eq!(conn.wait(), Ok(()));
@@ -396,7 +400,9 @@ fn stopped_daemon_over_udp_gives_recv_failed_with_econnrefused() {
     let errno = common::errno();
     assert_eq!(r, sys::CHRONY_RECV_FAILED);
     assert_eq!(errno, libc::ECONNREFUSED);
-    assert!(!conn.needs_response());
+    if given(Guarantee::ReceiveErrors) {
+        assert!(!conn.needs_response(), "the error ended the exchange");
+    }
 }
 
 #[test]
@@ -409,7 +415,9 @@ fn sessions_on_one_daemon_are_independent() {
     let pa = a.string_ptr(a.field_index("address"));
     let pb = b.string_ptr(b.field_index("address"));
     assert!(!pa.is_null() && !pb.is_null());
-    assert_ne!(pa, pb, "each session formats into its own buffer");
+    if given(Guarantee::SessionStrings) {
+        assert_ne!(pa, pb, "each session formats into its own buffer");
+    }
     assert_eq!(a.fields().s("address").as_deref(), Some("127.0.0.1"));
     assert_eq!(b.fields().s("address").as_deref(), Some("127.0.0.1"));
     assert_eq!(
@@ -420,6 +428,10 @@ fn sessions_on_one_daemon_are_independent() {
 
 #[test]
 fn sessions_in_parallel_threads() {
+    // With one process-wide string buffer (libchrony 0.2) this is a data race.
+    if !given(Guarantee::SessionStrings) {
+        return;
+    }
     let fx = start(Mode::Synced);
     let path = unix_address(&fx);
     let v4 = fx.udp_v4();

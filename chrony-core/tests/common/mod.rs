@@ -8,6 +8,14 @@ use std::time::{Duration, UNIX_EPOCH};
 use chrony_core::TrackingStatus;
 use chronyd_fixture::{ChronycTracking, Fixture, Mode};
 
+/// Whether the linked C library gives `g`, for a test that checks it; if
+/// not, the test says on stderr what it did not check
+/// (`chronyd_fixture::check_guarantee`; libchrony-sys's tests do the same).
+/// chrony-core itself relies on none of them.
+pub fn given(g: libchrony_sys::Guarantee) -> bool {
+    chronyd_fixture::check_guarantee(g.is_given(), &format!("{g:?}: {}", g.description()))
+}
+
 /// Starts a fixture; fails (never skips) when chronyd is missing.
 pub fn start(mode: Mode) -> Fixture {
     assert!(

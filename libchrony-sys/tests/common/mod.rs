@@ -6,12 +6,36 @@
 pub mod tables;
 
 use std::ffi::{CStr, CString};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use libchrony_sys as sys;
 
 /// How long one exchange may take before the test fails (never an unbounded wait).
 pub const TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Whether the linked library gives `g`, for a test that checks it; if not,
+/// the test says on stderr what it did not check
+/// (`chronyd_fixture::check_guarantee`; chrony-core's tests do the same).
+pub fn given(g: sys::Guarantee) -> bool {
+    chronyd_fixture::check_guarantee(g.is_given(), &format!("{g:?}: {}", g.description()))
+}
+
+/// `name` as a C string that lives as long as the process. libchrony 0.2
+/// keeps the report name passed to a request and reads it again for the
+/// second step of a chained record (`ntpdata`, `authdata`), so a temporary
+/// would dangle there. (That the bundled library needs no such thing,
+/// `Guarantee::ReportNameCopied`, has its own test in fake_server.rs.)
+pub fn report_name(name: &str) -> &'static CStr {
+    static NAMES: Mutex<Vec<&'static CStr>> = Mutex::new(Vec::new());
+    let mut names = NAMES.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(n) = names.iter().find(|n| n.to_bytes() == name.as_bytes()) {
+        return n;
+    }
+    let leaked: &'static CStr = Box::leak(CString::new(name).unwrap().into_boxed_c_str());
+    names.push(leaked);
+    leaked
+}
 
 pub fn errno() -> i32 {
     std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
@@ -185,15 +209,13 @@ impl Conn {
     }
 
     pub fn request_count(&self, report: &str) -> sys::chrony_err {
-        let c = CString::new(report).unwrap();
-        // SAFETY: live session, NUL-terminated name.
-        unsafe { sys::chrony_request_report_number_records(self.s, c.as_ptr()) }
+        // SAFETY: live session, NUL-terminated name that is never freed.
+        unsafe { sys::chrony_request_report_number_records(self.s, report_name(report).as_ptr()) }
     }
 
     pub fn request_record(&self, report: &str, record: i32) -> sys::chrony_err {
-        let c = CString::new(report).unwrap();
-        // SAFETY: live session, NUL-terminated name.
-        unsafe { sys::chrony_request_record(self.s, c.as_ptr(), record) }
+        // SAFETY: live session, NUL-terminated name that is never freed.
+        unsafe { sys::chrony_request_record(self.s, report_name(report).as_ptr(), record) }
     }
 
     pub fn number_records(&self) -> i32 {
