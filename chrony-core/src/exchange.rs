@@ -66,8 +66,10 @@ pub(crate) fn run(
                         Ok(()) if !session.needs_response() => return Ok(()),
                         Ok(()) => {} // a stale or foreign datagram: keep waiting
                         Err(e) if e.would_block() => {
-                            // Nothing to read after all, and the library dropped
-                            // the request: send it again, within this attempt.
+                            // Nothing to read after all. The bundled library ends
+                            // the exchange on a failed receive, libchrony 0.2 keeps
+                            // the request outstanding; either way, send it again,
+                            // within this attempt.
                             match session.request_record(request.name, request.index) {
                                 Ok(()) => {}
                                 Err(e) if e.would_block() => {}
