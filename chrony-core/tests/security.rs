@@ -16,26 +16,23 @@ use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use chrony_core::{Connection, Error, Options};
+use chronyd_fixture::{FakeChronyd, wire};
 use libchrony_sys::Guarantee;
 
 mod common;
 
 /// A valid tracking reply (stratum 3, refid 0x7F000001, unspecified address) to `request`.
 fn reply_to(request: &[u8]) -> Vec<u8> {
-    let mut r = vec![0u8; 104];
-    r[0] = 6;
-    r[1] = 2;
-    r[4..6].copy_from_slice(&request[4..6]);
-    r[6..8].copy_from_slice(&5u16.to_be_bytes());
-    r[16..20].copy_from_slice(&request[8..12]);
-    r[28..32].copy_from_slice(&0x7F00_0001u32.to_be_bytes());
-    r[52..54].copy_from_slice(&3u16.to_be_bytes());
-    r[60..64].copy_from_slice(&1_795_959_909u32.to_be_bytes());
-    r
+    wire::Tracking {
+        ref_id: 0x7F00_0001,
+        family: wire::family::UNSPEC,
+        addr: [0; 16],
+        ..wire::Tracking::default()
+    }
+    .bytes(request)
 }
 
 fn temp_dir(tag: &str) -> PathBuf {
@@ -46,51 +43,13 @@ fn temp_dir(tag: &str) -> PathBuf {
 }
 
 /// A fake chronyd on `<dir>/chronyd.sock` answering every request correctly.
-struct UnixFake {
-    path: PathBuf,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+fn unix_fake(dir: &Path) -> FakeChronyd {
+    FakeChronyd::start_in(dir, |request| vec![reply_to(request)])
 }
 
-impl UnixFake {
-    fn start(dir: &Path) -> UnixFake {
-        let path = dir.join("chronyd.sock");
-        let server = UnixDatagram::bind(&path).unwrap();
-        server
-            .set_read_timeout(Some(Duration::from_millis(20)))
-            .unwrap();
-        let stop = Arc::new(AtomicBool::new(false));
-        let stopped = stop.clone();
-        let thread = std::thread::spawn(move || {
-            let mut buf = [0u8; 1024];
-            while !stopped.load(Ordering::Relaxed) {
-                if let Ok((n, from)) = server.recv_from(&mut buf) {
-                    if let (true, Some(to)) = (n >= 28, from.as_pathname()) {
-                        let _ = server.send_to(&reply_to(&buf[..n]), to);
-                    }
-                }
-            }
-        });
-        UnixFake {
-            path,
-            stop,
-            thread: Some(thread),
-        }
-    }
-
-    fn connect(&self) -> Connection {
-        let options = Options::new().with_timeout(Duration::from_secs(2));
-        Connection::open_with(Some(self.path.to_str().unwrap()), &options).unwrap()
-    }
-}
-
-impl Drop for UnixFake {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
+fn connect(fake: &FakeChronyd) -> Connection {
+    let options = Options::new().with_timeout(Duration::from_secs(2));
+    Connection::open_with(Some(fake.address()), &options).unwrap()
 }
 
 /// A pid that no process has now (a child that has been reaped).
@@ -192,8 +151,8 @@ fn stale_cleanup_leaves_planted_entries_alone() {
         std::fs::create_dir(dir.join(format!("chrony-core.1.{i:08x}"))).unwrap();
     }
 
-    let fake = UnixFake::start(&dir);
-    let mut c = fake.connect();
+    let fake = unix_fake(&dir);
+    let mut c = connect(&fake);
     assert_eq!(c.tracking().unwrap().stratum, 3);
     drop(c);
 
@@ -241,11 +200,11 @@ struct Client {
 
 impl Implementation {
     /// Opens a client socket and checks it gets an answer.
-    fn open(self, fake: &UnixFake) -> Client {
-        let sockdir = fake.path.parent().unwrap();
+    fn open(self, fake: &FakeChronyd) -> Client {
+        let sockdir = fake.dir();
         match self {
             Implementation::Core => {
-                let mut c = fake.connect();
+                let mut c = connect(fake);
                 c.tracking().unwrap();
                 let [entry] = our_client_dirs(sockdir).try_into().unwrap();
                 Client {
@@ -255,7 +214,7 @@ impl Implementation {
                 }
             }
             Implementation::CLibrary => {
-                let path = std::ffi::CString::new(fake.path.to_str().unwrap()).unwrap();
+                let path = std::ffi::CString::new(fake.address()).unwrap();
                 // SAFETY: `path` is NUL-terminated and outlives the call.
                 let fd = unsafe { libchrony_sys::chrony_open_socket(path.as_ptr()) };
                 assert!(
@@ -354,7 +313,7 @@ fn closing_does_not_remove_through_a_swapped_client_directory() {
             let case = format!("{implementation:?}, {swap:?}");
             let dir = temp_dir(&format!("swap{:?}{:?}", implementation as u8, swap as u8));
             let victim_dir = temp_dir(&format!("swapv{:?}{:?}", implementation as u8, swap as u8));
-            let fake = UnixFake::start(&dir);
+            let fake = unix_fake(&dir);
             let client = implementation.open(&fake);
             let moved = dir.join("moved-away");
             std::fs::rename(&client.entry, &moved).unwrap();

@@ -11,11 +11,14 @@ use std::time::{Duration, Instant};
 /// The requests a fake received, with their arrival times.
 pub type Received = Vec<(Instant, Vec<u8>)>;
 
-/// A fake chronyd on a unix datagram socket `DIR/chronyd.sock` in a new directory under the temp
-/// dir. Dropping it stops the thread and removes the directory.
+/// A fake chronyd on a unix datagram socket `DIR/chronyd.sock`, in a new directory under the temp
+/// dir or in one given. Dropping it stops the thread and removes the directory it made (or the
+/// socket, in a directory given).
 #[derive(Debug)]
 pub struct FakeChronyd {
     dir: PathBuf,
+    /// Made by `start` (and removed on drop), not given to `start_in`.
+    owns_dir: bool,
     path: PathBuf,
     thread: Option<JoinHandle<Received>>,
     stop: mpsc::Sender<()>,
@@ -30,9 +33,27 @@ impl FakeChronyd {
     /// Like [`FakeChronyd::start`], the script also seeing the path the request came from (the
     /// client's bound socket).
     pub fn start_with_sender(
-        mut script: impl FnMut(&[u8], &Path) -> Vec<Vec<u8>> + Send + 'static,
+        script: impl FnMut(&[u8], &Path) -> Vec<Vec<u8>> + Send + 'static,
     ) -> FakeChronyd {
         let dir = crate::tmpdir::make("fake", 0o755).expect("a directory for the fake chronyd");
+        let mut fake = FakeChronyd::serve(dir, script);
+        fake.owns_dir = true;
+        fake
+    }
+
+    /// Like [`FakeChronyd::start`] with the socket in `dir` (which the test prepared, and which
+    /// is kept on drop).
+    pub fn start_in(
+        dir: &Path,
+        mut script: impl FnMut(&[u8]) -> Vec<Vec<u8>> + Send + 'static,
+    ) -> FakeChronyd {
+        FakeChronyd::serve(dir.to_owned(), move |request, _| script(request))
+    }
+
+    fn serve(
+        dir: PathBuf,
+        mut script: impl FnMut(&[u8], &Path) -> Vec<Vec<u8>> + Send + 'static,
+    ) -> FakeChronyd {
         let path = dir.join("chronyd.sock");
         let server = UnixDatagram::bind(&path).expect("bind the fake chronyd's socket");
         server
@@ -60,6 +81,7 @@ impl FakeChronyd {
         });
         FakeChronyd {
             dir,
+            owns_dir: false,
             path,
             thread: Some(thread),
             stop,
@@ -98,6 +120,10 @@ impl Drop for FakeChronyd {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
-        let _ = std::fs::remove_dir_all(&self.dir);
+        if self.owns_dir {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        } else {
+            let _ = std::fs::remove_file(&self.path);
+        }
     }
 }
