@@ -14,8 +14,6 @@ use common::tables::{self, Spec, assert_layout};
 use common::{Conn, TIMEOUT, error_string, given, poll_in};
 use libchrony_sys::{self as sys, Guarantee};
 
-const HDR: usize = 28;
-
 /// A session on one end of an AF_UNIX SOCK_SEQPACKET pair; the test plays chronyd on the other.
 struct Fake {
     conn: Conn,
@@ -102,37 +100,10 @@ impl Fake {
     }
 }
 
-/// A reply to `req` (command and sequence echoed) with `code`, `status`, `len` bytes.
-fn reply(req: &[u8], code: u16, status: u16, len: usize) -> Vec<u8> {
-    let mut r = vec![0u8; len.max(HDR)];
-    r[0] = 6;
-    r[1] = 2;
-    r[4..6].copy_from_slice(&req[4..6]);
-    r[6..8].copy_from_slice(&code.to_be_bytes());
-    r[8..10].copy_from_slice(&status.to_be_bytes());
-    r[16..20].copy_from_slice(&req[8..12]);
-    r.truncate(len);
-    r
-}
-
-fn be16(b: &[u8], off: usize) -> u16 {
-    u16::from_be_bytes([b[off], b[off + 1]])
-}
-
-fn be32(b: &[u8], off: usize) -> u32 {
-    u32::from_be_bytes(b[off..off + 4].try_into().unwrap())
-}
-
-fn put32(b: &mut [u8], off: usize, v: u32) {
-    b[off..off + 4].copy_from_slice(&v.to_be_bytes());
-}
-
-/// Writes an IPAddr (20 bytes: address, u16 family, u16 pad) at `off`.
-fn put_addr(b: &mut [u8], off: usize, addr: &[u8], family: u16) {
-    b[off..off + 20].fill(0);
-    b[off..off + addr.len()].copy_from_slice(addr);
-    b[off + 16..off + 18].copy_from_slice(&family.to_be_bytes());
-}
+use chronyd_fixture::wire::{
+    REPLY_HEADER_LEN as HDR, get_u16 as be16, get_u32 as be32, put_ip as put_addr,
+    put_u32 as put32, reply,
+};
 
 /// Checks a request header: version 6, type 1, res 0, the command, the attempt, zero pads.
 fn assert_request(req: &[u8], command: u16, len: usize, attempt: u16) {
