@@ -84,20 +84,26 @@ fn check(code: ffi::chrony_err) -> Result<(), CallError> {
     })
 }
 
+/// A new C session on `socket`'s fd; the caller keeps `socket` open for as
+/// long as the session lives, and frees the session with `chrony_deinit_session`.
+fn init_session(socket: &ClientSocket) -> Result<NonNull<ffi::chrony_session>, CallError> {
+    let mut raw: *mut ffi::chrony_session = std::ptr::null_mut();
+    let fd = std::os::fd::AsRawFd::as_raw_fd(&socket.as_fd());
+    // SAFETY: `raw` is a valid out-pointer; `fd` is an open, connected
+    // datagram socket that the caller keeps open for the life of the session.
+    let code = unsafe { ffi::chrony_init_session(&mut raw, fd) };
+    check(code)?;
+    NonNull::new(raw).ok_or(CallError {
+        code: ffi::CHRONY_NO_MEMORY,
+        errno: io::Error::from(io::ErrorKind::OutOfMemory),
+    })
+}
+
 impl Session {
     /// Starts a session on `socket`. On failure the socket is dropped
     /// (closed, its files removed).
     pub fn new(socket: ClientSocket) -> Result<Session, CallError> {
-        let mut raw: *mut ffi::chrony_session = std::ptr::null_mut();
-        let fd = std::os::fd::AsRawFd::as_raw_fd(&socket.as_fd());
-        // SAFETY: `raw` is a valid out-pointer; `fd` is an open, connected
-        // datagram socket that `socket` keeps open for the life of the session.
-        let code = unsafe { ffi::chrony_init_session(&mut raw, fd) };
-        check(code)?;
-        let raw = NonNull::new(raw).ok_or(CallError {
-            code: ffi::CHRONY_NO_MEMORY,
-            errno: io::Error::from(io::ErrorKind::OutOfMemory),
-        })?;
+        let raw = init_session(&socket)?;
         Ok(Session { raw, socket })
     }
 
@@ -110,17 +116,7 @@ impl Session {
         if !self.needs_response() {
             return Ok(());
         }
-        let mut raw: *mut ffi::chrony_session = std::ptr::null_mut();
-        let fd = std::os::fd::AsRawFd::as_raw_fd(&self.socket.as_fd());
-        // SAFETY: as in `new`: a valid out-pointer and the open socket this
-        // value keeps open.
-        let code = unsafe { ffi::chrony_init_session(&mut raw, fd) };
-        check(code)?;
-        let fresh = NonNull::new(raw).ok_or(CallError {
-            code: ffi::CHRONY_NO_MEMORY,
-            errno: io::Error::from(io::ErrorKind::OutOfMemory),
-        })?;
-        let old = std::mem::replace(&mut self.raw, fresh);
+        let old = std::mem::replace(&mut self.raw, init_session(&self.socket)?);
         // SAFETY: `old` came from chrony_init_session, is no longer reachable
         // through `self` and is freed exactly once, here.
         unsafe { ffi::chrony_deinit_session(old.as_ptr()) };

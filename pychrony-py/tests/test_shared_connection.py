@@ -40,6 +40,21 @@ def answer_all_but_the_first() -> tuple[object, list[bytes]]:
     return answer, seen
 
 
+def call_in_a_thread(conn: ChronyConnection) -> tuple[threading.Thread, list[BaseException]]:
+    """Starts `conn.get_tracking()` in a thread; the list receives what it raised."""
+    outcome: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            conn.get_tracking()
+        except BaseException as exc:  # noqa: BLE001
+            outcome.append(exc)
+
+    worker = threading.Thread(target=call)
+    worker.start()
+    return worker, outcome
+
+
 def run_isolated(code: str, deadline: float = 20.0) -> subprocess.CompletedProcess[str]:
     """Runs `code` in a fresh interpreter (the installed pychrony, the tests' helpers on the
     path); fails the test if it does not finish within `deadline` seconds."""
@@ -120,16 +135,7 @@ def test_close_from_another_thread_stops_a_waiting_call() -> None:
     with fake_chronyd(answer) as address:
         conn = ChronyConnection(address, timeout=5.0)
         conn.open()
-        outcome: list[BaseException] = []
-
-        def call() -> None:
-            try:
-                conn.get_tracking()
-            except BaseException as exc:  # noqa: BLE001
-                outcome.append(exc)
-
-        worker = threading.Thread(target=call)
-        worker.start()
+        worker, outcome = call_in_a_thread(conn)
         time.sleep(0.3)
         start = time.monotonic()
         conn.close()
@@ -194,16 +200,7 @@ def test_fork_while_another_thread_is_inside_a_call() -> None:
         # Under 1 s: the worker's call ends without a resend, which would be answered.
         conn = ChronyConnection(address, timeout=0.9)
         conn.open()
-        outcome: list[BaseException] = []
-
-        def call() -> None:
-            try:
-                conn.get_tracking()
-            except BaseException as exc:  # noqa: BLE001
-                outcome.append(exc)
-
-        worker = threading.Thread(target=call)
-        worker.start()
+        worker, outcome = call_in_a_thread(conn)
         while not seen:  # the worker's request reached the fake: it is inside the call
             time.sleep(0.01)
         with warnings.catch_warnings():
