@@ -3,7 +3,7 @@
 //! `--capture`, which records the seed corpus from real chronyd daemons.
 //!
 //! The harness is built with `clang -fsanitize=fuzzer,address,undefined` together
-//! with `csrc/*.c` into `target/fuzz/`. Before fuzzing, the checked-in corpus is
+//! with the bundled C sources into `target/fuzz/`. Before fuzzing, the checked-in corpus is
 //! replayed through the same harness built as a plain program (`replay_main.c`)
 //! under ASan and UBSan, so a regression fails in a second. New inputs go to
 //! `target/fuzz/corpus/` (the checked-in corpus is only read); a crash is saved
@@ -86,13 +86,13 @@ fn out_dir() -> PathBuf {
     root().join("target/fuzz")
 }
 
+/// The bundled library's sources (the list libchrony-sys/build.rs compiles).
 fn c_sources() -> Result<Vec<PathBuf>> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(sys_dir().join("csrc"))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "c"))
-        .collect();
-    v.sort();
-    Ok(v)
+    let csrc = sys_dir().join("csrc");
+    Ok(crate::system_lib::C_SOURCES
+        .iter()
+        .map(|f| csrc.join(f))
+        .collect())
 }
 
 /// clang with the shared flags, `csrc/` on the include path, and the harness.

@@ -8,8 +8,8 @@ use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Sorted, explicit list, the same as libchrony-sys/build.rs.
-const C_SOURCES: &[&str] = &["client.c", "message.c", "socket.c"];
+// C_SOURCES: the one list, which libchrony-sys/build.rs includes too.
+include!("../../libchrony-sys/c_sources.rs");
 const SONAME: &str = "libchrony.so.0";
 const REAL_NAME: &str = "libchrony.so.0.0.1";
 /// The libchrony release whose API csrc implements.
