@@ -43,39 +43,60 @@ def cases(impl: str, socket: str, udp: str, closers: list[Callable[[], object]])
     if impl == "ours":
         from pychrony import get_tracking
 
-        result.append(("ours.get_tracking.unix", "pychrony.get_tracking(path)",
-                       lambda: get_tracking(socket)))
+        result.append(
+            ("ours.get_tracking.unix", "pychrony.get_tracking(path)", lambda: get_tracking(socket))
+        )
         for transport, address in (("unix", socket), ("udp", udp)):
+
             def open_close(address: str = address) -> None:
                 with ChronyConnection(address) as c:
                     c.get_tracking()
 
-            result.append((f"ours.open_close.{transport}",
-                           "with ChronyConnection(addr) as c: c.get_tracking()", open_close))
+            result.append(
+                (
+                    f"ours.open_close.{transport}",
+                    "with ChronyConnection(addr) as c: c.get_tracking()",
+                    open_close,
+                )
+            )
         for transport, address in (("unix", socket), ("udp", udp)):
             conn = ChronyConnection(address)
             conn.open()
             closers.append(conn.close)
-            result.append((f"ours.reused.{transport}", "ChronyConnection reused: get_tracking()",
-                           conn.get_tracking))
+            result.append(
+                (
+                    f"ours.reused.{transport}",
+                    "ChronyConnection reused: get_tracking()",
+                    conn.get_tracking,
+                )
+            )
     else:
         version = getattr(pychrony, "__version__", "?")
         for transport, address in (("unix", socket), ("udp", udp)):
+
             def peer_open_close(address: str = address) -> None:
                 with ChronyConnection(address) as c:
                     c.get_tracking()
 
-            result.append((f"peer.open_close.{transport}",
-                           f"pychrony {version}: with ChronyConnection(addr) as c: c.get_tracking()",
-                           peer_open_close))
+            result.append(
+                (
+                    f"peer.open_close.{transport}",
+                    f"pychrony {version}: with ChronyConnection(addr) as c: c.get_tracking()",
+                    peer_open_close,
+                )
+            )
         for transport, address in (("unix", socket), ("udp", udp)):
             # The peer's connection is only usable inside its context manager: enter it once.
             conn = ChronyConnection(address)
             conn.__enter__()
             closers.append(partial(conn.__exit__, None, None, None))
-            result.append((f"peer.reused.{transport}",
-                           f"pychrony {version}: ChronyConnection reused: get_tracking()",
-                           conn.get_tracking))
+            result.append(
+                (
+                    f"peer.reused.{transport}",
+                    f"pychrony {version}: ChronyConnection reused: get_tracking()",
+                    conn.get_tracking,
+                )
+            )
     return result
 
 
@@ -102,8 +123,10 @@ def run(args: argparse.Namespace) -> None:
         close()
     for case_id, label, _ in todo:
         print(f"  {case_id:<26} {label[:60]:<60} {statistics.median(samples[case_id]) / 1000:9.1f}")
-    doc = {"runner": f"python-{args.impl}",
-           "cases": [{"id": i, "label": label, "samples_ns": samples[i]} for i, label, _ in todo]}
+    doc = {
+        "runner": f"python-{args.impl}",
+        "cases": [{"id": i, "label": label, "samples_ns": samples[i]} for i, label, _ in todo],
+    }
     with open(args.json, "w") as f:
         json.dump(doc, f)
 
@@ -140,11 +163,12 @@ print(before, after_import, after_calls)
 """
 
 STARTUP_CHILD = {
-    "ours": "import time; t = time.perf_counter(); import pychrony; pychrony.get_tracking({path!r}); "
-            "print(time.perf_counter() - t)",
+    "ours": "import time; t = time.perf_counter(); import pychrony; "
+    "pychrony.get_tracking({path!r}); "
+    "print(time.perf_counter() - t)",
     "peer": "import time; t = time.perf_counter(); import pychrony\n"
-            "with pychrony.ChronyConnection({path!r}) as c: c.get_tracking()\n"
-            "print(time.perf_counter() - t)",
+    "with pychrony.ChronyConnection({path!r}) as c: c.get_tracking()\n"
+    "print(time.perf_counter() - t)",
     "python": "import time; t = time.perf_counter(); print(time.perf_counter() - t)",
 }
 
@@ -153,13 +177,27 @@ def memory(args: argparse.Namespace) -> None:
     results = []
     apis = ["get_tracking", "reused"] if args.impl == "ours" else ["reused"]
     for api in apis:
-        out = subprocess.run([sys.executable, "-c", MEMORY_CHILD, api, args.socket, str(args.calls)],
-                             check=True, capture_output=True, text=True).stdout
+        out = subprocess.run(
+            [sys.executable, "-c", MEMORY_CHILD, api, args.socket, str(args.calls)],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
         before, after_import, after_calls = (int(x) for x in out.split())
-        results.append({"impl": args.impl, "api": api, "calls": args.calls, "rss_kib_start": before,
-                        "rss_kib_after_import": after_import, "rss_kib_after_calls": after_calls})
-        print(f"  {args.impl} {api:<13} RSS KiB: start {before}, after import {after_import}, "
-              f"after {args.calls} calls {after_calls}")
+        results.append(
+            {
+                "impl": args.impl,
+                "api": api,
+                "calls": args.calls,
+                "rss_kib_start": before,
+                "rss_kib_after_import": after_import,
+                "rss_kib_after_calls": after_calls,
+            }
+        )
+        print(
+            f"  {args.impl} {api:<13} RSS KiB: start {before}, after import {after_import}, "
+            f"after {args.calls} calls {after_calls}"
+        )
     with open(args.json, "w") as f:
         json.dump(results, f)
 
@@ -169,8 +207,18 @@ def instructions(code: str) -> int:
     times, this does not depend on the machine's load."""
     out_file = f"/tmp/pychrony-bench-callgrind.{os.getpid()}.out"
     try:
-        subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out_file}",
-                        sys.executable, "-c", code], check=True, capture_output=True)
+        subprocess.run(
+            [
+                "valgrind",
+                "--tool=callgrind",
+                f"--callgrind-out-file={out_file}",
+                sys.executable,
+                "-c",
+                code,
+            ],
+            check=True,
+            capture_output=True,
+        )
         with open(out_file) as f:
             for line in f:
                 if line.startswith("summary:"):
@@ -188,26 +236,37 @@ def startup(args: argparse.Namespace) -> None:
         inside, whole = [], []
         for _ in range(args.repeat):
             start = time.perf_counter()
-            out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
-                                 text=True).stdout
+            out = subprocess.run(
+                [sys.executable, "-c", code], check=True, capture_output=True, text=True
+            ).stdout
             whole.append(time.perf_counter() - start)
             inside.append(float(out))
         key = "bare_python" if kind == "python" else args.impl
-        results[key] = {"repeat": args.repeat, "code": code,
-                        "import_first_call_s": inside, "process_s": whole}
+        results[key] = {
+            "repeat": args.repeat,
+            "code": code,
+            "import_first_call_s": inside,
+            "process_s": whole,
+        }
         if args.callgrind:
             results[key]["process_instructions"] = instructions(code)
-        print(f"  {key:<12} import + first call {statistics.median(inside) * 1e3:7.2f} ms, "
-              f"whole process {statistics.median(whole) * 1e3:7.2f} ms (medians of {args.repeat})"
-              + (f", {results[key]['process_instructions'] / 1e6:.1f} M instructions"
-                 if args.callgrind else ""))
+        print(
+            f"  {key:<12} import + first call {statistics.median(inside) * 1e3:7.2f} ms, "
+            f"whole process {statistics.median(whole) * 1e3:7.2f} ms (medians of {args.repeat})"
+            + (
+                f", {results[key]['process_instructions'] / 1e6:.1f} M instructions"
+                if args.callgrind
+                else ""
+            )
+        )
     with open(args.json, "w") as f:
         json.dump(results, f)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("command", choices=["run", "memory", "startup"])
     parser.add_argument("--impl", choices=["ours", "peer"], required=True)
     parser.add_argument("--socket", required=True)
@@ -216,8 +275,11 @@ def main() -> None:
     parser.add_argument("--blocks", type=int, default=10)
     parser.add_argument("--calls", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=20)
-    parser.add_argument("--callgrind", action="store_true",
-                        help="startup: also count instructions with valgrind's callgrind")
+    parser.add_argument(
+        "--callgrind",
+        action="store_true",
+        help="startup: also count instructions with valgrind's callgrind",
+    )
     parser.add_argument("--json", required=True)
     args = parser.parse_args()
     os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)

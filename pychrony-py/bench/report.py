@@ -74,13 +74,15 @@ def stats(samples: list[int]) -> dict[str, Any]:
 
 def load_cases(raw: str) -> dict[str, dict[str, Any]]:
     merged: dict[str, dict[str, Any]] = {}
-    for path in sorted(glob.glob(os.path.join(raw, "rust-*.json"))
-                       + glob.glob(os.path.join(raw, "python-*.json"))):
+    for path in sorted(
+        glob.glob(os.path.join(raw, "rust-*.json")) + glob.glob(os.path.join(raw, "python-*.json"))
+    ):
         with open(path) as f:
             doc = json.load(f)
         for case in doc["cases"]:
-            entry = merged.setdefault(case["id"], {"label": case["label"], "runner": doc["runner"],
-                                                   "samples": []})
+            entry = merged.setdefault(
+                case["id"], {"label": case["label"], "runner": doc["runner"], "samples": []}
+            )
             entry["samples"].extend(case["samples_ns"])
     return merged
 
@@ -103,8 +105,12 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
     cases: dict[str, dict[str, Any]] = {}
     for case_id in sorted(merged, key=sort_key):
         entry = merged[case_id]
-        cases[case_id] = {"label": entry["label"], "runner": entry["runner"],
-                          "transport": case_id.rsplit(".", 1)[1], **stats(entry["samples"])}
+        cases[case_id] = {
+            "label": entry["label"],
+            "runner": entry["runner"],
+            "transport": case_id.rsplit(".", 1)[1],
+            **stats(entry["samples"]),
+        }
     for case_id, c in cases.items():
         prefix, transport = case_id.rsplit(".", 1)
         c["x_floor"] = ratio(c, cases.get(f"floor.raw.{transport}"))
@@ -120,8 +126,9 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
     for path in sorted(glob.glob(os.path.join(args.raw, "startup-*.json"))):
         with open(path) as f:
             for key, value in json.load(f).items():
-                value["import_first_call_ms_median"] = statistics.median(
-                    value["import_first_call_s"]) * 1e3
+                value["import_first_call_ms_median"] = (
+                    statistics.median(value["import_first_call_s"]) * 1e3
+                )
                 value["process_ms_median"] = statistics.median(value["process_s"]) * 1e3
                 startup[key] = value
 
@@ -131,23 +138,47 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
 
     goals = []
     one_call = get("core.one_call.unix", "x_peer_open_close")
-    goals.append({"goal": "one-call API <= 0.25 x pychrony 2.0.3 open+query+close (unix)",
-                  "case": "core.one_call.unix", "value": one_call, "limit": 0.25,
-                  "met": one_call is not None and one_call <= 0.25,
-                  "python_get_tracking": get("ours.get_tracking.unix", "x_peer_open_close")})
+    goals.append(
+        {
+            "goal": "one-call API <= 0.25 x pychrony 2.0.3 open+query+close (unix)",
+            "case": "core.one_call.unix",
+            "value": one_call,
+            "limit": 0.25,
+            "met": one_call is not None and one_call <= 0.25,
+            "python_get_tracking": get("ours.get_tracking.unix", "x_peer_open_close"),
+        }
+    )
     for transport in ("unix", "udp"):
         value = get(f"core.reused.{transport}", "x_floor")
-        goals.append({"goal": f"reused connection <= 1.5 x raw floor ({transport})",
-                      "case": f"core.reused.{transport}", "value": value, "limit": 1.5,
-                      "met": value is not None and value <= 1.5,
-                      "python_reused": get(f"ours.reused.{transport}", "x_floor")})
+        goals.append(
+            {
+                "goal": f"reused connection <= 1.5 x raw floor ({transport})",
+                "case": f"core.reused.{transport}",
+                "value": value,
+                "limit": 1.5,
+                "met": value is not None and value <= 1.5,
+                "python_reused": get(f"ours.reused.{transport}", "x_floor"),
+            }
+        )
     ours_start = startup.get("ours", {}).get("import_first_call_ms_median")
-    goals.append({"goal": "import pychrony + first get_tracking() < 20 ms (inside the process)",
-                  "case": "startup.ours", "value": ours_start, "limit": 20.0,
-                  "met": ours_start is not None and ours_start < 20.0})
-    return {**meta, "statistics": "median and p99 (nearest rank) of every sample; calls_per_s = "
-                                  "1 / mean; x_* = ratio of medians",
-            "cases": cases, "goals": goals, "memory": memory, "startup": startup}
+    goals.append(
+        {
+            "goal": "import pychrony + first get_tracking() < 20 ms (inside the process)",
+            "case": "startup.ours",
+            "value": ours_start,
+            "limit": 20.0,
+            "met": ours_start is not None and ours_start < 20.0,
+        }
+    )
+    return {
+        **meta,
+        "statistics": "median and p99 (nearest rank) of every sample; calls_per_s = "
+        "1 / mean; x_* = ratio of medians",
+        "cases": cases,
+        "goals": goals,
+        "memory": memory,
+        "startup": startup,
+    }
 
 
 def fmt(x: float | None, spec: str) -> str:
@@ -155,23 +186,32 @@ def fmt(x: float | None, spec: str) -> str:
 
 
 def print_table(results: dict[str, Any]) -> None:
-    print(f"\n{'case':<27} {'':<36} {'median µs':>10} {'p99 µs':>9} {'calls/s':>9} "
-          f"{'×floor':>7} {'×peer o+q+c':>11} {'×peer reused':>12}")
+    print(
+        f"\n{'case':<27} {'':<36} {'median µs':>10} {'p99 µs':>9} {'calls/s':>9} "
+        f"{'×floor':>7} {'×peer o+q+c':>11} {'×peer reused':>12}"
+    )
     for case_id, c in results["cases"].items():
-        print(f"{case_id:<27} {NAMES.get(case_id.rsplit('.', 1)[0], c['label'])[:36]:<36} "
-              f"{c['median_us']:10.1f} {c['p99_us']:9.1f} {c['calls_per_s']:9.0f} "
-              f"{fmt(c['x_floor'], '7.2f'):>7} {fmt(c['x_peer_open_close'], '11.3f'):>11} "
-              f"{fmt(c.get('x_peer_reused'), '12.2f'):>12}")
+        print(
+            f"{case_id:<27} {NAMES.get(case_id.rsplit('.', 1)[0], c['label'])[:36]:<36} "
+            f"{c['median_us']:10.1f} {c['p99_us']:9.1f} {c['calls_per_s']:9.0f} "
+            f"{fmt(c['x_floor'], '7.2f'):>7} {fmt(c['x_peer_open_close'], '11.3f'):>11} "
+            f"{fmt(c.get('x_peer_reused'), '12.2f'):>12}"
+        )
     print("\nmemory (RSS, KiB):")
     for m in results["memory"]:
-        print(f"  {m['impl']:<5} {m['api']:<13} start {m['rss_kib_start']:>7}  after import "
-              f"{m['rss_kib_after_import']:>7}  after {m['calls']} calls {m['rss_kib_after_calls']:>7}")
+        print(
+            f"  {m['impl']:<5} {m['api']:<13} start {m['rss_kib_start']:>7}  after import "
+            f"{m['rss_kib_after_import']:>7}  after {m['calls']} calls "
+            f"{m['rss_kib_after_calls']:>7}"
+        )
     print("\nimport + first call (medians):")
     for key, s in results["startup"].items():
         instr = s.get("process_instructions")
-        print(f"  {key:<12} inside the process {s['import_first_call_ms_median']:7.2f} ms, "
-              f"whole `python -c` process {s['process_ms_median']:7.2f} ms"
-              + ("" if instr is None else f", {instr / 1e6:.1f} M instructions (callgrind)"))
+        print(
+            f"  {key:<12} inside the process {s['import_first_call_ms_median']:7.2f} ms, "
+            f"whole `python -c` process {s['process_ms_median']:7.2f} ms"
+            + ("" if instr is None else f", {instr / 1e6:.1f} M instructions (callgrind)")
+        )
     print("\ngoals:")
     for g in results["goals"]:
         extra = {k: v for k, v in g.items() if k not in ("goal", "case", "value", "limit", "met")}
@@ -187,7 +227,7 @@ def chart(results: dict[str, Any], path: str) -> None:
 
     transports = ["unix", "udp"]
     fig, axes = plt.subplots(1, 2, figsize=(13, 5.6), sharex=True)
-    for ax, transport in zip(axes, transports):
+    for ax, transport in zip(axes, transports, strict=True):
         rows = [(cid, c) for cid, c in results["cases"].items() if c["transport"] == transport]
         rows.reverse()  # first case at the top
         y = range(len(rows))
@@ -197,12 +237,13 @@ def chart(results: dict[str, Any], path: str) -> None:
         ax.barh(list(y), medians, color=colors)
         ax.hlines(list(y), medians, p99, color="black", lw=0.8, zorder=3)
         ax.scatter(p99, list(y), marker="|", s=80, color="black", zorder=3)
-        for yi, (cid, c) in zip(y, rows):
-            text = f"{c['median_us']:.0f} µs" if c["median_us"] >= 100 else f"{c['median_us']:.1f} µs"
+        for yi, (_cid, c) in zip(y, rows, strict=True):
+            text = (
+                f"{c['median_us']:.0f} µs" if c["median_us"] >= 100 else f"{c['median_us']:.1f} µs"
+            )
             if c.get("x_floor"):
                 text += f"  ({c['x_floor']:.2f}× floor)"
-            ax.text(max(c["median_us"], c["p99_us"]) * 1.15, yi, text, fontsize=7.5,
-                    va="center")
+            ax.text(max(c["median_us"], c["p99_us"]) * 1.15, yi, text, fontsize=7.5, va="center")
         ax.set_yticks(list(y))
         ax.set_yticklabels([NAMES.get(cid.rsplit(".", 1)[0], cid) for cid, _ in rows], fontsize=8)
         ax.set_xscale("log")
@@ -211,11 +252,20 @@ def chart(results: dict[str, Any], path: str) -> None:
         ax.grid(axis="x", which="both", alpha=0.3)
         ax.set_xlim(5, 300000)
     handles = [plt.Rectangle((0, 0), 1, 1, color=color) for _, color in GROUP.values()]
-    fig.legend(handles, [name for name, _ in GROUP.values()], loc="lower center", ncol=5,
-               fontsize=8, frameon=False)
+    fig.legend(
+        handles,
+        [name for name, _ in GROUP.values()],
+        loc="lower center",
+        ncol=5,
+        fontsize=8,
+        frameon=False,
+    )
     load = results.get("loadavg_start", "?"), results.get("loadavg_end", "?")
-    fig.suptitle(f"chronyd tracking query, one CPU core for client and daemon "
-                 f"({results.get('date', '')}, load avg {load[0]} → {load[1]})", fontsize=10)
+    fig.suptitle(
+        f"chronyd tracking query, one CPU core for client and daemon "
+        f"({results.get('date', '')}, load avg {load[0]} → {load[1]})",
+        fontsize=10,
+    )
     fig.tight_layout(rect=(0, 0.05, 1, 0.96))
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     fig.savefig(path, dpi=110)

@@ -40,7 +40,17 @@ def tracking_data(
     stratum: int = 2,
     leap: int = 0,
     ref_time: tuple[int, int] = (1795959909, 214976262),
-    floats: tuple[float, ...] = (1.5e-6, -1e-8, 7.1e-8, -0.007, -0.0003, 0.029, 4.0e-6, 8.7e-7, 0.25),
+    floats: tuple[float, ...] = (
+        1.5e-6,
+        -1e-8,
+        7.1e-8,
+        -0.007,
+        -0.0003,
+        0.029,
+        4.0e-6,
+        8.7e-7,
+        0.25,
+    ),
 ) -> bytes:
     ip = address.ljust(16, b"\0") + struct.pack(">HH", family, 0)
     body = struct.pack(">I", ref_id) + ip + struct.pack(">HH", stratum, leap)
@@ -49,8 +59,9 @@ def tracking_data(
     return body
 
 
-def reply(request: bytes, *, status: int = 0, code: int = REPLY_TRACKING,
-          data: bytes = b"") -> bytes:
+def reply(
+    request: bytes, *, status: int = 0, code: int = REPLY_TRACKING, data: bytes = b""
+) -> bytes:
     command = request[4:6]
     sequence = request[8:12]
     header = bytes([6, 2, 0, 0]) + command + struct.pack(">HH", code, status) + bytes(6)

@@ -14,9 +14,19 @@ SCRIPT = Path(sys.executable).parent / "pychrony"
 
 # Lines whose values do not move between two reads of a synchronised chronyd (barring a clock
 # update in between, which the test retries around).
-STATIC_LINES = ["Reference ID", "Stratum", "Ref time (UTC)", "Last offset", "RMS offset",
-                "Frequency", "Residual freq", "Skew", "Root delay", "Update interval",
-                "Leap status"]
+STATIC_LINES = [
+    "Reference ID",
+    "Stratum",
+    "Ref time (UTC)",
+    "Last offset",
+    "RMS offset",
+    "Frequency",
+    "Residual freq",
+    "Skew",
+    "Root delay",
+    "Update interval",
+    "Leap status",
+]
 
 
 def run(*args: str, module: bool = False) -> subprocess.CompletedProcess[str]:
@@ -84,6 +94,7 @@ def test_synced_report_equals_chronyc_n(synced: Daemon) -> None:
     assert list(ours) == list(theirs)
     for label in STATIC_LINES:
         assert ours[label] == theirs[label]
+
     # Computed per request: close values. Root dispersion grows between clock updates, so ours
     # lies between the two chronyc -c readings (±1 ns for rounding).
     def value(label: str, lines: dict[str, str]) -> float:
@@ -92,8 +103,10 @@ def test_synced_report_equals_chronyc_n(synced: Daemon) -> None:
     assert abs(value("System time", ours) - value("System time", theirs)) < 1e-4
     low, high = sorted([float(first[11]), float(last[11])])
     assert low - 1e-9 <= value("Root dispersion", ours) <= high + 1e-9
-    assert ours["System time"].split()[-4:] == theirs["System time"].split()[-4:] or \
-        abs(value("System time", ours)) < 1e-6
+    assert (
+        ours["System time"].split()[-4:] == theirs["System time"].split()[-4:]
+        or abs(value("System time", ours)) < 1e-6
+    )
 
 
 def test_json_output(synced: Daemon) -> None:
@@ -106,9 +119,21 @@ def test_json_output(synced: Daemon) -> None:
     assert record["synchronized"] is True
     assert record["leap_pending"] is False
     assert list(record)[:15] == [
-        "reference_id", "reference_id_name", "stratum", "leap_status", "offset", "last_offset",
-        "rms_offset", "frequency", "residual_freq", "skew", "root_delay", "root_dispersion",
-        "update_interval", "reference_ip", "ref_time",
+        "reference_id",
+        "reference_id_name",
+        "stratum",
+        "leap_status",
+        "offset",
+        "last_offset",
+        "rms_offset",
+        "frequency",
+        "residual_freq",
+        "skew",
+        "root_delay",
+        "root_dispersion",
+        "update_interval",
+        "reference_ip",
+        "ref_time",
     ]
 
 
@@ -134,10 +159,20 @@ def test_timeout_on_frozen_daemon_exit_2(frozen: Daemon) -> None:
     assert "(error code: -6)" in proc.stderr
 
 
-@pytest.mark.parametrize("args", [[], ["tracking", "--timeout", "0"], ["tracking", "--bogus"],
-                                  ["tracking", "--timeout", "x"], ["tracking", "--timeout", "1e300"],
-                                  ["tracking", "--timeout", "inf"], ["tracking", "--timeout", "nan"],
-                                  ["tracking", "--timeout", "-1"], ["nope"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],
+        ["tracking", "--timeout", "0"],
+        ["tracking", "--bogus"],
+        ["tracking", "--timeout", "x"],
+        ["tracking", "--timeout", "1e300"],
+        ["tracking", "--timeout", "inf"],
+        ["tracking", "--timeout", "nan"],
+        ["tracking", "--timeout", "-1"],
+        ["nope"],
+    ],
+)
 def test_bad_arguments_exit_2_with_one_line(args: list[str]) -> None:
     proc = run(*args)
     assert proc.returncode == 2, proc.stderr
@@ -159,8 +194,23 @@ def test_format_tracking_signs_follow_chronyc() -> None:
     from pychrony.cli import format_tracking
 
     def report(offset: float, frequency: float) -> dict[str, str]:
-        status = TrackingStatus(0x47505300, "GPS", 1, 1, offset, 2e-9, 0.0, frequency, -0.0001,
-                                0.5, 0.0, 1e-6, 16.04, "", 1795959909.9)
+        status = TrackingStatus(
+            0x47505300,
+            "GPS",
+            1,
+            1,
+            offset,
+            2e-9,
+            0.0,
+            frequency,
+            -0.0001,
+            0.5,
+            0.0,
+            1e-6,
+            16.04,
+            "",
+            1795959909.9,
+        )
         return lines_by_label(format_tracking(status))
 
     slow = report(1.521e-6, -0.007)
@@ -189,4 +239,7 @@ def test_ref_time_in_the_last_nanoseconds_of_a_second_prints_that_second() -> No
     with fake_chronyd(lambda r: reply(r, data=data)) as address:
         proc = run("tracking", "--socket", address, "--timeout", "1")
     assert proc.returncode == 0, proc.stderr
-    assert lines_by_label(proc.stdout)["Ref time (UTC)"] == "Ref time (UTC)  : Sun Nov 29 13:45:09 2026"
+    assert (
+        lines_by_label(proc.stdout)["Ref time (UTC)"]
+        == "Ref time (UTC)  : Sun Nov 29 13:45:09 2026"
+    )

@@ -8,13 +8,15 @@ from pathlib import Path
 
 import pytest
 from conftest import Daemon
-
 from pychrony import ChronyConnection, ChronyConnectionError, TrackingStatus
 
 
 def client_dirs(daemon: Daemon) -> list[str]:
-    return [n for n in os.listdir(os.path.dirname(daemon.socket)) if n != "chronyd.sock"
-            and not n.endswith((".pid", ".conf", ".log", ".drift"))]
+    return [
+        n
+        for n in os.listdir(os.path.dirname(daemon.socket))
+        if n != "chronyd.sock" and not n.endswith((".pid", ".conf", ".log", ".drift"))
+    ]
 
 
 def test_context_manager_reuses_one_connection(synced: Daemon) -> None:

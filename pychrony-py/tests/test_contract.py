@@ -11,9 +11,8 @@ import re
 import typing
 from pathlib import Path
 
-import pytest
-
 import pychrony
+import pytest
 from pychrony import (
     ChronyConnection,
     ChronyConnectionError,
@@ -76,7 +75,7 @@ def make_status(**overrides: object) -> TrackingStatus:
     return TrackingStatus(**values)  # type: ignore[arg-type]
 
 
-# --- names ---------------------------------------------------------------------------------------
+# --- names ----------------------------------------------------------------------------------------
 
 
 def test_all_holds_the_contract_names_in_order_plus_documented_additions() -> None:
@@ -103,7 +102,7 @@ def test_version() -> None:
     assert pychrony.__version__.count(".") == 2
 
 
-# --- get_tracking ----------------------------------------------------------------------------------
+# --- get_tracking ---------------------------------------------------------------------------------
 
 
 def test_get_tracking_signature() -> None:
@@ -122,8 +121,14 @@ def test_get_tracking_signature() -> None:
 
 def test_get_tracking_docstring_lists_the_contract_errors() -> None:
     doc = inspect.getdoc(get_tracking) or ""
-    for name in ["ChronyLibraryError", "ChronyConnectionError", "ChronyPermissionError",
-                 "ChronyDataError", "/run/chrony/chronyd.sock", "/var/run/chrony/chronyd.sock"]:
+    for name in [
+        "ChronyLibraryError",
+        "ChronyConnectionError",
+        "ChronyPermissionError",
+        "ChronyDataError",
+        "/run/chrony/chronyd.sock",
+        "/var/run/chrony/chronyd.sock",
+    ]:
         assert name in doc
 
 
@@ -133,8 +138,9 @@ def test_get_tracking_rejects_socket_path_of_wrong_type(bad: object) -> None:
         get_tracking(bad)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("bad", [0, 0.0, -1.0, float("nan"), float("inf"), -float("inf"), 1e300,
-                                 2.0**64])
+@pytest.mark.parametrize(
+    "bad", [0, 0.0, -1.0, float("nan"), float("inf"), -float("inf"), 1e300, 2.0**64]
+)
 def test_get_tracking_rejects_bad_timeout_values(bad: float) -> None:
     with pytest.raises(ValueError, match="timeout"):
         get_tracking("/nonexistent/chronyd.sock", timeout=bad)
@@ -151,7 +157,7 @@ def test_get_tracking_timeout_is_keyword_only() -> None:
         get_tracking("/nonexistent/chronyd.sock", 1.0)  # type: ignore[call-arg]
 
 
-# --- TrackingStatus --------------------------------------------------------------------------------
+# --- TrackingStatus -------------------------------------------------------------------------------
 
 
 def test_tracking_status_is_a_frozen_dataclass() -> None:
@@ -230,7 +236,7 @@ def test_method_signatures() -> None:
         assert sig.return_annotation in (bool, "bool")
 
 
-# --- exceptions ------------------------------------------------------------------------------------
+# --- exceptions -----------------------------------------------------------------------------------
 
 SUBCLASSES = [ChronyConnectionError, ChronyPermissionError, ChronyDataError, ChronyLibraryError]
 
@@ -252,8 +258,9 @@ def test_chrony_error_init_signature() -> None:
     assert lib == ["self", "message"]
 
 
-@pytest.mark.parametrize("cls", [ChronyError, ChronyConnectionError, ChronyPermissionError,
-                                 ChronyDataError])
+@pytest.mark.parametrize(
+    "cls", [ChronyError, ChronyConnectionError, ChronyPermissionError, ChronyDataError]
+)
 def test_str_with_and_without_code(cls: type[ChronyError]) -> None:
     err = cls("chronyd is not running", -1)
     assert err.message == "chronyd is not running"
@@ -317,7 +324,7 @@ def test_error_code_table(code: int, cls: type[ChronyError]) -> None:
     assert str(err) == f"what happened; what to do (error code: {code})"
 
 
-# --- ChronyConnection ------------------------------------------------------------------------------
+# --- ChronyConnection -----------------------------------------------------------------------------
 
 
 def test_chrony_connection_signature() -> None:

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 from conftest import Daemon
-
 from pychrony import ChronyConnection, ChronyConnectionError, ChronyError, get_tracking
 
 

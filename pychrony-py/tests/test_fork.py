@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 
 from conftest import Daemon
-
 from pychrony import ChronyConnection, get_tracking
 
 

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 from conftest import Daemon, parse_chronyc_csv, start_daemon
-
 from pychrony import get_tracking
 
 LEAP_TEXT = {0: "Normal", 1: "Insert second", 2: "Delete second", 3: "Not synchronised"}
 
 
-@pytest.fixture(scope="module", params=["refclock", "refclock-leap:1", "refclock-leap:2",
-                                        "local:5"])
+@pytest.fixture(
+    scope="module", params=["refclock", "refclock-leap:1", "refclock-leap:2", "local:5"]
+)
 def daemon(request: pytest.FixtureRequest) -> Iterator[Daemon]:
     started = start_daemon("start", "--mode", request.param)
     yield started
@@ -44,10 +44,16 @@ def test_values_equal_chronyc(daemon: Daemon) -> None:
     mode = daemon.info["MODE"]
     if mode.startswith("refclock"):
         assert (status.reference_id, status.reference_id_name, status.stratum) == (
-            0x47505300, "GPS", 1)
+            0x47505300,
+            "GPS",
+            1,
+        )
     else:
         assert (status.reference_id, status.reference_id_name, status.stratum) == (
-            0x7F7F0101, "", 5)
+            0x7F7F0101,
+            "",
+            5,
+        )
     expected_leap = int(mode.rpartition(":")[2]) if mode.startswith("refclock-leap") else 0
     assert status.leap_status == expected_leap
     assert status.is_leap_pending() is (expected_leap in (1, 2))
@@ -57,8 +63,12 @@ def test_values_equal_chronyc(daemon: Daemon) -> None:
 
 def test_cli_matches_chronyc(daemon: Daemon) -> None:
     script = Path(sys.executable).parent / "pychrony"
-    proc = subprocess.run([str(script), "tracking", "--socket", daemon.socket],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [str(script), "tracking", "--socket", daemon.socket],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     theirs = daemon.chronyc("-n", "tracking").splitlines()
     ours = proc.stdout.splitlines()

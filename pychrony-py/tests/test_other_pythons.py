@@ -15,10 +15,9 @@ import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
+import pychrony
 import pytest
 from conftest import Daemon
-
-import pychrony
 
 
 def extra_pythons() -> list[str]:
@@ -47,8 +46,9 @@ def package_copy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 @pytest.mark.parametrize("interpreter", EXTRA or [None])
-def test_installed_package_works_on(interpreter: str | None, unsynced: Daemon,
-                                    package_copy: Path) -> None:
+def test_installed_package_works_on(
+    interpreter: str | None, unsynced: Daemon, package_copy: Path
+) -> None:
     if interpreter is None:
         pytest.skip("no python3.10 or python3.13 found (set PYCHRONY_EXTRA_PYTHONS)")
     code = textwrap.dedent(f"""
@@ -61,8 +61,14 @@ def test_installed_package_works_on(interpreter: str | None, unsynced: Daemon,
         """)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
     env["PYTHONPATH"] = str(package_copy)
-    proc = subprocess.run([interpreter, "-B", "-c", code], capture_output=True, text=True,
-                          cwd="/", env=env, timeout=60)
+    proc = subprocess.run(
+        [interpreter, "-B", "-c", code],
+        capture_output=True,
+        text=True,
+        cwd="/",
+        env=env,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     major, minor, leap, synced = proc.stdout.split()
     assert (int(major), int(minor)) >= (3, 10)

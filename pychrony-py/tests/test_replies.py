@@ -8,7 +8,6 @@ from collections.abc import Callable
 
 import pytest
 from fake_chronyd import REPLY_NULL, TRACKING_REPLY_LEN, fake_chronyd, reply, tracking_data
-
 from pychrony import (
     ChronyConnection,
     ChronyDataError,
@@ -32,32 +31,41 @@ def test_ipv4_reference_all_fields() -> None:
     assert status.leap_status == 0
     assert status.ref_time == pytest.approx(1795959909.214976262, abs=1e-6)
     expected = (1.5e-6, -1e-8, 7.1e-8, -0.007, -0.0003, 0.029, 4.0e-6, 8.7e-7, 0.25)
-    got = (status.offset, status.last_offset, status.rms_offset, status.frequency,
-           status.residual_freq, status.skew, status.root_delay, status.root_dispersion,
-           status.update_interval)
+    got = (
+        status.offset,
+        status.last_offset,
+        status.rms_offset,
+        status.frequency,
+        status.residual_freq,
+        status.skew,
+        status.root_delay,
+        status.root_dispersion,
+        status.update_interval,
+    )
     assert got == pytest.approx(expected, rel=1e-6)
 
 
 def test_ipv6_reference() -> None:
     address = bytes.fromhex("20010db8000000000000000000000001")
-    status = read(lambda r: reply(r, data=tracking_data(ref_id=0xA1B2C3D4, family=2,
-                                                         address=address)))
+    status = read(
+        lambda r: reply(r, data=tracking_data(ref_id=0xA1B2C3D4, family=2, address=address))
+    )
     assert status.reference_ip == "2001:db8::1"
     assert status.reference_id_name == "2001:db8::1"
     assert status.reference_id == 0xA1B2C3D4
 
 
 def test_refclock_reference_has_a_name_and_no_address() -> None:
-    status = read(lambda r: reply(r, data=tracking_data(ref_id=0x47505300, family=0,
-                                                         address=b"", stratum=1)))
+    status = read(
+        lambda r: reply(r, data=tracking_data(ref_id=0x47505300, family=0, address=b"", stratum=1))
+    )
     assert status.reference_id_name == "GPS"
     assert status.reference_ip == ""
     assert status.is_synchronized()
 
 
 def test_printable_ipv4_refid_is_not_shown_as_text() -> None:
-    status = read(lambda r: reply(r, data=tracking_data(ref_id=0x41424344,
-                                                         address=b"ABCD")))
+    status = read(lambda r: reply(r, data=tracking_data(ref_id=0x41424344, address=b"ABCD")))
     assert status.reference_id_name == "65.66.67.68"
 
 
@@ -78,8 +86,9 @@ def test_unresolved_id_reference() -> None:
     ],
     ids=["invalid-command", "unauthorised", "unknown-reply-code", "leap-7", "truncated"],
 )
-def test_bad_replies(answer: Callable[[bytes], bytes | None], cls: type[ChronyError],
-                     code: int) -> None:
+def test_bad_replies(
+    answer: Callable[[bytes], bytes | None], cls: type[ChronyError], code: int
+) -> None:
     with pytest.raises(cls) as info:
         read(answer)
     assert type(info.value) is cls

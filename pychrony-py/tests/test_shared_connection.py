@@ -21,7 +21,6 @@ from pathlib import Path
 import pytest
 from conftest import Daemon
 from fake_chronyd import fake_chronyd, reply, tracking_data
-
 from pychrony import ChronyConnection, ChronyConnectionError, ChronyError, TrackingStatus
 
 TESTS = Path(__file__).resolve().parent
@@ -47,7 +46,7 @@ def call_in_a_thread(conn: ChronyConnection) -> tuple[threading.Thread, list[Bas
     def call() -> None:
         try:
             conn.get_tracking()
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             outcome.append(exc)
 
     worker = threading.Thread(target=call)
@@ -170,7 +169,7 @@ def test_close_racing_with_calls_never_raises_valueerror(synced: Daemon) -> None
             except ChronyConnectionError as exc:
                 if exc.error_code != -1:
                     unexpected.append(exc)
-            except BaseException as exc:  # noqa: BLE001 (a ValueError used to escape)
+            except BaseException as exc:
                 unexpected.append(exc)
             else:
                 assert isinstance(status, TrackingStatus)

@@ -24,16 +24,29 @@ def system_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     if not wheel or not libdir:
         if os.environ.get("PYCHRONY_SKIP_SYSTEM_BUILD") == "1":
             pytest.skip("PYCHRONY_SKIP_SYSTEM_BUILD=1: system-libchrony wheel not tested")
-        pytest.fail("PYCHRONY_SYSTEM_WHEEL / PYCHRONY_SYSTEM_LIBDIR are not set: run "
-                    "pychrony-py/tests/run.sh (or set PYCHRONY_SKIP_SYSTEM_BUILD=1 to skip)")
+        pytest.fail(
+            "PYCHRONY_SYSTEM_WHEEL / PYCHRONY_SYSTEM_LIBDIR are not set: run "
+            "pychrony-py/tests/run.sh (or set PYCHRONY_SKIP_SYSTEM_BUILD=1 to skip)"
+        )
     lib = Path(libdir).resolve()
     assert (lib / "libchrony.so.0").exists(), lib
     venv = tmp_path_factory.mktemp("system-venv")
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     python = venv / "bin" / "python"
     subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(python), "install", "-q",
-         "--disable-pip-version-check", "--no-deps", "--no-index", str(Path(wheel).resolve())],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "install",
+            "-q",
+            "--disable-pip-version-check",
+            "--no-deps",
+            "--no-index",
+            str(Path(wheel).resolve()),
+        ],
         check=True,
     )
     return python, lib
@@ -43,27 +56,39 @@ def run_in(python: Path, code: str, *, libdir: Path | None) -> subprocess.Comple
     env = {k: v for k, v in os.environ.items() if k not in ("LD_LIBRARY_PATH", "PYTHONPATH")}
     if libdir is not None:
         env["LD_LIBRARY_PATH"] = str(libdir)
-    return subprocess.run([str(python), "-c", textwrap.dedent(code)], capture_output=True,
-                          text=True, env=env, timeout=60, cwd="/")
+    return subprocess.run(
+        [str(python), "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        cwd="/",
+    )
 
 
 def test_the_system_build_links_libchrony_dynamically(system_build: tuple[Path, Path]) -> None:
     python, libdir = system_build
     proc = run_in(python, "import pychrony._native as n; print(n.__file__)", libdir=libdir)
     assert proc.returncode == 0, proc.stderr
-    needed = subprocess.run(["readelf", "-d", proc.stdout.strip()], capture_output=True,
-                            text=True, check=True).stdout
+    needed = subprocess.run(
+        ["readelf", "-d", proc.stdout.strip()], capture_output=True, text=True, check=True
+    ).stdout
     assert "[libchrony.so.0]" in needed
 
 
-def test_the_system_build_works_with_its_library(system_build: tuple[Path, Path],
-                                                 unsynced: Daemon) -> None:
+def test_the_system_build_works_with_its_library(
+    system_build: tuple[Path, Path], unsynced: Daemon
+) -> None:
     python, libdir = system_build
-    proc = run_in(python, f"""
+    proc = run_in(
+        python,
+        f"""
         import pychrony
         s = pychrony.get_tracking({unsynced.socket!r})
         print(s.leap_status, s.root_delay)
-        """, libdir=libdir)
+        """,
+        libdir=libdir,
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["3", "1.0"]
 
@@ -72,7 +97,9 @@ def test_without_its_library_import_works_and_calls_raise_library_error(
     system_build: tuple[Path, Path],
 ) -> None:
     python, _ = system_build
-    proc = run_in(python, """
+    proc = run_in(
+        python,
+        """
         import pychrony
         from pychrony import ChronyLibraryError, ChronyError, ChronyConnection, get_tracking
         for call in (get_tracking, lambda: get_tracking("/run/x.sock", timeout=1.0),
@@ -86,7 +113,9 @@ def test_without_its_library_import_works_and_calls_raise_library_error(
                 print("MESSAGE", e.message)
             else:
                 raise SystemExit("no ChronyLibraryError")
-        """, libdir=None)
+        """,
+        libdir=None,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     messages = [line for line in proc.stdout.splitlines() if line.startswith("MESSAGE")]
     assert len(messages) == 3
@@ -98,7 +127,10 @@ def test_without_its_library_import_works_and_calls_raise_library_error(
 
 def test_without_its_library_the_cli_exits_2(system_build: tuple[Path, Path]) -> None:
     python, _ = system_build
-    proc = run_in(python, "import sys; from pychrony.cli import main; sys.exit(main(['tracking']))",
-                  libdir=None)
+    proc = run_in(
+        python,
+        "import sys; from pychrony.cli import main; sys.exit(main(['tracking']))",
+        libdir=None,
+    )
     assert proc.returncode == 2
     assert "libchrony.so.0" in proc.stderr

@@ -10,7 +10,6 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from conftest import Daemon
-
 from pychrony import ChronyConnection, ChronyConnectionError, get_tracking
 
 
@@ -20,7 +19,7 @@ def test_other_threads_run_while_a_call_waits(frozen: Daemon) -> None:
     def call() -> None:
         try:
             get_tracking(frozen.socket, timeout=1.5)
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             outcome.append(exc)
 
     worker = threading.Thread(target=call)
@@ -63,7 +62,7 @@ def test_threads_each_with_get_tracking(synced: Daemon) -> None:
         try:
             for _ in range(20):
                 assert get_tracking(synced.socket).stratum == 2
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=poll) for _ in range(4)]

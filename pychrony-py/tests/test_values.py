@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from conftest import Daemon, parse_chronyc_csv
-
 from pychrony import ChronyConnection, TrackingStatus, get_tracking
 
 LEAP_TEXT = {0: "Normal", 1: "Insert second", 2: "Delete second", 3: "Not synchronised"}
@@ -40,8 +39,18 @@ def check_types(status: TrackingStatus) -> None:
         assert type(getattr(status, name)) is int, name
     for name in ["reference_id_name", "reference_ip"]:
         assert type(getattr(status, name)) is str, name
-    for name in ["offset", "last_offset", "rms_offset", "frequency", "residual_freq", "skew",
-                 "root_delay", "root_dispersion", "update_interval", "ref_time"]:
+    for name in [
+        "offset",
+        "last_offset",
+        "rms_offset",
+        "frequency",
+        "residual_freq",
+        "skew",
+        "root_delay",
+        "root_dispersion",
+        "update_interval",
+        "ref_time",
+    ]:
         value = getattr(status, name)
         assert type(value) is float, name
         assert math.isfinite(value), name
@@ -101,8 +110,9 @@ def test_synced_daemon_matches_chronyc(synced: Daemon, how: str) -> None:
     elif how == "pathlike":
         read = lambda: get_tracking(Path(synced.socket))  # noqa: E731
     else:
-        address = {"connection": synced.socket, "udp_v4": synced.udp_v4,
-                   "udp_v6": synced.udp_v6}[how]
+        address = {"connection": synced.socket, "udp_v4": synced.udp_v4, "udp_v6": synced.udp_v6}[
+            how
+        ]
         conn = ChronyConnection(address)
         read = conn.get_tracking
     try:

@@ -17,8 +17,8 @@ from ._errors import (
 )
 from ._models import TrackingStatus
 
-# The installed distribution's version, which maturin takes from pychrony-py/Cargo.toml; looked up on
-# first use, so `import pychrony` does not pay for importlib.metadata.
+# The installed distribution's version, which maturin takes from pychrony-py/Cargo.toml; looked
+# up on first use, so `import pychrony` does not pay for importlib.metadata.
 __version__: str
 
 

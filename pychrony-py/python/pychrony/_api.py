@@ -11,7 +11,7 @@ from ._native_loader import native
 if TYPE_CHECKING:
     from ._native import Connection as _NativeConnection
 
-__all__ = ["get_tracking", "ChronyConnection", "DEFAULT_TIMEOUT"]
+__all__ = ["DEFAULT_TIMEOUT", "ChronyConnection", "get_tracking"]
 
 #: Seconds to wait for chronyd's reply before raising ChronyConnectionError (code -6).
 DEFAULT_TIMEOUT = 3.0
@@ -115,14 +115,17 @@ class ChronyConnection:
         self._timeout = _check_timeout(timeout)
         # Opens nothing yet. The native object takes care of threads, signal handlers that use
         # or close this connection during a call, and fork(): no Python lock is held here.
-        self._conn: "_NativeConnection" = native().Connection(address, self._timeout)
+        self._conn: _NativeConnection = native().Connection(address, self._timeout)
 
     def open(self) -> None:
         """Open the socket now (``get_tracking()`` does it when needed)."""
         self._conn.open()
 
     def get_tracking(self) -> TrackingStatus:
-        """Retrieve current chrony tracking status over this connection (see :func:`get_tracking`)."""
+        """Retrieve current chrony tracking status over this connection.
+
+        See :func:`get_tracking`.
+        """
         return TrackingStatus(*self._conn.tracking())
 
     def close(self) -> None:

@@ -1,15 +1,15 @@
 """The exception hierarchy of the contract, and the table that maps chrony-core's error codes to it.
 
-The classes are plain Python (they need a custom ``__init__``, attributes and ``__str__``); the native
-module looks them up here when it raises, through :func:`_from_native`.
+The classes are plain Python (they need a custom ``__init__``, attributes and ``__str__``); the
+native module looks them up here when it raises, through :func:`_from_native`.
 """
 
 __all__ = [
-    "ChronyError",
     "ChronyConnectionError",
-    "ChronyPermissionError",
     "ChronyDataError",
+    "ChronyError",
     "ChronyLibraryError",
+    "ChronyPermissionError",
 ]
 
 

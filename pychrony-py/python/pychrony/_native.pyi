@@ -12,6 +12,7 @@ _Tracking = tuple[
 ]
 
 def get_tracking(socket_path: str | None, timeout: float) -> _Tracking: ...
+
 @final
 class Connection:
     def __new__(cls, address: str | None, timeout: float) -> Connection: ...

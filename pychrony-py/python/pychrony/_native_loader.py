@@ -1,7 +1,7 @@
 """Loads the native module, or remembers why it could not be loaded.
 
-``import pychrony`` must work even when the extension cannot be loaded (for example a build linked to
-a system libchrony whose ``libchrony.so.0`` is missing at run time): the failure is reported as
+``import pychrony`` must work even when the extension cannot be loaded (for example a build linked
+to a system libchrony whose ``libchrony.so.0`` is missing at run time): the failure is reported as
 :class:`ChronyLibraryError` when the caller first needs the native code.
 """
 

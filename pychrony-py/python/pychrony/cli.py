@@ -1,4 +1,4 @@
-"""``pychrony tracking``: print chronyd's tracking report as ``chronyc -n tracking`` does, or as JSON.
+"""``pychrony tracking``: print chronyd's tracking report as ``chronyc -n tracking`` does, or JSON.
 
 Exit status: 0 when chronyd is synchronised, 1 when it is not, 2 on an error (message on stderr).
 """
@@ -18,7 +18,7 @@ from ._api import DEFAULT_TIMEOUT, ChronyConnection, _check_timeout
 from ._errors import ChronyError
 from ._models import LEAP_STATUS_TEXT, TrackingStatus
 
-__all__ = ["main", "format_tracking"]
+__all__ = ["format_tracking", "main"]
 
 EXIT_SYNCHRONISED = 0
 EXIT_NOT_SYNCHRONISED = 1

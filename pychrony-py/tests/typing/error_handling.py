@@ -1,9 +1,9 @@
 # The contract's "Error Handling" example.
 from pychrony import (
-    get_tracking,
     ChronyConnectionError,
-    ChronyPermissionError,
     ChronyLibraryError,
+    ChronyPermissionError,
+    get_tracking,
 )
 
 try:
