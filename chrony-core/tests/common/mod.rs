@@ -12,7 +12,8 @@ use chronyd_fixture::{ChronycTracking, Fixture, Mode};
 pub fn start(mode: Mode) -> Fixture {
     assert!(
         chronyd_fixture::chronyd_available(),
-        "chronyd and chronyc must be installed (apt-get install chrony)"
+        "{}",
+        chronyd_fixture::Chrony::find().unwrap_err()
     );
     Fixture::start(mode).unwrap_or_else(|e| panic!("fixture {mode:?}: {e}"))
 }
