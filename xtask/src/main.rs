@@ -5,6 +5,7 @@
 mod actionlint;
 mod bench;
 mod bindgen_cmd;
+mod chrony;
 mod ci;
 mod demo;
 mod fuzz;
@@ -29,8 +30,12 @@ commands:
                                 chrony-core, pychrony, pychrony 2.0.3 (PyPI), chronyc; memory, import
                                 (target/bench/results.json; a full run updates docs/bench.png)
   bindgen [--check]             regenerate libchrony-sys/src/bindings.rs (--check: fail on drift)
+  chrony [--check]              download Debian's chrony package and unpack it (with the libraries the
+                                host lacks) into target/chrony/<version>/: installs nothing
   chronyd start|start-unsync|status|stop DIR
-                                run a sandboxed chronyd pair on loopback for tests
+                                run a sandboxed chronyd pair on loopback for tests (CHRONY_DIR=DIR:
+                                that version directory's chronyd; else an installed one; else
+                                target/chrony/default)
   system-lib PREFIX             install the bundled C library as a shared libchrony.so.0
                                 with chrony.h and libchrony.pc (tests the system build mode)
   demo [--sandbox]              build pychrony, ask chronyd (the system's or a sandboxed one) through
@@ -57,6 +62,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("bindgen") => bindgen_cmd::run(&args[1..]),
         Some("chronyd") => chronyd_fixture::cli::run(&args[1..]),
+        Some("chrony") => chrony::run_cli(&args[1..]),
         Some("ci") => ci::run_cli(&args[1..]),
         Some("bench") => bench::run_cli(&args[1..]),
         Some("system-lib") => system_lib::run_cli(&args[1..]),
