@@ -19,8 +19,9 @@ const READY_TIMEOUT: Duration = Duration::from_secs(15);
 const POLL: Duration = Duration::from_millis(20);
 /// Attempts with fresh ports when a port turns out to be taken.
 const PORT_ATTEMPTS: usize = 5;
-/// chronyc binds `DIR/chronyc.<pid>.sock`, which must fit in sun_path (108 bytes).
-const MAX_DIR_LEN: usize = 80;
+/// chronyc 4.3 binds `DIR/chronyc.<pid>.sock`, which must fit in sun_path (108 bytes with the NUL): DIR + 14 +
+/// the pid's digits < 108, so 86 bytes for any pid up to 7 digits (Linux's pid_max is at most 4194304).
+const MAX_DIR_LEN: usize = 86;
 /// Log lines that mean the daemon runs without something the fixture needs.
 const BAD_LOG: [&str; 4] = [
     "Could not open",
