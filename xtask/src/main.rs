@@ -9,6 +9,7 @@ mod chrony;
 mod ci;
 mod demo;
 mod fuzz;
+mod install;
 mod python;
 mod sanitize;
 mod soak;
