@@ -8,6 +8,7 @@ mod bindgen_cmd;
 mod chrony;
 mod ci;
 mod demo;
+mod fresh;
 mod fuzz;
 mod install;
 mod python;
@@ -68,6 +69,7 @@ fn main() -> ExitCode {
         Some("bench") => bench::run_cli(&args[1..]),
         Some("system-lib") => system_lib::run_cli(&args[1..]),
         Some("demo") => demo::run_cli(&args[1..]),
+        Some("fresh") => fresh::run_cli(&args[1..]),
         Some("build-wheels") => wheels::build_cli(&args[1..]),
         Some("test-wheels") => wheels::test_cli(&args[1..]),
         Some("fuzz") => fuzz::run_cli(&args[1..]),
