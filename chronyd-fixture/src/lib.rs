@@ -36,7 +36,7 @@ mod tracking;
 
 pub use fixture::Fixture;
 pub use mode::Mode;
-pub use nobody::nobody_command;
+pub use nobody::{nobody_command, nobody_command_with_libraries};
 pub use programs::{CHRONY_DIR_ENV, Chrony, MANIFEST, Origin, default_unpacked_dir, unpacked_root};
 pub use tracking::ChronycTracking;
 

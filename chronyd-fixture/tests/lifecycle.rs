@@ -4,7 +4,9 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use chronyd_fixture::{Fixture, Mode, chronyd_available, nobody_command};
+use chronyd_fixture::{
+    Fixture, Mode, chronyd_available, nobody_command, nobody_command_with_libraries,
+};
 
 fn start(mode: Mode) -> Fixture {
     assert!(
@@ -179,12 +181,9 @@ fn nobody_command_runs_as_nobody() {
 fn nobody_cannot_use_unix_socket_but_udp_works() {
     let fx = start(Mode::Unsynced);
     let sock = fx.socket_path();
-    // The fixture's own chronyc (installed or unpacked), as nobody.
-    let chronyc = || {
-        let mut cmd = nobody_command(&fx.chrony().chronyc).unwrap();
-        fx.chrony().apply_env(&mut cmd);
-        cmd
-    };
+    // The fixture's own chronyc (installed, or unpacked with its libraries), as nobody.
+    let chronyc =
+        || nobody_command_with_libraries(&fx.chrony().chronyc, &fx.chrony().library_path).unwrap();
     let out = chronyc()
         .args(["-h", &sock.to_string_lossy(), "-c", "tracking"])
         .output()

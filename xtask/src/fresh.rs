@@ -89,15 +89,6 @@ pub fn inside() -> bool {
     std::env::var_os(INSIDE_ENV).is_some()
 }
 
-/// The `fresh` stage of `cargo xtask ci`: skipped inside a fresh root (no recursion).
-pub fn stage() -> Result {
-    if inside() {
-        println!("inside a `cargo xtask fresh` root ({INSIDE_ENV} is set): not recursing");
-        return Ok(());
-    }
-    outer(DEFAULT_COMMAND)
-}
-
 // ---- the output: terminal and log -------------------------------------------
 
 struct Tee {
@@ -326,6 +317,7 @@ fn build_and_run(
     )?;
     fs::write(root_dir.join("etc/apt/sources.list"), SOURCES_LIST)?;
     fs::copy("/etc/resolv.conf", root_dir.join("etc/resolv.conf"))?;
+    trust_local_cas(tee, root_dir)?;
     if !root_dir.join("etc/hosts").exists() {
         fs::write(
             root_dir.join("etc/hosts"),
@@ -371,6 +363,14 @@ fn build_and_run(
         toolchain_bin_inside.display()
     );
     let inner = format!("cd /{} && {command}", clone_rel.display());
+    // `env -i` inside: the host's network variables are passed as `NAME=VALUE` words.
+    let network: Vec<String> = NETWORK_ENV
+        .iter()
+        .filter_map(|k| std::env::var(k).ok().map(|v| format!("{k}={v}")))
+        .collect();
+    if !network.is_empty() {
+        tee.line(&format!("passed into the root: {}", network.join(" ")));
+    }
     // pid 1 of the new pid namespace is this bash: it runs the chroot in the foreground and reaps every orphan
     // (daemonised chronyd ends up with it); when it exits, the kernel ends whatever is left in the namespace.
     const PID1: &str = "set -eu\nexec 2>&1\n\
@@ -378,7 +378,7 @@ fn build_and_run(
         echo \"==== inside: pid $$ of a new pid namespace, $INNER as $(id -un) in a chroot\"\n\
         chroot \"$ROOT\" /usr/bin/env -i HOME=/root USER=root LOGNAME=root SHELL=/bin/bash \
         LANG=C.UTF-8 TERM=dumb CI=true \"XTASK_FRESH=inside\" CARGO_HOME=/root/.cargo \
-        \"PATH=$INNER_PATH\" /bin/bash -c \"$INNER\"\n";
+        \"PATH=$INNER_PATH\" \"$@\" /bin/bash -c \"$INNER\"\n";
     let mut unshare = Command::new("unshare");
     unshare
         .args([
@@ -390,7 +390,8 @@ fn build_and_run(
             "--kill-child",
             "--",
         ])
-        .args(["bash", "-c", PID1])
+        .args(["bash", "-c", PID1, "pid1"])
+        .args(&network)
         .env("XTASK", &xtask)
         .env("ROOT", root_dir)
         .env("HOST_NS", &host_ns)
@@ -409,6 +410,55 @@ fn build_and_run(
         minutes(clone_took),
         minutes(run_took)
     ))
+}
+
+/// The host's network setup that a root on its network needs besides resolv.conf: local CA certificates
+/// (a network that intercepts TLS, as this project's CI machines' does, signs with one) and the proxy and
+/// CA-bundle variables (pip trusts its own bundle unless told otherwise).
+const NETWORK_ENV: &[&str] = &[
+    "http_proxy",
+    "https_proxy",
+    "no_proxy",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "NO_PROXY",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "CURL_CA_BUNDLE",
+    "REQUESTS_CA_BUNDLE",
+    "PIP_CERT",
+    "PIP_INDEX_URL",
+    "PIP_EXTRA_INDEX_URL",
+    "CARGO_HTTP_CAINFO",
+];
+const LOCAL_CAS: &str = "/usr/local/share/ca-certificates";
+
+/// Copies the host's local CA certificates into the root and runs its update-ca-certificates.
+fn trust_local_cas(tee: &Tee, root_dir: &Path) -> Result {
+    let Ok(entries) = fs::read_dir(LOCAL_CAS) else {
+        return Ok(());
+    };
+    let certs: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "crt"))
+        .collect();
+    if certs.is_empty() {
+        return Ok(());
+    }
+    let dest = root_dir.join(LOCAL_CAS.trim_start_matches('/'));
+    fs::create_dir_all(&dest)?;
+    for cert in &certs {
+        fs::copy(cert, dest.join(cert.file_name().expect("a file")))?;
+    }
+    tee.line(&format!(
+        "the host trusts {} local CA certificate(s) in {LOCAL_CAS}: the root does too",
+        certs.len()
+    ));
+    tee.run(
+        Command::new("chroot")
+            .arg(root_dir)
+            .arg("update-ca-certificates"),
+    )
 }
 
 /// Removes `root_dir` after checking that nothing is mounted below it (the mounts live in a private namespace,
