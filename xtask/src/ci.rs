@@ -113,6 +113,9 @@ fn usage() -> String {
          options:\n  \
          --stage NAME    run only this stage (repeatable; `install` runs only when named)\n  \
          --skip-install  do not run the install stage\n\n\
+         Needs root and, before anything runs, a Rust toolchain (rustfmt, clippy), gcc, libc6-dev and\n\
+         ca-certificates; the install stage provides the rest. `cargo xtask fresh` runs all of this on a\n\
+         brand-new Debian 12 root.\n\n\
          stages:\n",
     );
     for stage in STAGES {

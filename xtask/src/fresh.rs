@@ -15,7 +15,7 @@
 //! 4. `chroot` and, with a clean environment (CI=true, XTASK_FRESH=inside so the run does not recurse, no
 //!    stdin), `bash .ci/run` as root.
 //!
-//! Output goes to the terminal and to target/fresh/log/<time>.log. Afterwards (also on failure) the root is
+//! Output goes to the terminal and to `target/fresh/log/<time>.log`. Afterwards (also on failure) the root is
 //! removed, once no mount is left below it. Nothing outside target/ changes (debootstrap itself is installed on
 //! the host with apt-get when missing, as a build tool).
 

@@ -28,6 +28,9 @@ usage: cargo xtask <command>
 commands:
   ci [--stage NAME]... [--skip-install]
                                 everything CI checks, stage by stage (`ci --help` lists them)
+  fresh [--run COMMAND]         `bash .ci/run` as root on a brand-new debootstrap minbase Debian 12
+                                root (private mount and pid namespaces, host network): proves the
+                                install stage installs everything (root; log in target/fresh/log/)
   bench [--quick] [--cpu N]     time tracking queries side by side on one fixture chronyd: raw socket,
                                 chrony-core, pychrony, pychrony 2.0.3 (PyPI), chronyc; memory, import
                                 (target/bench/results.json; a full run updates docs/bench.png)
@@ -41,7 +44,8 @@ commands:
   system-lib PREFIX             install the bundled C library as a shared libchrony.so.0
                                 with chrony.h and libchrony.pc (tests the system build mode)
   demo [--sandbox]              build pychrony, ask chronyd (the system's or a sandboxed one) through
-                                the Python API, the CLI and the Rust API
+                                the Python API, the CLI and the Rust API (no root needed; chronyd is
+                                unpacked under target/chrony when none is installed)
   build-wheels                  release wheel (abi3, manylinux2014 x86_64, maturin --zig) and sdist
                                 into target/wheels, checked with auditwheel and twine
   test-wheels                   the Python suite against the installed wheel; the sdist built
