@@ -104,6 +104,13 @@ const STAGES: &[Stage] = &[
         about: "cargo xtask bench --quick: the benchmark runs end to end (numbers are not checked)",
         run: bench_smoke,
     },
+    Stage {
+        name: "fresh",
+        about: "cargo xtask fresh: bash .ci/run again on a brand-new debootstrap minbase Debian 12 \
+                root (a clone of HEAD: committed changes only; private mount and pid namespaces); \
+                skipped inside such a root",
+        run: crate::fresh::stage,
+    },
 ];
 
 fn usage() -> String {

@@ -7,7 +7,8 @@
 //! 2. `git clone` of this repository's HEAD into it (uncommitted changes are not included).
 //! 3. `unshare --mount --pid --fork --kill-child`: a private mount namespace (every mount below vanishes with
 //!    it) and a pid namespace whose pid 1 is a bash that reaps orphans (pids inside start at 1). In it: /proc
-//!    (of that pid namespace), /sys (read-only), a small /dev (null, zero, full, random, urandom, tty; a new
+//!    (of that pid namespace; the root is first bind-mounted onto itself, so that `/` is a mount point inside,
+//!    as on a real machine), /sys (read-only), a small /dev (null, zero, full, random, urandom, tty; a new
 //!    devpts; /dev/shm), and the host's rustup home read-only at /root/.rustup: cargo and rustc run straight
 //!    from the toolchain's bin directory (the rustup proxies are not used, so rustup needs no writable home),
 //!    with an empty, writable CARGO_HOME=/root/.cargo inside the root. The network is the host's, so Debian's
@@ -31,6 +32,7 @@ use std::time::{Duration, Instant};
 pub const INSIDE_ENV: &str = "XTASK_FRESH";
 
 const SUITE: &str = "bookworm";
+const KEYRING: &str = "/usr/share/keyrings/debian-archive-keyring.gpg";
 const MIRROR: &str = "http://deb.debian.org/debian";
 /// What the README lists as prerequisites of `cargo xtask ci`, besides Rust (bind-mounted) and root.
 const PREREQUISITES: &[&str] = &["ca-certificates", "gcc", "libc6-dev"];
@@ -87,6 +89,15 @@ pub fn run_cli(args: &[String]) -> Result {
 /// Whether this process runs inside a `fresh` root (set for `bash .ci/run` there).
 pub fn inside() -> bool {
     std::env::var_os(INSIDE_ENV).is_some()
+}
+
+/// The `fresh` stage of `cargo xtask ci`: skipped inside a fresh root (no recursion).
+pub fn stage() -> Result {
+    if inside() {
+        println!("inside a `cargo xtask fresh` root ({INSIDE_ENV} is set): not recursing");
+        return Ok(());
+    }
+    outer(DEFAULT_COMMAND)
 }
 
 // ---- the output: terminal and log -------------------------------------------
@@ -218,19 +229,21 @@ fn build_and_run(
     root_dir: &Path,
     command: &str,
 ) -> Result<String> {
-    // Host tools (debootstrap is a build tool: installed when missing).
+    // Host tools (debootstrap and Debian's keyring, on Ubuntu too, are build tools: installed when missing).
+    let mut host_packages = Vec::new();
     if !on_path("debootstrap") {
+        host_packages.push("debootstrap");
+    }
+    if !Path::new(KEYRING).exists() {
+        host_packages.push("debian-archive-keyring");
+    }
+    if !host_packages.is_empty() {
         tee.run(Command::new("apt-get").args(["update", "-q"]))?;
         tee.run(
             Command::new("apt-get")
                 .env("DEBIAN_FRONTEND", "noninteractive")
-                .args([
-                    "install",
-                    "-y",
-                    "-q",
-                    "--no-install-recommends",
-                    "debootstrap",
-                ]),
+                .args(["install", "-y", "-q", "--no-install-recommends"])
+                .args(&host_packages),
         )?;
     }
     for tool in ["git", "unshare", "chroot", "bash", "mount"] {
@@ -289,6 +302,7 @@ fn build_and_run(
         PREREQUISITES.join(",")
     ));
     let include = format!("--include={}", PREREQUISITES.join(","));
+    let keyring = format!("--keyring={KEYRING}");
     if !tarball.exists() {
         let work = dir.join("tarball-work");
         if work.exists() {
@@ -298,7 +312,7 @@ fn build_and_run(
         tee.line("downloading the packages once (debootstrap --make-tarball)");
         tee.run(
             Command::new("debootstrap")
-                .args(["--variant=minbase", &include])
+                .args(["--variant=minbase", &include, &keyring])
                 .arg(format!("--make-tarball={}", partial.display()))
                 .arg(SUITE)
                 .arg(&work)
@@ -309,7 +323,7 @@ fn build_and_run(
     }
     tee.run(
         Command::new("debootstrap")
-            .args(["--variant=minbase", &include])
+            .args(["--variant=minbase", &include, &keyring])
             .arg(format!("--unpack-tarball={}", tarball.display()))
             .arg(SUITE)
             .arg(root_dir)
@@ -506,6 +520,10 @@ fn mount_root(root_dir: &Path, host_ns: &str, rustup: &Path) -> Result {
         crate::util::run(Command::new("mount").args(args).arg(target))
     };
     let r = |p: &str| root_dir.join(p);
+    // The root a mount point of its own, as `/` is on a real machine: inside the chroot, `unshare --mount
+    // --propagation private` (the discovery stage) changes the propagation of `/`, which fails with EINVAL on
+    // a plain directory.
+    mount(&["--bind", &root_dir.display().to_string()], root_dir)?;
     mount(
         &["-t", "proc", "-o", "nosuid,nodev,noexec", "proc"],
         &r("proc"),
