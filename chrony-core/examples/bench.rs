@@ -3,11 +3,14 @@
 //!
 //! ```text
 //! cargo run --release -p chrony-core --example bench [CALLS]
-//! bench --socket PATH --udp ADDR [--samples N] [--spawn-samples N] [--blocks N] [--json FILE]
+//! bench --socket PATH --udp ADDR [--chronyc PATH] [--samples N] [--spawn-samples N] [--blocks N] [--json FILE]
 //! ```
 //!
-//! Without `--socket` it starts a fixture chronyd of its own. `cargo xtask
-//! bench` runs it with `--socket`/`--udp` (pinned to one CPU with the daemon)
+//! Without `--socket` it starts a fixture chronyd of its own. The chronyc case
+//! runs `--chronyc PATH` (with the environment as given), else the fixture's
+//! chronyc (`chronyd_fixture::Chrony::find`: `CHRONY_DIR`, an installed one, or
+//! the one `cargo xtask chrony` unpacked). `cargo xtask bench` runs it with
+//! `--socket`/`--udp`/`--chronyc` (pinned to one CPU with the daemon)
 //! next to the Python cases and the peer library, and merges the `--json`
 //! output, which holds every sample in nanoseconds.
 //!
@@ -33,7 +36,7 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use chrony_core::Connection;
-use chronyd_fixture::{Fixture, Mode, wire};
+use chronyd_fixture::{Chrony, Fixture, Mode, wire};
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
@@ -44,6 +47,7 @@ const TRACKING_LEN: usize = wire::TRACKING_REPLY_LEN;
 struct Args {
     socket: Option<PathBuf>,
     udp: Option<String>,
+    chronyc: Option<PathBuf>,
     samples: usize,
     spawn_samples: usize,
     blocks: usize,
@@ -54,6 +58,7 @@ fn parse_args() -> Result<Args> {
     let mut args = Args {
         socket: None,
         udp: None,
+        chronyc: None,
         samples: 2000,
         spawn_samples: 200,
         blocks: 10,
@@ -65,14 +70,15 @@ fn parse_args() -> Result<Args> {
         match arg.as_str() {
             "--socket" => args.socket = Some(value()?.into()),
             "--udp" => args.udp = Some(value()?),
+            "--chronyc" => args.chronyc = Some(value()?.into()),
             "--samples" => args.samples = value()?.parse()?,
             "--spawn-samples" => args.spawn_samples = value()?.parse()?,
             "--blocks" => args.blocks = value()?.parse()?,
             "--json" => args.json = Some(value()?.into()),
             "-h" | "--help" => {
                 println!(
-                    "usage: bench [CALLS] | bench --socket PATH --udp ADDR [--samples N] \
-                     [--spawn-samples N] [--blocks N] [--json FILE]"
+                    "usage: bench [CALLS] | bench --socket PATH --udp ADDR [--chronyc PATH] \
+                     [--samples N] [--spawn-samples N] [--blocks N] [--json FILE]"
                 );
                 std::process::exit(0);
             }
@@ -207,9 +213,23 @@ fn case<'a>(
     }
 }
 
-fn chronyc(args: Vec<String>) -> impl FnMut() {
+/// How to start chronyc: `--chronyc PATH` as given, or the fixture's (with the library path it may need).
+fn chronyc_command(args: &Args) -> Result<Box<dyn Fn() -> Command>> {
+    Ok(match &args.chronyc {
+        Some(path) => {
+            let path = path.clone();
+            Box::new(move || Command::new(&path))
+        }
+        None => {
+            let chrony = Chrony::find()?;
+            Box::new(move || chrony.chronyc_command())
+        }
+    })
+}
+
+fn chronyc<'a>(command: &'a dyn Fn() -> Command, args: Vec<String>) -> impl FnMut() + 'a {
     move || {
-        let out = Command::new("chronyc")
+        let out = command()
             .args(&args)
             .stdin(Stdio::null())
             .stderr(Stdio::inherit())
@@ -290,6 +310,7 @@ fn main() -> Result<()> {
         _ => return Err("give both --socket and --udp, or neither".into()),
     };
     let socket_text = socket.to_str().ok_or("non-UTF-8 socket path")?.to_string();
+    let chronyc_cmd = chronyc_command(&args)?;
     let (udp_host, udp_port) = udp.rsplit_once(':').ok_or("--udp must be HOST:PORT")?;
     let udp_host = udp_host.trim_start_matches('[').trim_end_matches(']');
 
@@ -359,25 +380,31 @@ fn main() -> Result<()> {
             "chronyc.subprocess.unix",
             "chronyc -c tracking (subprocess)",
             true,
-            chronyc(vec![
-                "-h".into(),
-                socket_text.clone(),
-                "-c".into(),
-                "tracking".into(),
-            ]),
+            chronyc(
+                &*chronyc_cmd,
+                vec![
+                    "-h".into(),
+                    socket_text.clone(),
+                    "-c".into(),
+                    "tracking".into(),
+                ],
+            ),
         ));
         cases.push(case(
             "chronyc.subprocess.udp",
             "chronyc -c tracking (subprocess)",
             true,
-            chronyc(vec![
-                "-h".into(),
-                udp_host.into(),
-                "-p".into(),
-                udp_port.into(),
-                "-c".into(),
-                "tracking".into(),
-            ]),
+            chronyc(
+                &*chronyc_cmd,
+                vec![
+                    "-h".into(),
+                    udp_host.into(),
+                    "-p".into(),
+                    udp_port.into(),
+                    "-c".into(),
+                    "tracking".into(),
+                ],
+            ),
         ));
     }
 

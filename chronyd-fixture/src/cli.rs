@@ -2,7 +2,9 @@
 //!
 //! ```text
 //! start [--mode M] DIR   start the daemons (M: synced (default), unsynced, local:N, refclock, refclock-leap:1|2),
-//!                        write DIR/fixture.env and print it: SOCKET, CMD_PORT, UDP_V4, UDP_V6, PID, MODE, ...
+//!                        write DIR/fixture.env and print it: SOCKET, CMD_PORT, UDP_V4, UDP_V6, PID, MODE,
+//!                        CHRONYD, CHRONYC, CHRONY_LIBRARY_PATH (run CHRONYC with LD_LIBRARY_PATH set to it
+//!                        when not empty), ...
 //! start-unsync DIR       start --mode unsynced DIR
 //! status DIR             print DIR/fixture.env; exit 0 if everything in it runs, 1 otherwise
 //! stop DIR               stop everything listed in DIR/fixture.env (exit 0 also when already stopped)

@@ -9,6 +9,7 @@ use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 use crate::procs::{self, Proc};
+use crate::programs::{Chrony, program};
 use crate::tracking::{self, ChronycTracking};
 use crate::{Mode, feeder, guardian, leapday, ports, tmpdir};
 
@@ -18,8 +19,9 @@ const READY_TIMEOUT: Duration = Duration::from_secs(15);
 const POLL: Duration = Duration::from_millis(20);
 /// Attempts with fresh ports when a port turns out to be taken.
 const PORT_ATTEMPTS: usize = 5;
-/// chronyc binds `DIR/chronyc.<pid>.sock`, which must fit in sun_path (108 bytes).
-const MAX_DIR_LEN: usize = 80;
+/// chronyc 4.3 binds `DIR/chronyc.<pid>.sock`, which must fit in sun_path (108 bytes with the NUL): DIR + 14 +
+/// the pid's digits < 108, so 86 bytes for any pid up to 7 digits (Linux's pid_max is at most 4194304).
+const MAX_DIR_LEN: usize = 86;
 /// Log lines that mean the daemon runs without something the fixture needs.
 const BAD_LOG: [&str; 4] = [
     "Could not open",
@@ -38,6 +40,8 @@ pub struct Fixture {
     dir: PathBuf,
     owns_dir: bool,
     mode: Mode,
+    /// The chronyd and chronyc it runs (found once, at start).
+    chrony: Chrony,
     cmd_port: u16,
     ntp_port: u16,
     faketime_offset: Option<i64>,
@@ -85,8 +89,9 @@ impl Fixture {
     /// Start `mode` in a new directory `/tmp/chr.XXXXXX` (removed on drop); returns when chronyc shows the
     /// mode's ready state.
     pub fn start(mode: Mode) -> io::Result<Fixture> {
+        let chrony = Chrony::find()?;
         let dir = tmpdir::make("chr", 0o750)?;
-        let mut fx = Fixture::new(dir.clone(), true, mode, false);
+        let mut fx = Fixture::new(dir.clone(), true, mode, chrony, false);
         match fx.launch_fresh() {
             Ok(()) => Ok(fx),
             Err(e) => {
@@ -104,6 +109,7 @@ impl Fixture {
     }
 
     pub(crate) fn start_in_inner(dir: &Path, mode: Mode, detached: bool) -> io::Result<Fixture> {
+        let chrony = Chrony::find()?;
         std::fs::create_dir_all(dir)?;
         tmpdir::set_mode(dir, 0o750)?;
         let dir = std::fs::canonicalize(dir)?;
@@ -120,16 +126,17 @@ impl Fixture {
                 ),
             ));
         }
-        let mut fx = Fixture::new(dir, false, mode, detached);
+        let mut fx = Fixture::new(dir, false, mode, chrony, detached);
         fx.launch_fresh()?;
         Ok(fx)
     }
 
-    fn new(dir: PathBuf, owns_dir: bool, mode: Mode, detached: bool) -> Fixture {
+    fn new(dir: PathBuf, owns_dir: bool, mode: Mode, chrony: Chrony, detached: bool) -> Fixture {
         Fixture {
             dir,
             owns_dir,
             mode,
+            chrony,
             cmd_port: 0,
             ntp_port: 0,
             faketime_offset: None,
@@ -150,6 +157,11 @@ impl Fixture {
     /// The mode this fixture runs.
     pub fn mode(&self) -> Mode {
         self.mode
+    }
+
+    /// The chronyd and chronyc this fixture runs (found by [`Chrony::find`] when it started).
+    pub fn chrony(&self) -> &Chrony {
+        &self.chrony
     }
 
     /// The unix command socket of the daemon under test: `DIR/chronyd.sock`.
@@ -237,12 +249,12 @@ impl Fixture {
 
     /// `chronyc -h <absolute socket path> -c tracking`.
     pub fn chronyc_tracking(&self) -> io::Result<ChronycTracking> {
-        tracking::chronyc_tracking_unix(&self.socket_path())
+        tracking::chronyc_tracking_unix(&self.chrony, &self.socket_path())
     }
 
     /// `chronyc -h 127.0.0.1 -p PORT -c tracking`.
     pub fn chronyc_tracking_udp(&self) -> io::Result<ChronycTracking> {
-        tracking::chronyc_tracking("127.0.0.1", Some(self.cmd_port))
+        tracking::chronyc_tracking(&self.chrony, "127.0.0.1", Some(self.cmd_port))
     }
 
     /// SIGSTOP the daemon under test: it stops answering (clients must time out).
@@ -468,7 +480,8 @@ impl Fixture {
         std::fs::write(self.dir.join(format!("{name}.conf")), text)
     }
 
-    /// Run `chronyd -x -u root -f DIR/NAME.conf -l DIR/NAME.log -L 0`; it daemonises once initialised.
+    /// Run `chronyd -x -u root -f DIR/NAME.conf -l DIR/NAME.log -L 0` (with `LD_LIBRARY_PATH` when the chronyd
+    /// found needs it); it daemonises once initialised.
     /// Check the pid file, the process and the log.
     fn run_daemon(&self, name: &str, extra: &[&str], faked: bool) -> io::Result<Proc> {
         let conf = self.dir.join(format!("{name}.conf"));
@@ -477,13 +490,12 @@ impl Fixture {
         let stderr = std::fs::File::create(self.dir.join(format!("{name}.stderr")))?;
         let mut cmd = match (faked, self.faketime_offset) {
             (true, Some(off)) => {
-                let mut c = Command::new(crate::program("faketime"));
-                c.arg("-f")
-                    .arg(format!("{off}s"))
-                    .arg(crate::program("chronyd"));
+                let mut c = Command::new(program("faketime"));
+                c.arg("-f").arg(format!("{off}s")).arg(&self.chrony.chronyd);
+                self.chrony.apply_env(&mut c);
                 c
             }
-            _ => Command::new(crate::program("chronyd")),
+            _ => self.chrony.chronyd_command(),
         };
         cmd.arg("-x")
             .args(user_args())
@@ -499,7 +511,7 @@ impl Fixture {
         let status = cmd.status().map_err(|e| {
             io::Error::new(
                 e.kind(),
-                format!("cannot run chronyd (is chrony installed?): {e}"),
+                format!("cannot run {}: {e}", self.chrony.chronyd.display()),
             )
         })?;
         if !status.success() {
@@ -542,6 +554,14 @@ impl Fixture {
             ("UDP_V4".into(), self.udp_v4()),
             ("UDP_V6".into(), self.udp_v6()),
             ("PID".into(), self.last_pid.to_string()),
+            ("CHRONYD".into(), self.chrony.chronyd.display().to_string()),
+            ("CHRONYC".into(), self.chrony.chronyc.display().to_string()),
+            (
+                "CHRONY_LIBRARY_PATH".into(),
+                std::env::join_paths(&self.chrony.library_path)
+                    .map(|p| p.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+            ),
         ];
         if let Some(p) = &self.server {
             v.push(("SERVER_PID".into(), p.pid.to_string()));

@@ -8,6 +8,9 @@
 //!
 //! `cargo xtask chronyd start|start-unsync|status|stop DIR` is the same fixture for other languages ([`cli`]).
 //!
+//! Which chronyd and chronyc run: `CHRONY_DIR` if set, else an installed chrony, else the Debian package that
+//! `cargo xtask chrony` unpacks under the workspace's `target/chrony/` ([`Chrony::find`]).
+//!
 //! ```no_run
 //! use chronyd_fixture::{Fixture, Mode};
 //! let fx = Fixture::start(Mode::Synced)?;
@@ -29,6 +32,7 @@ mod mode;
 mod nobody;
 mod ports;
 mod procs;
+mod programs;
 mod tmpdir;
 mod tracking;
 pub mod wire;
@@ -37,35 +41,13 @@ pub use fake::FakeChronyd;
 pub use fixture::Fixture;
 pub use guarantee::{REQUIRE_GUARANTEES_ENV, check_guarantee};
 pub use mode::Mode;
-pub use nobody::nobody_command;
+pub use nobody::{nobody_command, nobody_command_with_libraries};
+pub use programs::{CHRONY_DIR_ENV, Chrony, MANIFEST, Origin, default_unpacked_dir, unpacked_root};
 pub use tracking::ChronycTracking;
 
-/// chronyd and chronyc can be found (on PATH, or in /usr/sbin and /usr/bin where Debian puts them, which a
-/// non-root PATH may lack). Tests that need them fail, never skip, without them; this is for messages.
+/// chronyd and chronyc can be found ([`Chrony::find`]: `CHRONY_DIR`, an installed chrony, or the one
+/// `cargo xtask chrony` unpacked under target/chrony/). Tests that need them fail, never skip, without them; this
+/// is for messages.
 pub fn chronyd_available() -> bool {
-    find_program("chronyd").is_some() && find_program("chronyc").is_some()
-}
-
-/// The path of `name`: PATH first, then the usual system directories.
-pub(crate) fn find_program(name: &str) -> Option<std::path::PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain(
-            [
-                "/usr/sbin",
-                "/usr/bin",
-                "/sbin",
-                "/bin",
-                "/usr/local/sbin",
-                "/usr/local/bin",
-            ]
-            .map(Into::into),
-        )
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
-}
-
-/// `find_program(name)`, or the bare name (so the spawn error names what is missing).
-pub(crate) fn program(name: &str) -> std::path::PathBuf {
-    find_program(name).unwrap_or_else(|| name.into())
+    Chrony::find().is_ok()
 }

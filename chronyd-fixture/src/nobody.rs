@@ -16,21 +16,35 @@ use crate::tmpdir;
 /// made in a private staging directory and renamed into place, and reused only while it is ours and writable by
 /// nobody else (its name is predictable: another user could make it first, and then a fresh one is used).
 pub fn nobody_command(program: &Path) -> io::Result<Command> {
-    let copy = match reusable_copy(program)? {
+    nobody_command_with_libraries(program, &[])
+}
+
+/// [`nobody_command`] for a program that needs the shared libraries in `library_dirs` (as an unpacked chronyc
+/// does: [`crate::Chrony::library_path`]): they are copied too, into `lib/` beside the copy, and the `Command`
+/// sets `LD_LIBRARY_PATH` to it (a library directory under a private home is as unreadable for `nobody` as the
+/// program is).
+pub fn nobody_command_with_libraries(
+    program: &Path,
+    library_dirs: &[PathBuf],
+) -> io::Result<Command> {
+    let copy = match reusable_copy(program, library_dirs)? {
         Some(copy) => copy,
-        None => fresh_copy(program, &tmpdir::make("chrnb", 0o755)?)?,
+        None => fresh_copy(program, library_dirs, &tmpdir::make("chrnb", 0o755)?)?,
     };
     let mut cmd = Command::new("setpriv");
     cmd.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
         .arg(&copy);
+    if !library_dirs.is_empty() {
+        cmd.env("LD_LIBRARY_PATH", copy.with_file_name("lib"));
+    }
     Ok(cmd)
 }
 
 /// The shared copy of this build of `program`, made when missing; `None` when the name is taken by something
 /// that is not ours.
-fn reusable_copy(program: &Path) -> io::Result<Option<PathBuf>> {
+fn reusable_copy(program: &Path, library_dirs: &[PathBuf]) -> io::Result<Option<PathBuf>> {
     let meta = std::fs::metadata(program)?;
-    let key = format!(
+    let mut key = format!(
         "{:x}-{:x}-{:x}-{:x}.{:x}",
         meta.dev(),
         meta.ino(),
@@ -38,17 +52,22 @@ fn reusable_copy(program: &Path) -> io::Result<Option<PathBuf>> {
         meta.mtime(),
         meta.mtime_nsec()
     );
+    if !library_dirs.is_empty() {
+        key.push_str("-lib");
+    }
     let dir = PathBuf::from(format!("/tmp/chrnb-{key}"));
     let copy = dir.join(file_name(program)?);
     if !dir.exists() {
         let staging = tmpdir::make("chrnb", 0o755)?;
-        fresh_copy(program, &staging)?;
+        fresh_copy(program, library_dirs, &staging)?;
         if std::fs::rename(&staging, &dir).is_err() {
             // Another process won the race (or the name is taken): use theirs if it checks out.
             let _ = std::fs::remove_dir_all(&staging);
         }
     }
-    Ok(trusted(&dir, &copy).then_some(copy))
+    let lib = dir.join("lib");
+    let libs_ok = library_dirs.is_empty() || trusted(&lib, &lib);
+    Ok((trusted(&dir, &copy) && libs_ok).then_some(copy))
 }
 
 /// Owned by us and not writable by group or others: nobody else can have put or changed the binary.
@@ -70,23 +89,53 @@ fn file_name(program: &Path) -> io::Result<&std::ffi::OsStr> {
     })
 }
 
-/// Copies `program` into `dir` (0755) and returns the copy's path.
-fn fresh_copy(program: &Path, dir: &Path) -> io::Result<PathBuf> {
+/// Copies `program` into `dir` (0755), and the shared libraries of `library_dirs` into `dir/lib`; returns the
+/// copy's path.
+fn fresh_copy(program: &Path, library_dirs: &[PathBuf], dir: &Path) -> io::Result<PathBuf> {
     let copy = dir.join(file_name(program)?);
     // Copy in a child process: a write fd to an executable held in this (multi-threaded) process would leak into
     // children forked concurrently by other threads and make exec of the copy fail with ETXTBSY.
-    let status = Command::new("cp")
-        .arg("--")
-        .arg(program)
-        .arg(&copy)
-        .status()?;
-    if !status.success() {
-        return Err(io::Error::other(format!(
-            "cp {} {} failed: {status}",
-            program.display(),
-            copy.display()
-        )));
-    }
+    cp(&[program.to_path_buf()], &copy)?;
     tmpdir::set_mode(&copy, 0o755)?;
+    if !library_dirs.is_empty() {
+        let lib = dir.join("lib");
+        std::fs::create_dir(&lib)?;
+        tmpdir::set_mode(&lib, 0o755)?;
+        let mut libs = Vec::new();
+        for d in library_dirs {
+            for entry in std::fs::read_dir(d)?.filter_map(|e| e.ok()) {
+                if entry.file_name().to_string_lossy().contains(".so") {
+                    libs.push(entry.path());
+                }
+            }
+        }
+        if !libs.is_empty() {
+            cp(&libs, &lib)?;
+            for l in std::fs::read_dir(&lib)?.filter_map(|e| e.ok()) {
+                tmpdir::set_mode(&l.path(), 0o644)?;
+            }
+        }
+    }
     Ok(copy)
+}
+
+/// `cp -L -- FROM... TO` (symlinks followed: a library's soname link becomes a file).
+fn cp(from: &[PathBuf], to: &Path) -> io::Result<()> {
+    let status = Command::new("cp")
+        .args(["-L", "--"])
+        .args(from)
+        .arg(to)
+        .status()?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(io::Error::other(format!(
+            "cp {} {} failed: {status}",
+            from.iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(" "),
+            to.display()
+        )))
+    }
 }

@@ -2,7 +2,8 @@
 
 use std::io;
 use std::path::Path;
-use std::process::Command;
+
+use crate::Chrony;
 
 /// One `chronyc -c tracking` line, parsed (columns in chronyc's order; see the protocol reference §8).
 #[derive(Debug, Clone, PartialEq)]
@@ -78,8 +79,12 @@ impl ChronycTracking {
 }
 
 /// Run `chronyc -h HOST [-p PORT] -c tracking` and parse its line.
-pub(crate) fn chronyc_tracking(host: &str, port: Option<u16>) -> io::Result<ChronycTracking> {
-    let mut cmd = Command::new(crate::program("chronyc"));
+pub(crate) fn chronyc_tracking(
+    chrony: &Chrony,
+    host: &str,
+    port: Option<u16>,
+) -> io::Result<ChronycTracking> {
+    let mut cmd = chrony.chronyc_command();
     cmd.arg("-h").arg(host);
     if let Some(port) = port {
         cmd.arg("-p").arg(port.to_string());
@@ -88,7 +93,7 @@ pub(crate) fn chronyc_tracking(host: &str, port: Option<u16>) -> io::Result<Chro
     let out = cmd.output().map_err(|e| {
         io::Error::new(
             e.kind(),
-            format!("cannot run chronyc (is chrony installed?): {e}"),
+            format!("cannot run {}: {e}", chrony.chronyc.display()),
         )
     })?;
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -105,7 +110,7 @@ pub(crate) fn chronyc_tracking(host: &str, port: Option<u16>) -> io::Result<Chro
 }
 
 /// `chronyc` over the unix socket (the path must be absolute, or chronyc takes it for a host name).
-pub(crate) fn chronyc_tracking_unix(socket: &Path) -> io::Result<ChronycTracking> {
+pub(crate) fn chronyc_tracking_unix(chrony: &Chrony, socket: &Path) -> io::Result<ChronycTracking> {
     if !socket.is_absolute() {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -115,7 +120,7 @@ pub(crate) fn chronyc_tracking_unix(socket: &Path) -> io::Result<ChronycTracking
             ),
         ));
     }
-    chronyc_tracking(&socket.to_string_lossy(), None)
+    chronyc_tracking(chrony, &socket.to_string_lossy(), None)
 }
 
 #[cfg(test)]

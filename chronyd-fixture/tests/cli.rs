@@ -20,12 +20,13 @@ fn env(dir: &Path) -> BTreeMap<String, String> {
         .collect()
 }
 
-fn tracking(args: &[&str]) -> ChronycTracking {
-    let out = Command::new("chronyc")
-        .args(args)
-        .args(["-c", "tracking"])
-        .output()
-        .unwrap();
+/// chronyc as the fixture reported it (CHRONYC and CHRONY_LIBRARY_PATH), the way pytest runs it.
+fn tracking(e: &BTreeMap<String, String>, args: &[&str]) -> ChronycTracking {
+    let mut cmd = Command::new(&e["CHRONYC"]);
+    if !e["CHRONY_LIBRARY_PATH"].is_empty() {
+        cmd.env("LD_LIBRARY_PATH", &e["CHRONY_LIBRARY_PATH"]);
+    }
+    let out = cmd.args(args).args(["-c", "tracking"]).output().unwrap();
     ChronycTracking::parse(&String::from_utf8_lossy(&out.stdout)).unwrap()
 }
 
@@ -44,7 +45,8 @@ fn test_dir(tag: &str) -> PathBuf {
 fn start_status_stop_synced() {
     assert!(
         chronyd_available(),
-        "chronyd/chronyc not on PATH: apt-get install chrony"
+        "{}",
+        chronyd_fixture::Chrony::find().unwrap_err()
     );
     let dir = test_dir("s");
     let d = dir.to_str().unwrap();
@@ -54,9 +56,13 @@ fn start_status_stop_synced() {
     assert_eq!(e["SOCKET"], format!("{d}/chronyd.sock"));
     assert_eq!(e["UDP_V4"], format!("127.0.0.1:{}", e["CMD_PORT"]));
     assert_eq!(e["UDP_V6"], format!("[::1]:{}", e["CMD_PORT"]));
-    let t = tracking(&["-h", &e["SOCKET"]]);
+    // The programs the fixture runs, for other languages' tests.
+    let chrony = chronyd_fixture::Chrony::find().unwrap();
+    assert_eq!(e["CHRONYD"], chrony.chronyd.display().to_string());
+    assert_eq!(e["CHRONYC"], chrony.chronyc.display().to_string());
+    let t = tracking(&e, &["-h", &e["SOCKET"]]);
     assert_eq!((t.ref_id, t.stratum), (0x7F00_0001, 2));
-    let t = tracking(&["-h", "::1", "-p", &e["CMD_PORT"]]);
+    let t = tracking(&e, &["-h", "::1", "-p", &e["CMD_PORT"]]);
     assert_eq!((t.ref_id, t.stratum), (0x7F00_0001, 2));
     run(&["status", d]).unwrap();
     assert!(run(&["start", d]).unwrap_err().contains("already running"));
@@ -76,7 +82,7 @@ fn status_fails_when_daemon_died() {
     run(&["start-unsync", d]).unwrap();
     let e = env(&dir);
     assert_eq!(e["MODE"], "unsynced");
-    assert_eq!(tracking(&["-h", &e["SOCKET"]]).leap, "Not synchronised");
+    assert_eq!(tracking(&e, &["-h", &e["SOCKET"]]).leap, "Not synchronised");
     Command::new("kill")
         .args(["-9", &e["PID"]])
         .status()
@@ -100,7 +106,7 @@ fn refclock_leap_mode_and_feeder_stop() {
     run(&["start", "--mode", "refclock-leap:1", d]).unwrap();
     let e = env(&dir);
     assert_eq!(e["MODE"], "refclock-leap:1");
-    let t = tracking(&["-h", &e["SOCKET"]]);
+    let t = tracking(&e, &["-h", &e["SOCKET"]]);
     assert_eq!(
         (t.ref_id, t.name.as_str(), t.leap.as_str()),
         (0x4750_5300, "GPS", "Insert second")

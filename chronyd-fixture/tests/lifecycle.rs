@@ -4,12 +4,15 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use chronyd_fixture::{Fixture, Mode, chronyd_available, nobody_command};
+use chronyd_fixture::{
+    Fixture, Mode, chronyd_available, nobody_command, nobody_command_with_libraries,
+};
 
 fn start(mode: Mode) -> Fixture {
     assert!(
         chronyd_available(),
-        "chronyd/chronyc not on PATH: apt-get install chrony"
+        "{}",
+        chronyd_fixture::Chrony::find().unwrap_err()
     );
     Fixture::start(mode).unwrap_or_else(|e| panic!("start {mode}: {e}"))
 }
@@ -176,8 +179,10 @@ fn nobody_command_runs_as_nobody() {
 fn nobody_cannot_use_unix_socket_but_udp_works() {
     let fx = start(Mode::Unsynced);
     let sock = fx.socket_path();
-    let out = nobody_command(Path::new("/usr/bin/chronyc"))
-        .unwrap()
+    // The fixture's own chronyc (installed, or unpacked with its libraries), as nobody.
+    let chronyc =
+        || nobody_command_with_libraries(&fx.chrony().chronyc, &fx.chrony().library_path).unwrap();
+    let out = chronyc()
         .args(["-h", &sock.to_string_lossy(), "-c", "tracking"])
         .output()
         .unwrap();
@@ -185,8 +190,7 @@ fn nobody_cannot_use_unix_socket_but_udp_works() {
         !out.status.success(),
         "nobody must not reach the root daemon's unix socket"
     );
-    let out = nobody_command(Path::new("/usr/bin/chronyc"))
-        .unwrap()
+    let out = chronyc()
         .args([
             "-h",
             "127.0.0.1",

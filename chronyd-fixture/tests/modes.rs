@@ -7,7 +7,8 @@ use chronyd_fixture::{Fixture, Mode, chronyd_available};
 fn start(mode: Mode) -> Fixture {
     assert!(
         chronyd_available(),
-        "chronyd/chronyc not on PATH: apt-get install chrony"
+        "{}",
+        chronyd_fixture::Chrony::find().unwrap_err()
     );
     let t0 = Instant::now();
     let fx = Fixture::start(mode).unwrap_or_else(|e| panic!("start {mode}: {e}"));

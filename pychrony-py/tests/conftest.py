@@ -1,5 +1,5 @@
 """Shared fixtures: real chronyd daemons started with `cargo xtask chronyd`, and chronyc as the
-reference client.
+reference client (the one the fixture reports as CHRONYC, so installed and unpacked chrony alike).
 
 These tests run against the *installed* pychrony (see run.sh): nothing here adds the source tree
 to sys.path, and test_install.py checks that the package comes from site-packages.
@@ -62,10 +62,17 @@ class Daemon:
     stopped: bool = False
 
     def chronyc(self, *args: str, udp: bool = False) -> str:
-        """Runs chronyc against this daemon and returns its output."""
+        """Runs the fixture's chronyc (CHRONYC: installed, or unpacked under target/chrony) against this
+        daemon and returns its output."""
         target = self.udp_target() if udp else ["-h", self.socket]
+        env = dict(os.environ)
+        if self.info["CHRONY_LIBRARY_PATH"]:
+            env["LD_LIBRARY_PATH"] = os.pathsep.join(
+                p for p in [self.info["CHRONY_LIBRARY_PATH"], env.get("LD_LIBRARY_PATH", "")] if p
+            )
         proc = subprocess.run(
-            ["chronyc", *target, *args], capture_output=True, text=True, timeout=30, check=True
+            [self.info["CHRONYC"], *target, *args],
+            capture_output=True, text=True, timeout=30, check=True, env=env,
         )
         return proc.stdout
 

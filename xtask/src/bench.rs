@@ -182,15 +182,22 @@ pub fn run_cli(args: &[String]) -> Result {
         );
         for k in 0..3 {
             match (r + k) % 3 {
-                0 => run(pinned(&rust_bench)
-                    .args(["--socket", &socket, "--udp", &udp])
-                    .args(["--samples", &per_round(plan.samples, r).to_string()])
-                    .args([
-                        "--spawn-samples",
-                        &per_round(plan.spawn_samples, r).to_string(),
-                    ])
-                    .arg("--json")
-                    .arg(raw.join(format!("rust-{r}.json"))))?,
+                0 => {
+                    // The fixture's chronyc, with the library path it may need (inherited by chronyc).
+                    let mut cmd = pinned(&rust_bench);
+                    fx.chrony().apply_env(&mut cmd);
+                    run(cmd
+                        .args(["--socket", &socket, "--udp", &udp])
+                        .arg("--chronyc")
+                        .arg(&fx.chrony().chronyc)
+                        .args(["--samples", &per_round(plan.samples, r).to_string()])
+                        .args([
+                            "--spawn-samples",
+                            &per_round(plan.spawn_samples, r).to_string(),
+                        ])
+                        .arg("--json")
+                        .arg(raw.join(format!("rust-{r}.json"))))?
+                }
                 which => {
                     let (python, imp) = if which == 1 {
                         (&bench_python, "ours")
@@ -238,13 +245,14 @@ pub fn run_cli(args: &[String]) -> Result {
     let load_end = loadavg();
     println!("\nbench: load average {load_end} (at end)");
     let leftovers = socket_dir_leftovers(fx.dir());
+    let chrony = fx.chrony().clone();
     drop(fx);
 
     // 5. The report.
     let meta = out.join("meta.json");
     fs::write(
         &meta,
-        meta_json(&plan, date, &load_start, &load_end, &leftovers)?,
+        meta_json(&plan, date, &load_start, &load_end, &leftovers, &chrony)?,
     )?;
     let results = out.join("results.json");
     let chart = out.join("bench.png");
@@ -417,6 +425,7 @@ fn meta_json(
     load_start: &str,
     load_end: &str,
     leftovers: &[String],
+    chrony: &chronyd_fixture::Chrony,
 ) -> Result<String> {
     let cpuinfo = fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let model = cpuinfo
@@ -463,7 +472,7 @@ fn meta_json(
         ("startup_repeat", plan.startup_repeat.to_string()),
         (
             "chronyd",
-            json_str(&first_line(Command::new("chronyd").arg("--version"))),
+            json_str(&first_line(chrony.chronyd_command().arg("--version"))),
         ),
         (
             "rustc",

@@ -13,6 +13,7 @@ pub fn run(args: &[String]) -> Result {
     let check = match args {
         [] => false,
         [flag] if flag == "--check" => true,
+        [flag] if flag == "--probe" => return probe(),
         _ => return Err("usage: cargo xtask bindgen [--check]".into()),
     };
     let root = root();
@@ -52,4 +53,27 @@ fn generate(header: &str) -> Result<String> {
         .generate()
         .map_err(|e| format!("bindgen failed on {header}: {e} (is libclang-dev installed?)"))?;
     Ok(format!("{PREAMBLE}\n{bindings}"))
+}
+
+/// `bindgen --probe` (for the install stage; hidden): libclang loads, as bindgen finds it, and parses the
+/// headers chrony.h includes. bindgen panics when it finds no libclang, so the install stage runs this in a
+/// child process.
+fn probe() -> Result {
+    let version = bindgen::clang_version();
+    bindgen::Builder::default()
+        .header_contents(
+            "probe.h",
+            "#include <stdbool.h>\n#include <stdint.h>\n#include <time.h>\n\
+             bool chrony_probe(int64_t a, struct timespec *t);\n",
+        )
+        .allowlist_function("chrony_probe")
+        .generate()
+        .map_err(|e| {
+            format!(
+                "libclang {}: cannot parse the probe header: {e}",
+                version.full
+            )
+        })?;
+    println!("{}", version.full);
+    Ok(())
 }

@@ -20,8 +20,10 @@ struct Stage {
 const STAGES: &[Stage] = &[
     Stage {
         name: "install",
-        about: "Debian packages (apt-get, as root) and the Python venv under target/, when missing",
-        run: install,
+        about: "probes what the stages need (a table); installs the Debian packages of the failed \
+                probes (apt-get --no-install-recommends, as root), unpacks chrony under target/chrony \
+                (cargo xtask chrony: never installed), then the Python venv under target/",
+        run: crate::install::stage,
     },
     Stage {
         name: "fmt",
@@ -103,17 +105,13 @@ const STAGES: &[Stage] = &[
         about: "cargo xtask bench --quick: the benchmark runs end to end (numbers are not checked)",
         run: bench_smoke,
     },
-];
-
-/// Debian packages the stages need (checked with `dpkg -s`).
-const APT_PACKAGES: &[&str] = &[
-    "chrony",
-    "clang",
-    "faketime",
-    "gcc",
-    "libclang-dev",
-    "pkg-config",
-    "valgrind",
+    Stage {
+        name: "fresh",
+        about: "cargo xtask fresh: bash .ci/run again on a brand-new debootstrap minbase Debian 12 \
+                root (a clone of HEAD: committed changes only; private mount and pid namespaces); \
+                skipped inside such a root",
+        run: crate::fresh::stage,
+    },
 ];
 
 fn usage() -> String {
@@ -123,6 +121,9 @@ fn usage() -> String {
          options:\n  \
          --stage NAME    run only this stage (repeatable; `install` runs only when named)\n  \
          --skip-install  do not run the install stage\n\n\
+         Needs root and, before anything runs, a Rust toolchain (rustfmt, clippy), gcc, libc6-dev and\n\
+         ca-certificates; the install stage provides the rest. `cargo xtask fresh` runs all of this on a\n\
+         brand-new Debian 12 root.\n\n\
          stages:\n",
     );
     for stage in STAGES {
@@ -244,47 +245,6 @@ fn run_stages(stages: &[&Stage]) -> Result {
 }
 
 // ---- stages ---------------------------------------------------------------
-
-fn install() -> Result {
-    let missing: Vec<&str> = APT_PACKAGES
-        .iter()
-        .copied()
-        .filter(|pkg| !dpkg_installed(pkg))
-        .collect();
-    if missing.is_empty() {
-        println!("Debian packages present: {}", APT_PACKAGES.join(" "));
-    } else {
-        if !is_root() {
-            return Err(format!(
-                "missing Debian packages {}; run as root, or install them first: \
-                 apt-get install {}",
-                missing.join(" "),
-                missing.join(" ")
-            )
-            .into());
-        }
-        run(Command::new("apt-get").args(["update", "-q"]))?;
-        run(Command::new("apt-get")
-            .env("DEBIAN_FRONTEND", "noninteractive")
-            .args(["install", "-y", "-q", "--no-install-recommends"])
-            .args(&missing))?;
-    }
-    python::ensure_venv()?;
-    Ok(())
-}
-
-fn dpkg_installed(pkg: &str) -> bool {
-    // `dpkg -s` exits 0 for packages that are known but removed ("deinstall"),
-    // so read the status line.
-    Command::new("dpkg-query")
-        .args(["-W", "-f=${db:Status-Status}", pkg])
-        .output()
-        .is_ok_and(|o| o.status.success() && o.stdout == b"installed")
-}
-
-fn is_root() -> bool {
-    output(Command::new("id").arg("-u")).is_ok_and(|uid| uid.trim() == "0")
-}
 
 fn fmt() -> Result {
     run(cargo().args(["fmt", "--all", "--", "--check"]))

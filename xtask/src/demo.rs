@@ -44,7 +44,7 @@ pub fn run_cli(args: &[String]) -> Result {
         _ => return Err(USAGE.into()),
     };
 
-    step("1/4 chrony");
+    step("1/4 chronyd and chronyc (installed, or Debian's package unpacked under target/chrony/)");
     ensure_chrony()?;
 
     step("2/4 build pychrony into target/demo-venv");
@@ -62,11 +62,8 @@ pub fn run_cli(args: &[String]) -> Result {
             println!(
                 "starting a sandboxed chronyd pair on loopback (chronyd -x: the clock is not touched)..."
             );
-            let fx = Fixture::start(Mode::Synced).map_err(|e| {
-                format!(
-                    "cannot start the sandboxed chronyd: {e} (it needs root and chrony installed)"
-                )
-            })?;
+            let fx = Fixture::start(Mode::Synced)
+                .map_err(|e| format!("cannot start the sandboxed chronyd: {e}"))?;
             let target = Target {
                 address: Some(fx.socket_path().display().to_string()),
                 what: format!(
@@ -106,32 +103,11 @@ fn step(title: &str) {
 
 // ---- 1. chrony ------------------------------------------------------------------
 
-/// chronyd and chronyc, from Debian's `chrony` package when missing (as root).
+/// chronyd and chronyc for a sandboxed pair: an installed chrony, or Debian's package downloaded and unpacked
+/// under target/chrony/ (no root needed, nothing installed; `cargo xtask chrony`).
 fn ensure_chrony() -> Result {
-    if chronyd_fixture::chronyd_available() {
-        println!("chronyd and chronyc are installed");
-        return Ok(());
-    }
-    let root_user = Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| o.stdout.trim_ascii() == b"0");
-    if !root_user {
-        return Err(
-            "chronyd is not installed: run this as root (it installs Debian's `chrony` \
-                    package), or install it first: apt-get install chrony"
-                .into(),
-        );
-    }
-    run(Command::new("apt-get").args(["update", "-q"]))?;
-    run(Command::new("apt-get")
-        .env("DEBIAN_FRONTEND", "noninteractive")
-        .args(["install", "-y", "-q", "--no-install-recommends", "chrony"]))?;
-    if !chronyd_fixture::chronyd_available() {
-        return Err(
-            "`chrony` is installed but chronyd/chronyc are not on PATH (add /usr/sbin)".into(),
-        );
-    }
+    let chrony = crate::chrony::ensure()?;
+    println!("chronyd and chronyc: {}", chrony.describe());
     Ok(())
 }
 

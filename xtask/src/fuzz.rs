@@ -109,7 +109,12 @@ fn clang(sanitizers: &str, extra: &[PathBuf], out: &Path) -> Result {
         .arg("-o")
         .arg(out);
     run(&mut cmd).map_err(|e| {
-        format!("{e}\n(the fuzz build needs clang with its runtimes: apt-get install clang)").into()
+        format!(
+            "{e}\n(the fuzz build needs clang and its sanitizer/libFuzzer runtimes: on Debian 12 \
+             `apt-get install --no-install-recommends clang libclang-rt-14-dev`; \
+             `cargo xtask ci --stage install` probes and installs them)"
+        )
+        .into()
     })
 }
 

@@ -5,9 +5,12 @@
 mod actionlint;
 mod bench;
 mod bindgen_cmd;
+mod chrony;
 mod ci;
 mod demo;
+mod fresh;
 mod fuzz;
+mod install;
 mod python;
 mod sanitize;
 mod soak;
@@ -25,16 +28,24 @@ usage: cargo xtask <command>
 commands:
   ci [--stage NAME]... [--skip-install]
                                 everything CI checks, stage by stage (`ci --help` lists them)
+  fresh [--run COMMAND]         `bash .ci/run` as root on a brand-new debootstrap minbase Debian 12
+                                root (private mount and pid namespaces, host network): proves the
+                                install stage installs everything (root; log in target/fresh/log/)
   bench [--quick] [--cpu N]     time tracking queries side by side on one fixture chronyd: raw socket,
                                 chrony-core, pychrony, pychrony 2.0.3 (PyPI), chronyc; memory, import
                                 (target/bench/results.json; a full run updates docs/bench.png)
   bindgen [--check]             regenerate libchrony-sys/src/bindings.rs (--check: fail on drift)
+  chrony [--check]              download Debian's chrony package and unpack it (with the libraries the
+                                host lacks) into target/chrony/<version>/: installs nothing
   chronyd start|start-unsync|status|stop DIR
-                                run a sandboxed chronyd pair on loopback for tests
+                                run a sandboxed chronyd pair on loopback for tests (CHRONY_DIR=DIR:
+                                that version directory's chronyd; else an installed one; else
+                                target/chrony/default)
   system-lib PREFIX             install the bundled C library as a shared libchrony.so.0
                                 with chrony.h and libchrony.pc (tests the system build mode)
   demo [--sandbox]              build pychrony, ask chronyd (the system's or a sandboxed one) through
-                                the Python API, the CLI and the Rust API
+                                the Python API, the CLI and the Rust API (no root needed; chronyd is
+                                unpacked under target/chrony when none is installed)
   build-wheels                  release wheel (abi3, manylinux2014 x86_64, maturin --zig) and sdist
                                 into target/wheels, checked with auditwheel and twine
   test-wheels                   the Python suite against the installed wheel; the sdist built
@@ -57,10 +68,12 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("bindgen") => bindgen_cmd::run(&args[1..]),
         Some("chronyd") => chronyd_fixture::cli::run(&args[1..]),
+        Some("chrony") => chrony::run_cli(&args[1..]),
         Some("ci") => ci::run_cli(&args[1..]),
         Some("bench") => bench::run_cli(&args[1..]),
         Some("system-lib") => system_lib::run_cli(&args[1..]),
         Some("demo") => demo::run_cli(&args[1..]),
+        Some("fresh") => fresh::run_cli(&args[1..]),
         Some("build-wheels") => wheels::build_cli(&args[1..]),
         Some("test-wheels") => wheels::test_cli(&args[1..]),
         Some("fuzz") => fuzz::run_cli(&args[1..]),

@@ -66,15 +66,20 @@ fn outer() -> Result {
                 .into(),
         );
     }
-    if !chronyd_fixture::chronyd_available() {
-        return Err("chronyd/chronyc not found: apt-get install chrony".into());
-    }
+    let chrony = chronyd_fixture::Chrony::find()?;
     let rust = build_example()?;
     let python = find_venv_python()?;
     // A copy made when `cargo xtask ci` started: a stage before this one may have
     // relinked target/debug/xtask, leaving current_exe() pointing at a deleted file.
     let exe = crate::util::xtask_bin()?;
-    run(Command::new("unshare")
+    let mut unshare = Command::new("unshare");
+    // The same chronyd inside: a version directory (unpacked under target/chrony, or CHRONY_DIR) by the path
+    // it has in the namespace, where a checkout under /tmp, /run or /var is seen at /mnt.
+    if let Some(dir) = &chrony.dir {
+        unshare.env(chronyd_fixture::CHRONY_DIR_ENV, visible_inside(dir)?);
+    }
+    println!("chronyd: {}", chrony.describe());
+    run(unshare
         .args(["--mount", "--propagation", "private", "--"])
         .arg(exe)
         .args(["test-socket-discovery", "--inside", "--rust"])
@@ -189,6 +194,30 @@ fn inside(args: &[String]) -> Result {
 /// The directories this namespace covers with a tmpfs, and their modes.
 const COVERED: [(&str, &str); 3] = [("/run", "0755"), ("/var", "0755"), ("/tmp", "1777")];
 
+/// The checkout is bind-mounted at /mnt inside the namespace when it is under a [`COVERED`] directory.
+fn checkout_moves_to_mnt() -> bool {
+    let checkout = root();
+    COVERED.iter().any(|(dir, _)| checkout.starts_with(dir))
+}
+
+/// Where `path` (outside) is seen inside the namespace: under /mnt when it is in a checkout that moves
+/// there; an error when a tmpfs would hide it.
+fn visible_inside(path: &Path) -> Result<PathBuf> {
+    let checkout = root();
+    match path.strip_prefix(&checkout) {
+        Ok(rel) if checkout_moves_to_mnt() => return Ok(Path::new("/mnt").join(rel)),
+        _ => {}
+    }
+    if COVERED.iter().any(|(dir, _)| path.starts_with(dir)) {
+        return Err(format!(
+            "{} is under /run, /var or /tmp, which the namespace covers with a tmpfs: use a chronyd elsewhere",
+            path.display()
+        )
+        .into());
+    }
+    Ok(path.to_path_buf())
+}
+
 /// A checkout may sit under one of the [`COVERED`] directories (CI clones
 /// wherever it likes, /tmp included): the tmpfs would hide the clients built
 /// in it. So the checkout is first bind-mounted at `/mnt` of this namespace
@@ -196,7 +225,7 @@ const COVERED: [(&str, &str); 3] = [("/run", "0755"), ("/var", "0755"), ("/tmp",
 /// interpreter finds its `pyvenv.cfg` next to the path it is started by.
 fn keep_checkout_visible(rust: &mut PathBuf, python: &mut PathBuf) -> Result {
     let checkout = root();
-    if !COVERED.iter().any(|(dir, _)| checkout.starts_with(dir)) {
+    if !checkout_moves_to_mnt() {
         return Ok(());
     }
     let mnt = Path::new("/mnt");

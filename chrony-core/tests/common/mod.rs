@@ -20,7 +20,8 @@ pub fn given(g: libchrony_sys::Guarantee) -> bool {
 pub fn start(mode: Mode) -> Fixture {
     assert!(
         chronyd_fixture::chronyd_available(),
-        "chronyd and chronyc must be installed (apt-get install chrony)"
+        "{}",
+        chronyd_fixture::Chrony::find().unwrap_err()
     );
     Fixture::start(mode).unwrap_or_else(|e| panic!("fixture {mode:?}: {e}"))
 }
