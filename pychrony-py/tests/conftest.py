@@ -62,8 +62,8 @@ class Daemon:
     stopped: bool = False
 
     def chronyc(self, *args: str, udp: bool = False) -> str:
-        """Runs the fixture's chronyc (CHRONYC: installed, or unpacked under target/chrony) against this
-        daemon and returns its output."""
+        """Runs the fixture's chronyc (CHRONYC: installed, or unpacked under target/chrony)
+        against this daemon and returns its output."""
         target = self.udp_target() if udp else ["-h", self.socket]
         env = dict(os.environ)
         if self.info["CHRONY_LIBRARY_PATH"]:
@@ -72,7 +72,11 @@ class Daemon:
             )
         proc = subprocess.run(
             [self.info["CHRONYC"], *target, *args],
-            capture_output=True, text=True, timeout=30, check=True, env=env,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+            env=env,
         )
         return proc.stdout
 

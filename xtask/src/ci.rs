@@ -31,6 +31,11 @@ const STAGES: &[Stage] = &[
         run: fmt,
     },
     Stage {
+        name: "ruff",
+        about: "ruff format --check and ruff check on pychrony-py (the package, its tests, the bench)",
+        run: ruff,
+    },
+    Stage {
         name: "bindgen",
         about: "cargo xtask bindgen --check (bindings.rs matches chrony.h)",
         run: bindgen,
@@ -249,6 +254,23 @@ fn run_stages(stages: &[&Stage]) -> Result {
 fn fmt() -> Result {
     run(cargo().args(["fmt", "--all", "--", "--check"]))
         .map_err(|e| format!("{e}\nrun `cargo fmt --all` and commit").into())
+}
+
+fn ruff() -> Result {
+    let python = python::ensure_venv()?;
+    let ruff = python.with_file_name("ruff");
+    let pkg = root().join("pychrony-py");
+    run(Command::new(&ruff)
+        .current_dir(&pkg)
+        .args(["format", "--check", "."]))
+    .map_err(|e| {
+        format!(
+            "{e}
+run `ruff format` in pychrony-py and commit"
+        )
+        .into()
+    })
+    .and_then(|()| run(Command::new(&ruff).current_dir(&pkg).args(["check", "."])))
 }
 
 fn bindgen() -> Result {
