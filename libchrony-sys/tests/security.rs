@@ -1,7 +1,8 @@
 //! The bundled C library's client socket against a local user (see
 //! docs/security.md): only chronyd, the socket's connected peer, can send to
 //! it; anyone else gets EPERM, even knowing the path. `chrony_close_socket`
-//! removes only what it can verify as its own, and not in a forked child.
+//! removes only what it can verify as its own (and not in a forked child:
+//! fork.rs).
 //! The private directories, their modes and the removal on close are tested
 //! in open_errors.rs; the client directory swapped for a symlink or another
 //! directory in chrony-core's tests/security.rs (one table of attacks for
@@ -15,7 +16,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
 
-use common::{close, given, open};
+use common::{bound_path, close, given, open, server_dir};
 use libchrony_sys::Guarantee;
 
 #[test]
@@ -54,72 +55,6 @@ fn only_the_connected_peer_can_send_to_the_client_socket() {
 
     close(fd);
     assert!(!client_path.exists(), "removed on close");
-    std::fs::remove_dir_all(&dir).unwrap();
-}
-
-/// A fresh socket directory with a bound "server" socket in it.
-fn server_dir(tag: &str) -> (PathBuf, UnixDatagram) {
-    let dir = PathBuf::from(format!("/tmp/lcsec{tag}.{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir(&dir).unwrap();
-    let server = UnixDatagram::bind(dir.join("chronyd.sock")).unwrap();
-    (dir, server)
-}
-
-/// The path `fd` is bound to.
-fn bound_path(fd: i32) -> PathBuf {
-    // SAFETY: fd is an open socket; it is handed back with into_raw_fd.
-    let socket = unsafe { UnixDatagram::from_raw_fd(fd) };
-    let path = socket
-        .local_addr()
-        .unwrap()
-        .as_pathname()
-        .expect("a bound client socket")
-        .to_path_buf();
-    let _ = socket.into_raw_fd();
-    path
-}
-
-/// A forked child that closes its inherited copy of the fd leaves the
-/// parent's files alone: the parent's socket still gets replies, and the
-/// parent's own close removes everything.
-#[test]
-fn a_forked_child_closing_the_socket_leaves_the_parents_files() {
-    if !given(Guarantee::VerifiedClientSocket) {
-        return;
-    }
-    let (dir, server) = server_dir("fork");
-    let fd = open(dir.join("chronyd.sock").to_str().unwrap()).expect("chrony_open_socket");
-    let client_path = bound_path(fd);
-    // SAFETY: the child only makes system calls (through chrony_close_socket)
-    // and _exit; it touches no lock another thread of the test may hold.
-    let pid = unsafe { libc::fork() };
-    assert!(pid >= 0, "fork: errno {}", common::errno());
-    if pid == 0 {
-        // SAFETY: fd is the child's inherited copy, closed once.
-        unsafe { libchrony_sys::chrony_close_socket(fd) };
-        // SAFETY: ends the child without running the parent's atexit handlers.
-        unsafe { libc::_exit(0) };
-    }
-    let mut status = 0;
-    // SAFETY: pid is our child; status is a valid out-pointer.
-    assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
-    assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0);
-
-    assert!(client_path.exists(), "the child left the parent's socket");
-    server
-        .send_to(b"reply", &client_path)
-        .expect("still reachable");
-    let mut buf = [0u8; 16];
-    // SAFETY: buf is valid for its length; fd is the parent's open socket.
-    let n = unsafe { libc::recv(fd, buf.as_mut_ptr().cast(), buf.len(), libc::MSG_DONTWAIT) };
-    assert_eq!(n, 5, "the parent's socket got the reply");
-    close(fd);
-    assert_eq!(
-        common::list_dir(&dir),
-        ["chronyd.sock"],
-        "the parent removed it all"
-    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

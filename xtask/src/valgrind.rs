@@ -20,7 +20,8 @@
 //!   would interleave with the test's. A forked child that the test itself
 //!   checks (fork.rs) still exits with valgrind's error code on an error, and
 //!   the test fails on that exit status.
-//! - `fork.rs` runs with `--leak-check=no`: its children are forked from a
+//! - A test target named `fork` (chrony-core's and libchrony-sys's: tests
+//!   that fork live there and nowhere else) runs with `--leak-check=no`: its children are forked from a
 //!   multi-threaded process, and every allocation of the threads that do not
 //!   exist in the child is unreachable there, so memcheck would call it
 //!   "definitely lost" at the child's exit (an artefact of fork, not a leak).

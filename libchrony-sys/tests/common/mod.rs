@@ -358,3 +358,27 @@ pub fn list_dir(dir: &std::path::Path) -> Vec<String> {
     v.sort();
     v
 }
+
+/// A fresh socket directory with a bound "server" socket in it.
+pub fn server_dir(tag: &str) -> (std::path::PathBuf, std::os::unix::net::UnixDatagram) {
+    let dir = std::path::PathBuf::from(format!("/tmp/lcsec{tag}.{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir(&dir).unwrap();
+    let server = std::os::unix::net::UnixDatagram::bind(dir.join("chronyd.sock")).unwrap();
+    (dir, server)
+}
+
+/// The path `fd` is bound to.
+pub fn bound_path(fd: i32) -> std::path::PathBuf {
+    // SAFETY: fd is an open socket; it is handed back with into_raw_fd.
+    let socket =
+        unsafe { <std::os::unix::net::UnixDatagram as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+    let path = socket
+        .local_addr()
+        .unwrap()
+        .as_pathname()
+        .expect("a bound client socket")
+        .to_path_buf();
+    let _ = std::os::fd::IntoRawFd::into_raw_fd(socket);
+    path
+}
