@@ -11,11 +11,14 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
+import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pychrony
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -60,6 +63,7 @@ class Daemon:
     pid: int
     info: dict[str, str] = field(default_factory=dict)
     stopped: bool = False
+    owns_dir: bool = True
 
     def chronyc(self, *args: str, udp: bool = False) -> str:
         """Runs the fixture's chronyc (CHRONYC: installed, or unpacked under target/chrony)
@@ -99,7 +103,8 @@ class Daemon:
         self.stopped = True
         self.thaw()
         run_xtask("stop", str(self.dir))
-        shutil.rmtree(self.dir, ignore_errors=True)
+        if self.owns_dir:
+            shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def split_host_port(address: str) -> tuple[str, str]:
@@ -108,16 +113,21 @@ def split_host_port(address: str) -> tuple[str, str]:
     return host.strip("[]"), port
 
 
-def start_daemon(command: str = "start", *options: str) -> Daemon:
-    """`xtask chronyd COMMAND [OPTIONS] DIR`, e.g. ("start", "--mode", "refclock")."""
-    # Short directory: chronyd and its clients bind sockets inside it (sun_path is 108 bytes).
-    directory = Path(tempfile.mkdtemp(prefix="chr.", dir="/tmp"))
+def start_daemon(command: str = "start", *options: str, directory: Path | None = None) -> Daemon:
+    """`xtask chronyd COMMAND [OPTIONS] DIR`, e.g. ("start", "--mode", "refclock"). DIR: a new one
+    under /tmp, removed by `stop()`, or `directory` (kept)."""
+    owns_dir = directory is None
+    if directory is None:
+        # Short directory: chronyd and its clients bind sockets inside it (sun_path is 108 bytes).
+        directory = Path(tempfile.mkdtemp(prefix="chr.", dir="/tmp"))
     try:
         info = run_xtask(command, *options, str(directory))
     except BaseException:
-        shutil.rmtree(directory, ignore_errors=True)
+        if owns_dir:
+            shutil.rmtree(directory, ignore_errors=True)
         raise
     return Daemon(
+        owns_dir=owns_dir,
         dir=directory,
         socket=info["SOCKET"],
         udp_v4=info["UDP_V4"],
@@ -158,6 +168,68 @@ def frozen() -> Iterator[Daemon]:
     daemon.freeze()
     yield daemon
     daemon.stop()
+
+
+@pytest.fixture(scope="session")
+def as_nobody() -> Iterator[list[str]]:
+    """The command prefix that runs this Python as `nobody`, with pychrony importable."""
+    if os.geteuid() != 0:
+        pytest.fail("this test drops privileges to `nobody` and must run as root")
+    interpreter = shutil.which(
+        f"python{sys.version_info[0]}.{sys.version_info[1]}", path="/usr/bin:/usr/local/bin"
+    )
+    if interpreter is None:
+        pytest.fail("needs a system python3 that `nobody` can run (e.g. /usr/bin/python3)")
+    directory = Path(tempfile.mkdtemp(prefix="chrpy.", dir="/tmp"))
+    directory.chmod(0o755)
+    shutil.copytree(Path(pychrony.__file__).parent, directory / "pychrony")
+    for path in directory.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    yield [
+        "setpriv",
+        "--reuid=nobody",
+        "--regid=nogroup",
+        "--clear-groups",
+        "env",
+        f"PYTHONPATH={directory}",
+        interpreter,
+        "-B",
+        "-c",
+    ]
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+def run_as_nobody(prefix: list[str], code: str) -> subprocess.CompletedProcess[str]:
+    """Runs Python `code` with the `as_nobody` prefix, from /."""
+    return subprocess.run(
+        [*prefix, textwrap.dedent(code)], capture_output=True, text=True, timeout=60, cwd="/"
+    )
+
+
+def in_discovery_namespace() -> bool:
+    """True inside the private mount namespace of `cargo xtask test-socket-discovery` (tmpfs over
+    /run), where tests may start daemons at the system's socket paths."""
+    if os.environ.get("CHRONY_DISCOVERY_NAMESPACE") != "1":
+        return False
+    with open("/proc/self/mountinfo") as mounts:
+        for line in mounts:
+            mount, _, fs = line.partition(" - ")
+            fields = mount.split()
+            if len(fields) > 4 and fields[4] == "/run" and fs.startswith("tmpfs discovery "):
+                return True
+    return False
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked `discovery` run only in that namespace; elsewhere they are deselected (they
+    would start daemons at /run/chrony), and `cargo xtask test-socket-discovery` runs them."""
+    if in_discovery_namespace():
+        return
+    kept = [item for item in items if item.get_closest_marker("discovery") is None]
+    deselected = [item for item in items if item.get_closest_marker("discovery") is not None]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
 
 
 def parse_chronyc_csv(line: str) -> list[str]:

@@ -17,46 +17,11 @@ from pathlib import Path
 
 import pychrony
 import pytest
-from conftest import Daemon
-
-
-@pytest.fixture(scope="module")
-def as_nobody() -> Iterator[list[str]]:
-    """The command prefix that runs this Python as `nobody`, with pychrony importable."""
-    if os.geteuid() != 0:
-        pytest.fail("this test drops privileges to `nobody` and must run as root")
-    interpreter = shutil.which(
-        f"python{sys.version_info[0]}.{sys.version_info[1]}", path="/usr/bin:/usr/local/bin"
-    )
-    if interpreter is None:
-        pytest.fail("needs a system python3 that `nobody` can run (e.g. /usr/bin/python3)")
-    directory = Path(tempfile.mkdtemp(prefix="chrpy.", dir="/tmp"))
-    directory.chmod(0o755)
-    shutil.copytree(Path(pychrony.__file__).parent, directory / "pychrony")
-    for path in directory.rglob("*"):
-        path.chmod(0o755 if path.is_dir() else 0o644)
-    yield [
-        "setpriv",
-        "--reuid=nobody",
-        "--regid=nogroup",
-        "--clear-groups",
-        "env",
-        f"PYTHONPATH={directory}",
-        interpreter,
-        "-B",
-        "-c",
-    ]
-    shutil.rmtree(directory, ignore_errors=True)
-
-
-def run(prefix: list[str], code: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*prefix, textwrap.dedent(code)], capture_output=True, text=True, timeout=60, cwd="/"
-    )
+from conftest import Daemon, run_as_nobody
 
 
 def test_unix_socket_as_nobody_is_a_permission_error(as_nobody: list[str], synced: Daemon) -> None:
-    proc = run(
+    proc = run_as_nobody(
         as_nobody,
         f"""
         import os
@@ -76,7 +41,7 @@ def test_unix_socket_as_nobody_is_a_permission_error(as_nobody: list[str], synce
 
 
 def test_udp_port_serves_nobody(as_nobody: list[str], synced: Daemon) -> None:
-    proc = run(
+    proc = run_as_nobody(
         as_nobody,
         f"""
         from pychrony import ChronyConnection

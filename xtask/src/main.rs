@@ -11,6 +11,7 @@ mod demo;
 mod fresh;
 mod fuzz;
 mod install;
+mod pyenv;
 mod python;
 mod sanitize;
 mod soak;

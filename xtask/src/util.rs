@@ -152,39 +152,44 @@ pub fn absolute(path: &Path) -> Result<PathBuf> {
     Ok(std::path::absolute(path)?)
 }
 
-/// A venv at `rel` (relative to the workspace root) with `tools` installed:
-/// created when missing, topped up when a pinned tool is missing. Returns its
-/// interpreter.
-pub fn venv(rel: &str, tools: &[&str]) -> Result<PathBuf> {
-    let venv = root().join(rel);
-    let python = venv.join("bin/python");
-    if !python.exists() {
-        let base = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
-        run(Command::new(base).args(["-m", "venv"]).arg(&venv))?;
-    }
-    if tools.is_empty() {
-        return Ok(python);
-    }
-    let frozen = output(Command::new(&python).args([
-        "-m",
-        "pip",
-        "freeze",
-        "--all",
-        "--disable-pip-version-check",
-    ]))?;
-    let missing: Vec<&str> = tools
-        .iter()
-        .copied()
-        .filter(|tool| !frozen.lines().any(|line| line.eq_ignore_ascii_case(tool)))
-        .collect();
-    if missing.is_empty() {
-        println!("{rel} has {}", tools.join(" "));
-    } else {
-        run(Command::new(&python)
-            .args(["-m", "pip", "install", "--disable-pip-version-check", "-q"])
-            .args(&missing))?;
-    }
-    Ok(python)
+/// One `compiler-artifact` with an executable in cargo's JSON messages
+/// (`--message-format=json...`; read with std only, no serde).
+#[derive(Debug, PartialEq)]
+pub struct Executable {
+    pub path: PathBuf,
+    /// The package's Cargo.toml.
+    pub manifest: PathBuf,
+    /// A test target (`cargo test --no-run`), not an example or binary.
+    pub test: bool,
+}
+
+/// The executables cargo reported in `json`, in its order.
+pub fn executables(json: &str) -> Vec<Executable> {
+    let field = |line: &str, key: &str| -> Option<PathBuf> {
+        let key = format!("\"{key}\":\"");
+        let start = line.find(&key)? + key.len();
+        let end = start + line[start..].find('"')?;
+        Some(PathBuf::from(&line[start..end]))
+    };
+    json.lines()
+        .filter_map(|line| {
+            Some(Executable {
+                path: field(line, "executable")?,
+                manifest: field(line, "manifest_path")?,
+                test: line.contains("\"test\":true"),
+            })
+        })
+        .collect()
+}
+
+/// The version of pychrony-py (its Cargo.toml, the one place it is written).
+pub fn pychrony_version() -> Result<String> {
+    let manifest = fs::read_to_string(root().join("pychrony-py/Cargo.toml"))?;
+    manifest
+        .lines()
+        .find_map(|l| l.strip_prefix("version = \"")?.strip_suffix('"'))
+        .map(str::to_string)
+        .ok_or_else(|| "pychrony-py/Cargo.toml has no `version = \"...\"` line".into())
 }
 
 #[cfg(test)]
@@ -207,5 +212,23 @@ mod tests {
         let mut cmd = Command::new("/usr/bin/false");
         cmd.arg("x");
         assert_eq!(short(&cmd), "false x");
+    }
+
+    #[test]
+    fn executables_are_read_from_cargo_json() {
+        let json = r#"{"reason":"compiler-artifact","manifest_path":"/w/c/Cargo.toml","profile":{"test":true},"executable":"/w/t/deps/fork-1"}
+{"reason":"compiler-artifact","manifest_path":"/w/c/Cargo.toml","profile":{"test":false},"executable":"/w/t/examples/x"}
+{"reason":"compiler-artifact","manifest_path":"/w/c/Cargo.toml","profile":{"test":false},"executable":null}
+{"reason":"build-finished","success":true}"#;
+        let found = executables(json);
+        assert_eq!(found.len(), 2);
+        assert_eq!(found[0].path, PathBuf::from("/w/t/deps/fork-1"));
+        assert_eq!(found[0].manifest, PathBuf::from("/w/c/Cargo.toml"));
+        assert!(found[0].test && !found[1].test);
+    }
+
+    #[test]
+    fn pychrony_version_is_read() {
+        assert!(pychrony_version().unwrap().split('.').count() >= 3);
     }
 }

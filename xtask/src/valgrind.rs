@@ -96,20 +96,13 @@ struct TestBinary {
 
 /// The test executables (`"test":true` artifacts) and their package directories.
 fn test_binaries(json: &str) -> Vec<TestBinary> {
-    let field = |line: &str, key: &str| -> Option<String> {
-        let key = format!("\"{key}\":\"");
-        let start = line.find(&key)? + key.len();
-        let end = start + line[start..].find('"')?;
-        Some(line[start..end].to_string())
-    };
-    json.lines()
-        .filter(|l| l.contains("\"test\":true"))
-        .filter_map(|l| {
-            let exe = PathBuf::from(field(l, "executable")?);
-            let manifest = PathBuf::from(field(l, "manifest_path")?);
+    crate::util::executables(json)
+        .into_iter()
+        .filter(|e| e.test)
+        .filter_map(|e| {
             Some(TestBinary {
-                exe,
-                dir: manifest.parent()?.to_path_buf(),
+                dir: e.manifest.parent()?.to_path_buf(),
+                exe: e.path,
             })
         })
         .collect()
@@ -280,15 +273,5 @@ mod tests {
                    ==10==    definitely lost: 1,024 bytes in 2 blocks\n\
                    ==10== ERROR SUMMARY: 3 errors from 1 contexts (suppressed: 0 from 0)\n";
         assert_eq!(summary(log), (3, 1024));
-    }
-
-    #[test]
-    fn test_binaries_from_cargo_json() {
-        let json = r#"{"reason":"compiler-artifact","manifest_path":"/w/c/Cargo.toml","profile":{"test":true},"executable":"/w/t/deps/fork-1"}
-{"reason":"compiler-artifact","manifest_path":"/w/c/Cargo.toml","profile":{"test":false},"executable":"/w/t/examples/x"}"#;
-        let b = test_binaries(json);
-        assert_eq!(b.len(), 1);
-        assert_eq!(b[0].exe, PathBuf::from("/w/t/deps/fork-1"));
-        assert_eq!(b[0].dir, PathBuf::from("/w/c"));
     }
 }

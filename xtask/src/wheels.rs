@@ -12,6 +12,7 @@
 //! against it; the sdist built from scratch by pip in another fresh venv and
 //! smoke-tested against a fixture chronyd.
 
+use crate::pyenv::with_venv;
 use crate::python;
 use crate::util::{Result, display_rel, output, root, run};
 use chronyd_fixture::{Fixture, Mode};
@@ -146,7 +147,7 @@ fn build() -> Result<Artifacts> {
     }
     let root = root();
     let pkg = root.join("pychrony-py");
-    let python = crate::util::venv(VENV, TOOLS)?;
+    let python = crate::pyenv::venv(VENV, TOOLS)?;
     let bin = python.parent().expect("venv/bin").to_path_buf();
     let out = root.join(OUT);
     if out.exists() {
@@ -439,21 +440,6 @@ fn pip_install(python: &Path, files: &[&std::ffi::OsStr], packages: &[&str]) -> 
         .args(["-m", "pip", "install", "--disable-pip-version-check", "-q"])
         .args(files)
         .args(packages))
-}
-
-/// `cmd` with the venv's `bin` first on PATH (maturin finds `python -m ziglang`
-/// there; tests may call installed entry points).
-pub fn with_venv(mut cmd: Command, bin: &Path) -> Command {
-    let mut dirs = vec![bin.to_path_buf()];
-    if let Some(path) = std::env::var_os("PATH") {
-        dirs.extend(std::env::split_paths(&path));
-    }
-    cmd.env(
-        "PATH",
-        std::env::join_paths(dirs).expect("PATH entries have no ':'"),
-    )
-    .env("VIRTUAL_ENV", bin.parent().expect("venv"));
-    cmd
 }
 
 fn size_text(file: &Path) -> Result<String> {
