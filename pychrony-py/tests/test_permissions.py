@@ -6,17 +6,6 @@ the installed package (a venv under a private directory is not usable by `nobody
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
-import tempfile
-import textwrap
-from collections.abc import Iterator
-from pathlib import Path
-
-import pychrony
-import pytest
 from conftest import Daemon, run_as_nobody
 
 
