@@ -7,12 +7,11 @@ import importlib.metadata
 import inspect
 import os
 import pickle
-import re
 import typing
-from pathlib import Path
 
 import pychrony
 import pytest
+from contract import contract_names
 from pychrony import (
     ChronyConnection,
     ChronyConnectionError,
@@ -23,15 +22,6 @@ from pychrony import (
     TrackingStatus,
     get_tracking,
 )
-
-CONTRACT = Path(__file__).resolve().parents[2] / "docs" / "python-api.md"
-
-
-def contract_names() -> list[str]:
-    """The contract's `__all__`, read from docs/python-api.md (the one place it is written)."""
-    block = CONTRACT.read_text().split("__all__ = [", 1)[1].split("]", 1)[0]
-    return re.findall(r"""['"](\w+)['"]""", block)
-
 
 CONTRACT_NAMES = contract_names()
 # Documented additions (README "Additions to the contract").
