@@ -32,7 +32,7 @@ const STAGES: &[Stage] = &[
     },
     Stage {
         name: "ruff",
-        about: "ruff format --check and ruff check on pychrony-py (the package, its tests, the bench)",
+        about: "ruff format --check and ruff check on pychrony-py (the package, its tests, examples and bench)",
         run: ruff,
     },
     Stage {

@@ -9,9 +9,8 @@
 //! does not link chrony-core: the programs it runs are the ones users run.
 
 use crate::pyenv::{WheelBuild, install_wheel, venv, with_venv};
-use crate::util::{Result, cargo, executables, output, run};
+use crate::util::{Result, cargo, executables, output, root, run};
 use chronyd_fixture::{Fixture, Mode};
-use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -194,53 +193,15 @@ fn system_chronyd(example: &Path) -> Option<Target> {
 
 // ---- 4. the report ---------------------------------------------------------------
 
-/// Written to `target/demo-venv/demo_tracking.py`, so it can be read and rerun.
-const PYTHON_DEMO: &str = r#"# pychrony demo: python demo_tracking.py [ADDRESS]  (no ADDRESS: default socket discovery)
-import sys
-from datetime import datetime, timezone
-
-from pychrony import ChronyConnection, ChronyError, get_tracking
-
-address = sys.argv[1] if len(sys.argv) > 1 and sys.argv[1] else None
-try:
-    if address is None or address.startswith("/"):
-        # The contract's one call: a unix socket path, or None for the default paths.
-        status = get_tracking(address)
-        how = f"get_tracking({address!r})"
-    else:
-        # A UDP address such as 127.0.0.1:323: a reusable connection.
-        with ChronyConnection(address) as conn:
-            status = conn.get_tracking()
-        how = f"ChronyConnection({address!r}).get_tracking()"
-except ChronyError as e:
-    print(f"Error: {e}")
-    sys.exit(2)
-
-ref_time = datetime.fromtimestamp(status.ref_time, timezone.utc)
-print(f"{how} ->")
-print(f"  reference_id      0x{status.reference_id:08X} ({status.reference_id_name!r}, ip {status.reference_ip!r})")
-print(f"  stratum           {status.stratum}")
-print(f"  leap_status       {status.leap_status}  (0 normal, 1 insert, 2 delete, 3 unsynchronised)")
-print(f"  ref_time          {status.ref_time:.6f}  ({ref_time:%Y-%m-%d %H:%M:%S} UTC)")
-print(f"  offset            {status.offset:+.9f} s  (positive: the system clock is slow)")
-print(f"  last_offset       {status.last_offset:+.9f} s")
-print(f"  rms_offset        {status.rms_offset:.9f} s")
-print(f"  frequency         {status.frequency:+.3f} ppm  (positive: the clock runs fast)")
-print(f"  residual_freq     {status.residual_freq:+.3f} ppm")
-print(f"  skew              {status.skew:.3f} ppm")
-print(f"  root_delay        {status.root_delay:.9f} s")
-print(f"  root_dispersion   {status.root_dispersion:.9f} s")
-print(f"  update_interval   {status.update_interval:.1f} s")
-print(f"  is_synchronized() {status.is_synchronized()}, is_leap_pending() {status.is_leap_pending()}")
-"#;
+/// The Python example the demo runs (the code a Python user would write).
+const PYTHON_EXAMPLE: &str = "pychrony-py/examples/tracking.py";
 
 fn report(python: &Path, example: &Path, target: &Target) -> Result {
     let bin = python.parent().expect("venv/bin").to_path_buf();
     let address = target.address.clone().unwrap_or_default();
 
-    println!("\n---- Python API (pychrony)");
-    let script = bin.parent().expect("venv").join("demo_tracking.py");
-    fs::write(&script, PYTHON_DEMO)?;
+    println!("\n---- Python API (pychrony): {PYTHON_EXAMPLE}");
+    let script = root().join(PYTHON_EXAMPLE);
     run(with_venv(Command::new(python), &bin)
         .current_dir(std::env::temp_dir())
         .arg(&script)
