@@ -35,6 +35,7 @@ mod procs;
 mod programs;
 mod tmpdir;
 mod tracking;
+pub mod unpack;
 pub mod wire;
 
 pub use fake::FakeChronyd;

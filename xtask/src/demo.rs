@@ -105,7 +105,7 @@ fn step(title: &str) {
 /// chronyd and chronyc for a sandboxed pair: an installed chrony, or Debian's package downloaded and unpacked
 /// under target/chrony/ (no root needed, nothing installed; `cargo xtask chrony`).
 fn ensure_chrony() -> Result {
-    let chrony = crate::chrony::ensure()?;
+    let chrony = chronyd_fixture::unpack::ensure()?;
     println!("chronyd and chronyc: {}", chrony.describe());
     Ok(())
 }

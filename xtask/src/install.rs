@@ -13,7 +13,6 @@
 //! (README, "Before the first command"): Debian 12 or Ubuntu, a Rust toolchain, gcc with libc6-dev (cargo's
 //! linker), ca-certificates (crates.io over HTTPS), and root for the apt-get part.
 
-use crate::chrony;
 use crate::util::{Result, display_rel, root};
 use std::collections::BTreeSet;
 use std::fs;
@@ -195,7 +194,7 @@ pub fn stage() -> Result {
         .iter()
         .any(|&i| matches!(PROBES[i].provider, Provider::UnpackChrony))
     {
-        chrony::provision()?;
+        chronyd_fixture::unpack::provision()?;
     }
     let apt_failed: Vec<usize> = failed
         .iter()
@@ -208,7 +207,7 @@ pub fn stage() -> Result {
             "apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends {}",
             packages.join(" ")
         );
-        if !chrony::is_root() {
+        if !chronyd_fixture::unpack::is_root() {
             return Err(format!(
                 "missing: {}\nrun as root:\n  {line}\n(or run `cargo xtask ci --stage install` as root)",
                 names(&apt_failed)
@@ -554,7 +553,7 @@ fn check_chrony(_dir: &Path) -> std::result::Result<String, String> {
         let text = e.to_string();
         text.split(". Run").next().unwrap_or(&text).to_string()
     })?;
-    let version = chrony::verify(&found).map_err(|e| e.to_string())?;
+    let version = chronyd_fixture::unpack::verify(&found).map_err(|e| e.to_string())?;
     // "chronyd (chrony) version 4.3 (+CMDMON ...)"
     let version = version
         .split_once("version ")

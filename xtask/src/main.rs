@@ -5,7 +5,6 @@
 mod actionlint;
 mod bench;
 mod bindgen_cmd;
-mod chrony;
 mod ci;
 mod demo;
 mod fresh;
@@ -69,7 +68,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("bindgen") => bindgen_cmd::run(&args[1..]),
         Some("chronyd") => chronyd_fixture::cli::run(&args[1..]),
-        Some("chrony") => chrony::run_cli(&args[1..]),
+        Some("chrony") => chronyd_fixture::unpack::run_cli(&args[1..]),
         Some("ci") => ci::run_cli(&args[1..]),
         Some("bench") => bench::run_cli(&args[1..]),
         Some("system-lib") => system_lib::run_cli(&args[1..]),

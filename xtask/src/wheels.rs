@@ -232,7 +232,7 @@ fn test(artifacts: &Artifacts) -> Result {
     let root = root();
     let xtask_bin = std::env::current_exe()?;
     // The suite runs real chronyd daemons: an installed chrony, or Debian's package unpacked under target/.
-    let chrony = crate::chrony::ensure()?;
+    let chrony = chronyd_fixture::unpack::ensure()?;
     println!("chronyd: {}", chrony.describe());
     let base_python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
     let dir = root.join(TEST_DIR);

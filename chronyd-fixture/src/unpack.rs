@@ -1,4 +1,6 @@
-//! `cargo xtask chrony`: chronyd and chronyc without installing anything.
+//! Unpacking chronyd and chronyc without installing anything (`cargo xtask chrony`, and the demo, CI's
+//! install stage and test-wheels when no chrony is found): the writer of the version directories that
+//! lookup ([`Chrony::find`]) reads, so the layout and its manifest are written down in this crate only.
 //!
 //! Downloads the distribution's `chrony` package with `apt-get download` (any user may: nothing is installed)
 //! and unpacks it with `dpkg-deb -x` into `target/chrony/<version>/`, together with the `lib*` packages it
@@ -11,12 +13,57 @@
 //! The layout leaves room for other versions (`target/chrony/<version>/` with its own manifest), which the
 //! fixture uses through `CHRONY_DIR`.
 
-use crate::util::{Result, display_rel, output, run};
-use chronyd_fixture::{CHRONY_DIR_ENV, Chrony, MANIFEST, Origin};
+use crate::programs::{CHRONY_DIR_ENV, Chrony, MANIFEST, Origin, unpacked_root};
 use std::collections::{HashSet, VecDeque};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+/// `path` relative to the workspace (for messages), or as it is.
+fn display_rel(path: &Path) -> String {
+    let workspace = unpacked_root().join("../..");
+    let workspace = fs::canonicalize(&workspace).unwrap_or(workspace);
+    path.strip_prefix(&workspace)
+        .map_or_else(|_| path.display().to_string(), |p| p.display().to_string())
+}
+
+/// Runs `cmd`, echoed first as `$ program args`; fails on a non-zero exit.
+fn run(cmd: &mut Command) -> Result {
+    println!("$ {}", echo(cmd));
+    let status = cmd
+        .status()
+        .map_err(|e| format!("cannot run {}: {e}", echo(cmd)))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{}` failed ({status})", echo(cmd)).into())
+    }
+}
+
+/// The stdout of `cmd` (not echoed); fails on a non-zero exit, with its stderr.
+fn output(cmd: &mut Command) -> Result<String> {
+    let out = cmd
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", echo(cmd)))?;
+    if !out.status.success() {
+        return Err(format!(
+            "`{}` failed ({}): {}",
+            echo(cmd),
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        )
+        .into());
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn echo(cmd: &Command) -> String {
+    let mut words = vec![cmd.get_program().to_string_lossy().into_owned()];
+    words.extend(cmd.get_args().map(|a| a.to_string_lossy().into_owned()));
+    words.join(" ")
+}
 
 const USAGE: &str = "\
 usage: cargo xtask chrony [--check]
@@ -35,6 +82,7 @@ options:
   --check   only print which chronyd and chronyc the fixture would use (fails if none)
 ";
 
+/// `cargo xtask chrony [--check]` (`args` excludes `chrony`).
 pub fn run_cli(args: &[String]) -> Result {
     match args {
         [] => {
@@ -84,7 +132,7 @@ pub fn ensure() -> Result<Chrony> {
 
 /// `target/chrony/default`, made when missing or unusable; returns the version directory it points at.
 pub fn provision() -> Result<PathBuf> {
-    let base = chronyd_fixture::unpacked_root();
+    let base = unpacked_root();
     let default = base.join("default");
     if let Ok(chrony) = Chrony::from_dir(&default, Origin::Unpacked) {
         match verify(&chrony) {
@@ -360,7 +408,7 @@ fn lib_alternatives(field: &str) -> Vec<Vec<String>> {
 }
 
 /// Installed on the host, per dpkg (`dpkg -s` also succeeds for removed packages, so read the status).
-pub fn dpkg_installed(pkg: &str) -> bool {
+fn dpkg_installed(pkg: &str) -> bool {
     Command::new("dpkg-query")
         .args(["-W", "-f=${db:Status-Status}\\n", pkg])
         .stderr(std::process::Stdio::null())
@@ -404,6 +452,7 @@ fn on_path(program: &str) -> bool {
         .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
 }
 
+/// Whether this process runs as root (apt's sandbox user is then set to root).
 pub fn is_root() -> bool {
     output(Command::new("id").arg("-u")).is_ok_and(|uid| uid.trim() == "0")
 }
