@@ -22,11 +22,73 @@ pub const REPLY_HEADER_LEN: usize = 28;
 pub mod command {
     /// REQ_N_SOURCES.
     pub const N_SOURCES: u16 = 14;
+    /// REQ_SOURCE_DATA (the sources report).
+    pub const SOURCE_DATA: u16 = 15;
     /// REQ_TRACKING.
     pub const TRACKING: u16 = 33;
     /// REQ_SOURCESTATS.
     pub const SOURCESTATS: u16 = 34;
+    /// REQ_RTCREPORT.
+    pub const RTCREPORT: u16 = 35;
+    /// REQ_ACTIVITY.
+    pub const ACTIVITY: u16 = 44;
+    /// REQ_SMOOTHING.
+    pub const SMOOTHING: u16 = 51;
+    /// REQ_SERVER_STATS.
+    pub const SERVER_STATS: u16 = 54;
+    /// REQ_NTP_DATA.
+    pub const NTP_DATA: u16 = 57;
+    /// REQ_AUTH_DATA.
+    pub const AUTH_DATA: u16 = 67;
+    /// REQ_SELECT_DATA.
+    pub const SELECT_DATA: u16 = 69;
 }
+
+/// What a report's request carries after its header (offset 20).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Payload {
+    /// Nothing.
+    None,
+    /// A record index (u32; int32 for sources), after `N_SOURCES`.
+    Index,
+    /// A source's IPAddr (20 bytes), as sourcestats reports it.
+    Address,
+}
+
+/// One report's request as chronyd 4.3 to 4.9 all answer it.
+#[derive(Clone, Copy, Debug)]
+pub struct ReportRequest {
+    /// The report's name (as the C library and chronyc name it).
+    pub name: &'static str,
+    /// The request command.
+    pub command: u16,
+    /// What follows the header.
+    pub payload: Payload,
+    /// The request's length: padded to the longest reply of any of those versions (chronyd answers
+    /// a request only when it is at least as long as its reply, and serves longer ones).
+    pub len: usize,
+}
+
+/// The reports of the C library, with their requests (ntpdata replies are 152 bytes up to 4.5 and
+/// 172 from 4.6; serverstats replies 72 bytes in 4.3 and 196 from 4.4).
+#[rustfmt::skip]
+pub const REPORTS: &[ReportRequest] = &[
+    ReportRequest { name: "tracking", command: command::TRACKING, payload: Payload::None, len: 104 },
+    ReportRequest { name: "sources", command: command::SOURCE_DATA, payload: Payload::Index, len: 76 },
+    ReportRequest { name: "sourcestats", command: command::SOURCESTATS, payload: Payload::Index, len: 84 },
+    ReportRequest { name: "selectdata", command: command::SELECT_DATA, payload: Payload::Index, len: 76 },
+    ReportRequest { name: "activity", command: command::ACTIVITY, payload: Payload::None, len: 48 },
+    ReportRequest { name: "authdata", command: command::AUTH_DATA, payload: Payload::Address, len: 52 },
+    ReportRequest { name: "ntpdata", command: command::NTP_DATA, payload: Payload::Address, len: 172 },
+    ReportRequest { name: "serverstats", command: command::SERVER_STATS, payload: Payload::None, len: 196 },
+    ReportRequest { name: "rtcdata", command: command::RTCREPORT, payload: Payload::None, len: 56 },
+    ReportRequest { name: "smoothing", command: command::SMOOTHING, payload: Payload::None, len: 52 },
+];
+
+/// The length of an `N_SOURCES` request and reply.
+pub const N_SOURCES_LEN: usize = 32;
+/// Where a sourcestats reply holds the source's IPAddr (20 bytes; its family at +16).
+pub const SOURCESTATS_IP_ADDR: usize = 32;
 
 /// Reply codes (offset 6 of a reply).
 pub mod reply_code {

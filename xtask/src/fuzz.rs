@@ -14,10 +14,8 @@
 
 use crate::util::{Result, root, run};
 use std::io::{BufRead, BufReader};
-use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
 const USAGE: &str = "\
 usage: cargo xtask fuzz [--time SECONDS] [--replay-only]
@@ -178,155 +176,17 @@ fn fuzz(seconds: u64) -> Result {
     Ok(())
 }
 
-// ---- corpus capture ---------------------------------------------------------
-
-const FLAG_COUNT: u8 = 0x01;
-const FLAG_PATCH: u8 = 0x02;
-const FLAG_RESEND: u8 = 0x04;
-const FLAG_SEQPACKET: u8 = 0x08;
-
-/// A report as the harness indexes it (chrony_get_report_name order), its
-/// request command, its longest reply and how a record is asked for.
-struct Report {
-    name: &'static str,
-    index: u8,
-    command: u16,
-    reply_len: usize,
-    arg: Arg,
-}
-
-#[derive(Clone, Copy, PartialEq)]
-enum Arg {
-    None,
-    Index,
-    Address,
-}
-
-#[rustfmt::skip]
-const REPORTS: &[Report] = &[
-    Report { name: "tracking", index: 0, command: 33, reply_len: 104, arg: Arg::None },
-    Report { name: "sources", index: 1, command: 15, reply_len: 76, arg: Arg::Index },
-    Report { name: "sourcestats", index: 2, command: 34, reply_len: 84, arg: Arg::Index },
-    Report { name: "selectdata", index: 3, command: 69, reply_len: 76, arg: Arg::Index },
-    Report { name: "activity", index: 4, command: 44, reply_len: 48, arg: Arg::None },
-    Report { name: "authdata", index: 5, command: 67, reply_len: 52, arg: Arg::Address },
-    Report { name: "ntpdata", index: 6, command: 57, reply_len: 172, arg: Arg::Address },
-    Report { name: "serverstats", index: 7, command: 54, reply_len: 196, arg: Arg::None },
-    Report { name: "rtcdata", index: 8, command: 35, reply_len: 56, arg: Arg::None },
-    Report { name: "smoothing", index: 9, command: 51, reply_len: 52, arg: Arg::None },
-];
-
-const REQ_N_SOURCES: u16 = 14;
-const REQ_SOURCESTATS: u16 = 34;
-
-/// One datagram to chronyd and its answer (the sequence is checked).
-fn exchange(sock: &UnixDatagram, command: u16, arg: &[u8], reply_len: usize) -> Result<Vec<u8>> {
-    let mut req = vec![0u8; (20 + arg.len()).max(reply_len)];
-    req[0] = 6; // protocol version
-    req[1] = 1; // request
-    req[4..6].copy_from_slice(&command.to_be_bytes());
-    let seq: u32 = std::process::id() ^ (u32::from(command) << 16) ^ 0x5a5a_0000;
-    req[8..12].copy_from_slice(&seq.to_be_bytes());
-    req[20..20 + arg.len()].copy_from_slice(arg);
-    sock.send(&req)?;
-    let mut buf = [0u8; 2048];
-    loop {
-        let n = sock.recv(&mut buf)?;
-        if n >= 28 && buf[16..20] == seq.to_be_bytes() {
-            return Ok(buf[..n].to_vec());
-        }
-    }
-}
-
-/// A corpus file: report, flags, then each datagram with its u16 length.
-fn input(report: u8, flags: u8, datagrams: &[&[u8]]) -> Vec<u8> {
-    let mut v = vec![report, flags];
-    for d in datagrams {
-        v.extend_from_slice(&(d.len() as u16).to_be_bytes());
-        v.extend_from_slice(d);
-    }
-    v
-}
-
+/// `--capture`: libchrony-sys's `capture_corpus` example records the replies of real chronyd
+/// daemons in the harness's input layout.
 fn capture(dir: &Path) -> Result {
-    use chronyd_fixture::{Fixture, Mode};
-    std::fs::create_dir_all(dir)?;
-    let mut written = 0;
-    for (tag, mode) in [
-        ("synced", Mode::Synced),
-        ("refclock", Mode::Refclock { leap: 0 }),
-    ] {
-        let fx = Fixture::start(mode)?;
-        if mode == Mode::Synced {
-            // ntpdata wants a few NTP exchanges behind it.
-            std::thread::sleep(Duration::from_secs(2));
-        }
-        let client = fx.dir().join("capture.sock");
-        let sock = UnixDatagram::bind(&client)?;
-        sock.connect(fx.socket_path())?;
-        sock.set_read_timeout(Some(Duration::from_secs(3)))?;
-        let mut save = |name: String, data: Vec<u8>| -> Result {
-            std::fs::write(dir.join(&name), data)?;
-            println!("{tag}: {name}");
-            written += 1;
-            Ok(())
-        };
-        let count = exchange(&sock, REQ_N_SOURCES, &[], 32)?;
-        save(
-            format!("{tag}-sources-count"),
-            input(1, FLAG_PATCH | FLAG_COUNT, &[&count]),
-        )?;
-        for r in REPORTS {
-            let index0 = 0u32.to_be_bytes();
-            let datagrams: Vec<Vec<u8>> = match r.arg {
-                Arg::None => vec![exchange(&sock, r.command, &[], r.reply_len)?],
-                Arg::Index => vec![exchange(&sock, r.command, &index0, r.reply_len)?],
-                Arg::Address => {
-                    let stats = exchange(&sock, REQ_SOURCESTATS, &index0, 84)?;
-                    let mut v = vec![stats.clone()];
-                    // A refclock has no address: the lookup ends the exchange.
-                    if stats.len() >= 52 && stats[48..50] != [0, 0] {
-                        v.push(exchange(&sock, r.command, &stats[32..52], r.reply_len)?);
-                    }
-                    v
-                }
-            };
-            let d: Vec<&[u8]> = datagrams.iter().map(Vec::as_slice).collect();
-            save(format!("{tag}-{}", r.name), input(r.index, FLAG_PATCH, &d))?;
-            if tag == "synced" {
-                // The same replies resent once, and over a seqpacket pair.
-                save(
-                    format!("{tag}-{}-resend", r.name),
-                    input(r.index, FLAG_PATCH | FLAG_RESEND, &d),
-                )?;
-                save(
-                    format!("{tag}-{}-seqpacket", r.name),
-                    input(r.index, FLAG_PATCH | FLAG_SEQPACKET, &d),
-                )?;
-            }
-        }
-        drop(sock);
-        let _ = std::fs::remove_file(&client);
-        if mode == Mode::Synced {
-            // Over UDP, chronyd refuses ntpdata: a real "not authorised" reply.
-            let udp = std::net::UdpSocket::bind("127.0.0.1:0")?;
-            udp.connect(fx.udp_v4())?;
-            udp.set_read_timeout(Some(Duration::from_secs(3)))?;
-            let mut req = vec![0u8; 172];
-            req[0] = 6;
-            req[1] = 1;
-            req[4..6].copy_from_slice(&57u16.to_be_bytes());
-            req[8..12].copy_from_slice(&0x1234_5678u32.to_be_bytes());
-            req[20 + 16..20 + 18].copy_from_slice(&1u16.to_be_bytes());
-            udp.send(&req)?;
-            let mut buf = [0u8; 2048];
-            let n = udp.recv(&mut buf)?;
-            save(
-                format!("{tag}-ntpdata-udp-unauthorised"),
-                input(6, FLAG_PATCH, &[&buf[..n]]),
-            )?;
-        }
-    }
-    println!("{written} corpus files in {}", dir.display());
-    Ok(())
+    run(crate::util::cargo()
+        .args([
+            "run",
+            "-p",
+            "libchrony-sys",
+            "--example",
+            "capture_corpus",
+            "--",
+        ])
+        .arg(dir))
 }
