@@ -1,7 +1,9 @@
 """Merges the runners' samples into results.json, prints the table and draws the chart.
 
 Run by `cargo xtask bench` with the bench venv's interpreter (it has matplotlib):
-``report.py --raw DIR --meta META.json --results OUT.json --chart OUT.png``. DIR holds the
+``report.py --raw DIR --fact KEY=VALUE... --chronyd PATH --peer-python PATH --results OUT.json
+--chart OUT.png``. The facts are the run's plan and loads (a VALUE that parses as JSON is taken as
+such); the machine's own facts (CPU, kernel, versions) are read here. DIR holds the
 runners' JSON files (`rust-*.json`, `python-ours-*.json`, `python-peer-*.json`: every sample of
 every case, in ns; several rounds of the same case are merged), `memory-*.json` and
 `startup-*.json`. Statistics: median, p99 (nearest rank), mean; calls per second = 1 / mean
@@ -15,7 +17,11 @@ import glob
 import json
 import math
 import os
+import platform
 import statistics
+import subprocess
+import sys
+from importlib import metadata
 from typing import Any
 
 # Display order and grouping: (id prefix, group) per implementation.
@@ -98,9 +104,58 @@ def ratio(a: dict[str, Any] | None, b: dict[str, Any] | None) -> float | None:
     return float(a["median_us"]) / float(b["median_us"])
 
 
+METHOD = (
+    "one synced fixture chronyd (chronyd -x on loopback, minpoll -4 client of a local "
+    "stratum-1 server); the daemon and every client process pinned to cpu_pinned (taskset), "
+    "the NTP server to the other core; runners take turns over `rounds`, cases within a "
+    "runner in 10 blocks, each case warmed up first; release builds (cargo --release, "
+    "maturin build --release) unless quick"
+)
+
+
+def first_line(*command: str) -> str:
+    """The first line a command prints (stdout, else stderr), or "" when it cannot run."""
+    try:
+        proc = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    except OSError:
+        return ""
+    lines = (proc.stdout or proc.stderr).strip().splitlines()
+    return lines[0].strip() if lines else ""
+
+
+def meta(args: argparse.Namespace) -> dict[str, Any]:
+    """What the report needs besides the samples: when, where, how loaded, how many."""
+    facts: dict[str, Any] = {}
+    for fact in args.fact:
+        key, _, value = fact.partition("=")
+        try:
+            facts[key] = json.loads(value)
+        except json.JSONDecodeError:
+            facts[key] = value
+    cpu_model = ""
+    with open("/proc/cpuinfo") as cpuinfo:
+        for line in cpuinfo:
+            if line.startswith("model name") and ":" in line:
+                cpu_model = line.split(":", 1)[1].strip()
+                break
+    facts["build"] = "dev (debug) builds" if facts.get("quick") else "release builds"
+    peer = "import importlib.metadata as m; print(m.version('pychrony'))"
+    return {
+        **facts,
+        "cpus": os.cpu_count() or 1,
+        "cpu_model": cpu_model,
+        "kernel": platform.release(),
+        "chronyd": first_line(args.chronyd, "--version"),
+        "rustc": first_line("rustc", "-V"),
+        "python": f"Python {sys.version}".replace("\n", " "),
+        "pychrony_ours": metadata.version("pychrony"),
+        "pychrony_peer": first_line(args.peer_python, "-c", peer),
+        "socket_dir_leftovers": args.leftover,
+        "method": METHOD,
+    }
+
+
 def build(args: argparse.Namespace) -> dict[str, Any]:
-    with open(args.meta) as f:
-        meta = json.load(f)
     merged = load_cases(args.raw)
     cases: dict[str, dict[str, Any]] = {}
     for case_id in sorted(merged, key=sort_key):
@@ -171,7 +226,7 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
         }
     )
     return {
-        **meta,
+        **meta(args),
         "statistics": "median and p99 (nearest rank) of every sample; calls_per_s = "
         "1 / mean; x_* = ratio of medians",
         "cases": cases,
@@ -275,7 +330,10 @@ def chart(results: dict[str, Any], path: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--raw", required=True)
-    parser.add_argument("--meta", required=True)
+    parser.add_argument("--fact", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--leftover", action="append", default=[], metavar="NAME")
+    parser.add_argument("--chronyd", required=True)
+    parser.add_argument("--peer-python", required=True)
     parser.add_argument("--results", required=True)
     parser.add_argument("--chart", required=True)
     args = parser.parse_args()

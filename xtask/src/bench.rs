@@ -23,7 +23,6 @@
 use crate::pyenv::{WheelBuild, install_wheel};
 use crate::util::{Result, output, root, run};
 use chronyd_fixture::{Fixture, Mode};
-use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -245,20 +244,38 @@ pub fn run_cli(args: &[String]) -> Result {
     let chrony = fx.chrony().clone();
     drop(fx);
 
-    // 5. The report.
-    let meta = out.join("meta.json");
-    fs::write(
-        &meta,
-        meta_json(&plan, date, &load_start, &load_end, &leftovers, &chrony)?,
-    )?;
+    // 5. The report; report.py adds the machine's facts (CPU, kernel, versions).
+    let facts = [
+        ("date", date.to_string()),
+        ("loadavg_start", load_start.clone()),
+        ("loadavg_end", load_end.clone()),
+        ("quick", plan.quick.to_string()),
+        ("cpu_pinned", plan.cpu.to_string()),
+        ("rounds", plan.rounds.to_string()),
+        ("samples_per_case", plan.samples.to_string()),
+        ("subprocess_samples_per_case", plan.spawn_samples.to_string()),
+        ("memory_calls", plan.memory_calls.to_string()),
+        ("startup_repeat", plan.startup_repeat.to_string()),
+    ];
     let results = out.join("results.json");
     let chart = out.join("bench.png");
-    run(Command::new(&bench_python)
-        .arg(root.join("pychrony-py/bench/report.py"))
+    let mut report = Command::new(&bench_python);
+    // The unpacked chronyd's libraries, for its --version.
+    chrony.apply_env(&mut report);
+    report.arg(root.join("pychrony-py/bench/report.py"));
+    for (key, value) in facts {
+        report.arg("--fact").arg(format!("{key}={value}"));
+    }
+    for name in &leftovers {
+        report.arg("--leftover").arg(name);
+    }
+    run(report
+        .arg("--chronyd")
+        .arg(&chrony.chronyd)
+        .arg("--peer-python")
+        .arg(&peer_python)
         .arg("--raw")
         .arg(&raw)
-        .arg("--meta")
-        .arg(&meta)
         .arg("--results")
         .arg(&results)
         .arg("--chart")
@@ -358,143 +375,4 @@ fn socket_dir_leftovers(dir: &Path) -> Vec<String> {
         println!("left in the socket directory: {}", names.join(" "));
     }
     names
-}
-
-fn json_str(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-fn first_line(cmd: &mut Command) -> String {
-    cmd.output()
-        .ok()
-        .map(|o| {
-            let text = if o.stdout.is_empty() {
-                o.stderr
-            } else {
-                o.stdout
-            };
-            String::from_utf8_lossy(&text)
-                .lines()
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_string()
-        })
-        .unwrap_or_default()
-}
-
-/// What the report needs besides the samples: when, where, how loaded, how many.
-fn meta_json(
-    plan: &Plan,
-    date: &str,
-    load_start: &str,
-    load_end: &str,
-    leftovers: &[String],
-    chrony: &chronyd_fixture::Chrony,
-) -> Result<String> {
-    let cpuinfo = fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    let model = cpuinfo
-        .lines()
-        .find_map(|l| {
-            l.strip_prefix("model name")
-                .and_then(|r| r.split_once(':'))
-                .map(|(_, m)| m.trim().to_string())
-        })
-        .unwrap_or_default();
-    let kernel = fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
-    let cpus = std::thread::available_parallelism().map_or(1, usize::from);
-    let root = root();
-    let pip_version = |venv: &str, pkg: &str| {
-        first_line(Command::new(root.join(venv).join("bin/python")).args([
-            "-c",
-            &format!("import importlib.metadata as m; print(m.version({pkg:?}))"),
-        ]))
-    };
-    let fields = [
-        ("date", json_str(date)),
-        ("loadavg_start", json_str(load_start)),
-        ("loadavg_end", json_str(load_end)),
-        ("quick", plan.quick.to_string()),
-        (
-            "build",
-            json_str(if plan.quick {
-                "dev (debug) builds"
-            } else {
-                "release builds"
-            }),
-        ),
-        ("cpu_pinned", plan.cpu.to_string()),
-        ("cpus", cpus.to_string()),
-        ("cpu_model", json_str(&model)),
-        ("kernel", json_str(kernel.trim())),
-        ("rounds", plan.rounds.to_string()),
-        ("samples_per_case", plan.samples.to_string()),
-        (
-            "subprocess_samples_per_case",
-            plan.spawn_samples.to_string(),
-        ),
-        ("memory_calls", plan.memory_calls.to_string()),
-        ("startup_repeat", plan.startup_repeat.to_string()),
-        (
-            "chronyd",
-            json_str(&first_line(chrony.chronyd_command().arg("--version"))),
-        ),
-        (
-            "rustc",
-            json_str(&first_line(Command::new("rustc").arg("-V"))),
-        ),
-        (
-            "python",
-            json_str(&first_line(
-                Command::new(root.join(BENCH_VENV).join("bin/python")).arg("-VV"),
-            )),
-        ),
-        (
-            "pychrony_ours",
-            json_str(&pip_version(BENCH_VENV, "pychrony")),
-        ),
-        (
-            "pychrony_peer",
-            json_str(&pip_version(PEER_VENV, "pychrony")),
-        ),
-        (
-            "socket_dir_leftovers",
-            format!(
-                "[{}]",
-                leftovers
-                    .iter()
-                    .map(|s| json_str(s))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        ),
-        (
-            "method",
-            json_str(
-                "one synced fixture chronyd (chronyd -x on loopback, minpoll -4 client of a local stratum-1 server); \
-                 the daemon and every client process pinned to cpu_pinned (taskset), the NTP server to the other core; \
-                 runners take turns over `rounds`, cases within a runner in 10 blocks, each case warmed up first; \
-                 release builds (cargo --release, maturin build --release) unless quick",
-            ),
-        ),
-    ];
-    let mut out = String::from("{\n");
-    for (i, (key, value)) in fields.iter().enumerate() {
-        let comma = if i + 1 < fields.len() { "," } else { "" };
-        let _ = writeln!(out, "  {}: {value}{comma}", json_str(key));
-    }
-    out.push_str("}\n");
-    Ok(out)
 }

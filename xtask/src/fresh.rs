@@ -319,7 +319,11 @@ fn build_and_run(
                 .arg(MIRROR),
         )?;
         fs::rename(&partial, &tarball)?;
-        fs::remove_dir_all(&work)?;
+        // debootstrap --make-tarball deletes its work directory itself ("Deleting target directory").
+        match fs::remove_dir_all(&work) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+            _ => {}
+        }
     }
     tee.run(
         Command::new("debootstrap")
