@@ -253,7 +253,10 @@ pub fn run_cli(args: &[String]) -> Result {
         ("cpu_pinned", plan.cpu.to_string()),
         ("rounds", plan.rounds.to_string()),
         ("samples_per_case", plan.samples.to_string()),
-        ("subprocess_samples_per_case", plan.spawn_samples.to_string()),
+        (
+            "subprocess_samples_per_case",
+            plan.spawn_samples.to_string(),
+        ),
         ("memory_calls", plan.memory_calls.to_string()),
         ("startup_repeat", plan.startup_repeat.to_string()),
     ];
