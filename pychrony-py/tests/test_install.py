@@ -50,6 +50,24 @@ def test_wheel_metadata() -> None:
     assert scripts.get("pychrony") == "pychrony.cli:main"
 
 
+LICENCE_FILES = ["LICENSE-MIT", "LICENSE-APACHE", "LICENSES-THIRD-PARTY.md"]
+
+
+def test_the_licence_texts_travel_with_the_wheel() -> None:
+    """Both licences require their text with every copy; the third-party list names the rest."""
+    meta = importlib.metadata.metadata("pychrony")
+    assert meta.get_all("License-File") == LICENCE_FILES
+    dist = importlib.metadata.distribution("pychrony")
+    for name in LICENCE_FILES:
+        installed = [f for f in dist.files or [] if f.name == name and "licenses" in f.parts]
+        assert installed, f"{name} is not in the wheel's .dist-info/licenses/"
+        text = installed[0].read_text()
+        assert text == (SOURCE_TREE.parent / name).read_text(), name
+    third_party = (SOURCE_TREE.parent / "LICENSES-THIRD-PARTY.md").read_text()
+    for crate in ["pyo3", "libc", "thiserror", "chrony-core", "Rust standard library"]:
+        assert f"| {crate} " in third_party, crate
+
+
 def test_stubtest_accepts_the_native_stub() -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "mypy.stubtest", "pychrony._native"],

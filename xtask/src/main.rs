@@ -16,6 +16,7 @@ mod sanitize;
 mod soak;
 mod socket_discovery;
 mod system_lib;
+mod third_party;
 mod util;
 mod valgrind;
 mod wheels;
@@ -61,6 +62,8 @@ commands:
   actionlint                    check .github/workflows with actionlint (and ci.yml's stages)
   test-socket-discovery         default socket discovery (/run, then /var/run) against real chronyd
                                 in a private mount namespace, Rust and Python APIs (root)
+  third-party [--check]         write (or check) pychrony-py/LICENSES-THIRD-PARTY.md: what the wheel
+                                links statically, with licences and copyright lines
 ";
 
 fn main() -> ExitCode {
@@ -81,6 +84,7 @@ fn main() -> ExitCode {
         Some("soak") => soak::run_cli(&args[1..]),
         Some("actionlint") => actionlint::run_cli(&args[1..]),
         Some("test-socket-discovery") => socket_discovery::run_cli(&args[1..]),
+        Some("third-party") => third_party::run_cli(&args[1..]),
         Some("-h" | "--help" | "help") | None => {
             print!("{USAGE}");
             Ok(())

@@ -204,6 +204,9 @@ fn check_sdist_contents(sdist: &Path) -> Result {
         "/python/pychrony/__init__.py",
         "/python/pychrony/py.typed",
         "/Cargo.lock",
+        "/LICENSE-MIT",
+        "/LICENSE-APACHE",
+        "/LICENSES-THIRD-PARTY.md",
     ];
     let missing: Vec<&str> = needed
         .iter()
