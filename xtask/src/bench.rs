@@ -126,18 +126,7 @@ pub fn run_cli(args: &[String]) -> Result {
     let bench_python = crate::pyenv::venv(BENCH_VENV, &[maturin_pin(), MATPLOTLIB])?;
     let peer_python = crate::pyenv::venv(PEER_VENV, &[PEER])?;
     check_peer_bundles_libchrony(&peer_python)?;
-    let profile: &[&str] = if plan.quick { &[] } else { &["--release"] };
-    run(crate::util::cargo().arg("build").args(profile).args([
-        "-p",
-        "chrony-core",
-        "--example",
-        "bench",
-    ]))?;
-    let target =
-        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
-    let rust_bench = target
-        .join(if plan.quick { "debug" } else { "release" })
-        .join("examples/bench");
+    let rust_bench = crate::util::build_example("bench", !plan.quick)?;
     install_wheel(&bench_python, &build_wheel(&bench_python, plan.quick)?)?;
 
     // 2. One daemon for everything, pinned to the clients' core; its NTP server elsewhere.

@@ -9,7 +9,7 @@
 //! does not link chrony-core: the programs it runs are the ones users run.
 
 use crate::pyenv::{WheelBuild, install_wheel, venv, with_venv};
-use crate::util::{Result, cargo, executables, output, root, run};
+use crate::util::{Result, root, run};
 use chronyd_fixture::{Fixture, Mode};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -47,7 +47,7 @@ pub fn run_cli(args: &[String]) -> Result {
 
     step("2/4 build pychrony into target/demo-venv, and chrony-core's `tracking` example");
     let python = build_package()?;
-    let example = build_example()?;
+    let example = crate::util::build_example("tracking", false)?;
 
     step("3/4 find a chronyd");
     // Declared before the report, dropped (stopped) after it, also on errors.
@@ -126,23 +126,6 @@ fn build_package() -> Result<PathBuf> {
     .build()?;
     install_wheel(&python, &wheel)?;
     Ok(python)
-}
-
-/// Builds chrony-core's `tracking` example; returns its executable.
-fn build_example() -> Result<PathBuf> {
-    let json = output(cargo().args([
-        "build",
-        "-p",
-        "chrony-core",
-        "--example",
-        "tracking",
-        "--message-format=json-render-diagnostics",
-    ]))?;
-    executables(&json)
-        .into_iter()
-        .map(|e| e.path)
-        .find(|p| p.ends_with("examples/tracking"))
-        .ok_or_else(|| "cargo did not report the `tracking` example's executable".into())
 }
 
 // ---- 3. which chronyd ---------------------------------------------------------------

@@ -35,9 +35,7 @@ pub fn venv(rel: &str, tools: &[&str]) -> Result<PathBuf> {
     if missing.is_empty() {
         println!("{rel} has {}", tools.join(" "));
     } else {
-        run(Command::new(&python)
-            .args(["-m", "pip", "install", "--disable-pip-version-check", "-q"])
-            .args(&missing))?;
+        run(pip_install(&python).args(&missing))?;
     }
     Ok(python)
 }
@@ -118,8 +116,14 @@ impl WheelBuild<'_> {
 /// Installs `wheel` into the venv of `python`, over any earlier build of it
 /// (its dependencies are the venv's business).
 pub fn install_wheel(python: &Path, wheel: &Path) -> Result {
-    run(Command::new(python)
-        .args(["-m", "pip", "install", "--disable-pip-version-check", "-q"])
+    run(pip_install(python)
         .args(["--force-reinstall", "--no-deps"])
         .arg(wheel))
+}
+
+/// `python -m pip install -q` (quiet, no version check): add what to install.
+pub fn pip_install(python: &Path) -> Command {
+    let mut cmd = Command::new(python);
+    cmd.args(["-m", "pip", "install", "--disable-pip-version-check", "-q"]);
+    cmd
 }

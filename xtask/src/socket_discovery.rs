@@ -94,7 +94,8 @@ fn outer() -> Result {
 
 /// Builds chrony-core's `tracking` example (the client the test runs) and the test binary.
 fn build_rust_test() -> Result<PathBuf> {
-    run(cargo().args(["build", "-p", "chrony-core", "--example", "tracking"]))?;
+    // The client the test runs (tests/common finds it beside the test binary).
+    crate::util::build_example("tracking", false)?;
     let json = output(cargo().args([
         "test",
         "--no-run",

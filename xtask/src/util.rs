@@ -182,6 +182,22 @@ pub fn executables(json: &str) -> Vec<Executable> {
         .collect()
 }
 
+/// Builds chrony-core's example `name` (dev profile, or `--release`); returns its executable,
+/// wherever CARGO_TARGET_DIR puts it.
+pub fn build_example(name: &str, release: bool) -> Result<PathBuf> {
+    let mut build = cargo();
+    build.args(["build", "-p", "chrony-core", "--example", name]);
+    if release {
+        build.arg("--release");
+    }
+    let json = output(build.arg("--message-format=json-render-diagnostics"))?;
+    executables(&json)
+        .into_iter()
+        .map(|e| e.path)
+        .find(|p| p.parent().is_some_and(|d| d.ends_with("examples")) && p.ends_with(name))
+        .ok_or_else(|| format!("cargo did not report the `{name}` example's executable").into())
+}
+
 /// The version of pychrony-py (its Cargo.toml, the one place it is written).
 pub fn pychrony_version() -> Result<String> {
     let manifest = fs::read_to_string(root().join("pychrony-py/Cargo.toml"))?;

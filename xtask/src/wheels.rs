@@ -12,7 +12,7 @@
 //! against it; the sdist built from scratch by pip in another fresh venv and
 //! smoke-tested against a fixture chronyd.
 
-use crate::pyenv::with_venv;
+use crate::pyenv::{pip_install, with_venv};
 use crate::python;
 use crate::util::{Result, display_rel, output, root, run};
 use chronyd_fixture::{Fixture, Mode};
@@ -249,7 +249,7 @@ fn test(artifacts: &Artifacts) -> Result {
         .copied()
         .filter(|t| !t.starts_with("maturin"))
         .collect();
-    pip_install(&venv, &[artifacts.wheel.as_os_str()], &test_tools)?;
+    run(pip_install(&venv).arg(&artifacts.wheel).args(&test_tools))?;
     let bin = venv.parent().expect("venv/bin").to_path_buf();
     run(with_venv(Command::new(&venv), &bin)
         .current_dir(&root)
@@ -272,7 +272,7 @@ fn test(artifacts: &Artifacts) -> Result {
             .file_name()
             .map_or("other".into(), |n| n.to_string_lossy().into_owned());
         let venv = fresh_venv(&other, &dir.join(format!("wheel-venv-{name}")))?;
-        pip_install(&venv, &[artifacts.wheel.as_os_str()], &[])?;
+        run(pip_install(&venv).arg(&artifacts.wheel))?;
         smoke(&venv, &socket, &udp)?;
     }
 
@@ -379,13 +379,6 @@ fn fresh_venv(base_python: &str, dir: &Path) -> Result<PathBuf> {
     }
     run(Command::new(base_python).args(["-m", "venv"]).arg(dir))?;
     Ok(dir.join("bin/python"))
-}
-
-fn pip_install(python: &Path, files: &[&std::ffi::OsStr], packages: &[&str]) -> Result {
-    run(Command::new(python)
-        .args(["-m", "pip", "install", "--disable-pip-version-check", "-q"])
-        .args(files)
-        .args(packages))
 }
 
 fn size_text(file: &Path) -> Result<String> {
