@@ -48,6 +48,12 @@ typedef enum {
 	CHRONY_OLD_SERVER = 12,
 	CHRONY_NEW_SERVER = 13,
 	CHRONY_INVALID_RESPONSE = 14,
+	/*
+	 * Extension of this library (libchrony 0.2 returns CHRONY_UNEXPECTED_STATUS):
+	 * chronyd has no source at that index or address (status 4, or a 4.9
+	 * chronyd's empty success reply), e.g. because the list changed meanwhile.
+	 */
+	CHRONY_NO_SUCH_SOURCE = 15,
 } chrony_err;
 
 /* A static description of an error code ("Unknown error" if out of range). */
@@ -165,6 +171,8 @@ typedef enum {
 	/* chrony_close_socket removes only its own files, verified through
 	 * directory fds, and not in a forked child. */
 	CHRONY_GUARANTEE_VERIFIED_CLIENT_SOCKET = 1 << 8,
+	/* "No such source" is CHRONY_NO_SUCH_SOURCE, not CHRONY_UNEXPECTED_STATUS. */
+	CHRONY_GUARANTEE_NO_SUCH_SOURCE = 1 << 9,
 } chrony_guarantee;
 
 /* The CHRONY_GUARANTEE_* bits this library gives (all of them). */

@@ -79,10 +79,11 @@ static const char *const error_strings[] = {
 	[CHRONY_OLD_SERVER] = "Unsupported server version (too old)",
 	[CHRONY_NEW_SERVER] = "Unsupported server version (too new)",
 	[CHRONY_INVALID_RESPONSE] = "Invalid response",
+	[CHRONY_NO_SUCH_SOURCE] = "No such source",
 };
 
 _Static_assert(CHRONY_INVALID_RESPONSE == 14, "error codes are fixed by the API");
-_Static_assert(sizeof(error_strings) / sizeof(error_strings[0]) == 15, "one string per error");
+_Static_assert(sizeof(error_strings) / sizeof(error_strings[0]) == 16, "one string per error");
 
 unsigned int chrony_get_guarantees(void)
 {
@@ -90,7 +91,7 @@ unsigned int chrony_get_guarantees(void)
 	       CHRONY_GUARANTEE_SIGNED_INT16 | CHRONY_GUARANTEE_CHRONYC_TIMESPECS |
 	       CHRONY_GUARANTEE_BAD_ARGUMENTS | CHRONY_GUARANTEE_REPORT_NAME_COPIED |
 	       CHRONY_GUARANTEE_RECEIVE_ERRORS | CHRONY_GUARANTEE_STRICT_PORTS |
-	       CHRONY_GUARANTEE_VERIFIED_CLIENT_SOCKET;
+	       CHRONY_GUARANTEE_VERIFIED_CLIENT_SOCKET | CHRONY_GUARANTEE_NO_SUCH_SOURCE;
 }
 
 const char *chrony_get_error_string(chrony_err e)
@@ -357,6 +358,11 @@ chrony_err chrony_process_response(chrony_session *s)
 	for (int i = 0; i < s->n_expected; i++)
 		if (s->expected[i].code == get_u16(msg + RPY_OFF_REPLY))
 			reply = &s->expected[i];
+	/* chronyd after 4.8 answers an index it cannot report (a source removed
+	 * meanwhile) with success and an empty reply. */
+	if (!reply && get_u16(msg + RPY_OFF_REPLY) == RPY_NULL && s->report &&
+	    s->report->arg != ARG_NONE && s->step != STEP_COUNT)
+		return fail(s, CHRONY_NO_SUCH_SOURCE);
 	if (!reply)
 		return fail(s, CHRONY_NEW_SERVER);
 	/* Every field lies inside the reply's length: check it before reading any. */

@@ -102,6 +102,8 @@ chrony_err status_to_error(uint16_t status)
 		return CHRONY_OK;
 	case STT_UNAUTH:
 		return CHRONY_UNAUTHORIZED;
+	case STT_NOSUCHSOURCE:
+		return CHRONY_NO_SUCH_SOURCE;
 	case STT_NOTENABLED:
 	case STT_NORTC:
 		return CHRONY_DISABLED;

@@ -56,6 +56,7 @@
 #define STT_SUCCESS 0
 #define STT_UNAUTH 2
 #define STT_INVALID 3
+#define STT_NOSUCHSOURCE 4
 #define STT_NOTENABLED 6
 #define STT_NORTC 13
 #define STT_BADPKTVERSION 18
@@ -64,6 +65,7 @@
 /* Request commands and reply codes used here. */
 #define REQ_N_SOURCES 14
 #define REQ_SOURCESTATS 34
+#define RPY_NULL 1
 #define RPY_N_SOURCES 2
 #define RPY_SOURCE_DATA 3
 #define RPY_SOURCESTATS 6

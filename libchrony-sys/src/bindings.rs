@@ -43,6 +43,7 @@ pub const CHRONY_UNEXPECTED_STATUS: chrony_err = 11;
 pub const CHRONY_OLD_SERVER: chrony_err = 12;
 pub const CHRONY_NEW_SERVER: chrony_err = 13;
 pub const CHRONY_INVALID_RESPONSE: chrony_err = 14;
+pub const CHRONY_NO_SUCH_SOURCE: chrony_err = 15;
 pub type chrony_err = ::core::ffi::c_uint;
 unsafe extern "C" {
     pub fn chrony_get_error_string(e: chrony_err) -> *const ::core::ffi::c_char;
@@ -199,6 +200,7 @@ pub const CHRONY_GUARANTEE_REPORT_NAME_COPIED: chrony_guarantee = 32;
 pub const CHRONY_GUARANTEE_RECEIVE_ERRORS: chrony_guarantee = 64;
 pub const CHRONY_GUARANTEE_STRICT_PORTS: chrony_guarantee = 128;
 pub const CHRONY_GUARANTEE_VERIFIED_CLIENT_SOCKET: chrony_guarantee = 256;
+pub const CHRONY_GUARANTEE_NO_SUCH_SOURCE: chrony_guarantee = 512;
 pub type chrony_guarantee = ::core::ffi::c_uint;
 unsafe extern "C" {
     pub fn chrony_get_guarantees() -> ::core::ffi::c_uint;

@@ -70,11 +70,16 @@ pub enum Guarantee {
     /// (libchrony 0.2 unlinks whatever path the socket is bound to,
     /// following symlinks).
     VerifiedClientSocket,
+    /// "No such source" (chronyd's status 4, or a newer chronyd's empty
+    /// success reply to an index it cannot report) is `CHRONY_NO_SUCH_SOURCE`,
+    /// so a reader can tell a source list that changed from other failures
+    /// (libchrony 0.2: `CHRONY_UNEXPECTED_STATUS`, or `CHRONY_NEW_SERVER`).
+    NoSuchSource,
 }
 
 impl Guarantee {
     /// Every guarantee, in the order of the bits.
-    pub const ALL: [Guarantee; 9] = [
+    pub const ALL: [Guarantee; 10] = [
         Guarantee::SessionStrings,
         Guarantee::Resend,
         Guarantee::SignedInt16,
@@ -84,6 +89,7 @@ impl Guarantee {
         Guarantee::ReceiveErrors,
         Guarantee::StrictPorts,
         Guarantee::VerifiedClientSocket,
+        Guarantee::NoSuchSource,
     ];
 
     /// Its `CHRONY_GUARANTEE_*` bit.
@@ -98,6 +104,7 @@ impl Guarantee {
             Guarantee::ReceiveErrors => CHRONY_GUARANTEE_RECEIVE_ERRORS,
             Guarantee::StrictPorts => CHRONY_GUARANTEE_STRICT_PORTS,
             Guarantee::VerifiedClientSocket => CHRONY_GUARANTEE_VERIFIED_CLIENT_SOCKET,
+            Guarantee::NoSuchSource => CHRONY_GUARANTEE_NO_SUCH_SOURCE,
         }
     }
 
@@ -123,6 +130,7 @@ impl Guarantee {
             Guarantee::VerifiedClientSocket => {
                 "close removes only its own client files, through verified fds, not in a fork"
             }
+            Guarantee::NoSuchSource => "\"no such source\" is CHRONY_NO_SUCH_SOURCE",
         }
     }
 

@@ -364,11 +364,22 @@ fn malformed_stale_and_foreign_datagrams_are_ignored() {
     assert_eq!(fake.conn.number_fields(), 14);
 }
 
+/// What "no such source" (status 4) gives: `CHRONY_NO_SUCH_SOURCE` with the
+/// guarantee, libchrony 0.2's generic `CHRONY_UNEXPECTED_STATUS` without.
+fn no_such_source() -> sys::chrony_err {
+    if given(Guarantee::NoSuchSource) {
+        sys::CHRONY_NO_SUCH_SOURCE
+    } else {
+        sys::CHRONY_UNEXPECTED_STATUS
+    }
+}
+
 #[test]
 fn every_status_maps_to_its_error() {
     for status in 1u16..=25 {
         let want = match status {
             2 => sys::CHRONY_UNAUTHORIZED,
+            4 => no_such_source(),
             6 | 13 => sys::CHRONY_DISABLED,
             3 => sys::CHRONY_OLD_SERVER,
             18 | 19 => sys::CHRONY_NEW_SERVER,
@@ -677,6 +688,41 @@ fn resend_increments_attempt_with_a_new_sequence() {
 }
 
 #[test]
+fn an_empty_success_reply_to_an_index_is_no_such_source() {
+    // chronyd after 4.8 answers an index it cannot report (the source was
+    // removed meanwhile) with status 0 and a header-only RPY_NULL.
+    let want = if given(Guarantee::NoSuchSource) {
+        sys::CHRONY_NO_SUCH_SOURCE
+    } else {
+        sys::CHRONY_NEW_SERVER
+    };
+    for report in ["sources", "sourcestats", "selectdata"] {
+        let fake = Fake::new();
+        assert_eq!(fake.conn.request_record(report, 2), sys::CHRONY_OK);
+        let req = fake.request();
+        assert_eq!(fake.deliver(&reply(&req, 1, 0, HDR)), want, "{report}");
+        assert!(!fake.conn.needs_response());
+        assert_eq!(fake.conn.number_fields(), 0);
+    }
+    // For a report without an index, and for the count, it stays an
+    // unexpected reply.
+    let fake = Fake::new();
+    assert_eq!(fake.conn.request_record("tracking", 0), sys::CHRONY_OK);
+    let req = fake.request();
+    assert_eq!(
+        fake.deliver(&reply(&req, 1, 0, HDR)),
+        sys::CHRONY_NEW_SERVER
+    );
+    let fake = Fake::new();
+    assert_eq!(fake.conn.request_count("sources"), sys::CHRONY_OK);
+    let req = fake.request();
+    assert_eq!(
+        fake.deliver(&reply(&req, 1, 0, HDR)),
+        sys::CHRONY_NEW_SERVER
+    );
+}
+
+#[test]
 fn chained_record_of_a_reference_clock_has_no_fields() {
     for report in ["ntpdata", "authdata"] {
         let fake = Fake::new();
@@ -693,10 +739,7 @@ fn chained_record_of_a_reference_clock_has_no_fields() {
     let fake = Fake::new();
     assert_eq!(fake.conn.request_record("ntpdata", 3), sys::CHRONY_OK);
     let lookup = fake.request();
-    assert_eq!(
-        fake.deliver(&reply(&lookup, 1, 4, HDR)),
-        sys::CHRONY_UNEXPECTED_STATUS
-    );
+    assert_eq!(fake.deliver(&reply(&lookup, 1, 4, HDR)), no_such_source());
     assert!(!fake.conn.needs_response());
     fake.assert_no_request();
 }
@@ -963,11 +1006,17 @@ fn report_names_and_error_strings() {
         "Unsupported server version (too old)",
         "Unsupported server version (too new)",
         "Invalid response",
+        "No such source",
     ];
-    for (i, s) in strings.iter().enumerate() {
+    let known = if Guarantee::NoSuchSource.is_given() {
+        strings.len()
+    } else {
+        strings.len() - 1
+    };
+    for (i, s) in strings[..known].iter().enumerate() {
         assert_eq!(error_string(i as u32), *s);
     }
-    for bad in [15, 100, u32::MAX] {
+    for bad in [known as u32, 100, u32::MAX] {
         assert_eq!(error_string(bad), "Unknown error");
     }
 }
