@@ -1,15 +1,16 @@
 //! A reusable connection to chronyd.
 
-use std::ffi::{CStr, c_int};
 use std::path::Path;
 use std::time::{Duration, Instant};
+
+use libchrony_sys as ffi;
 
 use crate::address::{Target, discover_socket};
 use crate::client_socket::ClientSocket;
 use crate::exchange::{self, Peer, Request};
-use crate::reports::Report;
+use crate::reports::{Query, Report};
 use crate::session::Session;
-use crate::{Error, Options, Result, TrackingStatus};
+use crate::{Error, Options, Result, Source, TrackingStatus};
 
 /// How a [`Connection`] reaches chronyd.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -93,23 +94,100 @@ impl Connection {
         &mut self,
         interrupted: &mut dyn FnMut() -> bool,
     ) -> Result<TrackingStatus> {
-        self.report(interrupted)
+        self.query(interrupted)
+    }
+
+    /// Queries the sources report (`chronyc sources -a`: every source,
+    /// unresolved ones included), within one [`Connection::timeout`]. The
+    /// list is read again when it changes during the read (see
+    /// [`Error::SourcesChanged`]).
+    pub fn sources(&mut self) -> Result<Vec<Source>> {
+        self.sources_interruptible(&mut || false)
+    }
+
+    /// Like [`Connection::sources`], calling `interrupted` as
+    /// [`Connection::tracking_interruptible`] does.
+    pub fn sources_interruptible(
+        &mut self,
+        interrupted: &mut dyn FnMut() -> bool,
+    ) -> Result<Vec<Source>> {
+        self.query(interrupted)
+    }
+
+    /// Queries `Q` (a report, or a list of records), within [`Connection::timeout`].
+    pub(crate) fn query<Q: Query>(&mut self, interrupted: &mut dyn FnMut() -> bool) -> Result<Q> {
+        Q::query(self, interrupted)
     }
 
     /// Queries the one-record report `R`, within [`Connection::timeout`].
     pub(crate) fn report<R: Report>(&mut self, interrupted: &mut dyn FnMut() -> bool) -> Result<R> {
-        self.record(R::NAME, 0, interrupted)
+        let deadline = exchange::deadline_after(self.timeout);
+        let request = Request {
+            name: R::NAME,
+            index: Some(0),
+        };
+        R::read(self.exchange_reconnecting(request, deadline, interrupted)?)
     }
 
-    /// Queries record `index` of the report `name` and decodes it as `R`.
-    fn record<R: Report>(
+    /// Queries every record of the per-source report `R`, within one
+    /// [`Connection::timeout`]: the number of sources, each record by
+    /// index, and the number again. When the list changed meanwhile (the
+    /// count differs, or chronyd has no source at an index), the whole list
+    /// is read again, up to [`LIST_ATTEMPTS`] times, so that the records
+    /// always come from one list.
+    pub(crate) fn records<R: Report>(
         &mut self,
-        name: &CStr,
-        index: c_int,
         interrupted: &mut dyn FnMut() -> bool,
-    ) -> Result<R> {
-        let request = Request { name, index };
-        let deadline = crate::exchange::deadline_after(self.timeout);
+    ) -> Result<Vec<R>> {
+        let deadline = exchange::deadline_after(self.timeout);
+        let count = Request {
+            name: R::NAME,
+            index: None,
+        };
+        let mut n = self
+            .exchange_reconnecting(count, deadline, interrupted)?
+            .number_of_records();
+        for _ in 0..LIST_ATTEMPTS {
+            let mut records = Vec::with_capacity(usize::try_from(n).unwrap_or(0).min(256));
+            let mut changed = false;
+            for index in 0..n {
+                let request = Request {
+                    name: R::NAME,
+                    index: Some(index),
+                };
+                match self.exchange_reconnecting(request, deadline, interrupted) {
+                    Ok(session) => records.push(R::read(session)?),
+                    Err(e) if is_no_such_source(&e) => {
+                        changed = true;
+                        break;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            let again = self
+                .exchange_reconnecting(count, deadline, interrupted)?
+                .number_of_records();
+            if !changed && again == n {
+                return Ok(records);
+            }
+            n = again;
+        }
+        Err(Error::SourcesChanged {
+            address: self.address.clone(),
+            report: R::NAME.to_str().unwrap_or("requested"),
+            attempts: LIST_ATTEMPTS,
+        })
+    }
+
+    /// One exchange; when a unix-socket chronyd has gone away since the last
+    /// query, once more on a new client socket. On `Ok`, the session holds
+    /// the reply.
+    fn exchange_reconnecting(
+        &mut self,
+        request: Request,
+        deadline: Instant,
+        interrupted: &mut dyn FnMut() -> bool,
+    ) -> Result<&Session> {
         let unix = self.transport() == Transport::Unix;
         let mut result = self.exchange(request, deadline, interrupted);
         if unix && matches!(result, Err(Error::ConnectionRefused { .. })) {
@@ -125,18 +203,17 @@ impl Connection {
             }
         }
         result?;
-        R::read(
-            self.session
-                .as_ref()
-                .expect("a successful exchange has a session"),
-        )
+        Ok(self
+            .session
+            .as_ref()
+            .expect("a successful exchange has a session"))
     }
 
     /// One exchange on this connection's session, opened first when there
     /// is none (or only the parent's, after `fork()`).
     fn exchange(
         &mut self,
-        request: Request<'_>,
+        request: Request,
         deadline: Instant,
         interrupted: &mut dyn FnMut() -> bool,
     ) -> Result<()> {
@@ -197,6 +274,21 @@ impl Connection {
     /// The process that opened the socket, for the pool.
     pub(crate) fn pid(&self) -> u32 {
         self.pid
+    }
+}
+
+/// How many times a per-source report's whole list is read while it keeps
+/// changing.
+pub(crate) const LIST_ATTEMPTS: u32 = 3;
+
+/// chronyd has no source at the index asked for: the list has changed.
+/// A system libchrony without [`ffi::Guarantee::NoSuchSource`] reports it
+/// as a generic "unexpected status", which is then taken the same way.
+fn is_no_such_source(e: &Error) -> bool {
+    match e.chrony_err() {
+        Some(ffi::CHRONY_NO_SUCH_SOURCE) => true,
+        Some(ffi::CHRONY_UNEXPECTED_STATUS) => !ffi::Guarantee::NoSuchSource.is_given(),
+        _ => false,
     }
 }
 

@@ -24,8 +24,8 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// | -1 | connection refused, send or receive failed | [`ConnectionRefused`](Error::ConnectionRefused), [`Io`](Error::Io), [`Library`](Error::Library), [`Interrupted`](Error::Interrupted) |
 /// | -2 | socket not found, or an address that cannot name one | [`NotFound`](Error::NotFound), [`InvalidAddress`](Error::InvalidAddress), [`PathTooLong`](Error::PathTooLong) |
 /// | -3 | permission denied | [`PermissionDenied`](Error::PermissionDenied), [`NotAuthorised`](Error::NotAuthorised) |
-/// | -4 | invalid response | [`Protocol`](Error::Protocol), [`InvalidValue`](Error::InvalidValue) |
-/// | -5 | incomplete data | [`IncompleteData`](Error::IncompleteData) |
+/// | -4 | invalid response, or a report this chronyd does not know | [`Protocol`](Error::Protocol), [`InvalidValue`](Error::InvalidValue), [`Unsupported`](Error::Unsupported) |
+/// | -5 | incomplete data | [`IncompleteData`](Error::IncompleteData), [`SourcesChanged`](Error::SourcesChanged) |
 /// | -6 | timeout | [`Timeout`](Error::Timeout) |
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -194,6 +194,39 @@ pub enum Error {
         chrony_err: u32,
     },
 
+    /// Code -4. chronyd does not know the request (status 3, `STT_INVALID`;
+    /// `CHRONY_OLD_SERVER` from the C library): it is older than the report,
+    /// e.g. selectdata before chrony 4.0.
+    #[error(
+        "chronyd at {address} does not know the {report} report (chrony_err {chrony_err}): it is \
+         older than the report; upgrade chrony, or do without this report"
+    )]
+    Unsupported {
+        /// The socket path or `ip:port` queried.
+        address: String,
+        /// The report asked for, by its libchrony name (e.g. "selectdata").
+        report: &'static str,
+        /// The raw `chrony_err` value (`CHRONY_OLD_SERVER`, 12).
+        chrony_err: u32,
+    },
+
+    /// Code -5. The list of sources kept changing while it was read (a
+    /// source added or removed between the count and the records) in every
+    /// one of `attempts` reads; records of two different lists are never
+    /// mixed.
+    #[error(
+        "chronyd at {address} changed its list of sources while the {report} report was read, \
+         {attempts} times in a row; try again (sources are being added or removed right now)"
+    )]
+    SourcesChanged {
+        /// The socket path or `ip:port` queried.
+        address: String,
+        /// The report read, by its libchrony name (e.g. "sources").
+        report: &'static str,
+        /// How many times the whole list was read.
+        attempts: u32,
+    },
+
     /// Code -4. A field of the reply holds a value that chronyd never sends:
     /// a non-finite float, a stratum above 16, a leap status above 3, a
     /// reference ID wider than 32 bits, a negative reference time or an
@@ -208,8 +241,8 @@ pub enum Error {
     },
 
     /// Code -5. The reply is too short for the report (`CHRONY_INVALID_RESPONSE`),
-    /// or a field of the tracking report is missing or has another type.
-    #[error("chronyd's tracking reply is incomplete: {detail}")]
+    /// or a field of the report is missing or has another type.
+    #[error("chronyd's reply is incomplete: {detail}")]
     IncompleteData {
         /// What is missing.
         detail: String,
@@ -245,8 +278,8 @@ impl Error {
             | Error::Closed { .. } => -1,
             Error::NotFound { .. } | Error::InvalidAddress { .. } | Error::PathTooLong { .. } => -2,
             Error::PermissionDenied { .. } | Error::NotAuthorised { .. } => -3,
-            Error::Protocol { .. } | Error::InvalidValue { .. } => -4,
-            Error::IncompleteData { .. } => -5,
+            Error::Protocol { .. } | Error::InvalidValue { .. } | Error::Unsupported { .. } => -4,
+            Error::IncompleteData { .. } | Error::SourcesChanged { .. } => -5,
             Error::Timeout { .. } => -6,
         }
     }
@@ -268,7 +301,8 @@ impl Error {
         match self {
             Error::Library { chrony_err, .. }
             | Error::NotAuthorised { chrony_err, .. }
-            | Error::Protocol { chrony_err, .. } => Some(*chrony_err),
+            | Error::Protocol { chrony_err, .. }
+            | Error::Unsupported { chrony_err, .. } => Some(*chrony_err),
             Error::IncompleteData { chrony_err, .. } => *chrony_err,
             _ => None,
         }
@@ -329,13 +363,14 @@ impl Error {
                 chrony_err,
             },
             ffi::CHRONY_INVALID_RESPONSE => Error::IncompleteData {
-                detail: "the reply is shorter than the tracking report".to_owned(),
+                detail: "the reply is shorter than the report's layout".to_owned(),
                 chrony_err: Some(chrony_err),
             },
             ffi::CHRONY_DISABLED
             | ffi::CHRONY_UNEXPECTED_STATUS
             | ffi::CHRONY_OLD_SERVER
-            | ffi::CHRONY_NEW_SERVER => Error::Protocol {
+            | ffi::CHRONY_NEW_SERVER
+            | ffi::CHRONY_NO_SUCH_SOURCE => Error::Protocol {
                 address: address.to_owned(),
                 chrony_err,
             },
@@ -460,6 +495,7 @@ pub(crate) fn chrony_err_name(code: u32) -> &'static str {
             "CHRONY_NEW_SERVER (protocol version or reply not supported: chronyd is too new)"
         }
         ffi::CHRONY_INVALID_RESPONSE => "CHRONY_INVALID_RESPONSE",
+        ffi::CHRONY_NO_SUCH_SOURCE => "CHRONY_NO_SUCH_SOURCE (chronyd has no such source)",
         _ => "unknown chrony_err",
     }
 }

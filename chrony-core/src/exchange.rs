@@ -4,7 +4,7 @@ use std::ffi::{CStr, c_int};
 use std::time::{Duration, Instant};
 
 use crate::error::op;
-use crate::session::Session;
+use crate::session::{CallError, Session};
 use crate::{Error, Result, Transport};
 
 /// The first attempt waits this long for a reply; each later one twice as
@@ -23,11 +23,22 @@ pub(crate) struct Peer<'a> {
     pub timeout: Duration,
 }
 
-/// What an exchange asks for: record `index` of the report `name`.
+/// What an exchange asks for: record `index` of the report `name`, or with
+/// `index` `None` the number of its records.
 #[derive(Clone, Copy)]
-pub(crate) struct Request<'a> {
-    pub name: &'a CStr,
-    pub index: c_int,
+pub(crate) struct Request {
+    pub name: &'static CStr,
+    pub index: Option<c_int>,
+}
+
+impl Request {
+    /// Sends the request (again, as a resend, if it is outstanding).
+    fn send(&self, session: &mut Session) -> Result<(), CallError> {
+        match self.index {
+            Some(index) => session.request_record(self.name, index),
+            None => session.request_count(self.name),
+        }
+    }
 }
 
 /// Sends `request` and waits for the reply until `deadline`.
@@ -36,18 +47,23 @@ pub(crate) struct Request<'a> {
 /// while datagrams arrive that are not the answer.
 pub(crate) fn run(
     session: &mut Session,
-    request: Request<'_>,
+    request: Request,
     peer: &Peer<'_>,
     deadline: Instant,
     interrupted: &mut dyn FnMut() -> bool,
 ) -> Result<()> {
-    let fail = |e: crate::session::CallError| {
-        Error::from_chrony(e.code, e.errno, peer.address, peer.transport)
+    let fail = |e: CallError| match e.code {
+        libchrony_sys::CHRONY_OLD_SERVER => Error::Unsupported {
+            address: peer.address.to_owned(),
+            report: request.name.to_str().unwrap_or("requested"),
+            chrony_err: e.code,
+        },
+        _ => Error::from_chrony(e.code, e.errno, peer.address, peer.transport),
     };
     let mut attempt_timeout = FIRST_ATTEMPT;
     let mut last_check = Instant::now();
     loop {
-        match session.request_record(request.name, request.index) {
+        match request.send(session) {
             Ok(()) => {}
             // chronyd's queue is full (frozen?): treat as a lost request.
             Err(e) if e.would_block() => {}
@@ -70,7 +86,7 @@ pub(crate) fn run(
                             // the exchange on a failed receive, libchrony 0.2 keeps
                             // the request outstanding; either way, send it again,
                             // within this attempt.
-                            match session.request_record(request.name, request.index) {
+                            match request.send(session) {
                                 Ok(()) => {}
                                 Err(e) if e.would_block() => {}
                                 Err(e) => return Err(fail(e)),

@@ -90,6 +90,7 @@ pub use options::{DEFAULT_TIMEOUT, Options};
 #[doc(hidden)]
 pub use pool::drain_pool;
 pub use reports::refid::ReferenceAddress;
+pub use reports::sources::{Source, SourceAddress, SourceMode, SourceState};
 pub use reports::tracking::{LeapStatus, TrackingStatus};
 pub use shared::SharedConnection;
 
@@ -106,7 +107,7 @@ pub fn tracking(socket_path: Option<&Path>) -> Result<TrackingStatus> {
 /// deadline of `options.timeout`, reusing a pooled connection when one is
 /// idle. To use the UDP command port, open a [`Connection`].
 pub fn tracking_with(socket_path: Option<&Path>, options: &Options) -> Result<TrackingStatus> {
-    pool::record(socket_path, options, &mut || false)
+    pool::query(socket_path, options, &mut || false)
 }
 
 /// Like [`tracking_with`], calling `interrupted` at least every 100 ms while
@@ -117,5 +118,17 @@ pub fn tracking_interruptible(
     options: &Options,
     interrupted: &mut dyn FnMut() -> bool,
 ) -> Result<TrackingStatus> {
-    pool::record(socket_path, options, interrupted)
+    pool::query(socket_path, options, interrupted)
+}
+
+/// Queries chronyd's sources report over its unix socket with the default
+/// options, reusing a pooled connection (see [`tracking`] for
+/// `socket_path`, and [`Connection::sources`]).
+pub fn sources(socket_path: Option<&Path>) -> Result<Vec<Source>> {
+    sources_with(socket_path, &Options::default())
+}
+
+/// Like [`sources`], with a total deadline of `options.timeout`.
+pub fn sources_with(socket_path: Option<&Path>, options: &Options) -> Result<Vec<Source>> {
+    pool::query(socket_path, options, &mut || false)
 }

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, Once, PoisonError};
 
 use crate::address::{Target, discover_socket, unix_path};
-use crate::reports::Report;
+use crate::reports::Query;
 use crate::{Connection, Options, Result, os};
 
 /// At most this many idle connections are kept; more are closed.
@@ -40,11 +40,11 @@ pub(crate) fn lock_for_fork() -> Box<dyn std::any::Any> {
 
 /// The one-call API: a pooled connection to `socket_path`, or to the
 /// discovered default socket.
-pub(crate) fn record<R: Report>(
+pub(crate) fn query<Q: Query>(
     socket_path: Option<&Path>,
     options: &Options,
     interrupted: &mut dyn FnMut() -> bool,
-) -> Result<R> {
+) -> Result<Q> {
     crate::fork::install_handlers()?;
     let path = socket_path.map(unix_path).transpose()?;
     let mut connection = match take(path.as_deref()) {
@@ -58,7 +58,7 @@ pub(crate) fn record<R: Report>(
         }
     };
     connection.set_timeout(options.timeout);
-    let result = connection.report(interrupted);
+    let result = connection.query(interrupted);
     if result.is_ok() {
         give_back(path.is_none(), connection);
     }

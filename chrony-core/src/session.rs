@@ -137,6 +137,22 @@ impl Session {
         check(code)
     }
 
+    /// Sends a request for the number of records of `report` (again, with a
+    /// new sequence number, if the same one is outstanding).
+    pub fn request_count(&mut self, report: &CStr) -> Result<(), CallError> {
+        // SAFETY: as for `request_record`.
+        let code = unsafe {
+            ffi::chrony_request_report_number_records(self.raw.as_ptr(), report.as_ptr())
+        };
+        check(code)
+    }
+
+    /// The number of records of the report whose count was received last.
+    pub fn number_of_records(&self) -> c_int {
+        // SAFETY: `self.raw` is a live session.
+        unsafe { ffi::chrony_get_report_number_records(self.raw.as_ptr()) }
+    }
+
     /// True while a request is outstanding.
     pub fn needs_response(&mut self) -> bool {
         // SAFETY: `self.raw` is a live session.
@@ -187,6 +203,12 @@ impl Session {
     pub fn uinteger(&self, field: c_int) -> u64 {
         // SAFETY: as for `field_type`.
         unsafe { ffi::chrony_get_field_uinteger(self.raw.as_ptr(), field) }
+    }
+
+    /// A signed integer field.
+    pub fn integer(&self, field: c_int) -> i64 {
+        // SAFETY: as for `field_type`.
+        unsafe { ffi::chrony_get_field_integer(self.raw.as_ptr(), field) }
     }
 
     /// A float field.

@@ -18,8 +18,8 @@ use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::ThreadId;
 use std::time::Duration;
 
-use crate::reports::Report;
-use crate::{Connection, Error, Options, Result, TrackingStatus, Transport};
+use crate::reports::Query;
+use crate::{Connection, Error, Options, Result, Source, TrackingStatus, Transport};
 
 /// Taken around every state change of every shared connection.
 static TURNS: Mutex<()> = Mutex::new(());
@@ -135,12 +135,26 @@ impl SharedConnection {
         &self,
         interrupted: &mut dyn FnMut() -> bool,
     ) -> Result<TrackingStatus> {
-        self.report(interrupted)
+        self.query(interrupted)
     }
 
-    /// Queries the one-record report `R` during this thread's turn.
-    fn report<R: Report>(&self, interrupted: &mut dyn FnMut() -> bool) -> Result<R> {
-        self.with_turn(interrupted, |conn, interrupted| conn.report(interrupted))
+    /// Queries the sources report (see [`Connection::sources`]).
+    pub fn sources(&self) -> Result<Vec<Source>> {
+        self.sources_interruptible(&mut || false)
+    }
+
+    /// Queries the sources report, calling `interrupted` as
+    /// [`SharedConnection::tracking_interruptible`] does.
+    pub fn sources_interruptible(
+        &self,
+        interrupted: &mut dyn FnMut() -> bool,
+    ) -> Result<Vec<Source>> {
+        self.query(interrupted)
+    }
+
+    /// Queries `Q` during this thread's turn.
+    fn query<Q: Query>(&self, interrupted: &mut dyn FnMut() -> bool) -> Result<Q> {
+        self.with_turn(interrupted, |conn, interrupted| conn.query(interrupted))
     }
 
     /// Closes the socket and removes its files. A call in flight stops with

@@ -211,7 +211,8 @@ fn error_statuses() {
     for (status, code, variant) in [
         (2u16, -3, "NotAuthorised"),
         (1, -4, "Protocol"),
-        (3, -4, "Protocol"),
+        (3, -4, "Unsupported"),
+        (4, -4, "Protocol"),
         (18, -4, "Protocol"),
     ] {
         let e = query(Reply {
@@ -492,4 +493,175 @@ fn closing_a_shared_connection_stops_the_call_in_flight() {
     assert!(!c.is_open());
     let left = std::fs::read_dir(fake.dir()).unwrap().count();
     assert_eq!(left, 1, "close() returned with the client files removed");
+}
+
+/// A fake chronyd serving a source list that `lists` scripts: the nth `N_SOURCES` request gets
+/// the nth list's length (the last one from then on), and each record request the record of the
+/// list announced last, or "no such source" past its end.
+fn source_list_fake(lists: Vec<Vec<wire::SourceData>>) -> Fake {
+    use wire::command;
+    let mut counts = 0;
+    let mut current = 0;
+    Fake(FakeChronyd::start(move |req| {
+        match wire::Request(req).command() {
+            command::N_SOURCES => {
+                current = counts.min(lists.len() - 1);
+                counts += 1;
+                vec![wire::n_sources(req, lists[current].len() as u32)]
+            }
+            command::SOURCE_DATA => match lists[current].get(wire::request_index(req) as usize) {
+                Some(source) => vec![source.bytes(req)],
+                None => vec![no_such_source(req)],
+            },
+            other => panic!("unexpected command {other}"),
+        }
+    }))
+}
+
+/// chronyd's answer to an index or address it has no source for.
+fn no_such_source(req: &[u8]) -> Vec<u8> {
+    wire::reply(
+        req,
+        wire::reply_code::NULL,
+        wire::status::NO_SUCH_SOURCE,
+        wire::REPLY_HEADER_LEN,
+    )
+}
+
+fn source(last_octet: u8) -> wire::SourceData {
+    let mut s = wire::SourceData::default();
+    s.addr[3] = last_octet;
+    s
+}
+
+fn addresses(list: &[chrony_core::Source]) -> Vec<String> {
+    list.iter().map(|s| s.address.to_string()).collect()
+}
+
+#[test]
+fn a_source_list_that_shrinks_mid_read_is_read_again_whole() {
+    // The first count says 3, but index 2 is gone by the time it is asked for; then 2.
+    let mut counts = 0u32;
+    let fake = Fake(FakeChronyd::start(move |req| {
+        match wire::Request(req).command() {
+            wire::command::N_SOURCES => {
+                counts += 1;
+                vec![wire::n_sources(req, if counts == 1 { 3 } else { 2 })]
+            }
+            _ => match wire::request_index(req) {
+                i @ 0..=1 => vec![source(i as u8 + 1).bytes(req)],
+                _ => vec![no_such_source(req)],
+            },
+        }
+    }));
+    let mut c = fake.connect(Duration::from_secs(2));
+    let list = c.sources().unwrap();
+    assert_eq!(addresses(&list), ["10.0.0.1", "10.0.0.2"]);
+    drop(c);
+    let received = fake.join();
+    let commands: Vec<u16> = received
+        .iter()
+        .map(|(_, r)| wire::Request(r).command())
+        .collect();
+    // count, 0, 1, 2 (no such source), count, 0, 1, count
+    assert_eq!(commands, [14, 15, 15, 15, 14, 15, 15, 14]);
+}
+
+#[test]
+fn a_source_list_that_grows_mid_read_is_read_again_whole() {
+    // Counted 2, read 2, counted 3 after: read again, all 3 from one list.
+    let fake = source_list_fake(vec![
+        vec![source(1), source(2)],
+        vec![source(1), source(2), source(3)],
+    ]);
+    let mut c = fake.connect(Duration::from_secs(2));
+    let list = c.sources().unwrap();
+    assert_eq!(addresses(&list), ["10.0.0.1", "10.0.0.2", "10.0.0.3"]);
+}
+
+#[test]
+fn a_source_list_that_never_stops_changing_is_an_error_not_a_mix() {
+    let lists: Vec<Vec<wire::SourceData>> =
+        (1..=8).map(|n| (1..=n).map(source).collect()).collect();
+    let fake = source_list_fake(lists);
+    let mut c = fake.connect(Duration::from_secs(2));
+    let e = c.sources().unwrap_err();
+    assert!(
+        matches!(e, Error::SourcesChanged { attempts: 3, .. }),
+        "{e:?}"
+    );
+    assert_eq!(e.code(), -5);
+    assert!(e.to_string().contains("changed its list of sources"), "{e}");
+    assert!(e.to_string().contains("try again"), "{e}");
+}
+
+#[test]
+fn unknown_source_states_and_modes_are_kept_not_refused() {
+    let odd = wire::SourceData {
+        state: 9,
+        mode: 7,
+        poll: -6,
+        since_sample: u32::MAX,
+        ..wire::SourceData::default()
+    };
+    let fake = source_list_fake(vec![vec![odd]]);
+    let mut c = fake.connect(Duration::from_secs(2));
+    let list = c.sources().unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].state, chrony_core::SourceState::Unknown(9));
+    assert_eq!(list[0].mode, chrony_core::SourceMode::Unknown(7));
+    assert_eq!(list[0].state.symbol(), ' ');
+    assert_eq!(list[0].poll, -6);
+    assert_eq!(list[0].last_sample_ago, None);
+    // An address family this library does not know is kept too.
+    let other = wire::SourceData {
+        family: 9,
+        ..wire::SourceData::default()
+    };
+    let fake = source_list_fake(vec![vec![other]]);
+    let mut c = fake.connect(Duration::from_secs(2));
+    assert_eq!(
+        c.sources().unwrap()[0].address,
+        chrony_core::SourceAddress::Unknown
+    );
+}
+
+#[test]
+fn a_report_this_chronyd_does_not_know_is_unsupported() {
+    let fake = Fake::start(|req| {
+        vec![wire::reply(
+            req,
+            wire::reply_code::NULL,
+            wire::status::INVALID,
+            wire::REPLY_HEADER_LEN,
+        )]
+    });
+    let mut c = fake.connect(Duration::from_secs(2));
+    let e = c.sources().unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::Unsupported {
+                report: "sources",
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert_eq!(e.code(), -4);
+    assert!(
+        e.to_string().contains("does not know the sources report"),
+        "{e}"
+    );
+    let e = c.tracking().unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::Unsupported {
+                report: "tracking",
+                ..
+            }
+        ),
+        "{e:?}"
+    );
 }

@@ -32,8 +32,9 @@ const BAD_LOG: [&str; 4] = [
 
 /// A chronyd under test on loopback, never touching the clock (`-x`).
 ///
-/// Files in [`Fixture::dir`]: `client.conf|log|pid` (the daemon under test), `server.*` (its NTP server in
-/// [`Mode::Synced`]), `chronyd.sock`, `refclock.sock` and `feeder.log` ([`Mode::Refclock`]).
+/// Files in [`Fixture::dir`]: `client.conf|log|pid` (the daemon under test), `server.*` and `server2.*` (its
+/// NTP servers in [`Mode::Synced`] and [`Mode::Sources`]), `chronyd.sock`, `refclock.sock` and `feeder.log`
+/// ([`Mode::Refclock`], [`Mode::Sources`]).
 /// Dropping it stops everything it started (thawing a frozen daemon first) and removes the directory it created.
 #[derive(Debug)]
 pub struct Fixture {
@@ -47,6 +48,8 @@ pub struct Fixture {
     faketime_offset: Option<i64>,
     client: Option<Proc>,
     server: Option<Proc>,
+    /// The second NTP server of [`Mode::Sources`] (127.0.0.2).
+    server2: Option<Proc>,
     feeder: Option<Proc>,
     /// Library mode: stops the daemons if this process dies without dropping the fixture.
     guardian: Option<Proc>,
@@ -142,6 +145,7 @@ impl Fixture {
             faketime_offset: None,
             client: None,
             server: None,
+            server2: None,
             feeder: None,
             guardian: None,
             last_pid: 0,
@@ -252,6 +256,30 @@ impl Fixture {
         tracking::chronyc_tracking_unix(&self.chrony, &self.socket_path())
     }
 
+    /// `chronyc -h <absolute socket path> ARGS...`: its standard output, or an error with its output when it
+    /// fails.
+    pub fn chronyc(&self, args: &[&str]) -> io::Result<String> {
+        let mut cmd = self.chrony.chronyc_command();
+        cmd.arg("-h").arg(self.socket_path()).args(args);
+        let out = cmd.output().map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("cannot run {}: {e}", self.chrony.chronyc.display()),
+            )
+        })?;
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        if !out.status.success() {
+            return Err(io::Error::other(format!(
+                "chronyc {} failed ({}): {} {}",
+                args.join(" "),
+                out.status,
+                stdout.trim(),
+                String::from_utf8_lossy(&out.stderr).trim()
+            )));
+        }
+        Ok(stdout)
+    }
+
     /// `chronyc -h 127.0.0.1 -p PORT -c tracking`.
     pub fn chronyc_tracking_udp(&self) -> io::Result<ChronycTracking> {
         tracking::chronyc_tracking(&self.chrony, "127.0.0.1", Some(self.cmd_port))
@@ -291,6 +319,7 @@ impl Fixture {
             self.feeder.take(),
             self.client.take(),
             self.server.take(),
+            self.server2.take(),
         ];
         for p in all.into_iter().flatten() {
             if let Err(e) = p.terminate() {
@@ -317,6 +346,8 @@ impl Fixture {
             "client.stderr",
             "server.log",
             "server.stderr",
+            "server2.log",
+            "server2.stderr",
             "feeder.log",
         ] {
             let tail = log_tail(&self.dir.join(name), 15);
@@ -347,7 +378,7 @@ impl Fixture {
         loop {
             attempt += 1;
             self.cmd_port = ports::pick(ports::ipv6_loopback())?;
-            self.ntp_port = if self.mode == Mode::Synced {
+            self.ntp_port = if self.mode.has_server() {
                 ports::pick(false)?
             } else {
                 0
@@ -370,12 +401,23 @@ impl Fixture {
 
     /// Start the processes of the mode with the current ports (no waiting for sync).
     fn launch(&mut self) -> io::Result<()> {
-        for stale in ["chronyd.sock", "refclock.sock", "client.pid", "server.pid"] {
+        for stale in [
+            "chronyd.sock",
+            "refclock.sock",
+            "unfed.sock",
+            "client.pid",
+            "server.pid",
+            "server2.pid",
+        ] {
             let _ = std::fs::remove_file(self.dir.join(stale));
         }
-        if self.mode == Mode::Synced {
-            self.write_conf("server", &self.server_conf())?;
+        if self.mode.has_server() {
+            self.write_conf("server", &self.server_conf("server", "127.0.0.1", 1))?;
             self.server = Some(self.run_daemon("server", &["-4"], false)?);
+        }
+        if self.mode == Mode::Sources {
+            self.write_conf("server2", &self.server_conf("server2", "127.0.0.2", 3))?;
+            self.server2 = Some(self.run_daemon("server2", &["-4"], false)?);
         }
         self.write_conf("client", &self.client_conf())?;
         // Without an IPv6 loopback (some containers) chronyd could not bind ::1: run it IPv4-only.
@@ -383,7 +425,7 @@ impl Fixture {
         let client = self.run_daemon("client", client_args, self.mode.faked())?;
         self.last_pid = client.pid;
         self.client = Some(client);
-        if let Mode::Refclock { leap } = self.mode {
+        if let Some(leap) = self.mode.feeder_leap() {
             let offset = self.faketime_offset.unwrap_or(0);
             let pid = feeder::spawn(
                 &self.dir.join("refclock.sock"),
@@ -395,7 +437,7 @@ impl Fixture {
             self.feeder = Some(self.named_child(pid, feeder::FEEDER_COMM)?);
         }
         if !self.detached {
-            let targets: Vec<(u32, u64)> = [&self.client, &self.server]
+            let targets: Vec<(u32, u64)> = [&self.client, &self.server, &self.server2]
                 .into_iter()
                 .flatten()
                 .map(|p| (p.pid, p.starttime))
@@ -431,12 +473,14 @@ impl Fixture {
         format!("pidfile {d}/{name}.pid\ndriftfile {d}/{name}.drift\n")
     }
 
-    fn server_conf(&self) -> String {
+    /// An NTP server daemon on `address` (a loopback address) at the fixture's NTP port.
+    fn server_conf(&self, name: &str, address: &str, stratum: u8) -> String {
         format!(
             "# NTP server for the chronyd under test (no command sockets)\n\
-             port {p}\nbindaddress 127.0.0.1\nallow 127.0.0.1\nlocal stratum 1\ncmdport 0\nbindcmdaddress /\n{c}",
+             port {p}\nbindaddress {address}\nallow 127.0.0.0/8\nlocal stratum {stratum}\ncmdport 0\n\
+             bindcmdaddress /\n{c}",
             p = self.ntp_port,
-            c = self.common_conf("server"),
+            c = self.common_conf(name),
         )
     }
 
@@ -460,6 +504,17 @@ impl Fixture {
                     conf,
                     "server 127.0.0.1 port {} iburst minpoll -4 maxpoll -4",
                     self.ntp_port
+                );
+            }
+            Mode::Sources => {
+                let p = self.ntp_port;
+                let _ = write!(
+                    conf,
+                    "server 127.0.0.1 port {p} iburst minpoll -4 maxpoll -4 prefer\n\
+                     server 127.0.0.2 port {p} iburst minpoll -4 maxpoll -4 noselect\n\
+                     server 127.0.0.3 port {p} minpoll -4 maxpoll -4\n\
+                     refclock SOCK {d}/refclock.sock refid GPS poll -4 filter 1\n\
+                     refclock SOCK {d}/unfed.sock refid NONE poll -4\n"
                 );
             }
             Mode::Unsynced => {}
@@ -573,7 +628,7 @@ impl Fixture {
         if let Some(off) = self.faketime_offset {
             v.push(("FAKETIME_OFFSET".into(), off.to_string()));
         }
-        let procs: Vec<&Proc> = [&self.client, &self.server, &self.feeder]
+        let procs: Vec<&Proc> = [&self.client, &self.server, &self.server2, &self.feeder]
             .into_iter()
             .flatten()
             .collect();
@@ -602,6 +657,7 @@ impl Fixture {
         self.owns_dir = false;
         self.client = None;
         self.server = None;
+        self.server2 = None;
         self.feeder = None;
         self.guardian = None;
     }

@@ -25,6 +25,11 @@ pub enum Mode {
         /// 0 normal, 1 insert, 2 delete.
         leap: i32,
     },
+    /// A realistic source list, synchronised like [`Mode::Synced`] (refid 7F000001, stratum 2; 127.0.0.1 is
+    /// `prefer`): NTP servers 127.0.0.1 (a chronyd at `local stratum 1`) and 127.0.0.2 (`local stratum 3`,
+    /// `noselect`), 127.0.0.3 where nothing answers, the fed SOCK refclock GPS of [`Mode::Refclock`] and a SOCK
+    /// refclock NONE that nobody feeds.
+    Sources,
 }
 
 impl Mode {
@@ -33,7 +38,7 @@ impl Mode {
         let ok = match self {
             Mode::Local { stratum } => (1..=15).contains(&stratum),
             Mode::Refclock { leap } => (0..=2).contains(&leap),
-            Mode::Synced | Mode::Unsynced => true,
+            Mode::Synced | Mode::Unsynced | Mode::Sources => true,
         };
         if ok {
             Ok(())
@@ -58,7 +63,7 @@ impl Mode {
     /// The (refid, stratum) chronyc shows once the daemon is ready.
     pub fn expected_ref(self) -> (u32, u32) {
         match self {
-            Mode::Synced => (0x7F00_0001, 2),
+            Mode::Synced | Mode::Sources => (0x7F00_0001, 2),
             Mode::Unsynced => (0, 0),
             Mode::Local { stratum } => (0x7F7F_0101, u32::from(stratum)),
             Mode::Refclock { .. } => (0x4750_5300, 1),
@@ -74,14 +79,29 @@ impl Mode {
     pub(crate) fn faked(self) -> bool {
         matches!(self, Mode::Refclock { leap: 1 | 2 })
     }
+
+    /// Has an NTP server daemon (127.0.0.1, and 127.0.0.2 for [`Mode::Sources`]).
+    pub(crate) fn has_server(self) -> bool {
+        matches!(self, Mode::Synced | Mode::Sources)
+    }
+
+    /// The leap second the refclock feeder announces, when there is a feeder.
+    pub(crate) fn feeder_leap(self) -> Option<i32> {
+        match self {
+            Mode::Refclock { leap } => Some(leap),
+            Mode::Sources => Some(0),
+            _ => None,
+        }
+    }
 }
 
-/// `synced`, `unsynced`, `local:N`, `refclock`, `refclock-leap:L` (the CLI's `--mode` values).
+/// `synced`, `unsynced`, `local:N`, `refclock`, `refclock-leap:L`, `sources` (the CLI's `--mode` values).
 impl fmt::Display for Mode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Mode::Synced => f.write_str("synced"),
             Mode::Unsynced => f.write_str("unsynced"),
+            Mode::Sources => f.write_str("sources"),
             Mode::Local { stratum } => write!(f, "local:{stratum}"),
             Mode::Refclock { leap: 0 } => f.write_str("refclock"),
             Mode::Refclock { leap } => write!(f, "refclock-leap:{leap}"),
@@ -93,12 +113,16 @@ impl FromStr for Mode {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Mode, String> {
-        let bad =
-            || format!("bad mode `{s}` (synced, unsynced, local:N, refclock, refclock-leap:1|2)");
+        let bad = || {
+            format!(
+                "bad mode `{s}` (synced, unsynced, local:N, refclock, refclock-leap:1|2, sources)"
+            )
+        };
         let mode = match s.split_once(':') {
             None => match s {
                 "synced" => Mode::Synced,
                 "unsynced" => Mode::Unsynced,
+                "sources" => Mode::Sources,
                 "refclock" => Mode::Refclock { leap: 0 },
                 "local" => Mode::Local { stratum: 10 },
                 _ => return Err(bad()),
@@ -129,6 +153,7 @@ mod tests {
             Mode::Refclock { leap: 0 },
             Mode::Refclock { leap: 1 },
             Mode::Refclock { leap: 2 },
+            Mode::Sources,
         ] {
             assert_eq!(m.to_string().parse::<Mode>(), Ok(m));
         }

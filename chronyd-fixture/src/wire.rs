@@ -96,6 +96,8 @@ pub mod reply_code {
     pub const NULL: u16 = 1;
     /// RPY_N_SOURCES.
     pub const N_SOURCES: u16 = 2;
+    /// RPY_SOURCE_DATA (the sources report).
+    pub const SOURCE_DATA: u16 = 3;
     /// RPY_TRACKING.
     pub const TRACKING: u16 = 5;
     /// RPY_SOURCESTATS.
@@ -112,6 +114,8 @@ pub mod status {
     pub const UNAUTH: u16 = 2;
     /// STT_INVALID: a command chronyd does not know.
     pub const INVALID: u16 = 3;
+    /// STT_NOSUCHSOURCE: no source at that index or address.
+    pub const NO_SUCH_SOURCE: u16 = 4;
 }
 
 /// IP address families (offset 16 of an IPAddr).
@@ -278,6 +282,89 @@ impl Tracking {
             put_u32(&mut r, 68 + 4 * i, float(*f));
         }
         r.truncate(self.len);
+        r
+    }
+}
+
+/// The length of a sources (RPY_SOURCE_DATA) reply.
+pub const SOURCE_DATA_REPLY_LEN: usize = 76;
+
+/// The reply to an `N_SOURCES` request: `n` sources.
+pub fn n_sources(request: &[u8], n: u32) -> Vec<u8> {
+    let mut r = reply(
+        request,
+        reply_code::N_SOURCES,
+        status::SUCCESS,
+        N_SOURCES_LEN,
+    );
+    put_u32(&mut r, 28, n);
+    r
+}
+
+/// The record index of a sources, sourcestats or selectdata request (offset 20).
+pub fn request_index(request: &[u8]) -> u32 {
+    get_u32(request, REQUEST_HEADER_LEN)
+}
+
+/// A sources reply (RPY_SOURCE_DATA) with every field settable; `Default` is the selected NTP
+/// server 10.0.0.1 at stratum 2, reached by all of the last 8 polls.
+#[derive(Clone, Debug)]
+pub struct SourceData {
+    /// The address's family (a refclock's is INET4, with its refid as the address).
+    pub family: u16,
+    /// The address's 16 bytes.
+    pub addr: [u8; 16],
+    /// The polling interval, log2 seconds.
+    pub poll: i16,
+    /// The stratum.
+    pub stratum: u16,
+    /// The state (0 selected ... 5 selectable).
+    pub state: u16,
+    /// The mode (0 client, 1 peer, 2 refclock).
+    pub mode: u16,
+    /// The reachability register.
+    pub reach: u16,
+    /// Seconds since the last sample (0xFFFFFFFF: none).
+    pub since_sample: u32,
+    /// Adjusted offset, measured offset, error (seconds).
+    pub floats: [f64; 3],
+}
+
+impl Default for SourceData {
+    fn default() -> Self {
+        SourceData {
+            family: family::INET4,
+            addr: [10, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+            poll: 6,
+            stratum: 2,
+            state: 0,
+            mode: 0,
+            reach: 0o377,
+            since_sample: 12,
+            floats: [-0.5e-6, -0.75e-6, 25e-6],
+        }
+    }
+}
+
+impl SourceData {
+    /// The reply to `request`.
+    pub fn bytes(&self, request: &[u8]) -> Vec<u8> {
+        let mut r = reply(
+            request,
+            reply_code::SOURCE_DATA,
+            status::SUCCESS,
+            SOURCE_DATA_REPLY_LEN,
+        );
+        put_ip(&mut r, 28, &self.addr, self.family);
+        put_u16(&mut r, 48, self.poll as u16);
+        put_u16(&mut r, 50, self.stratum);
+        put_u16(&mut r, 52, self.state);
+        put_u16(&mut r, 54, self.mode);
+        put_u16(&mut r, 58, self.reach);
+        put_u32(&mut r, 60, self.since_sample);
+        put_u32(&mut r, 64, float(self.floats[1]));
+        put_u32(&mut r, 68, float(self.floats[0]));
+        put_u32(&mut r, 72, float(self.floats[2]));
         r
     }
 }

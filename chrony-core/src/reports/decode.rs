@@ -30,6 +30,22 @@ impl<'a> Fields<'a> {
         Ok(self.session.uinteger(i))
     }
 
+    /// A signed integer field. libchrony 0.2 does not sign-extend 16-bit
+    /// fields (a poll of -4 reads 65532): such a value is read back as the
+    /// `i16` it was on the wire.
+    pub(crate) fn integer16(&self, hint: c_int, name: &'static CStr) -> Result<i16> {
+        let i = self.index(hint, name, ffi::CHRONY_TYPE_INTEGER)?;
+        let v = self.session.integer(i);
+        i16::try_from(v)
+            .or_else(|_| u16::try_from(v).map(|u| u as i16))
+            .map_err(|_| invalid(field_name(name), v))
+    }
+
+    /// True when the record has a field `name` (of any type).
+    pub(crate) fn has(&self, hint: c_int, name: &'static CStr) -> bool {
+        self.session.field_index(hint, name).is_some()
+    }
+
     /// A float field; NaN and infinities are corrupt data.
     pub(crate) fn float(&self, hint: c_int, name: &'static CStr) -> Result<f64> {
         let i = self.index(hint, name, ffi::CHRONY_TYPE_FLOAT)?;

@@ -4,11 +4,11 @@ use std::ffi::CStr;
 use std::fmt;
 use std::time::SystemTime;
 
-use super::Report;
 use super::decode::{Fields, invalid};
 use super::refid::{ReferenceAddress, reference_id_name};
+use super::{Query, Report};
 use crate::session::Session;
-use crate::{Error, Result};
+use crate::{Connection, Error, Result};
 
 /// chronyd's leap status.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -155,6 +155,12 @@ impl Report for TrackingStatus {
             root_dispersion: f.float(12, c"root dispersion")?,
             update_interval: f.float(13, c"last update interval")?,
         })
+    }
+}
+
+impl Query for TrackingStatus {
+    fn query(c: &mut Connection, interrupted: &mut dyn FnMut() -> bool) -> Result<Self> {
+        c.report(interrupted)
     }
 }
 
