@@ -10,7 +10,10 @@ use crate::client_socket::ClientSocket;
 use crate::exchange::{self, Peer, Request};
 use crate::reports::{Query, Report};
 use crate::session::Session;
-use crate::{Error, Options, Result, Source, TrackingStatus};
+use crate::{
+    Activity, Error, Options, Result, RtcData, SelectData, ServerStats, Smoothing, Source,
+    SourceStats, TrackingStatus,
+};
 
 /// How a [`Connection`] reaches chronyd.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -94,7 +97,7 @@ impl Connection {
         &mut self,
         interrupted: &mut dyn FnMut() -> bool,
     ) -> Result<TrackingStatus> {
-        self.query(interrupted)
+        self.query_interruptible(interrupted)
     }
 
     /// Queries the sources report (`chronyc sources -a`: every source,
@@ -102,21 +105,72 @@ impl Connection {
     /// list is read again when it changes during the read (see
     /// [`Error::SourcesChanged`]).
     pub fn sources(&mut self) -> Result<Vec<Source>> {
-        self.sources_interruptible(&mut || false)
+        self.query()
     }
 
-    /// Like [`Connection::sources`], calling `interrupted` as
-    /// [`Connection::tracking_interruptible`] does.
-    pub fn sources_interruptible(
+    /// Queries the sourcestats report (`chronyc sourcestats -a`), as
+    /// [`Connection::sources`] reads its list.
+    pub fn source_stats(&mut self) -> Result<Vec<SourceStats>> {
+        self.query()
+    }
+
+    /// Queries the selectdata report (`chronyc selectdata -a`), as
+    /// [`Connection::sources`] reads its list. Over UDP chronyd refuses it
+    /// ([`Error::NotAuthorised`]) unless its `opencommands` (4.7+) allow it.
+    pub fn select_data(&mut self) -> Result<Vec<SelectData>> {
+        self.query()
+    }
+
+    /// Queries the activity report (`chronyc activity`).
+    pub fn activity(&mut self) -> Result<Activity> {
+        self.query()
+    }
+
+    /// Queries the serverstats report (`chronyc serverstats`). Over UDP
+    /// chronyd refuses it unless its `opencommands` (4.7+) allow it.
+    pub fn server_stats(&mut self) -> Result<ServerStats> {
+        self.query()
+    }
+
+    /// Queries the rtcdata report (`chronyc rtcdata`): `None` when chronyd
+    /// does not track a real-time clock.
+    pub fn rtc_data(&mut self) -> Result<Option<RtcData>> {
+        self.query()
+    }
+
+    /// Queries the smoothing report (`chronyc smoothing`): `None` when
+    /// chronyd has no `smoothtime`.
+    pub fn smoothing(&mut self) -> Result<Option<Smoothing>> {
+        self.query()
+    }
+
+    /// Queries `Q` (any report: `conn.query::<Vec<Source>>()`), within
+    /// [`Connection::timeout`].
+    pub fn query<Q: Query>(&mut self) -> Result<Q> {
+        Q::query(self, &mut || false)
+    }
+
+    /// Like [`Connection::query`], calling `interrupted` at least every
+    /// 100 ms while waiting for chronyd; when it returns true the query
+    /// stops with [`Error::Interrupted`].
+    pub fn query_interruptible<Q: Query>(
         &mut self,
         interrupted: &mut dyn FnMut() -> bool,
-    ) -> Result<Vec<Source>> {
-        self.query(interrupted)
+    ) -> Result<Q> {
+        Q::query(self, interrupted)
     }
 
-    /// Queries `Q` (a report, or a list of records), within [`Connection::timeout`].
-    pub(crate) fn query<Q: Query>(&mut self, interrupted: &mut dyn FnMut() -> bool) -> Result<Q> {
-        Q::query(self, interrupted)
+    /// Queries the one-record report `R` of a facility chronyd may have
+    /// off (rtcdata, smoothing): its "not enabled" answer is `None`.
+    pub(crate) fn optional_report<R: Report>(
+        &mut self,
+        interrupted: &mut dyn FnMut() -> bool,
+    ) -> Result<Option<R>> {
+        match self.report(interrupted) {
+            Ok(r) => Ok(Some(r)),
+            Err(e) if e.chrony_err() == Some(ffi::CHRONY_DISABLED) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     /// Queries the one-record report `R`, within [`Connection::timeout`].

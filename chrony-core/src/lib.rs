@@ -89,8 +89,15 @@ pub use error::{Error, MAX_SOCKET_PATH_LEN, Result};
 pub use options::{DEFAULT_TIMEOUT, Options};
 #[doc(hidden)]
 pub use pool::drain_pool;
+pub use reports::Query;
+pub use reports::activity::Activity;
 pub use reports::refid::ReferenceAddress;
+pub use reports::rtcdata::RtcData;
+pub use reports::selectdata::{SelectData, SelectOptions, SelectState};
+pub use reports::serverstats::ServerStats;
+pub use reports::smoothing::Smoothing;
 pub use reports::sources::{Source, SourceAddress, SourceMode, SourceState};
+pub use reports::sourcestats::SourceStats;
 pub use reports::tracking::{LeapStatus, TrackingStatus};
 pub use shared::SharedConnection;
 
@@ -125,10 +132,15 @@ pub fn tracking_interruptible(
 /// options, reusing a pooled connection (see [`tracking`] for
 /// `socket_path`, and [`Connection::sources`]).
 pub fn sources(socket_path: Option<&Path>) -> Result<Vec<Source>> {
-    sources_with(socket_path, &Options::default())
+    query(socket_path, &Options::default(), &mut || false)
 }
 
-/// Like [`sources`], with a total deadline of `options.timeout`.
-pub fn sources_with(socket_path: Option<&Path>, options: &Options) -> Result<Vec<Source>> {
-    pool::query(socket_path, options, &mut || false)
+/// Queries any report `Q` (e.g. `query::<Vec<SourceStats>>(...)`) over
+/// chronyd's unix socket with a pooled connection, like [`tracking_interruptible`].
+pub fn query<Q: Query>(
+    socket_path: Option<&Path>,
+    options: &Options,
+    interrupted: &mut dyn FnMut() -> bool,
+) -> Result<Q> {
+    pool::query(socket_path, options, interrupted)
 }

@@ -58,7 +58,7 @@ pub(crate) fn query<Q: Query>(
         }
     };
     connection.set_timeout(options.timeout);
-    let result = connection.query(interrupted);
+    let result = connection.query_interruptible(interrupted);
     if result.is_ok() {
         give_back(path.is_none(), connection);
     }

@@ -135,26 +135,29 @@ impl SharedConnection {
         &self,
         interrupted: &mut dyn FnMut() -> bool,
     ) -> Result<TrackingStatus> {
-        self.query(interrupted)
+        self.query_interruptible(interrupted)
     }
 
     /// Queries the sources report (see [`Connection::sources`]).
     pub fn sources(&self) -> Result<Vec<Source>> {
-        self.sources_interruptible(&mut || false)
+        self.query()
     }
 
-    /// Queries the sources report, calling `interrupted` as
-    /// [`SharedConnection::tracking_interruptible`] does.
-    pub fn sources_interruptible(
+    /// Queries `Q` (any report, see [`Connection::query`]) during this
+    /// thread's turn.
+    pub fn query<Q: Query>(&self) -> Result<Q> {
+        self.query_interruptible(&mut || false)
+    }
+
+    /// Like [`SharedConnection::query`], calling `interrupted` at least
+    /// every 100 ms while waiting for chronyd or for this connection's turn.
+    pub fn query_interruptible<Q: Query>(
         &self,
         interrupted: &mut dyn FnMut() -> bool,
-    ) -> Result<Vec<Source>> {
-        self.query(interrupted)
-    }
-
-    /// Queries `Q` during this thread's turn.
-    fn query<Q: Query>(&self, interrupted: &mut dyn FnMut() -> bool) -> Result<Q> {
-        self.with_turn(interrupted, |conn, interrupted| conn.query(interrupted))
+    ) -> Result<Q> {
+        self.with_turn(interrupted, |conn, interrupted| {
+            conn.query_interruptible(interrupted)
+        })
     }
 
     /// Closes the socket and removes its files. A call in flight stops with

@@ -665,3 +665,76 @@ fn a_report_this_chronyd_does_not_know_is_unsupported() {
         "{e:?}"
     );
 }
+
+#[test]
+fn an_rtc_report_is_decoded() {
+    // No machine here has an RTC chronyd can track: a crafted RPY_RTC (7) reply.
+    let fake = Fake::start(|req| {
+        let mut r = wire::reply(req, 7, wire::status::SUCCESS, 56);
+        wire::put_timespec(&mut r, 28, (0, 1_795_959_909, 5));
+        wire::put_u16(&mut r, 40, 12);
+        wire::put_u16(&mut r, 42, 5);
+        wire::put_u32(&mut r, 44, 3600);
+        wire::put_u32(&mut r, 48, wire::float(-0.25));
+        wire::put_u32(&mut r, 52, wire::float(1.5));
+        vec![r]
+    });
+    let rtc = fake
+        .connect(Duration::from_secs(1))
+        .rtc_data()
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        rtc.ref_time,
+        SystemTime::UNIX_EPOCH + Duration::new(1_795_959_909, 5)
+    );
+    assert_eq!((rtc.samples, rtc.runs, rtc.span), (12, 5, 3600));
+    assert_eq!((rtc.offset, rtc.freq_offset), (-0.25, 1.5));
+    assert!(rtc.is_calibrated());
+}
+
+#[test]
+fn serverstats_of_chrony_4_4_and_later_have_every_counter() {
+    // chrony 4.3 (the fixture's) sends reply 24 with 11 counters; 4.4+ reply 25 with 17 64-bit
+    // counters and reserved words of 0xFF.
+    let fake = Fake::start(|req| {
+        let mut r = wire::reply(req, 25, wire::status::SUCCESS, 196);
+        for k in 0..17u32 {
+            wire::put_u32(&mut r, 28 + 8 * k as usize, k); // high word
+            wire::put_u32(&mut r, 32 + 8 * k as usize, 1000 + k);
+        }
+        r[164..196].fill(0xff);
+        vec![r]
+    });
+    let s = fake.connect(Duration::from_secs(1)).server_stats().unwrap();
+    let v = |k: u64| (k << 32) | (1000 + k);
+    assert_eq!(s.ntp_hits, v(0));
+    assert_eq!(s.nke_hits, Some(v(1)));
+    assert_eq!(s.cmd_hits, v(2));
+    assert_eq!(s.log_drops, v(6));
+    assert_eq!(s.ntp_span_seconds, Some(v(10)));
+    assert_eq!(s.ntp_hw_tx_timestamps, Some(v(16)));
+    // chrony 3.5's reply 14: five counters, the rest None.
+    let fake = Fake::start(|req| {
+        let mut r = wire::reply(req, 14, wire::status::SUCCESS, 48);
+        for k in 0..5u32 {
+            wire::put_u32(&mut r, 28 + 4 * k as usize, 7 + k);
+        }
+        vec![r]
+    });
+    let s = fake.connect(Duration::from_secs(1)).server_stats().unwrap();
+    assert_eq!(
+        (
+            s.ntp_hits,
+            s.cmd_hits,
+            s.ntp_drops,
+            s.cmd_drops,
+            s.log_drops
+        ),
+        (7, 8, 9, 10, 11)
+    );
+    assert_eq!(
+        (s.nke_hits, s.ntp_auth_hits, s.ntp_daemon_rx_timestamps),
+        (None, None, None)
+    );
+}

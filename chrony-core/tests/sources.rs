@@ -10,7 +10,7 @@ use chrony_core::{
     Connection, SharedConnection, Source, SourceAddress, SourceMode, SourceState, Transport,
 };
 use chronyd_fixture::{Fixture, Mode};
-use common::start;
+use common::{each_line_equal_when_stable, start};
 
 /// One source as a line of `chronyc -c sources`: mode, state, name, stratum, poll, reach (octal),
 /// seconds since the last sample (4294967295 for none), adjusted, measured offset and error with
@@ -59,23 +59,8 @@ fn settled(fx: &Fixture) {
     }
 }
 
-/// Reads the list with `read` between two chronyc reads until both chronyc reads agree (chronyd
-/// takes a sample of some source every few milliseconds), then requires our lines to equal them.
-fn check_against_chronyc(fx: &Fixture, mut read: impl FnMut() -> Vec<Source>) -> Vec<Source> {
-    let mut last = String::new();
-    for _ in 0..200 {
-        let before = chronyc_sources(fx);
-        let ours = read();
-        let after = chronyc_sources(fx);
-        if before == after {
-            let lines: Vec<String> = ours.iter().map(csv).collect();
-            let theirs: Vec<&str> = before.lines().collect();
-            assert_eq!(lines, theirs, "ours vs chronyc -c -a sources");
-            return ours;
-        }
-        last = format!("{before}\n---\n{after}");
-    }
-    panic!("chronyc never showed the same list twice in a row: {last}");
+fn check_against_chronyc(fx: &Fixture, read: impl FnMut() -> Vec<Source>) -> Vec<Source> {
+    each_line_equal_when_stable(fx, &["-c", "sources", "-a"], read, csv)
 }
 
 #[test]

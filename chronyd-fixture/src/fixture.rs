@@ -514,7 +514,8 @@ impl Fixture {
                      server 127.0.0.2 port {p} iburst minpoll -4 maxpoll -4 noselect\n\
                      server 127.0.0.3 port {p} minpoll -4 maxpoll -4\n\
                      refclock SOCK {d}/refclock.sock refid GPS poll -4 filter 1\n\
-                     refclock SOCK {d}/unfed.sock refid NONE poll -4\n"
+                     refclock SOCK {d}/unfed.sock refid NONE poll -4\n\
+                     smoothtime 400 0.001\n"
                 );
             }
             Mode::Unsynced => {}

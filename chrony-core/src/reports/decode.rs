@@ -30,6 +30,29 @@ impl<'a> Fields<'a> {
         Ok(self.session.uinteger(i))
     }
 
+    /// An unsigned integer field that must fit in `T` (the width on the wire).
+    pub(crate) fn uint<T: TryFrom<u64>>(&self, hint: c_int, name: &'static CStr) -> Result<T> {
+        let v = self.uinteger(hint, name)?;
+        T::try_from(v).map_err(|_| invalid(field_name(name), v))
+    }
+
+    /// An unsigned integer field that older chronyd versions do not send:
+    /// `None` when the record has no such field.
+    pub(crate) fn newer_uinteger(&self, hint: c_int, name: &'static CStr) -> Result<Option<u64>> {
+        if !self.has(hint, name) {
+            return Ok(None);
+        }
+        self.uinteger(hint, name).map(Some)
+    }
+
+    /// A u32 count of seconds ago, where chronyd's 0xFFFFFFFF means never.
+    pub(crate) fn seconds_ago(&self, hint: c_int, name: &'static CStr) -> Result<Option<u32>> {
+        match self.uint::<u32>(hint, name)? {
+            u32::MAX => Ok(None),
+            v => Ok(Some(v)),
+        }
+    }
+
     /// A signed integer field. libchrony 0.2 does not sign-extend 16-bit
     /// fields (a poll of -4 reads 65532): such a value is read back as the
     /// `i16` it was on the wire.

@@ -12,11 +12,6 @@ use std::ffi::CStr;
 use crate::session::Session;
 use crate::{Connection, Result};
 
-mod decode;
-pub(crate) mod refid;
-pub(crate) mod sources;
-pub(crate) mod tracking;
-
 /// A record chronyd sends: a whole report (tracking, serverstats, ...) or
 /// one source's record of a per-source report (sources, sourcestats, ...).
 pub(crate) trait Report: Sized {
@@ -27,10 +22,50 @@ pub(crate) trait Report: Sized {
     fn read(session: &Session) -> Result<Self>;
 }
 
-/// What a connection can be asked for in one call: one report
-/// (`Connection::report`), or every record of a per-source report
-/// (`Connection::records`).
-pub(crate) trait Query: Sized {
+/// What a connection can be asked for in one call: a report, or every
+/// record of a per-source report. Implemented by [`TrackingStatus`](crate::TrackingStatus),
+/// `Vec<`[`Source`](crate::Source)`>`, `Vec<`[`SourceStats`](crate::SourceStats)`>`,
+/// `Vec<`[`SelectData`](crate::SelectData)`>`, [`Activity`](crate::Activity),
+/// [`ServerStats`](crate::ServerStats), `Option<`[`RtcData`](crate::RtcData)`>`
+/// and `Option<`[`Smoothing`](crate::Smoothing)`>`; used by
+/// [`Connection::query_interruptible`] and its siblings. Sealed: only this
+/// crate implements it.
+pub trait Query: Sized + sealed::Sealed {
     /// Asks `connection`, within its timeout.
+    #[doc(hidden)]
     fn query(connection: &mut Connection, interrupted: &mut dyn FnMut() -> bool) -> Result<Self>;
 }
+
+pub(crate) mod sealed {
+    /// Implemented by `query!` only.
+    pub trait Sealed {}
+}
+
+/// Implements [`Query`] for `$t` by the `Connection` method `$how`:
+/// `report` (one record), `records` (every source's record) or
+/// `optional_report` (one record, `None` when chronyd has the facility off).
+macro_rules! query {
+    ($t:ty, $how:ident) => {
+        impl crate::reports::sealed::Sealed for $t {}
+        impl crate::reports::Query for $t {
+            fn query(
+                c: &mut crate::Connection,
+                interrupted: &mut dyn FnMut() -> bool,
+            ) -> crate::Result<Self> {
+                c.$how(interrupted)
+            }
+        }
+    };
+}
+pub(crate) use query;
+
+pub(crate) mod activity;
+mod decode;
+pub(crate) mod refid;
+pub(crate) mod rtcdata;
+pub(crate) mod selectdata;
+pub(crate) mod serverstats;
+pub(crate) mod smoothing;
+pub(crate) mod sources;
+pub(crate) mod sourcestats;
+pub(crate) mod tracking;

@@ -5,11 +5,11 @@ use std::ffi::CStr;
 use std::fmt;
 use std::net::IpAddr;
 
-use super::decode::{Fields, invalid};
+use super::Report;
+use super::decode::Fields;
 use super::refid::{ReferenceAddress, reference_id_name};
-use super::{Query, Report};
+use crate::Result;
 use crate::session::Session;
-use crate::{Connection, Result};
 
 /// Which source a record is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -25,6 +25,28 @@ pub enum SourceAddress {
     RefClock(u32),
     /// An address family this library does not know (a newer chronyd's).
     Unknown,
+}
+
+impl SourceAddress {
+    /// The source of a record that has its reference ID and address, as
+    /// sourcestats and selectdata have: an unspecified address is a
+    /// reference clock, named by its reference ID.
+    pub(crate) fn of(reference_id: u32, address: ReferenceAddress) -> SourceAddress {
+        match address {
+            ReferenceAddress::Ip(ip) => SourceAddress::Ip(ip),
+            ReferenceAddress::Id(id) => SourceAddress::Unresolved(id),
+            ReferenceAddress::Unspecified => SourceAddress::RefClock(reference_id),
+        }
+    }
+
+    /// Reads the "reference ID" and "address" fields at `hint` and `hint + 1`.
+    pub(crate) fn read(f: &Fields<'_>, hint: std::ffi::c_int) -> Result<SourceAddress> {
+        let reference_id = f.uint(hint, c"reference ID")?;
+        Ok(SourceAddress::of(
+            reference_id,
+            f.address(hint + 1, c"address")?,
+        ))
+    }
 }
 
 impl fmt::Display for SourceAddress {
@@ -200,9 +222,6 @@ impl Source {
     }
 }
 
-/// The "never" of chronyd's seconds-ago counters.
-const NEVER: u64 = 0xffff_ffff;
-
 impl Report for Source {
     const NAME: &'static CStr = c"sources";
 
@@ -211,34 +230,22 @@ impl Report for Source {
         // A reference clock's record has its refid where others have the
         // address (chronyd sends it as an IPv4 address).
         let address = if f.has(0, c"reference ID") {
-            let refid = f.uinteger(0, c"reference ID")?;
-            SourceAddress::RefClock(
-                u32::try_from(refid).map_err(|_| invalid("reference ID", refid))?,
-            )
+            SourceAddress::RefClock(f.uint(0, c"reference ID")?)
         } else {
             match f.address(0, c"address")? {
-                ReferenceAddress::Ip(ip) => SourceAddress::Ip(ip),
-                ReferenceAddress::Id(id) => SourceAddress::Unresolved(id),
                 ReferenceAddress::Unspecified => SourceAddress::Unknown,
+                other => SourceAddress::of(0, other),
             }
         };
-        let u16_field = |hint, name: &'static CStr| -> Result<u16> {
-            let v = f.uinteger(hint, name)?;
-            u16::try_from(v).map_err(|_| invalid(name.to_str().unwrap_or("field"), v))
-        };
-        let ago = f.uinteger(7, c"last sample ago")?;
         Ok(Source {
             address,
             poll: f.integer16(1, c"poll")?,
-            stratum: u16_field(2, c"stratum")?,
-            state: SourceState::from(u16_field(3, c"state")?),
-            mode: SourceMode::from(u16_field(4, c"mode")?),
-            flags: u16_field(5, c"flags")?,
-            reachability: u16_field(6, c"reachability")?,
-            last_sample_ago: match ago {
-                NEVER => None,
-                v => Some(u32::try_from(v).map_err(|_| invalid("last sample ago", v))?),
-            },
+            stratum: f.uint(2, c"stratum")?,
+            state: SourceState::from(f.uint::<u16>(3, c"state")?),
+            mode: SourceMode::from(f.uint::<u16>(4, c"mode")?),
+            flags: f.uint(5, c"flags")?,
+            reachability: f.uint(6, c"reachability")?,
+            last_sample_ago: f.seconds_ago(7, c"last sample ago")?,
             measured_offset: f.float(8, c"original last sample offset")?,
             adjusted_offset: f.float(9, c"adjusted last sample offset")?,
             offset_error: f.float(10, c"last sample error")?,
@@ -246,11 +253,7 @@ impl Report for Source {
     }
 }
 
-impl Query for Vec<Source> {
-    fn query(c: &mut Connection, interrupted: &mut dyn FnMut() -> bool) -> Result<Self> {
-        c.records(interrupted)
-    }
-}
+super::query!(Vec<Source>, records);
 
 #[cfg(test)]
 mod tests {

@@ -4,11 +4,11 @@ use std::ffi::CStr;
 use std::fmt;
 use std::time::SystemTime;
 
+use super::Report;
 use super::decode::{Fields, invalid};
 use super::refid::{ReferenceAddress, reference_id_name};
-use super::{Query, Report};
 use crate::session::Session;
-use crate::{Connection, Error, Result};
+use crate::{Error, Result};
 
 /// chronyd's leap status.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -158,11 +158,7 @@ impl Report for TrackingStatus {
     }
 }
 
-impl Query for TrackingStatus {
-    fn query(c: &mut Connection, interrupted: &mut dyn FnMut() -> bool) -> Result<Self> {
-        c.report(interrupted)
-    }
-}
+super::query!(TrackingStatus, report);
 
 #[cfg(test)]
 mod tests {

@@ -141,3 +141,41 @@ pub fn scaled(n: usize) -> usize {
         .unwrap_or(1);
     (n / divisor).max(1)
 }
+
+/// Compares a per-source list with `chronyc ARGS` (on the fixture's unix socket), one source at
+/// a time: each source's line of ours must equal chronyc's whenever chronyc printed that line the same before and after our
+/// read, until every source has been compared so (with sources sampled 16 times a second, the
+/// whole list is rarely the same twice).
+pub fn each_line_equal_when_stable<T>(
+    fx: &Fixture,
+    args: &[&str],
+    mut read: impl FnMut() -> Vec<T>,
+    line: impl Fn(&T) -> String,
+) -> Vec<T> {
+    let mut done = std::collections::BTreeSet::new();
+    for _ in 0..400 {
+        let before = fx.chronyc(args).unwrap();
+        let ours = read();
+        let after = fx.chronyc(args).unwrap();
+        let ours_lines: Vec<String> = ours.iter().map(&line).collect();
+        let (b, a): (Vec<&str>, Vec<&str>) = (before.lines().collect(), after.lines().collect());
+        assert_eq!(
+            b.len(),
+            ours_lines.len(),
+            "as many sources as chronyc: {before}"
+        );
+        for (i, ours_line) in ours_lines.iter().enumerate() {
+            if b[i] == a.get(i).copied().unwrap_or("") {
+                assert_eq!(ours_line, b[i], "source {i} vs chronyc {}", args.join(" "));
+                done.insert(i);
+            }
+        }
+        if done.len() == b.len() {
+            return ours;
+        }
+    }
+    panic!(
+        "chronyc {} never showed each source the same twice in a row",
+        args.join(" ")
+    );
+}
