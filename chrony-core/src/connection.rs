@@ -3,16 +3,19 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use std::ffi::{CStr, c_int};
+use std::net::IpAddr;
+
 use libchrony_sys as ffi;
 
 use crate::address::{Target, discover_socket};
 use crate::client_socket::ClientSocket;
 use crate::exchange::{self, Peer, Request};
-use crate::reports::{Query, Report};
+use crate::reports::{Keyed, Query, Report};
 use crate::session::Session;
 use crate::{
-    Activity, Error, Options, Result, RtcData, SelectData, ServerStats, Smoothing, Source,
-    SourceStats, TrackingStatus,
+    Activity, AuthData, Error, NtpData, Options, Result, RtcData, SelectData, ServerStats,
+    Smoothing, Source, SourceAddress, SourceStats, TrackingStatus,
 };
 
 /// How a [`Connection`] reaches chronyd.
@@ -144,6 +147,37 @@ impl Connection {
         self.query()
     }
 
+    /// Queries the ntpdata report of every NTP source (`chronyc ntpdata`:
+    /// reference clocks and unresolved sources have none), within one
+    /// [`Connection::timeout`]. Over UDP chronyd refuses it unless its
+    /// `opencommands` (4.7+) allow it.
+    pub fn ntp_data_all(&mut self) -> Result<Vec<NtpData>> {
+        self.query()
+    }
+
+    /// Queries the ntpdata report of the NTP source at `address` (`chronyc
+    /// ntpdata ADDRESS`): `None` when chronyd has no NTP source there.
+    pub fn ntp_data(&mut self, address: IpAddr) -> Result<Option<NtpData>> {
+        self.keyed_record_of(address, &mut || false)
+    }
+
+    /// Like [`Connection::ntp_data`], calling `interrupted` as
+    /// [`Connection::query_interruptible`] does.
+    pub fn ntp_data_interruptible(
+        &mut self,
+        address: IpAddr,
+        interrupted: &mut dyn FnMut() -> bool,
+    ) -> Result<Option<NtpData>> {
+        self.keyed_record_of(address, interrupted)
+    }
+
+    /// Queries the authdata report of every NTP source (`chronyc
+    /// authdata`), within one [`Connection::timeout`]. Over UDP chronyd
+    /// refuses it unless its `opencommands` (4.7+) allow it.
+    pub fn auth_data(&mut self) -> Result<Vec<AuthData>> {
+        self.query()
+    }
+
     /// Queries `Q` (any report: `conn.query::<Vec<Source>>()`), within
     /// [`Connection::timeout`].
     pub fn query<Q: Query>(&mut self) -> Result<Q> {
@@ -194,13 +228,15 @@ impl Connection {
         interrupted: &mut dyn FnMut() -> bool,
     ) -> Result<Vec<R>> {
         let deadline = exchange::deadline_after(self.timeout);
-        let count = Request {
-            name: R::NAME,
-            index: None,
-        };
-        let mut n = self
-            .exchange_reconnecting(count, deadline, interrupted)?
-            .number_of_records();
+        self.records_until(deadline, interrupted)
+    }
+
+    fn records_until<R: Report>(
+        &mut self,
+        deadline: Instant,
+        interrupted: &mut dyn FnMut() -> bool,
+    ) -> Result<Vec<R>> {
+        let mut n = self.count_until(R::NAME, deadline, interrupted)?;
         for _ in 0..LIST_ATTEMPTS {
             let mut records = Vec::with_capacity(usize::try_from(n).unwrap_or(0).min(256));
             let mut changed = false;
@@ -218,19 +254,114 @@ impl Connection {
                     Err(e) => return Err(e),
                 }
             }
-            let again = self
-                .exchange_reconnecting(count, deadline, interrupted)?
-                .number_of_records();
+            let again = self.count_until(R::NAME, deadline, interrupted)?;
             if !changed && again == n {
                 return Ok(records);
             }
             n = again;
         }
-        Err(Error::SourcesChanged {
+        Err(self.sources_changed(R::NAME))
+    }
+
+    /// Queries the record of `R` of every NTP source (reference clocks and
+    /// unresolved sources have none), within one [`Connection::timeout`]:
+    /// the sources report for their addresses, each source's record by its
+    /// index, and the number of sources again; read again whole when the
+    /// list changed meanwhile, as [`Connection::records`] does.
+    pub(crate) fn keyed_records<R: Keyed>(
+        &mut self,
+        interrupted: &mut dyn FnMut() -> bool,
+    ) -> Result<Vec<R>> {
+        let deadline = exchange::deadline_after(self.timeout);
+        for _ in 0..LIST_ATTEMPTS {
+            let sources: Vec<Source> = self.records_until(deadline, interrupted)?;
+            let mut records = Vec::with_capacity(sources.len());
+            let mut changed = false;
+            for (index, source) in sources.iter().enumerate() {
+                let SourceAddress::Ip(ip) = source.address else {
+                    continue;
+                };
+                match self.keyed_record::<R>(index, ip, deadline, interrupted)? {
+                    Some(r) => records.push(r),
+                    None => {
+                        changed = true;
+                        break;
+                    }
+                }
+            }
+            let again = self.count_until(Source::NAME, deadline, interrupted)?;
+            if !changed && usize::try_from(again).ok() == Some(sources.len()) {
+                return Ok(records);
+            }
+        }
+        Err(self.sources_changed(R::NAME))
+    }
+
+    /// The record of `R` of the NTP source at `address`, within one
+    /// [`Connection::timeout`]; `None` when chronyd has no NTP source there.
+    pub(crate) fn keyed_record_of<R: Keyed>(
+        &mut self,
+        address: IpAddr,
+        interrupted: &mut dyn FnMut() -> bool,
+    ) -> Result<Option<R>> {
+        let deadline = exchange::deadline_after(self.timeout);
+        for _ in 0..LIST_ATTEMPTS {
+            let sources: Vec<Source> = self.records_until(deadline, interrupted)?;
+            let Some(index) = sources
+                .iter()
+                .position(|s| s.address == SourceAddress::Ip(address))
+            else {
+                return Ok(None);
+            };
+            if let Some(r) = self.keyed_record::<R>(index, address, deadline, interrupted)? {
+                return Ok(Some(r));
+            }
+        }
+        Err(self.sources_changed(R::NAME))
+    }
+
+    /// Record `index` of `R`, expected to be the source at `address`:
+    /// `None` when the list has changed (no such source, a reference clock,
+    /// or another source's record).
+    fn keyed_record<R: Keyed>(
+        &mut self,
+        index: usize,
+        address: IpAddr,
+        deadline: Instant,
+        interrupted: &mut dyn FnMut() -> bool,
+    ) -> Result<Option<R>> {
+        let request = Request {
+            name: R::NAME,
+            index: Some(c_int::try_from(index).unwrap_or(c_int::MAX)),
+        };
+        match self.exchange_reconnecting(request, deadline, interrupted) {
+            // A reference clock's record has no fields.
+            Ok(session) if session.number_of_fields() == 0 => Ok(None),
+            Ok(session) => R::read_for(session, address),
+            Err(e) if is_no_such_source(&e) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The number of records of the per-source report `name`.
+    fn count_until(
+        &mut self,
+        name: &'static CStr,
+        deadline: Instant,
+        interrupted: &mut dyn FnMut() -> bool,
+    ) -> Result<c_int> {
+        let count = Request { name, index: None };
+        Ok(self
+            .exchange_reconnecting(count, deadline, interrupted)?
+            .number_of_records())
+    }
+
+    fn sources_changed(&self, report: &'static CStr) -> Error {
+        Error::SourcesChanged {
             address: self.address.clone(),
-            report: R::NAME.to_str().unwrap_or("requested"),
+            report: report.to_str().unwrap_or("requested"),
             attempts: LIST_ATTEMPTS,
-        })
+        }
     }
 
     /// One exchange; when a unix-socket chronyd has gone away since the last

@@ -91,6 +91,8 @@ pub use options::{DEFAULT_TIMEOUT, Options};
 pub use pool::drain_pool;
 pub use reports::Query;
 pub use reports::activity::Activity;
+pub use reports::authdata::{AuthData, AuthMode};
+pub use reports::ntpdata::{NtpData, NtpFlags, NtpMode, Timestamping};
 pub use reports::refid::ReferenceAddress;
 pub use reports::rtcdata::RtcData;
 pub use reports::selectdata::{SelectData, SelectOptions, SelectState};
@@ -143,4 +145,17 @@ pub fn query<Q: Query>(
     interrupted: &mut dyn FnMut() -> bool,
 ) -> Result<Q> {
     pool::query(socket_path, options, interrupted)
+}
+
+/// Queries the ntpdata report of the NTP source at `address` over chronyd's
+/// unix socket with a pooled connection (see [`Connection::ntp_data`]).
+pub fn ntp_data(
+    socket_path: Option<&Path>,
+    options: &Options,
+    address: std::net::IpAddr,
+    interrupted: &mut dyn FnMut() -> bool,
+) -> Result<Option<NtpData>> {
+    pool::with_connection(socket_path, options, |c| {
+        c.ntp_data_interruptible(address, interrupted)
+    })
 }

@@ -45,6 +45,16 @@ pub(crate) fn query<Q: Query>(
     options: &Options,
     interrupted: &mut dyn FnMut() -> bool,
 ) -> Result<Q> {
+    with_connection(socket_path, options, |c| c.query_interruptible(interrupted))
+}
+
+/// Runs `f` on a pooled connection to `socket_path` (or the discovered
+/// default socket), given back to the pool when `f` succeeds.
+pub(crate) fn with_connection<T>(
+    socket_path: Option<&Path>,
+    options: &Options,
+    f: impl FnOnce(&mut Connection) -> Result<T>,
+) -> Result<T> {
     crate::fork::install_handlers()?;
     let path = socket_path.map(unix_path).transpose()?;
     let mut connection = match take(path.as_deref()) {
@@ -58,7 +68,7 @@ pub(crate) fn query<Q: Query>(
         }
     };
     connection.set_timeout(options.timeout);
-    let result = connection.query_interruptible(interrupted);
+    let result = f(&mut connection);
     if result.is_ok() {
         give_back(path.is_none(), connection);
     }

@@ -143,6 +143,19 @@ impl SharedConnection {
         self.query()
     }
 
+    /// Queries the ntpdata report of the NTP source at `address` (see
+    /// [`Connection::ntp_data`]), calling `interrupted` as
+    /// [`SharedConnection::query_interruptible`] does.
+    pub fn ntp_data_interruptible(
+        &self,
+        address: std::net::IpAddr,
+        interrupted: &mut dyn FnMut() -> bool,
+    ) -> Result<Option<crate::NtpData>> {
+        self.with_turn(interrupted, |conn, interrupted| {
+            conn.ntp_data_interruptible(address, interrupted)
+        })
+    }
+
     /// Queries `Q` (any report, see [`Connection::query`]) during this
     /// thread's turn.
     pub fn query<Q: Query>(&self) -> Result<Q> {

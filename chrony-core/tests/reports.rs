@@ -315,3 +315,152 @@ fn rtcdata_is_none_without_an_rtc_driver() {
         None
     );
 }
+
+/// An IPv4 address as chronyc prints its reference ID (IPv6 sources get a hash, which the
+/// fixture has none of).
+fn ipv4_refid(ip: Option<std::net::IpAddr>) -> String {
+    match ip {
+        Some(std::net::IpAddr::V4(v4)) => format!("{:08X}", u32::from(v4)),
+        Some(other) => panic!("no IPv6 sources in the fixture: {other}"),
+        None => "00000000".into(),
+    }
+}
+
+fn ntpdata_csv(d: &chrony_core::NtpData) -> String {
+    let t = d.ref_time.duration_since(std::time::UNIX_EPOCH).unwrap();
+    let refid_text = if d.stratum <= 1 {
+        d.reference_id
+            .to_be_bytes()
+            .iter()
+            .filter(|b| (0x20..0x7f).contains(*b))
+            .map(|&b| char::from(b))
+            .collect()
+    } else {
+        String::new()
+    };
+    let yes = |b: bool| if b { "Yes" } else { "No" };
+    let tests = d.flags.tests_text().replace(' ', ",");
+    let mut line = format!(
+        "{},{},{},{},{},{},{},{},{},{},{:.0},{},{:.9},{:.6},{:.6},{:08X},{},{}.{:09},{:.9},{:.9},{:.9},{:.9},{:.2},{},{},{},{},{},{},{},{},{}",
+        d.remote_address,
+        ipv4_refid(Some(d.remote_address)),
+        d.remote_port,
+        d.local_address
+            .map_or("[UNSPEC]".to_string(), |a| a.to_string()),
+        ipv4_refid(d.local_address),
+        d.leap_status,
+        d.version,
+        d.mode,
+        d.stratum,
+        d.poll,
+        2f64.powi(d.poll.into()),
+        d.precision,
+        2f64.powi(d.precision.into()),
+        d.root_delay,
+        d.root_dispersion,
+        d.reference_id,
+        refid_text,
+        t.as_secs(),
+        t.subsec_nanos(),
+        d.offset,
+        d.peer_delay,
+        d.peer_dispersion,
+        d.response_time,
+        d.jitter_asymmetry,
+        tests,
+        yes(d.flags.interleaved()),
+        yes(d.flags.authenticated()),
+        d.tx_timestamping,
+        d.rx_timestamping,
+        d.total_tx,
+        d.total_rx,
+        d.total_valid_rx,
+        d.total_good_rx
+    );
+    for newer in [
+        d.total_kernel_tx,
+        d.total_kernel_rx,
+        d.total_hw_tx,
+        d.total_hw_rx,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        line.push_str(&format!(",{newer}"));
+    }
+    line
+}
+
+#[test]
+fn ntpdata_and_authdata_equal_chronyc() {
+    let fx = start(Mode::Sources);
+    sampled(&fx);
+    let mut c = unix(&fx);
+    // Every NTP source, not the reference clocks.
+    let all = each_line_equal_when_stable(
+        &fx,
+        &["-c", "ntpdata"],
+        || c.ntp_data_all().unwrap(),
+        ntpdata_csv,
+    );
+    let addresses: Vec<String> = all.iter().map(|d| d.remote_address.to_string()).collect();
+    assert_eq!(addresses, ["127.0.0.1", "127.0.0.2", "127.0.0.3"]);
+    assert_eq!(all[2].local_address, None, "no response from 127.0.0.3 yet");
+    assert_eq!(all[2].mode, chrony_core::NtpMode::Unknown(0));
+    assert_eq!(all[0].mode, chrony_core::NtpMode::Server);
+    assert_eq!(all[0].flags.tests_text(), "111 111 1111");
+
+    // One source by its address, as `chronyc ntpdata ADDRESS`.
+    let one = "127.0.0.2".parse().unwrap();
+    each_line_equal_when_stable(
+        &fx,
+        &["-c", "ntpdata", "127.0.0.2"],
+        || vec![c.ntp_data(one).unwrap().expect("a source")],
+        ntpdata_csv,
+    );
+    let shared = chrony_core::SharedConnection::new(
+        Some(fx.socket_path().to_str().unwrap()),
+        &Default::default(),
+    );
+    assert!(
+        shared
+            .ntp_data_interruptible(one, &mut || false)
+            .unwrap()
+            .is_some()
+    );
+    let path = fx.socket_path();
+    let pooled = chrony_core::ntp_data(Some(&path), &Default::default(), one, &mut || false);
+    assert_eq!(pooled.unwrap().unwrap().remote_address, one);
+    // Not a source: None, where chronyc says "No such source".
+    let none = "127.0.0.9".parse().unwrap();
+    assert_eq!(c.ntp_data(none).unwrap(), None);
+    assert!(fx.chronyc(&["-c", "ntpdata", "127.0.0.9"]).is_err());
+
+    let auth = each_line_equal_when_stable(
+        &fx,
+        &["-c", "authdata", "-a"],
+        || c.auth_data().unwrap(),
+        |a| {
+            format!(
+                "{},{},{},{},{},{},{},{},{},{}",
+                a.address,
+                a.mode,
+                a.key_id,
+                a.key_type,
+                a.key_length,
+                a.last_ke_ago.unwrap_or(u32::MAX),
+                a.ke_attempts,
+                u8::from(a.nak),
+                a.cookies,
+                a.cookie_length
+            )
+        },
+    );
+    assert_eq!(auth.len(), 3);
+    assert!(auth.iter().all(|a| a.mode == chrony_core::AuthMode::None));
+
+    // Both refused over UDP.
+    let mut udp = Connection::open(&fx.udp_v4()).unwrap();
+    assert_eq!(udp.ntp_data_all().unwrap_err().code(), -3);
+    assert_eq!(udp.auth_data().unwrap_err().code(), -3);
+}

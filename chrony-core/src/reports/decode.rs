@@ -64,6 +64,25 @@ impl<'a> Fields<'a> {
             .map_err(|_| invalid(field_name(name), v))
     }
 
+    /// A signed 8-bit field, read back as the `i8` it was on the wire (see
+    /// [`Fields::integer16`]).
+    pub(crate) fn integer8(&self, hint: c_int, name: &'static CStr) -> Result<i8> {
+        let i = self.index(hint, name, ffi::CHRONY_TYPE_INTEGER)?;
+        let v = self.session.integer(i);
+        i8::try_from(v)
+            .or_else(|_| u8::try_from(v).map(|u| u as i8))
+            .map_err(|_| invalid(field_name(name), v))
+    }
+
+    /// An IP address field: `None` for an unspecified address.
+    pub(crate) fn ip(&self, hint: c_int, name: &'static CStr) -> Result<Option<std::net::IpAddr>> {
+        match self.address(hint, name)? {
+            ReferenceAddress::Ip(ip) => Ok(Some(ip)),
+            ReferenceAddress::Unspecified => Ok(None),
+            other => Err(invalid(field_name(name), other)),
+        }
+    }
+
     /// True when the record has a field `name` (of any type).
     pub(crate) fn has(&self, hint: c_int, name: &'static CStr) -> bool {
         self.session.field_index(hint, name).is_some()

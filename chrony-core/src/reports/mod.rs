@@ -22,10 +22,23 @@ pub(crate) trait Report: Sized {
     fn read(session: &Session) -> Result<Self>;
 }
 
+/// A record chronyd serves for one NTP source's address (ntpdata,
+/// authdata). It is asked for by index: the C library looks up the
+/// address of source `index` and asks for that address.
+pub(crate) trait Keyed: Sized {
+    /// The report's name in the C library.
+    const NAME: &'static CStr;
+
+    /// Decodes the record received for the source at `address`; `None`
+    /// when it turns out to be another source's (the list changed).
+    fn read_for(session: &Session, address: std::net::IpAddr) -> Result<Option<Self>>;
+}
+
 /// What a connection can be asked for in one call: a report, or every
 /// record of a per-source report. Implemented by [`TrackingStatus`](crate::TrackingStatus),
 /// `Vec<`[`Source`](crate::Source)`>`, `Vec<`[`SourceStats`](crate::SourceStats)`>`,
-/// `Vec<`[`SelectData`](crate::SelectData)`>`, [`Activity`](crate::Activity),
+/// `Vec<`[`SelectData`](crate::SelectData)`>`, `Vec<`[`NtpData`](crate::NtpData)`>`,
+/// `Vec<`[`AuthData`](crate::AuthData)`>`, [`Activity`](crate::Activity),
 /// [`ServerStats`](crate::ServerStats), `Option<`[`RtcData`](crate::RtcData)`>`
 /// and `Option<`[`Smoothing`](crate::Smoothing)`>`; used by
 /// [`Connection::query_interruptible`] and its siblings. Sealed: only this
@@ -42,7 +55,8 @@ pub(crate) mod sealed {
 }
 
 /// Implements [`Query`] for `$t` by the `Connection` method `$how`:
-/// `report` (one record), `records` (every source's record) or
+/// `report` (one record), `records` (every source's record),
+/// `keyed_records` (the record of every NTP source, by its address) or
 /// `optional_report` (one record, `None` when chronyd has the facility off).
 macro_rules! query {
     ($t:ty, $how:ident) => {
@@ -60,7 +74,9 @@ macro_rules! query {
 pub(crate) use query;
 
 pub(crate) mod activity;
+pub(crate) mod authdata;
 mod decode;
+pub(crate) mod ntpdata;
 pub(crate) mod refid;
 pub(crate) mod rtcdata;
 pub(crate) mod selectdata;
