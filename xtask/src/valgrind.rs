@@ -71,6 +71,10 @@ const TIMING_TESTS: &[(&str, &[&str])] = &[
             "closing_a_shared_connection_stops_the_call_in_flight",
         ],
     ),
+    (
+        "chrony-core/sources",
+        &["a_frozen_daemon_times_out_within_one_deadline_for_the_whole_list"],
+    ),
 ];
 
 pub fn run_cli(args: &[String]) -> Result {
