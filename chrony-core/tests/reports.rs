@@ -408,7 +408,13 @@ fn ntpdata_and_authdata_equal_chronyc() {
     assert_eq!(all[2].local_address, None, "no response from 127.0.0.3 yet");
     assert_eq!(all[2].mode, chrony_core::NtpMode::Unknown(0));
     assert_eq!(all[0].mode, chrony_core::NtpMode::Server);
-    assert_eq!(all[0].flags.tests_text(), "111 111 1111");
+    // Tests 1-3 and 5-7 (duplicates, origin, synchronised source, distance) pass on loopback; the
+    // delay tests A-D depend on the machine's load, so only chronyc's text is compared for them.
+    assert!(
+        all[0].flags.tests_text().starts_with("111 111 "),
+        "{:?}",
+        all[0].flags
+    );
 
     // One source by its address, as `chronyc ntpdata ADDRESS`.
     let one = "127.0.0.2".parse().unwrap();
