@@ -60,7 +60,7 @@ fn settled(fx: &Fixture) {
 }
 
 fn check_against_chronyc(fx: &Fixture, read: impl FnMut() -> Vec<Source>) -> Vec<Source> {
-    each_line_equal_when_stable(fx, &["-c", "sources", "-a"], read, csv)
+    each_line_equal_when_stable(fx, &["-c", "sources", "-a"], &[], read, csv)
 }
 
 #[test]
