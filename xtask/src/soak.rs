@@ -1,7 +1,7 @@
 //! `cargo xtask soak`: runs chrony-core's soak test (tests/soak.rs, `#[ignore]`d
 //! in a plain `cargo test` because it takes 10 s or more) with its parameters.
 
-use crate::util::{Result, cargo, run};
+use crate::util::{Args, Result, cargo, run};
 
 const USAGE: &str = "\
 usage: cargo xtask soak [--calls N] [--min-seconds S] [--timeout-ms MS]
@@ -15,42 +15,18 @@ SIGSTOPped now and then; checks deadlines, errors, fds, RSS and leftover files.
 ";
 
 pub fn run_cli(args: &[String]) -> Result {
-    let mut env = vec![
-        ("CHRONY_SOAK_CALLS", "2000".to_string()),
-        ("CHRONY_SOAK_MIN_SECONDS", "10".to_string()),
-        ("CHRONY_SOAK_TIMEOUT_MS", "500".to_string()),
-    ];
-    let mut it = args.iter();
-    while let Some(arg) = it.next() {
-        let slot = match arg.as_str() {
-            "-h" | "--help" => {
-                print!("{USAGE}");
-                return Ok(());
-            }
-            "--calls" => 0,
-            "--min-seconds" => 1,
-            "--timeout-ms" => 2,
-            other => return Err(format!("unknown argument `{other}`\n\n{USAGE}").into()),
-        };
-        let value = it.next().ok_or(format!("{arg} needs a value"))?;
-        if value.parse::<u64>().is_err() {
-            return Err(format!("{arg}: `{value}` is not a number").into());
-        }
-        env[slot].1 = value.clone();
+    let Some(args) = Args::parse(args, USAGE, "--calls= --min-seconds= --timeout-ms=")? else {
+        return Ok(());
+    };
+    let mut soak = cargo("test -p chrony-core --test soak -- --ignored --nocapture");
+    for (option, var, default) in [
+        ("--calls", "CHRONY_SOAK_CALLS", 2000),
+        ("--min-seconds", "CHRONY_SOAK_MIN_SECONDS", 10),
+        ("--timeout-ms", "CHRONY_SOAK_TIMEOUT_MS", 500),
+    ] {
+        soak.env(var, args.number::<u64>(option, default)?.to_string());
     }
-    let mut cmd = cargo();
-    cmd.args([
-        "test",
-        "-p",
-        "chrony-core",
-        "--test",
-        "soak",
-        "--",
-        "--ignored",
-        "--nocapture",
-    ])
-    .envs(env);
-    run(&mut cmd)
+    run(soak)
 }
 
 /// The CI stage: 2000 calls over 10 s.

@@ -12,7 +12,7 @@
 //! the inner process checks that no process is left in its namespace. Needs root (for the mounts,
 //! and the tests run clients as `nobody`).
 
-use crate::util::{Result, cargo, display_rel, executables, output, pychrony_version, root, run};
+use crate::util::{Result, build_executables, cmd, display_rel, pychrony_version, root, run};
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -32,59 +32,57 @@ const USAGE: &str = "usage: cargo xtask test-socket-discovery
 Runs chrony-core/tests/discovery.rs and pychrony-py/tests/test_discovery.py (real chronyd
 daemons at /run/chrony/chronyd.sock and /var/run/chrony/chronyd.sock) inside a private
 mount namespace with tmpfs over /run, /var and /tmp: the host is untouched. The Python
-tests use the venv of the `python` stage. Must run as root.";
+tests use the venv of the `python` stage. Must run as root.
+";
 
 pub fn run_cli(args: &[String]) -> Result {
-    match args.first().map(String::as_str) {
-        None => outer(),
-        Some("--inside") => inside(&args[1..]),
-        Some("-h" | "--help") => {
-            println!("{USAGE}");
-            Ok(())
-        }
-        Some(other) => Err(format!("unknown argument `{other}`\n\n{USAGE}").into()),
+    if args.first().is_some_and(|a| a == "--inside") {
+        return inside(&args[1..]);
+    }
+    match crate::util::Args::parse(args, USAGE, "")? {
+        Some(_) => stage(),
+        None => Ok(()),
     }
 }
 
-/// The `discovery` stage of `cargo xtask ci`.
+/// The `discovery` stage of `cargo xtask ci`: outside the namespace, builds what runs inside and
+/// re-executes this command there.
 pub fn stage() -> Result {
-    outer()
-}
-
-// ---- outside the namespace --------------------------------------------------
-
-fn outer() -> Result {
     let start = Instant::now();
-    if output(Command::new("id").arg("-u"))?.trim() != "0" {
+    if !chronyd_fixture::unpack::is_root() {
         return Err(
-            "test-socket-discovery must run as root: it mounts tmpfs over /run and /var in a \
-             private mount namespace (unshare --mount) and runs clients as `nobody`"
+            "test-socket-discovery must run as root: it mounts tmpfs over /run and /var in \
+                    a private mount namespace (unshare --mount) and runs clients as `nobody`"
                 .into(),
         );
     }
     let chrony = chronyd_fixture::Chrony::find()?;
-    let rust = build_rust_test()?;
+    // The client the test runs (tests/common finds it beside the test binary), then the test.
+    crate::util::build_example("tracking", false)?;
+    let tests = build_executables("test --no-run -p chrony-core --test discovery")?;
+    let rust = tests.into_iter().find(|e| e.test).map(|e| e.path);
+    let rust = rust.ok_or("cargo did not report chrony-core's `discovery` test executable")?;
     let python = find_venv_python()?;
     // A copy made when `cargo xtask ci` started: a stage before this one may have
     // relinked target/debug/xtask, leaving current_exe() pointing at a deleted file.
     let exe = crate::util::xtask_bin()?;
-    let mut unshare = Command::new("unshare");
+    let mut unshare = cmd("unshare --mount --propagation private --");
     // The same chronyd inside: a version directory (unpacked under target/chrony, or CHRONY_DIR)
     // by the path it has in the namespace, where a checkout under /tmp, /run or /var is at /mnt.
     if let Some(dir) = &chrony.dir {
         unshare.env(chronyd_fixture::CHRONY_DIR_ENV, visible_inside(dir)?);
     }
     println!("chronyd: {}", chrony.describe());
-    run(unshare
-        .args(["--mount", "--propagation", "private", "--"])
+    unshare
         .arg(&exe)
-        .args(["test-socket-discovery", "--inside", "--rust"])
+        .args(["test-socket-discovery", "--inside"]);
+    unshare
+        .arg("--rust")
         .arg(visible_inside(&rust)?)
         .arg("--python")
-        .arg(visible_inside(&python)?)
-        .arg("--xtask")
-        .arg(visible_inside(&exe)?))
-    .map_err(|e| format!("socket discovery: {e}"))?;
+        .arg(visible_inside(&python)?);
+    run(unshare.arg("--xtask").arg(visible_inside(&exe)?))
+        .map_err(|e| format!("socket discovery: {e}"))?;
     println!(
         "socket discovery checked in {:.1} s",
         start.elapsed().as_secs_f64()
@@ -92,36 +90,18 @@ fn outer() -> Result {
     Ok(())
 }
 
-/// Builds chrony-core's `tracking` example (the client the test runs) and the test binary.
-fn build_rust_test() -> Result<PathBuf> {
-    // The client the test runs (tests/common finds it beside the test binary).
-    crate::util::build_example("tracking", false)?;
-    let json = output(cargo().args([
-        "test",
-        "--no-run",
-        "-p",
-        "chrony-core",
-        "--test",
-        "discovery",
-        "--message-format=json-render-diagnostics",
-    ]))?;
-    executables(&json)
-        .into_iter()
-        .find(|e| e.test)
-        .map(|e| e.path)
-        .ok_or_else(|| "cargo did not report chrony-core's `discovery` test executable".into())
-}
-
 /// The interpreter of the first venv whose `pychrony` is this checkout's version.
 fn find_venv_python() -> Result<PathBuf> {
     let wanted = pychrony_version()?;
     for venv in VENVS {
         let python = root().join(venv).join("bin/python");
-        let version = Command::new(&python)
+        let mut version = Command::new(&python);
+        version
             .args(["-c", "import pychrony; print(pychrony.__version__)"])
-            .stderr(Stdio::null())
-            .output();
-        if version.is_ok_and(|o| o.status.success() && o.stdout == format!("{wanted}\n").as_bytes())
+            .stderr(Stdio::null());
+        if version
+            .output()
+            .is_ok_and(|o| o.status.success() && o.stdout == format!("{wanted}\n").as_bytes())
         {
             println!("Python API: {}", display_rel(&python));
             return Ok(python);
@@ -138,81 +118,71 @@ fn find_venv_python() -> Result<PathBuf> {
 /// The checkout is bind-mounted at /mnt inside the namespace when it is under a [`COVERED`]
 /// directory (CI clones wherever it likes, /tmp included): the tmpfs would hide it otherwise.
 fn checkout_moves_to_mnt() -> bool {
-    let checkout = root();
-    COVERED.iter().any(|(dir, _)| checkout.starts_with(dir))
+    COVERED.iter().any(|(dir, _)| root().starts_with(dir))
 }
 
 /// Where `path` (outside) is seen inside the namespace: under /mnt when it is in a checkout that
 /// moves there; an error when a tmpfs would hide it.
 fn visible_inside(path: &Path) -> Result<PathBuf> {
-    let checkout = root();
-    match path.strip_prefix(&checkout) {
-        Ok(rel) if checkout_moves_to_mnt() => return Ok(Path::new("/mnt").join(rel)),
-        _ => {}
-    }
-    if COVERED.iter().any(|(dir, _)| path.starts_with(dir)) {
-        return Err(format!(
+    match path.strip_prefix(root()) {
+        Ok(rel) if checkout_moves_to_mnt() => Ok(Path::new("/mnt").join(rel)),
+        _ if COVERED.iter().any(|(dir, _)| path.starts_with(dir)) => Err(format!(
             "{} is under /run, /var or /tmp, which the namespace covers with a tmpfs: use one \
              elsewhere",
             path.display()
         )
-        .into());
+        .into()),
+        _ => Ok(path.to_path_buf()),
     }
-    Ok(path.to_path_buf())
 }
 
-// ---- inside the namespace ---------------------------------------------------
-
+/// Inside the namespace: the tmpfs mounts, then both tests, then the check for processes left.
 fn inside(args: &[String]) -> Result {
-    let (mut rust, mut python, mut xtask) = (None, None, None);
-    let mut it = args.iter();
-    while let Some(arg) = it.next() {
-        let slot = match arg.as_str() {
-            "--rust" => &mut rust,
-            "--python" => &mut python,
-            "--xtask" => &mut xtask,
-            other => return Err(format!("unknown argument `{other}`").into()),
-        };
-        *slot = it.next().map(PathBuf::from);
-    }
-    let (Some(rust), Some(python), Some(xtask)) = (rust, python, xtask) else {
+    let Some(args) = crate::util::Args::parse(args, "", "--rust= --python= --xtask=")? else {
+        return Ok(());
+    };
+    let path = |name| args.values(name).last().map(PathBuf::from);
+    let (Some(rust), Some(python), Some(xtask)) =
+        (path("--rust"), path("--python"), path("--xtask"))
+    else {
         return Err("--inside needs --rust PATH, --python PATH and --xtask PATH".into());
     };
     check_private_namespace()?;
     let checkout = keep_checkout_visible()?;
     for (dir, mode) in COVERED {
-        run(Command::new("mount").args([
-            "-t",
-            "tmpfs",
-            "-o",
-            &format!("mode={mode},size=64m"),
-            "discovery",
-            dir,
-        ]))?;
+        run(cmd(&format!(
+            "mount -t tmpfs -o mode={mode},size=64m discovery {dir}"
+        )))?;
     }
     fs::create_dir("/var/run")?;
     fs::set_permissions("/var/run", fs::Permissions::from_mode(0o755))?;
 
-    let rust_result = run(Command::new(&rust)
-        .args(["--ignored", "--nocapture", "--test-threads=1"])
-        .env(NAMESPACE_ENV, "1")
-        .current_dir(checkout.join("chrony-core")));
-    let python_result = run(Command::new(&python)
-        .args(["-m", "pytest", "-p", "no:cacheprovider", "-v"])
-        .arg("pychrony-py/tests/test_discovery.py")
+    let mut rust = Command::new(&rust);
+    rust.args(["--ignored", "--nocapture", "--test-threads=1"])
+        .current_dir(checkout.join("chrony-core"));
+    let rust = run(rust.env(NAMESPACE_ENV, "1"));
+    let mut python = Command::new(&python);
+    python.args([
+        "-m",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        "-v",
+        "pychrony-py/tests/test_discovery.py",
+    ]);
+    let python = run(python
         .env(NAMESPACE_ENV, "1")
         .env("XTASK_BIN", &xtask)
         .current_dir(&checkout));
     // Every daemon is stopped by now; nothing may be left in this namespace.
-    let results = [
-        rust_result.map_err(|e| format!("the Rust discovery test: {e}")),
-        python_result.map_err(|e| format!("the Python discovery tests: {e}")),
+    let errors: Vec<String> = [
+        rust.map_err(|e| format!("the Rust discovery test: {e}")),
+        python.map_err(|e| format!("the Python discovery tests: {e}")),
         processes_left().map_err(|e| e.to_string()),
-    ];
-    let errors: Vec<String> = results
-        .into_iter()
-        .filter_map(|r| r.err().map(|e| e.to_string()))
-        .collect();
+    ]
+    .into_iter()
+    .filter_map(|r| r.err())
+    .collect();
     if errors.is_empty() {
         Ok(())
     } else {
@@ -228,20 +198,19 @@ fn keep_checkout_visible() -> Result<PathBuf> {
     if !checkout_moves_to_mnt() {
         return Ok(checkout);
     }
-    let mnt = Path::new("/mnt");
-    if !mnt.is_dir() {
+    if !Path::new("/mnt").is_dir() {
         return Err(format!(
             "the checkout {} is under /run, /var or /tmp, and there is no /mnt to bind it to",
             checkout.display()
         )
         .into());
     }
-    run(Command::new("mount").arg("--bind").arg(&checkout).arg(mnt))?;
+    run(cmd("mount --bind").arg(&checkout).arg("/mnt"))?;
     println!(
         "checkout {} bind-mounted at /mnt inside the namespace",
         checkout.display()
     );
-    Ok(mnt.to_path_buf())
+    Ok(PathBuf::from("/mnt"))
 }
 
 /// Refuses to mount anything unless this process has a mount namespace of its own (never the
@@ -253,10 +222,9 @@ fn check_private_namespace() -> Result {
     let ppid = stat
         .rsplit(')')
         .next()
-        .and_then(|rest| rest.split_whitespace().nth(1))
-        .ok_or("cannot read the parent pid")?
-        .to_string();
-    if ns("1").as_ref() == Some(&mine) || ns(&ppid).as_ref() == Some(&mine) {
+        .and_then(|rest| rest.split_whitespace().nth(1));
+    let ppid = ppid.ok_or("cannot read the parent pid")?;
+    if ns("1").as_ref() == Some(&mine) || ns(ppid).as_ref() == Some(&mine) {
         return Err("--inside must run in a private mount namespace \
                     (use `cargo xtask test-socket-discovery`)"
             .into());
@@ -270,12 +238,9 @@ fn processes_left() -> Result {
     let mine = fs::read_link("/proc/self/ns/mnt")?;
     let me = std::process::id();
     let find = || -> Vec<(u32, String)> {
-        let Ok(entries) = fs::read_dir("/proc") else {
-            return Vec::new();
-        };
-        entries
-            .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-            .filter(|&pid| pid != me)
+        let pids = fs::read_dir("/proc").into_iter().flatten();
+        let pids = pids.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok());
+        pids.filter(|&pid| pid != me)
             .filter(|pid| fs::read_link(format!("/proc/{pid}/ns/mnt")).is_ok_and(|ns| ns == mine))
             .map(|pid| {
                 let comm = fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
@@ -294,16 +259,12 @@ fn processes_left() -> Result {
         return Ok(());
     }
     for (pid, _) in &left {
-        let _ = Command::new("kill")
-            .args(["-KILL", &pid.to_string()])
-            .status();
+        let _ = cmd(&format!("kill -KILL {pid}")).status();
     }
-    Err(format!(
-        "processes were left running in the private namespace (now killed): {}",
-        left.iter()
-            .map(|(pid, comm)| format!("{comm} {pid}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    )
-    .into())
+    let left: Vec<String> = left
+        .iter()
+        .map(|(pid, comm)| format!("{comm} {pid}"))
+        .collect();
+    let left = left.join(", ");
+    Err(format!("processes were left running in the private namespace (now killed): {left}").into())
 }

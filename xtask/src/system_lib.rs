@@ -2,7 +2,7 @@
 //! distro package would (shared `libchrony.so.0`, `chrony.h`, `libchrony.pc`),
 //! so that the "system libchrony" build mode can be tested without one.
 
-use crate::util::{Result, absolute, root, run};
+use crate::util::{Result, env_or, root, run};
 use std::fs;
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
@@ -16,70 +16,52 @@ const REAL_NAME: &str = "libchrony.so.0.0.1";
 const VERSION: &str = "0.2";
 
 pub fn run_cli(args: &[String]) -> Result {
-    match args {
-        [prefix] if !prefix.starts_with('-') => {
-            let prefix = install(Path::new(prefix))?;
-            println!(
-                "installed libchrony {VERSION} into {}\n\
-                 use it with: LIBCHRONY_NO_VENDOR=1 PKG_CONFIG_PATH={pc} LD_LIBRARY_PATH={lib}",
-                prefix.display(),
-                pc = prefix.join("lib/pkgconfig").display(),
-                lib = prefix.join("lib").display(),
-            );
-            Ok(())
-        }
-        _ => Err("usage: cargo xtask system-lib PREFIX".into()),
-    }
+    let prefix = match args {
+        [prefix] if !prefix.starts_with('-') => install(Path::new(prefix))?,
+        _ => return Err("usage: cargo xtask system-lib PREFIX".into()),
+    };
+    let (pc, lib) = (prefix.join("lib/pkgconfig"), prefix.join("lib"));
+    println!(
+        "installed libchrony {VERSION} into {}\nuse it with: LIBCHRONY_NO_VENDOR=1 \
+         PKG_CONFIG_PATH={} LD_LIBRARY_PATH={}",
+        prefix.display(),
+        pc.display(),
+        lib.display()
+    );
+    Ok(())
 }
 
 /// Builds and installs into `prefix`; returns the prefix made absolute.
 pub fn install(prefix: &Path) -> Result<PathBuf> {
-    let prefix = absolute(prefix)?;
+    let prefix = std::path::absolute(prefix)?;
     let csrc = root().join("libchrony-sys/csrc");
-    let lib = prefix.join("lib");
-    let include = prefix.join("include");
-    let pkgconfig = lib.join("pkgconfig");
-    for dir in [&lib, &include, &pkgconfig] {
+    let (lib, include) = (prefix.join("lib"), prefix.join("include"));
+    for dir in [&lib.join("pkgconfig"), &include] {
         fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     }
-
-    let compiler = std::env::var("CC").unwrap_or_else(|_| "gcc".into());
-    let mut cc = Command::new(compiler);
-    cc.args([
-        "-std=c11",
-        "-O2",
-        "-fPIC",
-        "-D_GNU_SOURCE",
-        "-Wall",
-        "-Wextra",
-        "-shared",
-    ])
-    .arg(format!("-Wl,-soname,{SONAME}"))
-    .arg("-I")
-    .arg(&csrc)
-    .arg("-o")
-    .arg(lib.join(REAL_NAME));
-    for file in C_SOURCES {
-        cc.arg(csrc.join(file));
+    let mut cc = Command::new(env_or("CC", "gcc"));
+    cc.args("-std=c11 -O2 -fPIC -D_GNU_SOURCE -Wall -Wextra -shared".split(' '));
+    cc.arg(format!("-Wl,-soname,{SONAME}"))
+        .arg("-I")
+        .arg(&csrc)
+        .arg("-o")
+        .arg(lib.join(REAL_NAME));
+    run(cc
+        .args(C_SOURCES.iter().map(|file| csrc.join(file)))
+        .arg("-lm"))?;
+    for (target, link) in [(REAL_NAME, SONAME), (SONAME, "libchrony.so")] {
+        let link = lib.join(link);
+        match fs::remove_file(&link) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(format!("cannot replace {}: {e}", link.display()).into());
+            }
+            _ => {}
+        }
+        symlink(target, &link).map_err(|e| format!("cannot create {}: {e}", link.display()))?;
     }
-    cc.arg("-lm");
-    run(&mut cc)?;
-
-    replace_symlink(REAL_NAME, &lib.join(SONAME))?;
-    replace_symlink(SONAME, &lib.join("libchrony.so"))?;
     fs::copy(csrc.join("chrony.h"), include.join("chrony.h"))?;
-    fs::write(pkgconfig.join("libchrony.pc"), pc_file(&prefix))?;
+    fs::write(lib.join("pkgconfig/libchrony.pc"), pc_file(&prefix))?;
     Ok(prefix)
-}
-
-fn replace_symlink(target: &str, link: &Path) -> Result {
-    match fs::remove_file(link) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(format!("cannot replace {}: {e}", link.display()).into()),
-    }
-    symlink(target, link).map_err(|e| format!("cannot create {}: {e}", link.display()))?;
-    Ok(())
 }
 
 fn pc_file(prefix: &Path) -> String {

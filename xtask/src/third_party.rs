@@ -4,7 +4,7 @@
 //! with its licence and the copyright lines of its MIT licence file. The wheel and the sdist carry
 //! it (pyproject's `license-files`); the unit test below fails when it is not current.
 
-use crate::util::{Result, output, root};
+use crate::util::{Result, cargo, output, root};
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -37,28 +37,18 @@ fn check() -> Result {
     Ok(())
 }
 
-/// One crate: name, version, licence, and where it comes from (`None`: this workspace).
+/// One crate of `cargo tree`: version, licence, and where it comes from (`None`: this workspace).
 struct Crate {
-    name: String,
     version: String,
     license: String,
     repository: Option<String>,
 }
 
 fn generate() -> Result<String> {
-    let tree = output(crate::util::cargo().args([
-        "tree",
-        "-p",
-        "pychrony-py",
-        "-e",
-        "normal,no-proc-macro",
-        "--prefix",
-        "none",
-        "--offline",
-        "--format",
-        "{p}|{l}|{r}",
-    ]))?;
-    let mut crates: BTreeMap<String, Crate> = BTreeMap::new();
+    let tree =
+        "tree -p pychrony-py -e normal,no-proc-macro --prefix none --offline --format {p}|{l}|{r}";
+    let tree = output(cargo(tree))?;
+    let mut crates: BTreeMap<&str, Crate> = BTreeMap::new();
     for line in tree.lines().filter(|l| !l.trim().is_empty()) {
         let mut parts = line.splitn(3, '|');
         let (Some(package), Some(license), repository) = (parts.next(), parts.next(), parts.next())
@@ -69,18 +59,15 @@ fn generate() -> Result<String> {
         let (Some(name), Some(version)) = (words.next(), words.next()) else {
             return Err(format!("unexpected `cargo tree` package: {package}").into());
         };
-        let local = package.contains(" (/");
-        crates.entry(name.to_string()).or_insert(Crate {
-            name: name.to_string(),
+        let repository = repository
+            .unwrap_or("")
+            .trim()
+            .trim_end_matches(" (*)")
+            .to_string();
+        crates.entry(name).or_insert(Crate {
             version: version.trim_start_matches('v').to_string(),
             license: license.trim().to_string(),
-            repository: (!local).then(|| {
-                repository
-                    .unwrap_or("")
-                    .trim()
-                    .trim_end_matches(" (*)")
-                    .to_string()
-            }),
+            repository: (!package.contains(" (/")).then_some(repository),
         });
     }
     let mut out = String::from(
@@ -94,15 +81,15 @@ fn generate() -> Result<String> {
          | crate | version | licence | source |\n|---|---|---|---|\n",
     );
     let mut notices = String::new();
-    for c in crates.values() {
+    for (name, c) in &crates {
         let source = c.repository.as_deref().unwrap_or("this project");
         out.push_str(&format!(
-            "| {} | {} | {} | {} |\n",
-            c.name, c.version, c.license, source
+            "| {name} | {} | {} | {source} |\n",
+            c.version, c.license
         ));
         if c.repository.is_some() {
-            let lines = copyright_lines(&c.name, &c.version);
-            notices.push_str(&format!("- {} {}: {}\n", c.name, c.version, lines));
+            let lines = copyright_lines(name, &c.version);
+            notices.push_str(&format!("- {name} {}: {lines}\n", c.version));
         }
     }
     out.push_str(
@@ -135,10 +122,9 @@ fn copyright_lines(name: &str, version: &str) -> String {
         .filter(|l| l.starts_with("Copyright"))
         .collect();
     if lines.is_empty() {
-        "its MIT licence names no copyright holder".to_string()
-    } else {
-        lines.join("; ")
+        return "its MIT licence names no copyright holder".to_string();
     }
+    lines.join("; ")
 }
 
 /// The unpacked source of a crates.io crate under `$CARGO_HOME/registry/src/*/`.
@@ -166,15 +152,8 @@ mod tests {
     #[test]
     fn published_crates_carry_both_licence_texts() {
         for krate in ["libchrony-sys", "chrony-core"] {
-            let files = output(cargo().args([
-                "package",
-                "--list",
-                "--allow-dirty",
-                "--offline",
-                "-p",
-                krate,
-            ]))
-            .unwrap();
+            let files =
+                output(cargo("package --list --allow-dirty --offline -p").arg(krate)).unwrap();
             for text in ["LICENSE-MIT", "LICENSE-APACHE"] {
                 assert!(files.lines().any(|l| l == text), "{krate} lacks {text}");
             }

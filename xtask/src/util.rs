@@ -1,6 +1,7 @@
-//! Small helpers shared by the xtask commands.
+//! Helpers shared by the xtask commands: commands echoed and run, paths, arguments.
 
-use std::ffi::OsStr;
+use std::borrow::BorrowMut;
+use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -11,36 +12,59 @@ pub type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
 
 /// The workspace root (xtask lives one level below it).
 pub fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir
         .parent()
-        .expect("xtask is inside the workspace")
-        .to_path_buf()
+        .expect("xtask is in the workspace")
+        .into()
 }
 
-/// `cargo`, the same one that runs xtask (cargo sets `CARGO` for `cargo run`).
-pub fn cargo() -> Command {
+/// `cargo ARGS` (split at spaces) in the workspace root, with the cargo that runs xtask.
+pub fn cargo(args: &str) -> Command {
     let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-    cmd.current_dir(root());
+    cmd.current_dir(root()).args(args.split_whitespace());
     cmd
+}
+
+/// `PROGRAM ARGS...` from one line split at spaces (add paths with `.arg`).
+pub fn cmd(line: &str) -> Command {
+    let mut words = line.split_whitespace();
+    let mut cmd = Command::new(words.next().expect("a program"));
+    cmd.args(words);
+    cmd
+}
+
+/// The value of the environment variable `var`, or `default`.
+pub fn env_or(var: &str, default: &str) -> String {
+    std::env::var(var).unwrap_or_else(|_| default.into())
+}
+
+/// `dir` first, then the current value of the path-list variable `var`.
+pub fn prepend_env(var: &str, dir: &Path) -> OsString {
+    let old = std::env::var_os(var);
+    let dirs = std::iter::once(dir.to_path_buf()).chain(old.iter().flat_map(std::env::split_paths));
+    std::env::join_paths(dirs).expect("paths without ':'")
 }
 
 /// The command line as a shell user would type it: changed env vars, program, args.
 pub fn describe(cmd: &Command) -> String {
-    let mut words = Vec::new();
     let mut envs: Vec<_> = cmd.get_envs().collect();
     envs.sort();
-    for (key, value) in envs {
-        match value {
-            Some(v) => words.push(format!("{}={}", key.to_string_lossy(), show_env(key, v))),
-            None => words.push(format!("-u {}", key.to_string_lossy())),
-        }
-    }
+    let mut words: Vec<String> = envs
+        .into_iter()
+        .map(|(key, value)| match value {
+            Some(v) => format!("{}={}", key.to_string_lossy(), show_env(key, v)),
+            None => format!("-u {}", key.to_string_lossy()),
+        })
+        .collect();
     let program = Path::new(cmd.get_program());
-    if std::env::var_os("CARGO").is_some_and(|c| Path::new(&c) == program) {
-        words.push("cargo".into()); // the full toolchain path is noise
+    let is_cargo = std::env::var_os("CARGO").is_some_and(|c| Path::new(&c) == program);
+    // The full path of the toolchain's cargo is noise.
+    words.push(if is_cargo {
+        "cargo".into()
     } else {
-        words.push(quote(program.as_os_str()));
-    }
+        quote(program.as_os_str())
+    });
     words.extend(cmd.get_args().map(quote));
     let line = words.join(" ");
     match cmd.get_current_dir() {
@@ -51,24 +75,20 @@ pub fn describe(cmd: &Command) -> String {
 
 /// A path-list value that extends the current one prints as `new:$VAR`.
 fn show_env(key: &OsStr, value: &OsStr) -> String {
-    let (Some(value), Some(old)) = (value.to_str(), std::env::var_os(key)) else {
-        return quote(value);
-    };
+    let old = std::env::var_os(key).unwrap_or_default();
     let old = old.to_string_lossy();
-    match value.strip_suffix(&*old) {
+    match value.to_str().and_then(|v| v.strip_suffix(&*old)) {
         Some(new) if !old.is_empty() && new.ends_with(':') => {
             format!("{}${}", quote(OsStr::new(new)), key.to_string_lossy())
         }
-        _ => quote(OsStr::new(value)),
+        _ => quote(value),
     }
 }
 
 fn quote(word: &OsStr) -> String {
     let s = word.to_string_lossy();
-    let plain = !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c));
-    if plain {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c);
+    if !s.is_empty() && s.chars().all(plain) {
         s.into_owned()
     } else {
         format!("'{}'", s.replace('\'', r"'\''"))
@@ -77,47 +97,106 @@ fn quote(word: &OsStr) -> String {
 
 /// A path relative to the workspace root when it is inside it.
 pub fn display_rel(path: &Path) -> String {
-    path.strip_prefix(root())
-        .map(|p| p.display().to_string())
-        .unwrap_or_else(|_| path.display().to_string())
+    let rel = path.strip_prefix(root()).unwrap_or(path);
+    rel.display().to_string()
 }
 
 /// The program's file name and its arguments, for error messages (the full
 /// command line, env included, was echoed before it ran).
 fn short(cmd: &Command) -> String {
     let program = Path::new(cmd.get_program());
-    let mut words = vec![quote(program.file_name().unwrap_or(program.as_os_str()))];
-    words.extend(cmd.get_args().map(quote));
+    let name = program.file_name().unwrap_or(program.as_os_str());
+    let words: Vec<String> = std::iter::once(name)
+        .chain(cmd.get_args())
+        .map(quote)
+        .collect();
     words.join(" ")
 }
 
-/// Runs a command with its output going straight to the terminal; fails unless it exits 0.
-pub fn run(cmd: &mut Command) -> Result {
+/// Echoes and runs a command, its output going straight to the terminal; fails unless it exits 0.
+pub fn run(mut cmd: impl BorrowMut<Command>) -> Result {
+    let cmd = cmd.borrow_mut();
     let line = describe(cmd);
     println!("$ {line}");
-    let status = cmd
-        .stdin(Stdio::null())
-        .status()
-        .map_err(|e| format!("cannot start `{line}`: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("`{}` failed ({status})", short(cmd)).into())
+    let status = cmd.stdin(Stdio::null()).status();
+    let status = status.map_err(|e| format!("cannot start `{line}`: {e}"))?;
+    if !status.success() {
+        return Err(format!("`{}` failed ({status})", short(cmd)).into());
     }
+    Ok(())
 }
 
 /// Runs a command and returns its standard output; its standard error goes to the terminal.
-pub fn output(cmd: &mut Command) -> Result<String> {
-    let line = describe(cmd);
-    let out = cmd
-        .stdin(Stdio::null())
-        .stderr(Stdio::inherit())
-        .output()
-        .map_err(|e| format!("cannot start `{line}`: {e}"))?;
-    if out.status.success() {
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-    } else {
-        Err(format!("`{}` failed ({})", short(cmd), out.status).into())
+pub fn output(mut cmd: impl BorrowMut<Command>) -> Result<String> {
+    let cmd = cmd.borrow_mut();
+    let out = cmd.stdin(Stdio::null()).stderr(Stdio::inherit()).output();
+    let out = out.map_err(|e| format!("cannot start `{}`: {e}", describe(cmd)))?;
+    if !out.status.success() {
+        return Err(format!("`{}` failed ({})", short(cmd), out.status).into());
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// A command's arguments, checked against a spec like `"--quick --cpu= FILTER"`: flags, options
+/// that take a value (`--cpu N` or `--cpu=N`), and how many plain words it takes.
+#[derive(Debug)]
+pub struct Args {
+    given: Vec<(String, String)>,
+    pub words: Vec<String>,
+}
+
+impl Args {
+    /// `None` after `-h`/`--help`, which prints `usage` (also shown with an unknown argument).
+    pub fn parse(args: &[String], usage: &str, spec: &str) -> Result<Option<Args>> {
+        let spec: Vec<&str> = spec.split_whitespace().collect();
+        let max_words = spec.iter().filter(|s| !s.starts_with('-')).count();
+        let (mut given, mut words) = (Vec::new(), Vec::new());
+        let mut it = args.iter();
+        while let Some(arg) = it.next() {
+            let (name, inline) = match arg.split_once('=') {
+                Some((name, value)) if name.starts_with("--") => (name, Some(value)),
+                _ => (arg.as_str(), None),
+            };
+            if name == "-h" || name == "--help" {
+                print!("{usage}");
+                return Ok(None);
+            } else if spec.contains(&format!("{name}=").as_str()) {
+                let value = inline.or_else(|| it.next().map(String::as_str));
+                let value = value.ok_or(format!("{name} needs a value\n\n{usage}"))?;
+                given.push((name.to_string(), value.to_string()));
+            } else if name.starts_with("--") && spec.contains(&name) && inline.is_none() {
+                given.push((name.to_string(), String::new()));
+            } else if arg.starts_with('-') || words.len() == max_words {
+                return Err(format!("unknown argument `{arg}`\n\n{usage}").into());
+            } else {
+                words.push(arg.clone());
+            }
+        }
+        Ok(Some(Args { given, words }))
+    }
+
+    pub fn flag(&self, name: &str) -> bool {
+        self.given.iter().any(|(n, _)| n == name)
+    }
+
+    /// Every value of the option `name`, in order.
+    pub fn values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> {
+        let given = self.given.iter().filter(move |(n, _)| n == name);
+        given.map(|(_, v)| v.as_str())
+    }
+
+    /// The value of the option `name` (the last one given), if given.
+    pub fn value<'a>(&'a self, name: &'a str) -> Option<&'a str> {
+        self.values(name).last()
+    }
+
+    /// The value of the option `name` as a number, or `default`.
+    pub fn number<T: std::str::FromStr>(&self, name: &str, default: T) -> Result<T> {
+        let Some(v) = self.value(name) else {
+            return Ok(default);
+        };
+        v.parse()
+            .map_err(|_| format!("{name}: `{v}` is not a number").into())
     }
 }
 
@@ -137,19 +216,11 @@ pub fn xtask_bin() -> Result<PathBuf> {
     // Copy, then rename: a run already using an earlier copy keeps its inode.
     let tmp = dir.join(format!("xtask.{}.tmp", std::process::id()));
     fs::copy(&exe, &tmp).map_err(|e| {
-        format!(
-            "cannot copy the running xtask binary {} ({e}); was it rebuilt meanwhile?",
-            exe.display()
-        )
+        let exe = exe.display();
+        format!("cannot copy the running xtask binary {exe} ({e}); was it rebuilt meanwhile?")
     })?;
-    let copy = dir.join("xtask");
-    fs::rename(&tmp, &copy)?;
-    Ok(COPY.get_or_init(|| copy).clone())
-}
-
-/// An absolute form of `path` (relative paths are taken from the current directory).
-pub fn absolute(path: &Path) -> Result<PathBuf> {
-    Ok(std::path::absolute(path)?)
+    fs::rename(&tmp, dir.join("xtask"))?;
+    Ok(COPY.get_or_init(|| dir.join("xtask")).clone())
 }
 
 /// One `compiler-artifact` with an executable in cargo's JSON messages
@@ -166,32 +237,31 @@ pub struct Executable {
 /// The executables cargo reported in `json`, in its order.
 pub fn executables(json: &str) -> Vec<Executable> {
     let field = |line: &str, key: &str| -> Option<PathBuf> {
-        let key = format!("\"{key}\":\"");
-        let start = line.find(&key)? + key.len();
-        let end = start + line[start..].find('"')?;
-        Some(PathBuf::from(&line[start..end]))
+        let (_, rest) = line.split_once(&format!("\"{key}\":\""))?;
+        Some(rest.split_once('"')?.0.into())
     };
-    json.lines()
-        .filter_map(|line| {
-            Some(Executable {
-                path: field(line, "executable")?,
-                manifest: field(line, "manifest_path")?,
-                test: line.contains("\"test\":true"),
-            })
+    let artifact = |line: &str| {
+        let (path, manifest) = (field(line, "executable")?, field(line, "manifest_path")?);
+        Some(Executable {
+            path,
+            manifest,
+            test: line.contains("\"test\":true"),
         })
-        .collect()
+    };
+    json.lines().filter_map(artifact).collect()
+}
+
+/// The executables that `cargo ARGS --message-format=json-render-diagnostics` builds.
+pub fn build_executables(args: &str) -> Result<Vec<Executable>> {
+    let json = output(cargo(args).arg("--message-format=json-render-diagnostics"))?;
+    Ok(executables(&json))
 }
 
 /// Builds chrony-core's example `name` (dev profile, or `--release`); returns its executable,
 /// wherever CARGO_TARGET_DIR puts it.
 pub fn build_example(name: &str, release: bool) -> Result<PathBuf> {
-    let mut build = cargo();
-    build.args(["build", "-p", "chrony-core", "--example", name]);
-    if release {
-        build.arg("--release");
-    }
-    let json = output(build.arg("--message-format=json-render-diagnostics"))?;
-    executables(&json)
+    let release = if release { "--release" } else { "" };
+    build_executables(&format!("build -p chrony-core --example {name} {release}"))?
         .into_iter()
         .map(|e| e.path)
         .find(|p| p.parent().is_some_and(|d| d.ends_with("examples")) && p.ends_with(name))
@@ -214,20 +284,12 @@ mod tests {
 
     #[test]
     fn echoed_commands_can_be_pasted_into_a_shell() {
-        let mut cmd = Command::new("gcc");
-        cmd.env("CFLAGS", "-fsanitize=address -g")
-            .args(["-o", "out file", "it's.c"]);
-        assert_eq!(
-            describe(&cmd),
-            r"CFLAGS='-fsanitize=address -g' gcc -o 'out file' 'it'\''s.c'"
-        );
-    }
-
-    #[test]
-    fn errors_name_the_program_without_its_directory() {
-        let mut cmd = Command::new("/usr/bin/false");
-        cmd.arg("x");
-        assert_eq!(short(&cmd), "false x");
+        let mut gcc = cmd("gcc -o");
+        gcc.env("CFLAGS", "-fsanitize=address -g")
+            .args(["out file", "it's.c"]);
+        let pasted = r"CFLAGS='-fsanitize=address -g' gcc -o 'out file' 'it'\''s.c'";
+        assert_eq!(describe(&gcc), pasted);
+        assert_eq!(short(&cmd("/usr/bin/false x")), "false x");
     }
 
     #[test]
@@ -241,6 +303,24 @@ mod tests {
         assert_eq!(found[0].path, PathBuf::from("/w/t/deps/fork-1"));
         assert_eq!(found[0].manifest, PathBuf::from("/w/c/Cargo.toml"));
         assert!(found[0].test && !found[1].test);
+    }
+
+    #[test]
+    fn arguments_are_checked_against_the_spec() {
+        let parse = |line: &str, spec| {
+            let args: Vec<String> = line.split_whitespace().map(String::from).collect();
+            Args::parse(&args, "", spec).map(Option::unwrap)
+        };
+        let parsed = parse("--n 1 --quick --n=2 x", "--quick --n= W").unwrap();
+        assert!(parsed.flag("--quick") && !parsed.flag("--n=2"));
+        assert_eq!(
+            (parsed.value("--n"), &parsed.words[..]),
+            (Some("2"), &["x".to_string()][..])
+        );
+        assert_eq!(parsed.number("--m", 7).unwrap(), 7);
+        for bad in ["--other", "--quick=1", "--n", "x y", "-x"] {
+            assert!(parse(bad, "--quick --n= W").is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -32,9 +32,9 @@
 //! the test harness's threads) are "still reachable" or "possibly lost",
 //! which `--errors-for-leak-kinds=definite` does not count.
 
-use crate::util::{Result, cargo, display_rel, output, root};
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use crate::util::{Result, build_executables, cmd, display_rel, root};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
 use std::time::Instant;
 
 const USAGE: &str = "\
@@ -46,6 +46,9 @@ Runs every test binary of libchrony-sys and chrony-core under valgrind memcheck
 
 /// Test counts are divided by this under valgrind (`tests/common` reads it).
 const SCALE_DOWN: &str = "20";
+/// Besides `--leak-check` and `--log-file` (the module docs say why).
+const OPTIONS: &str = "--error-exitcode=1 --errors-for-leak-kinds=definite --track-fds=no \
+    --trace-children=no --child-silent-after-fork=yes --num-callers=40";
 
 /// Tests whose assertions are wall-clock bounds (a deadline met within
 /// 100 ms, a resend at 1 s and 3 s). memcheck slows code 10-50x, so those
@@ -78,14 +81,9 @@ const TIMING_TESTS: &[(&str, &[&str])] = &[
 ];
 
 pub fn run_cli(args: &[String]) -> Result {
-    match args {
-        [] => run(None),
-        [h] if h == "-h" || h == "--help" => {
-            print!("{USAGE}");
-            Ok(())
-        }
-        [filter] if !filter.starts_with('-') => run(Some(filter)),
-        _ => Err(format!("unexpected arguments {args:?}\n\n{USAGE}").into()),
+    match crate::util::Args::parse(args, USAGE, "FILTER")? {
+        Some(args) => run(args.words.first().map(String::as_str)),
+        None => Ok(()),
     }
 }
 
@@ -93,147 +91,88 @@ pub fn stage() -> Result {
     run(None)
 }
 
-struct TestBinary {
-    exe: PathBuf,
-    dir: PathBuf,
-}
-
-/// The test executables (`"test":true` artifacts) and their package directories.
-fn test_binaries(json: &str) -> Vec<TestBinary> {
-    crate::util::executables(json)
-        .into_iter()
-        .filter(|e| e.test)
-        .filter_map(|e| {
-            Some(TestBinary {
-                dir: e.manifest.parent()?.to_path_buf(),
-                exe: e.path,
-            })
-        })
-        .collect()
-}
-
-struct Outcome {
-    name: String,
-    ok: bool,
-    errors: u64,
-    definitely_lost: u64,
-    seconds: f64,
-}
-
 fn run(filter: Option<&str>) -> Result {
-    if Command::new("valgrind")
-        .arg("--version")
+    if !cmd("valgrind --version")
         .stdout(Stdio::null())
         .status()
-        .map_or(true, |s| !s.success())
+        .is_ok_and(|s| s.success())
     {
         return Err("valgrind is not installed: apt-get install valgrind".into());
     }
-    let json = output(cargo().args([
-        "test",
-        "--no-run",
-        "-p",
-        "libchrony-sys",
-        "-p",
-        "chrony-core",
-        "--message-format=json-render-diagnostics",
-    ]))?;
-    let mut binaries = test_binaries(&json);
-    binaries.sort_by(|a, b| a.exe.cmp(&b.exe));
-    if let Some(f) = filter {
-        binaries.retain(|b| {
-            b.exe
-                .file_name()
+    // The test executables (`"test":true` artifacts) and their package directories.
+    let built = build_executables("test --no-run -p libchrony-sys -p chrony-core")?;
+    let mut binaries: Vec<(PathBuf, &Path)> = built
+        .iter()
+        .filter(|e| e.test)
+        .filter_map(|e| Some((e.path.clone(), e.manifest.parent()?)))
+        .collect();
+    binaries.sort();
+    binaries.retain(|(exe, _)| {
+        filter.is_none_or(|f| {
+            exe.file_name()
                 .is_some_and(|n| n.to_string_lossy().contains(f))
-        });
-    }
+        })
+    });
     if binaries.is_empty() {
         return Err("no test binaries found".into());
     }
     let logs = root().join("target/valgrind");
     std::fs::create_dir_all(&logs)?;
-    let mut outcomes = Vec::new();
-    for b in &binaries {
-        let file = b.exe.file_name().unwrap().to_string_lossy().into_owned();
+    // Per test binary: its name, whether it passed, errors, bytes definitely lost, seconds.
+    let mut outcomes: Vec<(String, bool, u64, u64, f64)> = Vec::new();
+    for (exe, dir) in &binaries {
+        let file = exe.file_name().unwrap_or_default().to_string_lossy();
         // `name-<hash>`: the target name; the package tells apart tests of the
         // same name (both crates have a `security` test).
-        let target = file.rsplit_once('-').map_or(file.as_str(), |(n, _)| n);
-        let package = b.dir.file_name().map_or("".into(), |p| p.to_string_lossy());
+        let target = file.rsplit_once('-').map_or(&*file, |(n, _)| n);
+        let package = dir.file_name().unwrap_or_default().to_string_lossy();
         let name = format!("{package}/{target}");
         let log = logs.join(format!("{package}-{target}.log"));
-        let mut cmd = Command::new("valgrind");
-        cmd.current_dir(&b.dir)
-            .env("CHRONY_TEST_SCALE_DOWN", SCALE_DOWN)
-            .args([
-                "--error-exitcode=1",
-                "--errors-for-leak-kinds=definite",
-                "--track-fds=no",
-                "--trace-children=no",
-                "--child-silent-after-fork=yes",
-                "--num-callers=40",
-            ])
-            .arg(if target == "fork" {
-                "--leak-check=no"
-            } else {
-                "--leak-check=full"
-            })
-            .arg(format!("--log-file={}", log.display()))
-            .arg(&b.exe)
+        let leak_check = if target == "fork" { "no" } else { "full" };
+        let mut cmd = cmd(&format!("valgrind {OPTIONS} --leak-check={leak_check}"));
+        cmd.current_dir(dir)
+            .env("CHRONY_TEST_SCALE_DOWN", SCALE_DOWN);
+        cmd.arg(format!("--log-file={}", log.display()))
+            .arg(exe)
             .stdin(Stdio::null());
-        for (binary, tests) in TIMING_TESTS {
-            if *binary == name {
-                for test in *tests {
-                    println!("(skipped under valgrind, wall-clock bounds: {name}::{test})");
-                    cmd.args(["--skip", test]);
-                }
-            }
+        let skipped = TIMING_TESTS.iter().filter(|(binary, _)| *binary == name);
+        for test in skipped.flat_map(|(_, tests)| tests.iter()) {
+            println!("(skipped under valgrind, wall-clock bounds: {name}::{test})");
+            cmd.args(["--skip", test]);
         }
         println!("$ {}", crate::util::describe(&cmd));
         let start = Instant::now();
         let status = cmd.status()?;
         let seconds = start.elapsed().as_secs_f64();
         let text = std::fs::read_to_string(&log).unwrap_or_default();
-        let (errors, definitely_lost) = summary(&text);
-        let ok = status.success() && errors == 0 && definitely_lost == 0;
+        let (errors, lost) = summary(&text);
+        let ok = status.success() && errors == 0 && lost == 0;
         if !ok {
             println!(
                 "---- {} ({status}); valgrind's log:\n{text}",
                 display_rel(&log)
             );
         }
-        outcomes.push(Outcome {
-            name,
-            ok,
-            errors,
-            definitely_lost,
-            seconds,
-        });
+        outcomes.push((name, ok, errors, lost, seconds));
     }
     println!("\n==== valgrind memcheck (logs in {})", display_rel(&logs));
     println!(
         "{:<28} {:>7} {:>16} {:>8}  result",
         "test binary", "errors", "definitely lost", "seconds"
     );
-    for o in &outcomes {
-        println!(
-            "{:<28} {:>7} {:>14} B {:>8.1}  {}",
-            o.name,
-            o.errors,
-            o.definitely_lost,
-            o.seconds,
-            if o.ok { "ok" } else { "FAILED" }
-        );
+    for (name, ok, errors, lost, seconds) in &outcomes {
+        let result = if *ok { "ok" } else { "FAILED" };
+        println!("{name:<28} {errors:>7} {lost:>14} B {seconds:>8.1}  {result}");
     }
     let failed: Vec<&str> = outcomes
         .iter()
-        .filter(|o| !o.ok)
-        .map(|o| o.name.as_str())
+        .filter(|o| !o.1)
+        .map(|o| o.0.as_str())
         .collect();
-    if failed.is_empty() {
-        Ok(())
-    } else {
-        Err(format!("under valgrind: {} failed", failed.join(", ")).into())
+    if !failed.is_empty() {
+        return Err(format!("under valgrind: {} failed", failed.join(", ")).into());
     }
+    Ok(())
 }
 
 /// The test process's error count and bytes definitely lost: the log's first
