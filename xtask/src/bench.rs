@@ -20,8 +20,8 @@
 //! The runners take turns in several rounds (and the cases within a runner
 //! in blocks), so a change of machine load hits every case alike.
 
-use crate::pyenv::{build_wheel, install_wheel};
-use crate::util::{Args, Result, cmd, output, root, run};
+use crate::pyenv::{build_wheel, install_wheel, venv};
+use crate::util::{Args, Result, bail, cmd, output, root, run};
 use chronyd_fixture::{Fixture, Mode};
 use std::ffi::OsStr;
 use std::fs;
@@ -59,32 +59,29 @@ pub fn run_cli(args: &[String]) -> Result {
     let (quick, cpu) = (args.flag("--quick"), args.number("--cpu", 1)?);
     let cpus = std::thread::available_parallelism().map_or(1, usize::from);
     if cpu >= cpus {
-        return Err(format!("--cpu {cpu}: this machine has CPUs 0..{}", cpus - 1).into());
+        bail!("--cpu {cpu}: this machine has CPUs 0..{}", cpus - 1);
     }
     let rounds: usize = args.number("--rounds", if quick { 1 } else { 4 })?.max(1);
     // Samples per case in all (split over the rounds), subprocess samples, calls of the memory
     // measurement, repeats of import + first call.
-    let (samples, spawn_samples, memory_calls, startup_repeat) = if quick {
-        (200, 20, 2_000, 3)
-    } else {
-        (2_000, 200, 100_000, 20)
-    };
+    let counts = [(200, 20, 2_000, 3), (2_000, 200, 100_000, 20)];
+    let (samples, spawn_samples, memory_calls, startup_repeat) = counts[usize::from(!quick)];
     let root = root();
-    let date = output(cmd("date -u +%Y-%m-%dT%H:%M:%SZ"))?
-        .trim()
-        .to_string();
+    let date = output(cmd("date -u +%Y-%m-%dT%H:%M:%SZ"))?;
+    let date = date.trim().to_string();
     let load_start = loadavg();
     println!("bench: {date}, load average {load_start} (at start)");
 
     // 1. The programs. A full run: release builds. --quick (a smoke run, CI's last stage): dev
     //    builds, which CI has made by then (`cargo test` builds the examples, the python stage the
     //    wheel), so the smoke run costs seconds.
+    // The maturin pin of the python stage, so both build the same way.
     let maturin = crate::python::TOOLS
-        .iter()
+        .split(' ')
         .find(|t| t.starts_with("maturin=="));
-    let bench_python =
-        crate::pyenv::venv(BENCH_VENV, &[maturin.expect("a maturin pin"), MATPLOTLIB])?;
-    let peer_python = crate::pyenv::venv(PEER_VENV, &[PEER])?;
+    let tools = format!("{} {MATPLOTLIB}", maturin.expect("a maturin pin"));
+    let bench_python = venv(BENCH_VENV, &tools)?;
+    let peer_python = venv(PEER_VENV, PEER)?;
     check_peer_bundles_libchrony(&peer_python)?;
     let rust_bench = crate::util::build_example("bench", !quick)?;
     install_wheel(&bench_python, &bench_wheel(&bench_python, quick)?)?;
@@ -99,16 +96,10 @@ pub fn run_cli(args: &[String]) -> Result {
     let fx = Fixture::start(Mode::Synced)?;
     run(cmd(&format!("taskset -pc {cpu} {}", fx.pid())))?;
     if let Some(server) = fx.server_pid().filter(|_| cpus > 1) {
-        run(cmd(&format!(
-            "taskset -pc {} {server}",
-            usize::from(cpu == 0)
-        )))?;
+        let other_cpu = usize::from(cpu == 0);
+        run(cmd(&format!("taskset -pc {other_cpu} {server}")))?;
     }
-    let socket = fx
-        .socket_path()
-        .to_str()
-        .ok_or("non-UTF-8 socket path")?
-        .to_string();
+    let socket = fx.socket_path().to_string_lossy().into_owned();
     let udp = fx.udp_v4();
     let script = root.join("pychrony-py/bench/bench.py");
     let script = &[script.as_os_str()];
@@ -124,9 +115,8 @@ pub fn run_cli(args: &[String]) -> Result {
     let per_round = |total: usize, r: usize| total / rounds + usize::from(r < total % rounds);
     for r in 0..rounds {
         println!(
-            "\n==== round {}/{} (load average {})",
+            "\n==== round {}/{rounds} (load average {})",
             r + 1,
-            rounds,
             loadavg()
         );
         let n = per_round(samples, r);
@@ -135,10 +125,10 @@ pub fn run_cli(args: &[String]) -> Result {
                 0 => {
                     let chronyc = [OsStr::new("--chronyc"), fx.chrony().chronyc.as_os_str()];
                     let spawn = per_round(spawn_samples, r);
-                    let words = format!(
-                        "--socket {socket} --udp {udp} --samples {n} --spawn-samples {spawn}"
-                    );
-                    let mut rust = pinned(&rust_bench, &chronyc, words, format!("rust-{r}.json"));
+                    let words = format!("--socket {socket} --udp {udp} --samples {n}");
+                    let words = format!("{words} --spawn-samples {spawn}");
+                    let json = format!("rust-{r}.json");
+                    let mut rust = pinned(&rust_bench, &chronyc, words, json);
                     // The fixture's chronyc, with the library path it may need (inherited by chronyc).
                     fx.chrony().apply_env(&mut rust);
                     run(rust)?;
@@ -148,32 +138,23 @@ pub fn run_cli(args: &[String]) -> Result {
                 _ => (&peer_python, "peer"),
             };
             let words = format!("run --impl {imp} --socket {socket} --udp {udp} --samples {n}");
-            run(pinned(
-                python,
-                script,
-                words,
-                format!("python-{imp}-{r}.json"),
-            ))?;
+            let json = format!("python-{imp}-{r}.json");
+            run(pinned(python, script, words, json))?;
         }
     }
 
     // 4. Memory and import + first call, in fresh interpreters.
     println!("\n==== memory and import + first call");
     // Instruction counts do not depend on the load (full runs, when valgrind is there).
-    let has_valgrind = cmd("valgrind --version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    let callgrind = if !quick && has_valgrind {
-        "--callgrind"
-    } else {
-        ""
-    };
+    let valgrind = cmd("valgrind --version").output();
+    let callgrind =
+        ["", "--callgrind"][usize::from(!quick && valgrind.is_ok_and(|o| o.status.success()))];
     for (python, imp) in [(&bench_python, "ours"), (&peer_python, "peer")] {
         let (calls, repeat) = (memory_calls, startup_repeat);
         let memory = format!("memory --impl {imp} --socket {socket} --calls {calls}");
         run(pinned(python, script, memory, format!("memory-{imp}.json")))?;
-        let startup =
-            format!("startup --impl {imp} --socket {socket} --repeat {repeat} {callgrind}");
+        let startup = format!("startup --impl {imp} --socket {socket} --repeat {repeat}");
+        let startup = format!("{startup} {callgrind}");
         run(pinned(
             python,
             script,
@@ -211,18 +192,16 @@ pub fn run_cli(args: &[String]) -> Result {
     for name in &leftovers {
         report.arg("--leftover").arg(name);
     }
-    report
-        .arg("--chronyd")
-        .arg(&chrony.chronyd)
-        .arg("--peer-python")
-        .arg(&peer_python);
-    run(report
-        .arg("--raw")
-        .arg(&raw)
-        .arg("--results")
-        .arg(&results)
-        .arg("--chart")
-        .arg(&chart))?;
+    for (option, path) in [
+        ("--chronyd", &chrony.chronyd),
+        ("--peer-python", &peer_python),
+        ("--raw", &raw),
+        ("--results", &results),
+        ("--chart", &chart),
+    ] {
+        report.arg(option).arg(path);
+    }
+    run(report)?;
     if quick {
         println!("quick run: docs/bench.png and docs/bench-results.json left alone");
     } else {
@@ -236,24 +215,25 @@ pub fn run_cli(args: &[String]) -> Result {
 
 /// The 1, 5 and 15 minute load averages.
 fn loadavg() -> String {
-    let loadavg = fs::read_to_string("/proc/loadavg");
-    loadavg.map_or("?".into(), |s| {
-        s.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
-    })
+    let loadavg = fs::read_to_string("/proc/loadavg").unwrap_or_else(|_| "?".into());
+    loadavg
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// pychrony 2.0.3 must come as the wheel that bundles libchrony (auditwheel's
 /// pychrony.libs/), not as an sdist built against some system library.
 fn check_peer_bundles_libchrony(python: &Path) -> Result {
-    let mut show = Command::new(python);
-    let files =
-        output(show.args("-m pip show -f --disable-pip-version-check pychrony".split(' ')))?;
+    let show = "-m pip show -f --disable-pip-version-check pychrony".split(' ');
+    let files = output(Command::new(python).args(show))?;
     if !files
         .lines()
         .any(|l| l.trim().starts_with("pychrony.libs/libchrony"))
     {
         let why = "does not bundle libchrony (pychrony.libs/libchrony*.so missing)";
-        return Err(format!("{PEER_VENV}: {PEER} {why}").into());
+        bail!("{PEER_VENV}: {PEER} {why}");
     }
     println!("{PEER_VENV}: {PEER} is the wheel with its bundled libchrony");
     Ok(())
@@ -272,33 +252,23 @@ fn bench_wheel(python: &Path, quick: bool) -> Result<PathBuf> {
         (true, false) => (python.to_path_buf(), "target/bench-python-dev"),
     };
     let args: &[&str] = if quick { &[] } else { &["--release"] };
-    build_wheel(
-        python,
-        &interpreter,
-        "target/bench-wheels",
-        target_dir,
-        args,
-        None,
-    )
+    let out = "target/bench-wheels";
+    build_wheel(python, &interpreter, out, target_dir, args, None)
 }
 
 /// Client sockets or directories left in the daemon's socket directory (the
 /// fixture's own files excepted): none is expected.
 fn socket_dir_leftovers(dir: &Path) -> Vec<String> {
-    let fixture_file = |n: &str| {
-        n == "chronyd.sock"
-            || [".conf", ".log", ".pid", ".stderr", ".drift", ".env"]
-                .iter()
-                .any(|e| n.ends_with(e))
-    };
+    let fixture_files = ".conf .log .pid .stderr .drift .env";
+    let fixture_file = |n: &str| fixture_files.split(' ').any(|e| n.ends_with(e));
     let entries = fs::read_dir(dir)
         .into_iter()
         .flatten()
         .filter_map(|e| e.ok());
     let mut names: Vec<String> = entries
-        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .map(|e| e.file_name().to_string_lossy().into())
         .collect();
-    names.retain(|n| !fixture_file(n));
+    names.retain(|n| !fixture_file(n) && n != "chronyd.sock");
     names.sort();
     if !names.is_empty() {
         println!("left in the socket directory: {}", names.join(" "));

@@ -2,7 +2,7 @@
 //! timed, with a summary table at the end. `.ci/run` is `exec cargo xtask ci`.
 
 use crate::util::{Args, Executable, Result, cargo, display_rel, output};
-use crate::util::{env_or, prepend_env, root, run};
+use crate::util::{bail, env_or, hint, prepend_env, root, run};
 use crate::{actionlint, bench, fresh, fuzz, install, python, sanitize, soak, socket_discovery};
 use crate::{bindgen_cmd, system_lib, valgrind};
 use std::fs;
@@ -89,14 +89,12 @@ pub fn run_cli(args: &[String]) -> Result {
     };
     let only: Vec<&str> = args.values("--stage").collect();
     if let Some(name) = only.iter().find(|n| !STAGES.iter().any(|s| s.name == **n)) {
-        return Err(format!("unknown stage `{name}`\n\n{usage}").into());
+        bail!("unknown stage `{name}`\n\n{usage}");
     }
     let skip_install = args.flag("--skip-install");
-    let selected: Vec<&Stage> = STAGES
-        .iter()
-        .filter(|s| only.is_empty() || only.contains(&s.name))
-        .filter(|s| !(skip_install && s.name == "install"))
-        .collect();
+    let chosen = |s: &&Stage| only.is_empty() || only.contains(&s.name);
+    let mut selected: Vec<&Stage> = STAGES.iter().filter(chosen).collect();
+    selected.retain(|s| !(skip_install && s.name == "install"));
     // Before any stage can relink target/debug/xtask.
     crate::util::xtask_bin()?;
     run_stages(&selected)
@@ -108,11 +106,11 @@ fn run_stages(stages: &[&Stage]) -> Result {
     let mut outcomes: Vec<(&str, Option<(bool, f64)>)> = Vec::new();
     let mut failure = None;
     for (i, stage) in stages.iter().enumerate() {
+        let (name, n) = (stage.name, stages.len());
         if failure.is_some() {
-            outcomes.push((stage.name, None));
+            outcomes.push((name, None));
             continue;
         }
-        let (name, n) = (stage.name, stages.len());
         println!("\n==== [{}/{n}] {name}: {}", i + 1, stage.about);
         let start = Instant::now();
         let result = (stage.run)();
@@ -122,27 +120,22 @@ fn run_stages(stages: &[&Stage]) -> Result {
             Ok(()) => println!("==== {name} ok ({took:.1} s)"),
             Err(err) => {
                 println!("==== {name} FAILED ({took:.1} s): {err}");
-                failure = Some(format!(
-                    "stage `{name}` failed: {err}\n(re-run just that stage with `cargo xtask ci \
-                     --stage {name}`)"
-                ));
+                let again = format!("re-run just that stage with `cargo xtask ci --stage {name}`");
+                failure = Some(format!("stage `{name}` failed: {err}\n({again})"));
             }
         }
     }
     println!("\n==== summary\n{:<10} {:>8}  result", "stage", "seconds");
     for (name, outcome) in &outcomes {
         match outcome {
-            Some((ok, t)) => println!("{name:<10} {t:>8.1}  {}", if *ok { "ok" } else { "FAILED" }),
+            Some((true, t)) => println!("{name:<10} {t:>8.1}  ok"),
+            Some((false, t)) => println!("{name:<10} {t:>8.1}  FAILED"),
             None => println!("{name:<10} {:>8}  not run", "-"),
         }
     }
     println!("{:<10} {:>8.1}", "total", total.elapsed().as_secs_f64());
-    let count = |want| {
-        outcomes
-            .iter()
-            .filter(|(_, o)| o.map(|o| o.0) == want)
-            .count()
-    };
+    let ran = |o: &Option<(bool, f64)>| o.map(|o| o.0);
+    let count = |want| outcomes.iter().filter(|(_, o)| ran(o) == want).count();
     let (passed, failed, skipped) = (count(Some(true)), count(Some(false)), count(None));
     println!("stages: {passed} passed, {failed} failed, {skipped} skipped");
     failure.map_or(Ok(()), |msg| Err(msg.into()))
@@ -151,19 +144,20 @@ fn run_stages(stages: &[&Stage]) -> Result {
 // ---- stages ---------------------------------------------------------------
 
 fn fmt() -> Result {
-    run(cargo("fmt --all -- --check"))
-        .map_err(|e| format!("{e}\nrun `cargo fmt --all` and commit").into())
+    hint(
+        run(cargo("fmt --all -- --check")),
+        "run `cargo fmt --all` and commit",
+    )
 }
 
 fn ruff() -> Result {
     let ruff = python::ensure_venv()?.with_file_name("ruff");
-    let ruff = |args: &str| {
-        run(Command::new(&ruff)
-            .current_dir(root().join("pychrony-py"))
-            .args(args.split(' ')))
-    };
-    ruff("format --check .")
-        .map_err(|e| format!("{e}\nrun `ruff format` in pychrony-py and commit"))?;
+    let pkg = root().join("pychrony-py");
+    let ruff = |args: &str| run(Command::new(&ruff).current_dir(&pkg).args(args.split(' ')));
+    hint(
+        ruff("format --check ."),
+        "run `ruff format` in pychrony-py and commit",
+    )?;
     ruff("check .")
 }
 
@@ -175,21 +169,16 @@ fn bindgen() -> Result {
 fn strict_c() -> Result {
     // Its own target dir: a changed CFLAGS would otherwise rebuild the main one.
     let mut build = cargo("build -p libchrony-sys");
-    build
-        .env("CARGO_TARGET_DIR", root().join("target/strict-c"))
-        .env("CFLAGS", "-Werror");
-    run(build).map_err(|e| {
-        format!("{e}\nthe C library must compile without warnings under -Wall -Wextra").into()
-    })
+    build.env("CARGO_TARGET_DIR", root().join("target/strict-c"));
+    let why = "the C library must compile without warnings under -Wall -Wextra";
+    hint(run(build.env("CFLAGS", "-Werror")), why)
 }
 
 fn test_bundled() -> Result {
     // pychrony-py's unit tests link libpython (no `extension-module` there): let
     // them load the one pyo3 built against, not whichever the system may have.
-    let libdir = output(Command::new(env_or("PYO3_PYTHON", "python3")).args([
-        "-c",
-        "import sysconfig; print(sysconfig.get_config_var('LIBDIR'))",
-    ]))?;
+    let print = "import sysconfig; print(sysconfig.get_config_var('LIBDIR'))";
+    let libdir = output(Command::new(env_or("PYO3_PYTHON", "python3")).args(["-c", print]))?;
     let libdir = prepend_env("LD_LIBRARY_PATH", Path::new(libdir.trim()));
     run(cargo("test --workspace").env("LD_LIBRARY_PATH", libdir))
 }
@@ -208,9 +197,8 @@ fn test_system() -> Result {
         cmd
     };
     // Build first, to check what the test binaries link before running them.
-    let json = output(system_cargo(
-        "test --no-run --message-format=json-render-diagnostics",
-    ))?;
+    let build = "test --no-run --message-format=json-render-diagnostics";
+    let json = output(system_cargo(build))?;
     check_linkage(&crate::util::executables(&json), &lib)?;
     run(system_cargo("test"))
 }
@@ -238,9 +226,9 @@ fn system_prefix() -> Result<PathBuf> {
     let me = fs::metadata("/proc/self")?.uid();
     match fs::symlink_metadata(&outside) {
         Ok(meta) if !meta.is_dir() || meta.uid() != me => {
-            let outside = outside.display();
-            return Err(
-                format!("{outside} exists and is not a directory of ours: remove it").into(),
+            bail!(
+                "{} exists and is not a directory of ours: remove it",
+                outside.display()
             );
         }
         Ok(_) => {}
@@ -271,16 +259,13 @@ fn check_linkage(executables: &[Executable], lib: &Path) -> Result {
                 println!("{name}: {}", l.trim());
                 sys_linked += usize::from(is_sys);
             }
-            Some(l) => return Err(format!("{name} loads `{}`, not {expected}", l.trim()).into()),
+            Some(l) => bail!("{name} loads `{}`, not {expected}", l.trim()),
             None => println!("{name}: no libchrony (calls no C function)"),
         }
     }
     if sys_linked == 0 {
-        return Err(format!(
-            "no libchrony-sys test binary loads {expected}: the system mode did not link \
-             the shared library"
-        )
-        .into());
+        let why = "the system mode did not link the shared library";
+        bail!("no libchrony-sys test binary loads {expected}: {why}");
     }
     Ok(())
 }
@@ -289,12 +274,8 @@ fn check_linkage(executables: &[Executable], lib: &Path) -> Result {
 mod tests {
     #[test]
     fn stage_names_are_unique() {
-        for (i, a) in super::STAGES.iter().enumerate() {
-            assert!(
-                super::STAGES[i + 1..].iter().all(|b| b.name != a.name),
-                "{}",
-                a.name
-            );
-        }
+        let names: std::collections::BTreeSet<&str> =
+            super::STAGES.iter().map(|s| s.name).collect();
+        assert_eq!(names.len(), super::STAGES.len());
     }
 }

@@ -9,7 +9,7 @@
 //! does not link chrony-core: the programs it runs are the ones users run.
 
 use crate::pyenv::{build_wheel, install_wheel, venv, with_venv};
-use crate::util::{Result, root, run};
+use crate::util::{Result, bail, root, run};
 use chronyd_fixture::{Fixture, Mode};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -28,33 +28,23 @@ pub fn run_cli(args: &[String]) -> Result {
     let Some(args) = crate::util::Args::parse(args, USAGE, "--sandbox")? else {
         return Ok(());
     };
-    println!(
-        "\n==== 1/4 chronyd and chronyc (installed, or Debian's package unpacked under target/chrony/)"
-    );
+    step("1/4 chronyd and chronyc (installed, or Debian's package unpacked under target/chrony/)");
     // For a sandboxed pair: no root needed, nothing installed (`cargo xtask chrony`).
-    println!(
-        "chronyd and chronyc: {}",
-        chronyd_fixture::unpack::ensure()?.describe()
-    );
+    let chrony = chronyd_fixture::unpack::ensure()?;
+    println!("chronyd and chronyc: {}", chrony.describe());
 
-    println!(
-        "\n==== 2/4 build pychrony into target/demo-venv, and chrony-core's `tracking` example"
-    );
+    step("2/4 build pychrony into target/demo-venv, and chrony-core's `tracking` example");
     // maturin as in the ci venv; the python stage's target dir (python.rs), so a demo after CI
     // finds the wheel built (dev profile: quick).
-    let python = venv(VENV, &["maturin==1.16.0"])?;
-    let wheel = build_wheel(
+    let python = venv(VENV, "maturin==1.16.0")?;
+    let (out, target_dir) = ("target/demo-wheels", "target/ci-python");
+    install_wheel(
         &python,
-        &python,
-        "target/demo-wheels",
-        "target/ci-python",
-        &[],
-        None,
+        &build_wheel(&python, &python, out, target_dir, &[], None)?,
     )?;
-    install_wheel(&python, &wheel)?;
     let example = crate::util::build_example("tracking", false)?;
 
-    println!("\n==== 3/4 find a chronyd");
+    step("3/4 find a chronyd");
     // Dropped (stopped) after the report, also on errors. `address` None: default discovery.
     let mut fixture = None;
     let (address, what) = match (args.flag("--sandbox"), system_chronyd(&example)) {
@@ -63,15 +53,13 @@ pub fn run_cli(args: &[String]) -> Result {
             if found.is_none() {
                 println!("no system chronyd answers on the default socket or on {SYSTEM_UDP}");
             }
-            println!(
-                "starting a sandboxed chronyd pair on loopback (chronyd -x: the clock is not touched)..."
-            );
-            let fx = Fixture::start(Mode::Synced)
-                .map_err(|e| format!("cannot start the sandboxed chronyd: {e}"))?;
+            let pair = "a sandboxed chronyd pair on loopback";
+            println!("starting {pair} (chronyd -x: the clock is not touched)...");
+            let fx = Fixture::start(Mode::Synced);
+            let fx = fx.map_err(|e| format!("cannot start the sandboxed chronyd: {e}"))?;
             let (pid, dir) = (fx.pid(), fx.dir().display());
-            let what = format!(
-                "sandboxed chronyd (pid {pid}) in {dir}, synchronised to a second chronyd on loopback"
-            );
+            let to = "synchronised to a second chronyd on loopback";
+            let what = format!("sandboxed chronyd (pid {pid}) in {dir}, {to}");
             let address = Some(fx.socket_path().display().to_string());
             fixture = Some(fx);
             // Just synchronised, skew and frequency still read their start values.
@@ -82,7 +70,7 @@ pub fn run_cli(args: &[String]) -> Result {
     };
     println!("using {what}");
 
-    println!("\n==== 4/4 the tracking report, three ways");
+    step("4/4 the tracking report, three ways");
     let report = report(&python, &example, address.as_deref());
     if let Some(fx) = fixture.take() {
         drop(fx);
@@ -100,38 +88,24 @@ pub fn run_cli(args: &[String]) -> Result {
 /// socket (which needs root or chronyd's user), else on the UDP command port. Its address (None:
 /// default discovery) and a description.
 fn system_chronyd(example: &Path) -> Option<(Option<String>, String)> {
-    let answers = |address: Option<&str>| -> std::result::Result<(), String> {
+    let default = "the system chronyd on its default socket (default discovery)";
+    let udp = format!("the system chronyd's UDP command port {SYSTEM_UDP}");
+    let candidates = [
+        (None, "default unix socket", default.into()),
+        (Some(SYSTEM_UDP), SYSTEM_UDP, udp),
+    ];
+    for (address, label, what) in candidates {
         let mut ask = Command::new(example);
-        let out = ask
-            .args(address)
+        ask.args(address)
             .args(["--timeout", "1000"])
-            .stdin(Stdio::null())
-            .output();
-        let out = out.map_err(|e| format!("cannot run {}: {e}", example.display()))?;
-        let stderr = String::from_utf8_lossy(&out.stderr).trim().to_string();
-        if out.status.success() {
-            Ok(())
-        } else {
-            Err(stderr)
-        }
-    };
-    match answers(None) {
-        Ok(()) => {
-            let what = "the system chronyd on its default socket (default discovery)";
-            return Some((None, what.into()));
-        }
-        Err(e) => println!("default unix socket: {e}"),
-    }
-    match answers(Some(SYSTEM_UDP)) {
-        Ok(()) => {
-            let what = format!("the system chronyd's UDP command port {SYSTEM_UDP}");
-            Some((Some(SYSTEM_UDP.into()), what))
-        }
-        Err(e) => {
-            println!("{SYSTEM_UDP}: {e}");
-            None
+            .stdin(Stdio::null());
+        match ask.output() {
+            Ok(out) if out.status.success() => return Some((address.map(String::from), what)),
+            Ok(out) => println!("{label}: {}", String::from_utf8_lossy(&out.stderr).trim()),
+            Err(e) => println!("{label}: cannot run {}: {e}", example.display()),
         }
     }
+    None
 }
 
 fn report(python: &Path, example: &Path, address: Option<&str>) -> Result {
@@ -139,9 +113,8 @@ fn report(python: &Path, example: &Path, address: Option<&str>) -> Result {
     // The Python example the demo runs (the code a Python user would write).
     println!("\n---- Python API (pychrony): pychrony-py/examples/tracking.py");
     let mut example_py = with_venv(Command::new(python), bin);
-    example_py
-        .current_dir(std::env::temp_dir())
-        .arg(root().join("pychrony-py/examples/tracking.py"));
+    example_py.current_dir(std::env::temp_dir());
+    example_py.arg(root().join("pychrony-py/examples/tracking.py"));
     run(example_py.arg(address.unwrap_or_default()))?;
 
     println!("\n---- command line: pychrony tracking");
@@ -150,18 +123,20 @@ fn report(python: &Path, example: &Path, address: Option<&str>) -> Result {
     if let Some(a) = address {
         cli.args(["--socket", a]);
     }
-    println!(
-        "$ pychrony tracking{}",
-        address.map_or(String::new(), |a| format!(" --socket {a}"))
-    );
+    let socket = address.map_or(String::new(), |a| format!(" --socket {a}"));
+    println!("$ pychrony tracking{socket}");
     let status = cli.stdin(Stdio::null()).status();
     let status = status.map_err(|e| format!("cannot run pychrony: {e}"))?;
     match status.code() {
         Some(0) => println!("(exit status 0: synchronised)"),
         Some(1) => println!("(exit status 1: not synchronised)"),
-        _ => return Err(format!("`pychrony tracking` failed ({status})").into()),
+        _ => bail!("`pychrony tracking` failed ({status})"),
     }
 
     println!("\n---- Rust API (chrony_core): chrony-core/examples/tracking.rs");
     run(Command::new(example).args(address))
+}
+
+fn step(title: &str) {
+    println!("\n==== {title}");
 }

@@ -12,7 +12,8 @@
 //!
 //! Input layout: see the comment at the top of `fuzz_replies.c`.
 
-use crate::util::{Args, Result, cargo, env_or, root, run};
+use crate::system_lib::C_SOURCES;
+use crate::util::{Args, Result, bail, cargo, env_or, hint, root, run};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -64,21 +65,15 @@ fn clang(sanitizers: &str, extra: &[PathBuf], out: &Path) -> Result {
     let csrc = sys_dir().join("csrc");
     let mut cmd = Command::new(env_or("CLANG", "clang"));
     cmd.arg(format!("-fsanitize={sanitizers}"))
-        .args(CFLAGS.split(' '))
-        .arg("-I")
-        .arg(&csrc);
-    cmd.arg(sys_dir().join("fuzz/fuzz_replies.c")).args(extra);
-    cmd.args(crate::system_lib::C_SOURCES.iter().map(|f| csrc.join(f)))
-        .arg("-o")
-        .arg(out);
-    run(cmd).map_err(|e| {
-        format!(
-            "{e}\n(the fuzz build needs clang and its sanitizer/libFuzzer runtimes: on Debian 12 \
-             `apt-get install --no-install-recommends clang libclang-rt-14-dev`; \
-             `cargo xtask ci --stage install` probes and installs them)"
-        )
-        .into()
-    })
+        .args(CFLAGS.split(' '));
+    cmd.arg("-I")
+        .arg(&csrc)
+        .arg(sys_dir().join("fuzz/fuzz_replies.c"));
+    cmd.args(extra).args(C_SOURCES.iter().map(|f| csrc.join(f)));
+    let how = "on Debian 12 `apt-get install --no-install-recommends clang libclang-rt-14-dev`; \
+               `cargo xtask ci --stage install` probes and installs them";
+    let needs = format!("(the fuzz build needs clang and its sanitizer/libFuzzer runtimes: {how})");
+    hint(run(cmd.arg("-o").arg(out)), &needs)
 }
 
 /// The corpus through the harness as a plain program, under ASan and UBSan.
@@ -90,10 +85,12 @@ fn replay() -> Result {
         &bin,
     )?;
     let mut replay = Command::new(&bin);
-    run(replay
-        .env("ASAN_OPTIONS", "detect_leaks=1")
-        .arg(sys_dir().join("fuzz/corpus")))
-    .map_err(|e| format!("{e}\na corpus input fails: see the sanitizer report above").into())
+    replay.env("ASAN_OPTIONS", "detect_leaks=1");
+    let replayed = run(replay.arg(sys_dir().join("fuzz/corpus")));
+    hint(
+        replayed,
+        "a corpus input fails: see the sanitizer report above",
+    )
 }
 
 fn fuzz(seconds: u64) -> Result {
@@ -107,15 +104,12 @@ fn fuzz(seconds: u64) -> Result {
     std::fs::create_dir_all(&work)?;
     std::fs::create_dir_all(&artifacts)?;
     let mut cmd = Command::new(&bin);
-    cmd.arg(format!("-max_total_time={seconds}"))
-        .args(["-print_final_stats=1", "-max_len=4096", "-timeout=10"])
-        .arg(format!("-artifact_prefix={}/", artifacts.display()))
-        .arg(&work)
-        .arg(sys_dir().join("fuzz/corpus"))
-        .stdin(Stdio::null())
-        .stderr(Stdio::piped());
+    cmd.arg(format!("-max_total_time={seconds}"));
+    cmd.args(["-print_final_stats=1", "-max_len=4096", "-timeout=10"]);
+    cmd.arg(format!("-artifact_prefix={}/", artifacts.display()));
+    cmd.arg(&work).arg(sys_dir().join("fuzz/corpus"));
     println!("$ {}", crate::util::describe(&cmd));
-    let mut child = cmd.spawn()?;
+    let mut child = cmd.stdin(Stdio::null()).stderr(Stdio::piped()).spawn()?;
     let (mut execs, mut rate) = (String::new(), String::new());
     // libFuzzer reports on stderr: pass it through, keep the final stats.
     for line in BufReader::new(child.stderr.take().expect("piped")).lines() {
@@ -134,9 +128,8 @@ fn fuzz(seconds: u64) -> Result {
     let status = child.wait()?;
     println!("fuzz: {execs} executions in {seconds} s, {rate} exec/s");
     if !status.success() {
-        let artifacts = artifacts.display();
-        let why = format!("the fuzzer found a failing input ({status})");
-        return Err(format!("{why}: see the report above and {artifacts}").into());
+        let found = format!("the fuzzer found a failing input ({status})");
+        bail!("{found}: see the report above and {}", artifacts.display());
     }
     Ok(())
 }

@@ -13,7 +13,7 @@
 //! (README): Debian 12 or Ubuntu, a Rust toolchain, gcc with libc6-dev (cargo's linker),
 //! ca-certificates (crates.io over HTTPS), and root for apt-get.
 
-use crate::util::{Result, cmd, display_rel, env_or, root, run};
+use crate::util::{Result, bail, cmd, display_rel, env_or, root, run};
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -149,11 +149,10 @@ pub fn stage() -> Result {
         install(&again)?;
         let still = probe("the failed probes, again", &again, &dir);
         if !still.is_empty() {
-            let detail = still
-                .iter()
-                .map(|(p, why)| format!("  {} ({}): {why}", p.name, p.provider()));
-            let detail: Vec<String> = detail.collect();
-            return Err(format!("still missing after the install:\n{}", detail.join("\n")).into());
+            let line =
+                |(p, why): &(&Probe, String)| format!("\n  {} ({}): {why}", p.name, p.provider());
+            let detail: String = still.iter().map(line).collect();
+            bail!("still missing after the install:{detail}");
         }
     }
     crate::python::ensure_venv()?;
@@ -214,31 +213,26 @@ fn install(failed: &[&Probe]) -> Result {
     run(cmd("apt-get update -q"))?;
     // Names that depend on the host resolve better once the lists are fresh.
     let mut install = cmd("apt-get install -y -q --no-install-recommends");
-    run(install
-        .env("DEBIAN_FRONTEND", "noninteractive")
-        .args(packages_of(&apt)))
+    install.env("DEBIAN_FRONTEND", "noninteractive");
+    run(install.args(packages_of(&apt)))
 }
 
 /// The Debian packages of these probes, each once, sorted.
 fn packages_of(probes: &[&Probe]) -> Vec<String> {
     let apt = probes.iter().filter(|p| !matches!(p.provider, Chrony));
-    let packages = apt.flat_map(|p| {
-        p.provider()
-            .split_whitespace()
-            .map(String::from)
-            .collect::<Vec<_>>()
-    });
-    packages.collect::<BTreeSet<String>>().into_iter().collect()
+    let mut packages = BTreeSet::new();
+    for p in apt {
+        packages.extend(p.provider().split_whitespace().map(String::from));
+    }
+    packages.into_iter().collect()
 }
 
 /// Runs `cmd`: Ok(the first line it prints) when it exits 0, else Err(its last line of stderr,
 /// or why it could not start).
 fn first_line(cmd: &mut Command) -> Found {
     let program = cmd.get_program().to_string_lossy().into_owned();
-    let out = cmd
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| format!("{program}: {e}"))?;
+    let out = cmd.stdin(Stdio::null()).output();
+    let out = out.map_err(|e| format!("{program}: {e}"))?;
     let (stdout, stderr) = (
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr),
@@ -248,10 +242,8 @@ fn first_line(cmd: &mut Command) -> Found {
         lines.filter(|l| !l.is_empty()).map(String::from).collect()
     };
     if out.status.success() {
-        return Ok(lines(&stdout, &stderr)
-            .into_iter()
-            .next()
-            .unwrap_or_default());
+        let mut lines = lines(&stdout, &stderr).into_iter();
+        return Ok(lines.next().unwrap_or_default());
     }
     let last = lines(&stderr, &stdout).pop().unwrap_or_default();
     Err(format!("{program} failed ({}): {last}", out.status))
@@ -272,9 +264,8 @@ fn chrony() -> Found {
     })?;
     let version = chronyd_fixture::unpack::verify(&found).map_err(|e| e.to_string())?;
     // "chronyd (chrony) version 4.3 (+CMDMON ...)"
-    let version = version
-        .split_once("version ")
-        .and_then(|(_, v)| v.split_whitespace().next());
+    let version = version.split_once("version ").map(|(_, v)| v);
+    let version = version.and_then(|v| v.split_whitespace().next());
     let from = match (found.origin, &found.dir) {
         (chronyd_fixture::Origin::Installed, _) | (_, None) => {
             format!("installed: {}", found.chronyd.display())
@@ -303,17 +294,15 @@ fn major(compiler: &str, pkg: &str) -> Option<String> {
         let show = format!("apt-cache show --no-all-versions {pkg} 2>/dev/null | grep '^Depends:'");
         let depends = first_line(Command::new("sh").args(["-c", &show])).ok()?;
         let prefix = format!("{pkg}-");
+        let number = |n: &&str| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit());
         let mut versions = depends
             .split([',', ' ', ':'])
             .filter_map(|w| w.strip_prefix(&prefix));
-        versions
-            .find(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
-            .map(String::from)
+        versions.find(number).map(String::from)
     };
-    let version = first_line(Command::new(compiler).arg("-dumpversion"))
-        .ok()
-        .or_else(from_apt)?;
-    Some(version.split('.').next()?.to_string()).filter(|n| !n.is_empty())
+    let dumped = first_line(Command::new(compiler).arg("-dumpversion")).ok();
+    let major = dumped.or_else(from_apt)?.split('.').next()?.to_string();
+    Some(major).filter(|n| !n.is_empty())
 }
 
 #[cfg(test)]
@@ -322,45 +311,31 @@ mod tests {
 
     #[test]
     fn probe_names_are_unique_and_every_probe_names_a_provider() {
-        for (i, a) in PROBES.iter().enumerate() {
-            assert!(
-                PROBES[i + 1..].iter().all(|b| b.name != a.name),
-                "{}",
-                a.name
-            );
-            assert!(!matches!(a.provider, Apt("")), "{}", a.name);
-        }
+        let names: BTreeSet<&str> = PROBES.iter().map(|p| p.name).collect();
+        assert_eq!(names.len(), PROBES.len());
+        assert!(PROBES.iter().all(|p| !matches!(p.provider, Apt(""))));
     }
 
     #[test]
     fn failed_probes_give_each_package_once() {
         let find = |name: &str| PROBES.iter().find(|p| p.name == name).unwrap();
+        let python = ["python3 >= 3.10", "system python3.X for nobody"].map(find);
         let probes = [
-            "python3 >= 3.10",
-            "system python3.X for nobody",
-            "valgrind",
-            "chronyd and chronyc",
+            python[0],
+            python[1],
+            find("valgrind"),
+            find("chronyd and chronyc"),
         ];
-        assert_eq!(packages_of(&probes.map(find)), ["python3", "valgrind"]);
+        assert_eq!(packages_of(&probes), ["python3", "valgrind"]);
     }
 
     #[test]
     fn shell_probes_report_the_first_line_or_the_last_error() {
         let dir = std::env::temp_dir();
-        let probe = |script| Probe {
-            name: "",
-            needed_by: "",
-            provider: Chrony,
-            check: Sh(script),
-        };
-        let found = probe("echo; echo \"$SANITIZE_CFLAGS\"; echo x").check(&dir);
+        let found = probes! { "", "", Chrony, Sh("echo; echo \"$SANITIZE_CFLAGS\"; echo x"); }[0]
+            .check(&dir);
         assert_eq!(found.as_deref(), Ok(crate::sanitize::CFLAGS));
-        let err = probe("echo; echo err >&2; exit 3")
-            .check(&dir)
-            .unwrap_err();
-        assert!(
-            err.contains("exit status: 3") && err.ends_with(": err"),
-            "{err}"
-        );
+        let err = probes! { "", "", Chrony, Sh("echo; echo err >&2; exit 3"); }[0].check(&dir);
+        assert_eq!(err, Err("sh failed (exit status: 3): err".into()));
     }
 }

@@ -2,15 +2,15 @@
 //! tools, commands run inside a venv, and the one way a wheel is built
 //! (maturin) and installed (pip) for the python stage, the bench and the demo.
 
-use crate::util::{Result, display_rel, env_or, output, prepend_env, root, run};
+use crate::util::{Result, env_or, only_file, output, prepend_env, root, run};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// A venv at `rel` (relative to the workspace root) with `tools` installed:
-/// created when missing, topped up when a pinned tool is missing. Returns its
+/// A venv at `rel` (relative to the workspace root) with `tools` (space-separated pins)
+/// installed: created when missing, topped up when a pinned tool is missing. Returns its
 /// interpreter.
-pub fn venv(rel: &str, tools: &[&str]) -> Result<PathBuf> {
+pub fn venv(rel: &str, tools: &str) -> Result<PathBuf> {
     let venv = root().join(rel);
     let python = venv.join("bin/python");
     if !python.exists() {
@@ -23,24 +23,21 @@ pub fn venv(rel: &str, tools: &[&str]) -> Result<PathBuf> {
     }
     let freeze = "-m pip freeze --all --disable-pip-version-check".split(' ');
     let frozen = output(Command::new(&python).args(freeze))?;
-    let missing: Vec<&str> = tools
-        .iter()
-        .copied()
-        .filter(|tool| !frozen.lines().any(|line| line.eq_ignore_ascii_case(tool)))
-        .collect();
+    let installed = |tool: &&str| frozen.lines().any(|line| line.eq_ignore_ascii_case(tool));
+    let missing: Vec<&str> = tools.split(' ').filter(|t| !installed(t)).collect();
     if missing.is_empty() {
-        println!("{rel} has {}", tools.join(" "));
-    } else {
-        run(pip_install(&python).args(&missing))?;
+        println!("{rel} has {tools}");
+        return Ok(python);
     }
+    run(pip_install(&python).args(&missing))?;
     Ok(python)
 }
 
 /// `cmd` with the venv's `bin` first on PATH (maturin finds `python -m ziglang`
 /// there; tests may call installed entry points).
 pub fn with_venv(mut cmd: Command, bin: &Path) -> Command {
-    cmd.env("PATH", prepend_env("PATH", bin))
-        .env("VIRTUAL_ENV", bin.parent().expect("venv"));
+    cmd.env("PATH", prepend_env("PATH", bin));
+    cmd.env("VIRTUAL_ENV", bin.parent().expect("venv"));
     cmd
 }
 
@@ -66,28 +63,13 @@ pub fn build_wheel(
     maturin
         .env("CARGO_TARGET_DIR", root.join(target_dir))
         .current_dir(&root);
-    let build = ["build", "-m", "pychrony-py/Cargo.toml", "--interpreter"];
-    maturin
-        .args(build)
-        .arg(interpreter)
-        .arg("--out")
-        .arg(&out)
-        .args(args);
+    let build = "build -m pychrony-py/Cargo.toml --interpreter".split(' ');
+    maturin.args(build).arg(interpreter).arg("--out").arg(&out);
     if let Some(dir) = pkg_config {
         maturin.env("PKG_CONFIG_PATH", dir);
     }
-    run(maturin)?;
-    let wheels: Vec<PathBuf> = fs::read_dir(&out)?
-        .filter_map(|e| Some(e.ok()?.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "whl"))
-        .collect();
-    match &wheels[..] {
-        [one] => Ok(one.clone()),
-        _ => {
-            let (out, n) = (display_rel(&out), wheels.len());
-            Err(format!("expected one wheel in {out}, found {n}").into())
-        }
-    }
+    run(maturin.args(args))?;
+    only_file(&out, ".whl")
 }
 
 /// Installs `wheel` into the venv of `python`, over any earlier build of it

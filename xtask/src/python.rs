@@ -16,12 +16,7 @@ const SYSTEM_WHEEL_DIR: &str = "target/ci-wheels-system";
 /// maturin's cargo target dir.
 const CARGO_TARGET: &str = "target/ci-python";
 /// Pinned tools that work with CPython 3.10+ (the machine has 3.11).
-pub const TOOLS: &[&str] = &[
-    "maturin==1.16.0",
-    "pytest==9.2.0",
-    "mypy==2.4.1",
-    "ruff==0.17.6",
-];
+pub const TOOLS: &str = "maturin==1.16.0 pytest==9.2.0 mypy==2.4.1 ruff==0.17.6";
 
 /// The venv's interpreter, creating the venv and installing [`TOOLS`] when missing.
 pub fn ensure_venv() -> Result<PathBuf> {

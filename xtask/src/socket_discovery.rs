@@ -12,7 +12,7 @@
 //! the inner process checks that no process is left in its namespace. Needs root (for the mounts,
 //! and the tests run clients as `nobody`).
 
-use crate::util::{Result, build_executables, cmd, display_rel, pychrony_version, root, run};
+use crate::util::{Result, bail, build_executables, cmd, display_rel, pychrony_version, root, run};
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -50,11 +50,9 @@ pub fn run_cli(args: &[String]) -> Result {
 pub fn stage() -> Result {
     let start = Instant::now();
     if !chronyd_fixture::unpack::is_root() {
-        return Err(
-            "test-socket-discovery must run as root: it mounts tmpfs over /run and /var in \
-                    a private mount namespace (unshare --mount) and runs clients as `nobody`"
-                .into(),
-        );
+        let why = "it mounts tmpfs over /run and /var in a private mount namespace (unshare \
+                   --mount) and runs clients as `nobody`";
+        bail!("test-socket-discovery must run as root: {why}");
     }
     let chrony = chronyd_fixture::Chrony::find()?;
     // The client the test runs (tests/common finds it beside the test binary), then the test.
@@ -76,17 +74,12 @@ pub fn stage() -> Result {
     unshare
         .arg(&exe)
         .args(["test-socket-discovery", "--inside"]);
-    unshare
-        .arg("--rust")
-        .arg(visible_inside(&rust)?)
-        .arg("--python")
-        .arg(visible_inside(&python)?);
-    run(unshare.arg("--xtask").arg(visible_inside(&exe)?))
-        .map_err(|e| format!("socket discovery: {e}"))?;
-    println!(
-        "socket discovery checked in {:.1} s",
-        start.elapsed().as_secs_f64()
-    );
+    for (option, path) in [("--rust", &rust), ("--python", &python), ("--xtask", &exe)] {
+        unshare.arg(option).arg(visible_inside(path)?);
+    }
+    run(unshare).map_err(|e| format!("socket discovery: {e}"))?;
+    let took = start.elapsed().as_secs_f64();
+    println!("socket discovery checked in {took:.1} s");
     Ok(())
 }
 
@@ -96,23 +89,19 @@ fn find_venv_python() -> Result<PathBuf> {
     for venv in VENVS {
         let python = root().join(venv).join("bin/python");
         let mut version = Command::new(&python);
-        version
-            .args(["-c", "import pychrony; print(pychrony.__version__)"])
-            .stderr(Stdio::null());
-        if version
-            .output()
-            .is_ok_and(|o| o.status.success() && o.stdout == format!("{wanted}\n").as_bytes())
-        {
+        let print = "import pychrony; print(pychrony.__version__)";
+        let version = version.args(["-c", print]).stderr(Stdio::null()).output();
+        let wanted_line = format!("{wanted}\n");
+        if version.is_ok_and(|o| o.status.success() && o.stdout == wanted_line.as_bytes()) {
             println!("Python API: {}", display_rel(&python));
             return Ok(python);
         }
     }
-    Err(format!(
-        "no venv with this project's pychrony {wanted} installed ({}): run the python stage \
-         first (`cargo xtask ci --stage python`, or pychrony-py/tests/run.sh)",
-        VENVS.join(", ")
+    let venvs = VENVS.join(", ");
+    let how = "`cargo xtask ci --stage python`, or pychrony-py/tests/run.sh";
+    bail!(
+        "no venv with this project's pychrony {wanted} installed ({venvs}): run the python stage first ({how})"
     )
-    .into())
 }
 
 /// The checkout is bind-mounted at /mnt inside the namespace when it is under a [`COVERED`]
@@ -125,15 +114,12 @@ fn checkout_moves_to_mnt() -> bool {
 /// moves there; an error when a tmpfs would hide it.
 fn visible_inside(path: &Path) -> Result<PathBuf> {
     match path.strip_prefix(root()) {
-        Ok(rel) if checkout_moves_to_mnt() => Ok(Path::new("/mnt").join(rel)),
-        _ if COVERED.iter().any(|(dir, _)| path.starts_with(dir)) => Err(format!(
-            "{} is under /run, /var or /tmp, which the namespace covers with a tmpfs: use one \
-             elsewhere",
-            path.display()
-        )
-        .into()),
-        _ => Ok(path.to_path_buf()),
+        Ok(rel) if checkout_moves_to_mnt() => return Ok(Path::new("/mnt").join(rel)),
+        _ if COVERED.iter().any(|(dir, _)| path.starts_with(dir)) => {}
+        _ => return Ok(path.to_path_buf()),
     }
+    let why = "which the namespace covers with a tmpfs: use one elsewhere";
+    bail!("{} is under /run, /var or /tmp, {why}", path.display())
 }
 
 /// Inside the namespace: the tmpfs mounts, then both tests, then the check for processes left.
@@ -141,53 +127,40 @@ fn inside(args: &[String]) -> Result {
     let Some(args) = crate::util::Args::parse(args, "", "--rust= --python= --xtask=")? else {
         return Ok(());
     };
-    let path = |name| args.values(name).last().map(PathBuf::from);
-    let (Some(rust), Some(python), Some(xtask)) =
-        (path("--rust"), path("--python"), path("--xtask"))
+    let [Some(rust), Some(python), Some(xtask)] =
+        ["--rust", "--python", "--xtask"].map(|o| args.value(o))
     else {
-        return Err("--inside needs --rust PATH, --python PATH and --xtask PATH".into());
+        bail!("--inside needs --rust PATH, --python PATH and --xtask PATH");
     };
     check_private_namespace()?;
     let checkout = keep_checkout_visible()?;
     for (dir, mode) in COVERED {
-        run(cmd(&format!(
-            "mount -t tmpfs -o mode={mode},size=64m discovery {dir}"
-        )))?;
+        let mount = format!("mount -t tmpfs -o mode={mode},size=64m discovery {dir}");
+        run(cmd(&mount))?;
     }
     fs::create_dir("/var/run")?;
     fs::set_permissions("/var/run", fs::Permissions::from_mode(0o755))?;
 
-    let mut rust = Command::new(&rust);
-    rust.args(["--ignored", "--nocapture", "--test-threads=1"])
-        .current_dir(checkout.join("chrony-core"));
-    let rust = run(rust.env(NAMESPACE_ENV, "1"));
-    let mut python = Command::new(&python);
-    python.args([
-        "-m",
-        "pytest",
-        "-p",
-        "no:cacheprovider",
-        "-v",
-        "pychrony-py/tests/test_discovery.py",
-    ]);
-    let python = run(python
-        .env(NAMESPACE_ENV, "1")
-        .env("XTASK_BIN", &xtask)
-        .current_dir(&checkout));
+    let mut rust = Command::new(rust);
+    rust.args("--ignored --nocapture --test-threads=1".split(' '));
+    let rust = run(rust
+        .current_dir(checkout.join("chrony-core"))
+        .env(NAMESPACE_ENV, "1"));
+    let mut python = Command::new(python);
+    python.args("-m pytest -p no:cacheprovider -v pychrony-py/tests/test_discovery.py".split(' '));
+    python.env(NAMESPACE_ENV, "1").env("XTASK_BIN", xtask);
+    let python = run(python.current_dir(&checkout));
     // Every daemon is stopped by now; nothing may be left in this namespace.
-    let errors: Vec<String> = [
+    let results = [
         rust.map_err(|e| format!("the Rust discovery test: {e}")),
         python.map_err(|e| format!("the Python discovery tests: {e}")),
         processes_left().map_err(|e| e.to_string()),
-    ]
-    .into_iter()
-    .filter_map(|r| r.err())
-    .collect();
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(errors.join("\n").into())
+    ];
+    let errors: Vec<String> = results.into_iter().filter_map(|r| r.err()).collect();
+    if !errors.is_empty() {
+        bail!("{}", errors.join("\n"));
     }
+    Ok(())
 }
 
 /// Bind-mounts the checkout at `/mnt` of this namespace when a tmpfs would hide it (the host's
@@ -198,18 +171,14 @@ fn keep_checkout_visible() -> Result<PathBuf> {
     if !checkout_moves_to_mnt() {
         return Ok(checkout);
     }
+    let shown = checkout.display();
     if !Path::new("/mnt").is_dir() {
-        return Err(format!(
-            "the checkout {} is under /run, /var or /tmp, and there is no /mnt to bind it to",
-            checkout.display()
-        )
-        .into());
+        bail!(
+            "the checkout {shown} is under /run, /var or /tmp, and there is no /mnt to bind it to"
+        );
     }
     run(cmd("mount --bind").arg(&checkout).arg("/mnt"))?;
-    println!(
-        "checkout {} bind-mounted at /mnt inside the namespace",
-        checkout.display()
-    );
+    println!("checkout {shown} bind-mounted at /mnt inside the namespace");
     Ok(PathBuf::from("/mnt"))
 }
 
@@ -219,15 +188,12 @@ fn check_private_namespace() -> Result {
     let ns = |pid: &str| fs::read_link(format!("/proc/{pid}/ns/mnt")).ok();
     let mine = ns("self").ok_or("cannot read /proc/self/ns/mnt")?;
     let stat = fs::read_to_string("/proc/self/stat")?;
-    let ppid = stat
-        .rsplit(')')
-        .next()
-        .and_then(|rest| rest.split_whitespace().nth(1));
+    let after_comm = stat.rsplit(')').next();
+    let ppid = after_comm.and_then(|rest| rest.split_whitespace().nth(1));
     let ppid = ppid.ok_or("cannot read the parent pid")?;
     if ns("1").as_ref() == Some(&mine) || ns(ppid).as_ref() == Some(&mine) {
-        return Err("--inside must run in a private mount namespace \
-                    (use `cargo xtask test-socket-discovery`)"
-            .into());
+        let how = "use `cargo xtask test-socket-discovery`";
+        bail!("--inside must run in a private mount namespace ({how})");
     }
     Ok(())
 }
@@ -266,5 +232,5 @@ fn processes_left() -> Result {
         .map(|(pid, comm)| format!("{comm} {pid}"))
         .collect();
     let left = left.join(", ");
-    Err(format!("processes were left running in the private namespace (now killed): {left}").into())
+    bail!("processes were left running in the private namespace (now killed): {left}")
 }

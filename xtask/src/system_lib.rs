@@ -2,7 +2,7 @@
 //! distro package would (shared `libchrony.so.0`, `chrony.h`, `libchrony.pc`),
 //! so that the "system libchrony" build mode can be tested without one.
 
-use crate::util::{Result, env_or, root, run};
+use crate::util::{Result, bail, env_or, root, run};
 use std::fs;
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
@@ -53,7 +53,7 @@ pub fn install(prefix: &Path) -> Result<PathBuf> {
         let link = lib.join(link);
         match fs::remove_file(&link) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                return Err(format!("cannot replace {}: {e}", link.display()).into());
+                bail!("cannot replace {}: {e}", link.display());
             }
             _ => {}
         }

@@ -10,6 +10,19 @@ use std::sync::OnceLock;
 /// The error type of every xtask command: a message for the terminal.
 pub type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
 
+/// `return Err(format!(...))`.
+macro_rules! bail {
+    ($($message:tt)*) => {
+        return Err(format!($($message)*).into())
+    };
+}
+pub(crate) use bail;
+
+/// `result`, with `hint` on a line after its error.
+pub fn hint<T>(result: Result<T>, hint: &str) -> Result<T> {
+    result.map_err(|e| format!("{e}\n{hint}").into())
+}
+
 /// The workspace root (xtask lives one level below it).
 pub fn root() -> PathBuf {
     let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -101,6 +114,29 @@ pub fn display_rel(path: &Path) -> String {
     rel.display().to_string()
 }
 
+/// The files in `dir`, sorted.
+pub fn files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let entries =
+        fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", display_rel(dir)))?;
+    let mut files: Vec<PathBuf> = entries.filter_map(|e| Some(e.ok()?.path())).collect();
+    files.sort();
+    Ok(files)
+}
+
+/// The one file in `dir` whose name ends with `suffix`.
+pub fn only_file(dir: &Path, suffix: &str) -> Result<PathBuf> {
+    let mut found = files(dir)?;
+    found.retain(|p| p.to_string_lossy().ends_with(suffix));
+    match &found[..] {
+        [one] => Ok(one.clone()),
+        _ => bail!(
+            "expected one *{suffix} in {}, found {}",
+            display_rel(dir),
+            found.len()
+        ),
+    }
+}
+
 /// The program's file name and its arguments, for error messages (the full
 /// command line, env included, was echoed before it ran).
 fn short(cmd: &Command) -> String {
@@ -121,7 +157,7 @@ pub fn run(mut cmd: impl BorrowMut<Command>) -> Result {
     let status = cmd.stdin(Stdio::null()).status();
     let status = status.map_err(|e| format!("cannot start `{line}`: {e}"))?;
     if !status.success() {
-        return Err(format!("`{}` failed ({status})", short(cmd)).into());
+        bail!("`{}` failed ({status})", short(cmd));
     }
     Ok(())
 }
@@ -132,7 +168,7 @@ pub fn output(mut cmd: impl BorrowMut<Command>) -> Result<String> {
     let out = cmd.stdin(Stdio::null()).stderr(Stdio::inherit()).output();
     let out = out.map_err(|e| format!("cannot start `{}`: {e}", describe(cmd)))?;
     if !out.status.success() {
-        return Err(format!("`{}` failed ({})", short(cmd), out.status).into());
+        bail!("`{}` failed ({})", short(cmd), out.status);
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
@@ -167,7 +203,7 @@ impl Args {
             } else if name.starts_with("--") && spec.contains(&name) && inline.is_none() {
                 given.push((name.to_string(), String::new()));
             } else if arg.starts_with('-') || words.len() == max_words {
-                return Err(format!("unknown argument `{arg}`\n\n{usage}").into());
+                bail!("unknown argument `{arg}`\n\n{usage}");
             } else {
                 words.push(arg.clone());
             }

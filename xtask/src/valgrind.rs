@@ -1,39 +1,22 @@
-//! `cargo xtask valgrind`: the test suites of libchrony-sys and chrony-core
-//! under valgrind's memcheck, each test binary on its own:
+//! `cargo xtask valgrind`: each test binary of libchrony-sys and chrony-core (from `cargo test
+//! --no-run`, which also builds the examples the tests run) under valgrind's memcheck, in its
+//! package directory as `cargo test` would, with `CHRONY_TEST_SCALE_DOWN=20` (the tests that make
+//! thousands of calls divide their counts by it). Every test process must end with 0 errors and 0
+//! bytes definitely lost; a summary table is printed either way. Why the options:
 //!
-//! ```text
-//! valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite
-//!          --track-fds=no --trace-children=no --child-silent-after-fork=yes BINARY
-//! ```
-//!
-//! The binaries come from `cargo test --no-run --message-format=json` (the
-//! examples the tests run are built by the same command). Each runs in its
-//! package directory, as `cargo test` would, with `CHRONY_TEST_SCALE_DOWN=20`,
-//! which the tests that make thousands of calls divide their counts by.
-//! The result is 0 errors and 0 bytes definitely lost in every test process,
-//! or the command fails; a summary table is printed either way.
-//!
-//! - `--trace-children=no`: the fixtures exec chronyd, chronyc, setpriv and
-//!   the C compiler; those are not ours to check.
-//! - `--child-silent-after-fork=yes`: the fixture's feeder and guardian are
-//!   forked (not exec'd) children that never return to the test; their output
-//!   would interleave with the test's. A forked child that the test itself
-//!   checks (fork.rs) still exits with valgrind's error code on an error, and
-//!   the test fails on that exit status.
-//! - A test target named `fork` (chrony-core's and libchrony-sys's: tests
-//!   that fork live there and nowhere else) runs with `--leak-check=no`: its children are forked from a
-//!   multi-threaded process, and every allocation of the threads that do not
-//!   exist in the child is unreachable there, so memcheck would call it
-//!   "definitely lost" at the child's exit (an artefact of fork, not a leak).
-//!   Memory errors are still checked in its parent and children; the leak
-//!   checks of the same code paths come from process.rs and the others.
-//!
-//! No suppression file: the Rust runtime's own allocations (thread-locals,
-//! the test harness's threads) are "still reachable" or "possibly lost",
-//! which `--errors-for-leak-kinds=definite` does not count.
+//! - `--trace-children=no`: chronyd, chronyc, setpriv and the C compiler are not ours to check.
+//! - `--child-silent-after-fork=yes`: the fixture's feeder and guardian are forked (not exec'd)
+//!   children whose output would interleave with the test's; a forked child the test checks
+//!   (fork.rs) still exits with valgrind's error code on an error.
+//! - `--leak-check=no` for the `fork` test targets (the only tests that fork): their children are
+//!   forked from a multi-threaded process, so every allocation of the threads missing in the child
+//!   is "definitely lost" there (an artefact of fork). Memory errors are still checked; the leak
+//!   checks of those code paths come from the other targets.
+//! - No suppression file: the Rust runtime's own allocations are "still reachable" or "possibly
+//!   lost", which `--errors-for-leak-kinds=definite` does not count.
 
-use crate::util::{Result, build_executables, cmd, display_rel, root};
-use std::path::{Path, PathBuf};
+use crate::util::{Result, bail, build_executables, cmd, display_rel, root};
+use std::path::Path;
 use std::process::Stdio;
 use std::time::Instant;
 
@@ -50,35 +33,18 @@ const SCALE_DOWN: &str = "20";
 const OPTIONS: &str = "--error-exitcode=1 --errors-for-leak-kinds=definite --track-fds=no \
     --trace-children=no --child-silent-after-fork=yes --num-callers=40";
 
-/// Tests whose assertions are wall-clock bounds (a deadline met within
-/// 100 ms, a resend at 1 s and 3 s). memcheck slows code 10-50x, so those
-/// bounds say nothing there; memcheck is about memory. They run, uninstrumented,
-/// in the `test`, `system` and `sanitize` stages. Each skip is printed.
-const TIMING_TESTS: &[(&str, &[&str])] = &[
-    (
-        "chrony-core/faults",
-        &[
-            "frozen_daemon_times_out_within_the_deadline",
-            "default_deadline_on_a_frozen_daemon",
-            "briefly_frozen_daemon_answers_within_the_deadline",
-            "interrupted_query_stops_early",
-            "huge_and_zero_timeouts",
-        ],
-    ),
-    (
-        "chrony-core/scripted",
-        &[
-            "unanswered_requests_are_resent_as_chronyc_does",
-            "a_late_reply_to_an_earlier_attempt_is_accepted",
-            "a_flood_of_stale_datagrams_cannot_stretch_the_deadline",
-            "closing_a_shared_connection_stops_the_call_in_flight",
-        ],
-    ),
-    (
-        "chrony-core/sources",
-        &["a_frozen_daemon_times_out_within_one_deadline_for_the_whole_list"],
-    ),
-];
+/// Tests whose assertions are wall-clock bounds (a deadline met within 100 ms, a resend at 1 s
+/// and 3 s), per test binary: memcheck slows code 10-50x, so those bounds say nothing there. They
+/// run, uninstrumented, in the `test`, `system` and `sanitize` stages. Each skip is printed.
+const TIMING_TESTS: &str = "\
+chrony-core/faults frozen_daemon_times_out_within_the_deadline default_deadline_on_a_frozen_daemon
+    briefly_frozen_daemon_answers_within_the_deadline interrupted_query_stops_early
+    huge_and_zero_timeouts
+chrony-core/scripted unanswered_requests_are_resent_as_chronyc_does
+    a_late_reply_to_an_earlier_attempt_is_accepted
+    a_flood_of_stale_datagrams_cannot_stretch_the_deadline
+    closing_a_shared_connection_stops_the_call_in_flight
+chrony-core/sources a_frozen_daemon_times_out_within_one_deadline_for_the_whole_list";
 
 pub fn run_cli(args: &[String]) -> Result {
     match crate::util::Args::parse(args, USAGE, "FILTER")? {
@@ -92,29 +58,20 @@ pub fn stage() -> Result {
 }
 
 fn run(filter: Option<&str>) -> Result {
-    if !cmd("valgrind --version")
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-    {
-        return Err("valgrind is not installed: apt-get install valgrind".into());
+    let valgrind = cmd("valgrind --version").stdout(Stdio::null()).status();
+    if !valgrind.is_ok_and(|s| s.success()) {
+        bail!("valgrind is not installed: apt-get install valgrind");
     }
     // The test executables (`"test":true` artifacts) and their package directories.
     let built = build_executables("test --no-run -p libchrony-sys -p chrony-core")?;
-    let mut binaries: Vec<(PathBuf, &Path)> = built
-        .iter()
-        .filter(|e| e.test)
-        .filter_map(|e| Some((e.path.clone(), e.manifest.parent()?)))
-        .collect();
+    let tests = built.iter().filter(|e| e.test);
+    let tests = tests.filter_map(|e| Some((&*e.path, e.manifest.parent()?)));
+    let mut binaries: Vec<(&Path, &Path)> = tests.collect();
     binaries.sort();
-    binaries.retain(|(exe, _)| {
-        filter.is_none_or(|f| {
-            exe.file_name()
-                .is_some_and(|n| n.to_string_lossy().contains(f))
-        })
-    });
+    let wanted = |exe: &Path| filter.is_none_or(|f| exe.to_string_lossy().contains(f));
+    binaries.retain(|(exe, _)| wanted(Path::new(exe.file_name().unwrap_or_default())));
     if binaries.is_empty() {
-        return Err("no test binaries found".into());
+        bail!("no test binaries found");
     }
     let logs = root().join("target/valgrind");
     std::fs::create_dir_all(&logs)?;
@@ -130,15 +87,17 @@ fn run(filter: Option<&str>) -> Result {
         let log = logs.join(format!("{package}-{target}.log"));
         let leak_check = if target == "fork" { "no" } else { "full" };
         let mut cmd = cmd(&format!("valgrind {OPTIONS} --leak-check={leak_check}"));
-        cmd.current_dir(dir)
-            .env("CHRONY_TEST_SCALE_DOWN", SCALE_DOWN);
-        cmd.arg(format!("--log-file={}", log.display()))
-            .arg(exe)
-            .stdin(Stdio::null());
-        let skipped = TIMING_TESTS.iter().filter(|(binary, _)| *binary == name);
-        for test in skipped.flat_map(|(_, tests)| tests.iter()) {
-            println!("(skipped under valgrind, wall-clock bounds: {name}::{test})");
-            cmd.args(["--skip", test]);
+        cmd.env("CHRONY_TEST_SCALE_DOWN", SCALE_DOWN);
+        cmd.arg(format!("--log-file={}", log.display()));
+        cmd.arg(exe).current_dir(dir).stdin(Stdio::null());
+        let mut binary = "";
+        for word in TIMING_TESTS.split_whitespace() {
+            if word.contains('/') {
+                binary = word;
+            } else if binary == name {
+                println!("(skipped under valgrind, wall-clock bounds: {name}::{word})");
+                cmd.args(["--skip", word]);
+            }
         }
         println!("$ {}", crate::util::describe(&cmd));
         let start = Instant::now();
@@ -156,9 +115,10 @@ fn run(filter: Option<&str>) -> Result {
         outcomes.push((name, ok, errors, lost, seconds));
     }
     println!("\n==== valgrind memcheck (logs in {})", display_rel(&logs));
+    let header = ["test binary", "errors", "definitely lost", "seconds"];
     println!(
         "{:<28} {:>7} {:>16} {:>8}  result",
-        "test binary", "errors", "definitely lost", "seconds"
+        header[0], header[1], header[2], header[3]
     );
     for (name, ok, errors, lost, seconds) in &outcomes {
         let result = if *ok { "ok" } else { "FAILED" };
@@ -170,7 +130,7 @@ fn run(filter: Option<&str>) -> Result {
         .map(|o| o.0.as_str())
         .collect();
     if !failed.is_empty() {
-        return Err(format!("under valgrind: {} failed", failed.join(", ")).into());
+        bail!("under valgrind: {} failed", failed.join(", "));
     }
     Ok(())
 }
@@ -178,20 +138,12 @@ fn run(filter: Option<&str>) -> Result {
 /// The test process's error count and bytes definitely lost: the log's first
 /// `==PID==` is the test process (forked children are silent).
 fn summary(log: &str) -> (u64, u64) {
-    let pid = log
-        .lines()
-        .next()
-        .and_then(|l| l.strip_prefix("=="))
-        .and_then(|l| l.split("==").next())
-        .unwrap_or("");
+    let first = log.lines().next().and_then(|l| l.strip_prefix("=="));
+    let pid = first.and_then(|l| l.split("==").next()).unwrap_or("");
     let prefix = format!("=={pid}==");
     let number = |line: &str, key: &str| -> Option<u64> {
-        let rest = line.split(key).nth(1)?;
-        rest.split_whitespace()
-            .next()?
-            .replace(',', "")
-            .parse()
-            .ok()
+        let count = line.split(key).nth(1)?.split_whitespace().next()?;
+        count.replace(',', "").parse().ok()
     };
     let (mut errors, mut lost) = (0, 0);
     for line in log.lines().filter(|l| l.starts_with(&prefix)) {

@@ -13,7 +13,7 @@
 //! smoke-tested against a fixture chronyd.
 
 use crate::pyenv::{pip_install, with_venv};
-use crate::util::{Result, display_rel, env_or, output, root, run};
+use crate::util::{Result, bail, display_rel, env_or, only_file, output, root, run};
 use chronyd_fixture::{Fixture, Mode};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -23,12 +23,7 @@ use std::process::Command;
 const VENV: &str = "target/wheels-venv";
 /// Pinned: maturin as in the ci venv; zig 0.17 (0.14 and 0.15 make the cc crate warn about
 /// the glibc-versioned target triple).
-const TOOLS: &[&str] = &[
-    "maturin==1.16.0",
-    "ziglang==0.17.1",
-    "auditwheel==6.8.2",
-    "twine==7.0.0",
-];
+const TOOLS: &str = "maturin==1.16.0 ziglang==0.17.1 auditwheel==6.8.2 twine==7.0.0";
 /// Where the wheel and the sdist go (emptied by build-wheels).
 const OUT: &str = "target/wheels";
 /// The fresh venvs of test-wheels, and the sdist build's cargo target dir.
@@ -36,46 +31,31 @@ const TEST_DIR: &str = "target/test-wheels";
 /// What `auditwheel show` must find the wheel consistent with (manylinux2014).
 const PLATFORM_TAG: &str = "manylinux_2_17_x86_64";
 /// What the sdist needs to build from scratch: the C sources and both crates below pychrony-py.
-const SDIST_NEEDS: &[&str] = &[
-    "/pyproject.toml",
-    "/libchrony-sys/csrc/chrony.h",
-    "/libchrony-sys/build.rs",
-    "/libchrony-sys/src/bindings.rs",
-    "/chrony-core/src/lib.rs",
-    "/python/pychrony/__init__.py",
-    "/python/pychrony/py.typed",
-    "/Cargo.lock",
-    "/LICENSE-MIT",
-    "/LICENSE-APACHE",
-    "/LICENSES-THIRD-PARTY.md",
-];
+const SDIST_NEEDS: &str = "/pyproject.toml /libchrony-sys/csrc/chrony.h /libchrony-sys/build.rs \
+    /libchrony-sys/src/bindings.rs /chrony-core/src/lib.rs /python/pychrony/__init__.py \
+    /python/pychrony/py.typed /Cargo.lock /LICENSE-MIT /LICENSE-APACHE /LICENSES-THIRD-PARTY.md";
 
 pub fn build_cli(args: &[String]) -> Result {
     if !args.is_empty() {
-        return Err("usage: cargo xtask build-wheels".into());
+        bail!("usage: cargo xtask build-wheels");
     }
     let (wheel, sdist) = build()?;
     let size = |file: &Path| -> Result<String> {
-        let bytes = fs::metadata(file)?.len();
+        let (name, bytes) = (display_rel(file), fs::metadata(file)?.len());
         Ok(format!(
-            "{} ({bytes} bytes, {:.1} KiB)",
-            display_rel(file),
+            "{name} ({bytes} bytes, {:.1} KiB)",
             bytes as f64 / 1024.0
         ))
     };
-    println!(
-        "\nbuilt and checked:\n  {}\n  {}",
-        size(&wheel)?,
-        size(&sdist)?
-    );
+    let (wheel, sdist) = (size(&wheel)?, size(&sdist)?);
+    println!("\nbuilt and checked:\n  {wheel}\n  {sdist}");
     Ok(())
 }
 
 pub fn test_cli(args: &[String]) -> Result {
     if !args.is_empty() {
-        let usage =
-            "usage: cargo xtask test-wheels   (builds them first when target/wheels is empty)";
-        return Err(usage.into());
+        let when = "builds them first when target/wheels is empty";
+        bail!("usage: cargo xtask test-wheels   ({when})");
     }
     let (wheel, sdist) = match artifacts(&root().join(OUT)) {
         Ok((wheel, sdist)) => {
@@ -90,23 +70,7 @@ pub fn test_cli(args: &[String]) -> Result {
 
 /// Exactly one wheel and one sdist in `dir`.
 fn artifacts(dir: &Path) -> Result<(PathBuf, PathBuf)> {
-    let entries =
-        fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", display_rel(dir)))?;
-    let files: Vec<PathBuf> = entries.filter_map(|e| Some(e.ok()?.path())).collect();
-    let pick = |suffix: &str| -> Result<PathBuf> {
-        let found: Vec<&PathBuf> = files
-            .iter()
-            .filter(|p| p.to_string_lossy().ends_with(suffix))
-            .collect();
-        match found[..] {
-            [one] => Ok(one.clone()),
-            _ => {
-                let (dir, n) = (display_rel(dir), found.len());
-                Err(format!("expected one *{suffix} in {dir}, found {n}").into())
-            }
-        }
-    };
-    Ok((pick(".whl")?, pick(".tar.gz")?))
+    Ok((only_file(dir, ".whl")?, only_file(dir, ".tar.gz")?))
 }
 
 fn build() -> Result<(PathBuf, PathBuf)> {
@@ -128,15 +92,13 @@ fn build() -> Result<(PathBuf, PathBuf)> {
     // 1. The wheel: release profile, zig as the linker and C compiler, glibc 2.17. 2. The sdist.
     let maturin = |args: &str| {
         let mut maturin = tool("maturin");
-        maturin
-            .current_dir(root().join("pychrony-py"))
-            .args(args.split(' '))
-            .arg(&out);
-        run(maturin)
+        maturin.current_dir(root().join("pychrony-py"));
+        run(maturin.args(args.split(' ')).arg(&out))
     };
-    maturin(
-        "build --release --zig --compatibility manylinux2014 --target x86_64-unknown-linux-gnu --out",
-    )?;
+    let target = "--target x86_64-unknown-linux-gnu";
+    maturin(&format!(
+        "build --release --zig --compatibility manylinux2014 {target} --out"
+    ))?;
     maturin("sdist --out")?;
     let (wheel, sdist) = artifacts(&out)?;
 
@@ -147,32 +109,31 @@ fn build() -> Result<(PathBuf, PathBuf)> {
     if !shown.contains(PLATFORM_TAG) {
         let wheel = display_rel(&wheel);
         let why = format!("auditwheel does not find {wheel} consistent with {PLATFORM_TAG}");
-        return Err(format!("{why} (manylinux2014)").into());
+        bail!("{why} (manylinux2014)");
     }
     let listing = output(Command::new("tar").arg("tzf").arg(&sdist))?;
+    let listed = |want: &&str| listing.lines().any(|l| l.ends_with(want));
     let missing: Vec<&str> = SDIST_NEEDS
-        .iter()
-        .copied()
-        .filter(|want| !listing.lines().any(|l| l.ends_with(want)))
+        .split_whitespace()
+        .filter(|w| !listed(w))
         .collect();
     if !missing.is_empty() {
         let (sdist, missing) = (display_rel(&sdist), missing.join(", "));
-        return Err(format!("{sdist} lacks {missing}: it would not build from scratch").into());
+        bail!("{sdist} lacks {missing}: it would not build from scratch");
     }
     let files = listing.lines().count();
     println!("sdist holds the C sources and the crates ({files} files)");
     run(tool("twine")
         .args(["check", "--strict"])
-        .arg(&wheel)
-        .arg(&sdist))?;
+        .args([&wheel, &sdist]))?;
     Ok((wheel, sdist))
 }
 
 /// `pychrony-<v>-cp310-abi3-<platform>.whl`: one wheel for CPython 3.10 and later.
 fn check_wheel_name(wheel: &Path) -> Result {
     let name = wheel.file_name().unwrap_or_default().to_string_lossy();
-    if name.starts_with("pychrony-") && name.contains("-cp310-abi3-") && name.contains(PLATFORM_TAG)
-    {
+    let abi3 = name.starts_with("pychrony-") && name.contains("-cp310-abi3-");
+    if abi3 && name.contains(PLATFORM_TAG) {
         println!("wheel tags ok: {name}");
         return Ok(());
     }
@@ -191,38 +152,38 @@ fn test(wheel: &Path, sdist: &Path) -> Result {
     // 1. The wheel in a fresh venv; the whole Python suite against the installed package.
     println!("\n==== wheel: fresh venv, pip install, pytest");
     let venv = fresh_venv(&base_python, &dir.join("wheel-venv"))?;
-    let test_tools = crate::python::TOOLS
-        .iter()
+    let tools = crate::python::TOOLS
+        .split(' ')
         .filter(|t| !t.starts_with("maturin"));
-    run(pip_install(&venv).arg(wheel).args(test_tools))?;
+    run(pip_install(&venv).arg(wheel).args(tools))?;
     let mut pytest = with_venv(Command::new(&venv), venv.parent().expect("venv/bin"));
     pytest
         .current_dir(&root)
-        .env("XTASK_BIN", std::env::current_exe()?)
-        // The system-libchrony wheel is the ci `python` stage's subject, not a release artifact.
-        .env("PYCHRONY_SKIP_SYSTEM_BUILD", "1")
-        .args(["-m", "pytest", "-p", "no:cacheprovider"]);
+        .env("XTASK_BIN", std::env::current_exe()?);
+    // The system-libchrony wheel is the ci `python` stage's subject, not a release artifact.
+    pytest.env("PYCHRONY_SKIP_SYSTEM_BUILD", "1");
+    pytest.args(["-m", "pytest", "-p", "no:cacheprovider"]);
     run(pytest.arg(root.join("pychrony-py/tests")))?;
 
     // One fixture chronyd for the smoke tests below; dropped (stopped) at the end.
-    let fixture =
-        Fixture::start(Mode::Synced).map_err(|e| format!("cannot start a fixture chronyd: {e}"))?;
+    let fixture = Fixture::start(Mode::Synced);
+    let fixture = fixture.map_err(|e| format!("cannot start a fixture chronyd: {e}"))?;
     // pychrony-py/tests/smoke.py: the installed package against the fixture, away from the source
     // tree, so only the installed package can be imported.
     let smoke = |python: &Path| {
         let mut smoke = Command::new(python);
+        smoke.current_dir(std::env::temp_dir());
         smoke
-            .current_dir(std::env::temp_dir())
-            .arg(root.join("pychrony-py/tests/smoke.py"));
-        run(smoke.arg(fixture.socket_path()).arg(fixture.udp_v4()))
+            .arg(root.join("pychrony-py/tests/smoke.py"))
+            .arg(fixture.socket_path());
+        run(smoke.arg(fixture.udp_v4()))
     };
 
     // 2. The same wheel under other interpreters, to show the abi3 tag holds.
     for other in extra_pythons(&base_python) {
         println!("\n==== wheel under {other}: fresh venv, pip install, smoke test");
-        let name = Path::new(&other)
-            .file_name()
-            .map_or("other".into(), |n| n.to_string_lossy());
+        let name = Path::new(&other).file_name().unwrap_or("other".as_ref());
+        let name = name.to_string_lossy();
         let venv = fresh_venv(&other, &dir.join(format!("wheel-venv-{name}")))?;
         run(pip_install(&venv).arg(wheel))?;
         smoke(&venv)?;
@@ -234,16 +195,14 @@ fn test(wheel: &Path, sdist: &Path) -> Result {
     let mut pip = Command::new(&venv);
     // A kept target dir makes repeated runs cheaper; the sources still come from the sdist.
     pip.env("CARGO_TARGET_DIR", dir.join("sdist-target"));
-    run(pip
-        .args("-m pip install --disable-pip-version-check --no-cache-dir -q".split(' '))
-        .arg(sdist))?;
+    let install = "-m pip install --disable-pip-version-check --no-cache-dir -q";
+    run(pip.args(install.split(' ')).arg(sdist))?;
     smoke(&venv)?;
     drop(fixture);
 
     let (wheel, sdist) = (display_rel(wheel), display_rel(sdist));
-    println!(
-        "\ntest-wheels: {wheel} passed the Python suite; {sdist} built from source and passed the smoke test"
-    );
+    let sdist = format!("{sdist} built from source and passed the smoke test");
+    println!("\ntest-wheels: {wheel} passed the Python suite; {sdist}");
     Ok(())
 }
 
@@ -252,9 +211,8 @@ fn test(wheel: &Path, sdist: &Path) -> Result {
 /// and a newer CPython at hand (3.10 and 3.13, from pyenv, /usr/bin or
 /// /usr/local/bin), skipping any with the main interpreter's version.
 fn extra_pythons(base: &str) -> Vec<String> {
-    let version = |py: &str| {
-        output(Command::new(py).args(["-c", "import sys; print(sys.version_info[:2])"])).ok()
-    };
+    let print = "import sys; print(sys.version_info[:2])";
+    let version = |py: &str| output(Command::new(py).args(["-c", print])).ok();
     let base_version = version(base);
     let candidates: Vec<String> = match std::env::var("TEST_WHEELS_PYTHONS") {
         Ok(list) => list
@@ -263,8 +221,8 @@ fn extra_pythons(base: &str) -> Vec<String> {
             .map(String::from)
             .collect(),
         Err(_) => ["3.10", "3.13"]
-            .iter()
-            .filter_map(|v| find_python(v))
+            .into_iter()
+            .filter_map(find_python)
             .collect(),
     };
     let other = |py: &String| version(py).is_some_and(|v| Some(&v) != base_version.as_ref());
@@ -274,19 +232,15 @@ fn extra_pythons(base: &str) -> Vec<String> {
 /// `python3.N` from pyenv's versions (sorted), /usr/bin or /usr/local/bin.
 fn find_python(version: &str) -> Option<String> {
     let exe = format!("python{version}");
+    let home = || Some(Path::new(&std::env::var_os("HOME")?).join(".pyenv"));
     let pyenv = std::env::var_os("PYENV_ROOT")
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".pyenv")));
+        .or_else(home);
     let versions = pyenv.and_then(|p| fs::read_dir(p.join("versions")).ok());
-    let mut dirs: Vec<PathBuf> = versions
-        .into_iter()
-        .flatten()
-        .filter_map(|e| Some(e.ok()?.path()))
-        .filter(|p| {
-            p.file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with(&format!("{version}.")))
-        })
-        .collect();
+    let versions = versions.into_iter().flatten().filter_map(|e| e.ok());
+    let prefix = format!("{version}.");
+    let versions = versions.filter(|e| e.file_name().to_string_lossy().starts_with(&prefix));
+    let mut dirs: Vec<PathBuf> = versions.map(|e| e.path()).collect();
     dirs.sort();
     let mut candidates: Vec<PathBuf> = dirs.into_iter().map(|d| d.join("bin").join(&exe)).collect();
     candidates.extend(["/usr/bin", "/usr/local/bin"].map(|d| Path::new(d).join(&exe)));
@@ -327,10 +281,8 @@ mod tests {
         fs::write(dir.join("a.whl"), "").unwrap();
         assert!(artifacts(&dir).is_err());
         fs::write(dir.join("a.tar.gz"), "").unwrap();
-        assert_eq!(
-            artifacts(&dir).unwrap(),
-            (dir.join("a.whl"), dir.join("a.tar.gz"))
-        );
+        let found = artifacts(&dir).unwrap();
+        assert_eq!(found, (dir.join("a.whl"), dir.join("a.tar.gz")));
         fs::write(dir.join("b.whl"), "").unwrap();
         assert!(artifacts(&dir).is_err());
         fs::remove_dir_all(&dir).unwrap();
