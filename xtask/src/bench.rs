@@ -1,24 +1,13 @@
-//! `cargo xtask bench`: every way of asking chronyd for its tracking report,
-//! timed side by side in one run against one fixture daemon, over the unix
-//! socket and over UDP. Nothing is asserted: the numbers go to
-//! target/bench/results.json and a chart (and, after a full run, to
-//! docs/bench-results.json and docs/bench.png, which the README shows).
-//!
-//! The runners, each pinned with the daemon to one CPU core (`taskset`),
-//! because wake-ups across cores make round trips jump between about 12 and
-//! 42 µs on the 2-core machines this runs on:
-//! - chrony-core/examples/bench.rs (release): the raw floor (std-only
-//!   persistent socket), the one-call API, `Connection` open+query+drop and
-//!   reused, and `chronyc -c tracking` as a subprocess;
-//! - pychrony-py/bench/bench.py with this project's release wheel in
-//!   target/bench-venv, and again with pychrony 2.0.3 from PyPI in
-//!   target/bench-peer-venv (both import as `pychrony`); also the memory and
-//!   import + first call measurements;
-//! - pychrony-py/bench/report.py merges the samples, computes the ratios and
-//!   goals, prints the table and draws the chart (matplotlib, Agg).
-//!
-//! The runners take turns in several rounds (and the cases within a runner
-//! in blocks), so a change of machine load hits every case alike.
+//! `cargo xtask bench`: every way of asking chronyd for its tracking report, timed side by side
+//! against one fixture daemon, over the unix socket and UDP. Nothing is asserted: the numbers go
+//! to target/bench/ (after a full run also to docs/, which the README shows). The runners:
+//! chrony-core/examples/bench.rs (raw socket floor, one-call API, `Connection`, `chronyc -c
+//! tracking`), pychrony-py/bench/bench.py with our release wheel and with pychrony 2.0.3 from
+//! PyPI (both import as `pychrony`; also memory and import + first call), and report.py, which
+//! merges the samples, prints the table and draws the chart. Each is pinned with the daemon to
+//! one core (`taskset`): wake-ups across cores make round trips jump between about 12 and 42 µs
+//! on the 2-core machines this runs on. The runners take turns in rounds (and the cases within a
+//! runner in blocks), so a change of machine load hits every case alike.
 
 use crate::pyenv::{build_wheel, install_wheel, venv};
 use crate::util::{Args, Result, bail, cmd, output, root, run};
@@ -76,10 +65,9 @@ pub fn run_cli(args: &[String]) -> Result {
     //    builds, which CI has made by then (`cargo test` builds the examples, the python stage the
     //    wheel), so the smoke run costs seconds.
     // The maturin pin of the python stage, so both build the same way.
-    let maturin = crate::python::TOOLS
-        .split(' ')
-        .find(|t| t.starts_with("maturin=="));
-    let tools = format!("{} {MATPLOTLIB}", maturin.expect("a maturin pin"));
+    let mut pins = crate::python::TOOLS.split(' ');
+    let maturin = pins.find(|t| t.starts_with("maturin==")).expect("a pin");
+    let tools = format!("{maturin} {MATPLOTLIB}");
     let bench_python = venv(BENCH_VENV, &tools)?;
     let peer_python = venv(PEER_VENV, PEER)?;
     check_peer_bundles_libchrony(&peer_python)?;
@@ -114,11 +102,8 @@ pub fn run_cli(args: &[String]) -> Result {
     // 3. The runners take turns, round after round (the order rotates).
     let per_round = |total: usize, r: usize| total / rounds + usize::from(r < total % rounds);
     for r in 0..rounds {
-        println!(
-            "\n==== round {}/{rounds} (load average {})",
-            r + 1,
-            loadavg()
-        );
+        let load = loadavg();
+        println!("\n==== round {}/{rounds} (load average {load})", r + 1);
         let n = per_round(samples, r);
         for k in 0..3 {
             let (python, imp) = match (r + k) % 3 {
@@ -147,20 +132,20 @@ pub fn run_cli(args: &[String]) -> Result {
     println!("\n==== memory and import + first call");
     // Instruction counts do not depend on the load (full runs, when valgrind is there).
     let valgrind = cmd("valgrind --version").output();
-    let callgrind =
-        ["", "--callgrind"][usize::from(!quick && valgrind.is_ok_and(|o| o.status.success()))];
+    let valgrind = valgrind.is_ok_and(|o| o.status.success());
+    let callgrind = if quick || !valgrind {
+        ""
+    } else {
+        "--callgrind"
+    };
     for (python, imp) in [(&bench_python, "ours"), (&peer_python, "peer")] {
         let (calls, repeat) = (memory_calls, startup_repeat);
         let memory = format!("memory --impl {imp} --socket {socket} --calls {calls}");
         run(pinned(python, script, memory, format!("memory-{imp}.json")))?;
         let startup = format!("startup --impl {imp} --socket {socket} --repeat {repeat}");
         let startup = format!("{startup} {callgrind}");
-        run(pinned(
-            python,
-            script,
-            startup,
-            format!("startup-{imp}.json"),
-        ))?;
+        let json = format!("startup-{imp}.json");
+        run(pinned(python, script, startup, json))?;
     }
     let load_end = loadavg();
     println!("\nbench: load average {load_end} (at end)");
@@ -169,25 +154,19 @@ pub fn run_cli(args: &[String]) -> Result {
     drop(fx);
 
     // 5. The report; report.py adds the machine's facts (CPU, kernel, versions).
-    let facts = [
-        ("date", date),
-        ("loadavg_start", load_start.clone()),
-        ("loadavg_end", load_end.clone()),
-        ("quick", quick.to_string()),
-        ("cpu_pinned", cpu.to_string()),
-        ("rounds", rounds.to_string()),
-        ("samples_per_case", samples.to_string()),
-        ("subprocess_samples_per_case", spawn_samples.to_string()),
-        ("memory_calls", memory_calls.to_string()),
-        ("startup_repeat", startup_repeat.to_string()),
-    ];
+    let facts = format!(
+        "date={date}\nloadavg_start={load_start}\nloadavg_end={load_end}\nquick={quick}\n\
+         cpu_pinned={cpu}\nrounds={rounds}\nsamples_per_case={samples}\n\
+         subprocess_samples_per_case={spawn_samples}\nmemory_calls={memory_calls}\n\
+         startup_repeat={startup_repeat}"
+    );
     let (results, chart) = (out.join("results.json"), out.join("bench.png"));
     let mut report = Command::new(&bench_python);
     // The unpacked chronyd's libraries, for its --version.
     chrony.apply_env(&mut report);
     report.arg(root.join("pychrony-py/bench/report.py"));
-    for (key, value) in facts {
-        report.arg("--fact").arg(format!("{key}={value}"));
+    for fact in facts.lines() {
+        report.arg("--fact").arg(fact);
     }
     for name in &leftovers {
         report.arg("--leftover").arg(name);
@@ -216,11 +195,8 @@ pub fn run_cli(args: &[String]) -> Result {
 /// The 1, 5 and 15 minute load averages.
 fn loadavg() -> String {
     let loadavg = fs::read_to_string("/proc/loadavg").unwrap_or_else(|_| "?".into());
-    loadavg
-        .split_whitespace()
-        .take(3)
-        .collect::<Vec<_>>()
-        .join(" ")
+    let loads: Vec<&str> = loadavg.split_whitespace().take(3).collect();
+    loads.join(" ")
 }
 
 /// pychrony 2.0.3 must come as the wheel that bundles libchrony (auditwheel's
@@ -228,10 +204,8 @@ fn loadavg() -> String {
 fn check_peer_bundles_libchrony(python: &Path) -> Result {
     let show = "-m pip show -f --disable-pip-version-check pychrony".split(' ');
     let files = output(Command::new(python).args(show))?;
-    if !files
-        .lines()
-        .any(|l| l.trim().starts_with("pychrony.libs/libchrony"))
-    {
+    let bundled = |l: &str| l.trim().starts_with("pychrony.libs/libchrony");
+    if !files.lines().any(bundled) {
         let why = "does not bundle libchrony (pychrony.libs/libchrony*.so missing)";
         bail!("{PEER_VENV}: {PEER} {why}");
     }
@@ -260,16 +234,11 @@ fn bench_wheel(python: &Path, quick: bool) -> Result<PathBuf> {
 /// fixture's own files excepted): none is expected.
 fn socket_dir_leftovers(dir: &Path) -> Vec<String> {
     let fixture_files = ".conf .log .pid .stderr .drift .env";
-    let fixture_file = |n: &str| fixture_files.split(' ').any(|e| n.ends_with(e));
-    let entries = fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e.ok());
-    let mut names: Vec<String> = entries
-        .map(|e| e.file_name().to_string_lossy().into())
-        .collect();
-    names.retain(|n| !fixture_file(n) && n != "chronyd.sock");
-    names.sort();
+    let fixture_file = |n: &&str| fixture_files.split(' ').any(|e| n.ends_with(e));
+    let files = crate::util::files(dir).unwrap_or_default();
+    let names = files.iter().filter_map(|f| f.file_name()?.to_str());
+    let names = names.filter(|n| !fixture_file(n) && *n != "chronyd.sock");
+    let names: Vec<String> = names.map(String::from).collect();
     if !names.is_empty() {
         println!("left in the socket directory: {}", names.join(" "));
     }

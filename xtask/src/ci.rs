@@ -144,20 +144,16 @@ fn run_stages(stages: &[&Stage]) -> Result {
 // ---- stages ---------------------------------------------------------------
 
 fn fmt() -> Result {
-    hint(
-        run(cargo("fmt --all -- --check")),
-        "run `cargo fmt --all` and commit",
-    )
+    let fmt = run(cargo("fmt --all -- --check"));
+    hint(fmt, "run `cargo fmt --all` and commit")
 }
 
 fn ruff() -> Result {
     let ruff = python::ensure_venv()?.with_file_name("ruff");
     let pkg = root().join("pychrony-py");
     let ruff = |args: &str| run(Command::new(&ruff).current_dir(&pkg).args(args.split(' ')));
-    hint(
-        ruff("format --check ."),
-        "run `ruff format` in pychrony-py and commit",
-    )?;
+    let fix = "run `ruff format` in pychrony-py and commit";
+    hint(ruff("format --check ."), fix)?;
     ruff("check .")
 }
 
@@ -187,13 +183,13 @@ fn test_system() -> Result {
     let lib = system_lib::install(&system_prefix()?)?.join("lib");
     let system_cargo = |args: &str| {
         let mut cmd = cargo(&format!("{args} -p libchrony-sys -p chrony-core"));
-        cmd.env("CARGO_TARGET_DIR", root().join("target/system"))
-            .env("LIBCHRONY_NO_VENDOR", "1")
-            // The system library here is our own C library: every guarantee
-            // beyond libchrony 0.2 must be there and be tested, none skipped.
-            .env(chronyd_fixture::REQUIRE_GUARANTEES_ENV, "1")
-            .env("PKG_CONFIG_PATH", lib.join("pkgconfig"))
-            .env("LD_LIBRARY_PATH", prepend_env("LD_LIBRARY_PATH", &lib));
+        cmd.env("CARGO_TARGET_DIR", root().join("target/system"));
+        cmd.env("LIBCHRONY_NO_VENDOR", "1");
+        // The system library here is our own C library: every guarantee
+        // beyond libchrony 0.2 must be there and be tested, none skipped.
+        cmd.env(chronyd_fixture::REQUIRE_GUARANTEES_ENV, "1");
+        cmd.env("PKG_CONFIG_PATH", lib.join("pkgconfig"));
+        cmd.env("LD_LIBRARY_PATH", prepend_env("LD_LIBRARY_PATH", &lib));
         cmd
     };
     // Build first, to check what the test binaries link before running them.
@@ -226,10 +222,8 @@ fn system_prefix() -> Result<PathBuf> {
     let me = fs::metadata("/proc/self")?.uid();
     match fs::symlink_metadata(&outside) {
         Ok(meta) if !meta.is_dir() || meta.uid() != me => {
-            bail!(
-                "{} exists and is not a directory of ours: remove it",
-                outside.display()
-            );
+            let outside = outside.display();
+            bail!("{outside} exists and is not a directory of ours: remove it");
         }
         Ok(_) => {}
         Err(_) => fs::create_dir(&outside)?,
@@ -247,9 +241,7 @@ fn check_linkage(executables: &[Executable], lib: &Path) -> Result {
     let expected = lib.join("libchrony.so.0").to_string_lossy().into_owned();
     let mut sys_linked = 0;
     for Executable { path, manifest, .. } in executables {
-        let is_sys = manifest
-            .parent()
-            .is_some_and(|d| d.ends_with("libchrony-sys"));
+        let is_sys = manifest.ends_with("libchrony-sys/Cargo.toml");
         let mut ldd = Command::new("ldd");
         ldd.arg(path)
             .env("LD_LIBRARY_PATH", prepend_env("LD_LIBRARY_PATH", lib));
@@ -274,8 +266,8 @@ fn check_linkage(executables: &[Executable], lib: &Path) -> Result {
 mod tests {
     #[test]
     fn stage_names_are_unique() {
-        let names: std::collections::BTreeSet<&str> =
-            super::STAGES.iter().map(|s| s.name).collect();
+        let names = super::STAGES.iter().map(|s| s.name);
+        let names: std::collections::BTreeSet<&str> = names.collect();
         assert_eq!(names.len(), super::STAGES.len());
     }
 }

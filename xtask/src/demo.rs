@@ -1,12 +1,8 @@
-//! `cargo xtask demo [--sandbox]`: the README's first command.
-//!
-//! Builds pychrony into `target/demo-venv`, finds a chronyd to ask (the
-//! system's, on its default unix socket or on 127.0.0.1:323; otherwise, or
-//! with `--sandbox`, a private pair started with chronyd-fixture that never
-//! touches the clock), prints the tracking report through the Python API, the
-//! `pychrony` command and the Rust API (chrony-core's `tracking` example, the
-//! code a Rust user would write), and stops whatever it started. xtask itself
-//! does not link chrony-core: the programs it runs are the ones users run.
+//! `cargo xtask demo [--sandbox]`: the README's first command. Builds pychrony into
+//! target/demo-venv, finds a chronyd to ask (the system's, on its default socket or 127.0.0.1:323;
+//! else, or with `--sandbox`, a private chronyd-fixture pair that never touches the clock) and
+//! prints its tracking report through the Python API, the `pychrony` command and the Rust API
+//! (chrony-core's `tracking` example): the programs users run, not xtask linking chrony-core.
 
 use crate::pyenv::{build_wheel, install_wheel, venv, with_venv};
 use crate::util::{Result, bail, root, run};

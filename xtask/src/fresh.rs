@@ -1,14 +1,8 @@
-//! `cargo xtask fresh`: `bash .ci/run` on a pristine Debian 12, to prove the install stage installs
-//! everything (the steps: [`USAGE`] and docs/building.md).
-//!
-//! The root comes from `debootstrap --variant=minbase --unpack-tarball` (the packages are fetched
-//! once with `--make-tarball` into target/fresh/). `unshare --mount --pid --fork --kill-child`
-//! gives a private mount namespace, in which every mount below vanishes with it, and a pid
-//! namespace whose pid 1 is a bash that reaps orphans. Inside: the root bind-mounted onto itself
-//! (so `/` is a mount point, as on a real machine), /proc, /sys (read-only), a small /dev, and the
-//! host's rustup home read-only: cargo and rustc run from the toolchain's bin directory (not the
-//! rustup proxies, so rustup needs no writable home), with an empty CARGO_HOME in the root. Then
-//! `chroot` with a clean environment (CI=true, XTASK_FRESH=inside so the run does not recurse).
+//! `cargo xtask fresh`: `bash .ci/run` on a pristine Debian 12, to prove the install stage
+//! installs everything ([`USAGE`] and docs/building.md say how). The mounts live in a private
+//! mount namespace and vanish with it; pid 1 of the private pid namespace is a bash that reaps
+//! orphans. cargo and rustc run from the host's toolchain directory (bind-mounted read-only; not
+//! the rustup proxies, so rustup needs no writable home), with an empty CARGO_HOME in the root.
 //! Nothing outside target/ changes (debootstrap is installed on the host when missing).
 
 use crate::util::{Result, bail, cmd, describe, display_rel, output, root, run};
@@ -50,9 +44,9 @@ const PID1: &str = "set -eu\nexec 2>&1\n\
     chroot \"$ROOT\" /usr/bin/env -i HOME=/root USER=root LOGNAME=root SHELL=/bin/bash \
     LANG=C.UTF-8 TERM=dumb CI=true \"XTASK_FRESH=inside\" CARGO_HOME=/root/.cargo \
     \"PATH=$INNER_PATH\" \"$@\" /bin/bash -c \"$INNER\"\n";
-/// The host's network setup that a root on its network needs besides resolv.conf: local CA
-/// certificates (a network that intercepts TLS, as this project's CI machines' does, signs with
-/// one) and the proxy and CA-bundle variables (pip trusts its own bundle unless told otherwise).
+/// What a root on the host's network needs besides resolv.conf: the proxy and CA-bundle variables
+/// (pip trusts its own bundle unless told otherwise) and the local CA certificates (a network that
+/// intercepts TLS, as this project's CI machines' does, signs with one).
 const NETWORK_ENV: &str = "http_proxy https_proxy no_proxy HTTP_PROXY HTTPS_PROXY NO_PROXY \
     SSL_CERT_FILE SSL_CERT_DIR CURL_CA_BUNDLE REQUESTS_CA_BUNDLE PIP_CERT PIP_INDEX_URL \
     PIP_EXTRA_INDEX_URL CARGO_HTTP_CAINFO";
@@ -225,8 +219,11 @@ fn build_and_run(tee: &Tee, dir: &Path, command: &str) -> Result<String> {
         ));
     }
 
+    // How long each phase took.
+    let mut started = Instant::now();
+    let mut lap = || minutes(std::mem::replace(&mut started, Instant::now()).elapsed());
+
     // 1. A new root from the cached packages.
-    let t = Instant::now();
     remove_root(tee, &root_dir)?;
     let tarball = dir.join(format!("debootstrap-{SUITE}-minbase-{PREREQUISITES}.tgz"));
     let debootstrap = |tarball_arg: String, target: &Path| {
@@ -244,9 +241,8 @@ fn build_and_run(tee: &Tee, dir: &Path, command: &str) -> Result<String> {
         debootstrap(format!("--make-tarball={}", partial.display()), &work)?;
         fs::rename(&partial, &tarball)?;
         // debootstrap --make-tarball deletes its work directory itself ("Deleting target directory").
-        match fs::remove_dir_all(&work) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
-            _ => {}
+        if work.exists() {
+            fs::remove_dir_all(&work)?;
         }
     }
     debootstrap(format!("--unpack-tarball={}", tarball.display()), &root_dir)?;
@@ -257,10 +253,9 @@ fn build_and_run(tee: &Tee, dir: &Path, command: &str) -> Result<String> {
         let hosts = "127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n";
         fs::write(root_dir.join("etc/hosts"), hosts)?;
     }
-    let debootstrap_took = minutes(t.elapsed());
+    let debootstrap_took = lap();
 
     // 2. The clone.
-    let t = Instant::now();
     let name = repo.file_name().unwrap_or("project".as_ref());
     let clone_rel = Path::new(CLONE_PARENT).join(name);
     let clone = root_dir.join(&clone_rel);
@@ -270,10 +265,9 @@ fn build_and_run(tee: &Tee, dir: &Path, command: &str) -> Result<String> {
     let head = git(&clone, &["log", "-1", "--format=%h %s"])?;
     let (head, clone_rel_shown) = (head.trim(), clone_rel.display());
     tee.line(&format!("cloned HEAD {head} into /{clone_rel_shown}"));
-    let clone_took = minutes(t.elapsed());
+    let clone_took = lap();
 
     // 3. + 4. The namespaces, the mounts, the chroot, the run.
-    let t = Instant::now();
     let toolchain = sysroot.strip_prefix(&rustup_home)?;
     let bin_inside = Path::new(RUSTUP_INSIDE).join(toolchain).join("bin");
     let path = format!("{}:{PATH}", bin_inside.display());
@@ -292,15 +286,15 @@ fn build_and_run(tee: &Tee, dir: &Path, command: &str) -> Result<String> {
     unshare.env("INNER_PATH", &path).env("INNER", inner);
     let failed = |e| format!("`{command}` failed inside the fresh root: {e}");
     tee.run(&unshare).map_err(failed)?;
-    let run_took = minutes(t.elapsed());
-    let took = format!("root {debootstrap_took}, clone {clone_took}");
-    Ok(format!("{took}, {command} {run_took}"))
+    Ok(format!(
+        "root {debootstrap_took}, clone {clone_took}, {command} {}",
+        lap()
+    ))
 }
 
 /// Copies the host's local CA certificates into the root and runs its update-ca-certificates.
 fn trust_local_cas(tee: &Tee, root_dir: &Path) -> Result {
-    let entries = fs::read_dir(LOCAL_CAS).into_iter().flatten();
-    let mut certs: Vec<PathBuf> = entries.filter_map(|e| Some(e.ok()?.path())).collect();
+    let mut certs = crate::util::files(Path::new(LOCAL_CAS)).unwrap_or_default();
     certs.retain(|p| p.extension().is_some_and(|x| x == "crt"));
     if certs.is_empty() {
         return Ok(());
@@ -313,11 +307,7 @@ fn trust_local_cas(tee: &Tee, root_dir: &Path) -> Result {
     let n = certs.len();
     let trusted = format!("{n} local CA certificate(s) in {LOCAL_CAS}");
     tee.line(&format!("the host trusts {trusted}: the root does too"));
-    tee.run(
-        Command::new("chroot")
-            .arg(root_dir)
-            .arg("update-ca-certificates"),
-    )
+    tee.run(cmd("chroot").arg(root_dir).arg("update-ca-certificates"))
 }
 
 /// Removes `root_dir` after checking that nothing is mounted below it (the mounts live in a

@@ -1,16 +1,9 @@
-//! `cargo xtask fuzz`: the libFuzzer harness `libchrony-sys/fuzz/fuzz_replies.c`
-//! (the bundled C library's reply parser fed arbitrary datagrams), and
-//! `--capture`, which records the seed corpus from real chronyd daemons.
-//!
-//! The harness is built with `clang -fsanitize=fuzzer,address,undefined` together
-//! with the bundled C sources into `target/fuzz/`. Before fuzzing, the checked-in corpus is
-//! replayed through the same harness built as a plain program (`replay_main.c`)
-//! under ASan and UBSan, so a regression fails in a second. New inputs go to
-//! `target/fuzz/corpus/` (the checked-in corpus is only read); a crash is saved
-//! in `target/fuzz/artifacts/` and fails the command: add it to
-//! `libchrony-sys/fuzz/corpus/` once fixed (the test `fuzz_corpus` replays it).
-//!
-//! Input layout: see the comment at the top of `fuzz_replies.c`.
+//! `cargo xtask fuzz`: the libFuzzer harness libchrony-sys/fuzz/fuzz_replies.c (the C reply
+//! parser fed arbitrary datagrams; input layout at its top), built with clang, ASan and UBSan into
+//! target/fuzz/. First the checked-in corpus is replayed through the harness built as a plain
+//! program (replay_main.c), so a regression fails in a second. New inputs go to target/fuzz/corpus/;
+//! a crash is saved in target/fuzz/artifacts/ and fails: add it to the corpus once fixed (the test
+//! `fuzz_corpus` replays it). `--capture` records the seed corpus from real chronyd daemons.
 
 use crate::system_lib::C_SOURCES;
 use crate::util::{Args, Result, bail, cargo, env_or, hint, root, run};

@@ -1,17 +1,12 @@
-//! The `install` stage of `cargo xtask ci`: what the stages need, as probes, not as a package list.
-//!
-//! Each probe runs what a stage runs (a C program built with the `fuzz` stage's flags, a venv made
-//! the way `pyenv::venv` makes one, libclang loaded the way bindgen loads it, ...) and names what
-//! provides it: Debian packages, or `cargo xtask chrony` (chronyd unpacked under target/, never
-//! installed). All probes run and print a table; then, as root, `apt-get update` once and `apt-get
-//! install --no-install-recommends` of the failed probes' packages, those probes again, and a
-//! failure naming what is still missing. Not root: the exact apt-get command, and a failure. A
-//! package list is not enough: a clean Debian 12 failed `fuzz` because `clang` came without its
-//! Recommends `libclang-rt-14-dev` (libFuzzer, the sanitizer runtimes), which a link probe catches.
-//!
-//! Prerequisites no probe can install, since this program already runs when they are needed
-//! (README): Debian 12 or Ubuntu, a Rust toolchain, gcc with libc6-dev (cargo's linker),
-//! ca-certificates (crates.io over HTTPS), and root for apt-get.
+//! The `install` stage of `cargo xtask ci`: what the stages need, as probes, not a package list.
+//! Each probe runs what a stage runs (a C program with the `fuzz` stage's flags, a venv made as
+//! `pyenv::venv` makes one, libclang loaded as bindgen loads it, ...) and names what provides it:
+//! Debian packages, or `cargo xtask chrony` (unpacked under target/, never installed). As root the
+//! failed probes' packages are installed (`apt-get update` once, `install --no-install-recommends`)
+//! and those probes run again; else the apt-get command is printed. A package list is not enough:
+//! a clean Debian 12 failed `fuzz` because `clang` came without its Recommends `libclang-rt-14-dev`.
+//! What no probe can install, as this program already runs (README): Debian 12 or Ubuntu, a Rust
+//! toolchain, gcc with libc6-dev, ca-certificates, and root for apt-get.
 
 use crate::util::{Result, bail, cmd, display_rel, env_or, root, run};
 use std::collections::BTreeSet;

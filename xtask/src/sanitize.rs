@@ -1,18 +1,10 @@
-//! The `sanitize` stage: libchrony-sys's tests with its C code built under
-//! AddressSanitizer (leaks included) and UndefinedBehaviorSanitizer.
-//!
-//! Stable Rust cannot instrument Rust code (`-Zsanitizer` is nightly), so only
-//! the C is instrumented, through CFLAGS, which the `cc` crate reads. The test
-//! binaries then need gcc's sanitizer runtimes, and ASan insists on being the
-//! first library loaded. rustc links with `-nodefaultlibs`, so
-//! `-C link-arg=-fsanitize=address` adds no runtime at all; instead the
-//! runtimes are named with `-l dylib=asan -l dylib=ubsan` in RUSTFLAGS, which
-//! puts them ahead of libc in DT_NEEDED. No LD_PRELOAD: it would leak into the
-//! chronyd daemons the tests start.
-//!
-//! `--target <host>` keeps RUSTFLAGS off build scripts and proc macros (they
-//! are built for the host without it), and doctests are skipped (`--tests`):
-//! rustdoc links them without these flags.
+//! The `sanitize` stage: libchrony-sys's tests with its C built under ASan (leaks included) and
+//! UBSan. Stable Rust cannot instrument Rust code, so only the C is, through CFLAGS (the `cc`
+//! crate reads them). rustc links with `-nodefaultlibs`, so `-C link-arg=-fsanitize=address` adds
+//! no runtime; `-l dylib=asan -l dylib=ubsan` in RUSTFLAGS puts the runtimes ahead of libc in
+//! DT_NEEDED, as ASan insists (no LD_PRELOAD: it would leak into the chronyd the tests start).
+//! `--target <host>` keeps RUSTFLAGS off build scripts and proc macros; doctests are skipped
+//! (`--tests`): rustdoc links them without these flags.
 
 use crate::util::{Result, cargo, env_or, output, root, run};
 use std::process::Command;

@@ -1,16 +1,10 @@
-//! `cargo xtask test-socket-discovery`: runs the default socket discovery tests
-//! (`chrony-core/tests/discovery.rs` and `pychrony-py/tests/test_discovery.py`, which start real
-//! chronyd daemons at `/run/chrony/chronyd.sock` and `/var/run/chrony/chronyd.sock`) where they may
-//! do that: a private mount namespace. The checks are those tests'; this file only prepares the
-//! namespace.
-//!
-//! The host is never touched: the command re-executes itself as
-//! `unshare --mount --propagation private -- xtask test-socket-discovery --inside ...`, and the
-//! inner process mounts a tmpfs named `discovery` over `/run`, `/var` and `/tmp` of that namespace
-//! (on Debian `/var/run` is a symlink to `/run`; under the new `/var` it is a real directory). The
-//! tests refuse to run unless they see that tmpfs and `CHRONY_DISCOVERY_NAMESPACE=1`. After them,
-//! the inner process checks that no process is left in its namespace. Needs root (for the mounts,
-//! and the tests run clients as `nobody`).
+//! `cargo xtask test-socket-discovery`: chrony-core/tests/discovery.rs and
+//! pychrony-py/tests/test_discovery.py start real chronyd at /run/chrony/chronyd.sock and
+//! /var/run/chrony/chronyd.sock, which they may do only in a private mount namespace: the command
+//! re-executes itself under `unshare --mount --propagation private` (`--inside`), which mounts a
+//! tmpfs named `discovery` over /run, /var and /tmp there (the tests check for it and for
+//! `CHRONY_DISCOVERY_NAMESPACE=1`), runs both, and checks that no process is left. The host is
+//! never touched. Needs root (the mounts; the tests run clients as `nobody`).
 
 use crate::util::{Result, bail, build_executables, cmd, display_rel, pychrony_version, root, run};
 use std::fs;

@@ -14,20 +14,28 @@ const SONAME: &str = "libchrony.so.0";
 const REAL_NAME: &str = "libchrony.so.0.0.1";
 /// The libchrony release whose API csrc implements.
 const VERSION: &str = "0.2";
+/// libchrony.pc, after `prefix=PREFIX`.
+const PC: &str = "exec_prefix=${prefix}
+libdir=${exec_prefix}/lib
+includedir=${prefix}/include
+
+Name: libchrony
+Description: Client library for chronyd's monitoring protocol (built from libchrony-sys/csrc)
+Version: 0.2
+Libs: -L${libdir} -lchrony
+Libs.private: -lm
+Cflags: -I${includedir}
+";
 
 pub fn run_cli(args: &[String]) -> Result {
     let prefix = match args {
         [prefix] if !prefix.starts_with('-') => install(Path::new(prefix))?,
-        _ => return Err("usage: cargo xtask system-lib PREFIX".into()),
+        _ => bail!("usage: cargo xtask system-lib PREFIX"),
     };
     let (pc, lib) = (prefix.join("lib/pkgconfig"), prefix.join("lib"));
-    println!(
-        "installed libchrony {VERSION} into {}\nuse it with: LIBCHRONY_NO_VENDOR=1 \
-         PKG_CONFIG_PATH={} LD_LIBRARY_PATH={}",
-        prefix.display(),
-        pc.display(),
-        lib.display()
-    );
+    let (pc, lib) = (pc.display(), lib.display());
+    println!("installed libchrony {VERSION} into {}", prefix.display());
+    println!("use it with: LIBCHRONY_NO_VENDOR=1 PKG_CONFIG_PATH={pc} LD_LIBRARY_PATH={lib}");
     Ok(())
 }
 
@@ -41,11 +49,8 @@ pub fn install(prefix: &Path) -> Result<PathBuf> {
     }
     let mut cc = Command::new(env_or("CC", "gcc"));
     cc.args("-std=c11 -O2 -fPIC -D_GNU_SOURCE -Wall -Wextra -shared".split(' '));
-    cc.arg(format!("-Wl,-soname,{SONAME}"))
-        .arg("-I")
-        .arg(&csrc)
-        .arg("-o")
-        .arg(lib.join(REAL_NAME));
+    cc.arg(format!("-Wl,-soname,{SONAME}")).arg("-I").arg(&csrc);
+    cc.arg("-o").arg(lib.join(REAL_NAME));
     run(cc
         .args(C_SOURCES.iter().map(|file| csrc.join(file)))
         .arg("-lm"))?;
@@ -65,32 +70,22 @@ pub fn install(prefix: &Path) -> Result<PathBuf> {
 }
 
 fn pc_file(prefix: &Path) -> String {
-    format!(
-        "prefix={}\n\
-         exec_prefix=${{prefix}}\n\
-         libdir=${{exec_prefix}}/lib\n\
-         includedir=${{prefix}}/include\n\
-         \n\
-         Name: libchrony\n\
-         Description: Client library for chronyd's monitoring protocol (built from libchrony-sys/csrc)\n\
-         Version: {VERSION}\n\
-         Libs: -L${{libdir}} -lchrony\n\
-         Libs.private: -lm\n\
-         Cflags: -I${{includedir}}\n",
-        prefix.display()
-    )
+    format!("prefix={}\n{PC}", prefix.display())
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[test]
     fn pc_file_names_the_prefix_and_the_library() {
-        let pc = pc_file(Path::new("/opt/x"));
-        assert!(pc.starts_with("prefix=/opt/x\n"));
-        assert!(pc.contains("\nVersion: 0.2\n"));
-        assert!(pc.contains("\nLibs: -L${libdir} -lchrony\n"));
-        assert!(pc.contains("\nCflags: -I${includedir}\n"));
+        let pc = super::pc_file("/opt/x".as_ref());
+        assert!(pc.starts_with("prefix=/opt/x\nexec_prefix=${prefix}\n"));
+        for line in [
+            "Version: 0.2",
+            "Libs: -L${libdir} -lchrony",
+            "Cflags: -I${includedir}",
+        ] {
+            assert!(pc.contains(&format!("\n{line}\n")), "{line}");
+        }
+        assert!(pc.contains(&format!("Version: {}", super::VERSION)));
     }
 }

@@ -25,11 +25,8 @@ pub fn hint<T>(result: Result<T>, hint: &str) -> Result<T> {
 
 /// The workspace root (xtask lives one level below it).
 pub fn root() -> PathBuf {
-    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    manifest_dir
-        .parent()
-        .expect("xtask is in the workspace")
-        .into()
+    let xtask = Path::new(env!("CARGO_MANIFEST_DIR"));
+    xtask.parent().expect("in the workspace").into()
 }
 
 /// `cargo ARGS` (split at spaces) in the workspace root, with the cargo that runs xtask.
@@ -47,7 +44,6 @@ pub fn cmd(line: &str) -> Command {
     cmd
 }
 
-/// The value of the environment variable `var`, or `default`.
 pub fn env_or(var: &str, default: &str) -> String {
     std::env::var(var).unwrap_or_else(|_| default.into())
 }
@@ -55,7 +51,7 @@ pub fn env_or(var: &str, default: &str) -> String {
 /// `dir` first, then the current value of the path-list variable `var`.
 pub fn prepend_env(var: &str, dir: &Path) -> OsString {
     let old = std::env::var_os(var);
-    let dirs = std::iter::once(dir.to_path_buf()).chain(old.iter().flat_map(std::env::split_paths));
+    let dirs = std::iter::once(dir.into()).chain(old.iter().flat_map(std::env::split_paths));
     std::env::join_paths(dirs).expect("paths without ':'")
 }
 
@@ -63,16 +59,15 @@ pub fn prepend_env(var: &str, dir: &Path) -> OsString {
 pub fn describe(cmd: &Command) -> String {
     let mut envs: Vec<_> = cmd.get_envs().collect();
     envs.sort();
-    let mut words: Vec<String> = envs
-        .into_iter()
-        .map(|(key, value)| match value {
-            Some(v) => format!("{}={}", key.to_string_lossy(), show_env(key, v)),
-            None => format!("-u {}", key.to_string_lossy()),
-        })
-        .collect();
+    let mut words: Vec<String> = Vec::new();
+    for (key, value) in envs {
+        let key_text = key.to_string_lossy();
+        let word = value.map(|v| format!("{key_text}={}", show_env(key, v)));
+        words.push(word.unwrap_or(format!("-u {key_text}")));
+    }
     let program = Path::new(cmd.get_program());
-    let is_cargo = std::env::var_os("CARGO").is_some_and(|c| Path::new(&c) == program);
     // The full path of the toolchain's cargo is noise.
+    let is_cargo = std::env::var_os("CARGO").is_some_and(|c| Path::new(&c) == program);
     words.push(if is_cargo {
         "cargo".into()
     } else {
@@ -92,7 +87,7 @@ fn show_env(key: &OsStr, value: &OsStr) -> String {
     let old = old.to_string_lossy();
     match value.to_str().and_then(|v| v.strip_suffix(&*old)) {
         Some(new) if !old.is_empty() && new.ends_with(':') => {
-            format!("{}${}", quote(OsStr::new(new)), key.to_string_lossy())
+            format!("{}${}", quote(new.as_ref()), key.to_string_lossy())
         }
         _ => quote(value),
     }
@@ -101,11 +96,19 @@ fn show_env(key: &OsStr, value: &OsStr) -> String {
 fn quote(word: &OsStr) -> String {
     let s = word.to_string_lossy();
     let plain = |c: char| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c);
-    if !s.is_empty() && s.chars().all(plain) {
-        s.into_owned()
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
+    match !s.is_empty() && s.chars().all(plain) {
+        true => s.into_owned(),
+        false => format!("'{}'", s.replace('\'', r"'\''")),
     }
+}
+
+/// The program's file name and its arguments, for error messages (the full
+/// command line, env included, was echoed before it ran).
+fn short(cmd: &Command) -> String {
+    let program = Path::new(cmd.get_program());
+    let name = program.file_name().unwrap_or(program.as_os_str());
+    let words = std::iter::once(name).chain(cmd.get_args());
+    words.map(quote).collect::<Vec<_>>().join(" ")
 }
 
 /// A path relative to the workspace root when it is inside it.
@@ -135,18 +138,6 @@ pub fn only_file(dir: &Path, suffix: &str) -> Result<PathBuf> {
             found.len()
         ),
     }
-}
-
-/// The program's file name and its arguments, for error messages (the full
-/// command line, env included, was echoed before it ran).
-fn short(cmd: &Command) -> String {
-    let program = Path::new(cmd.get_program());
-    let name = program.file_name().unwrap_or(program.as_os_str());
-    let words: Vec<String> = std::iter::once(name)
-        .chain(cmd.get_args())
-        .map(quote)
-        .collect();
-    words.join(" ")
 }
 
 /// Echoes and runs a command, its output going straight to the terminal; fails unless it exits 0.
@@ -221,18 +212,18 @@ impl Args {
         given.map(|(_, v)| v.as_str())
     }
 
-    /// The value of the option `name` (the last one given), if given.
+    /// The last value of the option `name`.
     pub fn value<'a>(&'a self, name: &'a str) -> Option<&'a str> {
         self.values(name).last()
     }
 
     /// The value of the option `name` as a number, or `default`.
     pub fn number<T: std::str::FromStr>(&self, name: &str, default: T) -> Result<T> {
-        let Some(v) = self.value(name) else {
-            return Ok(default);
+        let parse = |v: &str| {
+            v.parse()
+                .map_err(|_| format!("{name}: `{v}` is not a number").into())
         };
-        v.parse()
-            .map_err(|_| format!("{name}: `{v}` is not a number").into())
+        self.value(name).map_or(Ok(default), parse)
     }
 }
 
@@ -246,14 +237,16 @@ pub fn xtask_bin() -> Result<PathBuf> {
     if let Some(copy) = COPY.get() {
         return Ok(copy.clone());
     }
-    let exe = std::env::current_exe()?;
-    let dir = root().join("target/ci-xtask");
+    let (exe, dir) = (std::env::current_exe()?, root().join("target/ci-xtask"));
     fs::create_dir_all(&dir)?;
     // Copy, then rename: a run already using an earlier copy keeps its inode.
     let tmp = dir.join(format!("xtask.{}.tmp", std::process::id()));
+    let rebuilt = "was it rebuilt meanwhile?";
     fs::copy(&exe, &tmp).map_err(|e| {
-        let exe = exe.display();
-        format!("cannot copy the running xtask binary {exe} ({e}); was it rebuilt meanwhile?")
+        format!(
+            "cannot copy the running xtask binary {} ({e}); {rebuilt}",
+            exe.display()
+        )
     })?;
     fs::rename(&tmp, dir.join("xtask"))?;
     Ok(COPY.get_or_init(|| dir.join("xtask")).clone())
@@ -261,7 +254,7 @@ pub fn xtask_bin() -> Result<PathBuf> {
 
 /// One `compiler-artifact` with an executable in cargo's JSON messages
 /// (`--message-format=json...`; read with std only, no serde).
-#[derive(Debug, PartialEq)]
+#[derive(Debug)]
 pub struct Executable {
     pub path: PathBuf,
     /// The package's Cargo.toml.
@@ -278,10 +271,11 @@ pub fn executables(json: &str) -> Vec<Executable> {
     };
     let artifact = |line: &str| {
         let (path, manifest) = (field(line, "executable")?, field(line, "manifest_path")?);
+        let test = line.contains("\"test\":true");
         Some(Executable {
             path,
             manifest,
-            test: line.contains("\"test\":true"),
+            test,
         })
     };
     json.lines().filter_map(artifact).collect()
@@ -297,21 +291,24 @@ pub fn build_executables(args: &str) -> Result<Vec<Executable>> {
 /// wherever CARGO_TARGET_DIR puts it.
 pub fn build_example(name: &str, release: bool) -> Result<PathBuf> {
     let release = if release { "--release" } else { "" };
-    build_executables(&format!("build -p chrony-core --example {name} {release}"))?
-        .into_iter()
-        .map(|e| e.path)
-        .find(|p| p.parent().is_some_and(|d| d.ends_with("examples")) && p.ends_with(name))
-        .ok_or_else(|| format!("cargo did not report the `{name}` example's executable").into())
+    let built = build_executables(&format!("build -p chrony-core --example {name} {release}"))?;
+    let example = |p: &&PathBuf| p.ends_with(format!("examples/{name}"));
+    let found = built.iter().map(|e| &e.path).find(example).cloned();
+    found.ok_or_else(|| format!("cargo did not report the `{name}` example's executable").into())
 }
 
 /// The version of pychrony-py (its Cargo.toml, the one place it is written).
 pub fn pychrony_version() -> Result<String> {
     let manifest = fs::read_to_string(root().join("pychrony-py/Cargo.toml"))?;
-    manifest
-        .lines()
-        .find_map(|l| l.strip_prefix("version = \"")?.strip_suffix('"'))
-        .map(str::to_string)
-        .ok_or_else(|| "pychrony-py/Cargo.toml has no `version = \"...\"` line".into())
+    let version = |l: &str| {
+        Some(
+            l.strip_prefix("version = \"")?
+                .strip_suffix('"')?
+                .to_string(),
+        )
+    };
+    let version = manifest.lines().find_map(version);
+    Ok(version.ok_or("pychrony-py/Cargo.toml has no `version = \"...\"` line")?)
 }
 
 #[cfg(test)]
@@ -321,8 +318,8 @@ mod tests {
     #[test]
     fn echoed_commands_can_be_pasted_into_a_shell() {
         let mut gcc = cmd("gcc -o");
-        gcc.env("CFLAGS", "-fsanitize=address -g")
-            .args(["out file", "it's.c"]);
+        gcc.env("CFLAGS", "-fsanitize=address -g");
+        gcc.args(["out file", "it's.c"]);
         let pasted = r"CFLAGS='-fsanitize=address -g' gcc -o 'out file' 'it'\''s.c'";
         assert_eq!(describe(&gcc), pasted);
         assert_eq!(short(&cmd("/usr/bin/false x")), "false x");
@@ -335,27 +332,35 @@ mod tests {
 {"reason":"compiler-artifact","manifest_path":"/w/c/Cargo.toml","profile":{"test":false},"executable":null}
 {"reason":"build-finished","success":true}"#;
         let found = executables(json);
-        assert_eq!(found.len(), 2);
-        assert_eq!(found[0].path, PathBuf::from("/w/t/deps/fork-1"));
-        assert_eq!(found[0].manifest, PathBuf::from("/w/c/Cargo.toml"));
-        assert!(found[0].test && !found[1].test);
+        let found: Vec<(&str, bool)> = found
+            .iter()
+            .map(|e| (e.path.to_str().unwrap(), e.test))
+            .collect();
+        assert_eq!(
+            found,
+            [("/w/t/deps/fork-1", true), ("/w/t/examples/x", false)]
+        );
+        assert!(
+            executables(json)
+                .iter()
+                .all(|e| e.manifest.ends_with("c/Cargo.toml"))
+        );
     }
 
     #[test]
     fn arguments_are_checked_against_the_spec() {
-        let parse = |line: &str, spec| {
+        let parse = |line: &str| {
             let args: Vec<String> = line.split_whitespace().map(String::from).collect();
-            Args::parse(&args, "", spec).map(Option::unwrap)
+            Args::parse(&args, "", "--quick --n= W").map(Option::unwrap)
         };
-        let parsed = parse("--n 1 --quick --n=2 x", "--quick --n= W").unwrap();
-        assert!(parsed.flag("--quick") && !parsed.flag("--n=2"));
+        let parsed = parse("--n 1 --quick --n=2 x").unwrap();
+        assert!(parsed.flag("--quick") && !parsed.flag("--n=2") && parsed.words == ["x"]);
         assert_eq!(
-            (parsed.value("--n"), &parsed.words[..]),
-            (Some("2"), &["x".to_string()][..])
+            (parsed.value("--n"), parsed.number("--m", 7).unwrap()),
+            (Some("2"), 7)
         );
-        assert_eq!(parsed.number("--m", 7).unwrap(), 7);
         for bad in ["--other", "--quick=1", "--n", "x y", "-x"] {
-            assert!(parse(bad, "--quick --n= W").is_err(), "{bad}");
+            assert!(parse(bad).is_err(), "{bad}");
         }
     }
 

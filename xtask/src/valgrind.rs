@@ -1,19 +1,13 @@
-//! `cargo xtask valgrind`: each test binary of libchrony-sys and chrony-core (from `cargo test
-//! --no-run`, which also builds the examples the tests run) under valgrind's memcheck, in its
-//! package directory as `cargo test` would, with `CHRONY_TEST_SCALE_DOWN=20` (the tests that make
-//! thousands of calls divide their counts by it). Every test process must end with 0 errors and 0
-//! bytes definitely lost; a summary table is printed either way. Why the options:
-//!
-//! - `--trace-children=no`: chronyd, chronyc, setpriv and the C compiler are not ours to check.
-//! - `--child-silent-after-fork=yes`: the fixture's feeder and guardian are forked (not exec'd)
-//!   children whose output would interleave with the test's; a forked child the test checks
-//!   (fork.rs) still exits with valgrind's error code on an error.
-//! - `--leak-check=no` for the `fork` test targets (the only tests that fork): their children are
-//!   forked from a multi-threaded process, so every allocation of the threads missing in the child
-//!   is "definitely lost" there (an artefact of fork). Memory errors are still checked; the leak
-//!   checks of those code paths come from the other targets.
-//! - No suppression file: the Rust runtime's own allocations are "still reachable" or "possibly
-//!   lost", which `--errors-for-leak-kinds=definite` does not count.
+//! `cargo xtask valgrind`: each test binary of libchrony-sys and chrony-core (`cargo test
+//! --no-run`) under memcheck, in its package directory as `cargo test` would, with
+//! `CHRONY_TEST_SCALE_DOWN=20` (tests that make thousands of calls divide their counts by it).
+//! Every test process must end with 0 errors and 0 bytes definitely lost. `--trace-children=no`:
+//! chronyd, chronyc, setpriv and cc are not ours to check. `--child-silent-after-fork=yes`: the
+//! fixture's forked feeder and guardian would interleave their output (a forked child a test
+//! checks still exits with valgrind's error code). `--leak-check=no` for the `fork` targets (the
+//! only tests that fork): a child forked from a multi-threaded process "definitely loses" the other
+//! threads' allocations. No suppression file: the Rust runtime's own allocations are "still
+//! reachable" or "possibly lost", which `--errors-for-leak-kinds=definite` does not count.
 
 use crate::util::{Result, bail, build_executables, cmd, display_rel, root};
 use std::path::Path;

@@ -1,16 +1,9 @@
-//! `cargo xtask build-wheels` and `cargo xtask test-wheels`: the release
-//! artifacts of the Python package, built the way users get them and tested
-//! after installing them.
-//!
-//! build-wheels: an abi3 wheel (CPython >= 3.10) for manylinux2014 x86_64,
-//! linked by `zig cc` against glibc 2.17 (no Docker: zig comes from the
-//! `ziglang` package on PyPI, which maturin runs as `python -m ziglang` from the
-//! venv first on PATH), and the sdist; both checked with `auditwheel show` and
-//! `twine check --strict`.
-//!
-//! test-wheels: the wheel installed into a fresh venv and the Python suite run
-//! against it; the sdist built from scratch by pip in another fresh venv and
-//! smoke-tested against a fixture chronyd.
+//! `cargo xtask build-wheels` and `test-wheels`: the Python package's release artifacts, built
+//! the way users get them and tested installed. build-wheels: an abi3 wheel (CPython >= 3.10) for
+//! manylinux2014 x86_64, linked by `zig cc` against glibc 2.17 (no Docker: maturin runs the PyPI
+//! `ziglang` as `python -m ziglang` from the venv first on PATH), and the sdist, both checked with
+//! `auditwheel show` and `twine check --strict`. test-wheels: the Python suite against the wheel
+//! in a fresh venv; the sdist built by pip in another and smoke-tested against a fixture chronyd.
 
 use crate::pyenv::{pip_install, with_venv};
 use crate::util::{Result, bail, display_rel, env_or, only_file, output, root, run};
@@ -28,6 +21,8 @@ const TOOLS: &str = "maturin==1.16.0 ziglang==0.17.1 auditwheel==6.8.2 twine==7.
 const OUT: &str = "target/wheels";
 /// The fresh venvs of test-wheels, and the sdist build's cargo target dir.
 const TEST_DIR: &str = "target/test-wheels";
+/// The one platform built here; the release workflow builds the others.
+const TARGET: &str = "x86_64-unknown-linux-gnu";
 /// What `auditwheel show` must find the wheel consistent with (manylinux2014).
 const PLATFORM_TAG: &str = "manylinux_2_17_x86_64";
 /// What the sdist needs to build from scratch: the C sources and both crates below pychrony-py.
@@ -42,10 +37,8 @@ pub fn build_cli(args: &[String]) -> Result {
     let (wheel, sdist) = build()?;
     let size = |file: &Path| -> Result<String> {
         let (name, bytes) = (display_rel(file), fs::metadata(file)?.len());
-        Ok(format!(
-            "{name} ({bytes} bytes, {:.1} KiB)",
-            bytes as f64 / 1024.0
-        ))
+        let kib = bytes as f64 / 1024.0;
+        Ok(format!("{name} ({bytes} bytes, {kib:.1} KiB)"))
     };
     let (wheel, sdist) = (size(&wheel)?, size(&sdist)?);
     println!("\nbuilt and checked:\n  {wheel}\n  {sdist}");
@@ -75,12 +68,10 @@ fn artifacts(dir: &Path) -> Result<(PathBuf, PathBuf)> {
 
 fn build() -> Result<(PathBuf, PathBuf)> {
     if std::env::consts::ARCH != "x86_64" {
-        return Err(format!(
-            "build-wheels makes the x86_64-unknown-linux-gnu wheel and runs on x86_64 hosts only \
-             (this is {}); the release workflow builds the other platforms",
-            std::env::consts::ARCH
-        )
-        .into());
+        let arch = std::env::consts::ARCH;
+        let only = format!("and runs on x86_64 hosts only (this is {arch})");
+        let others = "the release workflow builds the other platforms";
+        bail!("build-wheels makes the {TARGET} wheel {only}; {others}");
     }
     let python = crate::pyenv::venv(VENV, TOOLS)?;
     let bin = python.parent().expect("venv/bin");
@@ -95,10 +86,8 @@ fn build() -> Result<(PathBuf, PathBuf)> {
         maturin.current_dir(root().join("pychrony-py"));
         run(maturin.args(args.split(' ')).arg(&out))
     };
-    let target = "--target x86_64-unknown-linux-gnu";
-    maturin(&format!(
-        "build --release --zig --compatibility manylinux2014 {target} --out"
-    ))?;
+    let zig = "--zig --compatibility manylinux2014";
+    maturin(&format!("build --release {zig} --target {TARGET} --out"))?;
     maturin("sdist --out")?;
     let (wheel, sdist) = artifacts(&out)?;
 
@@ -113,19 +102,16 @@ fn build() -> Result<(PathBuf, PathBuf)> {
     }
     let listing = output(Command::new("tar").arg("tzf").arg(&sdist))?;
     let listed = |want: &&str| listing.lines().any(|l| l.ends_with(want));
-    let missing: Vec<&str> = SDIST_NEEDS
-        .split_whitespace()
-        .filter(|w| !listed(w))
-        .collect();
+    let missing = SDIST_NEEDS.split_whitespace().filter(|w| !listed(w));
+    let missing: Vec<&str> = missing.collect();
     if !missing.is_empty() {
         let (sdist, missing) = (display_rel(&sdist), missing.join(", "));
         bail!("{sdist} lacks {missing}: it would not build from scratch");
     }
     let files = listing.lines().count();
     println!("sdist holds the C sources and the crates ({files} files)");
-    run(tool("twine")
-        .args(["check", "--strict"])
-        .args([&wheel, &sdist]))?;
+    let mut twine = tool("twine");
+    run(twine.args(["check", "--strict"]).args([&wheel, &sdist]))?;
     Ok((wheel, sdist))
 }
 
@@ -152,17 +138,16 @@ fn test(wheel: &Path, sdist: &Path) -> Result {
     // 1. The wheel in a fresh venv; the whole Python suite against the installed package.
     println!("\n==== wheel: fresh venv, pip install, pytest");
     let venv = fresh_venv(&base_python, &dir.join("wheel-venv"))?;
-    let tools = crate::python::TOOLS
-        .split(' ')
-        .filter(|t| !t.starts_with("maturin"));
+    let pins = crate::python::TOOLS.split(' ');
+    let tools = pins.filter(|t| !t.starts_with("maturin"));
     run(pip_install(&venv).arg(wheel).args(tools))?;
     let mut pytest = with_venv(Command::new(&venv), venv.parent().expect("venv/bin"));
-    pytest
-        .current_dir(&root)
-        .env("XTASK_BIN", std::env::current_exe()?);
+    pytest.env("XTASK_BIN", std::env::current_exe()?);
     // The system-libchrony wheel is the ci `python` stage's subject, not a release artifact.
     pytest.env("PYCHRONY_SKIP_SYSTEM_BUILD", "1");
-    pytest.args(["-m", "pytest", "-p", "no:cacheprovider"]);
+    pytest
+        .args("-m pytest -p no:cacheprovider".split(' '))
+        .current_dir(&root);
     run(pytest.arg(root.join("pychrony-py/tests")))?;
 
     // One fixture chronyd for the smoke tests below; dropped (stopped) at the end.
@@ -173,10 +158,8 @@ fn test(wheel: &Path, sdist: &Path) -> Result {
     let smoke = |python: &Path| {
         let mut smoke = Command::new(python);
         smoke.current_dir(std::env::temp_dir());
-        smoke
-            .arg(root.join("pychrony-py/tests/smoke.py"))
-            .arg(fixture.socket_path());
-        run(smoke.arg(fixture.udp_v4()))
+        smoke.arg(root.join("pychrony-py/tests/smoke.py"));
+        run(smoke.arg(fixture.socket_path()).arg(fixture.udp_v4()))
     };
 
     // 2. The same wheel under other interpreters, to show the abi3 tag holds.
@@ -215,14 +198,10 @@ fn extra_pythons(base: &str) -> Vec<String> {
     let version = |py: &str| output(Command::new(py).args(["-c", print])).ok();
     let base_version = version(base);
     let candidates: Vec<String> = match std::env::var("TEST_WHEELS_PYTHONS") {
-        Ok(list) => list
-            .split(':')
-            .filter(|s| !s.is_empty())
-            .map(String::from)
-            .collect(),
+        Ok(list) => list.split(':').map(String::from).collect(),
         Err(_) => ["3.10", "3.13"]
-            .into_iter()
-            .filter_map(find_python)
+            .iter()
+            .filter_map(|v| find_python(v))
             .collect(),
     };
     let other = |py: &String| version(py).is_some_and(|v| Some(&v) != base_version.as_ref());
@@ -233,10 +212,9 @@ fn extra_pythons(base: &str) -> Vec<String> {
 fn find_python(version: &str) -> Option<String> {
     let exe = format!("python{version}");
     let home = || Some(Path::new(&std::env::var_os("HOME")?).join(".pyenv"));
-    let pyenv = std::env::var_os("PYENV_ROOT")
-        .map(PathBuf::from)
-        .or_else(home);
-    let versions = pyenv.and_then(|p| fs::read_dir(p.join("versions")).ok());
+    let pyenv = std::env::var_os("PYENV_ROOT").map(PathBuf::from);
+    let versions = pyenv.or_else(home).map(|p| p.join("versions"));
+    let versions = versions.and_then(|p| fs::read_dir(p).ok());
     let versions = versions.into_iter().flatten().filter_map(|e| e.ok());
     let prefix = format!("{version}.");
     let versions = versions.filter(|e| e.file_name().to_string_lossy().starts_with(&prefix));
