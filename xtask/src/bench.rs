@@ -42,9 +42,7 @@ const PEER: &str = "pychrony==2.0.3";
 const MATPLOTLIB: &str = "matplotlib==3.11.2";
 
 pub fn run_cli(args: &[String]) -> Result {
-    let Some(args) = Args::parse(args, USAGE, "--quick --cpu= --rounds=")? else {
-        return Ok(());
-    };
+    let args = Args::parse(args, USAGE, "--quick --cpu= --rounds=")?;
     let (quick, cpu) = (args.flag("--quick"), args.number("--cpu", 1)?);
     let cpus = std::thread::available_parallelism().map_or(1, usize::from);
     if cpu >= cpus {

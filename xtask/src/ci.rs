@@ -64,29 +64,28 @@ pub const STAGES: &[Stage] = stages! {
         namespaces); skipped inside such a root";
 };
 
-fn usage() -> String {
-    let mut s = String::from(
-        "usage: cargo xtask ci [--stage NAME]... [--skip-install]\n\n\
-         Runs every stage in order and stops at the first failure; prints a summary.\n\n\
-         options:\n  \
-         --stage NAME    run only this stage (repeatable; `install` runs only when named)\n  \
-         --skip-install  do not run the install stage\n\n\
-         Needs root and, before anything runs, a Rust toolchain (rustfmt, clippy), gcc, libc6-dev and\n\
-         ca-certificates; the install stage provides the rest. `cargo xtask fresh` runs all of this on a\n\
-         brand-new Debian 12 root.\n\n\
-         stages:\n",
-    );
-    for stage in STAGES {
-        s.push_str(&format!("  {:<10} {}\n", stage.name, stage.about));
-    }
-    s
-}
+const USAGE: &str = "\
+usage: cargo xtask ci [--stage NAME]... [--skip-install]
+
+Runs every stage in order and stops at the first failure; prints a summary.
+
+options:
+  --stage NAME    run only this stage (repeatable; `install` runs only when named)
+  --skip-install  do not run the install stage
+
+Needs root and, before anything runs, a Rust toolchain (rustfmt, clippy), gcc, libc6-dev and
+ca-certificates; the install stage provides the rest. `cargo xtask fresh` runs all of this on a
+brand-new Debian 12 root.
+
+stages:
+";
 
 pub fn run_cli(args: &[String]) -> Result {
-    let usage = usage();
-    let Some(args) = Args::parse(args, &usage, "--stage= --skip-install")? else {
-        return Ok(());
-    };
+    let mut usage = USAGE.to_string();
+    for stage in STAGES {
+        usage.push_str(&format!("  {:<10} {}\n", stage.name, stage.about));
+    }
+    let args = Args::parse(args, &usage, "--stage= --skip-install")?;
     let only: Vec<&str> = args.values("--stage").collect();
     if let Some(name) = only.iter().find(|n| !STAGES.iter().any(|s| s.name == **n)) {
         bail!("unknown stage `{name}`\n\n{usage}");
@@ -102,41 +101,37 @@ pub fn run_cli(args: &[String]) -> Result {
 
 fn run_stages(stages: &[&Stage]) -> Result {
     let total = Instant::now();
-    // Per stage: None when not run, else whether it passed and its seconds.
-    let mut outcomes: Vec<(&str, Option<(bool, f64)>)> = Vec::new();
+    // Per stage: its seconds, if it ran, and its result.
+    let mut outcomes: Vec<(&str, Option<f64>, &str)> = Vec::new();
     let mut failure = None;
     for (i, stage) in stages.iter().enumerate() {
         let (name, n) = (stage.name, stages.len());
         if failure.is_some() {
-            outcomes.push((name, None));
+            outcomes.push((name, None, "not run"));
             continue;
         }
         println!("\n==== [{}/{n}] {name}: {}", i + 1, stage.about);
         let start = Instant::now();
         let result = (stage.run)();
         let took = start.elapsed().as_secs_f64();
-        outcomes.push((name, Some((result.is_ok(), took))));
-        match result {
-            Ok(()) => println!("==== {name} ok ({took:.1} s)"),
-            Err(err) => {
-                println!("==== {name} FAILED ({took:.1} s): {err}");
-                let again = format!("re-run just that stage with `cargo xtask ci --stage {name}`");
-                failure = Some(format!("stage `{name}` failed: {err}\n({again})"));
-            }
+        if let Err(err) = result {
+            println!("==== {name} FAILED ({took:.1} s): {err}");
+            let again = format!("re-run just that stage with `cargo xtask ci --stage {name}`");
+            failure = Some(format!("stage `{name}` failed: {err}\n({again})"));
+            outcomes.push((name, Some(took), "FAILED"));
+        } else {
+            println!("==== {name} ok ({took:.1} s)");
+            outcomes.push((name, Some(took), "ok"));
         }
     }
     println!("\n==== summary\n{:<10} {:>8}  result", "stage", "seconds");
-    for (name, outcome) in &outcomes {
-        match outcome {
-            Some((true, t)) => println!("{name:<10} {t:>8.1}  ok"),
-            Some((false, t)) => println!("{name:<10} {t:>8.1}  FAILED"),
-            None => println!("{name:<10} {:>8}  not run", "-"),
-        }
+    for (name, took, result) in &outcomes {
+        let took = took.map_or("-".into(), |t| format!("{t:.1}"));
+        println!("{name:<10} {took:>8}  {result}");
     }
     println!("{:<10} {:>8.1}", "total", total.elapsed().as_secs_f64());
-    let ran = |o: &Option<(bool, f64)>| o.map(|o| o.0);
-    let count = |want| outcomes.iter().filter(|(_, o)| ran(o) == want).count();
-    let (passed, failed, skipped) = (count(Some(true)), count(Some(false)), count(None));
+    let count = |result| outcomes.iter().filter(|o| o.2 == result).count();
+    let (passed, failed, skipped) = (count("ok"), count("FAILED"), count("not run"));
     println!("stages: {passed} passed, {failed} failed, {skipped} skipped");
     failure.map_or(Ok(()), |msg| Err(msg.into()))
 }

@@ -75,9 +75,7 @@ pub fn run_cli(args: &[String]) -> Result {
             return mount_root(Path::new(root_dir), host_ns, Path::new(rustup));
         }
     }
-    let Some(args) = crate::util::Args::parse(args, USAGE, "--run=")? else {
-        return Ok(());
-    };
+    let args = crate::util::Args::parse(args, USAGE, "--run=")?;
     outer(args.value("--run").unwrap_or(DEFAULT_COMMAND))
 }
 
@@ -111,12 +109,10 @@ impl Tee {
     fn run(&self, cmd: &Command) -> Result {
         self.line(&format!("$ {}", describe(cmd)));
         let mut merged = Command::new("sh");
-        merged
-            .args(["-c", "exec \"$@\" 2>&1", "sh"])
-            .arg(cmd.get_program());
-        merged
-            .args(cmd.get_args())
-            .envs(cmd.get_envs().filter_map(|(k, v)| Some((k, v?))));
+        let (program, envs) = (cmd.get_program(), cmd.get_envs());
+        merged.args(["-c", "exec \"$@\" 2>&1", "sh"]).arg(program);
+        let envs = envs.filter_map(|(k, v)| Some((k, v?)));
+        merged.args(cmd.get_args()).envs(envs);
         let child = merged.stdin(Stdio::null()).stdout(Stdio::piped()).spawn();
         let mut child = child.map_err(|e| format!("cannot start {:?}: {e}", cmd.get_program()))?;
         let mut reader = BufReader::new(child.stdout.take().expect("piped"));
@@ -127,10 +123,7 @@ impl Tee {
         }
         let status = child.wait()?;
         if !status.success() {
-            bail!(
-                "`{}` failed ({status})",
-                Path::new(cmd.get_program()).display()
-            );
+            bail!("`{}` failed ({status})", Path::new(program).display());
         }
         Ok(())
     }
@@ -286,10 +279,8 @@ fn build_and_run(tee: &Tee, dir: &Path, command: &str) -> Result<String> {
     unshare.env("INNER_PATH", &path).env("INNER", inner);
     let failed = |e| format!("`{command}` failed inside the fresh root: {e}");
     tee.run(&unshare).map_err(failed)?;
-    Ok(format!(
-        "root {debootstrap_took}, clone {clone_took}, {command} {}",
-        lap()
-    ))
+    let took = format!("root {debootstrap_took}, clone {clone_took}");
+    Ok(format!("{took}, {command} {}", lap()))
 }
 
 /// Copies the host's local CA certificates into the root and runs its update-ca-certificates.
@@ -319,9 +310,7 @@ fn remove_root(tee: &Tee, root_dir: &Path) -> Result {
     let dir = root_dir.display().to_string();
     let mountinfo = fs::read_to_string("/proc/self/mountinfo")?;
     let below = |m: &&str| *m == dir || m.starts_with(&format!("{dir}/"));
-    let mounts = mountinfo
-        .lines()
-        .filter_map(|l| l.split_whitespace().nth(4));
+    let mounts = mountinfo.lines().filter_map(|l| l.split(' ').nth(4));
     let mounts: Vec<&str> = mounts.filter(below).collect();
     if !mounts.is_empty() {
         let (why, mounts) = ("unmount them, then remove it", mounts.join(" "));

@@ -115,12 +115,12 @@ impl Probe {
             Sh(script) => script,
         };
         // The compilers and interpreters the stages use, unless the environment names others.
-        let defaults = ": ${CC:=cc} ${CLANG:=clang} ${PYTHON:=python3} ${PYO3_PYTHON:=python3}\n";
+        let defaults = ": ${CC:=cc} ${CLANG:=clang} ${PYTHON:=python3} ${PYO3_PYTHON:=python3}";
         let mut sh = Command::new("sh");
-        sh.arg("-c")
-            .arg(format!("{defaults}{script}"))
-            .current_dir(dir);
-        first_line(sh.env("SANITIZE_CFLAGS", crate::sanitize::CFLAGS))
+        sh.arg("-c").arg(format!("{defaults}\n{script}"));
+        sh.current_dir(dir)
+            .env("SANITIZE_CFLAGS", crate::sanitize::CFLAGS);
+        first_line(&mut sh)
     }
 
     fn provider(&self) -> String {
@@ -142,11 +142,11 @@ pub fn stage() -> Result {
     } else {
         let again: Vec<&Probe> = failed.iter().map(|(p, _)| *p).collect();
         install(&again)?;
-        let still = probe("the failed probes, again", &again, &dir);
-        if !still.is_empty() {
-            let line =
-                |(p, why): &(&Probe, String)| format!("\n  {} ({}): {why}", p.name, p.provider());
-            let detail: String = still.iter().map(line).collect();
+        let mut detail = String::new();
+        for (p, why) in probe("the failed probes, again", &again, &dir) {
+            detail.push_str(&format!("\n  {} ({}): {why}", p.name, p.provider()));
+        }
+        if !detail.is_empty() {
             bail!("still missing after the install:{detail}");
         }
     }
@@ -187,23 +187,21 @@ fn probe<'a>(title: &str, probes: &[&'a Probe], dir: &Path) -> Vec<(&'a Probe, S
 /// chronyd and chronyc unpacked (no root needed); the Debian packages of the rest installed as
 /// root, else the apt-get command printed.
 fn install(failed: &[&Probe]) -> Result {
-    let (chrony, apt): (Vec<&Probe>, Vec<&Probe>) =
-        failed.iter().partition(|p| matches!(p.provider, Chrony));
-    if !chrony.is_empty() {
+    let chrony = |p: &&&Probe| matches!(p.provider, Chrony);
+    if failed.iter().any(|p| chrony(&p)) {
         chronyd_fixture::unpack::provision()?;
     }
+    let apt: Vec<&Probe> = failed.iter().copied().filter(|p| !chrony(&p)).collect();
     if apt.is_empty() {
         return Ok(());
     }
+    let install = "apt-get install -y --no-install-recommends";
     if !chronyd_fixture::unpack::is_root() {
         let names: Vec<&str> = apt.iter().map(|p| p.name).collect();
-        return Err(format!(
-            "missing: {}\nrun as root:\n  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get \
-             install -y --no-install-recommends {}\n(or run `cargo xtask ci --stage install` as root)",
-            names.join("; "),
-            packages_of(&apt).join(" ")
-        )
-        .into());
+        let (names, packages) = (names.join("; "), packages_of(&apt).join(" "));
+        let line = format!("apt-get update && DEBIAN_FRONTEND=noninteractive {install} {packages}");
+        let or = "(or run `cargo xtask ci --stage install` as root)";
+        bail!("missing: {names}\nrun as root:\n  {line}\n{or}");
     }
     run(cmd("apt-get update -q"))?;
     // Names that depend on the host resolve better once the lists are fresh.
@@ -214,9 +212,8 @@ fn install(failed: &[&Probe]) -> Result {
 
 /// The Debian packages of these probes, each once, sorted.
 fn packages_of(probes: &[&Probe]) -> Vec<String> {
-    let apt = probes.iter().filter(|p| !matches!(p.provider, Chrony));
     let mut packages = BTreeSet::new();
-    for p in apt {
+    for p in probes.iter().filter(|p| !matches!(p.provider, Chrony)) {
         packages.extend(p.provider().split_whitespace().map(String::from));
     }
     packages.into_iter().collect()
@@ -228,17 +225,15 @@ fn first_line(cmd: &mut Command) -> Found {
     let program = cmd.get_program().to_string_lossy().into_owned();
     let out = cmd.stdin(Stdio::null()).output();
     let out = out.map_err(|e| format!("{program}: {e}"))?;
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
-    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
     let lines = |a: &str, b: &str| -> Vec<String> {
         let lines = a.lines().chain(b.lines()).map(str::trim);
         lines.filter(|l| !l.is_empty()).map(String::from).collect()
     };
     if out.status.success() {
-        let mut lines = lines(&stdout, &stderr).into_iter();
-        return Ok(lines.next().unwrap_or_default());
+        let first = lines(&stdout, &stderr).into_iter().next();
+        return Ok(first.unwrap_or_default());
     }
     let last = lines(&stderr, &stdout).pop().unwrap_or_default();
     Err(format!("{program} failed ({}): {last}", out.status))
@@ -290,9 +285,8 @@ fn major(compiler: &str, pkg: &str) -> Option<String> {
         let depends = first_line(Command::new("sh").args(["-c", &show])).ok()?;
         let prefix = format!("{pkg}-");
         let number = |n: &&str| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit());
-        let mut versions = depends
-            .split([',', ' ', ':'])
-            .filter_map(|w| w.strip_prefix(&prefix));
+        let words = depends.split([',', ' ', ':']);
+        let mut versions = words.filter_map(|w| w.strip_prefix(&prefix));
         versions.find(number).map(String::from)
     };
     let dumped = first_line(Command::new(compiler).arg("-dumpversion")).ok();
@@ -314,23 +308,23 @@ mod tests {
     #[test]
     fn failed_probes_give_each_package_once() {
         let find = |name: &str| PROBES.iter().find(|p| p.name == name).unwrap();
-        let python = ["python3 >= 3.10", "system python3.X for nobody"].map(find);
-        let probes = [
-            python[0],
-            python[1],
-            find("valgrind"),
-            find("chronyd and chronyc"),
-        ];
+        let names = "python3 >= 3.10|system python3.X for nobody|valgrind|chronyd and chronyc";
+        let probes: Vec<&Probe> = names.split('|').map(find).collect();
         assert_eq!(packages_of(&probes), ["python3", "valgrind"]);
     }
 
     #[test]
     fn shell_probes_report_the_first_line_or_the_last_error() {
+        let check = |script| Probe {
+            name: "",
+            needed_by: "",
+            provider: Chrony,
+            check: Sh(script),
+        };
         let dir = std::env::temp_dir();
-        let found = probes! { "", "", Chrony, Sh("echo; echo \"$SANITIZE_CFLAGS\"; echo x"); }[0]
-            .check(&dir);
+        let found = check("echo; echo \"$SANITIZE_CFLAGS\"; echo x").check(&dir);
         assert_eq!(found.as_deref(), Ok(crate::sanitize::CFLAGS));
-        let err = probes! { "", "", Chrony, Sh("echo; echo err >&2; exit 3"); }[0].check(&dir);
+        let err = check("echo; echo err >&2; exit 3").check(&dir);
         assert_eq!(err, Err("sh failed (exit status: 3): err".into()));
     }
 }

@@ -33,10 +33,8 @@ pub fn run_cli(args: &[String]) -> Result {
     if args.first().is_some_and(|a| a == "--inside") {
         return inside(&args[1..]);
     }
-    match crate::util::Args::parse(args, USAGE, "")? {
-        Some(_) => stage(),
-        None => Ok(()),
-    }
+    crate::util::Args::parse(args, USAGE, "")?;
+    stage()
 }
 
 /// The `discovery` stage of `cargo xtask ci`: outside the namespace, builds what runs inside and
@@ -93,9 +91,8 @@ fn find_venv_python() -> Result<PathBuf> {
     }
     let venvs = VENVS.join(", ");
     let how = "`cargo xtask ci --stage python`, or pychrony-py/tests/run.sh";
-    bail!(
-        "no venv with this project's pychrony {wanted} installed ({venvs}): run the python stage first ({how})"
-    )
+    let missing = format!("no venv with this project's pychrony {wanted} installed ({venvs})");
+    bail!("{missing}: run the python stage first ({how})")
 }
 
 /// The checkout is bind-mounted at /mnt inside the namespace when it is under a [`COVERED`]
@@ -118,12 +115,9 @@ fn visible_inside(path: &Path) -> Result<PathBuf> {
 
 /// Inside the namespace: the tmpfs mounts, then both tests, then the check for processes left.
 fn inside(args: &[String]) -> Result {
-    let Some(args) = crate::util::Args::parse(args, "", "--rust= --python= --xtask=")? else {
-        return Ok(());
-    };
-    let [Some(rust), Some(python), Some(xtask)] =
-        ["--rust", "--python", "--xtask"].map(|o| args.value(o))
-    else {
+    let args = crate::util::Args::parse(args, "", "--rust= --python= --xtask=")?;
+    let paths = ["--rust", "--python", "--xtask"].map(|o| args.value(o));
+    let [Some(rust), Some(python), Some(xtask)] = paths else {
         bail!("--inside needs --rust PATH, --python PATH and --xtask PATH");
     };
     check_private_namespace()?;
@@ -137,9 +131,8 @@ fn inside(args: &[String]) -> Result {
 
     let mut rust = Command::new(rust);
     rust.args("--ignored --nocapture --test-threads=1".split(' '));
-    let rust = run(rust
-        .current_dir(checkout.join("chrony-core"))
-        .env(NAMESPACE_ENV, "1"));
+    rust.current_dir(checkout.join("chrony-core"));
+    let rust = run(rust.env(NAMESPACE_ENV, "1"));
     let mut python = Command::new(python);
     python.args("-m pytest -p no:cacheprovider -v pychrony-py/tests/test_discovery.py".split(' '));
     python.env(NAMESPACE_ENV, "1").env("XTASK_BIN", xtask);
@@ -167,9 +160,8 @@ fn keep_checkout_visible() -> Result<PathBuf> {
     }
     let shown = checkout.display();
     if !Path::new("/mnt").is_dir() {
-        bail!(
-            "the checkout {shown} is under /run, /var or /tmp, and there is no /mnt to bind it to"
-        );
+        let covered = "is under /run, /var or /tmp";
+        bail!("the checkout {shown} {covered}, and there is no /mnt to bind it to");
     }
     run(cmd("mount --bind").arg(&checkout).arg("/mnt"))?;
     println!("checkout {shown} bind-mounted at /mnt inside the namespace");
@@ -200,12 +192,10 @@ fn processes_left() -> Result {
     let find = || -> Vec<(u32, String)> {
         let pids = fs::read_dir("/proc").into_iter().flatten();
         let pids = pids.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok());
-        pids.filter(|&pid| pid != me)
-            .filter(|pid| fs::read_link(format!("/proc/{pid}/ns/mnt")).is_ok_and(|ns| ns == mine))
-            .map(|pid| {
-                let comm = fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-                (pid, comm.trim().to_string())
-            })
+        let ns = |pid: &u32| fs::read_link(format!("/proc/{pid}/ns/mnt")).ok();
+        let pids = pids.filter(|&pid| pid != me && ns(&pid).as_ref() == Some(&mine));
+        let comm = |pid| fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+        pids.map(|pid| (pid, comm(pid).trim().to_string()))
             .collect()
     };
     let deadline = Instant::now() + Duration::from_secs(3);
@@ -221,10 +211,7 @@ fn processes_left() -> Result {
     for (pid, _) in &left {
         let _ = cmd(&format!("kill -KILL {pid}")).status();
     }
-    let left: Vec<String> = left
-        .iter()
-        .map(|(pid, comm)| format!("{comm} {pid}"))
-        .collect();
+    let left: Vec<String> = left.iter().map(|(pid, c)| format!("{c} {pid}")).collect();
     let left = left.join(", ");
     bail!("processes were left running in the private namespace (now killed): {left}")
 }

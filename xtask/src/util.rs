@@ -119,8 +119,8 @@ pub fn display_rel(path: &Path) -> String {
 
 /// The files in `dir`, sorted.
 pub fn files(dir: &Path) -> Result<Vec<PathBuf>> {
-    let entries =
-        fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", display_rel(dir)))?;
+    let cannot = |e| format!("cannot read {}: {e}", display_rel(dir));
+    let entries = fs::read_dir(dir).map_err(cannot)?;
     let mut files: Vec<PathBuf> = entries.filter_map(|e| Some(e.ok()?.path())).collect();
     files.sort();
     Ok(files)
@@ -132,11 +132,10 @@ pub fn only_file(dir: &Path, suffix: &str) -> Result<PathBuf> {
     found.retain(|p| p.to_string_lossy().ends_with(suffix));
     match &found[..] {
         [one] => Ok(one.clone()),
-        _ => bail!(
-            "expected one *{suffix} in {}, found {}",
-            display_rel(dir),
-            found.len()
-        ),
+        _ => {
+            let (dir, n) = (display_rel(dir), found.len());
+            bail!("expected one *{suffix} in {dir}, found {n}")
+        }
     }
 }
 
@@ -173,8 +172,8 @@ pub struct Args {
 }
 
 impl Args {
-    /// `None` after `-h`/`--help`, which prints `usage` (also shown with an unknown argument).
-    pub fn parse(args: &[String], usage: &str, spec: &str) -> Result<Option<Args>> {
+    /// `-h`/`--help` prints `usage` and exits (usage is also shown with an unknown argument).
+    pub fn parse(args: &[String], usage: &str, spec: &str) -> Result<Args> {
         let spec: Vec<&str> = spec.split_whitespace().collect();
         let max_words = spec.iter().filter(|s| !s.starts_with('-')).count();
         let (mut given, mut words) = (Vec::new(), Vec::new());
@@ -186,7 +185,7 @@ impl Args {
             };
             if name == "-h" || name == "--help" {
                 print!("{usage}");
-                return Ok(None);
+                std::process::exit(0);
             } else if spec.contains(&format!("{name}=").as_str()) {
                 let value = inline.or_else(|| it.next().map(String::as_str));
                 let value = value.ok_or(format!("{name} needs a value\n\n{usage}"))?;
@@ -199,7 +198,7 @@ impl Args {
                 words.push(arg.clone());
             }
         }
-        Ok(Some(Args { given, words }))
+        Ok(Args { given, words })
     }
 
     pub fn flag(&self, name: &str) -> bool {
@@ -219,10 +218,8 @@ impl Args {
 
     /// The value of the option `name` as a number, or `default`.
     pub fn number<T: std::str::FromStr>(&self, name: &str, default: T) -> Result<T> {
-        let parse = |v: &str| {
-            v.parse()
-                .map_err(|_| format!("{name}: `{v}` is not a number").into())
-        };
+        let not = |v: &str| format!("{name}: `{v}` is not a number").into();
+        let parse = |v: &str| v.parse().map_err(|_| not(v));
         self.value(name).map_or(Ok(default), parse)
     }
 }
@@ -243,10 +240,8 @@ pub fn xtask_bin() -> Result<PathBuf> {
     let tmp = dir.join(format!("xtask.{}.tmp", std::process::id()));
     let rebuilt = "was it rebuilt meanwhile?";
     fs::copy(&exe, &tmp).map_err(|e| {
-        format!(
-            "cannot copy the running xtask binary {} ({e}); {rebuilt}",
-            exe.display()
-        )
+        let exe = exe.display();
+        format!("cannot copy the running xtask binary {exe} ({e}); {rebuilt}")
     })?;
     fs::rename(&tmp, dir.join("xtask"))?;
     Ok(COPY.get_or_init(|| dir.join("xtask")).clone())
@@ -300,15 +295,10 @@ pub fn build_example(name: &str, release: bool) -> Result<PathBuf> {
 /// The version of pychrony-py (its Cargo.toml, the one place it is written).
 pub fn pychrony_version() -> Result<String> {
     let manifest = fs::read_to_string(root().join("pychrony-py/Cargo.toml"))?;
-    let version = |l: &str| {
-        Some(
-            l.strip_prefix("version = \"")?
-                .strip_suffix('"')?
-                .to_string(),
-        )
-    };
-    let version = manifest.lines().find_map(version);
-    Ok(version.ok_or("pychrony-py/Cargo.toml has no `version = \"...\"` line")?)
+    let line = manifest.lines().find(|l| l.starts_with("version = \""));
+    let version = line.and_then(|l| l["version = \"".len()..].strip_suffix('"'));
+    let no = "pychrony-py/Cargo.toml has no `version = \"...\"` line";
+    Ok(version.ok_or(no)?.into())
 }
 
 #[cfg(test)]
@@ -332,18 +322,16 @@ mod tests {
 {"reason":"compiler-artifact","manifest_path":"/w/c/Cargo.toml","profile":{"test":false},"executable":null}
 {"reason":"build-finished","success":true}"#;
         let found = executables(json);
-        let found: Vec<(&str, bool)> = found
-            .iter()
-            .map(|e| (e.path.to_str().unwrap(), e.test))
-            .collect();
+        let paths: Vec<&Path> = found.iter().map(|e| e.path.as_path()).collect();
         assert_eq!(
-            found,
-            [("/w/t/deps/fork-1", true), ("/w/t/examples/x", false)]
+            paths,
+            ["/w/t/deps/fork-1", "/w/t/examples/x"].map(Path::new)
         );
+        assert!(found[0].test && !found[1].test);
         assert!(
-            executables(json)
+            found
                 .iter()
-                .all(|e| e.manifest.ends_with("c/Cargo.toml"))
+                .all(|e| e.manifest == Path::new("/w/c/Cargo.toml"))
         );
     }
 
@@ -351,14 +339,12 @@ mod tests {
     fn arguments_are_checked_against_the_spec() {
         let parse = |line: &str| {
             let args: Vec<String> = line.split_whitespace().map(String::from).collect();
-            Args::parse(&args, "", "--quick --n= W").map(Option::unwrap)
+            Args::parse(&args, "", "--quick --n= W")
         };
         let parsed = parse("--n 1 --quick --n=2 x").unwrap();
         assert!(parsed.flag("--quick") && !parsed.flag("--n=2") && parsed.words == ["x"]);
-        assert_eq!(
-            (parsed.value("--n"), parsed.number("--m", 7).unwrap()),
-            (Some("2"), 7)
-        );
+        assert_eq!(parsed.value("--n"), Some("2"));
+        assert_eq!(parsed.number("--m", 7).unwrap(), 7);
         for bad in ["--other", "--quick=1", "--n", "x y", "-x"] {
             assert!(parse(bad).is_err(), "{bad}");
         }

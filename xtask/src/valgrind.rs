@@ -41,10 +41,8 @@ chrony-core/scripted unanswered_requests_are_resent_as_chronyc_does
 chrony-core/sources a_frozen_daemon_times_out_within_one_deadline_for_the_whole_list";
 
 pub fn run_cli(args: &[String]) -> Result {
-    match crate::util::Args::parse(args, USAGE, "FILTER")? {
-        Some(args) => run(args.words.first().map(String::as_str)),
-        None => Ok(()),
-    }
+    let args = crate::util::Args::parse(args, USAGE, "FILTER")?;
+    run(args.words.first().map(String::as_str))
 }
 
 pub fn stage() -> Result {
