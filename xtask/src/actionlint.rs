@@ -19,8 +19,7 @@ pub fn run_cli(args: &[String]) -> Result {
     check_workflows()
 }
 
-/// Runs actionlint on `.github/workflows/` and checks that `ci.yml` has a
-/// `cargo xtask ci --stage NAME` step for every stage. For `cargo xtask ci`.
+/// actionlint on `.github/workflows/`, and a `cargo xtask ci --stage NAME` step in ci.yml for each stage.
 pub fn check_workflows() -> Result {
     let dir = root().join(".github/workflows");
     let actionlint = ensure_actionlint()?;
@@ -30,10 +29,8 @@ pub fn check_workflows() -> Result {
         bail!("no workflow files in {}", display_rel(&dir));
     }
     let version = output(Command::new(&actionlint).arg("--version"))?;
-    println!(
-        "actionlint {}",
-        version.lines().next().unwrap_or("(unknown version)")
-    );
+    let version = version.lines().next().unwrap_or("(unknown version)");
+    println!("actionlint {version}");
     let mut lint = Command::new(&actionlint);
     run(lint.current_dir(root()).arg("-color").args(&workflows))?;
     println!("actionlint: {} workflow files clean", workflows.len());
@@ -66,9 +63,13 @@ fn ensure_actionlint() -> Result<PathBuf> {
         println!("{package} did not install ({last}); trying the next package");
         failures.push(format!("{package}: {last}"));
     }
+    let failures = failures.join(
+        "
+  ",
+    );
     bail!(
-        "cannot install actionlint into {VENV}:\n  {}",
-        failures.join("\n  ")
+        "cannot install actionlint into {VENV}:
+  {failures}"
     )
 }
 
@@ -82,10 +83,8 @@ fn check_ci_stages<'a>(stages: impl Iterator<Item = &'a str>, ci_yml: &str) -> R
     let missing: Vec<&str> = stages.filter(|name| !has_step(name)).collect();
     if !missing.is_empty() {
         let add = "add `run: $AS_ROOT cargo xtask ci --stage NAME` for each";
-        bail!(
-            ".github/workflows/ci.yml has no step for the ci stage(s) {}: {add}",
-            missing.join(", ")
-        );
+        let missing = missing.join(", ");
+        bail!(".github/workflows/ci.yml has no step for the ci stage(s) {missing}: {add}");
     }
     Ok(())
 }

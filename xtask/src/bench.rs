@@ -49,8 +49,7 @@ pub fn run_cli(args: &[String]) -> Result {
         bail!("--cpu {cpu}: this machine has CPUs 0..{}", cpus - 1);
     }
     let rounds: usize = args.number("--rounds", if quick { 1 } else { 4 })?.max(1);
-    // Samples per case in all (split over the rounds), subprocess samples, calls of the memory
-    // measurement, repeats of import + first call.
+    // Samples per case (split over the rounds), subprocess samples, memory calls, startup repeats.
     let counts = [(200, 20, 2_000, 3), (2_000, 200, 100_000, 20)];
     let (samples, spawn_samples, memory_calls, startup_repeat) = counts[usize::from(!quick)];
     let root = root();
@@ -59,10 +58,8 @@ pub fn run_cli(args: &[String]) -> Result {
     let load_start = loadavg();
     println!("bench: {date}, load average {load_start} (at start)");
 
-    // 1. The programs. A full run: release builds. --quick (a smoke run, CI's last stage): dev
-    //    builds, which CI has made by then (`cargo test` builds the examples, the python stage the
-    //    wheel), so the smoke run costs seconds.
-    // The maturin pin of the python stage, so both build the same way.
+    // 1. The programs: release builds; with --quick (CI's smoke run) dev builds, which CI has made
+    //    by then. The maturin pin of the python stage, so both build the same way.
     let mut pins = crate::python::TOOLS.split(' ');
     let maturin = pins.find(|t| t.starts_with("maturin==")).expect("a pin");
     let tools = format!("{maturin} {MATPLOTLIB}");
@@ -197,8 +194,7 @@ fn loadavg() -> String {
     loads.join(" ")
 }
 
-/// pychrony 2.0.3 must come as the wheel that bundles libchrony (auditwheel's
-/// pychrony.libs/), not as an sdist built against some system library.
+/// pychrony 2.0.3 must be the wheel bundling libchrony, not an sdist built against some other.
 fn check_peer_bundles_libchrony(python: &Path) -> Result {
     let show = "-m pip show -f --disable-pip-version-check pychrony".split(' ');
     let files = output(Command::new(python).args(show))?;
@@ -211,10 +207,8 @@ fn check_peer_bundles_libchrony(python: &Path) -> Result {
     Ok(())
 }
 
-/// A wheel in an emptied target/bench-wheels. Release mode, or with `quick` a
-/// dev build made the way the python stage makes its own (its interpreter and
-/// target dir when they exist, so CI finds it built). maturin's cargo target
-/// dir is not target/: its environment differs from plain cargo's.
+/// A release wheel, or with `quick` a dev build made as the python stage makes its own (its
+/// interpreter and target dir when they exist, so CI finds it built).
 fn bench_wheel(python: &Path, quick: bool) -> Result<PathBuf> {
     // python.rs's VENV and CARGO_TARGET.
     let ci_python = root().join("target/ci-venv/bin/python");
@@ -228,8 +222,7 @@ fn bench_wheel(python: &Path, quick: bool) -> Result<PathBuf> {
     build_wheel(python, &interpreter, out, target_dir, args, None)
 }
 
-/// Client sockets or directories left in the daemon's socket directory (the
-/// fixture's own files excepted): none is expected.
+/// What is left in the daemon's socket directory besides the fixture's own files: none expected.
 fn socket_dir_leftovers(dir: &Path) -> Vec<String> {
     let fixture_files = ".conf .log .pid .stderr .drift .env";
     let fixture_file = |n: &&str| fixture_files.split(' ').any(|e| n.ends_with(e));

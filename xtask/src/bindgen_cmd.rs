@@ -51,9 +51,8 @@ fn generate(header: &str) -> Result<String> {
     Ok(format!("{PREAMBLE}\n{bindings}"))
 }
 
-/// `bindgen --probe` (for the install stage; hidden): libclang loads, as bindgen finds it, and parses the
-/// headers chrony.h includes. bindgen panics when it finds no libclang, so the install stage runs this in a
-/// child process.
+/// `bindgen --probe` (hidden): libclang, found as bindgen finds it, parses the headers chrony.h
+/// includes. The install stage runs it in a child: bindgen panics when it finds no libclang.
 fn probe() -> Result {
     let version = bindgen::clang_version().full;
     let header = "#include <stdbool.h>\n#include <stdint.h>\n#include <time.h>\n\

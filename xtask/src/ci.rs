@@ -166,8 +166,7 @@ fn strict_c() -> Result {
 }
 
 fn test_bundled() -> Result {
-    // pychrony-py's unit tests link libpython (no `extension-module` there): let
-    // them load the one pyo3 built against, not whichever the system may have.
+    // pychrony-py's unit tests link libpython: the one pyo3 built against, not the system's.
     let print = "import sysconfig; print(sysconfig.get_config_var('LIBDIR'))";
     let libdir = output(Command::new(env_or("PYO3_PYTHON", "python3")).args(["-c", print]))?;
     let libdir = prepend_env("LD_LIBRARY_PATH", Path::new(libdir.trim()));
@@ -180,8 +179,7 @@ fn test_system() -> Result {
         let mut cmd = cargo(&format!("{args} -p libchrony-sys -p chrony-core"));
         cmd.env("CARGO_TARGET_DIR", root().join("target/system"));
         cmd.env("LIBCHRONY_NO_VENDOR", "1");
-        // The system library here is our own C library: every guarantee
-        // beyond libchrony 0.2 must be there and be tested, none skipped.
+        // Our own C library: every guarantee beyond libchrony 0.2 must be tested, none skipped.
         cmd.env(chronyd_fixture::REQUIRE_GUARANTEES_ENV, "1");
         cmd.env("PKG_CONFIG_PATH", lib.join("pkgconfig"));
         cmd.env("LD_LIBRARY_PATH", prepend_env("LD_LIBRARY_PATH", &lib));
@@ -196,12 +194,9 @@ fn test_system() -> Result {
 
 // ---- helpers ----------------------------------------------------------------
 
-/// Where the system stage installs libchrony. Some tests run a client as
-/// `nobody` (a copy in a world-readable directory), and in system mode that
-/// client must also load libchrony.so.0: so target/system-prefix when `nobody`
-/// can reach it, else (a checkout under a private home) a directory of ours
-/// under the temp dir, named after the checkout so that its path, and with it
-/// PKG_CONFIG_PATH and the build, stays the same from run to run.
+/// Where the system stage installs libchrony: clients that tests run as `nobody` must load it
+/// too, so target/system-prefix if `nobody` can reach it, else a directory of ours in the temp
+/// dir, named after the checkout so that PKG_CONFIG_PATH, and so the build, stays the same.
 fn system_prefix() -> Result<PathBuf> {
     let root = root();
     let inside = root.join("target/system-prefix");
@@ -229,9 +224,8 @@ fn system_prefix() -> Result<PathBuf> {
     Ok(outside)
 }
 
-/// No test binary may load a libchrony other than the prefix's, and at least
-/// one of libchrony-sys's must load it: proof that the system mode really links
-/// the shared library (a binary that calls no C function may drop it: --as-needed).
+/// No test binary may load another libchrony than the prefix's, and one of libchrony-sys's must
+/// load it (one that calls no C function may drop it: --as-needed): the system mode links it.
 fn check_linkage(executables: &[Executable], lib: &Path) -> Result {
     let expected = lib.join("libchrony.so.0").to_string_lossy().into_owned();
     let mut sys_linked = 0;

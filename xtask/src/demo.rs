@@ -28,14 +28,11 @@ pub fn run_cli(args: &[String]) -> Result {
     println!("chronyd and chronyc: {}", chrony.describe());
 
     step("2/4 build pychrony into target/demo-venv, and chrony-core's `tracking` example");
-    // maturin as in the ci venv; the python stage's target dir (python.rs), so a demo after CI
-    // finds the wheel built (dev profile: quick).
+    // maturin and target dir as in the python stage, so a demo after CI finds the wheel built.
     let python = venv(VENV, "maturin==1.16.0")?;
     let (out, target_dir) = ("target/demo-wheels", "target/ci-python");
-    install_wheel(
-        &python,
-        &build_wheel(&python, &python, out, target_dir, &[], None)?,
-    )?;
+    let wheel = build_wheel(&python, &python, out, target_dir, &[], None)?;
+    install_wheel(&python, &wheel)?;
     let example = crate::util::build_example("tracking", false)?;
 
     step("3/4 find a chronyd");
@@ -71,29 +68,25 @@ pub fn run_cli(args: &[String]) -> Result {
         println!("\nstopped the sandboxed chronyd");
     }
     report?;
+    let next = "`cargo xtask ci` runs every check; docs/user-guide.md explains each field";
     println!(
-        "\nNext: `cargo xtask ci` runs every check; docs/user-guide.md explains each field. \
-         To use pychrony from this build: {VENV}/bin/python"
+        "
+Next: {next}. To use pychrony from this build: {VENV}/bin/python"
     );
     Ok(())
 }
 
-/// A system chronyd that answers within a second (asked by the example): on the default unix
-/// socket (which needs root or chronyd's user), else on the UDP command port. Its address (None:
-/// default discovery) and a description.
+/// A system chronyd answering the example within a second on the default socket (root or
+/// chronyd's user only) or the UDP port: its address (None: default discovery), a description.
 fn system_chronyd(example: &Path) -> Option<(Option<String>, String)> {
     let default = "the system chronyd on its default socket (default discovery)";
     let udp = format!("the system chronyd's UDP command port {SYSTEM_UDP}");
-    let candidates = [
-        (None, "default unix socket", default.into()),
-        (Some(SYSTEM_UDP), SYSTEM_UDP, udp),
-    ];
+    let socket = (None, "default unix socket", default.into());
+    let candidates = [socket, (Some(SYSTEM_UDP), SYSTEM_UDP, udp)];
     for (address, label, what) in candidates {
         let mut ask = Command::new(example);
-        ask.args(address)
-            .args(["--timeout", "1000"])
-            .stdin(Stdio::null());
-        match ask.output() {
+        ask.args(address).args(["--timeout", "1000"]);
+        match ask.stdin(Stdio::null()).output() {
             Ok(out) if out.status.success() => return Some((address.map(String::from), what)),
             Ok(out) => println!("{label}: {}", String::from_utf8_lossy(&out.stderr).trim()),
             Err(e) => println!("{label}: cannot run {}: {e}", example.display()),

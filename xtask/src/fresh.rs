@@ -35,9 +35,8 @@ const RUSTUP_INSIDE: &str = "/root/.rustup";
 const DEFAULT_COMMAND: &str = "bash .ci/run";
 /// PATH inside, after the toolchain's bin directory.
 const PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-/// pid 1 of the new pid namespace: a bash that runs the chroot in the foreground and reaps every
-/// orphan (daemonised chronyd ends up with it); when it exits, the kernel ends whatever is left in
-/// the namespace.
+/// pid 1 of the pid namespace: runs the chroot and reaps every orphan (daemonised chronyd); when it
+/// exits, the kernel ends whatever is left in the namespace.
 const PID1: &str = "set -eu\nexec 2>&1\n\
     \"$XTASK\" fresh --mount-root \"$ROOT\" \"$HOST_NS\" \"$RUSTUP\"\n\
     echo \"==== inside: pid $$ of a new pid namespace, $INNER as $(id -un) in a chroot\"\n\
@@ -45,8 +44,7 @@ const PID1: &str = "set -eu\nexec 2>&1\n\
     LANG=C.UTF-8 TERM=dumb CI=true \"XTASK_FRESH=inside\" CARGO_HOME=/root/.cargo \
     \"PATH=$INNER_PATH\" \"$@\" /bin/bash -c \"$INNER\"\n";
 /// What a root on the host's network needs besides resolv.conf: the proxy and CA-bundle variables
-/// (pip trusts its own bundle unless told otherwise) and the local CA certificates (a network that
-/// intercepts TLS, as this project's CI machines' does, signs with one).
+/// (pip trusts its own bundle) and local CA certificates (a network intercepting TLS signs with one).
 const NETWORK_ENV: &str = "http_proxy https_proxy no_proxy HTTP_PROXY HTTPS_PROXY NO_PROXY \
     SSL_CERT_FILE SSL_CERT_DIR CURL_CA_BUNDLE REQUESTS_CA_BUNDLE PIP_CERT PIP_INDEX_URL \
     PIP_EXTRA_INDEX_URL CARGO_HTTP_CAINFO";
@@ -104,8 +102,7 @@ impl Tee {
         }
     }
 
-    /// Echoes and runs `cmd` (its program, arguments and environment) with stdout and stderr
-    /// merged into this output, line by line; fails unless it exits 0.
+    /// Echoes and runs `cmd` (program, arguments, environment), stdout and stderr merged in here.
     fn run(&self, cmd: &Command) -> Result {
         self.line(&format!("$ {}", describe(cmd)));
         let mut merged = Command::new("sh");
@@ -166,8 +163,8 @@ fn minutes(d: Duration) -> String {
     format!("{}m{:02}s", d.as_secs() / 60, d.as_secs() % 60)
 }
 
-/// The host's tools (debootstrap and Debian's keyring, on Ubuntu too, are build tools: installed
-/// when missing) and Rust toolchain; returns the toolchain's sysroot and rustup home.
+/// The host's tools (debootstrap and Debian's keyring installed when missing) and toolchain: its
+/// sysroot and rustup home.
 fn host(tee: &Tee) -> Result<(PathBuf, PathBuf)> {
     let mut missing = Vec::new();
     if !on_path("debootstrap") {
@@ -207,9 +204,8 @@ fn build_and_run(tee: &Tee, dir: &Path, command: &str) -> Result<String> {
     let git = |dir: &Path, args: &[&str]| output(Command::new("git").arg("-C").arg(dir).args(args));
     if !git(&repo, &["status", "--porcelain"])?.trim().is_empty() {
         let note = "the working tree has uncommitted changes";
-        tee.line(&format!(
-            "note: {note}; the fresh root gets HEAD without them"
-        ));
+        let without = "the fresh root gets HEAD without them";
+        tee.line(&format!("note: {note}; {without}"));
     }
 
     // How long each phase took.
@@ -301,8 +297,7 @@ fn trust_local_cas(tee: &Tee, root_dir: &Path) -> Result {
     tee.run(cmd("chroot").arg(root_dir).arg("update-ca-certificates"))
 }
 
-/// Removes `root_dir` after checking that nothing is mounted below it (the mounts live in a
-/// private namespace, so none should be; if one were, `rm -rf` could reach through it).
+/// Removes `root_dir` unless something is mounted below it, which `rm -rf` could reach through.
 fn remove_root(tee: &Tee, root_dir: &Path) -> Result {
     if !root_dir.exists() {
         return Ok(());
@@ -319,8 +314,7 @@ fn remove_root(tee: &Tee, root_dir: &Path) -> Result {
     tee.run(cmd("rm -rf --one-file-system").arg(root_dir))
 }
 
-/// Inside the namespaces, before the chroot: mounts /proc, /sys, /dev and the rustup home inside
-/// `root_dir`, in this private mount namespace.
+/// Inside the namespaces, before the chroot: /proc, /sys, /dev and the rustup home in `root_dir`.
 fn mount_root(root_dir: &Path, host_ns: &str, rustup: &Path) -> Result {
     if fs::read_link("/proc/self/ns/mnt")?.as_os_str() == host_ns {
         let why = "must run in a private mount namespace (use `cargo xtask fresh`)";
@@ -331,9 +325,8 @@ fn mount_root(root_dir: &Path, host_ns: &str, rustup: &Path) -> Result {
     }
     let r = |p: &str| root_dir.join(p);
     let mount = |args: &str, to: PathBuf| run(cmd(&format!("mount {args}")).arg(to));
-    // The root a mount point of its own, as `/` is on a real machine: inside the chroot, `unshare
-    // --mount --propagation private` (the discovery stage) changes the propagation of `/`, which
-    // fails with EINVAL on a plain directory.
+    // The root a mount point, as `/` is on a real machine: the discovery stage's `unshare --mount
+    // --propagation private` fails with EINVAL on a plain directory.
     run(cmd("mount --bind").arg(root_dir).arg(root_dir))?;
     for (to, args) in [
         ("proc", "-t proc -o nosuid,nodev,noexec proc"),

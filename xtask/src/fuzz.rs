@@ -27,8 +27,7 @@ pub fn run_cli(args: &[String]) -> Result {
     let args = Args::parse(args, USAGE, "--time= --capture --replay-only")?;
     let seconds = args.number("--time", 60)?;
     if args.flag("--capture") {
-        // libchrony-sys's `capture_corpus` example records the replies of real chronyd daemons
-        // in the harness's input layout.
+        // libchrony-sys's `capture_corpus` example records real chronyd's replies as inputs.
         let mut capture = cargo("run -p libchrony-sys --example capture_corpus --");
         return run(capture.arg(sys_dir().join("fuzz/corpus")));
     }
@@ -49,8 +48,7 @@ fn sys_dir() -> PathBuf {
     root().join("libchrony-sys")
 }
 
-/// clang with the shared flags, `csrc/` on the include path, the harness, `extra` and the bundled
-/// library's sources (the list libchrony-sys/build.rs compiles).
+/// clang with the shared flags: the harness, `extra` and the bundled library's sources.
 fn clang(sanitizers: &str, extra: &[PathBuf], out: &Path) -> Result {
     std::fs::create_dir_all(root().join("target/fuzz"))?;
     let csrc = sys_dir().join("csrc");
@@ -70,11 +68,8 @@ fn clang(sanitizers: &str, extra: &[PathBuf], out: &Path) -> Result {
 /// The corpus through the harness as a plain program, under ASan and UBSan.
 fn replay() -> Result {
     let bin = root().join("target/fuzz/replay_replies");
-    clang(
-        "address,undefined",
-        &[sys_dir().join("fuzz/replay_main.c")],
-        &bin,
-    )?;
+    let main = sys_dir().join("fuzz/replay_main.c");
+    clang("address,undefined", &[main], &bin)?;
     let mut replay = Command::new(&bin);
     replay.env("ASAN_OPTIONS", "detect_leaks=1");
     let replayed = run(replay.arg(sys_dir().join("fuzz/corpus")));
@@ -86,11 +81,8 @@ fn replay() -> Result {
 
 fn fuzz(seconds: u64) -> Result {
     let out = root().join("target/fuzz");
-    let (bin, work, artifacts) = (
-        out.join("fuzz_replies"),
-        out.join("corpus"),
-        out.join("artifacts"),
-    );
+    let (bin, work) = (out.join("fuzz_replies"), out.join("corpus"));
+    let artifacts = out.join("artifacts");
     clang("fuzzer,address,undefined", &[], &bin)?;
     std::fs::create_dir_all(&work)?;
     std::fs::create_dir_all(&artifacts)?;

@@ -27,8 +27,7 @@ enum Provider {
 }
 
 enum Check {
-    /// A `sh -c` script, run in target/probes: it passes when it exits 0, and the first line it
-    /// prints is what was found.
+    /// A `sh -c` script run in target/probes: passes if it exits 0; prints what was found first.
     Sh(&'static str),
     Rust(fn() -> Found),
 }
@@ -154,8 +153,8 @@ pub fn stage() -> Result {
     Ok(())
 }
 
-/// Runs `probes` and prints one line each: result, name, provider, what was found (or why not,
-/// and which stages need it). Returns the failed ones and why.
+/// Runs `probes` and prints a row each (what was found, or why not and which stages need it);
+/// returns the failed ones and why.
 fn probe<'a>(title: &str, probes: &[&'a Probe], dir: &Path) -> Vec<(&'a Probe, String)> {
     const DETAIL: usize = 72;
     let mut rows = vec![["result", "probe", "provided by", "found"].map(String::from)];
@@ -184,8 +183,7 @@ fn probe<'a>(title: &str, probes: &[&'a Probe], dir: &Path) -> Vec<(&'a Probe, S
     failed
 }
 
-/// chronyd and chronyc unpacked (no root needed); the Debian packages of the rest installed as
-/// root, else the apt-get command printed.
+/// chronyd and chronyc unpacked (no root needed); the rest's packages installed, as root.
 fn install(failed: &[&Probe]) -> Result {
     let chrony = |p: &&&Probe| matches!(p.provider, Chrony);
     if failed.iter().any(|p| chrony(&p)) {
@@ -219,8 +217,7 @@ fn packages_of(probes: &[&Probe]) -> Vec<String> {
     packages.into_iter().collect()
 }
 
-/// Runs `cmd`: Ok(the first line it prints) when it exits 0, else Err(its last line of stderr,
-/// or why it could not start).
+/// Ok(the first line `cmd` prints) when it exits 0, else Err(its last line, or why it could not start).
 fn first_line(cmd: &mut Command) -> Found {
     let program = cmd.get_program().to_string_lossy().into_owned();
     let out = cmd.stdin(Stdio::null()).output();
@@ -277,8 +274,8 @@ fn clang_runtime() -> String {
     format!("libclang-rt-{n}-dev")
 }
 
-/// The major version of `compiler -dumpversion`, else the `N` of the `PKG-N` that the Debian
-/// package `pkg` depends on (clang -> clang-14 -> 14), from the package lists.
+/// The major version of `compiler -dumpversion`, else N of the `PKG-N` that the package `pkg`
+/// depends on (clang -> clang-14 -> 14).
 fn major(compiler: &str, pkg: &str) -> Option<String> {
     let from_apt = || {
         let show = format!("apt-cache show --no-all-versions {pkg} 2>/dev/null | grep '^Depends:'");

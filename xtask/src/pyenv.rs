@@ -7,16 +7,14 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// A venv at `rel` (relative to the workspace root) with `tools` (space-separated pins)
-/// installed: created when missing, topped up when a pinned tool is missing. Returns its
-/// interpreter.
+/// The interpreter of a venv at `rel` (in the workspace) with `tools` (pins) installed: created,
+/// or topped up, when missing.
 pub fn venv(rel: &str, tools: &str) -> Result<PathBuf> {
     let venv = root().join(rel);
     let python = venv.join("bin/python");
     if !python.exists() {
-        run(Command::new(env_or("PYTHON", "python3"))
-            .args(["-m", "venv"])
-            .arg(&venv))?;
+        let mut make = Command::new(env_or("PYTHON", "python3"));
+        run(make.args(["-m", "venv"]).arg(&venv))?;
     }
     if tools.is_empty() {
         return Ok(python);
@@ -41,11 +39,9 @@ pub fn with_venv(mut cmd: Command, bin: &Path) -> Command {
     cmd
 }
 
-/// A wheel of pychrony-py for `interpreter`, built by the maturin of the venv of `python` with
-/// `args` (`--release`, features...) into an emptied `out` (relative to the workspace root, like
-/// `target_dir`), where it must be the only one; its path. maturin's CARGO_TARGET_DIR is not
-/// target/: its environment (PYO3_BUILD_EXTENSION_MODULE) differs from plain cargo's, and sharing
-/// target/ would rebuild pyo3 each time. `pkg_config`: for a wheel linked to a system libchrony.
+/// A wheel of pychrony-py for `interpreter`, built with `args` by `python`'s maturin into an
+/// emptied `out`. maturin's CARGO_TARGET_DIR is not target/: its environment differs from plain
+/// cargo's, and sharing would rebuild pyo3 each time. `pkg_config`: for a system libchrony.
 pub fn build_wheel(
     python: &Path,
     interpreter: &Path,
@@ -60,11 +56,10 @@ pub fn build_wheel(
         fs::remove_dir_all(&out)?;
     }
     let mut maturin = with_venv(Command::new(bin.join("maturin")), bin);
-    maturin
-        .env("CARGO_TARGET_DIR", root.join(target_dir))
-        .current_dir(&root);
+    maturin.env("CARGO_TARGET_DIR", root.join(target_dir));
     let build = "build -m pychrony-py/Cargo.toml --interpreter".split(' ');
     maturin.args(build).arg(interpreter).arg("--out").arg(&out);
+    maturin.current_dir(&root);
     if let Some(dir) = pkg_config {
         maturin.env("PKG_CONFIG_PATH", dir);
     }
@@ -72,12 +67,10 @@ pub fn build_wheel(
     only_file(&out, ".whl")
 }
 
-/// Installs `wheel` into the venv of `python`, over any earlier build of it
-/// (its dependencies are the venv's business).
+/// Installs `wheel` over any earlier build of it (its dependencies are the venv's business).
 pub fn install_wheel(python: &Path, wheel: &Path) -> Result {
-    run(pip_install(python)
-        .args(["--force-reinstall", "--no-deps"])
-        .arg(wheel))
+    let mut pip = pip_install(python);
+    run(pip.args(["--force-reinstall", "--no-deps"]).arg(wheel))
 }
 
 /// `python -m pip install -q` (quiet, no version check): add what to install.

@@ -4,7 +4,7 @@
 
 use crate::pyenv::{build_wheel, install_wheel, with_venv};
 use crate::system_lib;
-use crate::util::{Result, root, run};
+use crate::util::{Result, bail, root, run};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -23,41 +23,32 @@ pub fn ensure_venv() -> Result<PathBuf> {
     crate::pyenv::venv(VENV, TOOLS)
 }
 
-/// Builds the wheels, installs the default one into the venv and runs the
-/// Python suite against the installed package (as pychrony-py/tests/run.sh
-/// does). The suite itself runs `mypy.stubtest` and `mypy --strict` on the
-/// typing examples (tests/test_install.py).
+/// Builds the wheels, installs the default one and runs the Python suite against the installed
+/// package, as pychrony-py/tests/run.sh does (the suite runs stubtest and mypy --strict too).
 pub fn stage(xtask_bin: &Path) -> Result {
     let root = root();
     let pkg = root.join("pychrony-py");
     if !pkg.join("pyproject.toml").exists() {
-        return Err(
-            "pychrony-py/pyproject.toml is missing: the Python package `pychrony` is not \
-                    in the tree yet, so its wheel cannot be built or tested"
-                .into(),
+        let why = "the Python package `pychrony` is not in the tree yet";
+        bail!(
+            "pychrony-py/pyproject.toml is missing: {why}, so its wheel cannot be built or tested"
         );
     }
     let python = ensure_venv()?;
-    let build =
-        |out, args, pkg_config| build_wheel(&python, &python, out, CARGO_TARGET, args, pkg_config);
-    // 1. The default wheel (bundled C library; dev profile: the tests need
-    //    behaviour, not speed), installed into the venv over any earlier build.
+    let build = |out, args, pc| build_wheel(&python, &python, out, CARGO_TARGET, args, pc);
+    // 1. The default wheel (bundled C library; dev profile: the tests need behaviour, not speed).
     install_wheel(&python, &build(WHEEL_DIR, &[], None)?)?;
 
-    // 2. A wheel linked to a "system" libchrony in a prefix of its own, for
-    //    tests/test_system_libchrony.py (which installs it into its own venv).
+    // 2. A wheel linked to a "system" libchrony, for tests/test_system_libchrony.py.
     let lib = system_lib::install(&root.join("target/ci-python-prefix"))?.join("lib");
     let system_args = &["--no-default-features", "--auditwheel", "skip"];
     let system_wheel = build(SYSTEM_WHEEL_DIR, system_args, Some(&lib.join("pkgconfig")))?;
 
-    // 3. The suite, against the installed wheel; fixtures through this xtask
-    //    binary. pytest's exit code 5 (no tests collected) fails like any other.
+    // 3. The suite; fixtures through this xtask binary; exit code 5 (no tests) fails too.
     let mut pytest = with_venv(Command::new(&python), python.parent().expect("venv/bin"));
     pytest.current_dir(&root).env("XTASK_BIN", xtask_bin);
-    pytest
-        .env("PYCHRONY_SYSTEM_WHEEL", &system_wheel)
-        .env("PYCHRONY_SYSTEM_LIBDIR", &lib);
-    run(pytest
-        .args(["-m", "pytest", "-p", "no:cacheprovider"])
-        .arg(pkg.join("tests")))
+    pytest.env("PYCHRONY_SYSTEM_WHEEL", &system_wheel);
+    pytest.env("PYCHRONY_SYSTEM_LIBDIR", &lib);
+    pytest.args("-m pytest -p no:cacheprovider".split(' '));
+    run(pytest.arg(pkg.join("tests")))
 }

@@ -6,11 +6,10 @@
 //! `--target <host>` keeps RUSTFLAGS off build scripts and proc macros; doctests are skipped
 //! (`--tests`): rustdoc links them without these flags.
 
-use crate::util::{Result, cargo, env_or, output, root, run};
+use crate::util::{Result, cargo, env_or, hint, output, root, run};
 use std::process::Command;
 
-/// C flags for the instrumented build; `-fno-sanitize-recover` makes every
-/// UBSan report fatal, whatever UBSAN_OPTIONS says.
+/// `-fno-sanitize-recover` makes every UBSan report fatal, whatever UBSAN_OPTIONS says.
 pub const CFLAGS: &str =
     "-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g";
 
@@ -20,21 +19,15 @@ pub fn stage() -> Result {
     let host = host.ok_or("`rustc -vV` printed no host triple")?;
     let sanitized_cargo = |args: &str| {
         let mut cmd = cargo(&format!("{args} -p libchrony-sys --target {host}"));
-        cmd.env("CARGO_TARGET_DIR", root().join("target/sanitize"))
-            .env("CFLAGS", CFLAGS)
-            .env("RUSTFLAGS", "-l dylib=asan -l dylib=ubsan")
-            .env(
-                "ASAN_OPTIONS",
-                "detect_leaks=1:detect_stack_use_after_return=1:strict_string_checks=1",
-            )
-            .env("UBSAN_OPTIONS", "halt_on_error=1:print_stacktrace=1");
+        let asan = "detect_leaks=1:detect_stack_use_after_return=1:strict_string_checks=1";
+        cmd.env("CARGO_TARGET_DIR", root().join("target/sanitize"));
+        cmd.env("CFLAGS", CFLAGS).env("ASAN_OPTIONS", asan);
+        cmd.env("RUSTFLAGS", "-l dylib=asan -l dylib=ubsan");
+        cmd.env("UBSAN_OPTIONS", "halt_on_error=1:print_stacktrace=1");
         cmd
     };
-    // The examples as plain binaries (tests run target/.../examples/open_probe,
-    // as a plain `cargo test` would have built it), then every test but doctests.
+    // The examples as plain binaries (tests run examples/open_probe), then the tests.
     run(sanitized_cargo("build --examples"))?;
-    run(sanitized_cargo("test --tests")).map_err(|e| {
-        format!("{e}\nlook above for an AddressSanitizer, LeakSanitizer or `runtime error` report")
-            .into()
-    })
+    let look = "look above for an AddressSanitizer, LeakSanitizer or `runtime error` report";
+    hint(run(sanitized_cargo("test --tests")), look)
 }

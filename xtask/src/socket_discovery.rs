@@ -13,8 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Venvs with the pychrony wheel installed, in order of preference: the `python` stage's, then
-/// `pychrony-py/tests/run.sh`'s.
+/// Venvs with the wheel installed, preferred first: the `python` stage's, tests/run.sh's.
 const VENVS: &[&str] = &["target/ci-venv", "target/py-venv"];
 /// Tells the tests they are in the namespace (they also check the tmpfs).
 const NAMESPACE_ENV: &str = "CHRONY_DISCOVERY_NAMESPACE";
@@ -37,8 +36,7 @@ pub fn run_cli(args: &[String]) -> Result {
     stage()
 }
 
-/// The `discovery` stage of `cargo xtask ci`: outside the namespace, builds what runs inside and
-/// re-executes this command there.
+/// The `discovery` stage: builds what runs inside, then runs this command in the namespace.
 pub fn stage() -> Result {
     let start = Instant::now();
     if !chronyd_fixture::unpack::is_root() {
@@ -53,12 +51,10 @@ pub fn stage() -> Result {
     let rust = tests.into_iter().find(|e| e.test).map(|e| e.path);
     let rust = rust.ok_or("cargo did not report chrony-core's `discovery` test executable")?;
     let python = find_venv_python()?;
-    // A copy made when `cargo xtask ci` started: a stage before this one may have
-    // relinked target/debug/xtask, leaving current_exe() pointing at a deleted file.
+    // A copy: an earlier stage may have relinked target/debug/xtask (see xtask_bin).
     let exe = crate::util::xtask_bin()?;
     let mut unshare = cmd("unshare --mount --propagation private --");
-    // The same chronyd inside: a version directory (unpacked under target/chrony, or CHRONY_DIR)
-    // by the path it has in the namespace, where a checkout under /tmp, /run or /var is at /mnt.
+    // The same chronyd inside, by its path in the namespace.
     if let Some(dir) = &chrony.dir {
         unshare.env(chronyd_fixture::CHRONY_DIR_ENV, visible_inside(dir)?);
     }
@@ -95,14 +91,12 @@ fn find_venv_python() -> Result<PathBuf> {
     bail!("{missing}: run the python stage first ({how})")
 }
 
-/// The checkout is bind-mounted at /mnt inside the namespace when it is under a [`COVERED`]
-/// directory (CI clones wherever it likes, /tmp included): the tmpfs would hide it otherwise.
+/// The checkout is bound to /mnt inside when under a [`COVERED`] directory (CI clones anywhere).
 fn checkout_moves_to_mnt() -> bool {
     COVERED.iter().any(|(dir, _)| root().starts_with(dir))
 }
 
-/// Where `path` (outside) is seen inside the namespace: under /mnt when it is in a checkout that
-/// moves there; an error when a tmpfs would hide it.
+/// Where `path` is seen inside the namespace; an error when a tmpfs would hide it.
 fn visible_inside(path: &Path) -> Result<PathBuf> {
     match path.strip_prefix(root()) {
         Ok(rel) if checkout_moves_to_mnt() => return Ok(Path::new("/mnt").join(rel)),
@@ -150,9 +144,8 @@ fn inside(args: &[String]) -> Result {
     Ok(())
 }
 
-/// Bind-mounts the checkout at `/mnt` of this namespace when a tmpfs would hide it (the host's
-/// /mnt is untouched); returns where the checkout is seen from now on. A venv's interpreter finds
-/// its `pyvenv.cfg` next to the path it is started by, so the venv works from there too.
+/// Where the checkout is seen in the namespace: at /mnt if a tmpfs would hide it (a venv works
+/// from there too: its interpreter finds `pyvenv.cfg` by the path it is started by).
 fn keep_checkout_visible() -> Result<PathBuf> {
     let checkout = root();
     if !checkout_moves_to_mnt() {
@@ -168,8 +161,7 @@ fn keep_checkout_visible() -> Result<PathBuf> {
     Ok(PathBuf::from("/mnt"))
 }
 
-/// Refuses to mount anything unless this process has a mount namespace of its own (never the
-/// host's).
+/// Refuses to mount anything unless this process has a mount namespace of its own.
 fn check_private_namespace() -> Result {
     let ns = |pid: &str| fs::read_link(format!("/proc/{pid}/ns/mnt")).ok();
     let mine = ns("self").ok_or("cannot read /proc/self/ns/mnt")?;
@@ -184,8 +176,7 @@ fn check_private_namespace() -> Result {
     Ok(())
 }
 
-/// Fails if any process other than this one is left in this mount namespace (a daemon that was
-/// not stopped would keep it alive); such processes are ours by construction and are killed.
+/// Fails if any other process is left in this mount namespace (a daemon not stopped); kills them.
 fn processes_left() -> Result {
     let mine = fs::read_link("/proc/self/ns/mnt")?;
     let me = std::process::id();
@@ -195,8 +186,8 @@ fn processes_left() -> Result {
         let ns = |pid: &u32| fs::read_link(format!("/proc/{pid}/ns/mnt")).ok();
         let pids = pids.filter(|&pid| pid != me && ns(&pid).as_ref() == Some(&mine));
         let comm = |pid| fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-        pids.map(|pid| (pid, comm(pid).trim().to_string()))
-            .collect()
+        let pids = pids.map(|pid| (pid, comm(pid).trim().to_string()));
+        pids.collect()
     };
     let deadline = Instant::now() + Duration::from_secs(3);
     let mut left = find();

@@ -51,9 +51,8 @@ pub fn install(prefix: &Path) -> Result<PathBuf> {
     cc.args("-std=c11 -O2 -fPIC -D_GNU_SOURCE -Wall -Wextra -shared".split(' '));
     cc.arg(format!("-Wl,-soname,{SONAME}")).arg("-I").arg(&csrc);
     cc.arg("-o").arg(lib.join(REAL_NAME));
-    run(cc
-        .args(C_SOURCES.iter().map(|file| csrc.join(file)))
-        .arg("-lm"))?;
+    cc.args(C_SOURCES.iter().map(|file| csrc.join(file)));
+    run(cc.arg("-lm"))?;
     for (target, link) in [(REAL_NAME, SONAME), (SONAME, "libchrony.so")] {
         let link = lib.join(link);
         match fs::remove_file(&link) {

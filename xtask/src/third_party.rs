@@ -70,9 +70,8 @@ fn generate() -> Result<String> {
         let repository = parts.next().unwrap_or("").trim().trim_end_matches(" (*)");
         let repository = (!package.contains(" (/")).then_some(repository);
         let version = version.trim_start_matches('v');
-        crates
-            .entry(name)
-            .or_insert((version, license.trim(), repository));
+        let entry = (version, license.trim(), repository);
+        crates.entry(name).or_insert(entry);
     }
     let (mut out, mut notices) = (HEAD.to_string(), String::new());
     for (name, (version, license, repository)) in crates {
@@ -86,8 +85,7 @@ fn generate() -> Result<String> {
     Ok(format!("{out}{STD}{notices}{TAIL}"))
 }
 
-/// The `Copyright` lines of a registry crate's MIT licence file (joined), or a note when the
-/// crate ships none.
+/// The `Copyright` lines of a registry crate's MIT licence file, or a note when it has none.
 fn copyright_lines(name: &str, version: &str) -> String {
     let files = ["LICENSE-MIT", "LICENSE-MIT.md", "LICENSE.md", "LICENSE"];
     let read = |dir: PathBuf| {
@@ -109,9 +107,8 @@ fn copyright_lines(name: &str, version: &str) -> String {
 /// The unpacked source of a crates.io crate under `$CARGO_HOME/registry/src/*/`.
 fn crate_dir(name: &str, version: &str) -> Option<PathBuf> {
     let home = || Some(Path::new(&std::env::var_os("HOME")?).join(".cargo"));
-    let cargo_home = std::env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .or_else(home)?;
+    let cargo_home = std::env::var_os("CARGO_HOME").map(PathBuf::from);
+    let cargo_home = cargo_home.or_else(home)?;
     let registries = fs::read_dir(cargo_home.join("registry/src")).ok()?;
     let dirs = registries.filter_map(|e| Some(e.ok()?.path().join(format!("{name}-{version}"))));
     dirs.into_iter().find(|d| d.is_dir())
@@ -130,8 +127,8 @@ mod tests {
     #[test]
     fn published_crates_carry_both_licence_texts() {
         for krate in ["libchrony-sys", "chrony-core"] {
-            let files =
-                output(cargo("package --list --allow-dirty --offline -p").arg(krate)).unwrap();
+            let list = cargo("package --list --allow-dirty --offline -p");
+            let files = output(list.arg(krate)).unwrap();
             for text in ["LICENSE-MIT", "LICENSE-APACHE"] {
                 assert!(files.lines().any(|l| l == text), "{krate} lacks {text}");
             }

@@ -102,8 +102,7 @@ fn quote(word: &OsStr) -> String {
     }
 }
 
-/// The program's file name and its arguments, for error messages (the full
-/// command line, env included, was echoed before it ran).
+/// The program's file name and arguments, for errors (the full line was echoed before).
 fn short(cmd: &Command) -> String {
     let program = Path::new(cmd.get_program());
     let name = program.file_name().unwrap_or(program.as_os_str());
@@ -224,10 +223,8 @@ impl Args {
     }
 }
 
-/// A copy of this xtask binary that stays valid for the whole run, for
-/// children that run it (XTASK_BIN for the Python tests, `unshare … xtask`):
-/// a stage that runs `cargo test --workspace` or `cargo build` may relink
-/// target/debug/xtask (edited sources, other unified features), after which
+/// A copy of this binary for children that run it (XTASK_BIN, `unshare … xtask`), valid all run
+/// long: a stage's `cargo test` or `cargo build` may relink target/debug/xtask, after which
 /// `current_exe()` names a deleted file. `cargo xtask ci` makes the copy first.
 pub fn xtask_bin() -> Result<PathBuf> {
     static COPY: OnceLock<PathBuf> = OnceLock::new();
@@ -247,8 +244,7 @@ pub fn xtask_bin() -> Result<PathBuf> {
     Ok(COPY.get_or_init(|| dir.join("xtask")).clone())
 }
 
-/// One `compiler-artifact` with an executable in cargo's JSON messages
-/// (`--message-format=json...`; read with std only, no serde).
+/// An executable in cargo's `--message-format=json` messages (read with std only).
 #[derive(Debug)]
 pub struct Executable {
     pub path: PathBuf,
@@ -282,8 +278,7 @@ pub fn build_executables(args: &str) -> Result<Vec<Executable>> {
     Ok(executables(&json))
 }
 
-/// Builds chrony-core's example `name` (dev profile, or `--release`); returns its executable,
-/// wherever CARGO_TARGET_DIR puts it.
+/// Builds chrony-core's example `name`; its executable, wherever CARGO_TARGET_DIR puts it.
 pub fn build_example(name: &str, release: bool) -> Result<PathBuf> {
     let release = if release { "--release" } else { "" };
     let built = build_executables(&format!("build -p chrony-core --example {name} {release}"))?;

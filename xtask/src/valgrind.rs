@@ -27,9 +27,8 @@ const SCALE_DOWN: &str = "20";
 const OPTIONS: &str = "--error-exitcode=1 --errors-for-leak-kinds=definite --track-fds=no \
     --trace-children=no --child-silent-after-fork=yes --num-callers=40";
 
-/// Tests whose assertions are wall-clock bounds (a deadline met within 100 ms, a resend at 1 s
-/// and 3 s), per test binary: memcheck slows code 10-50x, so those bounds say nothing there. They
-/// run, uninstrumented, in the `test`, `system` and `sanitize` stages. Each skip is printed.
+/// Per test binary, the tests that assert wall-clock bounds, which memcheck's 10-50x slowdown
+/// makes meaningless; they run uninstrumented in the `test`, `system` and `sanitize` stages.
 const TIMING_TESTS: &str = "\
 chrony-core/faults frozen_daemon_times_out_within_the_deadline default_deadline_on_a_frozen_daemon
     briefly_frozen_daemon_answers_within_the_deadline interrupted_query_stops_early
@@ -71,8 +70,7 @@ fn run(filter: Option<&str>) -> Result {
     let mut outcomes: Vec<(String, bool, u64, u64, f64)> = Vec::new();
     for (exe, dir) in &binaries {
         let file = exe.file_name().unwrap_or_default().to_string_lossy();
-        // `name-<hash>`: the target name; the package tells apart tests of the
-        // same name (both crates have a `security` test).
+        // `name-<hash>`; the package tells apart tests of the same name (`security`).
         let target = file.rsplit_once('-').map_or(&*file, |(n, _)| n);
         let package = dir.file_name().unwrap_or_default().to_string_lossy();
         let name = format!("{package}/{target}");
@@ -99,36 +97,33 @@ fn run(filter: Option<&str>) -> Result {
         let (errors, lost) = summary(&text);
         let ok = status.success() && errors == 0 && lost == 0;
         if !ok {
+            let log = display_rel(&log);
             println!(
-                "---- {} ({status}); valgrind's log:\n{text}",
-                display_rel(&log)
+                "---- {log} ({status}); valgrind's log:
+{text}"
             );
         }
         outcomes.push((name, ok, errors, lost, seconds));
     }
     println!("\n==== valgrind memcheck (logs in {})", display_rel(&logs));
-    let header = ["test binary", "errors", "definitely lost", "seconds"];
+    let (errors, lost) = ("errors", "definitely lost");
     println!(
-        "{:<28} {:>7} {:>16} {:>8}  result",
-        header[0], header[1], header[2], header[3]
+        "{:<28} {errors:>7} {lost:>16} {:>8}  result",
+        "test binary", "seconds"
     );
     for (name, ok, errors, lost, seconds) in &outcomes {
         let result = if *ok { "ok" } else { "FAILED" };
         println!("{name:<28} {errors:>7} {lost:>14} B {seconds:>8.1}  {result}");
     }
-    let failed: Vec<&str> = outcomes
-        .iter()
-        .filter(|o| !o.1)
-        .map(|o| o.0.as_str())
-        .collect();
+    let failed = outcomes.iter().filter(|o| !o.1).map(|o| o.0.as_str());
+    let failed: Vec<&str> = failed.collect();
     if !failed.is_empty() {
         bail!("under valgrind: {} failed", failed.join(", "));
     }
     Ok(())
 }
 
-/// The test process's error count and bytes definitely lost: the log's first
-/// `==PID==` is the test process (forked children are silent).
+/// The errors and bytes definitely lost of the log's first `==PID==`, the test process.
 fn summary(log: &str) -> (u64, u64) {
     let first = log.lines().next().and_then(|l| l.strip_prefix("=="));
     let pid = first.and_then(|l| l.split("==").next()).unwrap_or("");

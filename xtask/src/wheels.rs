@@ -145,16 +145,14 @@ fn test(wheel: &Path, sdist: &Path) -> Result {
     pytest.env("XTASK_BIN", std::env::current_exe()?);
     // The system-libchrony wheel is the ci `python` stage's subject, not a release artifact.
     pytest.env("PYCHRONY_SKIP_SYSTEM_BUILD", "1");
-    pytest
-        .args("-m pytest -p no:cacheprovider".split(' '))
-        .current_dir(&root);
+    pytest.args("-m pytest -p no:cacheprovider".split(' '));
+    pytest.current_dir(&root);
     run(pytest.arg(root.join("pychrony-py/tests")))?;
 
     // One fixture chronyd for the smoke tests below; dropped (stopped) at the end.
     let fixture = Fixture::start(Mode::Synced);
     let fixture = fixture.map_err(|e| format!("cannot start a fixture chronyd: {e}"))?;
-    // pychrony-py/tests/smoke.py: the installed package against the fixture, away from the source
-    // tree, so only the installed package can be imported.
+    // tests/smoke.py against the fixture, away from the sources: only the installed package.
     let smoke = |python: &Path| {
         let mut smoke = Command::new(python);
         smoke.current_dir(std::env::temp_dir());
@@ -189,10 +187,8 @@ fn test(wheel: &Path, sdist: &Path) -> Result {
     Ok(())
 }
 
-/// Interpreters besides the main one, each to `pip install` the wheel into its
-/// own venv: `TEST_WHEELS_PYTHONS` (':'-separated), else the oldest supported
-/// and a newer CPython at hand (3.10 and 3.13, from pyenv, /usr/bin or
-/// /usr/local/bin), skipping any with the main interpreter's version.
+/// Other interpreters for the wheel: `TEST_WHEELS_PYTHONS` (':'-separated), else CPython 3.10 and
+/// 3.13 if at hand, except one with the main interpreter's version.
 fn extra_pythons(base: &str) -> Vec<String> {
     let print = "import sys; print(sys.version_info[:2])";
     let version = |py: &str| output(Command::new(py).args(["-c", print])).ok();
