@@ -5,10 +5,9 @@
 //! the rustup proxies, so rustup needs no writable home), with an empty CARGO_HOME in the root.
 //! Nothing outside target/ changes (debootstrap is installed on the host when missing).
 
-use crate::util::{Result, bail, cmd, describe, display_rel, output, root, run};
+use crate::util::{Result, bail, cmd, describe, display_rel, output, root};
 use std::fs;
 use std::io::{BufRead, BufReader, Write};
-use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
@@ -35,14 +34,37 @@ const RUSTUP_INSIDE: &str = "/root/.rustup";
 const DEFAULT_COMMAND: &str = "bash .ci/run";
 /// PATH inside, after the toolchain's bin directory.
 const PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-/// pid 1 of the pid namespace: runs the chroot and reaps every orphan (daemonised chronyd); when it
-/// exits, the kernel ends whatever is left in the namespace.
-const PID1: &str = "set -eu\nexec 2>&1\n\
-    \"$XTASK\" fresh --mount-root \"$ROOT\" \"$HOST_NS\" \"$RUSTUP\"\n\
-    echo \"==== inside: pid $$ of a new pid namespace, $INNER as $(id -un) in a chroot\"\n\
-    chroot \"$ROOT\" /usr/bin/env -i HOME=/root USER=root LOGNAME=root SHELL=/bin/bash \
-    LANG=C.UTF-8 TERM=dumb CI=true \"XTASK_FRESH=inside\" CARGO_HOME=/root/.cargo \
-    \"PATH=$INNER_PATH\" \"$@\" /bin/bash -c \"$INNER\"\n";
+/// pid 1 of the pid namespace: in the private mount namespace (refusing the host's) and a fresh
+/// root, mounts /proc, /sys, a small /dev and the rustup home (read-only), then runs the chroot and
+/// reaps every orphan (daemonised chronyd); when it exits, the kernel ends what is left in it.
+const PID1: &str = r#"set -eu
+exec 2>&1
+m() { echo "$ mount $*"; mount "$@"; }
+[ "$(readlink /proc/self/ns/mnt)" != "$HOST_NS" ] || { echo "not a private mount namespace"; exit 1; }
+case $ROOT in */target/fresh/root) [ -e "$ROOT/etc/debian_version" ] ;; *) false ;; esac ||
+    { echo "$ROOT is not a fresh root"; exit 1; }
+# The root a mount point, as / is on a real machine: the discovery stage's `unshare --mount
+# --propagation private` fails with EINVAL on a plain directory.
+m --bind "$ROOT" "$ROOT"
+m -t proc -o nosuid,nodev,noexec proc "$ROOT/proc"
+m -t sysfs -o ro,nosuid,nodev,noexec sysfs "$ROOT/sys"
+m -t tmpfs -o nosuid,mode=0755,size=16m dev "$ROOT/dev"
+d=$ROOT/dev
+mkdir "$d/pts" "$d/shm"
+for l in ptmx:pts/ptmx fd:/proc/self/fd stdin:/proc/self/fd/0 stdout:/proc/self/fd/1 stderr:/proc/self/fd/2; do
+    ln -s "${l#*:}" "$d/${l%%:*}"
+done
+for n in null zero full random urandom tty; do : > "$d/$n"; m --bind "/dev/$n" "$d/$n"; done
+m -t devpts -o newinstance,ptmxmode=0666,mode=0620,gid=5 devpts "$d/pts"
+m -t tmpfs -o nosuid,nodev,mode=1777 shm "$d/shm"
+mkdir -p "$ROOT/root/.rustup"
+m --bind "$RUSTUP" "$ROOT/root/.rustup"
+m -o remount,bind,ro "$ROOT/root/.rustup"
+echo "==== inside: pid $$ of a new pid namespace, $INNER as $(id -un) in a chroot"
+chroot "$ROOT" /usr/bin/env -i HOME=/root USER=root LOGNAME=root SHELL=/bin/bash LANG=C.UTF-8 \
+    TERM=dumb CI=true "XTASK_FRESH=inside" CARGO_HOME=/root/.cargo "PATH=$INNER_PATH" "$@" \
+    /bin/bash -c "$INNER"
+"#;
 /// What a root on the host's network needs besides resolv.conf: the proxy and CA-bundle variables
 /// (pip trusts its own bundle) and local CA certificates (a network intercepting TLS signs with one).
 const NETWORK_ENV: &str = "http_proxy https_proxy no_proxy HTTP_PROXY HTTPS_PROXY NO_PROXY \
@@ -68,11 +90,6 @@ host when missing.
 ";
 
 pub fn run_cli(args: &[String]) -> Result {
-    if let [flag, root_dir, host_ns, rustup] = args {
-        if flag == "--mount-root" {
-            return mount_root(Path::new(root_dir), host_ns, Path::new(rustup));
-        }
-    }
     let args = crate::util::Args::parse(args, USAGE, "--run=")?;
     outer(args.value("--run").unwrap_or(DEFAULT_COMMAND))
 }
@@ -269,7 +286,6 @@ fn build_and_run(tee: &Tee, dir: &Path, command: &str) -> Result<String> {
     let mut unshare = cmd("unshare --mount --propagation private --pid --fork --kill-child --");
     unshare.args(["bash", "-c", PID1, "pid1"]).args(&network);
     let inner = format!("cd /{} && {command}", clone_rel.display());
-    unshare.env("XTASK", crate::util::xtask_bin()?);
     unshare.env("ROOT", &root_dir).env("RUSTUP", &rustup_home);
     unshare.env("HOST_NS", fs::read_link("/proc/self/ns/mnt")?);
     unshare.env("INNER_PATH", &path).env("INNER", inner);
@@ -312,55 +328,6 @@ fn remove_root(tee: &Tee, root_dir: &Path) -> Result {
         bail!("mounts are left under {dir} ({why}): {mounts}");
     }
     tee.run(cmd("rm -rf --one-file-system").arg(root_dir))
-}
-
-/// Inside the namespaces, before the chroot: /proc, /sys, /dev and the rustup home in `root_dir`.
-fn mount_root(root_dir: &Path, host_ns: &str, rustup: &Path) -> Result {
-    if fs::read_link("/proc/self/ns/mnt")?.as_os_str() == host_ns {
-        let why = "must run in a private mount namespace (use `cargo xtask fresh`)";
-        bail!("--mount-root {why}");
-    }
-    if !root_dir.join("etc/debian_version").exists() || !root_dir.ends_with("target/fresh/root") {
-        bail!("{} is not a fresh root", root_dir.display());
-    }
-    let r = |p: &str| root_dir.join(p);
-    let mount = |args: &str, to: PathBuf| run(cmd(&format!("mount {args}")).arg(to));
-    // The root a mount point, as `/` is on a real machine: the discovery stage's `unshare --mount
-    // --propagation private` fails with EINVAL on a plain directory.
-    run(cmd("mount --bind").arg(root_dir).arg(root_dir))?;
-    for (to, args) in [
-        ("proc", "-t proc -o nosuid,nodev,noexec proc"),
-        ("sys", "-t sysfs -o ro,nosuid,nodev,noexec sysfs"),
-        ("dev", "-t tmpfs -o nosuid,mode=0755,size=16m dev"),
-    ] {
-        mount(args, r(to))?;
-    }
-    // A small /dev: these device nodes bound from the host's, a new devpts, /dev/shm.
-    let nodes = ["null", "zero", "full", "random", "urandom", "tty"];
-    for node in nodes {
-        fs::write(r("dev").join(node), "")?;
-    }
-    fs::create_dir(r("dev/pts"))?;
-    fs::create_dir(r("dev/shm"))?;
-    for (link, to) in [
-        ("ptmx", "pts/ptmx"),
-        ("fd", "/proc/self/fd"),
-        ("stdin", "/proc/self/fd/0"),
-        ("stdout", "/proc/self/fd/1"),
-        ("stderr", "/proc/self/fd/2"),
-    ] {
-        symlink(to, r("dev").join(link))?;
-    }
-    for node in nodes {
-        mount(&format!("--bind /dev/{node}"), r("dev").join(node))?;
-    }
-    let devpts = "-t devpts -o newinstance,ptmxmode=0666,mode=0620,gid=5 devpts";
-    mount(devpts, r("dev/pts"))?;
-    mount("-t tmpfs -o nosuid,nodev,mode=1777 shm", r("dev/shm"))?;
-    let rustup_inside = r(RUSTUP_INSIDE.trim_start_matches('/'));
-    fs::create_dir_all(&rustup_inside)?;
-    run(cmd("mount --bind").arg(rustup).arg(&rustup_inside))?;
-    mount("-o remount,bind,ro", rustup_inside)
 }
 
 fn on_path(program: &str) -> bool {
