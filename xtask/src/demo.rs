@@ -1,8 +1,6 @@
-//! `cargo xtask demo [--sandbox]`: the README's first command. Builds pychrony into
-//! target/demo-venv, finds a chronyd to ask (the system's, on its default socket or 127.0.0.1:323;
-//! else, or with `--sandbox`, a private chronyd-fixture pair that never touches the clock) and
-//! prints its tracking report through the Python API, the `pychrony` command and the Rust API
-//! (chrony-core's `tracking` example): the programs users run, not xtask linking chrony-core.
+//! `cargo xtask demo [--sandbox]`: the README's first command. Prints a chronyd's tracking report
+//! through the Python API, the `pychrony` command and chrony-core's `tracking` example: the programs
+//! users run (xtask does not link chrony-core). A sandboxed chronyd never touches the clock.
 
 use crate::pyenv::{build_wheel, install_wheel, venv, with_venv};
 use crate::util::{Result, bail, root, run};
@@ -69,10 +67,8 @@ pub fn run_cli(args: &[String]) -> Result {
     }
     report?;
     let next = "`cargo xtask ci` runs every check; docs/user-guide.md explains each field";
-    println!(
-        "
-Next: {next}. To use pychrony from this build: {VENV}/bin/python"
-    );
+    let venv = format!("To use pychrony from this build: {VENV}/bin/python");
+    println!("\nNext: {next}. {venv}");
     Ok(())
 }
 

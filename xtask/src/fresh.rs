@@ -1,9 +1,7 @@
-//! `cargo xtask fresh`: `bash .ci/run` on a pristine Debian 12, to prove the install stage
-//! installs everything ([`USAGE`] and docs/building.md say how). The mounts live in a private
-//! mount namespace and vanish with it; pid 1 of the private pid namespace is a bash that reaps
-//! orphans. cargo and rustc run from the host's toolchain directory (bind-mounted read-only; not
-//! the rustup proxies, so rustup needs no writable home), with an empty CARGO_HOME in the root.
-//! Nothing outside target/ changes (debootstrap is installed on the host when missing).
+//! `cargo xtask fresh` ([`USAGE`], docs/building.md): proves the install stage installs
+//! everything. cargo and rustc run from the host's toolchain directory, not the rustup proxies, so
+//! rustup needs no writable home. Nothing outside target/ changes but debootstrap, installed when
+//! missing.
 
 use crate::util::{Result, bail, cmd, describe, display_rel, output, root};
 use std::fs;
@@ -21,7 +19,6 @@ const KEYRING: &str = "/usr/share/keyrings/debian-archive-keyring.gpg";
 const MIRROR: &str = "http://deb.debian.org/debian";
 /// What the README lists as prerequisites of `cargo xtask ci`, besides Rust (bind-mounted) and root.
 const PREREQUISITES: &str = "ca-certificates,gcc,libc6-dev";
-/// A clean Debian 12's apt sources.
 const SOURCES_LIST: &str = "\
 deb http://deb.debian.org/debian bookworm main
 deb http://deb.debian.org/debian bookworm-updates main
@@ -30,9 +27,7 @@ deb http://deb.debian.org/debian-security bookworm-security main
 /// Where the clone goes inside the root, and the toolchain's rustup home there.
 const CLONE_PARENT: &str = "root/src";
 const RUSTUP_INSIDE: &str = "/root/.rustup";
-/// What runs in the clone.
 const DEFAULT_COMMAND: &str = "bash .ci/run";
-/// PATH inside, after the toolchain's bin directory.
 const PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 /// pid 1 of the pid namespace: in the private mount namespace (refusing the host's) and a fresh
 /// root, mounts /proc, /sys, a small /dev and the rustup home (read-only), then runs the chroot and
@@ -94,7 +89,6 @@ pub fn run_cli(args: &[String]) -> Result {
     outer(args.value("--run").unwrap_or(DEFAULT_COMMAND))
 }
 
-/// Whether this process runs inside a `fresh` root (set for `bash .ci/run` there).
 pub fn inside() -> bool {
     std::env::var_os(INSIDE_ENV).is_some()
 }
@@ -295,7 +289,6 @@ fn build_and_run(tee: &Tee, dir: &Path, command: &str) -> Result<String> {
     Ok(format!("{took}, {command} {}", lap()))
 }
 
-/// Copies the host's local CA certificates into the root and runs its update-ca-certificates.
 fn trust_local_cas(tee: &Tee, root_dir: &Path) -> Result {
     let mut certs = crate::util::files(Path::new(LOCAL_CAS)).unwrap_or_default();
     certs.retain(|p| p.extension().is_some_and(|x| x == "crt"));

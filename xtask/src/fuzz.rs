@@ -1,9 +1,7 @@
-//! `cargo xtask fuzz`: the libFuzzer harness libchrony-sys/fuzz/fuzz_replies.c (the C reply
-//! parser fed arbitrary datagrams; input layout at its top), built with clang, ASan and UBSan into
-//! target/fuzz/. First the checked-in corpus is replayed through the harness built as a plain
-//! program (replay_main.c), so a regression fails in a second. New inputs go to target/fuzz/corpus/;
-//! a crash is saved in target/fuzz/artifacts/ and fails: add it to the corpus once fixed (the test
-//! `fuzz_corpus` replays it). `--capture` records the seed corpus from real chronyd daemons.
+//! `cargo xtask fuzz`: libFuzzer on libchrony-sys/fuzz/fuzz_replies.c (the C reply parser; input
+//! layout at its top), with ASan and UBSan. The checked-in corpus is replayed first through the
+//! harness built as a plain program, so a regression fails in a second. A crash is saved in
+//! target/fuzz/artifacts/: add it to the corpus once fixed (the test `fuzz_corpus` replays it).
 
 use crate::system_lib::C_SOURCES;
 use crate::util::{Args, Result, bail, cargo, env_or, hint, root, run};
@@ -20,7 +18,6 @@ usage: cargo xtask fuzz [--time SECONDS] [--replay-only]
   --capture        (re)write libchrony-sys/fuzz/corpus/ from real chronyd daemons (root)
 ";
 
-/// Compiler flags both builds share.
 const CFLAGS: &str = "-g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=all";
 
 pub fn run_cli(args: &[String]) -> Result {
@@ -38,7 +35,6 @@ pub fn run_cli(args: &[String]) -> Result {
     fuzz(seconds)
 }
 
-/// The CI stage: replay, then 60 s of fuzzing.
 pub fn stage() -> Result {
     replay()?;
     fuzz(60)

@@ -18,7 +18,6 @@ type Found = std::result::Result<String, String>;
 
 /// What provides a probe's subject.
 enum Provider {
-    /// Debian packages.
     Apt(&'static str),
     /// A Debian package whose name depends on the host (a compiler's major version).
     AptFor(fn() -> String),
@@ -34,7 +33,6 @@ enum Check {
 
 struct Probe {
     name: &'static str,
-    /// The stages (or commands) that need it.
     needed_by: &'static str,
     provider: Provider,
     check: Check,
@@ -131,7 +129,6 @@ impl Probe {
     }
 }
 
-/// The stage: probe, install what failed (root), probe again; then the Python venv.
 pub fn stage() -> Result {
     let dir = root().join("target/probes");
     std::fs::create_dir_all(&dir)?;
@@ -208,7 +205,6 @@ fn install(failed: &[&Probe]) -> Result {
     run(install.args(packages_of(&apt)))
 }
 
-/// The Debian packages of these probes, each once, sorted.
 fn packages_of(probes: &[&Probe]) -> Vec<String> {
     let mut packages = BTreeSet::new();
     for p in probes.iter().filter(|p| !matches!(p.provider, Chrony)) {

@@ -73,7 +73,6 @@ pub fn install_wheel(python: &Path, wheel: &Path) -> Result {
     run(pip.args(["--force-reinstall", "--no-deps"]).arg(wheel))
 }
 
-/// `python -m pip install -q` (quiet, no version check): add what to install.
 pub fn pip_install(python: &Path) -> Command {
     let mut pip = Command::new(python);
     pip.args("-m pip install --disable-pip-version-check -q".split(' '));

@@ -8,17 +8,13 @@ use crate::util::{Result, bail, root, run};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The venv, relative to the workspace root.
 const VENV: &str = "target/ci-venv";
-/// Where the stage's wheels go (emptied first, so exactly one wheel is found).
 const WHEEL_DIR: &str = "target/ci-wheels";
 const SYSTEM_WHEEL_DIR: &str = "target/ci-wheels-system";
-/// maturin's cargo target dir.
 const CARGO_TARGET: &str = "target/ci-python";
 /// Pinned tools that work with CPython 3.10+ (the machine has 3.11).
 pub const TOOLS: &str = "maturin==1.16.0 pytest==9.2.0 mypy==2.4.1 ruff==0.17.6";
 
-/// The venv's interpreter, creating the venv and installing [`TOOLS`] when missing.
 pub fn ensure_venv() -> Result<PathBuf> {
     crate::pyenv::venv(VENV, TOOLS)
 }

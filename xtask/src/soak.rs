@@ -27,7 +27,6 @@ pub fn run_cli(args: &[String]) -> Result {
     run(soak)
 }
 
-/// The CI stage: 2000 calls over 10 s.
 pub fn stage() -> Result {
     run_cli(&[])
 }

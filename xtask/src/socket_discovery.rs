@@ -1,10 +1,8 @@
-//! `cargo xtask test-socket-discovery`: chrony-core/tests/discovery.rs and
-//! pychrony-py/tests/test_discovery.py start real chronyd at /run/chrony/chronyd.sock and
-//! /var/run/chrony/chronyd.sock, which they may do only in a private mount namespace: the command
-//! re-executes itself under `unshare --mount --propagation private` (`--inside`), which mounts a
-//! tmpfs named `discovery` over /run, /var and /tmp there (the tests check for it and for
-//! `CHRONY_DISCOVERY_NAMESPACE=1`), runs both, and checks that no process is left. The host is
-//! never touched. Needs root (the mounts; the tests run clients as `nobody`).
+//! `cargo xtask test-socket-discovery`: the discovery tests start real chronyd at
+//! /run/chrony/chronyd.sock and /var/run/chrony/chronyd.sock, so the command runs itself again
+//! (`--inside`) under `unshare --mount --propagation private`, mounts a tmpfs named `discovery` over
+//! /run, /var and /tmp there (the tests check for it and `CHRONY_DISCOVERY_NAMESPACE=1`), runs them
+//! and checks that no process is left. The host is never touched. Needs root.
 
 use crate::util::{Result, bail, build_executables, cmd, display_rel, pychrony_version, root, run};
 use std::fs;

@@ -39,7 +39,6 @@ pub fn run_cli(args: &[String]) -> Result {
     Ok(())
 }
 
-/// Builds and installs into `prefix`; returns the prefix made absolute.
 pub fn install(prefix: &Path) -> Result<PathBuf> {
     let prefix = std::path::absolute(prefix)?;
     let csrc = root().join("libchrony-sys/csrc");

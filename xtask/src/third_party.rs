@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-/// Relative to the workspace root.
 const LIST: &str = "pychrony-py/LICENSES-THIRD-PARTY.md";
 
 /// The list's text before the table rows, and after them.
@@ -43,7 +42,6 @@ pub fn run_cli(args: &[String]) -> Result {
     }
 }
 
-/// Fails unless the committed list is what [`generate`] makes now.
 fn check() -> Result {
     let committed = fs::read_to_string(root().join(LIST)).unwrap_or_default();
     if committed != generate()? {
@@ -104,7 +102,6 @@ fn copyright_lines(name: &str, version: &str) -> String {
     lines.join("; ")
 }
 
-/// The unpacked source of a crates.io crate under `$CARGO_HOME/registry/src/*/`.
 fn crate_dir(name: &str, version: &str) -> Option<PathBuf> {
     let home = || Some(Path::new(&std::env::var_os("HOME")?).join(".cargo"));
     let cargo_home = std::env::var_os("CARGO_HOME").map(PathBuf::from);
@@ -127,7 +124,7 @@ mod tests {
     #[test]
     fn published_crates_carry_both_licence_texts() {
         for krate in ["libchrony-sys", "chrony-core"] {
-            let list = cargo("package --list --allow-dirty --offline -p");
+            let mut list = cargo("package --list --allow-dirty --offline -p");
             let files = output(list.arg(krate)).unwrap();
             for text in ["LICENSE-MIT", "LICENSE-APACHE"] {
                 assert!(files.lines().any(|l| l == text), "{krate} lacks {text}");

@@ -23,7 +23,6 @@ pub fn hint<T>(result: Result<T>, hint: &str) -> Result<T> {
     result.map_err(|e| format!("{e}\n{hint}").into())
 }
 
-/// The workspace root (xtask lives one level below it).
 pub fn root() -> PathBuf {
     let xtask = Path::new(env!("CARGO_MANIFEST_DIR"));
     xtask.parent().expect("in the workspace").into()
@@ -68,11 +67,8 @@ pub fn describe(cmd: &Command) -> String {
     let program = Path::new(cmd.get_program());
     // The full path of the toolchain's cargo is noise.
     let is_cargo = std::env::var_os("CARGO").is_some_and(|c| Path::new(&c) == program);
-    words.push(if is_cargo {
-        "cargo".into()
-    } else {
-        quote(program.as_os_str())
-    });
+    let quoted = quote(program.as_os_str());
+    words.push(if is_cargo { "cargo".into() } else { quoted });
     words.extend(cmd.get_args().map(quote));
     let line = words.join(" ");
     match cmd.get_current_dir() {
@@ -110,13 +106,11 @@ fn short(cmd: &Command) -> String {
     words.map(quote).collect::<Vec<_>>().join(" ")
 }
 
-/// A path relative to the workspace root when it is inside it.
 pub fn display_rel(path: &Path) -> String {
     let rel = path.strip_prefix(root()).unwrap_or(path);
     rel.display().to_string()
 }
 
-/// The files in `dir`, sorted.
 pub fn files(dir: &Path) -> Result<Vec<PathBuf>> {
     let cannot = |e| format!("cannot read {}: {e}", display_rel(dir));
     let entries = fs::read_dir(dir).map_err(cannot)?;
@@ -125,7 +119,6 @@ pub fn files(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// The one file in `dir` whose name ends with `suffix`.
 pub fn only_file(dir: &Path, suffix: &str) -> Result<PathBuf> {
     let mut found = files(dir)?;
     found.retain(|p| p.to_string_lossy().ends_with(suffix));
@@ -204,18 +197,15 @@ impl Args {
         self.given.iter().any(|(n, _)| n == name)
     }
 
-    /// Every value of the option `name`, in order.
     pub fn values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> {
         let given = self.given.iter().filter(move |(n, _)| n == name);
         given.map(|(_, v)| v.as_str())
     }
 
-    /// The last value of the option `name`.
     pub fn value<'a>(&'a self, name: &'a str) -> Option<&'a str> {
         self.values(name).last()
     }
 
-    /// The value of the option `name` as a number, or `default`.
     pub fn number<T: std::str::FromStr>(&self, name: &str, default: T) -> Result<T> {
         let not = |v: &str| format!("{name}: `{v}` is not a number").into();
         let parse = |v: &str| v.parse().map_err(|_| not(v));
@@ -248,13 +238,11 @@ pub fn xtask_bin() -> Result<PathBuf> {
 #[derive(Debug)]
 pub struct Executable {
     pub path: PathBuf,
-    /// The package's Cargo.toml.
     pub manifest: PathBuf,
     /// A test target (`cargo test --no-run`), not an example or binary.
     pub test: bool,
 }
 
-/// The executables cargo reported in `json`, in its order.
 pub fn executables(json: &str) -> Vec<Executable> {
     let field = |line: &str, key: &str| -> Option<PathBuf> {
         let (_, rest) = line.split_once(&format!("\"{key}\":\""))?;
@@ -287,7 +275,6 @@ pub fn build_example(name: &str, release: bool) -> Result<PathBuf> {
     found.ok_or_else(|| format!("cargo did not report the `{name}` example's executable").into())
 }
 
-/// The version of pychrony-py (its Cargo.toml, the one place it is written).
 pub fn pychrony_version() -> Result<String> {
     let manifest = fs::read_to_string(root().join("pychrony-py/Cargo.toml"))?;
     let line = manifest.lines().find(|l| l.starts_with("version = \""));
@@ -317,17 +304,11 @@ mod tests {
 {"reason":"compiler-artifact","manifest_path":"/w/c/Cargo.toml","profile":{"test":false},"executable":null}
 {"reason":"build-finished","success":true}"#;
         let found = executables(json);
-        let paths: Vec<&Path> = found.iter().map(|e| e.path.as_path()).collect();
-        assert_eq!(
-            paths,
-            ["/w/t/deps/fork-1", "/w/t/examples/x"].map(Path::new)
-        );
-        assert!(found[0].test && !found[1].test);
-        assert!(
-            found
-                .iter()
-                .all(|e| e.manifest == Path::new("/w/c/Cargo.toml"))
-        );
+        let path = |e: &Executable| e.path.clone();
+        assert_eq!(path(&found[0]), Path::new("/w/t/deps/fork-1"));
+        assert_eq!(path(&found[1]), Path::new("/w/t/examples/x"));
+        assert!(found.len() == 2 && found[0].test && !found[1].test);
+        assert!(found.iter().all(|e| e.manifest.ends_with("w/c/Cargo.toml")));
     }
 
     #[test]

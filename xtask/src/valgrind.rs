@@ -98,19 +98,14 @@ fn run(filter: Option<&str>) -> Result {
         let ok = status.success() && errors == 0 && lost == 0;
         if !ok {
             let log = display_rel(&log);
-            println!(
-                "---- {log} ({status}); valgrind's log:
-{text}"
-            );
+            println!("---- {log} ({status}); valgrind's log:\n{text}");
         }
         outcomes.push((name, ok, errors, lost, seconds));
     }
     println!("\n==== valgrind memcheck (logs in {})", display_rel(&logs));
     let (errors, lost) = ("errors", "definitely lost");
-    println!(
-        "{:<28} {errors:>7} {lost:>16} {:>8}  result",
-        "test binary", "seconds"
-    );
+    let (binary, seconds) = ("test binary", "seconds");
+    println!("{binary:<28} {errors:>7} {lost:>16} {seconds:>8}  result");
     for (name, ok, errors, lost, seconds) in &outcomes {
         let result = if *ok { "ok" } else { "FAILED" };
         println!("{name:<28} {errors:>7} {lost:>14} B {seconds:>8.1}  {result}");

@@ -1,9 +1,6 @@
-//! `cargo xtask build-wheels` and `test-wheels`: the Python package's release artifacts, built
-//! the way users get them and tested installed. build-wheels: an abi3 wheel (CPython >= 3.10) for
-//! manylinux2014 x86_64, linked by `zig cc` against glibc 2.17 (no Docker: maturin runs the PyPI
-//! `ziglang` as `python -m ziglang` from the venv first on PATH), and the sdist, both checked with
-//! `auditwheel show` and `twine check --strict`. test-wheels: the Python suite against the wheel
-//! in a fresh venv; the sdist built by pip in another and smoke-tested against a fixture chronyd.
+//! `cargo xtask build-wheels` and `test-wheels`: the release artifacts, built the way users get
+//! them (an abi3 manylinux2014 x86_64 wheel linked by `zig cc` against glibc 2.17, no Docker: maturin
+//! runs PyPI's `ziglang` from the venv first on PATH; the sdist) and tested installed.
 
 use crate::pyenv::{pip_install, with_venv};
 use crate::util::{Result, bail, display_rel, env_or, only_file, output, root, run};
@@ -12,14 +9,11 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The venv with the build and check tools, relative to the workspace root.
 const VENV: &str = "target/wheels-venv";
 /// Pinned: maturin as in the ci venv; zig 0.17 (0.14 and 0.15 make the cc crate warn about
 /// the glibc-versioned target triple).
 const TOOLS: &str = "maturin==1.16.0 ziglang==0.17.1 auditwheel==6.8.2 twine==7.0.0";
-/// Where the wheel and the sdist go (emptied by build-wheels).
 const OUT: &str = "target/wheels";
-/// The fresh venvs of test-wheels, and the sdist build's cargo target dir.
 const TEST_DIR: &str = "target/test-wheels";
 /// The one platform built here; the release workflow builds the others.
 const TARGET: &str = "x86_64-unknown-linux-gnu";
@@ -61,7 +55,6 @@ pub fn test_cli(args: &[String]) -> Result {
     test(&wheel, &sdist)
 }
 
-/// Exactly one wheel and one sdist in `dir`.
 fn artifacts(dir: &Path) -> Result<(PathBuf, PathBuf)> {
     Ok((only_file(dir, ".whl")?, only_file(dir, ".tar.gz")?))
 }
@@ -222,7 +215,6 @@ fn find_python(version: &str) -> Option<String> {
     found.map(|p| p.display().to_string())
 }
 
-/// A new, empty venv at `dir` (an old one is removed); returns its interpreter.
 fn fresh_venv(base_python: &str, dir: &Path) -> Result<PathBuf> {
     if dir.exists() {
         fs::remove_dir_all(dir)?;
