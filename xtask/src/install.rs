@@ -46,25 +46,22 @@ macro_rules! probes {
 
 use {Check::*, Provider::*};
 
-/// In the order they run (and print). The C programs: `$CC` for the sanitize stage's CFLAGS and
-/// the libpython that pyo3's unit tests link, `$CLANG` with the fuzz stage's flags (fuzz.rs;
-/// `-runs=1` runs the empty input once). `env kill`: procps's kill, not the shell's.
+/// In the order they run (and print). The C programs (fed to the compiler on stdin): `$CC` with
+/// the sanitize stage's CFLAGS and linking the libpython pyo3's unit tests link, `$CLANG` with the
+/// fuzz stage's flags (`-runs=1` runs the empty input once). `env kill`: procps's, not the shell's.
 const PROBES: &[Probe] = probes! {
     "cc: compile, link, run C", "every build (cc crate, rustc's linker)", Apt("gcc libc6-dev"),
-        Sh("echo 'int main(void) { return 0; }' > probe-cc.c && $CC probe-cc.c -o probe-cc && \
-            ./probe-cc && $CC --version");
+        Sh("echo 'int main(void) { return 0; }' | $CC -x c - -o probe-cc && ./probe-cc && $CC --version");
     "cc -fsanitize=address,undefined", "sanitize", AptFor(gcc_runtime),
         Sh("printf '%s\\n' '#include <stdlib.h>' 'int main(void) { char *p = malloc(4); p[0] = 1; \
-            int r = p[0] - 1; free(p); return r; }' > probe-asan.c && \
-            $CC $SANITIZE_CFLAGS probe-asan.c -o probe-asan && ./probe-asan && \
-            echo 'libasan and libubsan link and run'");
+            int r = p[0] - 1; free(p); return r; }' | $CC $SANITIZE_CFLAGS -x c - -o probe-asan && \
+            ./probe-asan && echo 'libasan and libubsan link and run'");
     "clang: compile C", "fuzz", Apt("clang"),
-        Sh("echo 'int main(void) { return 0; }' > probe-clang.c && \
-            $CLANG probe-clang.c -o probe-clang && $CLANG --version");
+        Sh("echo 'int main(void) { return 0; }' | $CLANG -x c - -o probe-clang && $CLANG --version");
     "clang -fsanitize=fuzzer,address,undefined", "fuzz", AptFor(clang_runtime),
         Sh("printf '%s\\n' '#include <stddef.h>' '#include <stdint.h>' 'int LLVMFuzzerTestOneInput(\
-            const uint8_t *data, size_t size) { (void)data; (void)size; return 0; }' > probe-fuzzer.c \
-            && $CLANG -fsanitize=fuzzer,address,undefined -g -O1 probe-fuzzer.c -o probe-fuzzer && \
+            const uint8_t *d, size_t n) { (void)d; (void)n; return 0; }' | $CLANG \
+            -fsanitize=fuzzer,address,undefined -g -O1 -x c - -o probe-fuzzer && \
             ./probe-fuzzer -runs=1 && echo 'libFuzzer, ASan and UBSan runtimes link and run'");
     "libclang for bindgen (<stdbool.h> ...)", "bindgen", Apt("libclang-dev"), Rust(libclang);
     "valgrind", "valgrind", Apt("valgrind"), Sh("valgrind --version");
@@ -83,8 +80,8 @@ const PROBES: &[Probe] = probes! {
             dir=${v%% *} lib=${v#* }; name=${lib#lib}; name=${name%.so}; \
             case $lib in lib*.so) ;; *) echo \"$lib (not a shared libpython: nothing to load)\"; exit;; esac; \
             printf '%s\\n' 'extern const char *Py_GetVersion(void);' \
-            'int main(void) { return Py_GetVersion()[0] == 0; }' > probe-libpython.c && \
-            $CC probe-libpython.c -o probe-libpython -L\"$dir\" -l\"$name\" && \
+            'int main(void) { return Py_GetVersion()[0] == 0; }' | \
+            $CC -x c - -o probe-libpython -L\"$dir\" -l\"$name\" && \
             LD_LIBRARY_PATH=\"$dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}\" ./probe-libpython && echo \"$dir/$lib\"");
     "system python3.X for nobody", "python, discovery (clients run as nobody)", Apt("python3"),
         Sh("v=$($PYTHON -c 'import sys; print(\"%d.%d\" % sys.version_info[:2])') || exit; \
@@ -94,16 +91,19 @@ const PROBES: &[Probe] = probes! {
     "chronyd and chronyc", "test, system, sanitize, valgrind, soak, python, discovery, bench-smoke", Chrony,
         Rust(chrony);
     "setpriv, unshare, taskset", "test, python, discovery, bench-smoke", Apt("util-linux"),
-        Sh("for p in setpriv unshare taskset; do $p --version >/dev/null || exit; done; \
-            echo setpriv, unshare, taskset");
+        Sh("runs setpriv unshare taskset");
     "mount", "discovery", Apt("mount"), Sh("mount --version");
     "kill (procps)", "test, discovery", Apt("procps"), Sh("env kill -l >/dev/null && echo 'kill -l works'");
-    "ldd, readelf", "system, python", Apt("libc-bin binutils"),
-        Sh("for p in ldd readelf; do $p --version >/dev/null || exit; done; echo ldd, readelf");
+    "ldd, readelf", "system, python", Apt("libc-bin binutils"), Sh("runs ldd readelf");
     "cp, chmod, id, date, env, rm, tar", "every stage", Apt("coreutils tar"),
-        Sh("for p in cp chmod id date env rm tar; do $p --version >/dev/null || exit; done; \
-            echo cp, chmod, id, date, env, rm, tar");
+        Sh("runs cp chmod id date env rm tar");
 };
+
+/// Before each script: the compilers and interpreters the stages use, unless the environment
+/// names others, and `runs PROGRAM...`: each runs `--version`; prints their names.
+const PRELUDE: &str = r#": ${CC:=cc} ${CLANG:=clang} ${PYTHON:=python3} ${PYO3_PYTHON:=python3}
+runs() { for p; do $p --version >/dev/null || exit; done; echo "$*" | sed 's/ /, /g'; }
+"#;
 
 impl Probe {
     fn check(&self, dir: &Path) -> Found {
@@ -111,10 +111,8 @@ impl Probe {
             Rust(check) => return check(),
             Sh(script) => script,
         };
-        // The compilers and interpreters the stages use, unless the environment names others.
-        let defaults = ": ${CC:=cc} ${CLANG:=clang} ${PYTHON:=python3} ${PYO3_PYTHON:=python3}";
         let mut sh = Command::new("sh");
-        sh.arg("-c").arg(format!("{defaults}\n{script}"));
+        sh.arg("-c").arg(format!("{PRELUDE}{script}"));
         sh.current_dir(dir)
             .env("SANITIZE_CFLAGS", crate::sanitize::CFLAGS);
         first_line(&mut sh)
