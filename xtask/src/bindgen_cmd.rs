@@ -1,7 +1,7 @@
 //! `cargo xtask bindgen [--check]`: generate the raw declarations of
 //! libchrony-sys from the bundled `chrony.h`.
 
-use crate::util::{Result, root};
+use crate::util::{Result, bail, root};
 use std::fs;
 
 const PREAMBLE: &str = "\
@@ -23,10 +23,8 @@ pub fn run(args: &[String]) -> Result {
         println!("wrote {}", out.display());
     } else if fs::read_to_string(&out).unwrap_or_default() != generated {
         let out = out.display();
-        return Err(format!(
-            "{out} is out of date with chrony.h: run `cargo xtask bindgen` and commit"
-        )
-        .into());
+        let fix = "run `cargo xtask bindgen` and commit";
+        bail!("{out} is out of date with chrony.h: {fix}");
     } else {
         println!("bindings are up to date");
     }

@@ -136,8 +136,6 @@ fn run_stages(stages: &[&Stage]) -> Result {
     failure.map_or(Ok(()), |msg| Err(msg.into()))
 }
 
-// ---- stages ---------------------------------------------------------------
-
 fn fmt() -> Result {
     let fmt = run(cargo("fmt --all -- --check"));
     hint(fmt, "run `cargo fmt --all` and commit")
@@ -191,8 +189,6 @@ fn test_system() -> Result {
     check_linkage(&crate::util::executables(&json), &lib)?;
     run(system_cargo("test"))
 }
-
-// ---- helpers ----------------------------------------------------------------
 
 /// Where the system stage installs libchrony: clients that tests run as `nobody` must load it
 /// too, so target/system-prefix if `nobody` can reach it, else a directory of ours in the temp

@@ -49,11 +49,9 @@ fn clang(sanitizers: &str, extra: &[PathBuf], out: &Path) -> Result {
     std::fs::create_dir_all(root().join("target/fuzz"))?;
     let csrc = sys_dir().join("csrc");
     let mut cmd = Command::new(env_or("CLANG", "clang"));
-    cmd.arg(format!("-fsanitize={sanitizers}"))
-        .args(CFLAGS.split(' '));
-    cmd.arg("-I")
-        .arg(&csrc)
-        .arg(sys_dir().join("fuzz/fuzz_replies.c"));
+    cmd.arg(format!("-fsanitize={sanitizers}"));
+    cmd.args(CFLAGS.split(' ')).arg("-I").arg(&csrc);
+    cmd.arg(sys_dir().join("fuzz/fuzz_replies.c"));
     cmd.args(extra).args(C_SOURCES.iter().map(|f| csrc.join(f)));
     let how = "on Debian 12 `apt-get install --no-install-recommends clang libclang-rt-14-dev`; \
                `cargo xtask ci --stage install` probes and installs them";
@@ -69,10 +67,8 @@ fn replay() -> Result {
     let mut replay = Command::new(&bin);
     replay.env("ASAN_OPTIONS", "detect_leaks=1");
     let replayed = run(replay.arg(sys_dir().join("fuzz/corpus")));
-    hint(
-        replayed,
-        "a corpus input fails: see the sanitizer report above",
-    )
+    let failing = "a corpus input fails: see the sanitizer report above";
+    hint(replayed, failing)
 }
 
 fn fuzz(seconds: u64) -> Result {

@@ -1,12 +1,9 @@
-//! The `install` stage of `cargo xtask ci`: what the stages need, as probes, not a package list.
-//! Each probe runs what a stage runs (a C program with the `fuzz` stage's flags, a venv made as
-//! `pyenv::venv` makes one, libclang loaded as bindgen loads it, ...) and names what provides it:
-//! Debian packages, or `cargo xtask chrony` (unpacked under target/, never installed). As root the
-//! failed probes' packages are installed (`apt-get update` once, `install --no-install-recommends`)
-//! and those probes run again; else the apt-get command is printed. A package list is not enough:
+//! The `install` stage of `cargo xtask ci`: what the stages need, as probes, not a package list:
 //! a clean Debian 12 failed `fuzz` because `clang` came without its Recommends `libclang-rt-14-dev`.
-//! What no probe can install, as this program already runs (README): Debian 12 or Ubuntu, a Rust
-//! toolchain, gcc with libc6-dev, ca-certificates, and root for apt-get.
+//! Each probe runs what a stage runs and names what provides it: Debian packages (installed as
+//! root for the failed probes, which then run again; else the apt-get command is printed), or
+//! `cargo xtask chrony` (unpacked under target/, never installed). No probe can install what this
+//! program needs to run (README): Debian 12 or Ubuntu, Rust, gcc, libc6-dev, ca-certificates.
 
 use crate::util::{Result, bail, cmd, display_rel, env_or, root, run};
 use std::collections::BTreeSet;
@@ -229,8 +226,6 @@ fn first_line(cmd: &mut Command) -> Found {
     let last = lines(&stderr, &stdout).pop().unwrap_or_default();
     Err(format!("{program} failed ({}): {last}", out.status))
 }
-
-// ---- the probes that need Rust ---------------------------------------------------
 
 fn libclang() -> Found {
     // In a child: bindgen panics when it finds no libclang.

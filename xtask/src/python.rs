@@ -26,9 +26,8 @@ pub fn stage(xtask_bin: &Path) -> Result {
     let pkg = root.join("pychrony-py");
     if !pkg.join("pyproject.toml").exists() {
         let why = "the Python package `pychrony` is not in the tree yet";
-        bail!(
-            "pychrony-py/pyproject.toml is missing: {why}, so its wheel cannot be built or tested"
-        );
+        let so = "its wheel cannot be built or tested";
+        bail!("pychrony-py/pyproject.toml is missing: {why}, so {so}");
     }
     let python = ensure_venv()?;
     let build = |out, args, pc| build_wheel(&python, &python, out, CARGO_TARGET, args, pc);

@@ -1,10 +1,8 @@
-//! The `sanitize` stage: libchrony-sys's tests with its C built under ASan (leaks included) and
-//! UBSan. Stable Rust cannot instrument Rust code, so only the C is, through CFLAGS (the `cc`
-//! crate reads them). rustc links with `-nodefaultlibs`, so `-C link-arg=-fsanitize=address` adds
-//! no runtime; `-l dylib=asan -l dylib=ubsan` in RUSTFLAGS puts the runtimes ahead of libc in
-//! DT_NEEDED, as ASan insists (no LD_PRELOAD: it would leak into the chronyd the tests start).
-//! `--target <host>` keeps RUSTFLAGS off build scripts and proc macros; doctests are skipped
-//! (`--tests`): rustdoc links them without these flags.
+//! The `sanitize` stage: libchrony-sys's tests with its C (only: stable Rust cannot instrument
+//! Rust) built under ASan and UBSan through CFLAGS. rustc links with `-nodefaultlibs`, so the
+//! runtimes are named in RUSTFLAGS, which puts them ahead of libc as ASan insists (no LD_PRELOAD:
+//! it would leak into the chronyd the tests start). `--target <host>` keeps RUSTFLAGS off build
+//! scripts and proc macros; doctests are skipped: rustdoc links them without these flags.
 
 use crate::util::{Result, cargo, env_or, hint, output, root, run};
 use std::process::Command;

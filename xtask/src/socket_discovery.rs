@@ -57,9 +57,8 @@ pub fn stage() -> Result {
         unshare.env(chronyd_fixture::CHRONY_DIR_ENV, visible_inside(dir)?);
     }
     println!("chronyd: {}", chrony.describe());
-    unshare
-        .arg(&exe)
-        .args(["test-socket-discovery", "--inside"]);
+    let inside = ["test-socket-discovery", "--inside"];
+    unshare.arg(&exe).args(inside);
     for (option, path) in [("--rust", &rust), ("--python", &python), ("--xtask", &exe)] {
         unshare.arg(option).arg(visible_inside(path)?);
     }

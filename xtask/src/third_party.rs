@@ -86,12 +86,9 @@ fn generate() -> Result<String> {
 /// The `Copyright` lines of a registry crate's MIT licence file, or a note when it has none.
 fn copyright_lines(name: &str, version: &str) -> String {
     let files = ["LICENSE-MIT", "LICENSE-MIT.md", "LICENSE.md", "LICENSE"];
-    let read = |dir: PathBuf| {
-        files
-            .iter()
-            .find_map(|f| fs::read_to_string(dir.join(f)).ok())
-    };
-    let Some(text) = crate_dir(name, version).and_then(read) else {
+    let dir = crate_dir(name, version);
+    let read = |f: &&str| fs::read_to_string(dir.as_ref()?.join(f)).ok();
+    let Some(text) = files.iter().find_map(read) else {
         return "no MIT licence file in the crate; its licence text is LICENSE-MIT".to_string();
     };
     let lines = text.lines().map(str::trim);

@@ -1,13 +1,10 @@
-//! `cargo xtask valgrind`: each test binary of libchrony-sys and chrony-core (`cargo test
-//! --no-run`) under memcheck, in its package directory as `cargo test` would, with
-//! `CHRONY_TEST_SCALE_DOWN=20` (tests that make thousands of calls divide their counts by it).
-//! Every test process must end with 0 errors and 0 bytes definitely lost. `--trace-children=no`:
-//! chronyd, chronyc, setpriv and cc are not ours to check. `--child-silent-after-fork=yes`: the
-//! fixture's forked feeder and guardian would interleave their output (a forked child a test
-//! checks still exits with valgrind's error code). `--leak-check=no` for the `fork` targets (the
-//! only tests that fork): a child forked from a multi-threaded process "definitely loses" the other
-//! threads' allocations. No suppression file: the Rust runtime's own allocations are "still
-//! reachable" or "possibly lost", which `--errors-for-leak-kinds=definite` does not count.
+//! `cargo xtask valgrind`: each test binary of libchrony-sys and chrony-core under memcheck, as
+//! `cargo test` runs it, with `CHRONY_TEST_SCALE_DOWN=20`; every test process must end with 0
+//! errors and 0 bytes definitely lost. `--trace-children=no`: chronyd, chronyc, setpriv and cc are
+//! not ours to check. `--child-silent-after-fork=yes`: the fixture's forked helpers would interleave
+//! their output. `--leak-check=no` for the `fork` targets: a child forked from a multi-threaded
+//! process "definitely loses" the other threads' allocations. No suppression file: the Rust
+//! runtime's allocations are "still reachable" or "possibly lost", which are not counted.
 
 use crate::util::{Result, bail, build_executables, cmd, display_rel, root};
 use std::path::Path;

@@ -186,12 +186,10 @@ fn extra_pythons(base: &str) -> Vec<String> {
     let print = "import sys; print(sys.version_info[:2])";
     let version = |py: &str| output(Command::new(py).args(["-c", print])).ok();
     let base_version = version(base);
+    let at_hand = || ["3.10", "3.13"].map(find_python).into_iter().flatten();
     let candidates: Vec<String> = match std::env::var("TEST_WHEELS_PYTHONS") {
         Ok(list) => list.split(':').map(String::from).collect(),
-        Err(_) => ["3.10", "3.13"]
-            .iter()
-            .filter_map(|v| find_python(v))
-            .collect(),
+        Err(_) => at_hand().collect(),
     };
     let other = |py: &String| version(py).is_some_and(|v| Some(&v) != base_version.as_ref());
     candidates.into_iter().filter(other).collect()
