@@ -19,10 +19,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
+pub(crate) type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
 
 /// `path` relative to the workspace (for messages), or as it is.
-fn display_rel(path: &Path) -> String {
+pub(crate) fn display_rel(path: &Path) -> String {
     let workspace = unpacked_root().join("../..");
     let workspace = fs::canonicalize(&workspace).unwrap_or(workspace);
     path.strip_prefix(&workspace)
@@ -30,7 +30,7 @@ fn display_rel(path: &Path) -> String {
 }
 
 /// Runs `cmd`, echoed first as `$ program args`; fails on a non-zero exit.
-fn run(cmd: &mut Command) -> Result {
+pub(crate) fn run(cmd: &mut Command) -> Result {
     println!("$ {}", echo(cmd));
     let status = cmd
         .status()
@@ -43,7 +43,7 @@ fn run(cmd: &mut Command) -> Result {
 }
 
 /// The stdout of `cmd` (not echoed); fails on a non-zero exit, with its stderr.
-fn output(cmd: &mut Command) -> Result<String> {
+pub(crate) fn output(cmd: &mut Command) -> Result<String> {
     let out = cmd
         .output()
         .map_err(|e| format!("cannot run {}: {e}", echo(cmd)))?;
@@ -59,14 +59,14 @@ fn output(cmd: &mut Command) -> Result<String> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-fn echo(cmd: &Command) -> String {
+pub(crate) fn echo(cmd: &Command) -> String {
     let mut words = vec![cmd.get_program().to_string_lossy().into_owned()];
     words.extend(cmd.get_args().map(|a| a.to_string_lossy().into_owned()));
     words.join(" ")
 }
 
 const USAGE: &str = "\
-usage: cargo xtask chrony [--check]
+usage: cargo xtask chrony [--check | --build SUITE]
 
 Downloads the distribution's `chrony` package (apt-get download; root is not needed)
 and unpacks it with dpkg-deb -x into target/chrony/<version>/ (target/chrony/default
@@ -79,10 +79,18 @@ The fixture uses, first match wins: CHRONY_DIR=DIR (a version directory), an ins
 chronyd/chronyc (PATH, /usr/sbin, ...), then target/chrony/default.
 
 options:
-  --check   only print which chronyd and chronyc the fixture would use (fails if none)
+  --check          only print which chronyd and chronyc the fixture would use (fails if none)
+  --build SUITE    build chronyd and chronyc from Debian's `chrony` source package of SUITE
+                   (trixie: 4.6.1, sid: 4.9) into target/chrony/<version>/, for CHRONY_DIR;
+                   target/chrony/default is left alone. apt-get source with a private apt
+                   state in target/chrony/apt-src/, the tree and build in
+                   target/chrony/src/<version>/, ./configure (NTS with gnutls and nettle; no
+                   libcap, seccomp or editline) and make chronyd chronyc. Needs dpkg-dev,
+                   gcc, libc6-dev, make, pkg-config, libgnutls28-dev and nettle-dev. A second
+                   run finds the version built and does nothing.
 ";
 
-/// `cargo xtask chrony [--check]` (`args` excludes `chrony`).
+/// `cargo xtask chrony [--check | --build SUITE]` (`args` excludes `chrony`).
 pub fn run_cli(args: &[String]) -> Result {
     match args {
         [] => {
@@ -102,6 +110,12 @@ pub fn run_cli(args: &[String]) -> Result {
             let chrony = Chrony::find()?;
             println!("the fixture uses {}", chrony.describe());
             println!("{}", verify(&chrony)?);
+            Ok(())
+        }
+        [flag, suite] if flag == "--build" => {
+            let dir = crate::source_build::build(suite)?;
+            let chrony = Chrony::from_dir(&dir, Origin::Override)?;
+            println!("ready: {}", chrony.describe());
             Ok(())
         }
         [flag] if flag == "-h" || flag == "--help" => {
@@ -370,7 +384,7 @@ fn deb_field(deb: &Path, field: &str) -> Result<String> {
 }
 
 /// `1:4.3-2+deb12u3` -> `4.3`: no epoch, no Debian revision.
-fn upstream_version(full: &str) -> String {
+pub(crate) fn upstream_version(full: &str) -> String {
     let no_epoch = full.split_once(':').map_or(full, |(_, v)| v);
     no_epoch
         .rsplit_once('-')
@@ -447,7 +461,7 @@ fn library_dirs(tree: &Path) -> Result<Vec<String>> {
     Ok(found)
 }
 
-fn on_path(program: &str) -> bool {
+pub(crate) fn on_path(program: &str) -> bool {
     std::env::var_os("PATH")
         .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
 }
