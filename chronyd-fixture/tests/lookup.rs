@@ -1,9 +1,10 @@
 //! `CHRONY_DIR` comes first in the lookup: the fixture runs the chronyd of that version directory.
 //!
 //! Machine-independent: the version directory is made here from copies of whatever chronyd and chronyc the
-//! lookup finds without the override (installed, or unpacked by `cargo xtask chrony`), so the test proves the
-//! same thing on every machine: the running daemon's /proc/PID/exe is the copy. Its own test binary: it sets
-//! an environment variable for the whole process.
+//! lookup finds first (`CHRONY_DIR` when the suite runs against another version, else an installed one or the
+//! one unpacked by `cargo xtask chrony`), so the test proves the same thing on every machine: the running
+//! daemon's /proc/PID/exe is the copy. Its own test binary: it sets an environment variable for the whole
+//! process.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -24,12 +25,8 @@ fn copy(from: &Path, to: &Path) {
 
 #[test]
 fn chrony_dir_overrides_the_lookup_and_the_fixture_runs_that_chronyd() {
-    assert!(
-        std::env::var_os(CHRONY_DIR_ENV).is_none(),
-        "run this test without {CHRONY_DIR_ENV} set"
-    );
+    // The programs to copy: those of CHRONY_DIR when it is set (the copy then overrides that override).
     let found = Chrony::find().unwrap_or_else(|e| panic!("{e}"));
-    assert_ne!(found.origin, Origin::Override);
 
     let dir = PathBuf::from(format!("/tmp/chrlookup.{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
