@@ -21,7 +21,11 @@ const POLL: Duration = Duration::from_millis(20);
 const PORT_ATTEMPTS: usize = 5;
 /// chronyc 4.3 binds `DIR/chronyc.<pid>.sock`, which must fit in sun_path (108 bytes with the NUL): DIR + 14 +
 /// the pid's digits < 108, so 86 bytes for any pid up to 7 digits (Linux's pid_max is at most 4194304).
+/// chronyc 4.8 and later bind `DIR/chronyc.<pid>/<16 random>/sock` (DIR + 31 + the pid's digits), so with them
+/// chronyc reaches a directory of more than 69 bytes only over UDP (`wait_synced` then polls over UDP).
 const MAX_DIR_LEN: usize = 86;
+/// What chronyc prints when its own socket beside chronyd's would not fit in sun_path.
+const CHRONYC_PATH_TOO_LONG: &str = "is too long";
 /// Log lines that mean the daemon runs without something the fixture needs.
 const BAD_LOG: [&str; 4] = [
     "Could not open",
@@ -218,20 +222,33 @@ impl Fixture {
         self.faketime_offset
     }
 
-    /// Wait until chronyc (over the unix socket) shows the mode's ready state; polls every 20 ms.
+    /// Wait until chronyc (over the unix socket) shows the mode's ready state; polls every 20 ms. Once the
+    /// socket exists, a chronyc that cannot bind its own socket beside it (a long directory with chronyc 4.8 or
+    /// later, see [`MAX_DIR_LEN`]) is asked over UDP instead.
     /// The error says what chronyc showed last and ends with the log tail.
     pub fn wait_synced(&self, timeout: Duration) -> io::Result<()> {
         let start = Instant::now();
         let socket = self.socket_path();
         let mut last = String::from("(socket not created)");
+        let mut over_udp = false;
         loop {
             if !self.is_alive() {
                 return Err(self.error(io::ErrorKind::Other, "chronyd under test is not running"));
             }
             if socket.exists() {
-                match self.chronyc_tracking() {
+                let tracking = if over_udp {
+                    self.chronyc_tracking_udp()
+                } else {
+                    self.chronyc_tracking()
+                };
+                match tracking {
                     Ok(t) if self.mode.is_ready(&t) => return Ok(()),
                     Ok(t) => last = t.raw,
+                    Err(e) if !over_udp && e.to_string().contains(CHRONYC_PATH_TOO_LONG) => {
+                        over_udp = true;
+                        last = format!("{e} (asking over UDP from now on)");
+                        continue;
+                    }
                     Err(e) => last = e.to_string(),
                 }
             }

@@ -164,6 +164,27 @@ fn start_in_given_dir_keeps_it() {
 }
 
 #[test]
+fn the_longest_directory_starts_with_every_chronyc() {
+    // 86 bytes: chronyc 4.3's client socket fits beside chronyd's, chronyc 4.8's
+    // (DIR/chronyc.PID/RANDOM/sock) does not; start waits over UDP then.
+    let mut dir = format!("/tmp/chrlong.{}.", std::process::id());
+    dir.push_str(&"l".repeat(86 - dir.len()));
+    let _ = std::fs::remove_dir_all(&dir);
+    {
+        let fx = Fixture::start_in(Path::new(&dir), Mode::Local { stratum: 5 })
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(fx.socket_path().exists());
+        assert_eq!(fx.chronyc_tracking_udp().unwrap().stratum, 5);
+    }
+    let mut longer = dir.clone();
+    longer.push('l');
+    let err = Fixture::start_in(Path::new(&longer), Mode::Unsynced).unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput, "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+    let _ = std::fs::remove_dir_all(&longer);
+}
+
+#[test]
 fn nobody_command_runs_as_nobody() {
     let mut cmd = nobody_command(Path::new("/usr/bin/id")).unwrap();
     let out = cmd.arg("-un").output().unwrap();
