@@ -242,7 +242,15 @@ impl Fixture {
                     self.chronyc_tracking()
                 };
                 match tracking {
-                    Ok(t) if self.mode.is_ready(&t) => return Ok(()),
+                    Ok(t) if self.mode.is_ready(&t) && self.mode != Mode::Sources => return Ok(()),
+                    // The source list is stable only once both iburst sources have ended their burst.
+                    Ok(t) if self.mode.is_ready(&t) => match self.bursts_ended(over_udp) {
+                        Ok((true, _)) => return Ok(()),
+                        Ok((false, line)) => {
+                            last = format!("{} (activity {line}: a source is in its burst)", t.raw)
+                        }
+                        Err(e) => last = e.to_string(),
+                    },
                     Ok(t) => last = t.raw,
                     Err(e) if !over_udp && e.to_string().contains(CHRONYC_PATH_TOO_LONG) => {
                         over_udp = true;
@@ -266,6 +274,31 @@ impl Fixture {
             }
             sleep(POLL);
         }
+    }
+
+    /// `chronyc -c activity` over the unix socket or UDP: whether no source is in a burst, and the line.
+    fn bursts_ended(&self, over_udp: bool) -> io::Result<(bool, String)> {
+        let mut cmd = self.chrony.chronyc_command();
+        if over_udp {
+            cmd.args(["-h", "127.0.0.1", "-p", &self.cmd_port.to_string()]);
+        } else {
+            cmd.arg("-h").arg(self.socket_path());
+        }
+        let out = cmd.args(["-c", "activity"]).output()?;
+        let line = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        if !out.status.success() {
+            return Err(io::Error::other(format!(
+                "chronyc -c activity failed ({}): {line} {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            )));
+        }
+        // online, offline, burst online-return, burst offline-return, unresolved
+        let fields: Vec<&str> = line.split(',').collect();
+        Ok((
+            fields.len() == 5 && fields[2] == "0" && fields[3] == "0",
+            line,
+        ))
     }
 
     /// `chronyc -h <absolute socket path> -c tracking`.
