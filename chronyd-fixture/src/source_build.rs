@@ -230,7 +230,12 @@ pub fn build(suite: &str) -> Result<PathBuf> {
         Some(s) => s,
         None => {
             println!("the private apt state does not know chrony/{suite}: updating it");
-            run(apt.get().arg("update"))?;
+            run(apt.get().arg("update")).map_err(|e| {
+                format!(
+                    "{e}: is `{suite}` a Debian suite (for example {}), and is deb.debian.org reachable?",
+                    SUITES.join(", ")
+                )
+            })?;
             apt.select(suite).ok_or_else(|| {
                 format!(
                     "Debian's {suite} has no `chrony` source package (apt-get source --print-uris \
