@@ -48,8 +48,10 @@ const COMMANDS: &[(Run, &str)] = commands! {
     bindgen_cmd::run => "\
   bindgen [--check]             regenerate libchrony-sys/src/bindings.rs (--check: fail on drift)";
     chronyd_fixture::unpack::run_cli => "\
-  chrony [--check]              download Debian's chrony package and unpack it (with the libraries the
-                                host lacks) into target/chrony/<version>/: installs nothing";
+  chrony [--check | --build SUITE]
+                                download Debian's chrony package and unpack it (with the libraries the
+                                host lacks) into target/chrony/<version>/, or build chronyd and chronyc
+                                from SUITE's source package (trixie, sid): installs nothing";
     chronyd_fixture::cli::run => "\
   chronyd start|start-unsync|status|stop DIR
                                 run a sandboxed chronyd pair on loopback for tests (CHRONY_DIR=DIR:
