@@ -217,6 +217,26 @@ impl Chrony {
         cmd
     }
 
+    /// chronyd's version as (major, minor), from `chronyd -v` ("chronyd (chrony) version 4.6.1 (+CMDMON ...)"):
+    /// for tests whose expectations differ between versions (reply layouts, defaults).
+    pub fn version(&self) -> io::Result<(u32, u32)> {
+        let out = self.chronyd_command().arg("-v").output()?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        let bad = || io::Error::other(format!("no version in `chronyd -v`: {text:?}"));
+        let word = text
+            .split_whitespace()
+            .skip_while(|w| *w != "version")
+            .nth(1);
+        let mut parts = word.ok_or_else(bad)?.split(['.', '-']);
+        let mut next = || {
+            parts
+                .next()
+                .and_then(|p| p.parse::<u32>().ok())
+                .ok_or_else(bad)
+        };
+        Ok((next()?, next()?))
+    }
+
     /// One line for logs: the two paths and where they come from.
     pub fn describe(&self) -> String {
         let from = match (self.origin, &self.dir) {

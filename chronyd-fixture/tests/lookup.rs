@@ -68,3 +68,16 @@ fn chrony_dir_overrides_the_lookup_and_the_fixture_runs_that_chronyd() {
     assert!(err.contains(CHRONY_DIR_ENV), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn chronyd_version_is_the_one_chronyc_names() {
+    let chrony = Chrony::find().unwrap();
+    let (major, minor) = chrony.version().unwrap();
+    assert!((major, minor) >= (4, 3), "{major}.{minor}");
+    let out = chrony.chronyc_command().arg("-v").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!("version {major}.{minor}")),
+        "chronyd {major}.{minor}, chronyc says {text:?}"
+    );
+}

@@ -247,11 +247,21 @@ fn every_report_over_the_unix_socket() {
     // ntpdata takes two round trips (sourcestats for the address, then ntpdata).
     assert_eq!(conn.count("ntpdata"), Ok(1));
     let ntp = conn.record("ntpdata", 0).unwrap();
-    assert_layout(
-        &ntp,
-        &tables::ntpdata16(),
-        "ntpdata (chronyd 4.3: reply 16)",
-    );
+    // chronyd 4.6 made ntpdata reply 26 and 4.4 serverstats reply 25 (chrony-versions.md).
+    let version = chronyd_fixture::Chrony::find().unwrap().version().unwrap();
+    if version >= (4, 6) {
+        assert_layout(
+            &ntp,
+            &tables::ntpdata26(),
+            "ntpdata (chronyd 4.6+: reply 26)",
+        );
+    } else {
+        assert_layout(
+            &ntp,
+            &tables::ntpdata16(),
+            "ntpdata (chronyd 4.3: reply 16)",
+        );
+    }
     assert_eq!(ntp.s("remote address").as_deref(), Some("127.0.0.1"));
     assert_eq!(ntp.s("local address").as_deref(), Some("127.0.0.1"));
     assert_eq!(ntp.u("mode"), 4);
@@ -264,11 +274,19 @@ fn every_report_over_the_unix_socket() {
 
     assert_eq!(conn.count("serverstats"), Ok(1));
     let server = conn.record("serverstats", 0).unwrap();
-    assert_layout(
-        &server,
-        &tables::serverstats24(),
-        "serverstats (chronyd 4.3: reply 24)",
-    );
+    if version >= (4, 4) {
+        assert_layout(
+            &server,
+            &tables::serverstats25(),
+            "serverstats (chronyd 4.4+: reply 25)",
+        );
+    } else {
+        assert_layout(
+            &server,
+            &tables::serverstats24(),
+            "serverstats (chronyd 4.3: reply 24)",
+        );
+    }
     assert!(server.u("received command requests") >= 1);
 
     for report in ["rtcdata", "smoothing"] {
