@@ -224,7 +224,7 @@ impl Fixture {
 
     /// Wait until chronyc (over the unix socket) shows the mode's ready state; polls every 20 ms. Once the
     /// socket exists, a chronyc that cannot bind its own socket beside it (a long directory with chronyc 4.8 or
-    /// later, see [`MAX_DIR_LEN`]) is asked over UDP instead.
+    /// later, see `MAX_DIR_LEN`) is asked over UDP instead.
     /// The error says what chronyc showed last and ends with the log tail.
     pub fn wait_synced(&self, timeout: Duration) -> io::Result<()> {
         let start = Instant::now();
