@@ -2,11 +2,10 @@
 //! `python` stage (wheels built with maturin, the default one installed, then
 //! pytest against the *installed* package; the suite runs stubtest and mypy).
 
-use crate::pyenv::{build_wheel, install_wheel, with_venv};
+use crate::pyenv::{build_wheel, install_wheel, pytest};
 use crate::system_lib;
 use crate::util::{Result, bail, root, run};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 const VENV: &str = "target/ci-venv";
 const WHEEL_DIR: &str = "target/ci-wheels";
@@ -40,10 +39,7 @@ pub fn stage(xtask_bin: &Path) -> Result {
     let system_wheel = build(SYSTEM_WHEEL_DIR, system_args, Some(&lib.join("pkgconfig")))?;
 
     // 3. The suite; fixtures through this xtask binary; exit code 5 (no tests) fails too.
-    let mut pytest = with_venv(Command::new(&python), python.parent().expect("venv/bin"));
-    pytest.current_dir(&root).env("XTASK_BIN", xtask_bin);
+    let mut pytest = pytest(&python, xtask_bin);
     pytest.env("PYCHRONY_SYSTEM_WHEEL", &system_wheel);
-    pytest.env("PYCHRONY_SYSTEM_LIBDIR", &lib);
-    pytest.args("-m pytest -p no:cacheprovider".split(' '));
-    run(pytest.arg(pkg.join("tests")))
+    run(pytest.env("PYCHRONY_SYSTEM_LIBDIR", &lib))
 }

@@ -2,7 +2,7 @@
 //! them (an abi3 manylinux2014 x86_64 wheel linked by `zig cc` against glibc 2.17, no Docker: maturin
 //! runs PyPI's `ziglang` from the venv first on PATH; the sdist) and tested installed.
 
-use crate::pyenv::{pip_install, with_venv};
+use crate::pyenv::{pip_install, pytest, venv_tool};
 use crate::util::{Result, bail, display_rel, env_or, only_file, output, root, run};
 use chronyd_fixture::{Fixture, Mode};
 use std::fs;
@@ -67,8 +67,7 @@ fn build() -> Result<(PathBuf, PathBuf)> {
         bail!("build-wheels makes the {TARGET} wheel {only}; {others}");
     }
     let python = crate::pyenv::venv(VENV, TOOLS)?;
-    let bin = python.parent().expect("venv/bin");
-    let tool = |name: &str| with_venv(Command::new(bin.join(name)), bin);
+    let tool = |name: &str| venv_tool(&python, name);
     let out = root().join(OUT);
     if out.exists() {
         fs::remove_dir_all(&out)?;
@@ -134,13 +133,9 @@ fn test(wheel: &Path, sdist: &Path) -> Result {
     let pins = crate::python::TOOLS.split(' ');
     let tools = pins.filter(|t| !t.starts_with("maturin"));
     run(pip_install(&venv).arg(wheel).args(tools))?;
-    let mut pytest = with_venv(Command::new(&venv), venv.parent().expect("venv/bin"));
-    pytest.env("XTASK_BIN", std::env::current_exe()?);
+    let mut pytest = pytest(&venv, &std::env::current_exe()?);
     // The system-libchrony wheel is the ci `python` stage's subject, not a release artifact.
-    pytest.env("PYCHRONY_SKIP_SYSTEM_BUILD", "1");
-    pytest.args("-m pytest -p no:cacheprovider".split(' '));
-    pytest.current_dir(&root);
-    run(pytest.arg(root.join("pychrony-py/tests")))?;
+    run(pytest.env("PYCHRONY_SKIP_SYSTEM_BUILD", "1"))?;
 
     // One fixture chronyd for the smoke tests below; dropped (stopped) at the end.
     let fixture = Fixture::start(Mode::Synced);
