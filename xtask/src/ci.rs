@@ -1,5 +1,4 @@
-//! `cargo xtask ci`: everything CI checks, in stages that fail fast, each
-//! timed, with a summary table at the end. `.ci/run` is `exec cargo xtask ci`.
+//! `cargo xtask ci` ([`USAGE`]); `.ci/run` is `exec cargo xtask ci`.
 
 use crate::util::{Args, Executable, Result, cargo, display_rel, output};
 use crate::util::{bail, env_or, hint, prepend_env, root, run};

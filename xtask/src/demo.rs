@@ -27,8 +27,8 @@ pub fn run_cli(args: &[String]) -> Result {
 
     step("2/4 build pychrony into target/demo-venv, and chrony-core's `tracking` example");
     // maturin and target dir as in the python stage, so a demo after CI finds the wheel built.
-    let python = venv(VENV, "maturin==1.16.0")?;
-    let (out, target_dir) = ("target/demo-wheels", "target/ci-python");
+    let python = venv(VENV, crate::python::maturin())?;
+    let (out, target_dir) = ("target/demo-wheels", crate::python::CARGO_TARGET);
     let wheel = build_wheel(&python, &python, out, target_dir, &[], None)?;
     install_wheel(&python, &wheel)?;
     let example = crate::util::build_example("tracking", false)?;

@@ -1,6 +1,5 @@
-//! Python environments for the xtask commands: venvs under target/ with pinned
-//! tools, commands run inside a venv, and the one way a wheel is built
-//! (maturin) and installed (pip) for the python stage, the bench and the demo.
+//! Venvs under target/ with pinned tools, and the one way a wheel is built (maturin) and
+//! installed (pip) for the python stage, the bench and the demo.
 
 use crate::util::{Result, env_or, only_file, output, prepend_env, root, run};
 use std::fs;

@@ -83,7 +83,6 @@ fn build() -> Result<(PathBuf, PathBuf)> {
     maturin("sdist --out")?;
     let (wheel, sdist) = artifacts(&out)?;
 
-    // 3. The checks.
     check_wheel_name(&wheel)?;
     let shown = output(tool("auditwheel").arg("show").arg(&wheel))?;
     print!("{shown}");
