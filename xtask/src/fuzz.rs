@@ -35,11 +35,6 @@ pub fn run_cli(args: &[String]) -> Result {
     fuzz(seconds)
 }
 
-pub fn stage() -> Result {
-    replay()?;
-    fuzz(60)
-}
-
 fn sys_dir() -> PathBuf {
     root().join("libchrony-sys")
 }
