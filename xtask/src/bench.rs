@@ -118,12 +118,8 @@ pub fn run_cli(args: &[String]) -> Result {
     println!("\n==== memory and import + first call");
     // Instruction counts do not depend on the load (full runs, when valgrind is there).
     let valgrind = cmd("valgrind --version").output();
-    let valgrind = valgrind.is_ok_and(|o| o.status.success());
-    let callgrind = if quick || !valgrind {
-        ""
-    } else {
-        "--callgrind"
-    };
+    let callgrind = !quick && valgrind.is_ok_and(|o| o.status.success());
+    let callgrind = if callgrind { "--callgrind" } else { "" };
     for (python, imp) in [(&bench_python, "ours"), (&peer_python, "peer")] {
         let (calls, repeat) = (memory_calls, startup_repeat);
         let memory = format!("memory --impl {imp} --socket {socket} --calls {calls}");
