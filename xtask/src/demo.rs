@@ -92,7 +92,6 @@ fn system_chronyd(example: &Path) -> Option<(Option<String>, String)> {
 }
 
 fn report(python: &Path, example: &Path, address: Option<&str>) -> Result {
-    // The Python example the demo runs (the code a Python user would write).
     println!("\n---- Python API (pychrony): pychrony-py/examples/tracking.py");
     let mut example_py = venv_tool(python, "python");
     example_py.current_dir(std::env::temp_dir());

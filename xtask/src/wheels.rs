@@ -15,7 +15,6 @@ const VENV: &str = "target/wheels-venv";
 const TOOLS: &str = "maturin==1.16.0 ziglang==0.17.1 auditwheel==6.8.2 twine==7.0.0";
 const OUT: &str = "target/wheels";
 const TEST_DIR: &str = "target/test-wheels";
-/// The one platform built here; the release workflow builds the others.
 const TARGET: &str = "x86_64-unknown-linux-gnu";
 /// What `auditwheel show` must find the wheel consistent with (manylinux2014).
 const PLATFORM_TAG: &str = "manylinux_2_17_x86_64";
