@@ -3,8 +3,9 @@
 //! runs PyPI's `ziglang` from the venv first on PATH; the sdist) and tested installed.
 
 use crate::pyenv::{pip_install, pytest, venv_tool};
-use crate::util::{Result, bail, display_rel, env_or, only_file, output, root, run};
+use crate::util::{Result, bail, display_rel, env_or, files, only_file, output, root, run};
 use chronyd_fixture::{Fixture, Mode};
+use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -194,12 +195,10 @@ fn find_python(version: &str) -> Option<String> {
     let home = || Some(Path::new(&std::env::var_os("HOME")?).join(".pyenv"));
     let pyenv = std::env::var_os("PYENV_ROOT").map(PathBuf::from);
     let versions = pyenv.or_else(home).map(|p| p.join("versions"));
-    let versions = versions.and_then(|p| fs::read_dir(p).ok());
-    let versions = versions.into_iter().flatten().filter_map(|e| e.ok());
+    let mut dirs = versions.and_then(|p| files(&p).ok()).unwrap_or_default();
     let prefix = format!("{version}.");
-    let versions = versions.filter(|e| e.file_name().to_string_lossy().starts_with(&prefix));
-    let mut dirs: Vec<PathBuf> = versions.map(|e| e.path()).collect();
-    dirs.sort();
+    let in_version = |name: &OsStr| name.to_string_lossy().starts_with(&prefix);
+    dirs.retain(|d| d.file_name().is_some_and(in_version));
     let mut candidates: Vec<PathBuf> = dirs.into_iter().map(|d| d.join("bin").join(&exe)).collect();
     candidates.extend(["/usr/bin", "/usr/local/bin"].map(|d| Path::new(d).join(&exe)));
     let found = candidates.into_iter().find(|p| p.is_file());
