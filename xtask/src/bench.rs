@@ -1,7 +1,6 @@
-//! `cargo xtask bench` ([`USAGE`]): nothing is asserted, the numbers go to target/bench/ (after a
-//! full run also to docs/, which the README shows). Each runner is pinned with the daemon to one
-//! core (`taskset`): wake-ups across cores make round trips jump between about 12 and 42 µs on the
-//! 2-core machines this runs on. The runners take turns in rounds (and the cases within a runner in
+//! `cargo xtask bench` ([`USAGE`]): nothing is asserted. Each runner is pinned with the daemon to
+//! one core: wake-ups across cores make round trips jump between about 12 and 42 µs on the 2-core
+//! machines this runs on. The runners take turns in rounds (and the cases within a runner in
 //! blocks), so a change of machine load hits every case alike.
 
 use crate::pyenv::{build_wheel, install_wheel, venv};
@@ -54,9 +53,7 @@ pub fn run_cli(args: &[String]) -> Result {
 
     // 1. The programs: release builds; with --quick (CI's smoke run) dev builds, which CI has made
     //    by then. The maturin pin of the python stage, so both build the same way.
-    let mut pins = crate::python::TOOLS.split(' ');
-    let maturin = pins.find(|t| t.starts_with("maturin==")).expect("a pin");
-    let tools = format!("{maturin} {MATPLOTLIB}");
+    let tools = format!("{} {MATPLOTLIB}", crate::python::maturin());
     let bench_python = venv(BENCH_VENV, &tools)?;
     let peer_python = venv(PEER_VENV, PEER)?;
     check_peer_bundles_libchrony(&peer_python)?;
@@ -121,12 +118,8 @@ pub fn run_cli(args: &[String]) -> Result {
     println!("\n==== memory and import + first call");
     // Instruction counts do not depend on the load (full runs, when valgrind is there).
     let valgrind = cmd("valgrind --version").output();
-    let valgrind = valgrind.is_ok_and(|o| o.status.success());
-    let callgrind = if quick || !valgrind {
-        ""
-    } else {
-        "--callgrind"
-    };
+    let callgrind = !quick && valgrind.is_ok_and(|o| o.status.success());
+    let callgrind = if callgrind { "--callgrind" } else { "" };
     for (python, imp) in [(&bench_python, "ours"), (&peer_python, "peer")] {
         let (calls, repeat) = (memory_calls, startup_repeat);
         let memory = format!("memory --impl {imp} --socket {socket} --calls {calls}");
@@ -203,11 +196,10 @@ fn check_peer_bundles_libchrony(python: &Path) -> Result {
 /// A release wheel, or with `quick` a dev build made as the python stage makes its own (its
 /// interpreter and target dir when they exist, so CI finds it built).
 fn bench_wheel(python: &Path, quick: bool) -> Result<PathBuf> {
-    // python.rs's VENV and CARGO_TARGET.
-    let ci_python = root().join("target/ci-venv/bin/python");
+    let ci_python = root().join(crate::python::VENV).join("bin/python");
     let (interpreter, target_dir) = match (quick, ci_python.exists()) {
         (false, _) => (python.to_path_buf(), "target/bench-python"),
-        (true, true) => (ci_python, "target/ci-python"),
+        (true, true) => (ci_python, crate::python::CARGO_TARGET),
         (true, false) => (python.to_path_buf(), "target/bench-python-dev"),
     };
     let args: &[&str] = if quick { &[] } else { &["--release"] };

@@ -1,5 +1,4 @@
-//! `cargo xtask ci`: everything CI checks, in stages that fail fast, each
-//! timed, with a summary table at the end. `.ci/run` is `exec cargo xtask ci`.
+//! `cargo xtask ci` ([`USAGE`]); `.ci/run` is `exec cargo xtask ci`.
 
 use crate::util::{Args, Executable, Result, cargo, display_rel, output};
 use crate::util::{bail, env_or, hint, prepend_env, root, run};
@@ -46,12 +45,12 @@ pub const STAGES: &[Stage] = stages! {
         libchrony 0.2 required: CHRONY_TEST_REQUIRE_GUARANTEES=1)";
     "sanitize" => sanitize::stage,
         "libchrony-sys tests with its C built under -fsanitize=address,undefined";
-    "fuzz" => fuzz::stage,
+    "fuzz" => || fuzz::run_cli(&[]),
         "libFuzzer (clang) on the C reply parser: corpus replayed, then 60 s of fuzzing";
-    "valgrind" => valgrind::stage, "cargo xtask valgrind: the sys and core test binaries under \
-        memcheck (0 errors, 0 bytes definitely lost)";
-    "soak" => soak::stage, "cargo xtask soak --calls 2000: 4 threads while chronyd restarts every \
-        2 s and is SIGSTOPped; deadlines, errors, fds, RSS, leftover files";
+    "valgrind" => || valgrind::run(None), "cargo xtask valgrind: the sys and core test binaries \
+        under memcheck (0 errors, 0 bytes definitely lost)";
+    "soak" => || soak::run_cli(&[]), "cargo xtask soak --calls 2000: 4 threads while chronyd \
+        restarts every 2 s and is SIGSTOPped; deadlines, errors, fds, RSS, leftover files";
     "python" => || python::stage(&crate::util::xtask_bin()?), "wheels built with maturin (bundled, \
         system), the default one installed into the venv; pytest (stubtest and mypy --strict included)";
     "discovery" => socket_discovery::stage, "cargo xtask test-socket-discovery: default socket \

@@ -2,7 +2,7 @@
 //! through the Python API, the `pychrony` command and chrony-core's `tracking` example: the programs
 //! users run (xtask does not link chrony-core). A sandboxed chronyd never touches the clock.
 
-use crate::pyenv::{build_wheel, install_wheel, venv, with_venv};
+use crate::pyenv::{build_wheel, install_wheel, venv, venv_tool};
 use crate::util::{Result, bail, root, run};
 use chronyd_fixture::{Fixture, Mode};
 use std::path::Path;
@@ -27,8 +27,8 @@ pub fn run_cli(args: &[String]) -> Result {
 
     step("2/4 build pychrony into target/demo-venv, and chrony-core's `tracking` example");
     // maturin and target dir as in the python stage, so a demo after CI finds the wheel built.
-    let python = venv(VENV, "maturin==1.16.0")?;
-    let (out, target_dir) = ("target/demo-wheels", "target/ci-python");
+    let python = venv(VENV, crate::python::maturin())?;
+    let (out, target_dir) = ("target/demo-wheels", crate::python::CARGO_TARGET);
     let wheel = build_wheel(&python, &python, out, target_dir, &[], None)?;
     install_wheel(&python, &wheel)?;
     let example = crate::util::build_example("tracking", false)?;
@@ -92,16 +92,14 @@ fn system_chronyd(example: &Path) -> Option<(Option<String>, String)> {
 }
 
 fn report(python: &Path, example: &Path, address: Option<&str>) -> Result {
-    let bin = python.parent().expect("venv/bin");
-    // The Python example the demo runs (the code a Python user would write).
     println!("\n---- Python API (pychrony): pychrony-py/examples/tracking.py");
-    let mut example_py = with_venv(Command::new(python), bin);
+    let mut example_py = venv_tool(python, "python");
     example_py.current_dir(std::env::temp_dir());
     example_py.arg(root().join("pychrony-py/examples/tracking.py"));
     run(example_py.arg(address.unwrap_or_default()))?;
 
     println!("\n---- command line: pychrony tracking");
-    let mut cli = with_venv(Command::new(bin.join("pychrony")), bin);
+    let mut cli = venv_tool(python, "pychrony");
     cli.arg("tracking");
     if let Some(a) = address {
         cli.args(["--socket", a]);

@@ -24,7 +24,6 @@ pub fn run_cli(args: &[String]) -> Result {
     let args = Args::parse(args, USAGE, "--time= --capture --replay-only")?;
     let seconds = args.number("--time", 60)?;
     if args.flag("--capture") {
-        // libchrony-sys's `capture_corpus` example records real chronyd's replies as inputs.
         let mut capture = cargo("run -p libchrony-sys --example capture_corpus --");
         return run(capture.arg(sys_dir().join("fuzz/corpus")));
     }
@@ -33,11 +32,6 @@ pub fn run_cli(args: &[String]) -> Result {
         return Ok(());
     }
     fuzz(seconds)
-}
-
-pub fn stage() -> Result {
-    replay()?;
-    fuzz(60)
 }
 
 fn sys_dir() -> PathBuf {
@@ -59,7 +53,6 @@ fn clang(sanitizers: &str, extra: &[PathBuf], out: &Path) -> Result {
     hint(run(cmd.arg("-o").arg(out)), &needs)
 }
 
-/// The corpus through the harness as a plain program, under ASan and UBSan.
 fn replay() -> Result {
     let bin = root().join("target/fuzz/replay_replies");
     let main = sys_dir().join("fuzz/replay_main.c");

@@ -1,6 +1,5 @@
-//! Python environments for the xtask commands: venvs under target/ with pinned
-//! tools, commands run inside a venv, and the one way a wheel is built
-//! (maturin) and installed (pip) for the python stage, the bench and the demo.
+//! Venvs under target/ with pinned tools, and the one way a wheel is built (maturin) and
+//! installed (pip) for the python stage, the bench and the demo.
 
 use crate::util::{Result, env_or, only_file, output, prepend_env, root, run};
 use std::fs;
@@ -31,12 +30,23 @@ pub fn venv(rel: &str, tools: &str) -> Result<PathBuf> {
     Ok(python)
 }
 
-/// `cmd` with the venv's `bin` first on PATH (maturin finds `python -m ziglang`
-/// there; tests may call installed entry points).
-pub fn with_venv(mut cmd: Command, bin: &Path) -> Command {
+/// `program` of the venv whose interpreter is `python`, with its `bin` first on PATH (maturin
+/// finds `python -m ziglang` there; tests may call installed entry points).
+pub fn venv_tool(python: &Path, program: &str) -> Command {
+    let bin = python.parent().expect("venv/bin");
+    let mut cmd = Command::new(bin.join(program));
     cmd.env("PATH", prepend_env("PATH", bin));
     cmd.env("VIRTUAL_ENV", bin.parent().expect("venv"));
     cmd
+}
+
+/// pytest on pychrony-py/tests from the workspace root, its fixtures run through `xtask_bin`.
+pub fn pytest(python: &Path, xtask_bin: &Path) -> Command {
+    let mut pytest = venv_tool(python, "python");
+    pytest.current_dir(root()).env("XTASK_BIN", xtask_bin);
+    pytest.args("-m pytest -p no:cacheprovider".split(' '));
+    pytest.arg(root().join("pychrony-py/tests"));
+    pytest
 }
 
 /// A wheel of pychrony-py for `interpreter`, built with `args` by `python`'s maturin into an
@@ -50,12 +60,11 @@ pub fn build_wheel(
     args: &[&str],
     pkg_config: Option<&Path>,
 ) -> Result<PathBuf> {
-    let (root, bin) = (root(), python.parent().expect("venv/bin"));
-    let out = root.join(out);
+    let (root, out) = (root(), root().join(out));
     if out.exists() {
         fs::remove_dir_all(&out)?;
     }
-    let mut maturin = with_venv(Command::new(bin.join("maturin")), bin);
+    let mut maturin = venv_tool(python, "maturin");
     maturin.env("CARGO_TARGET_DIR", root.join(target_dir));
     let build = "build -m pychrony-py/Cargo.toml --interpreter".split(' ');
     maturin.args(build).arg(interpreter).arg("--out").arg(&out);

@@ -1,19 +1,22 @@
-//! The Python side of CI: a venv under target/ with pinned tools, and the
-//! `python` stage (wheels built with maturin, the default one installed, then
-//! pytest against the *installed* package; the suite runs stubtest and mypy).
+//! The `python` stage of `cargo xtask ci`, and its venv.
 
-use crate::pyenv::{build_wheel, install_wheel, with_venv};
+use crate::pyenv::{build_wheel, install_wheel, pytest};
 use crate::system_lib;
-use crate::util::{Result, bail, root, run};
+use crate::util::{Result, root, run};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-const VENV: &str = "target/ci-venv";
+pub const VENV: &str = "target/ci-venv";
 const WHEEL_DIR: &str = "target/ci-wheels";
 const SYSTEM_WHEEL_DIR: &str = "target/ci-wheels-system";
-const CARGO_TARGET: &str = "target/ci-python";
+pub const CARGO_TARGET: &str = "target/ci-python";
 /// Pinned tools that work with CPython 3.10+ (the machine has 3.11).
 pub const TOOLS: &str = "maturin==1.16.0 pytest==9.2.0 mypy==2.4.1 ruff==0.17.6";
+
+/// The maturin pin, for the bench and the demo to build as this stage does.
+pub fn maturin() -> &'static str {
+    let mut pins = TOOLS.split(' ');
+    pins.find(|t| t.starts_with("maturin==")).expect("a pin")
+}
 
 pub fn ensure_venv() -> Result<PathBuf> {
     crate::pyenv::venv(VENV, TOOLS)
@@ -23,12 +26,6 @@ pub fn ensure_venv() -> Result<PathBuf> {
 /// package, as pychrony-py/tests/run.sh does (the suite runs stubtest and mypy --strict too).
 pub fn stage(xtask_bin: &Path) -> Result {
     let root = root();
-    let pkg = root.join("pychrony-py");
-    if !pkg.join("pyproject.toml").exists() {
-        let why = "the Python package `pychrony` is not in the tree yet";
-        let so = "its wheel cannot be built or tested";
-        bail!("pychrony-py/pyproject.toml is missing: {why}, so {so}");
-    }
     let python = ensure_venv()?;
     let build = |out, args, pc| build_wheel(&python, &python, out, CARGO_TARGET, args, pc);
     // 1. The default wheel (bundled C library; dev profile: the tests need behaviour, not speed).
@@ -40,10 +37,7 @@ pub fn stage(xtask_bin: &Path) -> Result {
     let system_wheel = build(SYSTEM_WHEEL_DIR, system_args, Some(&lib.join("pkgconfig")))?;
 
     // 3. The suite; fixtures through this xtask binary; exit code 5 (no tests) fails too.
-    let mut pytest = with_venv(Command::new(&python), python.parent().expect("venv/bin"));
-    pytest.current_dir(&root).env("XTASK_BIN", xtask_bin);
+    let mut pytest = pytest(&python, xtask_bin);
     pytest.env("PYCHRONY_SYSTEM_WHEEL", &system_wheel);
-    pytest.env("PYCHRONY_SYSTEM_LIBDIR", &lib);
-    pytest.args("-m pytest -p no:cacheprovider".split(' '));
-    run(pytest.arg(pkg.join("tests")))
+    run(pytest.env("PYCHRONY_SYSTEM_LIBDIR", &lib))
 }

@@ -26,7 +26,3 @@ pub fn run_cli(args: &[String]) -> Result {
     }
     run(soak)
 }
-
-pub fn stage() -> Result {
-    run_cli(&[])
-}

@@ -1,8 +1,7 @@
-//! `cargo xtask test-socket-discovery`: the discovery tests start real chronyd at
-//! /run/chrony/chronyd.sock and /var/run/chrony/chronyd.sock, so the command runs itself again
-//! (`--inside`) under `unshare --mount --propagation private`, mounts a tmpfs named `discovery` over
-//! /run, /var and /tmp there (the tests check for it and `CHRONY_DISCOVERY_NAMESPACE=1`), runs them
-//! and checks that no process is left. The host is never touched. Needs root.
+//! `cargo xtask test-socket-discovery` ([`USAGE`]): runs itself again (`--inside`) under `unshare
+//! --mount --propagation private`, mounts a tmpfs named `discovery` over the [`COVERED`]
+//! directories (the tests check for it and [`NAMESPACE_ENV`]), runs the tests, then checks that no
+//! process is left.
 
 use crate::util::{Result, bail, build_executables, cmd, display_rel, pychrony_version, root, run};
 use std::fs;
@@ -13,7 +12,6 @@ use std::time::{Duration, Instant};
 
 /// Venvs with the wheel installed, preferred first: the `python` stage's, tests/run.sh's.
 const VENVS: &[&str] = &["target/ci-venv", "target/py-venv"];
-/// Tells the tests they are in the namespace (they also check the tmpfs).
 const NAMESPACE_ENV: &str = "CHRONY_DISCOVERY_NAMESPACE";
 /// The directories the namespace covers with a tmpfs, and their modes.
 const COVERED: [(&str, &str); 3] = [("/run", "0755"), ("/var", "0755"), ("/tmp", "1777")];

@@ -7,10 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
-/// The error type of every xtask command: a message for the terminal.
 pub type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
 
-/// `return Err(format!(...))`.
 macro_rules! bail {
     ($($message:tt)*) => {
         return Err(format!($($message)*).into())

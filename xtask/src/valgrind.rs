@@ -41,11 +41,7 @@ pub fn run_cli(args: &[String]) -> Result {
     run(args.words.first().map(String::as_str))
 }
 
-pub fn stage() -> Result {
-    run(None)
-}
-
-fn run(filter: Option<&str>) -> Result {
+pub fn run(filter: Option<&str>) -> Result {
     let valgrind = cmd("valgrind --version").stdout(Stdio::null()).status();
     if !valgrind.is_ok_and(|s| s.success()) {
         bail!("valgrind is not installed: apt-get install valgrind");

@@ -2,9 +2,10 @@
 //! them (an abi3 manylinux2014 x86_64 wheel linked by `zig cc` against glibc 2.17, no Docker: maturin
 //! runs PyPI's `ziglang` from the venv first on PATH; the sdist) and tested installed.
 
-use crate::pyenv::{pip_install, with_venv};
-use crate::util::{Result, bail, display_rel, env_or, only_file, output, root, run};
+use crate::pyenv::{pip_install, pytest, venv_tool};
+use crate::util::{Result, bail, display_rel, env_or, files, only_file, output, root, run};
 use chronyd_fixture::{Fixture, Mode};
+use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -15,7 +16,6 @@ const VENV: &str = "target/wheels-venv";
 const TOOLS: &str = "maturin==1.16.0 ziglang==0.17.1 auditwheel==6.8.2 twine==7.0.0";
 const OUT: &str = "target/wheels";
 const TEST_DIR: &str = "target/test-wheels";
-/// The one platform built here; the release workflow builds the others.
 const TARGET: &str = "x86_64-unknown-linux-gnu";
 /// What `auditwheel show` must find the wheel consistent with (manylinux2014).
 const PLATFORM_TAG: &str = "manylinux_2_17_x86_64";
@@ -67,8 +67,7 @@ fn build() -> Result<(PathBuf, PathBuf)> {
         bail!("build-wheels makes the {TARGET} wheel {only}; {others}");
     }
     let python = crate::pyenv::venv(VENV, TOOLS)?;
-    let bin = python.parent().expect("venv/bin");
-    let tool = |name: &str| with_venv(Command::new(bin.join(name)), bin);
+    let tool = |name: &str| venv_tool(&python, name);
     let out = root().join(OUT);
     if out.exists() {
         fs::remove_dir_all(&out)?;
@@ -84,7 +83,6 @@ fn build() -> Result<(PathBuf, PathBuf)> {
     maturin("sdist --out")?;
     let (wheel, sdist) = artifacts(&out)?;
 
-    // 3. The checks.
     check_wheel_name(&wheel)?;
     let shown = output(tool("auditwheel").arg("show").arg(&wheel))?;
     print!("{shown}");
@@ -134,13 +132,9 @@ fn test(wheel: &Path, sdist: &Path) -> Result {
     let pins = crate::python::TOOLS.split(' ');
     let tools = pins.filter(|t| !t.starts_with("maturin"));
     run(pip_install(&venv).arg(wheel).args(tools))?;
-    let mut pytest = with_venv(Command::new(&venv), venv.parent().expect("venv/bin"));
-    pytest.env("XTASK_BIN", std::env::current_exe()?);
+    let mut pytest = pytest(&venv, &std::env::current_exe()?);
     // The system-libchrony wheel is the ci `python` stage's subject, not a release artifact.
-    pytest.env("PYCHRONY_SKIP_SYSTEM_BUILD", "1");
-    pytest.args("-m pytest -p no:cacheprovider".split(' '));
-    pytest.current_dir(&root);
-    run(pytest.arg(root.join("pychrony-py/tests")))?;
+    run(pytest.env("PYCHRONY_SKIP_SYSTEM_BUILD", "1"))?;
 
     // One fixture chronyd for the smoke tests below; dropped (stopped) at the end.
     let fixture = Fixture::start(Mode::Synced);
@@ -201,12 +195,10 @@ fn find_python(version: &str) -> Option<String> {
     let home = || Some(Path::new(&std::env::var_os("HOME")?).join(".pyenv"));
     let pyenv = std::env::var_os("PYENV_ROOT").map(PathBuf::from);
     let versions = pyenv.or_else(home).map(|p| p.join("versions"));
-    let versions = versions.and_then(|p| fs::read_dir(p).ok());
-    let versions = versions.into_iter().flatten().filter_map(|e| e.ok());
+    let mut dirs = versions.and_then(|p| files(&p).ok()).unwrap_or_default();
     let prefix = format!("{version}.");
-    let versions = versions.filter(|e| e.file_name().to_string_lossy().starts_with(&prefix));
-    let mut dirs: Vec<PathBuf> = versions.map(|e| e.path()).collect();
-    dirs.sort();
+    let in_version = |name: &OsStr| name.to_string_lossy().starts_with(&prefix);
+    dirs.retain(|d| d.file_name().is_some_and(in_version));
     let mut candidates: Vec<PathBuf> = dirs.into_iter().map(|d| d.join("bin").join(&exe)).collect();
     candidates.extend(["/usr/bin", "/usr/local/bin"].map(|d| Path::new(d).join(&exe)));
     let found = candidates.into_iter().find(|p| p.is_file());
