@@ -2,11 +2,11 @@
 
 use chrony_core::{Options, SharedConnection, Transport};
 use pyo3::prelude::*;
-use pyo3::types::PyTuple;
+use pyo3::types::{PyList, PyTuple};
 
 use crate::errors::finish;
 use crate::signals::SignalCheck;
-use crate::{timeout, tracking};
+use crate::{sources, timeout, tracking};
 
 /// A connection to chronyd (Unix socket or UDP command port), opened on first use.
 ///
@@ -54,6 +54,19 @@ impl Connection {
         });
         let status = finish(py, result, signals)?;
         tracking::to_tuple(py, &status)
+    }
+
+    /// Reads the sources report; the same tuples as `get_sources()`.
+    fn sources<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let (result, signals) = py.detach(|| {
+            let mut signals = SignalCheck::default();
+            let result = self
+                .inner
+                .query_interruptible::<Vec<chrony_core::Source>>(&mut || signals.poll());
+            (result, signals)
+        });
+        let list = finish(py, result, signals)?;
+        sources::to_list(py, &list)
     }
 
     /// Closes the socket and removes the files it created; a call in flight stops. Does

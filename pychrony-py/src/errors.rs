@@ -166,6 +166,24 @@ mod tests {
                 -4,
             ),
             (
+                Error::Unsupported {
+                    address: "/x".into(),
+                    report: "selectdata",
+                    chrony_err: 12,
+                },
+                "ChronyDataError",
+                -4,
+            ),
+            (
+                Error::SourcesChanged {
+                    address: "/x".into(),
+                    report: "sources",
+                    attempts: 3,
+                },
+                "ChronyDataError",
+                -5,
+            ),
+            (
                 Error::IncompleteData {
                     detail: "no stratum".into(),
                     chrony_err: Some(14),

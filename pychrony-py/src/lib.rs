@@ -3,12 +3,14 @@
 //! Everything Python users see as semantics (the frozen `TrackingStatus` dataclass, the exception
 //! hierarchy, argument checks) is plain Python in `python/pychrony/`. This module only talks to
 //! chronyd through `chrony-core`, with the interpreter released while it waits, and hands back
-//! plain tuples. Its surface is described by the hand-written `python/pychrony/_native.pyi`.
+//! plain tuples (a list of them for the sources report). Its surface is described by the
+//! hand-written `python/pychrony/_native.pyi`.
 #![forbid(unsafe_code)]
 
 mod connection;
 mod errors;
 mod signals;
+mod sources;
 mod timeout;
 mod tracking;
 
@@ -18,6 +20,8 @@ mod _native {
 
     #[pymodule_export]
     use crate::connection::Connection;
+    #[pymodule_export]
+    use crate::sources::get_sources;
     #[pymodule_export]
     use crate::tracking::get_tracking;
 }

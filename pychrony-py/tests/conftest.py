@@ -14,14 +14,16 @@ import subprocess
 import sys
 import tempfile
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import pychrony
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+T = TypeVar("T")
 
 
 def xtask_command() -> list[str]:
@@ -65,10 +67,15 @@ class Daemon:
     stopped: bool = False
     owns_dir: bool = True
 
-    def chronyc(self, *args: str, udp: bool = False) -> str:
+    def chronyc(self, *args: str, udp: bool = False, address: str | None = None) -> str:
         """Runs the fixture's chronyc (CHRONYC: installed, or unpacked under target/chrony)
-        against this daemon and returns its output."""
-        target = self.udp_target() if udp else ["-h", self.socket]
+        against this daemon (or the UDP `address` host:port, e.g. a scripted one) and returns its
+        output."""
+        if address is not None:
+            host, port = split_host_port(address)
+            target = ["-h", host, "-p", port]
+        else:
+            target = self.udp_target() if udp else ["-h", self.socket]
         env = dict(os.environ)
         if self.info["CHRONY_LIBRARY_PATH"]:
             env["LD_LIBRARY_PATH"] = os.pathsep.join(
@@ -141,6 +148,16 @@ def start_daemon(command: str = "start", *options: str, directory: Path | None =
 def synced() -> Iterator[Daemon]:
     """A synchronised chronyd (refid 7F000001, stratum 2), shared by the session: read only."""
     daemon = start_daemon("start")
+    yield daemon
+    daemon.stop()
+
+
+@pytest.fixture(scope="session")
+def sources() -> Iterator[Daemon]:
+    """A chronyd with five sources, shared by the session (read only), in chronyd's order: the
+    refclocks GPS (fed, `-`) and NONE (unfed), then the NTP servers 127.0.0.1 (`prefer`, stratum 1,
+    selected), 127.0.0.2 (`noselect`, stratum 3) and 127.0.0.3 (never answers)."""
+    daemon = start_daemon("start", "--mode", "sources")
     yield daemon
     daemon.stop()
 
@@ -236,3 +253,78 @@ def parse_chronyc_csv(line: str) -> list[str]:
     columns = line.strip().split(",")
     assert len(columns) == 14, line
     return columns
+
+
+def chronyc_sources_csv(daemon: Daemon, *, udp: bool = False) -> list[list[str]]:
+    """`chronyc -c sources -a`: one list of 10 columns per source."""
+    rows = [line.split(",") for line in daemon.chronyc("-c", "sources", "-a", udp=udp).splitlines()]
+    assert all(len(row) == 10 for row in rows), rows
+    return rows
+
+
+def _number(text: str) -> float:
+    return float(text)
+
+
+def _last_digit(text: str) -> float:
+    """One unit in the last digit of a number as chronyc prints it (`0.000123`, `1.234e-05`)."""
+    mantissa, _, exponent = text.lower().partition("e")
+    decimals = len(mantissa.partition(".")[2])
+    return 10.0 ** (int(exponent or 0) - decimals)
+
+
+def each_line_equal_when_stable(
+    daemon: Daemon,
+    args: Sequence[str],
+    read: Callable[[], T],
+    lines: Callable[[T], list[str]],
+    *,
+    extrapolated: Sequence[int] = (),
+    attempts: int = 400,
+) -> T:
+    """Compares what `read()` returns, as `lines(...)`, with `chronyc ARGS` one line at a time:
+    a line of ours must equal chronyc's whenever chronyc printed that line the same before and
+    after our read, until every line has been compared so (chronyd samples sources 16 times a
+    second: the whole list is rarely the same twice). `extrapolated` are CSV columns chronyd
+    computes per request (sourcestats' offset): they are left out of "the same" and ours must lie
+    between chronyc's two values within its last printed digit (else the line is read again: a
+    clock update in between slews them). Fails when some line never was compared; returns the
+    last read."""
+    done: set[int] = set()
+    last = "no read"
+    for _ in range(attempts):
+        before = daemon.chronyc(*args).splitlines()
+        got = read()
+        after = daemon.chronyc(*args).splitlines()
+        ours = lines(got)
+        assert len(ours) == len(before), (ours, before)
+        for i, line in enumerate(ours):
+            b = before[i].split(",")
+            a = after[i].split(",") if i < len(after) else []
+            o = line.split(",")
+            fixed = [j for j in range(len(b)) if j not in extrapolated]
+            if len(a) != len(b) or [b[j] for j in fixed] != [a[j] for j in fixed]:
+                last = f"line {i}: {before[i]!r} then {after[i] if i < len(after) else ''!r}"
+                continue
+            assert len(o) == len(b) and [o[j] for j in fixed] == [b[j] for j in fixed], (
+                f"line {i} vs chronyc {' '.join(args)}: {line!r} vs {before[i]!r}"
+            )
+            outside = [
+                j
+                for j in extrapolated
+                if not (
+                    min(_number(b[j]), _number(a[j])) - max(_last_digit(b[j]), _last_digit(a[j]))
+                    <= _number(o[j])
+                    <= max(_number(b[j]), _number(a[j])) + max(_last_digit(b[j]), _last_digit(a[j]))
+                )
+            ]
+            if outside:
+                last = f"line {i} columns {outside}: {line!r} outside {before[i]!r}, {after[i]!r}"
+                continue
+            done.add(i)
+        if len(done) == len(ours):
+            return got
+    pytest.fail(
+        f"chronyc {' '.join(args)} never showed each line the same twice in a row around our "
+        f"read (compared: {sorted(done)}; last difference: {last})"
+    )

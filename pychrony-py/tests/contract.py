@@ -16,3 +16,11 @@ def contract_names() -> list[str]:
     names = re.findall(r"""['"](\w+)['"]""", block)
     assert names, f"{CONTRACT} lists no names in its `__all__`"
     return names
+
+
+def added_names() -> list[str]:
+    """The documented additions (section "Additions to the contract"), in their order."""
+    block = CONTRACT.read_text().split("__all__ += [", 1)[1].split("]", 1)[0]
+    names = re.findall(r"""['"](\w+)['"]""", block)
+    assert names, f"{CONTRACT} lists no additions in its `__all__ += [...]`"
+    return names

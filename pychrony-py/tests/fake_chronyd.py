@@ -1,7 +1,8 @@
 """A scripted chronyd command port on UDP loopback, for replies a real chronyd never sends.
 
 Only for what the real fixture cannot produce (malformed or refused replies, reference address
-families); everything else is tested against real chronyd.
+families, sources with values a real daemon does not have on demand); everything else is tested
+against real chronyd. The real chronyc talks to it too, to see how chronyc prints such values.
 """
 
 from __future__ import annotations
@@ -16,6 +17,10 @@ from contextlib import contextmanager
 REPLY_TRACKING = 5
 REPLY_NULL = 1
 TRACKING_REPLY_LEN = 104
+REQUEST_N_SOURCES = 14
+REQUEST_SOURCE_DATA = 15
+REPLY_N_SOURCES = 2
+REPLY_SOURCE_DATA = 3
 
 
 def encode_float(x: float) -> int:
@@ -57,6 +62,63 @@ def tracking_data(
     body += struct.pack(">III", 0, ref_time[0], ref_time[1])
     body += b"".join(struct.pack(">I", encode_float(f)) for f in floats)
     return body
+
+
+def decode_float(word: int) -> float:
+    """The value chronyd's 32-bit Float `word` stands for (the inverse of encode_float)."""
+    exp = (word >> 25) & 0x7F
+    coef = word & 0x1FFFFFF
+    if exp >= 64:
+        exp -= 128
+    if coef >= 1 << 24:
+        coef -= 1 << 25
+    return math.ldexp(coef, exp - 25)
+
+
+def as_sent(x: float) -> float:
+    """`x` as chronyd's Float carries it (24 bits of precision)."""
+    return decode_float(encode_float(x))
+
+
+def source_data(
+    *,
+    family: int = 1,
+    address: bytes = bytes([192, 0, 2, 1]),
+    poll: int = 6,
+    stratum: int = 2,
+    state: int = 0,
+    mode: int = 0,
+    flags: int = 0,
+    reachability: int = 0o377,
+    since_sample: int = 12,
+    orig_latest_meas: float = 1.5e-6,
+    latest_meas: float = 1.4e-6,
+    latest_meas_err: float = 3e-5,
+) -> bytes:
+    """One RPY_SOURCE_DATA body: address (16 bytes, family, padding), poll (signed), stratum,
+    state, mode, flags, reachability, seconds since the last sample, then three Floats. A
+    reference clock (mode 2) has its refid as an IPv4 address."""
+    ip = address.ljust(16, b"\0") + struct.pack(">HH", family, 0)
+    body = ip + struct.pack(
+        ">hHHHHHI", poll, stratum, state, mode, flags, reachability, since_sample
+    )
+    floats = (orig_latest_meas, latest_meas, latest_meas_err)
+    return body + b"".join(struct.pack(">I", encode_float(f)) for f in floats)
+
+
+def sources_answer(records: list[bytes]) -> Callable[[bytes], bytes | None]:
+    """Answers the count and each indexed record of a sources report; nothing else."""
+
+    def answer(request: bytes) -> bytes | None:
+        command = struct.unpack(">H", request[4:6])[0]
+        if command == REQUEST_N_SOURCES:
+            return reply(request, code=REPLY_N_SOURCES, data=struct.pack(">I", len(records)))
+        if command == REQUEST_SOURCE_DATA:
+            index = struct.unpack(">i", request[20:24])[0]
+            return reply(request, code=REPLY_SOURCE_DATA, data=records[index])
+        return None
+
+    return answer
 
 
 def reply(

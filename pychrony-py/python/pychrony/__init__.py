@@ -1,13 +1,14 @@
-"""pychrony: read chronyd's tracking status.
+"""pychrony: read chronyd's tracking status and time sources.
 
 The contract's names are ``get_tracking``, ``TrackingStatus`` and the exception classes
 ``ChronyError``, ``ChronyConnectionError``, ``ChronyPermissionError``, ``ChronyDataError`` and
-``ChronyLibraryError``. ``ChronyConnection`` is a documented addition for programs that poll.
+``ChronyLibraryError``. Documented additions: ``ChronyConnection`` for programs that poll, and the
+sources report (``get_sources``, ``Source``, ``SourceState``, ``SourceMode``).
 """
 
 from __future__ import annotations
 
-from ._api import ChronyConnection, get_tracking
+from ._api import ChronyConnection, get_sources, get_tracking
 from ._errors import (
     ChronyConnectionError,
     ChronyDataError,
@@ -15,7 +16,7 @@ from ._errors import (
     ChronyLibraryError,
     ChronyPermissionError,
 )
-from ._models import TrackingStatus
+from ._models import Source, SourceMode, SourceState, TrackingStatus
 
 # The installed distribution's version, which maturin takes from pychrony-py/Cargo.toml; looked
 # up on first use, so `import pychrony` does not pay for importlib.metadata.
@@ -43,6 +44,11 @@ __all__ = [
     "ChronyPermissionError",
     "ChronyDataError",
     "ChronyLibraryError",
-    # Addition (documented in the README): a reusable connection
+    # Addition (documented in docs/python-api.md): a reusable connection
     "ChronyConnection",
+    # Additions (documented in docs/python-api.md): the sources report
+    "get_sources",
+    "Source",
+    "SourceState",
+    "SourceMode",
 ]

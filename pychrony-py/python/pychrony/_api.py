@@ -5,13 +5,14 @@ import os
 from types import TracebackType
 from typing import TYPE_CHECKING, Literal
 
-from ._models import TrackingStatus
+from ._models import Source, SourceMode, SourceState, TrackingStatus
 from ._native_loader import native
 
 if TYPE_CHECKING:
     from ._native import Connection as _NativeConnection
+    from ._native import _Source as _NativeSource
 
-__all__ = ["DEFAULT_TIMEOUT", "ChronyConnection", "get_tracking"]
+__all__ = ["DEFAULT_TIMEOUT", "ChronyConnection", "get_sources", "get_tracking"]
 
 #: Seconds to wait for chronyd's reply before raising ChronyConnectionError (code -6).
 DEFAULT_TIMEOUT = 3.0
@@ -81,6 +82,79 @@ def get_tracking(
     return TrackingStatus(*native().get_tracking(path, seconds))
 
 
+def _sources(records: "list[_NativeSource]") -> list[Source]:
+    # The native tuples are in Source field order, with state and mode as their wire values.
+    return [
+        Source(
+            address,
+            poll,
+            stratum,
+            SourceState(state),
+            SourceMode(mode),
+            flags,
+            reachability,
+            last_sample_ago,
+            orig_latest_meas,
+            latest_meas,
+            latest_meas_err,
+            reference_id,
+        )
+        for (
+            address,
+            poll,
+            stratum,
+            state,
+            mode,
+            flags,
+            reachability,
+            last_sample_ago,
+            orig_latest_meas,
+            latest_meas,
+            latest_meas_err,
+            reference_id,
+        ) in records
+    ]
+
+
+def get_sources(
+    socket_path: str | os.PathLike[str] | None = None,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> list[Source]:
+    """Retrieve chronyd's time sources (what ``chronyc -n sources -a`` lists).
+
+    An addition to the contract. Arguments, errors and timeouts are those of
+    :func:`get_tracking`; the whole list is read within ``timeout``.
+
+    Args:
+        socket_path: Path to chronyd Unix socket. Defaults to
+            '/run/chrony/chronyd.sock' or '/var/run/chrony/chronyd.sock'.
+        timeout: Seconds to wait for chronyd's replies (keyword only; default 3.0).
+
+    Returns:
+        list[Source]: one per source, in chronyd's order (reference clocks first); empty when
+        chronyd has none. Unresolved sources are included.
+
+    Raises:
+        ChronyLibraryError: If the native module cannot be loaded.
+        ChronyConnectionError: If chronyd is not running or unreachable
+            (error_code -6: no reply within ``timeout``).
+        ChronyPermissionError: If insufficient permissions to access chronyd.
+        ChronyDataError: If a reply is invalid (-4; also when chronyd does not know the
+            report) or incomplete (-5; also when the list kept changing while it was read).
+        TypeError, ValueError: If an argument has the wrong type or value.
+
+    Example:
+        >>> from pychrony import get_sources
+        >>> for source in get_sources():
+        ...     print(source.mode.symbol + source.state.symbol, source.address)
+        ^* 192.0.2.1
+    """
+    path = _check_socket_path(socket_path)
+    seconds = _check_timeout(timeout)
+    return _sources(native().get_sources(path, seconds))
+
+
 class ChronyConnection:
     """A reusable connection to chronyd, for programs that poll.
 
@@ -96,9 +170,9 @@ class ChronyConnection:
             None: the default Unix socket paths, as :func:`get_tracking` does.
         timeout: Seconds to wait for each reply (keyword only; default 3.0).
 
-    The socket is opened by ``__enter__`` or by the first ``get_tracking()``; ``close()`` releases
-    it (calling it again does nothing) and a later ``get_tracking()`` opens a new one. One
-    connection may be shared by threads: calls on it take turns.
+    The socket is opened by ``__enter__`` or by the first call (``get_tracking()``,
+    ``get_sources()``); ``close()`` releases it (calling it again does nothing) and a later call
+    opens a new one. One connection may be shared by threads: calls on it take turns.
     """
 
     def __init__(
@@ -118,7 +192,7 @@ class ChronyConnection:
         self._conn: _NativeConnection = native().Connection(address, self._timeout)
 
     def open(self) -> None:
-        """Open the socket now (``get_tracking()`` does it when needed)."""
+        """Open the socket now (``get_tracking()`` and ``get_sources()`` do it when needed)."""
         self._conn.open()
 
     def get_tracking(self) -> TrackingStatus:
@@ -128,10 +202,17 @@ class ChronyConnection:
         """
         return TrackingStatus(*self._conn.tracking())
 
+    def get_sources(self) -> list[Source]:
+        """Retrieve chronyd's time sources over this connection.
+
+        See :func:`get_sources`.
+        """
+        return _sources(self._conn.sources())
+
     def close(self) -> None:
         """Close the socket and remove the files it created; does nothing if it is not open.
 
-        A ``get_tracking()`` waiting for chronyd in another thread (or interrupted by the signal
+        A call waiting for chronyd in another thread (or interrupted by the signal
         handler that calls ``close()``) stops with ``ChronyConnectionError``; a later call opens a
         new socket.
         """

@@ -1,8 +1,12 @@
-"""The data model of the contract: :class:`TrackingStatus`."""
+"""The data model: the contract's :class:`TrackingStatus`, and the additions :class:`Source`,
+:class:`SourceState` and :class:`SourceMode` (the sources report)."""
 
+import enum
+import threading
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
-__all__ = ["TrackingStatus"]
+__all__ = ["Source", "SourceMode", "SourceState", "TrackingStatus"]
 
 # Leap status values (chronyd's, also in the contract's field table).
 LEAP_NORMAL = 0
@@ -76,3 +80,131 @@ class TrackingStatus:
             True if leap_status is 1 (insert) or 2 (delete), False otherwise.
         """
         return self.leap_status in (LEAP_INSERT_SECOND, LEAP_DELETE_SECOND)
+
+
+# --- the sources report (an addition to the contract) ---------------------------------------------
+
+_E = TypeVar("_E", bound="_WireEnum")
+# Pseudo-members for values a newer chronyd may send, one object per (class, value). Kept outside
+# the classes: an attribute assigned in an Enum's body would become a member.
+_UNKNOWN: dict[tuple[type["_WireEnum"], int], "_WireEnum"] = {}
+_UNKNOWN_LOCK = threading.Lock()
+
+
+class _WireEnum(enum.IntEnum):
+    """An IntEnum of a u16 field of chronyd's replies that never refuses a value of that range: an
+    unknown one becomes a pseudo-member named ``UNKNOWN_<value>`` (cached, so ``is`` works), and
+    ``symbol`` gives chronyc's character for it, a space."""
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 0xFFFF:
+            return None  # Enum raises ValueError
+        return cls._unknown(value)
+
+    @classmethod
+    def _unknown(cls: type[_E], value: int) -> _E:
+        with _UNKNOWN_LOCK:
+            member = _UNKNOWN.get((cls, value))
+            if member is None:
+                member = int.__new__(cls, value)
+                member._name_ = f"UNKNOWN_{value}"
+                member._value_ = value
+                _UNKNOWN[(cls, value)] = member
+        assert isinstance(member, cls)
+        return member
+
+    @property
+    def symbol(self) -> str:
+        """chronyc's character for this value (a space for a value this version does not know)."""
+        return self._symbols().get(int(self), " ")
+
+    @classmethod
+    def _symbols(cls) -> dict[int, str]:
+        raise NotImplementedError
+
+
+# chronyc's characters (its `S` and `M` columns).
+_STATE_SYMBOLS = {0: "*", 1: "?", 2: "x", 3: "~", 4: "+", 5: "-"}
+_MODE_SYMBOLS = {0: "^", 1: "=", 2: "#"}
+
+
+class SourceState(_WireEnum):
+    """How chronyd uses a source at its last source selection (chronyc's ``S`` column).
+
+    A value a newer chronyd adds is not an error: ``SourceState(9)`` is the pseudo-member
+    ``SourceState.UNKNOWN_9`` (value 9, ``symbol`` a space, as chronyc shows it).
+    """
+
+    SELECTED = 0  #: ``*``: the source chronyd synchronises to
+    NONSELECTABLE = 1  #: ``?``: unusable (unreachable, too few samples, ``noselect``, ...)
+    FALSETICKER = 2  #: ``x``: in disagreement with the majority
+    JITTERY = 3  #: ``~``: its time varies too much
+    UNSELECTED = 4  #: ``+``: acceptable, combined with the selected source
+    SELECTABLE = 5  #: ``-``: acceptable, not combined
+
+    @classmethod
+    def _symbols(cls) -> dict[int, str]:
+        return _STATE_SYMBOLS
+
+
+class SourceMode(_WireEnum):
+    """What kind of source it is (chronyc's ``M`` column); unknown values as in
+    :class:`SourceState` (``SourceMode(7)`` is ``SourceMode.UNKNOWN_7``)."""
+
+    CLIENT = 0  #: ``^``: an NTP server (``server``, ``pool``)
+    PEER = 1  #: ``=``: a symmetric NTP peer (``peer``)
+    REFCLOCK = 2  #: ``#``: a reference clock (``refclock``)
+
+    @classmethod
+    def _symbols(cls) -> dict[int, str]:
+        return _MODE_SYMBOLS
+
+
+@dataclass(frozen=True)
+class Source:
+    """One source of chronyd's sources report: a line of ``chronyc -n sources -a``.
+
+    The first 11 fields have pychrony 2.x's names and order; ``reference_id`` is an addition with
+    a default. Offsets are in seconds, positive when the local clock is ahead of the source.
+
+    Attributes:
+        address: chronyc -n's ``Name/IP address`` column: the IP address, ``ID#NNNNNNNNNN`` for a
+            source whose name is not resolved yet, or a reference clock's refid (``"GPS"``).
+        poll: polling interval as a power of 2 seconds (``Poll``: -4 is 1/16 s, 6 is 64 s).
+        stratum: the source's stratum (``Stratum``; 0 before its first sample and for refclocks).
+        state: how chronyd uses it (``S``).
+        mode: server, peer or reference clock (``M``).
+        flags: chronyd's flags field (unused since chrony 4.0: 0).
+        reachability: the reachability register, one bit per one of the last 8 polls
+            (``Reach``, printed in octal: 377 is all 8).
+        last_sample_ago: seconds since the last good sample (``LastRx``); None when there has
+            been none (pychrony 2.x gave an int here, chronyd's 4294967295).
+        orig_latest_meas: the last sample's offset as measured (``Last sample``, in brackets), s.
+        latest_meas: the last sample's offset adjusted for slewing since
+            (``Last sample``, left of the brackets), s.
+        latest_meas_err: the last sample's error margin (``Last sample``, after ``+/-``), s.
+        reference_id: a reference clock's refid as a number (0x47505300 for ``GPS``); None for
+            other sources.
+    """
+
+    address: str
+    poll: int
+    stratum: int
+    state: SourceState
+    mode: SourceMode
+    flags: int
+    reachability: int
+    last_sample_ago: int | None
+    orig_latest_meas: float
+    latest_meas: float
+    latest_meas_err: float
+    reference_id: int | None = None
+
+    def is_reachable(self) -> bool:
+        """True when one of the last 8 polls got a valid reply (``reachability & 0xff``)."""
+        return self.reachability & 0xFF != 0
+
+    def is_selected(self) -> bool:
+        """True for the source chronyd synchronises to (state ``SELECTED``, chronyc's ``*``)."""
+        return self.state == SourceState.SELECTED

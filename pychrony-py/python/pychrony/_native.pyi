@@ -2,7 +2,7 @@
 # `python -m mypy.stubtest pychrony._native`. Private: use the pychrony package instead.
 from typing import Literal, final
 
-__all__ = ["Connection", "get_tracking"]
+__all__ = ["Connection", "get_sources", "get_tracking"]
 
 # (reference_id, reference_id_name, stratum, leap_status, offset, last_offset, rms_offset,
 #  frequency, residual_freq, skew, root_delay, root_dispersion, update_interval,
@@ -11,13 +11,20 @@ _Tracking = tuple[
     int, str, int, int, float, float, float, float, float, float, float, float, float, str, float
 ]
 
+# (address, poll, stratum, state, mode, flags, reachability, last_sample_ago, orig_latest_meas,
+#  latest_meas, latest_meas_err, reference_id): the field order of pychrony.Source, with state
+#  and mode as chronyd's numbers.
+_Source = tuple[str, int, int, int, int, int, int, int | None, float, float, float, int | None]
+
 def get_tracking(socket_path: str | None, timeout: float) -> _Tracking: ...
+def get_sources(socket_path: str | None, timeout: float) -> list[_Source]: ...
 
 @final
 class Connection:
     def __new__(cls, address: str | None, timeout: float) -> Connection: ...
     def open(self) -> None: ...
     def tracking(self) -> _Tracking: ...
+    def sources(self) -> list[_Source]: ...
     def close(self) -> None: ...
     @property
     def address(self) -> str | None: ...

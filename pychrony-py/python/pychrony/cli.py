@@ -1,6 +1,11 @@
-"""``pychrony tracking``: print chronyd's tracking report as ``chronyc -n tracking`` does, or JSON.
+"""The ``pychrony`` command.
 
+``pychrony tracking`` prints chronyd's tracking report as ``chronyc -n tracking`` does, or JSON.
 Exit status: 0 when chronyd is synchronised, 1 when it is not, 2 on an error (message on stderr).
+
+``pychrony sources`` prints chronyd's sources as ``chronyc -n sources -a`` does (``-v``: with
+chronyc's caption), as ``chronyc -c sources -a`` does (``--csv``), or JSON. Exit status: 0, or 2 on
+an error.
 """
 
 from __future__ import annotations
@@ -12,14 +17,15 @@ import math
 import sys
 import time
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from ._api import DEFAULT_TIMEOUT, ChronyConnection, _check_timeout
 from ._errors import ChronyError
-from ._models import LEAP_STATUS_TEXT, TrackingStatus
+from ._models import LEAP_STATUS_TEXT, Source, SourceMode, SourceState, TrackingStatus
 
-__all__ = ["format_tracking", "main"]
+__all__ = ["format_sources", "format_sources_csv", "format_tracking", "main"]
 
+EXIT_OK = 0
 EXIT_SYNCHRONISED = 0
 EXIT_NOT_SYNCHRONISED = 1
 EXIT_ERROR = 2
@@ -63,6 +69,129 @@ def _read(address: str | None, timeout: float) -> TrackingStatus:
         return conn.get_tracking()
 
 
+# --- sources --------------------------------------------------------------------------------------
+
+# chronyd's "never" in its seconds-ago counters (Source.last_sample_ago is None instead).
+_NEVER = 0xFFFFFFFF
+
+# chronyc 4.3's table head (with its trailing spaces), and the caption `-v` puts above it.
+SOURCES_HEADER = "MS Name/IP address         Stratum Poll Reach LastRx Last sample               "
+SOURCES_CAPTION = """
+  .-- Source mode  '^' = server, '=' = peer, '#' = local clock.
+ / .- Source state '*' = current best, '+' = combined, '-' = not combined,
+| /             'x' = may be in error, '~' = too variable, '?' = unusable.
+||                                                 .- xxxx [ yyyy ] +/- zzzz
+||      Reachability register (octal) -.           |  xxxx = adjusted offset,
+||      Log2(Polling interval) --.      |          |  yyyy = measured offset,
+||                                \\     |          |  zzzz = estimated error.
+||                                 |    |           \\
+"""
+
+
+def _ago_text(seconds: int | None) -> str:
+    """chronyc's ``LastRx``: whole seconds below 1200, then minutes, hours, days or years (365
+    days) rounded down, in 4 characters; ``-`` when there has been no sample."""
+    if seconds is None or seconds == _NEVER:
+        return "   -"
+    if seconds < 1200:
+        return f"{seconds:4d}"
+    if seconds < 36000:
+        return f"{seconds // 60:3d}m"
+    if seconds < 345600:
+        return f"{seconds // 3600:3d}h"
+    days = seconds // 86400
+    if days > 999:
+        return f"{days // 365:3d}y"
+    return f"{days:3d}d"
+
+
+# The units of chronyc's offsets from a second up: (limit in seconds, divisor, unit).
+_LONG_UNITS = (
+    (99999.5 * 60, 60.0, "m"),
+    (99999.5 * 3600, 3600.0, "h"),
+    (99999.5 * 86400, 86400.0, "d"),
+)
+_YEAR = 86400.0 * 365
+
+
+def _offset_text(seconds: float, *, signed: bool = False) -> str:
+    """chronyc's offsets: ns, us or ms as a rounded integer (below 9999.5 of each), seconds with
+    one decimal below 999.5, then whole seconds, minutes, hours, days (each below 99999.5) and
+    years. Unsigned: 6 characters (a 2-letter unit after 4, a 1-letter one after 5); ``signed``:
+    with a sign, 7 characters."""
+    x = abs(seconds)
+    value = seconds if signed else x
+    sign = "+" if signed else ""
+    width = 5 if signed else 4  # before a 2-letter unit; one more before a 1-letter one
+    if x < 9999.5e-9:
+        return f"{value * 1e9:{sign}{width}.0f}ns"
+    if x < 9999.5e-6:
+        return f"{value * 1e6:{sign}{width}.0f}us"
+    if x < 9999.5e-3:
+        return f"{value * 1e3:{sign}{width}.0f}ms"
+    if x < 999.5:
+        return f"{value:{sign}{width + 1}.1f}s"
+    if x < 99999.5:
+        return f"{value:{sign}{width + 1}.0f}s"
+    for limit, divisor, unit in _LONG_UNITS:
+        if x < limit:
+            return f"{value / divisor:{sign}{width + 1}.0f}{unit}"
+    return f"{value / _YEAR:{sign}{width + 1}.0f}y"
+
+
+def _symbols(source: Source) -> tuple[str, str]:
+    # SourceState(...) also accepts a plain int, for a Source built by hand.
+    return SourceMode(source.mode).symbol, SourceState(source.state).symbol
+
+
+def format_sources(sources: Sequence[Source], *, verbose: bool = False) -> str:
+    """The sources in ``chronyc -n sources -a``'s layout (``verbose``: ``-v``'s, with the
+    caption), with a final newline. Checked against chronyc 4.3 byte for byte."""
+    lines = [SOURCES_CAPTION.rstrip("\n")] if verbose else []
+    lines += [SOURCES_HEADER, "=" * len(SOURCES_HEADER)]
+    for s in sources:
+        mode, state = _symbols(s)
+        lines.append(
+            f"{mode}{state} {s.address:<27}  {s.stratum:2d}  {s.poll:2d}   {s.reachability:3o}  "
+            f"{_ago_text(s.last_sample_ago)}  {_offset_text(s.latest_meas, signed=True)}"
+            f"[{_offset_text(s.orig_latest_meas, signed=True)}] +/- "
+            f"{_offset_text(s.latest_meas_err)}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def format_sources_csv(sources: Sequence[Source]) -> str:
+    """The sources as ``chronyc -c sources -a`` prints them: mode, state, name, stratum, poll,
+    reachability (octal), seconds since the last sample (4294967295: none), then the adjusted
+    offset, the measured offset and the error in seconds with 9 decimals; one line each."""
+    lines = []
+    for s in sources:
+        mode, state = _symbols(s)
+        ago = _NEVER if s.last_sample_ago is None else s.last_sample_ago
+        lines.append(
+            f"{mode},{state},{s.address},{s.stratum},{s.poll},{s.reachability:o},{ago},"
+            f"{s.latest_meas:.9f},{s.orig_latest_meas:.9f},{s.latest_meas_err:.9f}"
+        )
+    return "".join(line + "\n" for line in lines)
+
+
+def source_record(source: Source) -> dict[str, Any]:
+    """One source as ``pychrony sources --json`` prints it: the dataclass's fields, with state and
+    mode by name (``"SELECTED"``, ``"CLIENT"``, ``"UNKNOWN_9"``), then ``reachable`` and
+    ``selected`` (the two methods)."""
+    record = {f.name: getattr(source, f.name) for f in dataclasses.fields(source)}
+    record["state"] = SourceState(source.state).name
+    record["mode"] = SourceMode(source.mode).name
+    record["reachable"] = source.is_reachable()
+    record["selected"] = source.is_selected()
+    return record
+
+
+def _read_sources(address: str | None, timeout: float) -> list[Source]:
+    with ChronyConnection(address, timeout=timeout) as conn:
+        return conn.get_sources()
+
+
 def _positive_seconds(text: str) -> float:
     try:
         value = float(text)
@@ -83,11 +212,28 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_ERROR, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
 
 
+def _add_connection_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--socket",
+        metavar="ADDRESS",
+        help="chronyd's Unix socket path, or a UDP command port address such as 127.0.0.1:323 "
+        "(default: /run/chrony/chronyd.sock, then /var/run/chrony/chronyd.sock)",
+    )
+    command.add_argument(
+        "--timeout",
+        type=_positive_seconds,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"seconds to wait for chronyd's reply (default {DEFAULT_TIMEOUT:g})",
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="pychrony",
         description="Read chronyd's monitoring data.",
-        epilog="Exit status: 0 synchronised, 1 not synchronised, 2 error.",
+        epilog="Exit status: 0 ok (for tracking: synchronised), 1 not synchronised (tracking), "
+        "2 error.",
     )
     commands = parser.add_subparsers(
         dest="command", metavar="COMMAND", required=True, parser_class=_Parser
@@ -97,33 +243,35 @@ def _parser() -> argparse.ArgumentParser:
         help="print the tracking report (like `chronyc -n tracking`)",
         description="Print chronyd's tracking report, like `chronyc -n tracking`.",
     )
-    tracking.add_argument(
-        "--socket",
-        metavar="ADDRESS",
-        help="chronyd's Unix socket path, or a UDP command port address such as 127.0.0.1:323 "
-        "(default: /run/chrony/chronyd.sock, then /var/run/chrony/chronyd.sock)",
-    )
     tracking.add_argument("--json", action="store_true", help="print one JSON object")
-    tracking.add_argument(
-        "--timeout",
-        type=_positive_seconds,
-        default=DEFAULT_TIMEOUT,
-        metavar="SECONDS",
-        help=f"seconds to wait for chronyd's reply (default {DEFAULT_TIMEOUT:g})",
+    _add_connection_options(tracking)
+    sources = commands.add_parser(
+        "sources",
+        help="print the time sources (like `chronyc -n sources -a`)",
+        description="Print chronyd's time sources, like `chronyc -n sources -a` (unresolved "
+        "sources included). Exit status: 0, or 2 on an error.",
     )
+    sources.add_argument(
+        "-v",
+        dest="verbose",
+        action="store_true",
+        help="add chronyc's caption of the columns (like `chronyc sources -v`; text output only)",
+    )
+    output = sources.add_mutually_exclusive_group()
+    output.add_argument(
+        "--json",
+        action="store_true",
+        help="print a JSON list of objects (the Source fields; state and mode by name)",
+    )
+    output.add_argument(
+        "--csv", action="store_true", help="print what `chronyc -c sources -a` prints"
+    )
+    _add_connection_options(sources)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the tool; returns the exit status."""
-    args = _parser().parse_args(argv)
-    try:
-        status = _read(args.socket, args.timeout)
-    except ChronyError as exc:
-        print(f"pychrony: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    except KeyboardInterrupt:
-        return 130
+def _tracking(args: argparse.Namespace) -> int:
+    status = _read(args.socket, args.timeout)
     if args.json:
         record = dataclasses.asdict(status)
         record["synchronized"] = status.is_synchronized()
@@ -132,3 +280,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         sys.stdout.write(format_tracking(status))
     return EXIT_SYNCHRONISED if status.is_synchronized() else EXIT_NOT_SYNCHRONISED
+
+
+def _sources(args: argparse.Namespace) -> int:
+    sources = _read_sources(args.socket, args.timeout)
+    if args.json:
+        print(json.dumps([source_record(s) for s in sources], indent=2))
+    elif args.csv:
+        sys.stdout.write(format_sources_csv(sources))
+    else:
+        sys.stdout.write(format_sources(sources, verbose=args.verbose))
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the tool; returns the exit status."""
+    args = _parser().parse_args(argv)
+    command = _sources if args.command == "sources" else _tracking
+    try:
+        return command(args)
+    except ChronyError as exc:
+        print(f"pychrony: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
