@@ -6,7 +6,7 @@ use pyo3::types::{PyList, PyTuple};
 
 use crate::errors::finish;
 use crate::signals::SignalCheck;
-use crate::{sources, timeout, tracking};
+use crate::{activity, sources, timeout, tracking};
 
 /// A connection to chronyd (Unix socket or UDP command port), opened on first use.
 ///
@@ -54,6 +54,19 @@ impl Connection {
         });
         let status = finish(py, result, signals)?;
         tracking::to_tuple(py, &status)
+    }
+
+    /// Reads the activity report; the same 5 values as `get_activity()`.
+    fn activity<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        let (result, signals) = py.detach(|| {
+            let mut signals = SignalCheck::default();
+            let result = self
+                .inner
+                .query_interruptible::<chrony_core::Activity>(&mut || signals.poll());
+            (result, signals)
+        });
+        let report = finish(py, result, signals)?;
+        activity::to_tuple(py, &report)
     }
 
     /// Reads the sources report; the same tuples as `get_sources()`.

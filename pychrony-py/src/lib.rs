@@ -7,6 +7,7 @@
 //! hand-written `python/pychrony/_native.pyi`.
 #![forbid(unsafe_code)]
 
+mod activity;
 mod connection;
 mod errors;
 mod signals;
@@ -18,6 +19,8 @@ mod tracking;
 #[pyo3::pymodule]
 mod _native {
 
+    #[pymodule_export]
+    use crate::activity::get_activity;
     #[pymodule_export]
     use crate::connection::Connection;
     #[pymodule_export]

@@ -5,14 +5,14 @@ import os
 from types import TracebackType
 from typing import TYPE_CHECKING, Literal
 
-from ._models import Source, SourceMode, SourceState, TrackingStatus
+from ._models import Activity, Source, SourceMode, SourceState, TrackingStatus
 from ._native_loader import native
 
 if TYPE_CHECKING:
     from ._native import Connection as _NativeConnection
     from ._native import _Source as _NativeSource
 
-__all__ = ["DEFAULT_TIMEOUT", "ChronyConnection", "get_sources", "get_tracking"]
+__all__ = ["DEFAULT_TIMEOUT", "ChronyConnection", "get_activity", "get_sources", "get_tracking"]
 
 #: Seconds to wait for chronyd's reply before raising ChronyConnectionError (code -6).
 DEFAULT_TIMEOUT = 3.0
@@ -155,6 +155,30 @@ def get_sources(
     return _sources(native().get_sources(path, seconds))
 
 
+def get_activity(
+    socket_path: str | os.PathLike[str] | None = None,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> Activity:
+    """Retrieve how many sources are online, offline, in a burst or unresolved (``chronyc
+    activity``).
+
+    An addition to the contract. Arguments, errors and timeouts are those of
+    :func:`get_tracking`.
+
+    Raises:
+        ChronyLibraryError: If the native module cannot be loaded.
+        ChronyConnectionError: If chronyd is not running or unreachable
+            (error_code -6: no reply within ``timeout``).
+        ChronyPermissionError: If insufficient permissions to access chronyd.
+        ChronyDataError: If a reply is invalid (-4) or incomplete (-5).
+        TypeError, ValueError: If an argument has the wrong type or value.
+    """
+    path = _check_socket_path(socket_path)
+    seconds = _check_timeout(timeout)
+    return Activity(*native().get_activity(path, seconds))
+
+
 class ChronyConnection:
     """A reusable connection to chronyd, for programs that poll.
 
@@ -208,6 +232,13 @@ class ChronyConnection:
         See :func:`get_sources`.
         """
         return _sources(self._conn.sources())
+
+    def get_activity(self) -> Activity:
+        """Retrieve the activity report over this connection.
+
+        See :func:`get_activity`.
+        """
+        return Activity(*self._conn.activity())
 
     def close(self) -> None:
         """Close the socket and remove the files it created; does nothing if it is not open.

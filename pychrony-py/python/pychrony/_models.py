@@ -6,7 +6,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-__all__ = ["Source", "SourceMode", "SourceState", "TrackingStatus"]
+__all__ = ["Activity", "Source", "SourceMode", "SourceState", "TrackingStatus"]
 
 # Leap status values (chronyd's, also in the contract's field table).
 LEAP_NORMAL = 0
@@ -208,3 +208,27 @@ class Source:
     def is_selected(self) -> bool:
         """True for the source chronyd synchronises to (state ``SELECTED``, chronyc's ``*``)."""
         return self.state == SourceState.SELECTED
+
+
+# --- the activity report (an addition to the contract) --------------------------------------------
+
+
+@dataclass(frozen=True)
+class Activity:
+    """How many of chronyd's sources are in each state of its online/offline logic (``chronyc
+    activity``). All are counts of sources.
+
+    Attributes:
+        online: sources chronyd polls (``sources online``).
+        offline: sources set offline (``sources offline``).
+        burst_online: sources doing a burst, to return online (``doing burst (return to online)``).
+        burst_offline: sources doing a burst, to return offline
+            (``doing burst (return to offline)``).
+        unresolved: sources whose name is not resolved yet (``sources with unknown address``).
+    """
+
+    online: int
+    offline: int
+    burst_online: int
+    burst_offline: int
+    unresolved: int

@@ -21,9 +21,16 @@ from typing import Any, NoReturn
 
 from ._api import DEFAULT_TIMEOUT, ChronyConnection, _check_timeout
 from ._errors import ChronyError
-from ._models import LEAP_STATUS_TEXT, Source, SourceMode, SourceState, TrackingStatus
+from ._models import LEAP_STATUS_TEXT, Activity, Source, SourceMode, SourceState, TrackingStatus
 
-__all__ = ["format_sources", "format_sources_csv", "format_tracking", "main"]
+__all__ = [
+    "format_activity",
+    "format_activity_csv",
+    "format_sources",
+    "format_sources_csv",
+    "format_tracking",
+    "main",
+]
 
 EXIT_OK = 0
 EXIT_SYNCHRONISED = 0
@@ -192,6 +199,23 @@ def _read_sources(address: str | None, timeout: float) -> list[Source]:
         return conn.get_sources()
 
 
+def format_activity(activity: Activity) -> str:
+    """The report as ``chronyc -n activity`` prints it (its ``200 OK`` line first)."""
+    return (
+        "200 OK\n"
+        f"{activity.online} sources online\n"
+        f"{activity.offline} sources offline\n"
+        f"{activity.burst_online} sources doing burst (return to online)\n"
+        f"{activity.burst_offline} sources doing burst (return to offline)\n"
+        f"{activity.unresolved} sources with unknown address\n"
+    )
+
+
+def format_activity_csv(activity: Activity) -> str:
+    """The report as ``chronyc -c activity`` prints it: the 5 counts in field order."""
+    return ",".join(str(v) for v in dataclasses.astuple(activity)) + "\n"
+
+
 def _positive_seconds(text: str) -> float:
     try:
         value = float(text)
@@ -267,6 +291,20 @@ def _parser() -> argparse.ArgumentParser:
         "--csv", action="store_true", help="print what `chronyc -c sources -a` prints"
     )
     _add_connection_options(sources)
+    activity = commands.add_parser(
+        "activity",
+        help="print how many sources are online/offline (like `chronyc -n activity`)",
+        description="Print chronyd's activity report, like `chronyc -n activity`. Exit status: 0, "
+        "or 2 on an error.",
+    )
+    activity_output = activity.add_mutually_exclusive_group()
+    activity_output.add_argument(
+        "--json", action="store_true", help="print one JSON object (the Activity fields)"
+    )
+    activity_output.add_argument(
+        "--csv", action="store_true", help="print what `chronyc -c activity` prints"
+    )
+    _add_connection_options(activity)
     return parser
 
 
@@ -293,10 +331,22 @@ def _sources(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _activity(args: argparse.Namespace) -> int:
+    with ChronyConnection(args.socket, timeout=args.timeout) as conn:
+        activity = conn.get_activity()
+    if args.json:
+        print(json.dumps(dataclasses.asdict(activity), indent=2))
+    elif args.csv:
+        sys.stdout.write(format_activity_csv(activity))
+    else:
+        sys.stdout.write(format_activity(activity))
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the tool; returns the exit status."""
     args = _parser().parse_args(argv)
-    command = _sources if args.command == "sources" else _tracking
+    command = {"sources": _sources, "activity": _activity}.get(args.command, _tracking)
     try:
         return command(args)
     except ChronyError as exc:
