@@ -6,7 +6,7 @@ use pyo3::types::{PyList, PyTuple};
 
 use crate::errors::finish;
 use crate::signals::SignalCheck;
-use crate::{activity, sources, timeout, tracking};
+use crate::{activity, serverstats, sources, timeout, tracking};
 
 /// A connection to chronyd (Unix socket or UDP command port), opened on first use.
 ///
@@ -67,6 +67,19 @@ impl Connection {
         });
         let report = finish(py, result, signals)?;
         activity::to_tuple(py, &report)
+    }
+
+    /// Reads the serverstats report; the same 17 values as `get_server_stats()`.
+    fn server_stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        let (result, signals) = py.detach(|| {
+            let mut signals = SignalCheck::default();
+            let result = self
+                .inner
+                .query_interruptible::<chrony_core::ServerStats>(&mut || signals.poll());
+            (result, signals)
+        });
+        let report = finish(py, result, signals)?;
+        serverstats::to_tuple(py, &report)
     }
 
     /// Reads the sources report; the same tuples as `get_sources()`.

@@ -10,6 +10,7 @@
 mod activity;
 mod connection;
 mod errors;
+mod serverstats;
 mod signals;
 mod sources;
 mod timeout;
@@ -23,6 +24,8 @@ mod _native {
     use crate::activity::get_activity;
     #[pymodule_export]
     use crate::connection::Connection;
+    #[pymodule_export]
+    use crate::serverstats::get_server_stats;
     #[pymodule_export]
     use crate::sources::get_sources;
     #[pymodule_export]

@@ -8,7 +8,7 @@ sources report (``get_sources``, ``Source``, ``SourceState``, ``SourceMode``).
 
 from __future__ import annotations
 
-from ._api import ChronyConnection, get_activity, get_sources, get_tracking
+from ._api import ChronyConnection, get_activity, get_server_stats, get_sources, get_tracking
 from ._errors import (
     ChronyConnectionError,
     ChronyDataError,
@@ -16,7 +16,7 @@ from ._errors import (
     ChronyLibraryError,
     ChronyPermissionError,
 )
-from ._models import Activity, Source, SourceMode, SourceState, TrackingStatus
+from ._models import Activity, ServerStats, Source, SourceMode, SourceState, TrackingStatus
 
 # The installed distribution's version, which maturin takes from pychrony-py/Cargo.toml; looked
 # up on first use, so `import pychrony` does not pay for importlib.metadata.
@@ -54,4 +54,7 @@ __all__ = [
     # Addition (documented in docs/python-api.md): the activity report
     "get_activity",
     "Activity",
+    # Addition (documented in docs/python-api.md): the serverstats report
+    "get_server_stats",
+    "ServerStats",
 ]

@@ -5,14 +5,21 @@ import os
 from types import TracebackType
 from typing import TYPE_CHECKING, Literal
 
-from ._models import Activity, Source, SourceMode, SourceState, TrackingStatus
+from ._models import Activity, ServerStats, Source, SourceMode, SourceState, TrackingStatus
 from ._native_loader import native
 
 if TYPE_CHECKING:
     from ._native import Connection as _NativeConnection
     from ._native import _Source as _NativeSource
 
-__all__ = ["DEFAULT_TIMEOUT", "ChronyConnection", "get_activity", "get_sources", "get_tracking"]
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "ChronyConnection",
+    "get_activity",
+    "get_server_stats",
+    "get_sources",
+    "get_tracking",
+]
 
 #: Seconds to wait for chronyd's reply before raising ChronyConnectionError (code -6).
 DEFAULT_TIMEOUT = 3.0
@@ -179,6 +186,30 @@ def get_activity(
     return Activity(*native().get_activity(path, seconds))
 
 
+def get_server_stats(
+    socket_path: str | os.PathLike[str] | None = None,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> ServerStats:
+    """Retrieve chronyd's counters as an NTP and command server (``chronyc serverstats``).
+
+    An addition to the contract. Arguments, errors and timeouts are those of
+    :func:`get_tracking`. Over UDP chronyd refuses this report (ChronyPermissionError, -3)
+    unless its ``opencommands`` allow it.
+
+    Raises:
+        ChronyLibraryError: If the native module cannot be loaded.
+        ChronyConnectionError: If chronyd is not running or unreachable
+            (error_code -6: no reply within ``timeout``).
+        ChronyPermissionError: If insufficient permissions to access chronyd.
+        ChronyDataError: If a reply is invalid (-4) or incomplete (-5).
+        TypeError, ValueError: If an argument has the wrong type or value.
+    """
+    path = _check_socket_path(socket_path)
+    seconds = _check_timeout(timeout)
+    return ServerStats(*native().get_server_stats(path, seconds))
+
+
 class ChronyConnection:
     """A reusable connection to chronyd, for programs that poll.
 
@@ -239,6 +270,13 @@ class ChronyConnection:
         See :func:`get_activity`.
         """
         return Activity(*self._conn.activity())
+
+    def get_server_stats(self) -> ServerStats:
+        """Retrieve the serverstats report over this connection.
+
+        See :func:`get_server_stats`.
+        """
+        return ServerStats(*self._conn.server_stats())
 
     def close(self) -> None:
         """Close the socket and remove the files it created; does nothing if it is not open.

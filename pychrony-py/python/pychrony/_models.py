@@ -6,7 +6,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-__all__ = ["Activity", "Source", "SourceMode", "SourceState", "TrackingStatus"]
+__all__ = ["Activity", "ServerStats", "Source", "SourceMode", "SourceState", "TrackingStatus"]
 
 # Leap status values (chronyd's, also in the contract's field table).
 LEAP_NORMAL = 0
@@ -232,3 +232,72 @@ class Activity:
     burst_online: int
     burst_offline: int
     unresolved: int
+
+
+# --- the serverstats report (an addition to the contract) -----------------------------------------
+
+#: chronyc serverstats's label of each ServerStats field, in its print order.
+SERVER_STATS_LABELS = {
+    "ntp_hits": "NTP packets received",
+    "ntp_drops": "NTP packets dropped",
+    "cmd_hits": "Command packets received",
+    "cmd_drops": "Command packets dropped",
+    "log_drops": "Client log records dropped",
+    "nke_hits": "NTS-KE connections accepted",
+    "nke_drops": "NTS-KE connections dropped",
+    "ntp_auth_hits": "Authenticated NTP packets",
+    "ntp_interleaved_hits": "Interleaved NTP packets",
+    "ntp_timestamps": "NTP timestamps held",
+    "ntp_span_seconds": "NTP timestamp span",
+    "ntp_daemon_rx_timestamps": "NTP daemon RX timestamps",
+    "ntp_daemon_tx_timestamps": "NTP daemon TX timestamps",
+    "ntp_kernel_rx_timestamps": "NTP kernel RX timestamps",
+    "ntp_kernel_tx_timestamps": "NTP kernel TX timestamps",
+    "ntp_hw_rx_timestamps": "NTP hardware RX timestamps",
+    "ntp_hw_tx_timestamps": "NTP hardware TX timestamps",
+}
+
+
+@dataclass(frozen=True)
+class ServerStats:
+    """chronyd's counters as an NTP and command server (``chronyc serverstats``), in chronyc's
+    print order (SERVER_STATS_LABELS has chronyc's label of each). The first five are in every
+    chronyd; a counter this chronyd does not send (it is older than the counter) is None.
+
+    Attributes:
+        ntp_hits: valid NTP requests received.
+        ntp_drops: NTP requests dropped by rate limiting.
+        cmd_hits: command requests received.
+        cmd_drops: command requests dropped by rate limiting.
+        log_drops: client log records dropped (clientloglimit).
+        nke_hits: NTS-KE connections accepted (chrony 4.0+).
+        nke_drops: NTS-KE connections dropped by rate limiting (4.0+).
+        ntp_auth_hits: authenticated NTP requests (4.0+).
+        ntp_interleaved_hits: interleaved-mode NTP requests (4.2+).
+        ntp_timestamps: timestamp pairs held for interleaved mode, a gauge (4.2+).
+        ntp_span_seconds: seconds the held timestamps cover, a gauge (4.2+).
+        ntp_daemon_rx_timestamps: responses with a daemon RX timestamp (4.4+).
+        ntp_daemon_tx_timestamps: responses with a daemon TX timestamp (4.4+).
+        ntp_kernel_rx_timestamps: responses with a kernel RX timestamp (4.4+).
+        ntp_kernel_tx_timestamps: interleaved responses with a kernel TX timestamp (4.4+).
+        ntp_hw_rx_timestamps: responses with a hardware RX timestamp (4.4+).
+        ntp_hw_tx_timestamps: interleaved responses with a hardware TX timestamp (4.4+).
+    """
+
+    ntp_hits: int
+    ntp_drops: int
+    cmd_hits: int
+    cmd_drops: int
+    log_drops: int
+    nke_hits: int | None
+    nke_drops: int | None
+    ntp_auth_hits: int | None
+    ntp_interleaved_hits: int | None
+    ntp_timestamps: int | None
+    ntp_span_seconds: int | None
+    ntp_daemon_rx_timestamps: int | None
+    ntp_daemon_tx_timestamps: int | None
+    ntp_kernel_rx_timestamps: int | None
+    ntp_kernel_tx_timestamps: int | None
+    ntp_hw_rx_timestamps: int | None
+    ntp_hw_tx_timestamps: int | None

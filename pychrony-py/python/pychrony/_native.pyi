@@ -2,7 +2,7 @@
 # `python -m mypy.stubtest pychrony._native`. Private: use the pychrony package instead.
 from typing import Literal, final
 
-__all__ = ["Connection", "get_activity", "get_sources", "get_tracking"]
+__all__ = ["Connection", "get_activity", "get_server_stats", "get_sources", "get_tracking"]
 
 # (reference_id, reference_id_name, stratum, leap_status, offset, last_offset, rms_offset,
 #  frequency, residual_freq, skew, root_delay, root_dispersion, update_interval,
@@ -22,6 +22,29 @@ def get_tracking(socket_path: str | None, timeout: float) -> _Tracking: ...
 _Activity = tuple[int, int, int, int, int]
 
 def get_activity(socket_path: str | None, timeout: float) -> _Activity: ...
+
+# pychrony.ServerStats's 17 counters: 5 ints, then 12 that a chronyd older than them does not send
+_ServerStats = tuple[
+    int,
+    int,
+    int,
+    int,
+    int,
+    int | None,
+    int | None,
+    int | None,
+    int | None,
+    int | None,
+    int | None,
+    int | None,
+    int | None,
+    int | None,
+    int | None,
+    int | None,
+    int | None,
+]
+
+def get_server_stats(socket_path: str | None, timeout: float) -> _ServerStats: ...
 def get_sources(socket_path: str | None, timeout: float) -> list[_Source]: ...
 
 @final
@@ -30,6 +53,7 @@ class Connection:
     def open(self) -> None: ...
     def tracking(self) -> _Tracking: ...
     def activity(self) -> _Activity: ...
+    def server_stats(self) -> _ServerStats: ...
     def sources(self) -> list[_Source]: ...
     def close(self) -> None: ...
     @property

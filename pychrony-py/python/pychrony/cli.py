@@ -21,7 +21,16 @@ from typing import Any, NoReturn
 
 from ._api import DEFAULT_TIMEOUT, ChronyConnection, _check_timeout
 from ._errors import ChronyError
-from ._models import LEAP_STATUS_TEXT, Activity, Source, SourceMode, SourceState, TrackingStatus
+from ._models import (
+    LEAP_STATUS_TEXT,
+    SERVER_STATS_LABELS,
+    Activity,
+    ServerStats,
+    Source,
+    SourceMode,
+    SourceState,
+    TrackingStatus,
+)
 
 __all__ = [
     "format_activity",
@@ -216,6 +225,27 @@ def format_activity_csv(activity: Activity) -> str:
     return ",".join(str(v) for v in dataclasses.astuple(activity)) + "\n"
 
 
+def _sent_counters(stats: ServerStats) -> list[tuple[str, int]]:
+    # The counters this chronyd sent (chronyc prints 11 for a chronyd <= 4.3, 17 from 4.4).
+    values = dataclasses.asdict(stats)
+    return [
+        (label, values[name])
+        for name, label in SERVER_STATS_LABELS.items()
+        if values[name] is not None
+    ]
+
+
+def format_server_stats(stats: ServerStats) -> str:
+    """The counters as ``chronyc -n serverstats`` prints them: a label in 27 columns, ``: ``, the
+    number; counters this chronyd does not send are left out."""
+    return "".join(f"{label:<27}: {value}\n" for label, value in _sent_counters(stats))
+
+
+def format_server_stats_csv(stats: ServerStats) -> str:
+    """The counters as ``chronyc -c serverstats`` prints them, in print order."""
+    return ",".join(str(value) for _, value in _sent_counters(stats)) + "\n"
+
+
 def _positive_seconds(text: str) -> float:
     try:
         value = float(text)
@@ -305,6 +335,22 @@ def _parser() -> argparse.ArgumentParser:
         "--csv", action="store_true", help="print what `chronyc -c activity` prints"
     )
     _add_connection_options(activity)
+    serverstats = commands.add_parser(
+        "serverstats",
+        help="print the server counters (like `chronyc -n serverstats`)",
+        description="Print chronyd's server counters, like `chronyc -n serverstats`. Exit status: "
+        "0, or 2 on an error.",
+    )
+    serverstats_output = serverstats.add_mutually_exclusive_group()
+    serverstats_output.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object (the ServerStats fields; null: not sent by this chronyd)",
+    )
+    serverstats_output.add_argument(
+        "--csv", action="store_true", help="print what `chronyc -c serverstats` prints"
+    )
+    _add_connection_options(serverstats)
     return parser
 
 
@@ -343,10 +389,26 @@ def _activity(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _server_stats(args: argparse.Namespace) -> int:
+    with ChronyConnection(args.socket, timeout=args.timeout) as conn:
+        stats = conn.get_server_stats()
+    if args.json:
+        print(json.dumps(dataclasses.asdict(stats), indent=2))
+    elif args.csv:
+        sys.stdout.write(format_server_stats_csv(stats))
+    else:
+        sys.stdout.write(format_server_stats(stats))
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the tool; returns the exit status."""
     args = _parser().parse_args(argv)
-    command = {"sources": _sources, "activity": _activity}.get(args.command, _tracking)
+    command = {
+        "sources": _sources,
+        "activity": _activity,
+        "serverstats": _server_stats,
+    }.get(args.command, _tracking)
     try:
         return command(args)
     except ChronyError as exc:
