@@ -37,8 +37,8 @@ pub const BUILD_PACKAGES: [&str; 7] = [
     "nettle-dev",
 ];
 
-/// The suites the private `sources.list` always names.
-const SUITES: [&str; 2] = ["trixie", "sid"];
+/// The suites the private `sources.list` always names, and the ones the `versions` CI stage tests.
+pub const SUITES: [&str; 2] = ["trixie", "sid"];
 
 /// `./configure`'s options: Debian's paths (debian/rules), NTS, no optional library but gnutls and nettle.
 pub const CONFIGURE_ARGS: [&str; 11] = [

@@ -3,7 +3,7 @@
 use crate::util::{Args, Executable, Result, cargo, display_rel, output};
 use crate::util::{bail, env_or, hint, prepend_env, root, run};
 use crate::{actionlint, bench, fresh, fuzz, install, python, sanitize, soak, socket_discovery};
-use crate::{bindgen_cmd, system_lib, valgrind};
+use crate::{bindgen_cmd, system_lib, valgrind, versions};
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -53,6 +53,9 @@ pub const STAGES: &[Stage] = stages! {
         restarts every 2 s and is SIGSTOPped; deadlines, errors, fds, RSS, leftover files";
     "python" => || python::stage(&crate::util::xtask_bin()?), "wheels built with maturin (bundled, \
         system), the default one installed into the venv; pytest (stubtest and mypy --strict included)";
+    "versions" => || versions::stage(&crate::util::xtask_bin()?), "chrony 4.6.1 and 4.9 built from \
+        Debian's trixie and sid source packages (cargo xtask chrony --build, cached under target/chrony): \
+        the sys and core tests and the Python report tests against each, compared with its own chronyc";
     "discovery" => socket_discovery::stage, "cargo xtask test-socket-discovery: default socket \
         discovery against real chronyd at /run and /var/run in a private mount namespace, Rust and \
         Python APIs (root)";

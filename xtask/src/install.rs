@@ -87,6 +87,8 @@ const PROBES: &[Probe] = probes! {
             with $PYTHON $v: installing python3 helps only if the distribution's version is $v)\" >&2; exit 1");
     "chronyd and chronyc", "test, system, sanitize, valgrind, soak, python, discovery, bench-smoke", Chrony,
         Rust(chrony);
+    "chrony from source: dpkg-source, make, gnutls, nettle", "versions", AptFor(chrony_build_packages),
+        Sh("runs dpkg-source make && pkg-config --print-errors --exists gnutls nettle && echo gnutls, nettle");
     "setpriv, unshare, taskset", "test, python, discovery, bench-smoke", Apt("util-linux"),
         Sh("runs setpriv unshare taskset");
     "mount", "discovery", Apt("mount"), Sh("mount --version");
@@ -250,6 +252,11 @@ fn chrony() -> Found {
         (chronyd_fixture::Origin::Unpacked, Some(d)) => format!("unpacked in {}", display_rel(d)),
     };
     Ok(format!("{}, {from}", version.unwrap_or("?")))
+}
+
+/// What `cargo xtask chrony --build` needs (apt-get installs only the missing ones).
+fn chrony_build_packages() -> String {
+    chronyd_fixture::source_build::BUILD_PACKAGES.join(" ")
 }
 
 /// `libgcc-N-dev` (gcc's libasan.so and libubsan.so) for the gcc that `cc` is.

@@ -19,6 +19,7 @@ mod system_lib;
 mod third_party;
 mod util;
 mod valgrind;
+mod versions;
 mod wheels;
 
 use std::process::ExitCode;

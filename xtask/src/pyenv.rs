@@ -42,10 +42,16 @@ pub fn venv_tool(python: &Path, program: &str) -> Command {
 
 /// pytest on pychrony-py/tests from the workspace root, its fixtures run through `xtask_bin`.
 pub fn pytest(python: &Path, xtask_bin: &Path) -> Command {
+    let mut pytest = pytest_files(python, xtask_bin);
+    pytest.arg(root().join("pychrony-py/tests"));
+    pytest
+}
+
+/// pytest as [`pytest`] runs it, for the test files the caller adds.
+pub fn pytest_files(python: &Path, xtask_bin: &Path) -> Command {
     let mut pytest = venv_tool(python, "python");
     pytest.current_dir(root()).env("XTASK_BIN", xtask_bin);
     pytest.args("-m pytest -p no:cacheprovider".split(' '));
-    pytest.arg(root().join("pychrony-py/tests"));
     pytest
 }
 
