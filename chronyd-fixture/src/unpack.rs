@@ -461,7 +461,8 @@ fn library_dirs(tree: &Path) -> Result<Vec<String>> {
     Ok(found)
 }
 
-pub(crate) fn on_path(program: &str) -> bool {
+/// Whether `program` is a file in one of PATH's directories.
+pub fn on_path(program: &str) -> bool {
     std::env::var_os("PATH")
         .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
 }

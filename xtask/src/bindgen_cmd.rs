@@ -10,12 +10,16 @@ const PREAMBLE: &str = "\
 ";
 
 pub fn run(args: &[String]) -> Result {
-    let check = match args {
-        [] => false,
-        [flag] if flag == "--check" => true,
-        [flag] if flag == "--probe" => return probe(),
-        _ => return Err("usage: cargo xtask bindgen [--check]".into()),
-    };
+    // --probe: the install stage's libclang probe (in this process, which links libclang).
+    let args = crate::util::Args::parse(
+        args,
+        "usage: cargo xtask bindgen [--check]\n",
+        "--check --probe",
+    )?;
+    if args.flag("--probe") {
+        return probe();
+    }
+    let check = args.flag("--check");
     let out = root().join("libchrony-sys/src/bindings.rs");
     let generated = generate(&root().join("libchrony-sys/csrc/chrony.h").to_string_lossy())?;
     if !check {

@@ -248,13 +248,3 @@ fn check_linkage(executables: &[Executable], lib: &Path) -> Result {
     }
     Ok(())
 }
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn stage_names_are_unique() {
-        let names = super::STAGES.iter().map(|s| s.name);
-        let names: std::collections::BTreeSet<&str> = names.collect();
-        assert_eq!(names.len(), super::STAGES.len());
-    }
-}

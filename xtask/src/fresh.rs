@@ -4,6 +4,7 @@
 //! missing.
 
 use crate::util::{Result, bail, cmd, describe, display_rel, output, root};
+use chronyd_fixture::unpack::on_path;
 use std::fs;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -321,9 +322,4 @@ fn remove_root(tee: &Tee, root_dir: &Path) -> Result {
         bail!("mounts are left under {dir} ({why}): {mounts}");
     }
     tee.run(cmd("rm -rf --one-file-system").arg(root_dir))
-}
-
-fn on_path(program: &str) -> bool {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path).any(|dir| dir.join(program).is_file())
 }

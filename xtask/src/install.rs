@@ -14,7 +14,7 @@ use std::process::{Command, Stdio};
 type Found = std::result::Result<String, String>;
 
 /// What provides a probe's subject.
-enum Provider {
+pub enum Provider {
     Apt(&'static str),
     /// A Debian package whose name depends on the host (a compiler's major version).
     AptFor(fn() -> String),
@@ -22,17 +22,17 @@ enum Provider {
     Chrony,
 }
 
-enum Check {
+pub enum Check {
     /// A `sh -c` script run in target/probes: passes if it exits 0; prints what was found first.
     Sh(&'static str),
     Rust(fn() -> Found),
 }
 
-struct Probe {
-    name: &'static str,
-    needed_by: &'static str,
-    provider: Provider,
-    check: Check,
+pub struct Probe {
+    pub name: &'static str,
+    pub needed_by: &'static str,
+    pub provider: Provider,
+    pub check: Check,
 }
 
 macro_rules! probes {
@@ -46,7 +46,7 @@ use {Check::*, Provider::*};
 /// In the order they run (and print). The C programs (fed to the compiler on stdin): `$CC` with
 /// the sanitize stage's CFLAGS and linking the libpython pyo3's unit tests link, `$CLANG` with the
 /// fuzz stage's flags (`-runs=1` runs the empty input once). `env kill`: procps's, not the shell's.
-const PROBES: &[Probe] = probes! {
+pub const PROBES: &[Probe] = probes! {
     "cc: compile, link, run C", "every build (cc crate, rustc's linker)", Apt("gcc libc6-dev"),
         Sh("echo 'int main(void) { return 0; }' | $CC -x c - -o probe-cc && ./probe-cc && $CC --version");
     "cc -fsanitize=address,undefined", "sanitize", AptFor(gcc_runtime),
@@ -105,7 +105,7 @@ runs() { for p; do $p --version >/dev/null || exit; done; echo "$*" | sed 's/ /,
 "#;
 
 impl Probe {
-    fn check(&self, dir: &Path) -> Found {
+    pub fn check(&self, dir: &Path) -> Found {
         let script = match self.check {
             Rust(check) => return check(),
             Sh(script) => script,
@@ -202,7 +202,7 @@ fn install(failed: &[&Probe]) -> Result {
     run(install.args(packages_of(&apt)))
 }
 
-fn packages_of(probes: &[&Probe]) -> Vec<String> {
+pub fn packages_of(probes: &[&Probe]) -> Vec<String> {
     let mut packages = BTreeSet::new();
     for p in probes.iter().filter(|p| !matches!(p.provider, Chrony)) {
         packages.extend(p.provider().split_whitespace().map(String::from));
@@ -285,39 +285,4 @@ fn major(compiler: &str, pkg: &str) -> Option<String> {
     let dumped = first_line(Command::new(compiler).arg("-dumpversion")).ok();
     let major = dumped.or_else(from_apt)?.split('.').next()?.to_string();
     Some(major).filter(|n| !n.is_empty())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn probe_names_are_unique_and_every_probe_names_a_provider() {
-        let names: BTreeSet<&str> = PROBES.iter().map(|p| p.name).collect();
-        assert_eq!(names.len(), PROBES.len());
-        assert!(PROBES.iter().all(|p| !matches!(p.provider, Apt(""))));
-    }
-
-    #[test]
-    fn failed_probes_give_each_package_once() {
-        let find = |name: &str| PROBES.iter().find(|p| p.name == name).unwrap();
-        let names = "python3 >= 3.10|system python3.X for nobody|valgrind|chronyd and chronyc";
-        let probes: Vec<&Probe> = names.split('|').map(find).collect();
-        assert_eq!(packages_of(&probes), ["python3", "valgrind"]);
-    }
-
-    #[test]
-    fn shell_probes_report_the_first_line_or_the_last_error() {
-        let check = |script| Probe {
-            name: "",
-            needed_by: "",
-            provider: Chrony,
-            check: Sh(script),
-        };
-        let dir = std::env::temp_dir();
-        let found = check("echo; echo \"$SANITIZE_CFLAGS\"; echo x").check(&dir);
-        assert_eq!(found.as_deref(), Ok(crate::sanitize::CFLAGS));
-        let err = check("echo; echo err >&2; exit 3").check(&dir);
-        assert_eq!(err, Err("sh failed (exit status: 3): err".into()));
-    }
 }

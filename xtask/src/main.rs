@@ -1,26 +1,8 @@
-//! `cargo xtask <command>`: the project's automation, one binary, std only
-//! (plus bindgen for `bindgen`).
+//! `cargo xtask <command>`: the project's automation, one binary, std only (plus bindgen for
+//! `bindgen`). The commands live in the library (src/lib.rs), so that xtask/tests can test them.
 #![forbid(unsafe_code)]
 
-mod actionlint;
-mod bench;
-mod bindgen_cmd;
-mod ci;
-mod demo;
-mod fresh;
-mod fuzz;
-mod install;
-mod pyenv;
-mod python;
-mod sanitize;
-mod soak;
-mod socket_discovery;
-mod system_lib;
-mod third_party;
-mod util;
-mod valgrind;
-mod versions;
-mod wheels;
+use xtask::*;
 
 use std::process::ExitCode;
 

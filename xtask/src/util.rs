@@ -97,7 +97,7 @@ fn quote(word: &OsStr) -> String {
 }
 
 /// The program's file name and arguments, for errors (the full line was echoed before).
-fn short(cmd: &Command) -> String {
+pub fn short(cmd: &Command) -> String {
     let program = Path::new(cmd.get_program());
     let name = program.file_name().unwrap_or(program.as_os_str());
     let words = std::iter::once(name).chain(cmd.get_args());
@@ -279,53 +279,4 @@ pub fn pychrony_version() -> Result<String> {
     let version = line.and_then(|l| l["version = \"".len()..].strip_suffix('"'));
     let no = "pychrony-py/Cargo.toml has no `version = \"...\"` line";
     Ok(version.ok_or(no)?.into())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn echoed_commands_can_be_pasted_into_a_shell() {
-        let mut gcc = cmd("gcc -o");
-        gcc.env("CFLAGS", "-fsanitize=address -g");
-        gcc.args(["out file", "it's.c"]);
-        let pasted = r"CFLAGS='-fsanitize=address -g' gcc -o 'out file' 'it'\''s.c'";
-        assert_eq!(describe(&gcc), pasted);
-        assert_eq!(short(&cmd("/usr/bin/false x")), "false x");
-    }
-
-    #[test]
-    fn executables_are_read_from_cargo_json() {
-        let json = r#"{"reason":"compiler-artifact","manifest_path":"/w/c/Cargo.toml","profile":{"test":true},"executable":"/w/t/deps/fork-1"}
-{"reason":"compiler-artifact","manifest_path":"/w/c/Cargo.toml","profile":{"test":false},"executable":"/w/t/examples/x"}
-{"reason":"compiler-artifact","manifest_path":"/w/c/Cargo.toml","profile":{"test":false},"executable":null}
-{"reason":"build-finished","success":true}"#;
-        let found = executables(json);
-        let path = |e: &Executable| e.path.clone();
-        assert_eq!(path(&found[0]), Path::new("/w/t/deps/fork-1"));
-        assert_eq!(path(&found[1]), Path::new("/w/t/examples/x"));
-        assert!(found.len() == 2 && found[0].test && !found[1].test);
-        assert!(found.iter().all(|e| e.manifest.ends_with("w/c/Cargo.toml")));
-    }
-
-    #[test]
-    fn arguments_are_checked_against_the_spec() {
-        let parse = |line: &str| {
-            let args: Vec<String> = line.split_whitespace().map(String::from).collect();
-            Args::parse(&args, "", "--quick --n= W")
-        };
-        let parsed = parse("--n 1 --quick --n=2 x").unwrap();
-        assert!(parsed.flag("--quick") && !parsed.flag("--n=2") && parsed.words == ["x"]);
-        assert_eq!(parsed.value("--n"), Some("2"));
-        assert_eq!(parsed.number("--m", 7).unwrap(), 7);
-        for bad in ["--other", "--quick=1", "--n", "x y", "-x"] {
-            assert!(parse(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn pychrony_version_is_read() {
-        assert!(pychrony_version().unwrap().split('.').count() >= 3);
-    }
 }

@@ -112,7 +112,7 @@ pub fn run(filter: Option<&str>) -> Result {
 }
 
 /// The errors and bytes definitely lost of the log's first `==PID==`, the test process.
-fn summary(log: &str) -> (u64, u64) {
+pub fn summary(log: &str) -> (u64, u64) {
     let first = log.lines().next().and_then(|l| l.strip_prefix("=="));
     let pid = first.and_then(|l| l.split("==").next()).unwrap_or("");
     let prefix = format!("=={pid}==");
@@ -130,18 +130,4 @@ fn summary(log: &str) -> (u64, u64) {
         }
     }
     (errors, lost)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn summary_reads_the_test_process_only() {
-        let log = "==10== Memcheck, a memory error detector\n\
-                   ==11==    definitely lost: 48 bytes in 1 blocks\n\
-                   ==10==    definitely lost: 1,024 bytes in 2 blocks\n\
-                   ==10== ERROR SUMMARY: 3 errors from 1 contexts (suppressed: 0 from 0)\n";
-        assert_eq!(summary(log), (3, 1024));
-    }
 }

@@ -1,7 +1,7 @@
 //! The `versions` stage of `cargo xtask ci`: the report tests again against chrony built from Debian's source
 //! packages of [`SUITES`](chronyd_fixture::source_build::SUITES) (trixie's 4.6.1, sid's 4.9), each compared with
 //! its own chronyc: the Rust suites of libchrony-sys and chrony-core, and the Python report tests against the
-//! wheel the `python` stage installed. The builds are cached under target/chrony/<version>.
+//! wheel the `python` stage installed. The builds are cached under `target/chrony/<version>`.
 
 use crate::util::{Result, cargo, root, run};
 use chronyd_fixture::{CHRONY_DIR_ENV, source_build};

@@ -3,7 +3,7 @@
 //! runs PyPI's `ziglang` from the venv first on PATH; the sdist) and tested installed.
 
 use crate::pyenv::{pip_install, pytest, venv_tool};
-use crate::util::{Result, bail, display_rel, env_or, files, only_file, output, root, run};
+use crate::util::{Args, Result, bail, display_rel, env_or, files, only_file, output, root, run};
 use chronyd_fixture::{Fixture, Mode};
 use std::ffi::OsStr;
 use std::fs;
@@ -25,9 +25,7 @@ const SDIST_NEEDS: &str = "/pyproject.toml /libchrony-sys/csrc/chrony.h /libchro
     /python/pychrony/py.typed /Cargo.lock /LICENSE-MIT /LICENSE-APACHE /LICENSES-THIRD-PARTY.md";
 
 pub fn build_cli(args: &[String]) -> Result {
-    if !args.is_empty() {
-        bail!("usage: cargo xtask build-wheels");
-    }
+    Args::parse(args, "usage: cargo xtask build-wheels\n", "")?;
     let (wheel, sdist) = build()?;
     let size = |file: &Path| -> Result<String> {
         let (name, bytes) = (display_rel(file), fs::metadata(file)?.len());
@@ -40,10 +38,9 @@ pub fn build_cli(args: &[String]) -> Result {
 }
 
 pub fn test_cli(args: &[String]) -> Result {
-    if !args.is_empty() {
-        let when = "builds them first when target/wheels is empty";
-        bail!("usage: cargo xtask test-wheels   ({when})");
-    }
+    let usage =
+        "usage: cargo xtask test-wheels   (builds them first when target/wheels is empty)\n";
+    Args::parse(args, usage, "")?;
     let (wheel, sdist) = match artifacts(&root().join(OUT)) {
         Ok((wheel, sdist)) => {
             let (w, s) = (display_rel(&wheel), display_rel(&sdist));
@@ -55,7 +52,7 @@ pub fn test_cli(args: &[String]) -> Result {
     test(&wheel, &sdist)
 }
 
-fn artifacts(dir: &Path) -> Result<(PathBuf, PathBuf)> {
+pub fn artifacts(dir: &Path) -> Result<(PathBuf, PathBuf)> {
     Ok((only_file(dir, ".whl")?, only_file(dir, ".tar.gz")?))
 }
 
@@ -107,7 +104,7 @@ fn build() -> Result<(PathBuf, PathBuf)> {
 }
 
 /// `pychrony-<v>-cp310-abi3-<platform>.whl`: one wheel for CPython 3.10 and later.
-fn check_wheel_name(wheel: &Path) -> Result {
+pub fn check_wheel_name(wheel: &Path) -> Result {
     let name = wheel.file_name().unwrap_or_default().to_string_lossy();
     let abi3 = name.starts_with("pychrony-") && name.contains("-cp310-abi3-");
     if abi3 && name.contains(PLATFORM_TAG) {
@@ -211,36 +208,4 @@ fn fresh_venv(base_python: &str, dir: &Path) -> Result<PathBuf> {
     }
     run(Command::new(base_python).args(["-m", "venv"]).arg(dir))?;
     Ok(dir.join("bin/python"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn abi3_manylinux2014_wheel_names_pass() {
-        let ok = "/t/pychrony-1.0.0-cp310-abi3-manylinux_2_17_x86_64.manylinux2014_x86_64.whl";
-        check_wheel_name(Path::new(ok)).unwrap();
-        for bad in [
-            "/t/pychrony-1.0.0-cp311-cp311-manylinux_2_17_x86_64.whl",
-            "/t/pychrony-1.0.0-cp310-abi3-manylinux_2_34_x86_64.whl",
-            "/t/other-1.0.0-cp310-abi3-manylinux_2_17_x86_64.whl",
-        ] {
-            assert!(check_wheel_name(Path::new(bad)).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn artifacts_need_exactly_one_of_each() {
-        let dir = std::env::temp_dir().join(format!("xtask-wheels-test-{}", std::process::id()));
-        fs::create_dir_all(&dir).unwrap();
-        fs::write(dir.join("a.whl"), "").unwrap();
-        assert!(artifacts(&dir).is_err());
-        fs::write(dir.join("a.tar.gz"), "").unwrap();
-        let found = artifacts(&dir).unwrap();
-        assert_eq!(found, (dir.join("a.whl"), dir.join("a.tar.gz")));
-        fs::write(dir.join("b.whl"), "").unwrap();
-        assert!(artifacts(&dir).is_err());
-        fs::remove_dir_all(&dir).unwrap();
-    }
 }
