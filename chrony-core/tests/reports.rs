@@ -5,7 +5,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use chrony_core::{Connection, Error, SelectData, SourceStats};
+use chrony_core::{AuthData, AuthMode, Connection, Error, SelectData, SourceStats};
 use chronyd_fixture::{Fixture, Mode};
 use common::{each_line_equal_when_stable, start};
 
@@ -401,6 +401,55 @@ fn ntpdata_csv(d: &chrony_core::NtpData) -> String {
     line
 }
 
+/// `chronyc -c authdata`'s line for a source.
+fn authdata_csv(a: &AuthData) -> String {
+    format!(
+        "{},{},{},{},{},{},{},{},{},{}",
+        a.address,
+        a.mode,
+        a.key_id,
+        a.key_type,
+        a.key_length,
+        a.last_ke_ago.unwrap_or(u32::MAX),
+        a.ke_attempts,
+        u8::from(a.nak),
+        a.cookies,
+        a.cookie_length
+    )
+}
+
+/// authdata's `Last` (seconds since the key exchange) is computed for each request.
+const AUTHDATA_PER_REQUEST: &[usize] = &[5];
+
+#[test]
+fn authdata_of_an_nts_source_equals_chronyc() {
+    let fx = start(Mode::Nts);
+    let mut c = unix(&fx);
+    let auth = each_line_equal_when_stable(
+        &fx,
+        &["-c", "authdata", "-a"],
+        AUTHDATA_PER_REQUEST,
+        || c.auth_data().unwrap(),
+        authdata_csv,
+    );
+    let [nts] = auth.as_slice() else {
+        panic!("one source expected: {auth:?}")
+    };
+    // Synchronised means the key exchange is done: chronyd holds cookies of the server's length.
+    assert_eq!(nts.mode, AuthMode::Nts, "{nts:?}");
+    assert!(
+        nts.last_ke_ago.is_some() && nts.cookies > 0 && nts.cookie_length > 0,
+        "{nts:?}"
+    );
+    assert!(
+        nts.key_type != 0 && nts.key_length > 0 && !nts.nak,
+        "{nts:?}"
+    );
+    // Refused over UDP as for any source.
+    let mut udp = Connection::open(&fx.udp_v4()).unwrap();
+    assert_eq!(udp.auth_data().unwrap_err().code(), -3);
+}
+
 #[test]
 fn ntpdata_and_authdata_equal_chronyc() {
     let fx = start(Mode::Sources);
@@ -457,26 +506,12 @@ fn ntpdata_and_authdata_equal_chronyc() {
     let auth = each_line_equal_when_stable(
         &fx,
         &["-c", "authdata", "-a"],
-        &[],
+        AUTHDATA_PER_REQUEST,
         || c.auth_data().unwrap(),
-        |a| {
-            format!(
-                "{},{},{},{},{},{},{},{},{},{}",
-                a.address,
-                a.mode,
-                a.key_id,
-                a.key_type,
-                a.key_length,
-                a.last_ke_ago.unwrap_or(u32::MAX),
-                a.ke_attempts,
-                u8::from(a.nak),
-                a.cookies,
-                a.cookie_length
-            )
-        },
+        authdata_csv,
     );
     assert_eq!(auth.len(), 3);
-    assert!(auth.iter().all(|a| a.mode == chrony_core::AuthMode::None));
+    assert!(auth.iter().all(|a| a.mode == AuthMode::None));
 
     // Both refused over UDP.
     let mut udp = Connection::open(&fx.udp_v4()).unwrap();

@@ -38,7 +38,7 @@ const BAD_LOG: [&str; 4] = [
 ///
 /// Files in [`Fixture::dir`]: `client.conf|log|pid` (the daemon under test), `server.*` and `server2.*` (its
 /// NTP servers in [`Mode::Synced`] and [`Mode::Sources`]), `chronyd.sock`, `refclock.sock` and `feeder.log`
-/// ([`Mode::Refclock`], [`Mode::Sources`]).
+/// ([`Mode::Refclock`], [`Mode::Sources`]), `nts.key` and `nts.crt` ([`Mode::Nts`]).
 /// Dropping it stops everything it started (thawing a frozen daemon first) and removes the directory it created.
 #[derive(Debug)]
 pub struct Fixture {
@@ -49,6 +49,8 @@ pub struct Fixture {
     chrony: Chrony,
     cmd_port: u16,
     ntp_port: u16,
+    /// The NTS-KE (TCP) port of [`Mode::Nts`]'s server.
+    nts_port: u16,
     faketime_offset: Option<i64>,
     client: Option<Proc>,
     server: Option<Proc>,
@@ -146,6 +148,7 @@ impl Fixture {
             chrony,
             cmd_port: 0,
             ntp_port: 0,
+            nts_port: 0,
             faketime_offset: None,
             client: None,
             server: None,
@@ -433,6 +436,11 @@ impl Fixture {
             } else {
                 0
             };
+            self.nts_port = if self.mode == Mode::Nts {
+                ports::pick_tcp()?
+            } else {
+                0
+            };
             match self.launch() {
                 Ok(()) => break,
                 Err(e) if e.kind() == io::ErrorKind::AddrInUse && attempt < PORT_ATTEMPTS => {
@@ -462,7 +470,11 @@ impl Fixture {
             let _ = std::fs::remove_file(self.dir.join(stale));
         }
         if self.mode.has_server() {
-            self.write_conf("server", &self.server_conf("server", "127.0.0.1", 1))?;
+            let mut conf = self.server_conf("server", "127.0.0.1", 1);
+            if self.mode == Mode::Nts {
+                conf.push_str(&self.nts_server_conf()?);
+            }
+            self.write_conf("server", &conf)?;
             self.server = Some(self.run_daemon("server", &["-4"], false)?);
         }
         if self.mode == Mode::Sources {
@@ -534,6 +546,50 @@ impl Fixture {
         )
     }
 
+    /// The NTS lines of [`Mode::Nts`]'s server, after making its key and self-signed certificate (`nts.key`,
+    /// `nts.crt`; the client trusts that certificate).
+    fn nts_server_conf(&self) -> io::Result<String> {
+        let (key, cert) = (self.dir.join("nts.key"), self.dir.join("nts.crt"));
+        let mut openssl = Command::new(program("openssl"));
+        openssl.args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+        ]);
+        openssl.args(["-nodes", "-days", "30", "-subj", "/CN=127.0.0.1"]);
+        openssl.args(["-addext", "subjectAltName=IP:127.0.0.1", "-keyout"]);
+        let out = openssl
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert)
+            .stdin(Stdio::null())
+            .output();
+        let out = out.map_err(|e| {
+            let what = format!(
+                "cannot run openssl ({e}) for the NTS certificate: apt-get install openssl"
+            );
+            self.error(e.kind(), &what)
+        })?;
+        if !out.status.success() {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let what = format!(
+                "openssl failed to make the NTS certificate ({}): {stderr}",
+                out.status
+            );
+            return Err(self.error(io::ErrorKind::Other, &what));
+        }
+        // The NTS-KE server in chronyd's main process (no helper processes to track).
+        Ok(format!(
+            "ntsserverkey {}\nntsservercert {}\nntsport {}\nntsprocesses 0\n",
+            key.display(),
+            cert.display(),
+            self.nts_port
+        ))
+    }
+
     fn client_conf(&self) -> String {
         let d = self.dir.display();
         let mut conf = format!(
@@ -566,6 +622,14 @@ impl Fixture {
                      refclock SOCK {d}/refclock.sock refid GPS poll -4 filter 1\n\
                      refclock SOCK {d}/unfed.sock refid NONE poll -4\n\
                      smoothtime 400 0.001\n"
+                );
+            }
+            Mode::Nts => {
+                let _ = write!(
+                    conf,
+                    "server 127.0.0.1 port {} iburst minpoll -4 maxpoll -4 nts ntsport {}\n\
+                     ntstrustedcerts {d}/nts.crt\n",
+                    self.ntp_port, self.nts_port
                 );
             }
             Mode::Unsynced => {}

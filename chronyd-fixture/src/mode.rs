@@ -31,6 +31,11 @@ pub enum Mode {
     /// refclock NONE that nobody feeds; `smoothtime 400 0.001` (the smoothing report). Ready also means that no
     /// source is in its initial burst any more (`chronyc -c activity`), so the activity report stays as it is.
     Sources,
+    /// Synchronised like [`Mode::Synced`] (refid 7F000001, stratum 2), with the source authenticated by NTS: the
+    /// server on 127.0.0.1 has `ntsserverkey`/`ntsservercert` (a self-signed certificate the fixture makes with
+    /// openssl at start, 127.0.0.1 in its subjectAltName) and an NTS-KE port; the client has `nts` and
+    /// `ntstrustedcerts`. Being synchronised proves the key exchange: chronyd uses an NTS source only after it.
+    Nts,
 }
 
 impl Mode {
@@ -39,7 +44,7 @@ impl Mode {
         let ok = match self {
             Mode::Local { stratum } => (1..=15).contains(&stratum),
             Mode::Refclock { leap } => (0..=2).contains(&leap),
-            Mode::Synced | Mode::Unsynced | Mode::Sources => true,
+            Mode::Synced | Mode::Unsynced | Mode::Sources | Mode::Nts => true,
         };
         if ok {
             Ok(())
@@ -64,7 +69,7 @@ impl Mode {
     /// The (refid, stratum) chronyc shows once the daemon is ready.
     pub fn expected_ref(self) -> (u32, u32) {
         match self {
-            Mode::Synced | Mode::Sources => (0x7F00_0001, 2),
+            Mode::Synced | Mode::Sources | Mode::Nts => (0x7F00_0001, 2),
             Mode::Unsynced => (0, 0),
             Mode::Local { stratum } => (0x7F7F_0101, u32::from(stratum)),
             Mode::Refclock { .. } => (0x4750_5300, 1),
@@ -83,7 +88,7 @@ impl Mode {
 
     /// Has an NTP server daemon (127.0.0.1, and 127.0.0.2 for [`Mode::Sources`]).
     pub(crate) fn has_server(self) -> bool {
-        matches!(self, Mode::Synced | Mode::Sources)
+        matches!(self, Mode::Synced | Mode::Sources | Mode::Nts)
     }
 
     /// The leap second the refclock feeder announces, when there is a feeder.
@@ -96,13 +101,14 @@ impl Mode {
     }
 }
 
-/// `synced`, `unsynced`, `local:N`, `refclock`, `refclock-leap:L`, `sources` (the CLI's `--mode` values).
+/// `synced`, `unsynced`, `local:N`, `refclock`, `refclock-leap:L`, `sources`, `nts` (the CLI's `--mode` values).
 impl fmt::Display for Mode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Mode::Synced => f.write_str("synced"),
             Mode::Unsynced => f.write_str("unsynced"),
             Mode::Sources => f.write_str("sources"),
+            Mode::Nts => f.write_str("nts"),
             Mode::Local { stratum } => write!(f, "local:{stratum}"),
             Mode::Refclock { leap: 0 } => f.write_str("refclock"),
             Mode::Refclock { leap } => write!(f, "refclock-leap:{leap}"),
@@ -116,7 +122,7 @@ impl FromStr for Mode {
     fn from_str(s: &str) -> Result<Mode, String> {
         let bad = || {
             format!(
-                "bad mode `{s}` (synced, unsynced, local:N, refclock, refclock-leap:1|2, sources)"
+                "bad mode `{s}` (synced, unsynced, local:N, refclock, refclock-leap:1|2, sources, nts)"
             )
         };
         let mode = match s.split_once(':') {
@@ -124,6 +130,7 @@ impl FromStr for Mode {
                 "synced" => Mode::Synced,
                 "unsynced" => Mode::Unsynced,
                 "sources" => Mode::Sources,
+                "nts" => Mode::Nts,
                 "refclock" => Mode::Refclock { leap: 0 },
                 "local" => Mode::Local { stratum: 10 },
                 _ => return Err(bad()),
@@ -155,6 +162,7 @@ mod tests {
             Mode::Refclock { leap: 1 },
             Mode::Refclock { leap: 2 },
             Mode::Sources,
+            Mode::Nts,
         ] {
             assert_eq!(m.to_string().parse::<Mode>(), Ok(m));
         }

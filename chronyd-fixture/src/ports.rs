@@ -1,4 +1,4 @@
-//! Free UDP ports for the daemons.
+//! Free UDP ports for the daemons (and a TCP one for NTS-KE).
 //!
 //! Candidates come from 20000..32000, below Linux's ephemeral range (32768+) so that no client socket of chronyd
 //! or chronyc can take them in between. A port is used only if binding it on every needed address succeeds right
@@ -6,7 +6,7 @@
 //! same port. Clashes with other processes remain possible; the caller checks chronyd's log and retries.
 
 use std::collections::HashSet;
-use std::net::UdpSocket;
+use std::net::{TcpListener, UdpSocket};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -44,11 +44,20 @@ pub(crate) fn ipv6_loopback() -> bool {
 
 /// A UDP port free on 127.0.0.1 (and on ::1 if `v6`), reserved within this process.
 pub(crate) fn pick(v6: bool) -> std::io::Result<u16> {
+    pick_where(|port| free_on(port, v6))
+}
+
+/// A port free for TCP and UDP on 127.0.0.1 (chronyd's NTS-KE server), reserved within this process.
+pub(crate) fn pick_tcp() -> std::io::Result<u16> {
+    pick_where(|port| free_on(port, false) && TcpListener::bind(("127.0.0.1", port)).is_ok())
+}
+
+fn pick_where(free: impl Fn(u16) -> bool) -> std::io::Result<u16> {
     for _ in 0..2000 {
         let port = candidate();
         let mut guard = TAKEN.lock().unwrap_or_else(|e| e.into_inner());
         let taken = guard.get_or_insert_with(HashSet::new);
-        if taken.contains(&port) || !free_on(port, v6) {
+        if taken.contains(&port) || !free(port) {
             continue;
         }
         taken.insert(port);

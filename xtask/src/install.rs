@@ -89,6 +89,8 @@ pub const PROBES: &[Probe] = probes! {
         Rust(chrony);
     "chrony from source: dpkg-source, make, gnutls, nettle", "versions", AptFor(chrony_build_packages),
         Sh("runs dpkg-source make && pkg-config --print-errors --exists gnutls nettle && echo gnutls, nettle");
+    "openssl", "test, python, versions (the NTS fixture's certificate)", Apt("openssl"),
+        Sh("openssl version");
     "setpriv, unshare, taskset", "test, python, discovery, bench-smoke", Apt("util-linux"),
         Sh("runs setpriv unshare taskset");
     "mount", "discovery", Apt("mount"), Sh("mount --version");
