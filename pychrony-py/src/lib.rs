@@ -13,6 +13,7 @@ mod errors;
 mod serverstats;
 mod signals;
 mod sources;
+mod sourcestats;
 mod timeout;
 mod tracking;
 
@@ -28,6 +29,8 @@ mod _native {
     use crate::serverstats::get_server_stats;
     #[pymodule_export]
     use crate::sources::get_sources;
+    #[pymodule_export]
+    use crate::sourcestats::get_source_stats;
     #[pymodule_export]
     use crate::tracking::get_tracking;
 }

@@ -2,7 +2,14 @@
 # `python -m mypy.stubtest pychrony._native`. Private: use the pychrony package instead.
 from typing import Literal, final
 
-__all__ = ["Connection", "get_activity", "get_server_stats", "get_sources", "get_tracking"]
+__all__ = [
+    "Connection",
+    "get_activity",
+    "get_server_stats",
+    "get_source_stats",
+    "get_sources",
+    "get_tracking",
+]
 
 # (reference_id, reference_id_name, stratum, leap_status, offset, last_offset, rms_offset,
 #  frequency, residual_freq, skew, root_delay, root_dispersion, update_interval,
@@ -47,6 +54,12 @@ _ServerStats = tuple[
 def get_server_stats(socket_path: str | None, timeout: float) -> _ServerStats: ...
 def get_sources(socket_path: str | None, timeout: float) -> list[_Source]: ...
 
+# (reference_id, address, samples, runs, span, std_dev, resid_freq, skew, offset, offset_err):
+#  the field order of pychrony.SourceStats.
+_SourceStats = tuple[int, str, int, int, int, float, float, float, float, float]
+
+def get_source_stats(socket_path: str | None, timeout: float) -> list[_SourceStats]: ...
+
 @final
 class Connection:
     def __new__(cls, address: str | None, timeout: float) -> Connection: ...
@@ -55,6 +68,7 @@ class Connection:
     def activity(self) -> _Activity: ...
     def server_stats(self) -> _ServerStats: ...
     def sources(self) -> list[_Source]: ...
+    def source_stats(self) -> list[_SourceStats]: ...
     def close(self) -> None: ...
     @property
     def address(self) -> str | None: ...
