@@ -6,7 +6,7 @@ use pyo3::types::{PyList, PyTuple};
 
 use crate::errors::finish;
 use crate::signals::SignalCheck;
-use crate::{activity, serverstats, sources, sourcestats, timeout, tracking};
+use crate::{activity, rtcdata, serverstats, sources, sourcestats, timeout, tracking};
 
 /// A connection to chronyd (Unix socket or UDP command port), opened on first use.
 ///
@@ -106,6 +106,20 @@ impl Connection {
         });
         let list = finish(py, result, signals)?;
         sourcestats::to_list(py, &list)
+    }
+
+    /// Reads the rtcdata report; the same 6 values as `get_rtc_data()`, or None when chronyd
+    /// tracks no RTC.
+    fn rtc_data<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyTuple>>> {
+        let (result, signals) = py.detach(|| {
+            let mut signals = SignalCheck::default();
+            let result = self
+                .inner
+                .query_interruptible::<Option<chrony_core::RtcData>>(&mut || signals.poll());
+            (result, signals)
+        });
+        let report = finish(py, result, signals)?;
+        rtcdata::to_optional_tuple(py, report.as_ref())
     }
 
     /// Closes the socket and removes the files it created; a call in flight stops. Does

@@ -10,6 +10,7 @@
 mod activity;
 mod connection;
 mod errors;
+mod rtcdata;
 mod serverstats;
 mod signals;
 mod sources;
@@ -25,6 +26,8 @@ mod _native {
     use crate::activity::get_activity;
     #[pymodule_export]
     use crate::connection::Connection;
+    #[pymodule_export]
+    use crate::rtcdata::get_rtc_data;
     #[pymodule_export]
     use crate::serverstats::get_server_stats;
     #[pymodule_export]

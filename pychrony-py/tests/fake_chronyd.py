@@ -23,6 +23,8 @@ REPLY_N_SOURCES = 2
 REPLY_SOURCE_DATA = 3
 REQUEST_SOURCE_STATS = 34
 REPLY_SOURCE_STATS = 6
+REQUEST_RTC_REPORT = 35
+REPLY_RTC = 7
 
 
 def encode_float(x: float) -> int:
@@ -157,6 +159,34 @@ def sources_answer(records: list[bytes]) -> Callable[[bytes], bytes | None]:
 def source_stats_answer(records: list[bytes]) -> Callable[[bytes], bytes | None]:
     """Answers the count and each indexed record of a sourcestats report; nothing else."""
     return indexed_answer(REQUEST_SOURCE_STATS, REPLY_SOURCE_STATS, records)
+
+
+def rtc_data(
+    *,
+    ref_time: tuple[int, int] = (1795959909, 250000000),
+    samples: int = 12,
+    runs: int = 7,
+    span: int = 3600,
+    offset: float = 0.125,
+    freq_offset: float = -3.5,
+) -> bytes:
+    """One RPY_RTC body: the reference time (seconds in two u32 halves, nanoseconds), samples and
+    runs (u16), the span in seconds (u32), then two Floats."""
+    body = struct.pack(">III", 0, ref_time[0], ref_time[1])
+    body += struct.pack(">HHI", samples, runs, span)
+    return body + b"".join(struct.pack(">I", encode_float(f)) for f in (offset, freq_offset))
+
+
+def rtc_answer(data: bytes) -> Callable[[bytes], bytes | None]:
+    """Answers the rtcdata request with the RPY_RTC body `data`; nothing else."""
+
+    def answer(request: bytes) -> bytes | None:
+        command = struct.unpack(">H", request[4:6])[0]
+        if command == REQUEST_RTC_REPORT:
+            return reply(request, code=REPLY_RTC, data=data)
+        return None
+
+    return answer
 
 
 def reply(

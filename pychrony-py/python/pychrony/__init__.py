@@ -11,6 +11,7 @@ from __future__ import annotations
 from ._api import (
     ChronyConnection,
     get_activity,
+    get_rtc_data,
     get_server_stats,
     get_source_stats,
     get_sources,
@@ -25,6 +26,7 @@ from ._errors import (
 )
 from ._models import (
     Activity,
+    RTCData,
     ServerStats,
     Source,
     SourceMode,
@@ -75,4 +77,7 @@ __all__ = [
     # Addition (documented in docs/python-api.md): the sourcestats report
     "get_source_stats",
     "SourceStats",
+    # Addition (documented in docs/python-api.md): the rtcdata report
+    "get_rtc_data",
+    "RTCData",
 ]

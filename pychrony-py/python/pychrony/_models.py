@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 __all__ = [
     "Activity",
+    "RTCData",
     "ServerStats",
     "Source",
     "SourceMode",
@@ -353,3 +354,33 @@ class SourceStats:
         """True when chronyd keeps at least ``minimum`` samples of the source (its estimates mean
         something from a few on)."""
         return self.samples >= minimum
+
+
+# --- the rtcdata report (an addition to the contract) ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class RTCData:
+    """chronyd's model of the real-time clock (``chronyc rtcdata``), kept when chronyd has an
+    ``rtcfile`` and RTC driver. Fields have pychrony 2.x's names and order.
+
+    Attributes:
+        ref_time: when the RTC was last measured, seconds since the Unix epoch (as
+            :attr:`TrackingStatus.ref_time`; ``RTC ref time (UTC)``).
+        samples: measurements kept (``Number of samples``).
+        runs: runs of residuals with the same sign (``Number of runs``).
+        span: seconds between the oldest and the newest measurement (``Sample span period``).
+        offset: how far the RTC is ahead of the system clock, s (``RTC is fast by``).
+        freq_offset: how fast the RTC gains time, ppm (``RTC gains time at``; negative: loses).
+    """
+
+    ref_time: float
+    samples: int
+    runs: int
+    span: int
+    offset: float
+    freq_offset: float
+
+    def is_calibrated(self) -> bool:
+        """True once chronyd has measured the RTC at all (``samples > 0``)."""
+        return self.samples > 0
