@@ -6,7 +6,7 @@ use pyo3::types::{PyList, PyTuple};
 
 use crate::errors::finish;
 use crate::signals::SignalCheck;
-use crate::{activity, serverstats, sources, timeout, tracking};
+use crate::{activity, rtcdata, serverstats, sources, sourcestats, timeout, tracking};
 
 /// A connection to chronyd (Unix socket or UDP command port), opened on first use.
 ///
@@ -93,6 +93,33 @@ impl Connection {
         });
         let list = finish(py, result, signals)?;
         sources::to_list(py, &list)
+    }
+
+    /// Reads the sourcestats report; the same tuples as `get_source_stats()`.
+    fn source_stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let (result, signals) = py.detach(|| {
+            let mut signals = SignalCheck::default();
+            let result = self
+                .inner
+                .query_interruptible::<Vec<chrony_core::SourceStats>>(&mut || signals.poll());
+            (result, signals)
+        });
+        let list = finish(py, result, signals)?;
+        sourcestats::to_list(py, &list)
+    }
+
+    /// Reads the rtcdata report; the same 6 values as `get_rtc_data()`, or None when chronyd
+    /// tracks no RTC.
+    fn rtc_data<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyTuple>>> {
+        let (result, signals) = py.detach(|| {
+            let mut signals = SignalCheck::default();
+            let result = self
+                .inner
+                .query_interruptible::<Option<chrony_core::RtcData>>(&mut || signals.poll());
+            (result, signals)
+        });
+        let report = finish(py, result, signals)?;
+        rtcdata::to_optional_tuple(py, report.as_ref())
     }
 
     /// Closes the socket and removes the files it created; a call in flight stops. Does

@@ -10,9 +10,11 @@
 mod activity;
 mod connection;
 mod errors;
+mod rtcdata;
 mod serverstats;
 mod signals;
 mod sources;
+mod sourcestats;
 mod timeout;
 mod tracking;
 
@@ -25,9 +27,13 @@ mod _native {
     #[pymodule_export]
     use crate::connection::Connection;
     #[pymodule_export]
+    use crate::rtcdata::get_rtc_data;
+    #[pymodule_export]
     use crate::serverstats::get_server_stats;
     #[pymodule_export]
     use crate::sources::get_sources;
+    #[pymodule_export]
+    use crate::sourcestats::get_source_stats;
     #[pymodule_export]
     use crate::tracking::get_tracking;
 }

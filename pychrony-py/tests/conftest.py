@@ -70,7 +70,15 @@ class Daemon:
     def chronyc(self, *args: str, udp: bool = False, address: str | None = None) -> str:
         """Runs the fixture's chronyc (CHRONYC: installed, or unpacked under target/chrony)
         against this daemon (or the UDP `address` host:port, e.g. a scripted one) and returns its
-        output."""
+        output; fails unless chronyc exits with 0."""
+        proc = self.chronyc_process(*args, udp=udp, address=address)
+        proc.check_returncode()
+        return proc.stdout
+
+    def chronyc_process(
+        self, *args: str, udp: bool = False, address: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """`chronyc` as above, whatever its exit status (for answers chronyc reports as failed)."""
         if address is not None:
             host, port = split_host_port(address)
             target = ["-h", host, "-p", port]
@@ -81,15 +89,13 @@ class Daemon:
             env["LD_LIBRARY_PATH"] = os.pathsep.join(
                 p for p in [self.info["CHRONY_LIBRARY_PATH"], env.get("LD_LIBRARY_PATH", "")] if p
             )
-        proc = subprocess.run(
+        return subprocess.run(
             [self.info["CHRONYC"], *target, *args],
             capture_output=True,
             text=True,
             timeout=30,
-            check=True,
             env=env,
         )
-        return proc.stdout
 
     def udp_target(self) -> list[str]:
         host, port = split_host_port(self.udp_v4)

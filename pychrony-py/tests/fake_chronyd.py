@@ -21,6 +21,10 @@ REQUEST_N_SOURCES = 14
 REQUEST_SOURCE_DATA = 15
 REPLY_N_SOURCES = 2
 REPLY_SOURCE_DATA = 3
+REQUEST_SOURCE_STATS = 34
+REPLY_SOURCE_STATS = 6
+REQUEST_RTC_REPORT = 35
+REPLY_RTC = 7
 
 
 def encode_float(x: float) -> int:
@@ -106,16 +110,80 @@ def source_data(
     return body + b"".join(struct.pack(">I", encode_float(f)) for f in floats)
 
 
-def sources_answer(records: list[bytes]) -> Callable[[bytes], bytes | None]:
-    """Answers the count and each indexed record of a sources report; nothing else."""
+def source_stats_data(
+    *,
+    ref_id: int = 0xC0000201,
+    family: int = 1,
+    address: bytes = bytes([192, 0, 2, 1]),
+    samples: int = 8,
+    runs: int = 5,
+    span: int = 120,
+    std_dev: float = 2e-6,
+    resid_freq: float = -0.25,
+    skew: float = 0.5,
+    offset: float = 1e-6,
+    offset_err: float = 4e-6,
+) -> bytes:
+    """One RPY_SOURCESTATS body: the reference ID, the address (16 bytes, family, padding;
+    family 0 for a reference clock, 3 with the ID in the first 4 bytes for an unresolved name),
+    samples, runs, span in seconds, then five Floats (std_dev first, as on the wire)."""
+    ip = address.ljust(16, b"\0") + struct.pack(">HH", family, 0)
+    body = struct.pack(">I", ref_id) + ip + struct.pack(">III", samples, runs, span)
+    floats = (std_dev, resid_freq, skew, offset, offset_err)
+    return body + b"".join(struct.pack(">I", encode_float(f)) for f in floats)
+
+
+def indexed_answer(
+    request_code: int, reply_code: int, records: list[bytes]
+) -> Callable[[bytes], bytes | None]:
+    """Answers the source count and each record of a per-source report (request `request_code`,
+    reply `reply_code`) by index; nothing else."""
 
     def answer(request: bytes) -> bytes | None:
         command = struct.unpack(">H", request[4:6])[0]
         if command == REQUEST_N_SOURCES:
             return reply(request, code=REPLY_N_SOURCES, data=struct.pack(">I", len(records)))
-        if command == REQUEST_SOURCE_DATA:
+        if command == request_code:
             index = struct.unpack(">i", request[20:24])[0]
-            return reply(request, code=REPLY_SOURCE_DATA, data=records[index])
+            return reply(request, code=reply_code, data=records[index])
+        return None
+
+    return answer
+
+
+def sources_answer(records: list[bytes]) -> Callable[[bytes], bytes | None]:
+    """Answers the count and each indexed record of a sources report; nothing else."""
+    return indexed_answer(REQUEST_SOURCE_DATA, REPLY_SOURCE_DATA, records)
+
+
+def source_stats_answer(records: list[bytes]) -> Callable[[bytes], bytes | None]:
+    """Answers the count and each indexed record of a sourcestats report; nothing else."""
+    return indexed_answer(REQUEST_SOURCE_STATS, REPLY_SOURCE_STATS, records)
+
+
+def rtc_data(
+    *,
+    ref_time: tuple[int, int] = (1795959909, 250000000),
+    samples: int = 12,
+    runs: int = 7,
+    span: int = 3600,
+    offset: float = 0.125,
+    freq_offset: float = -3.5,
+) -> bytes:
+    """One RPY_RTC body: the reference time (seconds in two u32 halves, nanoseconds), samples and
+    runs (u16), the span in seconds (u32), then two Floats."""
+    body = struct.pack(">III", 0, ref_time[0], ref_time[1])
+    body += struct.pack(">HHI", samples, runs, span)
+    return body + b"".join(struct.pack(">I", encode_float(f)) for f in (offset, freq_offset))
+
+
+def rtc_answer(data: bytes) -> Callable[[bytes], bytes | None]:
+    """Answers the rtcdata request with the RPY_RTC body `data`; nothing else."""
+
+    def answer(request: bytes) -> bytes | None:
+        command = struct.unpack(">H", request[4:6])[0]
+        if command == REQUEST_RTC_REPORT:
+            return reply(request, code=REPLY_RTC, data=data)
         return None
 
     return answer

@@ -8,7 +8,15 @@ sources report (``get_sources``, ``Source``, ``SourceState``, ``SourceMode``).
 
 from __future__ import annotations
 
-from ._api import ChronyConnection, get_activity, get_server_stats, get_sources, get_tracking
+from ._api import (
+    ChronyConnection,
+    get_activity,
+    get_rtc_data,
+    get_server_stats,
+    get_source_stats,
+    get_sources,
+    get_tracking,
+)
 from ._errors import (
     ChronyConnectionError,
     ChronyDataError,
@@ -16,7 +24,16 @@ from ._errors import (
     ChronyLibraryError,
     ChronyPermissionError,
 )
-from ._models import Activity, ServerStats, Source, SourceMode, SourceState, TrackingStatus
+from ._models import (
+    Activity,
+    RTCData,
+    ServerStats,
+    Source,
+    SourceMode,
+    SourceState,
+    SourceStats,
+    TrackingStatus,
+)
 
 # The installed distribution's version, which maturin takes from pychrony-py/Cargo.toml; looked
 # up on first use, so `import pychrony` does not pay for importlib.metadata.
@@ -57,4 +74,10 @@ __all__ = [
     # Addition (documented in docs/python-api.md): the serverstats report
     "get_server_stats",
     "ServerStats",
+    # Addition (documented in docs/python-api.md): the sourcestats report
+    "get_source_stats",
+    "SourceStats",
+    # Addition (documented in docs/python-api.md): the rtcdata report
+    "get_rtc_data",
+    "RTCData",
 ]

@@ -5,18 +5,31 @@ import os
 from types import TracebackType
 from typing import TYPE_CHECKING, Literal
 
-from ._models import Activity, ServerStats, Source, SourceMode, SourceState, TrackingStatus
+from ._models import (
+    Activity,
+    RTCData,
+    ServerStats,
+    Source,
+    SourceMode,
+    SourceState,
+    SourceStats,
+    TrackingStatus,
+)
 from ._native_loader import native
 
 if TYPE_CHECKING:
     from ._native import Connection as _NativeConnection
+    from ._native import _RTCData as _NativeRTCData
     from ._native import _Source as _NativeSource
+    from ._native import _SourceStats as _NativeSourceStats
 
 __all__ = [
     "DEFAULT_TIMEOUT",
     "ChronyConnection",
     "get_activity",
+    "get_rtc_data",
     "get_server_stats",
+    "get_source_stats",
     "get_sources",
     "get_tracking",
 ]
@@ -210,6 +223,71 @@ def get_server_stats(
     return ServerStats(*native().get_server_stats(path, seconds))
 
 
+def get_rtc_data(
+    socket_path: str | os.PathLike[str] | None = None,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> RTCData | None:
+    """Retrieve chronyd's tracking of the real-time clock (``chronyc rtcdata``).
+
+    An addition to the contract. Arguments, errors and timeouts are those of
+    :func:`get_tracking`.
+
+    Returns:
+        RTCData, or None when chronyd tracks no RTC (no ``rtcfile``, or ``rtcsync``; chronyc
+        prints "513 RTC driver not running").
+
+    Raises:
+        ChronyLibraryError: If the native module cannot be loaded.
+        ChronyConnectionError: If chronyd is not running or unreachable
+            (error_code -6: no reply within ``timeout``).
+        ChronyPermissionError: If insufficient permissions to access chronyd.
+        ChronyDataError: If a reply is invalid (-4) or incomplete (-5).
+        TypeError, ValueError: If an argument has the wrong type or value.
+    """
+    path = _check_socket_path(socket_path)
+    seconds = _check_timeout(timeout)
+    return _rtc_data(native().get_rtc_data(path, seconds))
+
+
+def _rtc_data(record: "_NativeRTCData | None") -> RTCData | None:
+    return None if record is None else RTCData(*record)
+
+
+def _source_stats(records: "list[_NativeSourceStats]") -> list[SourceStats]:
+    # The native tuples are in SourceStats field order.
+    return [SourceStats(*record) for record in records]
+
+
+def get_source_stats(
+    socket_path: str | os.PathLike[str] | None = None,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> list[SourceStats]:
+    """Retrieve chronyd's statistics of each source's samples (what ``chronyc -n sourcestats -a``
+    lists).
+
+    An addition to the contract. Arguments, errors and timeouts are those of
+    :func:`get_tracking`; the whole list is read within ``timeout``.
+
+    Returns:
+        list[SourceStats]: one per source, in chronyd's order (that of :func:`get_sources`);
+        empty when chronyd has none. Unresolved sources are included.
+
+    Raises:
+        ChronyLibraryError: If the native module cannot be loaded.
+        ChronyConnectionError: If chronyd is not running or unreachable
+            (error_code -6: no reply within ``timeout``).
+        ChronyPermissionError: If insufficient permissions to access chronyd.
+        ChronyDataError: If a reply is invalid (-4) or incomplete (-5; also when the list kept
+            changing while it was read).
+        TypeError, ValueError: If an argument has the wrong type or value.
+    """
+    path = _check_socket_path(socket_path)
+    seconds = _check_timeout(timeout)
+    return _source_stats(native().get_source_stats(path, seconds))
+
+
 class ChronyConnection:
     """A reusable connection to chronyd, for programs that poll.
 
@@ -277,6 +355,20 @@ class ChronyConnection:
         See :func:`get_server_stats`.
         """
         return ServerStats(*self._conn.server_stats())
+
+    def get_source_stats(self) -> list[SourceStats]:
+        """Retrieve the sourcestats report over this connection.
+
+        See :func:`get_source_stats`.
+        """
+        return _source_stats(self._conn.source_stats())
+
+    def get_rtc_data(self) -> RTCData | None:
+        """Retrieve the rtcdata report over this connection (None: chronyd tracks no RTC).
+
+        See :func:`get_rtc_data`.
+        """
+        return _rtc_data(self._conn.rtc_data())
 
     def close(self) -> None:
         """Close the socket and remove the files it created; does nothing if it is not open.

@@ -6,7 +6,16 @@ import threading
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-__all__ = ["Activity", "ServerStats", "Source", "SourceMode", "SourceState", "TrackingStatus"]
+__all__ = [
+    "Activity",
+    "RTCData",
+    "ServerStats",
+    "Source",
+    "SourceMode",
+    "SourceState",
+    "SourceStats",
+    "TrackingStatus",
+]
 
 # Leap status values (chronyd's, also in the contract's field table).
 LEAP_NORMAL = 0
@@ -301,3 +310,77 @@ class ServerStats:
     ntp_kernel_tx_timestamps: int | None
     ntp_hw_rx_timestamps: int | None
     ntp_hw_tx_timestamps: int | None
+
+
+# --- the sourcestats report (an addition to the contract) -----------------------------------------
+
+
+@dataclass(frozen=True)
+class SourceStats:
+    """One source's sample statistics (a line of ``chronyc -n sourcestats -a``), from the linear
+    regression chronyd fits to the source's recent samples. Fields have pychrony 2.x's names and
+    order. Offsets are in seconds, positive when the local clock is ahead of the source;
+    frequencies in ppm.
+
+    Attributes:
+        reference_id: the reference ID chronyd gives the source (an IPv4 server's is its address;
+            a reference clock's names it: 0x47505300 is ``GPS``).
+        address: chronyc -n's ``Name/IP Address`` column, as :attr:`Source.address`: the IP
+            address, ``ID#NNNNNNNNNN`` for an unresolved name, or a reference clock's refid.
+        samples: samples chronyd keeps for the source (``NP``).
+        runs: runs of residuals with the same sign (``NR``; few runs for many samples: a bad
+            fit).
+        span: seconds between the oldest and the newest sample (``Span``).
+        std_dev: the samples' estimated standard deviation, s (``Std Dev``).
+        resid_freq: the source's residual frequency, ppm (``Frequency``).
+        skew: the error bound of that frequency, ppm (``Freq Skew``).
+        offset: the source's estimated offset, s (``Offset``; chronyd extrapolates it to the time
+            of each request).
+        offset_err: the error of that offset, s (chronyc does not print it).
+    """
+
+    reference_id: int
+    address: str
+    samples: int
+    runs: int
+    span: int
+    std_dev: float
+    resid_freq: float
+    skew: float
+    offset: float
+    offset_err: float
+
+    def has_sufficient_samples(self, minimum: int = 4) -> bool:
+        """True when chronyd keeps at least ``minimum`` samples of the source (its estimates mean
+        something from a few on)."""
+        return self.samples >= minimum
+
+
+# --- the rtcdata report (an addition to the contract) ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class RTCData:
+    """chronyd's model of the real-time clock (``chronyc rtcdata``), kept when chronyd has an
+    ``rtcfile`` and RTC driver. Fields have pychrony 2.x's names and order.
+
+    Attributes:
+        ref_time: when the RTC was last measured, seconds since the Unix epoch (as
+            :attr:`TrackingStatus.ref_time`; ``RTC ref time (UTC)``).
+        samples: measurements kept (``Number of samples``).
+        runs: runs of residuals with the same sign (``Number of runs``).
+        span: seconds between the oldest and the newest measurement (``Sample span period``).
+        offset: how far the RTC is ahead of the system clock, s (``RTC is fast by``).
+        freq_offset: how fast the RTC gains time, ppm (``RTC gains time at``; negative: loses).
+    """
+
+    ref_time: float
+    samples: int
+    runs: int
+    span: int
+    offset: float
+    freq_offset: float
+
+    def is_calibrated(self) -> bool:
+        """True once chronyd has measured the RTC at all (``samples > 0``)."""
+        return self.samples > 0

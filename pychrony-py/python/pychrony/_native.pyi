@@ -2,7 +2,15 @@
 # `python -m mypy.stubtest pychrony._native`. Private: use the pychrony package instead.
 from typing import Literal, final
 
-__all__ = ["Connection", "get_activity", "get_server_stats", "get_sources", "get_tracking"]
+__all__ = [
+    "Connection",
+    "get_activity",
+    "get_rtc_data",
+    "get_server_stats",
+    "get_source_stats",
+    "get_sources",
+    "get_tracking",
+]
 
 # (reference_id, reference_id_name, stratum, leap_status, offset, last_offset, rms_offset,
 #  frequency, residual_freq, skew, root_delay, root_dispersion, update_interval,
@@ -45,7 +53,19 @@ _ServerStats = tuple[
 ]
 
 def get_server_stats(socket_path: str | None, timeout: float) -> _ServerStats: ...
+
+# (ref_time, samples, runs, span, offset, freq_offset): the field order of pychrony.RTCData.
+_RTCData = tuple[float, int, int, int, float, float]
+
+# None: chronyd tracks no RTC.
+def get_rtc_data(socket_path: str | None, timeout: float) -> _RTCData | None: ...
 def get_sources(socket_path: str | None, timeout: float) -> list[_Source]: ...
+
+# (reference_id, address, samples, runs, span, std_dev, resid_freq, skew, offset, offset_err):
+#  the field order of pychrony.SourceStats.
+_SourceStats = tuple[int, str, int, int, int, float, float, float, float, float]
+
+def get_source_stats(socket_path: str | None, timeout: float) -> list[_SourceStats]: ...
 
 @final
 class Connection:
@@ -55,6 +75,8 @@ class Connection:
     def activity(self) -> _Activity: ...
     def server_stats(self) -> _ServerStats: ...
     def sources(self) -> list[_Source]: ...
+    def source_stats(self) -> list[_SourceStats]: ...
+    def rtc_data(self) -> _RTCData | None: ...
     def close(self) -> None: ...
     @property
     def address(self) -> str | None: ...
