@@ -13,6 +13,8 @@ const PYTHON_REPORT_TESTS: &[&str] = &[
     "test_sources.py",
     "test_activity.py",
     "test_serverstats.py",
+    "test_sourcestats.py",
+    "test_rtcdata.py",
     "test_cli.py",
 ];
 
