@@ -154,8 +154,8 @@ const struct report *find_report(const char *name);
 /* The field table of an accepted reply; sources names field 0 by mode. */
 const struct field *reply_fields(const struct reply *r, const uint8_t *msg, int *n_fields);
 
-/* Whether a reply of length len (at least r->length) holds valid values:
- * every WIRE_NAME field is NUL-terminated. */
+/* Whether a reply of format r (at least r->length bytes, checked by the
+ * caller) holds valid values: every WIRE_NAME field is NUL-terminated. */
 bool reply_values_valid(const struct reply *r, const uint8_t *msg);
 
 /* Big-endian accessors; the caller has checked the length. */
