@@ -11,11 +11,11 @@ use libchrony_sys as ffi;
 use crate::address::{Target, discover_socket};
 use crate::client_socket::ClientSocket;
 use crate::exchange::{self, Peer, Request};
-use crate::reports::{Keyed, Query, Report};
+use crate::reports::{Keyed, Query, Report, require_known};
 use crate::session::Session;
 use crate::{
     Activity, AuthData, Error, NtpData, Options, Result, RtcData, SelectData, ServerStats,
-    Smoothing, Source, SourceAddress, SourceStats, TrackingStatus,
+    Smoothing, Source, SourceAddress, SourceName, SourceStats, TrackingStatus,
 };
 
 /// How a [`Connection`] reaches chronyd.
@@ -176,6 +176,50 @@ impl Connection {
     /// refuses it unless its `opencommands` (4.7+) allow it.
     pub fn auth_data(&mut self) -> Result<Vec<AuthData>> {
         self.query()
+    }
+
+    /// Queries the name each NTP source was configured with (`chronyc -N
+    /// sources -a`; reference clocks have none), as [`Connection::sources`]
+    /// reads its list. Served over UDP too. With a system libchrony 0.2,
+    /// which lacks the report, [`Error::UnsupportedByLibrary`] before
+    /// anything is sent.
+    pub fn source_names(&mut self) -> Result<Vec<SourceName>> {
+        self.query()
+    }
+
+    /// The name the source at `address` (an IP address, or a
+    /// [`SourceAddress`]) was configured with: `None` when chronyd has no
+    /// NTP source there. The C library asks by index only, so this reads
+    /// the list as [`Connection::source_names`] does.
+    pub fn source_name(&mut self, address: impl Into<SourceAddress>) -> Result<Option<String>> {
+        self.source_name_interruptible(address, &mut || false)
+    }
+
+    /// Like [`Connection::source_name`], calling `interrupted` as
+    /// [`Connection::query_interruptible`] does.
+    pub fn source_name_interruptible(
+        &mut self,
+        address: impl Into<SourceAddress>,
+        interrupted: &mut dyn FnMut() -> bool,
+    ) -> Result<Option<String>> {
+        let address = address.into();
+        Ok(self
+            .source_name_records(interrupted)?
+            .into_iter()
+            .find(|s| s.address == address)
+            .map(|s| s.name))
+    }
+
+    /// Every NTP source's name, read as [`Connection::records`] reads a
+    /// list; first whether the linked library has the report at all.
+    pub(crate) fn source_name_records(
+        &mut self,
+        interrupted: &mut dyn FnMut() -> bool,
+    ) -> Result<Vec<SourceName>> {
+        let name = <Option<SourceName> as Report>::NAME;
+        require_known(name, ffi::knows_report(name))?;
+        let records: Vec<Option<SourceName>> = self.records(interrupted)?;
+        Ok(records.into_iter().flatten().collect())
     }
 
     /// Queries `Q` (any report: `conn.query::<Vec<Source>>()`), within

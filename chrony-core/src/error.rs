@@ -24,7 +24,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// | -1 | connection refused, send or receive failed | [`ConnectionRefused`](Error::ConnectionRefused), [`Io`](Error::Io), [`Library`](Error::Library), [`Interrupted`](Error::Interrupted) |
 /// | -2 | socket not found, or an address that cannot name one | [`NotFound`](Error::NotFound), [`InvalidAddress`](Error::InvalidAddress), [`PathTooLong`](Error::PathTooLong) |
 /// | -3 | permission denied | [`PermissionDenied`](Error::PermissionDenied), [`NotAuthorised`](Error::NotAuthorised) |
-/// | -4 | invalid response, or a report this chronyd does not know | [`Protocol`](Error::Protocol), [`InvalidValue`](Error::InvalidValue), [`Unsupported`](Error::Unsupported) |
+/// | -4 | invalid response, or a report this chronyd (or the linked library) does not know | [`Protocol`](Error::Protocol), [`InvalidValue`](Error::InvalidValue), [`Unsupported`](Error::Unsupported), [`UnsupportedByLibrary`](Error::UnsupportedByLibrary) |
 /// | -5 | incomplete data | [`IncompleteData`](Error::IncompleteData), [`SourcesChanged`](Error::SourcesChanged) |
 /// | -6 | timeout | [`Timeout`](Error::Timeout) |
 #[derive(Debug, thiserror::Error)]
@@ -210,6 +210,18 @@ pub enum Error {
         chrony_err: u32,
     },
 
+    /// Code -4. The linked C library does not know the report, so nothing
+    /// was sent: a system libchrony 0.2 (`LIBCHRONY_NO_VENDOR`, or
+    /// libchrony-sys without its `bundled` feature) lacks the reports this
+    /// crate's own C library adds, such as sourcename.
+    #[error(
+        "the {report} report is not supported by this library: the linked libchrony (a system          libchrony 0.2) lacks it; build with libchrony-sys's bundled C library (its default          feature `bundled`, without LIBCHRONY_NO_VENDOR=1) to read it"
+    )]
+    UnsupportedByLibrary {
+        /// The report asked for, by its C library name (e.g. "sourcename").
+        report: &'static str,
+    },
+
     /// Code -5. The list of sources kept changing while it was read (a
     /// source added or removed between the count and the records) in every
     /// one of `attempts` reads; records of two different lists are never
@@ -278,7 +290,10 @@ impl Error {
             | Error::Closed { .. } => -1,
             Error::NotFound { .. } | Error::InvalidAddress { .. } | Error::PathTooLong { .. } => -2,
             Error::PermissionDenied { .. } | Error::NotAuthorised { .. } => -3,
-            Error::Protocol { .. } | Error::InvalidValue { .. } | Error::Unsupported { .. } => -4,
+            Error::Protocol { .. }
+            | Error::InvalidValue { .. }
+            | Error::Unsupported { .. }
+            | Error::UnsupportedByLibrary { .. } => -4,
             Error::IncompleteData { .. } | Error::SourcesChanged { .. } => -5,
             Error::Timeout { .. } => -6,
         }
@@ -363,7 +378,9 @@ impl Error {
                 chrony_err,
             },
             ffi::CHRONY_INVALID_RESPONSE => Error::IncompleteData {
-                detail: "the reply is shorter than the report's layout".to_owned(),
+                detail: "the reply is shorter than the report's layout, or a source name in it \
+                         lacks its terminating NUL (a name chronyd had to cut)"
+                    .to_owned(),
                 chrony_err: Some(chrony_err),
             },
             ffi::CHRONY_DISABLED
@@ -689,6 +706,26 @@ mod tests {
             e.to_string().contains("call again to open a new one"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn a_report_the_library_lacks() {
+        let e = crate::reports::require_known(c"sourcename", false).unwrap_err();
+        assert!(matches!(
+            e,
+            Error::UnsupportedByLibrary {
+                report: "sourcename"
+            }
+        ));
+        assert_eq!(e.code(), -4);
+        assert_eq!(e.chrony_err(), None);
+        let m = e.to_string();
+        assert!(
+            m.starts_with("the sourcename report is not supported by this library"),
+            "{m}"
+        );
+        assert!(m.contains("bundled"), "{m}");
+        assert!(crate::reports::require_known(c"sourcename", true).is_ok());
     }
 
     #[test]

@@ -98,6 +98,7 @@ pub use reports::rtcdata::RtcData;
 pub use reports::selectdata::{SelectData, SelectOptions, SelectState};
 pub use reports::serverstats::ServerStats;
 pub use reports::smoothing::Smoothing;
+pub use reports::sourcename::SourceName;
 pub use reports::sources::{Source, SourceAddress, SourceMode, SourceState};
 pub use reports::sourcestats::SourceStats;
 pub use reports::tracking::{LeapStatus, TrackingStatus};
@@ -134,6 +135,13 @@ pub fn tracking_interruptible(
 /// options, reusing a pooled connection (see [`tracking`] for
 /// `socket_path`, and [`Connection::sources`]).
 pub fn sources(socket_path: Option<&Path>) -> Result<Vec<Source>> {
+    query(socket_path, &Options::default(), &mut || false)
+}
+
+/// Queries the name each NTP source was configured with over chronyd's
+/// unix socket with the default options, reusing a pooled connection (see
+/// [`tracking`] for `socket_path`, and [`Connection::source_names`]).
+pub fn source_names(socket_path: Option<&Path>) -> Result<Vec<SourceName>> {
     query(socket_path, &Options::default(), &mut || false)
 }
 

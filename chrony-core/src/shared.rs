@@ -143,6 +143,26 @@ impl SharedConnection {
         self.query()
     }
 
+    /// Queries every NTP source's configured name (see
+    /// [`Connection::source_names`]).
+    pub fn source_names(&self) -> Result<Vec<crate::SourceName>> {
+        self.query()
+    }
+
+    /// The name the source at `address` was configured with (see
+    /// [`Connection::source_name`]), calling `interrupted` as
+    /// [`SharedConnection::query_interruptible`] does.
+    pub fn source_name_interruptible(
+        &self,
+        address: impl Into<crate::SourceAddress>,
+        interrupted: &mut dyn FnMut() -> bool,
+    ) -> Result<Option<String>> {
+        let address = address.into();
+        self.with_turn(interrupted, |conn, interrupted| {
+            conn.source_name_interruptible(address, interrupted)
+        })
+    }
+
     /// Queries the ntpdata report of the NTP source at `address` (see
     /// [`Connection::ntp_data`]), calling `interrupted` as
     /// [`SharedConnection::query_interruptible`] does.

@@ -518,3 +518,118 @@ fn ntpdata_and_authdata_equal_chronyc() {
     assert_eq!(udp.ntp_data_all().unwrap_err().code(), -3);
     assert_eq!(udp.auth_data().unwrap_err().code(), -3);
 }
+
+/// (address, name) of every NTP source, in chronyc's order: the name column of `chronyc -n -c
+/// sources -a` and of `chronyc -N -c sources -a`, without the reference clocks (mode `#`).
+fn chronyc_source_names(fx: &Fixture) -> Vec<(String, String)> {
+    let column = |flag: &str| -> Vec<(String, String)> {
+        chronyc(fx, &[flag, "-c", "sources", "-a"])
+            .lines()
+            .map(|l| {
+                let cols: Vec<&str> = l.split(',').collect();
+                assert_eq!(cols.len(), 10, "{l}");
+                (cols[0].to_owned(), cols[2].to_owned())
+            })
+            .collect()
+    };
+    let (addresses, names) = (column("-n"), column("-N"));
+    assert_eq!(addresses.len(), names.len());
+    addresses
+        .into_iter()
+        .zip(names)
+        .filter(|((mode, _), _)| mode != "#")
+        .map(|((_, address), (_, name))| (address, name))
+        .collect()
+}
+
+#[test]
+fn sourcename_equals_chronyc_n_over_unix_and_udp() {
+    let fx = start(Mode::Sources);
+    let theirs = chronyc_source_names(&fx);
+    // The three NTP servers of Mode::Sources, configured by address.
+    assert_eq!(theirs.len(), 3, "{theirs:?}");
+    let path = fx.socket_path();
+    for address in [path.to_str().unwrap().to_owned(), fx.udp_v4(), fx.udp_v6()] {
+        let mut c = Connection::open(&address).unwrap();
+        if !common::knows_sourcename() {
+            let e = c.source_names().unwrap_err();
+            assert!(matches!(e, Error::UnsupportedByLibrary { .. }), "{e:?}");
+            assert_eq!(e.code(), -4);
+            return;
+        }
+        let ours: Vec<(String, String)> = c
+            .source_names()
+            .unwrap()
+            .into_iter()
+            .map(|s| (s.address.to_string(), s.name))
+            .collect();
+        assert_eq!(ours, theirs, "over {address}");
+        for (ip, name) in &theirs {
+            let ip: std::net::IpAddr = ip.parse().unwrap();
+            assert_eq!(c.source_name(ip).unwrap().as_ref(), Some(name), "{address}");
+            let by_source = chrony_core::SourceAddress::Ip(ip);
+            assert_eq!(c.source_name(by_source).unwrap().as_ref(), Some(name));
+        }
+        // Not a source, or a reference clock: no name.
+        let none: std::net::IpAddr = "127.0.0.9".parse().unwrap();
+        assert_eq!(c.source_name(none).unwrap(), None);
+        let gps = chrony_core::SourceAddress::RefClock(0x4750_5300);
+        assert_eq!(c.source_name(gps).unwrap(), None);
+        assert!(chronyc(&fx, &["-c", "sources", "-a"]).contains("GPS"));
+    }
+    let shared = chrony_core::SharedConnection::new(path.to_str(), &Default::default());
+    let names = shared.source_names().unwrap();
+    assert_eq!(names.len(), 3);
+    let first: std::net::IpAddr = theirs[0].0.parse().unwrap();
+    assert_eq!(
+        shared
+            .source_name_interruptible(first, &mut || false)
+            .unwrap(),
+        Some(theirs[0].1.clone())
+    );
+    let pooled = chrony_core::source_names(Some(&path)).unwrap();
+    assert_eq!(pooled, names);
+    assert_eq!(
+        chronyc_source_names(&fx),
+        theirs,
+        "the list stayed the same"
+    );
+}
+
+#[test]
+fn sourcename_without_the_report_in_the_library_sends_nothing() {
+    // A UDP "chronyd" that only listens: any request would arrive here.
+    let server = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    server.set_nonblocking(true).unwrap();
+    if libchrony_sys::knows_report(libchrony_sys::SOURCENAME) {
+        eprintln!(
+            "not checked: {}: the linked library has the sourcename report",
+            std::thread::current().name().unwrap_or("this test")
+        );
+        return;
+    }
+    let mut c = Connection::open(&server.local_addr().unwrap().to_string()).unwrap();
+    for e in [
+        c.source_names().unwrap_err(),
+        c.source_name("127.0.0.1".parse::<std::net::IpAddr>().unwrap())
+            .unwrap_err(),
+        c.query::<Vec<chrony_core::SourceName>>().unwrap_err(),
+    ] {
+        assert!(
+            matches!(
+                e,
+                Error::UnsupportedByLibrary {
+                    report: "sourcename"
+                }
+            ),
+            "{e:?}"
+        );
+        assert!(e.to_string().contains("bundled"), "{e}");
+    }
+    let mut buf = [0u8; 512];
+    assert_eq!(
+        server.recv(&mut buf).unwrap_err().kind(),
+        std::io::ErrorKind::WouldBlock,
+        "nothing was sent"
+    );
+}

@@ -738,3 +738,156 @@ fn serverstats_of_chrony_4_4_and_later_have_every_counter() {
         (None, None, None)
     );
 }
+
+/// REQ_NTP_SOURCE_NAME and its reply RPY_NTP_SOURCE_NAME (284 bytes, the name at 28), kept
+/// here rather than in `chronyd_fixture::wire` while this is their only user.
+const NTP_SOURCE_NAME: u16 = 65;
+const NTP_SOURCE_NAME_REPLY: u16 = 19;
+const NTP_SOURCE_NAME_REPLY_LEN: usize = 284;
+
+/// A fake chronyd serving the sources `list(n)` (after n counts; address bytes and family, UNSPEC
+/// for a reference clock) to the counts and sourcestats lookups, and `name_of(the IPAddr asked
+/// about)` to the sourcename requests (`None`: "no such source").
+fn source_name_fake(
+    list: impl Fn(u32) -> Vec<(Vec<u8>, u16)> + Send + 'static,
+    name_of: impl Fn(&[u8]) -> Option<Vec<u8>> + Send + 'static,
+) -> Fake {
+    let mut counts = 0;
+    Fake(FakeChronyd::start(move |req| {
+        let sources = list(counts);
+        match wire::Request(req).command() {
+            wire::command::N_SOURCES => {
+                counts += 1;
+                vec![wire::n_sources(req, sources.len() as u32)]
+            }
+            wire::command::SOURCESTATS => match sources.get(wire::request_index(req) as usize) {
+                Some((addr, family)) => {
+                    let mut r = wire::reply(req, wire::reply_code::SOURCESTATS, 0, 84);
+                    wire::put_ip(&mut r, 32, addr, *family);
+                    vec![r]
+                }
+                None => vec![no_such_source(req)],
+            },
+            NTP_SOURCE_NAME => match name_of(&req[20..40]) {
+                Some(name) => {
+                    let mut r =
+                        wire::reply(req, NTP_SOURCE_NAME_REPLY, 0, NTP_SOURCE_NAME_REPLY_LEN);
+                    r[28..28 + name.len()].copy_from_slice(&name);
+                    vec![r]
+                }
+                None => vec![no_such_source(req)],
+            },
+            other => panic!("unexpected command {other}"),
+        }
+    }))
+}
+
+fn ipv4(last_octet: u8) -> (Vec<u8>, u16) {
+    (vec![10, 0, 0, last_octet], wire::family::INET4)
+}
+
+#[test]
+fn source_names_of_resolved_unresolved_and_reference_clock_sources() {
+    if !common::knows_sourcename() {
+        return;
+    }
+    let v6 = vec![0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+    let list = move |_| {
+        vec![
+            ipv4(1),
+            (vec![0, 0, 0, 5], wire::family::ID),
+            (vec![], wire::family::UNSPEC),
+            (v6.clone(), wire::family::INET6),
+        ]
+    };
+    let fake = source_name_fake(list, |addr| {
+        Some(match (addr[3], wire::get_u16(addr, 16)) {
+            (1, wire::family::INET4) => b"pool.ntp.org".to_vec(),
+            (5, wire::family::ID) => b"ntp.example.net".to_vec(),
+            _ => b"2001:db8::1".to_vec(),
+        })
+    });
+    let mut c = fake.connect(Duration::from_secs(2));
+    let names = c.source_names().unwrap();
+    let got: Vec<(chrony_core::SourceAddress, &str)> =
+        names.iter().map(|n| (n.address, n.name.as_str())).collect();
+    use chrony_core::SourceAddress::{Ip, Unresolved};
+    assert_eq!(
+        got,
+        [
+            (Ip("10.0.0.1".parse().unwrap()), "pool.ntp.org"),
+            (Unresolved(5), "ntp.example.net"),
+            // The reference clock has no name: it is not listed.
+            (Ip("2001:db8::1".parse().unwrap()), "2001:db8::1"),
+        ]
+    );
+    assert_eq!(
+        c.source_name(Unresolved(5)).unwrap().as_deref(),
+        Some("ntp.example.net")
+    );
+    assert_eq!(c.source_name(Unresolved(6)).unwrap(), None);
+}
+
+#[test]
+fn a_name_without_its_nul_is_incomplete_and_one_not_utf8_is_invalid() {
+    if !common::knows_sourcename() {
+        return;
+    }
+    // chronyd cuts a name of 256 bytes or more to 256 and sends no NUL.
+    let fake = source_name_fake(|_| vec![ipv4(1)], |_| Some(vec![b'a'; 256]));
+    let e = fake
+        .connect(Duration::from_secs(2))
+        .source_names()
+        .unwrap_err();
+    assert!(matches!(e, Error::IncompleteData { .. }), "{e:?}");
+    assert_eq!(e.code(), -5);
+    assert!(e.to_string().contains("terminating NUL"), "{e}");
+
+    let fake = source_name_fake(|_| vec![ipv4(1)], |_| Some(b"caf\xe9".to_vec()));
+    let e = fake
+        .connect(Duration::from_secs(2))
+        .source_names()
+        .unwrap_err();
+    assert!(
+        matches!(e, Error::InvalidValue { field: "name", .. }),
+        "{e:?}"
+    );
+    assert_eq!(e.code(), -4);
+    assert!(e.to_string().contains("not UTF-8"), "{e}");
+}
+
+#[test]
+fn a_source_removed_between_its_address_and_its_name_reads_the_list_again() {
+    if !common::knows_sourcename() {
+        return;
+    }
+    // 10.0.0.2 goes away after its lookup: chronyd has no name for it, and the next count says 1.
+    let removed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let gone = removed.clone();
+    let list = move |_| {
+        if gone.load(std::sync::atomic::Ordering::SeqCst) {
+            vec![ipv4(1)]
+        } else {
+            vec![ipv4(1), ipv4(2)]
+        }
+    };
+    let fake = source_name_fake(list, move |addr| {
+        if addr[3] == 2 {
+            removed.store(true, std::sync::atomic::Ordering::SeqCst);
+            return None;
+        }
+        Some(b"one".to_vec())
+    });
+    let mut c = fake.connect(Duration::from_secs(2));
+    let names = c.source_names().unwrap();
+    assert_eq!(names.len(), 1);
+    assert_eq!(names[0].name, "one");
+    drop(c);
+    let commands: Vec<u16> = fake
+        .join()
+        .iter()
+        .map(|(_, r)| wire::Request(r).command())
+        .collect();
+    // count, lookup 0, name, lookup 1, name (no such source), count, lookup 0, name, count
+    assert_eq!(commands, [14, 34, 65, 34, 65, 14, 34, 65, 14]);
+}

@@ -77,7 +77,14 @@ bool chrony_needs_response(chrony_session *s);
 /* Receive and process one datagram; ignores stale or foreign ones. */
 chrony_err chrony_process_response(chrony_session *s);
 
-/* The number of reports and their names, by index. */
+/*
+ * The number of reports and their names, by index: libchrony 0.2's ten, then
+ * this library's extension "sourcename" (index 10): the name a source was
+ * configured with (chronyc -N), fields "name" (a string) and "address" (the
+ * source's, filled in by the library: it asks chronyd by that address, found
+ * with a sourcestats request for the record's index, as for ntpdata). A
+ * program that may be linked to libchrony 0.2 looks the name up here first.
+ */
 int chrony_get_number_supported_reports(void);
 const char *chrony_get_report_name(int report);
 

@@ -397,6 +397,8 @@ chrony_err chrony_process_response(chrony_session *s)
 	case STEP_RECORD:
 		break;
 	}
+	if (!reply_values_valid(reply, msg))
+		return fail(s, CHRONY_INVALID_RESPONSE);
 
 	memcpy(s->reply, msg, len);
 	s->reply_len = len;
@@ -406,6 +408,13 @@ chrony_err chrony_process_response(chrony_session *s)
 }
 
 /* ---- fields of the accepted record ---- */
+
+/* The bytes of a field: in the accepted reply, or in the request it answered
+ * (which stays as sent until the next request clears the record). */
+static const uint8_t *field_data(const chrony_session *s, const struct field *f)
+{
+	return (f->origin == IN_REQUEST ? s->request : s->reply) + f->offset;
+}
 
 static const struct field *get_field(chrony_session *s, int field)
 {
@@ -456,6 +465,7 @@ chrony_field_type chrony_get_field_type(chrony_session *s, int field)
 	case WIRE_TIMESPEC:
 		return CHRONY_TYPE_TIMESPEC;
 	case WIRE_ADDRESS:
+	case WIRE_NAME:
 		return CHRONY_TYPE_STRING;
 	}
 	return CHRONY_TYPE_NONE;
@@ -463,7 +473,7 @@ chrony_field_type chrony_get_field_type(chrony_session *s, int field)
 
 static uint16_t address_family(const chrony_session *s, const struct field *f)
 {
-	return get_u16(s->reply + f->offset + IPADDR_OFF_FAMILY);
+	return get_u16(field_data(s, f) + IPADDR_OFF_FAMILY);
 }
 
 chrony_field_content chrony_get_field_content(chrony_session *s, int field)
@@ -485,7 +495,7 @@ uint64_t chrony_get_field_uinteger(chrony_session *s, int field)
 
 	if (!f)
 		return 0;
-	p = s->reply + f->offset;
+	p = field_data(s, f);
 	switch (f->wire) {
 	case WIRE_U8:
 		return p[0];
@@ -507,7 +517,7 @@ int64_t chrony_get_field_integer(chrony_session *s, int field)
 
 	if (!f)
 		return 0;
-	p = s->reply + f->offset;
+	p = field_data(s, f);
 	switch (f->wire) {
 	case WIRE_I8:
 		return (int8_t)p[0];
@@ -526,7 +536,7 @@ double chrony_get_field_float(chrony_session *s, int field)
 	/* The error value is 0.0, as libchrony 0.2 returns. */
 	if (!f || f->wire != WIRE_FLOAT)
 		return 0.0;
-	return decode_float(get_u32(s->reply + f->offset));
+	return decode_float(get_u32(field_data(s, f)));
 }
 
 struct timespec chrony_get_field_timespec(chrony_session *s, int field)
@@ -536,7 +546,7 @@ struct timespec chrony_get_field_timespec(chrony_session *s, int field)
 
 	if (!f || f->wire != WIRE_TIMESPEC)
 		return zero;
-	return decode_timespec(s->reply + f->offset);
+	return decode_timespec(field_data(s, f));
 }
 
 const char *chrony_get_field_string(chrony_session *s, int field)
@@ -544,9 +554,14 @@ const char *chrony_get_field_string(chrony_session *s, int field)
 	const struct field *f = get_field(s, field);
 	const uint8_t *p;
 
-	if (!f || f->wire != WIRE_ADDRESS)
+	if (!f)
 		return NULL;
-	p = s->reply + f->offset;
+	p = field_data(s, f);
+	/* A name was checked for its NUL on receipt: it is the string itself. */
+	if (f->wire == WIRE_NAME)
+		return (const char *)p;
+	if (f->wire != WIRE_ADDRESS)
+		return NULL;
 	switch (address_family(s, f)) {
 	case IPADDR_UNSPEC:
 		return NULL;

@@ -55,6 +55,18 @@ const struct field *reply_fields(const struct reply *r, const uint8_t *msg, int 
 	return r->fields;
 }
 
+bool reply_values_valid(const struct reply *r, const uint8_t *msg)
+{
+	for (int i = 0; i < r->n_fields; i++) {
+		const struct field *f = &r->fields[i];
+
+		if (f->wire == WIRE_NAME && f->origin == IN_REPLY &&
+		    !memchr(msg + f->offset, '\0', SOURCE_NAME_LEN))
+			return false;
+	}
+	return true;
+}
+
 /*
  * A Float is a 7-bit signed exponent over a 25-bit signed coefficient (both
  * two's complement, no hidden bit): value = coef * 2^(exp - 25).

@@ -41,7 +41,7 @@
 
 /* A datagram larger than any reply chronyd sends; longer ones are truncated. */
 #define MAX_REPLY_LEN 1024
-/* Room for the longest request (it is padded to its longest reply, 196 bytes). */
+/* Room for the longest request (it is padded to its longest reply, 284 bytes). */
 #define MAX_REQUEST_LEN 512
 
 /* Size of an IPAddr on the wire: 16 address bytes, u16 family, u16 padding. */
@@ -65,13 +65,20 @@
 /* Request commands and reply codes used here. */
 #define REQ_N_SOURCES 14
 #define REQ_SOURCESTATS 34
+#define REQ_NTP_SOURCE_NAME 65
 #define RPY_NULL 1
 #define RPY_N_SOURCES 2
 #define RPY_SOURCE_DATA 3
 #define RPY_SOURCESTATS 6
+#define RPY_NTP_SOURCE_NAME 19
 
 /* Offset of the source address in a sourcestats reply (for chained records). */
 #define SOURCESTATS_ADDRESS_OFFSET 32
+
+/* The name in a sourcename reply: NUL-terminated within these bytes. chronyd
+ * sends a name of 256 bytes or more cut to 256 with no NUL (chronyc rejects
+ * it); it is then no name at all, and the reply is invalid. */
+#define SOURCE_NAME_LEN 256
 
 /* The high word of a timespec from a server with a 32-bit time_t. */
 #define TV_NOHIGHSEC 0x7fffffffU
@@ -87,6 +94,14 @@ enum wire_type {
 	WIRE_FLOAT,
 	WIRE_TIMESPEC,
 	WIRE_ADDRESS,
+	WIRE_NAME, /* char[SOURCE_NAME_LEN], NUL-terminated (checked on receipt) */
+};
+
+/* Where a field's bytes are: in the reply, or in the request that was answered
+ * (the address a chained record was asked for, which its reply does not repeat). */
+enum field_origin {
+	IN_REPLY,
+	IN_REQUEST,
 };
 
 /* A named value of an enum field, or a named bit of a flags field. */
@@ -99,8 +114,9 @@ struct field {
 	const char *name;
 	enum wire_type wire;
 	chrony_field_content content;
-	uint16_t offset; /* from the start of the reply */
+	uint16_t offset; /* from the start of the reply (or request, see origin) */
 	const struct constant *constants; /* NULL if none */
+	enum field_origin origin;
 };
 
 /* One reply format: its code, its length up to EOR, and its fields. */
@@ -137,6 +153,10 @@ const struct report *find_report(const char *name);
 
 /* The field table of an accepted reply; sources names field 0 by mode. */
 const struct field *reply_fields(const struct reply *r, const uint8_t *msg, int *n_fields);
+
+/* Whether a reply of format r (at least r->length bytes, checked by the
+ * caller) holds valid values: every WIRE_NAME field is NUL-terminated. */
+bool reply_values_valid(const struct reply *r, const uint8_t *msg);
 
 /* Big-endian accessors; the caller has checked the length. */
 uint16_t get_u16(const uint8_t *p);

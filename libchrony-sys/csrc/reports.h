@@ -2,7 +2,8 @@
  * reports.h: the report, reply and field tables. Included by message.c only.
  *
  * Field names, types, contents and constant names follow the published
- * libchrony 0.2 facts; offsets follow chronyd's reply layouts (protocol 6).
+ * libchrony 0.2 facts (sourcename, this library's extension, follows their
+ * style); offsets follow chronyd's reply layouts (protocol 6).
  * SPDX-License-Identifier: MIT OR Apache-2.0
  */
 #ifndef CHRONY_REPORTS_H
@@ -12,8 +13,13 @@
 
 #define N_ELEMS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
-#define F(name, wire, content, offset) {name, WIRE_##wire, CHRONY_CONTENT_##content, offset, NULL}
-#define FC(name, wire, content, offset, consts) {name, WIRE_##wire, CHRONY_CONTENT_##content, offset, consts}
+#define F(name, wire, content, offset) \
+	{name, WIRE_##wire, CHRONY_CONTENT_##content, offset, NULL, IN_REPLY}
+#define FC(name, wire, content, offset, consts) \
+	{name, WIRE_##wire, CHRONY_CONTENT_##content, offset, consts, IN_REPLY}
+/* A field read from the request that was answered. */
+#define FQ(name, wire, content, offset) \
+	{name, WIRE_##wire, CHRONY_CONTENT_##content, offset, NULL, IN_REQUEST}
 
 /* ---- constants ---- */
 
@@ -351,6 +357,13 @@ static const struct field smoothing_fields[] = {
 	F("remaining time", FLOAT, INTERVAL_SECONDS, 48),
 };
 
+/* The name has no content code of its own. The address is the one asked for:
+ * the reply does not repeat it, the library fills it in from the request. */
+static const struct field sourcename_fields[] = {
+	F("name", NAME, NONE, 28),
+	FQ("address", ADDRESS, ADDRESS, REQUEST_HEADER_LEN),
+};
+
 #define REPLY(code, length, fields) {code, length, fields, N_ELEMS(fields)}
 
 const struct reply N_SOURCES_REPLY = REPLY(RPY_N_SOURCES, 32, n_sources_fields);
@@ -374,6 +387,9 @@ static const struct reply serverstats_replies[] = {
 };
 static const struct reply rtcdata_replies[] = {REPLY(7, 56, rtcdata_fields)};
 static const struct reply smoothing_replies[] = {REPLY(13, 52, smoothing_fields)};
+static const struct reply sourcename_replies[] = {
+	REPLY(RPY_NTP_SOURCE_NAME, REPLY_HEADER_LEN + SOURCE_NAME_LEN, sourcename_fields),
+};
 
 #define REPORT(name, arg, command, replies) {name, ARG_##arg, command, replies, N_ELEMS(replies)}
 
@@ -388,6 +404,8 @@ const struct report REPORTS[] = {
 	REPORT("serverstats", NONE, 54, serverstats_replies),
 	REPORT("rtcdata", NONE, 35, rtcdata_replies),
 	REPORT("smoothing", NONE, 51, smoothing_replies),
+	/* Extensions of this library, after libchrony 0.2's ten (never renumber those). */
+	REPORT("sourcename", ADDRESS, REQ_NTP_SOURCE_NAME, sourcename_replies),
 };
 
 const int N_REPORTS = N_ELEMS(REPORTS);

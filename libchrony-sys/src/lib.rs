@@ -140,6 +140,26 @@ impl Guarantee {
     }
 }
 
+/// The report of this crate's C library that libchrony 0.2 lacks: the name
+/// each source was configured with (`chronyc -N`). See [`knows_report`].
+pub const SOURCENAME: &core::ffi::CStr = c"sourcename";
+
+/// Whether the linked library knows the report `name`, by its own list
+/// (`chrony_get_report_name`): true for libchrony 0.2's ten reports in any
+/// libchrony; for [`SOURCENAME`] only in this crate's C library (bundled, or
+/// installed as the system library). Asking for a report the library does
+/// not know fails with `CHRONY_UNKNOWN_REPORT` without sending anything.
+pub fn knows_report(name: &core::ffi::CStr) -> bool {
+    // SAFETY: no arguments, no state.
+    let n = unsafe { chrony_get_number_supported_reports() };
+    (0..n).any(|i| {
+        // SAFETY: an index in range; the result is a static string or NULL.
+        let p = unsafe { chrony_get_report_name(i) };
+        // SAFETY: non-NULL report names are NUL-terminated static strings.
+        !p.is_null() && unsafe { core::ffi::CStr::from_ptr(p) } == name
+    })
+}
+
 /// The `CHRONY_GUARANTEE_*` bits of the linked C library: all of them when
 /// bundled; for a system library, what its `chrony_get_guarantees()` says,
 /// looked up at run time (`dlsym`), or 0 without that symbol (libchrony

@@ -11,7 +11,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::time::Duration;
 
 use common::tables::{self, Spec, assert_layout};
-use common::{Conn, TIMEOUT, error_string, given, poll_in};
+use common::{Conn, TIMEOUT, error_string, given, knows_sourcename, poll_in};
 use libchrony_sys::{self as sys, Guarantee};
 
 /// A session on one end of an AF_UNIX SOCK_SEQPACKET pair; the test plays chronyd on the other.
@@ -186,6 +186,164 @@ fn requests_are_padded_to_their_longest_reply() {
     assert_eq!(chained(&fake, "ntpdata", 57, 172, 16, 152), sys::CHRONY_OK);
     let fake = Fake::new();
     assert_eq!(chained(&fake, "authdata", 67, 52, 20, 52), sys::CHRONY_OK);
+    if knows_sourcename() {
+        // Padded to the 284-byte reply, though its IPAddr ends at byte 40.
+        let fake = Fake::new();
+        assert_eq!(
+            chained(&fake, "sourcename", 65, 284, 19, 284),
+            sys::CHRONY_OK
+        );
+    }
+}
+
+/// Reads sourcename record `index`: answers the sourcestats lookup with the
+/// address `addr` of `family`, checks that the second request is command 65
+/// padded to 284 bytes and carries that address, and answers it with a reply
+/// 19 of `len` bytes and `status`, after `fill`. Returns the library's verdict.
+fn source_name(
+    fake: &Fake,
+    index: i32,
+    (addr, family): (&[u8], u16),
+    (status, len): (u16, usize),
+    fill: impl FnOnce(&mut [u8]),
+) -> sys::chrony_err {
+    assert_eq!(
+        fake.conn.request_record("sourcename", index),
+        sys::CHRONY_OK
+    );
+    let lookup = fake.request();
+    assert_request(&lookup, 34, 84, 0);
+    assert_eq!(be32(&lookup, 20), index as u32, "source index");
+    let mut r = reply(&lookup, 6, 0, 84);
+    put_addr(&mut r, 32, addr, family);
+    assert_eq!(fake.deliver(&r), sys::CHRONY_OK);
+    assert!(fake.conn.needs_response(), "second round trip pending");
+    let req = fake.request();
+    assert_request(&req, 65, 284, 0);
+    assert_eq!(&req[20..40], &r[32..52], "the address from sourcestats");
+    assert!(req[40..].iter().all(|&b| b == 0), "zero padding");
+    let mut answer = reply(&req, 19, status, len);
+    fill(&mut answer);
+    fake.deliver(&answer)
+}
+
+/// `name` at the name's offset (28) of a sourcename reply.
+fn put_name(b: &mut [u8], name: &[u8]) {
+    b[28..28 + name.len()].copy_from_slice(name);
+}
+
+#[test]
+fn sourcename_asks_by_the_address_of_the_indexed_source() {
+    if !knows_sourcename() {
+        // libchrony 0.2: an unknown report, and nothing is sent.
+        let fake = Fake::new();
+        assert_eq!(
+            fake.conn.request_record("sourcename", 0),
+            sys::CHRONY_UNKNOWN_REPORT
+        );
+        assert_eq!(
+            fake.conn.request_count("sourcename"),
+            sys::CHRONY_UNKNOWN_REPORT
+        );
+        fake.assert_no_request();
+        return;
+    }
+    let v6 = [
+        0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x7b,
+    ];
+    let cases: [(&[u8], u16, &str); 3] = [
+        (&[192, 0, 2, 7], 1, "192.0.2.7"),
+        (&v6, 2, "2001:db8::7b"),
+        // An unresolved source has an ID address, and chronyd its name.
+        (&[0, 0, 0, 5], 3, "ID#0000000005"),
+    ];
+    for (addr, family, text) in cases {
+        let fake = Fake::new();
+        let r = source_name(&fake, 3, (addr, family), (0, 284), |b| {
+            put_name(b, b"pool.ntp.org")
+        });
+        assert_eq!(r, sys::CHRONY_OK, "{text}");
+        assert!(!fake.conn.needs_response());
+        let rec = fake.conn.fields();
+        assert_layout(&rec, tables::SOURCENAME, "sourcename");
+        assert_eq!(rec.s("name").as_deref(), Some("pool.ntp.org"), "{text}");
+        assert_eq!(rec.s("address").as_deref(), Some(text));
+        assert_eq!(rec.get("address").content, sys::CHRONY_CONTENT_ADDRESS);
+        // The record ends with the next request.
+        assert_eq!(
+            exchange(&fake, "tracking", 0, 5, 104, |_| ()),
+            sys::CHRONY_OK
+        );
+        assert_eq!(fake.conn.field_index("name"), -1);
+    }
+    // The count is the number of sources.
+    let fake = Fake::new();
+    assert_eq!(fake.conn.request_count("sourcename"), sys::CHRONY_OK);
+    let req = fake.request();
+    assert_request(&req, 14, 32, 0);
+    let mut r = reply(&req, 2, 0, 32);
+    put32(&mut r, 28, 4);
+    assert_eq!(fake.deliver(&r), sys::CHRONY_OK);
+    assert_eq!(fake.conn.number_records(), 4);
+}
+
+#[test]
+fn sourcename_names_must_end_within_256_bytes() {
+    if !knows_sourcename() {
+        return;
+    }
+    let ip: (&[u8], u16) = (&[10, 0, 0, 1], 1);
+    let longest = vec![b'a'; 255];
+    for (name, len) in [(&b""[..], 284), (&longest[..], 284), (b"x", 400)] {
+        let fake = Fake::new();
+        let r = source_name(&fake, 0, ip, (0, len), |b| put_name(b, name));
+        assert_eq!(r, sys::CHRONY_OK, "{} bytes", name.len());
+        let got = fake.conn.fields().s("name").unwrap();
+        assert_eq!(got.as_bytes(), name);
+    }
+    // chronyd cuts a name of 256 bytes or more to 256 with no NUL: no name.
+    let fake = Fake::new();
+    let r = source_name(&fake, 0, ip, (0, 284), |b| put_name(b, &[b'a'; 256]));
+    assert_eq!(r, sys::CHRONY_INVALID_RESPONSE);
+    assert!(!fake.conn.needs_response());
+    assert_eq!(fake.conn.number_fields(), 0);
+    // Even when bytes after the 256 (a longer datagram) hold a NUL.
+    let fake = Fake::new();
+    let r = source_name(&fake, 0, ip, (0, 300), |b| put_name(b, &[b'a'; 256]));
+    assert_eq!(r, sys::CHRONY_INVALID_RESPONSE);
+    // A reply shorter than 284 bytes.
+    let fake = Fake::new();
+    let r = source_name(&fake, 0, ip, (0, 283), |b| put_name(b, b"x"));
+    assert_eq!(r, sys::CHRONY_INVALID_RESPONSE);
+    assert_eq!(fake.conn.number_fields(), 0);
+}
+
+#[test]
+fn sourcename_of_an_address_chronyd_does_not_know() {
+    if !knows_sourcename() {
+        return;
+    }
+    // The source went away between the lookup and the name: chronyd's
+    // status 4 (header-only RPY_NULL), or a newer chronyd's empty success.
+    let want_empty = if given(Guarantee::NoSuchSource) {
+        sys::CHRONY_NO_SUCH_SOURCE
+    } else {
+        sys::CHRONY_NEW_SERVER
+    };
+    for (status, want) in [(4, no_such_source()), (0, want_empty)] {
+        let fake = Fake::new();
+        let r = source_name(&fake, 1, (&[10, 0, 0, 9], 1), (status, HDR), |b| {
+            put_u16_at(b, 6, 1)
+        });
+        assert_eq!(r, want, "status {status}");
+        assert!(!fake.conn.needs_response());
+        assert_eq!(fake.conn.number_fields(), 0);
+        fake.assert_no_request();
+    }
+}
+
+fn put_u16_at(b: &mut [u8], off: usize, v: u16) {
+    b[off..off + 2].copy_from_slice(&v.to_be_bytes());
 }
 
 #[test]
@@ -724,7 +882,12 @@ fn an_empty_success_reply_to_an_index_is_no_such_source() {
 
 #[test]
 fn chained_record_of_a_reference_clock_has_no_fields() {
-    for report in ["ntpdata", "authdata"] {
+    let sourcename: &[&str] = if knows_sourcename() {
+        &["sourcename"]
+    } else {
+        &[]
+    };
+    for &report in ["ntpdata", "authdata"].iter().chain(sourcename) {
         let fake = Fake::new();
         assert_eq!(fake.conn.request_record(report, 0), sys::CHRONY_OK);
         let lookup = fake.request();
@@ -932,13 +1095,21 @@ fn calls_out_of_order_and_bad_arguments() {
     assert_eq!(fake.conn.process(), sys::CHRONY_UNEXPECTED_CALL);
 
     // Multi-record reports ask with REQ_N_SOURCES.
-    for report in [
+    let sourcename: &[&str] = if knows_sourcename() {
+        &["sourcename"]
+    } else {
+        &[]
+    };
+    for &report in [
         "sources",
         "sourcestats",
         "selectdata",
         "authdata",
         "ntpdata",
-    ] {
+    ]
+    .iter()
+    .chain(sourcename)
+    {
         assert_eq!(fake.conn.request_count(report), sys::CHRONY_OK);
         let req = fake.request();
         assert_request(&req, 14, 32, 0);
@@ -976,9 +1147,28 @@ fn peer_gone_gives_send_and_recv_failures() {
 
 #[test]
 fn report_names_and_error_strings() {
+    // libchrony 0.2's ten, then this library's extensions.
+    let extensions: &[&str] = if knows_sourcename() {
+        &tables::EXTENSION_REPORT_NAMES
+    } else {
+        &[]
+    };
+    let names: Vec<&str> = tables::REPORT_NAMES
+        .iter()
+        .chain(extensions)
+        .copied()
+        .collect();
+    let n = names.len() as i32;
     // SAFETY: no preconditions.
-    assert_eq!(unsafe { sys::chrony_get_number_supported_reports() }, 10);
-    for (i, name) in tables::REPORT_NAMES.iter().enumerate() {
+    assert_eq!(unsafe { sys::chrony_get_number_supported_reports() }, n);
+    for name in &names {
+        let c = std::ffi::CString::new(*name).unwrap();
+        assert!(sys::knows_report(&c), "{name}");
+    }
+    for unknown in [c"nosuch", c"Tracking", c"", c"sourcenames"] {
+        assert!(!sys::knows_report(unknown), "{unknown:?}");
+    }
+    for (i, name) in names.iter().enumerate() {
         // SAFETY: the name is a static string or NULL.
         let p = unsafe { sys::chrony_get_report_name(i as i32) };
         assert!(!p.is_null());
@@ -986,7 +1176,7 @@ fn report_names_and_error_strings() {
         let got = unsafe { std::ffi::CStr::from_ptr(p) };
         assert_eq!(got.to_str().unwrap(), *name);
     }
-    for bad in [-1, 10, i32::MIN, i32::MAX] {
+    for bad in [-1, n, i32::MIN, i32::MAX] {
         // SAFETY: out-of-range indexes give NULL.
         assert!(unsafe { sys::chrony_get_report_name(bad) }.is_null());
     }

@@ -468,3 +468,53 @@ fn sessions_in_parallel_threads() {
         }
     });
 }
+
+/// The names of `chronyc -N -c sources -a` (the third column), in index order.
+fn chronyc_names(fx: &Fixture) -> Vec<String> {
+    let out = fx.chronyc(&["-N", "-c", "sources", "-a"]).unwrap();
+    out.lines()
+        .map(|line| {
+            let cols: Vec<&str> = line.split(',').collect();
+            assert_eq!(cols.len(), 10, "chronyc line {line:?}");
+            cols[2].to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn sourcename_equals_chronyc_n_over_every_transport() {
+    let fx = start(Mode::Sources);
+    let theirs = chronyc_names(&fx);
+    // Three NTP servers and two reference clocks (chronyd-fixture's Mode::Sources).
+    assert_eq!(theirs.len(), 5, "{theirs:?}");
+    for address in transports(&fx) {
+        let conn = Conn::open(&address);
+        if !common::knows_sourcename() {
+            assert_eq!(
+                conn.record("sourcename", 0),
+                Err(sys::CHRONY_UNKNOWN_REPORT)
+            );
+            return;
+        }
+        assert_eq!(conn.count("sourcename"), Ok(theirs.len() as i32));
+        let mut ntp = 0;
+        for (i, name) in theirs.iter().enumerate() {
+            let source = conn.record("sources", i as i32).unwrap();
+            let rec = conn.record("sourcename", i as i32).unwrap();
+            if source.u("mode") == 2 {
+                // A reference clock: no address to ask with, no fields;
+                // chronyc shows its refid.
+                assert!(rec.0.is_empty(), "{address} {i}: {rec:?}");
+                assert_eq!(refid_text(source.u("reference ID")), *name);
+                continue;
+            }
+            ntp += 1;
+            assert_layout(&rec, tables::SOURCENAME, "sourcename");
+            assert_eq!(rec.s("name").as_ref(), Some(name), "{address} {i}");
+            assert_eq!(rec.s("address"), source.s("address"), "{address} {i}");
+        }
+        assert_eq!(ntp, 3, "{address}");
+    }
+    // The daemon served the same list throughout.
+    assert_eq!(chronyc_names(&fx), theirs);
+}

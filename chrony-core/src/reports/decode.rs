@@ -117,6 +117,20 @@ impl<'a> Fields<'a> {
         })
     }
 
+    /// A text field (not an address) as UTF-8; other bytes are corrupt data.
+    pub(crate) fn text(&self, hint: c_int, name: &'static CStr) -> Result<String> {
+        let i = self.index(hint, name, ffi::CHRONY_TYPE_STRING)?;
+        self.session.with_string(i, |text| {
+            let bytes = text.ok_or_else(|| invalid(field_name(name), "no text"))?;
+            String::from_utf8(bytes.to_vec()).map_err(|e| {
+                invalid(
+                    field_name(name),
+                    format_args!("{:?} (not UTF-8)", String::from_utf8_lossy(e.as_bytes())),
+                )
+            })
+        })
+    }
+
     /// The index of a field that must exist with the given type.
     fn index(&self, hint: c_int, name: &'static CStr, ty: ffi::chrony_field_type) -> Result<c_int> {
         let s = self.session;

@@ -34,11 +34,24 @@ pub(crate) trait Keyed: Sized {
     fn read_for(session: &Session, address: std::net::IpAddr) -> Result<Option<Self>>;
 }
 
+/// Fails, before anything is sent, when the linked C library does not know
+/// the report `name` (`known`: [`libchrony_sys::knows_report`]): a system
+/// libchrony 0.2 lacks this crate's extensions, such as sourcename.
+pub(crate) fn require_known(name: &'static CStr, known: bool) -> Result<()> {
+    if known {
+        return Ok(());
+    }
+    Err(crate::Error::UnsupportedByLibrary {
+        report: name.to_str().unwrap_or("requested"),
+    })
+}
+
 /// What a connection can be asked for in one call: a report, or every
 /// record of a per-source report. Implemented by [`TrackingStatus`](crate::TrackingStatus),
 /// `Vec<`[`Source`](crate::Source)`>`, `Vec<`[`SourceStats`](crate::SourceStats)`>`,
 /// `Vec<`[`SelectData`](crate::SelectData)`>`, `Vec<`[`NtpData`](crate::NtpData)`>`,
-/// `Vec<`[`AuthData`](crate::AuthData)`>`, [`Activity`](crate::Activity),
+/// `Vec<`[`AuthData`](crate::AuthData)`>`, `Vec<`[`SourceName`](crate::SourceName)`>`,
+/// [`Activity`](crate::Activity),
 /// [`ServerStats`](crate::ServerStats), `Option<`[`RtcData`](crate::RtcData)`>`
 /// and `Option<`[`Smoothing`](crate::Smoothing)`>`; used by
 /// [`Connection::query_interruptible`] and its siblings. Sealed: only this
@@ -56,6 +69,7 @@ pub(crate) mod sealed {
 
 /// Implements [`Query`] for `$t` by the `Connection` method `$how`:
 /// `report` (one record), `records` (every source's record),
+/// `source_name_records` (every NTP source's name),
 /// `keyed_records` (the record of every NTP source, by its address) or
 /// `optional_report` (one record, `None` when chronyd has the facility off).
 macro_rules! query {
@@ -82,6 +96,7 @@ pub(crate) mod rtcdata;
 pub(crate) mod selectdata;
 pub(crate) mod serverstats;
 pub(crate) mod smoothing;
+pub(crate) mod sourcename;
 pub(crate) mod sources;
 pub(crate) mod sourcestats;
 pub(crate) mod tracking;

@@ -49,6 +49,13 @@ impl SourceAddress {
     }
 }
 
+impl From<IpAddr> for SourceAddress {
+    /// An NTP server or peer at that address.
+    fn from(ip: IpAddr) -> SourceAddress {
+        SourceAddress::Ip(ip)
+    }
+}
+
 impl fmt::Display for SourceAddress {
     /// chronyc's name column with `-n`: the IP address, `ID#%010u`, or for a
     /// reference clock the printable characters of its reference ID ("GPS").

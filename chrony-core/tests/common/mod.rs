@@ -16,6 +16,17 @@ pub fn given(g: libchrony_sys::Guarantee) -> bool {
     chronyd_fixture::check_guarantee(g.is_given(), &format!("{g:?}: {}", g.description()))
 }
 
+/// Whether the linked C library has the sourcename report (this crate's
+/// extension; a system libchrony 0.2 lacks it), for a test that reads it;
+/// if not, the test says so on stderr as for a guarantee (a failure with
+/// `CHRONY_TEST_REQUIRE_GUARANTEES=1`).
+pub fn knows_sourcename() -> bool {
+    chronyd_fixture::check_guarantee(
+        libchrony_sys::knows_report(libchrony_sys::SOURCENAME),
+        "the sourcename report (an extension of this crate's C library)",
+    )
+}
+
 /// Starts a fixture; fails (never skips) when chronyd is missing.
 pub fn start(mode: Mode) -> Fixture {
     assert!(

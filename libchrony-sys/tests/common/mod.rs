@@ -21,6 +21,18 @@ pub fn given(g: sys::Guarantee) -> bool {
     chronyd_fixture::check_guarantee(g.is_given(), &format!("{g:?}: {}", g.description()))
 }
 
+/// Whether the linked library knows the sourcename report (this crate's
+/// extension; libchrony 0.2 lacks it), for a test that reads it; if not,
+/// the test says so on stderr as for a guarantee (a failure with
+/// `CHRONY_TEST_REQUIRE_GUARANTEES=1`, as in CI's system stage against our
+/// own library).
+pub fn knows_sourcename() -> bool {
+    chronyd_fixture::check_guarantee(
+        sys::knows_report(sys::SOURCENAME),
+        "the sourcename report (an extension of this crate's C library)",
+    )
+}
+
 /// `name` as a C string that lives as long as the process. libchrony 0.2
 /// keeps the report name passed to a request and reads it again for the
 /// second step of a chained record (`ntpdata`, `authdata`), so a temporary

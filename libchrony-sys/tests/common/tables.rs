@@ -47,6 +47,13 @@ pub const REPORT_NAMES: [&str; 10] = [
     "smoothing",
 ];
 
+/// The reports this crate's C library has beyond libchrony 0.2's, after them.
+pub const EXTENSION_REPORT_NAMES: [&str; 1] = ["sourcename"];
+
+/// The name has no content code; the address is the one the library asked
+/// chronyd about (the reply does not carry it).
+pub const SOURCENAME: &[Spec] = &[("name", S, NONE), ("address", S, ADDRESS)];
+
 pub const TRACKING: &[Spec] = &[
     ("reference ID", U, REFID),
     ("address", S, ADDRESS),
