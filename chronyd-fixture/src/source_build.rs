@@ -175,6 +175,10 @@ impl AptSrc {
             ("Dir::State::Lists", lists.display().to_string()),
             ("Dir::Cache", cache.display().to_string()),
             ("Debug::NoLocking", "1".into()),
+            // The mirror a machine sees may be a frozen snapshot whose sid Release is past its Valid-Until
+            // date (a host's apt.conf.d often says this too; a fresh root does not). The Release signature and
+            // every file's hash are still checked; only the date is not.
+            ("Acquire::Check-Valid-Until", "false".into()),
         ] {
             options.push("-o".into());
             options.push(format!("{key}={value}"));

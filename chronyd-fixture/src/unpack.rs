@@ -314,6 +314,9 @@ impl Apt {
             format!("Dir::Cache={}", cache.display()),
             "-o".into(),
             "Debug::NoLocking=1".into(),
+            // As in source_build: a snapshot mirror's Release may be past its date; signatures are still checked.
+            "-o".into(),
+            "Acquire::Check-Valid-Until=false".into(),
         ]);
         let private = Apt { options };
         if !private.knows("chrony") {
