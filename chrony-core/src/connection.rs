@@ -322,10 +322,12 @@ impl Connection {
             let mut records = Vec::with_capacity(sources.len());
             let mut changed = false;
             for (index, source) in sources.iter().enumerate() {
-                let SourceAddress::Ip(ip) = source.address else {
-                    continue;
-                };
-                match self.keyed_record::<R>(index, ip, deadline, interrupted)? {
+                match source.address {
+                    SourceAddress::Ip(_) => {}
+                    SourceAddress::Unresolved(_) if R::UNRESOLVED_TOO => {}
+                    _ => continue,
+                }
+                match self.keyed_record::<R>(index, source.address, deadline, interrupted)? {
                     Some(r) => records.push(r),
                     None => {
                         changed = true;
@@ -357,6 +359,7 @@ impl Connection {
             else {
                 return Ok(None);
             };
+            let address = SourceAddress::Ip(address);
             if let Some(r) = self.keyed_record::<R>(index, address, deadline, interrupted)? {
                 return Ok(Some(r));
             }
@@ -370,7 +373,7 @@ impl Connection {
     fn keyed_record<R: Keyed>(
         &mut self,
         index: usize,
-        address: IpAddr,
+        address: SourceAddress,
         deadline: Instant,
         interrupted: &mut dyn FnMut() -> bool,
     ) -> Result<Option<R>> {

@@ -109,7 +109,7 @@ fn per_source_reports_equal_chronyc() {
         || c.source_stats().unwrap(),
         sourcestats_csv,
     );
-    assert_eq!(stats.len(), 5);
+    assert_eq!(stats.len(), 5 + fx.unresolved_names().len());
     assert!(
         stats
             .iter()
@@ -183,9 +183,14 @@ fn activity_equals_chronyc() {
         )]
     };
     let a = equal_when_stable(&fx, &["-c", "activity"], || c.activity().unwrap(), line);
-    // Three NTP sources, online or in their initial burst; reference clocks are not counted.
+    // Three NTP sources, online or in their initial burst, and the unresolved one; reference clocks are
+    // not counted.
     assert_eq!(a.online + a.burst_online, 3, "{a:?}");
-    assert_eq!((a.offline, a.burst_offline, a.unresolved), (0, 0, 0));
+    let unresolved = u32::try_from(fx.unresolved_names().len()).unwrap();
+    assert_eq!(
+        (a.offline, a.burst_offline, a.unresolved),
+        (0, 0, unresolved)
+    );
     // Open over UDP (compared with chronyc again: a burst may end in between).
     let mut udp = Connection::open(&fx.udp_v4()).unwrap();
     equal_when_stable(&fx, &["-c", "activity"], || udp.activity().unwrap(), line);
@@ -510,7 +515,8 @@ fn ntpdata_and_authdata_equal_chronyc() {
         || c.auth_data().unwrap(),
         authdata_csv,
     );
-    assert_eq!(auth.len(), 3);
+    // The unresolved source too, as chronyc -a lists it.
+    assert_eq!(auth.len(), 3 + fx.unresolved_names().len());
     assert!(auth.iter().all(|a| a.mode == AuthMode::None));
 
     // Both refused over UDP.
@@ -546,8 +552,18 @@ fn chronyc_source_names(fx: &Fixture) -> Vec<(String, String)> {
 fn sourcename_equals_chronyc_n_over_unix_and_udp() {
     let fx = start(Mode::Sources);
     let theirs = chronyc_source_names(&fx);
-    // The three NTP servers of Mode::Sources, configured by address.
-    assert_eq!(theirs.len(), 3, "{theirs:?}");
+    // The three NTP servers of Mode::Sources, configured by address, and the one configured by a name
+    // that never resolves (as root), with its ID# address.
+    assert_eq!(theirs.len(), 3 + fx.unresolved_names().len(), "{theirs:?}");
+    if fx.unresolved_names().len() == 1 {
+        assert_eq!(
+            theirs.last().unwrap(),
+            &(
+                "ID#0000000001".to_owned(),
+                chronyd_fixture::UNRESOLVABLE_NAME.to_owned()
+            )
+        );
+    }
     let path = fx.socket_path();
     for address in [path.to_str().unwrap().to_owned(), fx.udp_v4(), fx.udp_v6()] {
         let mut c = Connection::open(&address).unwrap();
@@ -564,11 +580,16 @@ fn sourcename_equals_chronyc_n_over_unix_and_udp() {
             .map(|s| (s.address.to_string(), s.name))
             .collect();
         assert_eq!(ours, theirs, "over {address}");
-        for (ip, name) in &theirs {
-            let ip: std::net::IpAddr = ip.parse().unwrap();
-            assert_eq!(c.source_name(ip).unwrap().as_ref(), Some(name), "{address}");
-            let by_source = chrony_core::SourceAddress::Ip(ip);
-            assert_eq!(c.source_name(by_source).unwrap().as_ref(), Some(name));
+        for (text, name) in &theirs {
+            let source = match text.strip_prefix("ID#") {
+                Some(id) => chrony_core::SourceAddress::Unresolved(id.parse().unwrap()),
+                None => {
+                    let ip: std::net::IpAddr = text.parse().unwrap();
+                    assert_eq!(c.source_name(ip).unwrap().as_ref(), Some(name), "{address}");
+                    chrony_core::SourceAddress::Ip(ip)
+                }
+            };
+            assert_eq!(c.source_name(source).unwrap().as_ref(), Some(name));
         }
         // Not a source, or a reference clock: no name.
         let none: std::net::IpAddr = "127.0.0.9".parse().unwrap();
@@ -579,7 +600,7 @@ fn sourcename_equals_chronyc_n_over_unix_and_udp() {
     }
     let shared = chrony_core::SharedConnection::new(path.to_str(), &Default::default());
     let names = shared.source_names().unwrap();
-    assert_eq!(names.len(), 3);
+    assert_eq!(names.len(), theirs.len());
     let first: std::net::IpAddr = theirs[0].0.parse().unwrap();
     assert_eq!(
         shared

@@ -80,22 +80,31 @@ fn every_source_equals_chronyc_over_every_transport() {
     let shared = SharedConnection::new(Some(path.to_str().unwrap()), &Default::default());
     check_against_chronyc(&fx, || shared.sources().unwrap());
 
-    // What the fixture configured; chronyd adds reference clocks first.
+    // What the fixture configured; chronyd adds reference clocks first, and sources whose name is not
+    // resolved yet come with an ID (1, 2, ... in the order configured).
     let ip = |s: &str| SourceAddress::Ip(s.parse().unwrap());
     let addresses: Vec<SourceAddress> = list.iter().map(|s| s.address).collect();
-    assert_eq!(
-        addresses,
-        [
-            SourceAddress::RefClock(0x4750_5300),
-            SourceAddress::RefClock(0x4E4F_4E45),
-            ip("127.0.0.1"),
-            ip("127.0.0.2"),
-            ip("127.0.0.3"),
-        ]
-    );
-    let [gps, unfed, selected, noselect, silent] = &list[..] else {
+    let mut configured = vec![
+        SourceAddress::RefClock(0x4750_5300),
+        SourceAddress::RefClock(0x4E4F_4E45),
+        ip("127.0.0.1"),
+        ip("127.0.0.2"),
+        ip("127.0.0.3"),
+    ];
+    for id in 1..=fx.unresolved_names().len() {
+        configured.push(SourceAddress::Unresolved(u32::try_from(id).unwrap()));
+    }
+    assert_eq!(addresses, configured);
+    let [gps, unfed, selected, noselect, silent, unresolved @ ..] = &list[..] else {
         unreachable!()
     };
+    for source in unresolved {
+        assert_eq!(
+            (source.state, source.mode),
+            (SourceState::Nonselectable, SourceMode::Client)
+        );
+        assert_eq!((source.reachability, source.last_sample_ago), (0, None));
+    }
     assert_eq!(
         (selected.state, selected.mode),
         (SourceState::Selected, SourceMode::Client)
@@ -128,7 +137,7 @@ fn a_frozen_daemon_times_out_within_one_deadline_for_the_whole_list() {
     let fx = start(Mode::Sources);
     let options = chrony_core::Options::new().with_timeout(Duration::from_millis(600));
     let mut c = Connection::open_with(Some(fx.socket_path().to_str().unwrap()), &options).unwrap();
-    assert_eq!(c.sources().unwrap().len(), 5);
+    assert_eq!(c.sources().unwrap().len(), 5 + fx.unresolved_names().len());
     fx.freeze().unwrap();
     let t = Instant::now();
     let e = c.sources().unwrap_err();
@@ -141,5 +150,5 @@ fn a_frozen_daemon_times_out_within_one_deadline_for_the_whole_list() {
         "one deadline for the list: {took:?}"
     );
     // Usable again, and never answered by a late reply to the timed-out request.
-    assert_eq!(c.sources().unwrap().len(), 5);
+    assert_eq!(c.sources().unwrap().len(), 5 + fx.unresolved_names().len());
 }

@@ -24,6 +24,14 @@ const PORT_ATTEMPTS: usize = 5;
 /// chronyc 4.8 and later bind `DIR/chronyc.<pid>/<16 random>/sock` (DIR + 31 + the pid's digits), so with them
 /// chronyc reaches a directory of more than 69 bytes only over UDP (`wait_synced` then polls over UDP).
 const MAX_DIR_LEN: usize = 86;
+/// The name of [`Mode::Sources`]' source that never resolves: `.invalid` is reserved (RFC 2606), so even a
+/// resolver that asked would get no address.
+pub const UNRESOLVABLE_NAME: &str = "unresolvable.invalid";
+
+/// The name service configuration of a daemon run in its own mount namespace ([`Fixture::resolves_offline`]):
+/// host names from /etc/hosts only, so no lookup leaves the machine (no DNS).
+const NSSWITCH_FILES: &str = "passwd: files\ngroup: files\nshadow: files\nhosts: files\n";
+
 /// What chronyc prints when its own socket beside chronyd's would not fit in sun_path.
 const CHRONYC_PATH_TOO_LONG: &str = "is too long";
 /// Log lines that mean the daemon runs without something the fixture needs.
@@ -623,6 +631,9 @@ impl Fixture {
                      refclock SOCK {d}/unfed.sock refid NONE poll -4\n\
                      smoothtime 400 0.001\n"
                 );
+                for name in self.unresolved_names() {
+                    let _ = writeln!(conf, "server {name} iburst minpoll -4 maxpoll -4");
+                }
             }
             Mode::Nts => {
                 let _ = write!(
@@ -646,6 +657,46 @@ impl Fixture {
         conf
     }
 
+    /// Whether [`Mode::Sources`] has its source configured by a name ([`UNRESOLVABLE_NAME`]): only as root,
+    /// which can run the daemon in a private mount namespace whose /etc/nsswitch.conf says `hosts: files`
+    /// (chronyd would otherwise ask the DNS server of /etc/resolv.conf, off loopback).
+    pub fn resolves_offline() -> bool {
+        static ROOT: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        *ROOT.get_or_init(crate::unpack::is_root)
+    }
+
+    /// The sources configured by a name that never resolves: [`UNRESOLVABLE_NAME`] in [`Mode::Sources`] when
+    /// [`Fixture::resolves_offline`], none otherwise (also `UNRESOLVED_NAMES` in fixture.env).
+    pub fn unresolved_names(&self) -> &'static [&'static str] {
+        if self.mode == Mode::Sources && Self::resolves_offline() {
+            &[UNRESOLVABLE_NAME]
+        } else {
+            &[]
+        }
+    }
+
+    /// `command` (a chronyd with its arguments to come) run in a private mount namespace where
+    /// /etc/nsswitch.conf is [`NSSWITCH_FILES`] (a file in the fixture's directory bind-mounted over it).
+    fn offline_names(&self, command: Command) -> io::Result<Command> {
+        let nsswitch = self.dir.join("nsswitch.conf");
+        std::fs::write(&nsswitch, NSSWITCH_FILES)?;
+        let mut unshare = Command::new(program("unshare"));
+        unshare.args(["--mount", "--propagation", "private", "--", "sh", "-c"]);
+        unshare.arg("mount --bind \"$1\" /etc/nsswitch.conf && shift && exec \"$@\"");
+        unshare
+            .arg("sh")
+            .arg(&nsswitch)
+            .arg(command.get_program())
+            .args(command.get_args());
+        for (key, value) in command.get_envs() {
+            match value {
+                Some(v) => unshare.env(key, v),
+                None => unshare.env_remove(key),
+            };
+        }
+        Ok(unshare)
+    }
+
     fn write_conf(&self, name: &str, text: &str) -> io::Result<()> {
         std::fs::write(self.dir.join(format!("{name}.conf")), text)
     }
@@ -667,6 +718,9 @@ impl Fixture {
             }
             _ => self.chrony.chronyd_command(),
         };
+        if name == "client" && !self.unresolved_names().is_empty() {
+            cmd = self.offline_names(cmd)?;
+        }
         cmd.arg("-x")
             .args(user_args())
             .arg("-f")
@@ -742,6 +796,9 @@ impl Fixture {
         }
         if let Some(off) = self.faketime_offset {
             v.push(("FAKETIME_OFFSET".into(), off.to_string()));
+        }
+        if !self.unresolved_names().is_empty() {
+            v.push(("UNRESOLVED_NAMES".into(), self.unresolved_names().join(",")));
         }
         let procs: Vec<&Proc> = [&self.client, &self.server, &self.server2, &self.feeder]
             .into_iter()

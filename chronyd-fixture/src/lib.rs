@@ -40,7 +40,7 @@ pub mod unpack;
 pub mod wire;
 
 pub use fake::FakeChronyd;
-pub use fixture::Fixture;
+pub use fixture::{Fixture, UNRESOLVABLE_NAME};
 pub use guarantee::{REQUIRE_GUARANTEES_ENV, check_guarantee};
 pub use mode::Mode;
 pub use nobody::{nobody_command, nobody_command_with_libraries};

@@ -28,8 +28,11 @@ pub enum Mode {
     /// A realistic source list, synchronised like [`Mode::Synced`] (refid 7F000001, stratum 2; 127.0.0.1 is
     /// `prefer`): NTP servers 127.0.0.1 (a chronyd at `local stratum 1`) and 127.0.0.2 (`local stratum 3`,
     /// `noselect`), 127.0.0.3 where nothing answers, the fed SOCK refclock GPS of [`Mode::Refclock`] and a SOCK
-    /// refclock NONE that nobody feeds; `smoothtime 400 0.001` (the smoothing report). Ready also means that no
-    /// source is in its initial burst any more (`chronyc -c activity`), so the activity report stays as it is.
+    /// refclock NONE that nobody feeds; `smoothtime 400 0.001` (the smoothing report); as root also a server
+    /// configured by a name that never resolves ([`UNRESOLVABLE_NAME`](crate::UNRESOLVABLE_NAME), looked up in
+    /// /etc/hosts only: see [`Fixture::resolves_offline`](crate::Fixture::resolves_offline)). Ready also means
+    /// that no source is in its initial burst any more (`chronyc -c activity`), so the activity report stays as
+    /// it is.
     Sources,
     /// Synchronised like [`Mode::Synced`] (refid 7F000001, stratum 2), with the source authenticated by NTS: the
     /// server on 127.0.0.1 has `ntsserverkey`/`ntsservercert` (a self-signed certificate the fixture makes with

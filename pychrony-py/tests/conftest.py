@@ -67,6 +67,18 @@ class Daemon:
     stopped: bool = False
     owns_dir: bool = True
 
+    def unresolved_names(self) -> list[str]:
+        """The sources configured by a name that never resolves (the fixture's UNRESOLVED_NAMES:
+        in mode "sources" as root, where the daemon looks names up in /etc/hosts only)."""
+        names = self.info.get("UNRESOLVED_NAMES", "")
+        return names.split(",") if names else []
+
+    def source_addresses(self) -> list[str]:
+        """The sources of mode "sources" as chronyc -n -a names them, in chronyd's order: the
+        unresolved ones last, as `ID#` and their number in 10 digits."""
+        unresolved = [f"ID#{i:010d}" for i in range(1, len(self.unresolved_names()) + 1)]
+        return ["GPS", "NONE", "127.0.0.1", "127.0.0.2", "127.0.0.3", *unresolved]
+
     def chronyc(self, *args: str, udp: bool = False, address: str | None = None) -> str:
         """Runs the fixture's chronyc (CHRONYC: installed, or unpacked under target/chrony)
         against this daemon (or the UDP `address` host:port, e.g. a scripted one) and returns its
@@ -162,7 +174,8 @@ def synced() -> Iterator[Daemon]:
 def sources() -> Iterator[Daemon]:
     """A chronyd with five sources, shared by the session (read only), in chronyd's order: the
     refclocks GPS (fed, `-`) and NONE (unfed), then the NTP servers 127.0.0.1 (`prefer`, stratum 1,
-    selected), 127.0.0.2 (`noselect`, stratum 3) and 127.0.0.3 (never answers)."""
+    selected), 127.0.0.2 (`noselect`, stratum 3) and 127.0.0.3 (never answers); as root also a
+    server configured by a name that never resolves (see `source_addresses`)."""
     daemon = start_daemon("start", "--mode", "sources")
     yield daemon
     daemon.stop()

@@ -42,8 +42,10 @@ def test_get_activity_equals_chronyc_csv_and_text(sources: Daemon) -> None:
     )
     got = get_activity(sources.socket)
     assert isinstance(got, Activity) and all(type(v) is int for v in dataclasses.astuple(got))
-    # Five sources, none offline or unresolved in this configuration.
-    assert got.offline == got.unresolved == 0
+    # Three NTP servers online (reference clocks are not counted), none offline; unresolved: the
+    # sources configured by a name that never resolves.
+    assert got.offline == 0 and got.online + got.burst_online == 3
+    assert got.unresolved == len(sources.unresolved_names())
     with pytest.raises(dataclasses.FrozenInstanceError):
         got.online = 1  # type: ignore[misc]
 

@@ -30,7 +30,7 @@ def csv_lines(sources: list[Source]) -> list[str]:
 
 def test_get_sources_equals_chronyc_csv(sources: Daemon) -> None:
     got = each_line_equal_when_stable(sources, CSV, lambda: get_sources(sources.socket), csv_lines)
-    assert [s.address for s in got] == ["GPS", "NONE", "127.0.0.1", "127.0.0.2", "127.0.0.3"]
+    assert [s.address for s in got] == sources.source_addresses()
     assert all(isinstance(s, Source) for s in got)
 
 
@@ -44,7 +44,8 @@ def test_connection_get_sources_equals_chronyc_csv_unix_and_udp(sources: Daemon)
             each_line_equal_when_stable(sources, (*CSV,), read, csv_lines)
             if udp:
                 # chronyc over UDP lists the same sources as over the socket.
-                assert len(sources.chronyc(*CSV, udp=True).splitlines()) == 5
+                lines = sources.chronyc(*CSV, udp=True).splitlines()
+                assert len(lines) == len(sources.source_addresses())
 
 
 def test_values_and_types(sources: Daemon) -> None:

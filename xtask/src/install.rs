@@ -93,7 +93,10 @@ pub const PROBES: &[Probe] = probes! {
         Sh("openssl version");
     "setpriv, unshare, taskset", "test, python, discovery, bench-smoke", Apt("util-linux"),
         Sh("runs setpriv unshare taskset");
-    "mount", "discovery", Apt("mount"), Sh("mount --version");
+    "mount", "discovery, test, python, versions (mode sources as root: its own /etc/nsswitch.conf)",
+        Apt("mount"), Sh("mount --version");
+    "strace", "test (nothing leaves loopback when chronyd resolves a name)", Apt("strace"),
+        Sh("strace -V | head -n 1");
     "kill (procps)", "test, discovery", Apt("procps"), Sh("env kill -l >/dev/null && echo 'kill -l works'");
     "ldd, readelf", "system, python", Apt("libc-bin binutils"), Sh("runs ldd readelf");
     "cp, chmod, id, date, env, rm, tar", "every stage", Apt("coreutils tar"),

@@ -3,12 +3,11 @@
 
 use std::ffi::CStr;
 use std::fmt;
-use std::net::IpAddr;
 
 use super::Keyed;
 use super::decode::Fields;
-use crate::Result;
 use crate::session::Session;
+use crate::{Result, SourceAddress};
 
 /// How a source is authenticated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -51,8 +50,10 @@ impl fmt::Display for AuthMode {
 #[non_exhaustive]
 pub struct AuthData {
     /// The source's address (the report itself does not carry it: it is
-    /// the address chronyd was asked about).
-    pub address: IpAddr,
+    /// the address chronyd was asked about): an IP address, or
+    /// [`SourceAddress::Unresolved`] for a source whose name is not resolved
+    /// yet, which chronyd reports too (as `chronyc -a authdata` shows it).
+    pub address: SourceAddress,
     /// How it is authenticated.
     pub mode: AuthMode,
     /// The key's algorithm, by chrony's number (chronyc's `Type`: e.g. 15
@@ -77,8 +78,9 @@ pub struct AuthData {
 
 impl Keyed for AuthData {
     const NAME: &'static CStr = c"authdata";
+    const UNRESOLVED_TOO: bool = true;
 
-    fn read_for(s: &Session, address: IpAddr) -> Result<Option<AuthData>> {
+    fn read_for(s: &Session, address: SourceAddress) -> Result<Option<AuthData>> {
         let f = Fields::new(s);
         Ok(Some(AuthData {
             address,

@@ -10,7 +10,7 @@
 use std::ffi::CStr;
 
 use crate::session::Session;
-use crate::{Connection, Result};
+use crate::{Connection, Result, SourceAddress};
 
 /// A record chronyd sends: a whole report (tracking, serverstats, ...) or
 /// one source's record of a per-source report (sources, sourcestats, ...).
@@ -29,9 +29,14 @@ pub(crate) trait Keyed: Sized {
     /// The report's name in the C library.
     const NAME: &'static CStr;
 
+    /// Whether chronyd keeps a record for a source whose name is not
+    /// resolved yet: authdata does (`chronyc -a authdata` lists it), ntpdata
+    /// does not (chronyc skips every address that is not IPv4 or IPv6).
+    const UNRESOLVED_TOO: bool;
+
     /// Decodes the record received for the source at `address`; `None`
     /// when it turns out to be another source's (the list changed).
-    fn read_for(session: &Session, address: std::net::IpAddr) -> Result<Option<Self>>;
+    fn read_for(session: &Session, address: SourceAddress) -> Result<Option<Self>>;
 }
 
 /// Fails, before anything is sent, when the linked C library does not know

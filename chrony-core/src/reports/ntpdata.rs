@@ -10,8 +10,8 @@ use std::time::SystemTime;
 use super::Keyed;
 use super::decode::{Fields, invalid};
 use super::tracking::LeapStatus;
-use crate::Result;
 use crate::session::Session;
+use crate::{Result, SourceAddress};
 
 /// The NTP mode of the source's last packet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -238,12 +238,13 @@ impl NtpData {
 
 impl Keyed for NtpData {
     const NAME: &'static CStr = c"ntpdata";
+    const UNRESOLVED_TOO: bool = false;
 
-    fn read_for(session: &Session, address: IpAddr) -> Result<Option<NtpData>> {
+    fn read_for(session: &Session, address: SourceAddress) -> Result<Option<NtpData>> {
         let data = NtpData::read(session)?;
         // The record is of the source asked for, unless the list changed
         // between reading it and asking.
-        Ok((data.remote_address == address).then_some(data))
+        Ok((SourceAddress::Ip(data.remote_address) == address).then_some(data))
     }
 }
 
