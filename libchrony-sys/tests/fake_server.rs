@@ -247,7 +247,7 @@ fn clients_walk_follows_next_index_past_empty_slots() {
     let mut r = clients_reply(&req, 16, 3, 1);
     put_addr(&mut r, 40, &[127, 0, 0, 1], 1);
     for (k, off) in (60..100).step_by(4).enumerate() {
-        if off < 84 || off >= 88 {
+        if !(84..88).contains(&off) {
             put32(&mut r, off, 100 + k as u32);
         }
     }
