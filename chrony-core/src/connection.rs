@@ -11,10 +11,11 @@ use libchrony_sys as ffi;
 use crate::address::{Target, discover_socket};
 use crate::client_socket::ClientSocket;
 use crate::exchange::{self, Peer, Request};
+use crate::reports::clients::ClientSlot;
 use crate::reports::{Keyed, Query, Report, require_known};
 use crate::session::Session;
 use crate::{
-    Activity, AuthData, Error, NtpData, Options, Result, RtcData, SelectData, ServerStats,
+    Activity, AuthData, Client, Error, NtpData, Options, Result, RtcData, SelectData, ServerStats,
     Smoothing, Source, SourceAddress, SourceName, SourceStats, TrackingStatus,
 };
 
@@ -220,6 +221,55 @@ impl Connection {
         require_known(name, ffi::knows_report(name))?;
         let records: Vec<Option<SourceName>> = self.records(interrupted)?;
         Ok(records.into_iter().flatten().collect())
+    }
+
+    /// Queries chronyd's client access log (`chronyc clients`): every
+    /// client address that sent it NTP, NTS-KE or command packets, in the
+    /// order of chronyd's table. `None` when chronyd runs with
+    /// `noclientlog` (it keeps no log), as rtcdata and smoothing are `None`
+    /// when off. chronyd serves it over its unix socket only: over UDP,
+    /// [`Error::NotAuthorised`]. With a system libchrony 0.2, which lacks
+    /// the report, [`Error::UnsupportedByLibrary`] before anything is sent.
+    /// chronyd's counters are never reset.
+    pub fn clients(&mut self) -> Result<Option<Vec<Client>>> {
+        self.query()
+    }
+
+    /// The client log, walked within one [`Connection::timeout`]: the table
+    /// size in slots, then from slot 0 one client at a time, continuing at
+    /// the slot after it, until the table ends or no client is left.
+    pub(crate) fn client_records(
+        &mut self,
+        interrupted: &mut dyn FnMut() -> bool,
+    ) -> Result<Option<Vec<Client>>> {
+        let name = <Option<ClientSlot> as Report>::NAME;
+        require_known(name, ffi::knows_report(name))?;
+        let deadline = exchange::deadline_after(self.timeout);
+        let slots = match self.count_until(name, deadline, interrupted) {
+            Ok(n) => u32::try_from(n).unwrap_or(0),
+            Err(e) if e.chrony_err() == Some(ffi::CHRONY_DISABLED) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let mut clients = Vec::new();
+        let mut index = 0u32;
+        while index < slots {
+            let request = Request {
+                name,
+                index: Some(index as c_int),
+            };
+            let session = match self.exchange_reconnecting(request, deadline, interrupted) {
+                Ok(s) => s,
+                // Logging stopped between requests (chronyd restarted).
+                Err(e) if e.chrony_err() == Some(ffi::CHRONY_DISABLED) => return Ok(None),
+                Err(e) => return Err(e),
+            };
+            let Some(slot) = <Option<ClientSlot> as Report>::read(session)? else {
+                break;
+            };
+            index = slot.next_after(index)?;
+            clients.push(slot.client);
+        }
+        Ok(Some(clients))
     }
 
     /// Queries `Q` (any report: `conn.query::<Vec<Source>>()`), within

@@ -378,8 +378,9 @@ impl Error {
                 chrony_err,
             },
             ffi::CHRONY_INVALID_RESPONSE => Error::IncompleteData {
-                detail: "the reply is shorter than the report's layout, or a source name in it \
-                         lacks its terminating NUL (a name chronyd had to cut)"
+                detail: "the reply is shorter than the report's layout, a source name in it \
+                         lacks its terminating NUL (a name chronyd had to cut), or a clients \
+                         reply does not move past the slot asked for"
                     .to_owned(),
                 chrony_err: Some(chrony_err),
             },

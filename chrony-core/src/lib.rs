@@ -92,6 +92,7 @@ pub use pool::drain_pool;
 pub use reports::Query;
 pub use reports::activity::Activity;
 pub use reports::authdata::{AuthData, AuthMode};
+pub use reports::clients::Client;
 pub use reports::ntpdata::{NtpData, NtpFlags, NtpMode, Timestamping};
 pub use reports::refid::ReferenceAddress;
 pub use reports::rtcdata::RtcData;
@@ -142,6 +143,13 @@ pub fn sources(socket_path: Option<&Path>) -> Result<Vec<Source>> {
 /// unix socket with the default options, reusing a pooled connection (see
 /// [`tracking`] for `socket_path`, and [`Connection::source_names`]).
 pub fn source_names(socket_path: Option<&Path>) -> Result<Vec<SourceName>> {
+    query(socket_path, &Options::default(), &mut || false)
+}
+
+/// Queries chronyd's client access log over its unix socket with the
+/// default options, reusing a pooled connection (see [`tracking`] for
+/// `socket_path`, and [`Connection::clients`]).
+pub fn clients(socket_path: Option<&Path>) -> Result<Option<Vec<Client>>> {
     query(socket_path, &Options::default(), &mut || false)
 }
 

@@ -143,6 +143,11 @@ impl SharedConnection {
         self.query()
     }
 
+    /// Queries chronyd's client access log (see [`Connection::clients`]).
+    pub fn clients(&self) -> Result<Option<Vec<crate::Client>>> {
+        self.query()
+    }
+
     /// Queries every NTP source's configured name (see
     /// [`Connection::source_names`]).
     pub fn source_names(&self) -> Result<Vec<crate::SourceName>> {

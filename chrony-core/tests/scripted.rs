@@ -891,3 +891,119 @@ fn a_source_removed_between_its_address_and_its_name_reads_the_list_again() {
     // count, lookup 0, name, lookup 1, name (no such source), count, lookup 0, name, count
     assert_eq!(commands, [14, 34, 65, 34, 65, 14, 34, 65, 14]);
 }
+
+/// A fake chronyd whose client table has `slots` slots, the clients at the given ones (slot, last
+/// address octet, NTP hits), answering as chronyd does: from the first slot asked for, up to
+/// `n_clients` clients, and the slot after the last one examined. `status` instead, when not 0.
+fn clients_fake(slots: u32, clients: Vec<(u32, u8, u32)>, status: u16) -> Fake {
+    Fake::start(move |req| {
+        assert_eq!(
+            wire::Request(req).command(),
+            68,
+            "CLIENT_ACCESSES_BY_INDEX3"
+        );
+        assert_eq!(wire::get_u32(req, 32), 0, "never a reset");
+        if status != 0 {
+            return vec![wire::reply(req, 1, status, 28)];
+        }
+        let (first, wanted) = (wire::get_u32(req, 20), wire::get_u32(req, 24));
+        let mut r = wire::reply(req, 21, 0, 520);
+        wire::put_u32(&mut r, 28, slots);
+        let found: Vec<&(u32, u8, u32)> = clients
+            .iter()
+            .filter(|c| c.0 >= first)
+            .take(wanted as usize)
+            .collect();
+        let next = match found.last() {
+            Some(c) if found.len() == wanted as usize => c.0 + 1,
+            _ if wanted == 0 => first,
+            _ => slots,
+        };
+        wire::put_u32(&mut r, 32, next);
+        wire::put_u32(&mut r, 36, found.len() as u32);
+        for (k, &&(_, octet, hits)) in found.iter().enumerate() {
+            let b = 40 + 60 * k;
+            wire::put_ip(&mut r, b, &[192, 0, 2, octet], wire::family::INET4);
+            wire::put_u32(&mut r, b + 20, hits);
+            // No NTS-KE or command data: 127 and never, as chronyd sends.
+            r[b + 44..b + 48].copy_from_slice(&[0xfa, 127, 127, 127]);
+            wire::put_u32(&mut r, b + 48, 7);
+            wire::put_u32(&mut r, b + 52, u32::MAX);
+            wire::put_u32(&mut r, b + 56, u32::MAX);
+        }
+        vec![r]
+    })
+}
+
+#[test]
+fn the_client_log_is_walked_past_empty_slots() {
+    if !common::knows_clients() {
+        return;
+    }
+    let fake = clients_fake(16, vec![(2, 1, 10), (3, 2, 20), (9, 3, 30)], 0);
+    let clients = fake
+        .connect(Duration::from_secs(2))
+        .clients()
+        .unwrap()
+        .unwrap();
+    let got: Vec<(String, u32)> = clients
+        .iter()
+        .map(|c| (c.address.to_string(), c.ntp_hits))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("192.0.2.1".to_string(), 10),
+            ("192.0.2.2".to_string(), 20),
+            ("192.0.2.3".to_string(), 30)
+        ]
+    );
+    let c = &clients[0];
+    assert_eq!(c.ntp_interval, Some(-6));
+    assert_eq!(
+        (c.nke_interval, c.cmd_interval, c.ntp_timeout_interval),
+        (None, None, None)
+    );
+    assert_eq!(c.last_ntp_hit_ago, Some(7));
+    assert_eq!((c.last_nke_hit_ago, c.last_cmd_hit_ago), (None, None));
+    // The count, then slots 0 (client in 2), 3, 4 (client in 9), 10 (none left).
+    assert_eq!(fake.join().len(), 5);
+}
+
+#[test]
+fn an_empty_client_log_and_one_that_is_off() {
+    if !common::knows_clients() {
+        return;
+    }
+    let fake = clients_fake(16, vec![], 0);
+    let clients = fake.connect(Duration::from_secs(2)).clients().unwrap();
+    assert_eq!(clients, Some(vec![]));
+    // STT_INACTIVE: chronyd runs with noclientlog.
+    let fake = clients_fake(16, vec![], 15);
+    assert_eq!(
+        fake.connect(Duration::from_secs(2)).clients().unwrap(),
+        None
+    );
+}
+
+#[test]
+fn a_client_walk_that_does_not_move_on_is_an_error_not_a_loop() {
+    if !common::knows_clients() {
+        return;
+    }
+    // Every answer is the client in slot 0 with "next" 0, whatever was asked.
+    let fake = Fake::start(|req| {
+        let mut r = wire::reply(req, 21, 0, 520);
+        wire::put_u32(&mut r, 28, 16);
+        wire::put_u32(&mut r, 36, wire::get_u32(req, 24).min(1));
+        wire::put_ip(&mut r, 40, &[192, 0, 2, 1], wire::family::INET4);
+        vec![r]
+    });
+    // The C library refuses the reply (CHRONY_INVALID_RESPONSE) before a second request.
+    let e = fake.connect(Duration::from_secs(2)).clients().unwrap_err();
+    assert!(matches!(e, Error::IncompleteData { .. }), "{e:?}");
+    assert_eq!(e.code(), -5);
+    assert!(e.to_string().contains("slot asked for"), "{e}");
+    // The count and slot 0 only.
+    assert_eq!(fake.join().len(), 2);
+}

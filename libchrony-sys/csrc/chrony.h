@@ -82,8 +82,15 @@ chrony_err chrony_process_response(chrony_session *s);
  * this library's extension "sourcename" (index 10): the name a source was
  * configured with (chronyc -N), fields "name" (a string) and "address" (the
  * source's, filled in by the library: it asks chronyd by that address, found
- * with a sourcestats request for the record's index, as for ntpdata). A
- * program that may be linked to libchrony 0.2 looks the name up here first.
+ * with a sourcestats request for the record's index, as for ntpdata); and
+ * "clients" (index 11): chronyd's client access log (chronyc clients). Its
+ * number of records is the size of chronyd's client table in slots, not
+ * clients; record i is the first client in a slot at or after i, with the
+ * field "next index", the record to ask for next. A record with no fields
+ * means no client at or after slot i: the walk is over. The library never
+ * asks chronyd to reset its counters. chronyd with noclientlog answers
+ * CHRONY_DISABLED. A program that may be linked to libchrony 0.2 looks a
+ * report's name up here first.
  */
 int chrony_get_number_supported_reports(void);
 const char *chrony_get_report_name(int report);

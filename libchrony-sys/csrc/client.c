@@ -262,6 +262,13 @@ chrony_err chrony_request_report_number_records(chrony_session *s, const char *r
 		return CHRONY_OK;
 	}
 	s->step = STEP_COUNT;
+	if (report->arg == ARG_CLIENT) {
+		/* Asking for no client gives the table size (in slots) alone. */
+		uint8_t arg[CLIENTS_ARG_LEN] = {0};
+
+		return send_new(s, report->command, arg, sizeof(arg), report->replies,
+				report->n_replies);
+	}
 	return send_new(s, REQ_N_SOURCES, NULL, 0, &N_SOURCES_REPLY, 1);
 }
 
@@ -297,6 +304,16 @@ chrony_err chrony_request_record(chrony_session *s, const char *report_name, int
 	case ARG_ADDRESS:
 		s->step = STEP_LOOKUP;
 		return send_new(s, REQ_SOURCESTATS, index, sizeof(index), &SOURCESTATS_REPLY, 1);
+	case ARG_CLIENT: {
+		/* From slot `record`, one client, any hits, never reset. */
+		uint8_t arg[CLIENTS_ARG_LEN] = {0};
+
+		memcpy(arg, index, sizeof(index));
+		put_u32(arg + 4, 1);
+		s->step = STEP_RECORD;
+		return send_new(s, report->command, arg, sizeof(arg), report->replies,
+				report->n_replies);
+	}
 	}
 	return CHRONY_INVALID_ARGUMENT;
 }
@@ -395,6 +412,21 @@ chrony_err chrony_process_response(chrony_session *s)
 		return CHRONY_OK;
 	}
 	case STEP_RECORD:
+		if (s->report->arg == ARG_CLIENT) {
+			uint32_t n = get_u32(msg + CLIENTS_N_CLIENTS_OFFSET);
+			uint32_t next = get_u32(msg + CLIENTS_NEXT_INDEX_OFFSET);
+
+			/* One client was asked for, and the walk must move past the slot
+			 * asked for, or a caller following "next index" never ends. */
+			if (n > 1 || (n == 1 && next <= (uint32_t)s->record))
+				return fail(s, CHRONY_INVALID_RESPONSE);
+			if (n == 0) {
+				/* No client at or after this slot: no fields. */
+				s->state = STATE_RESPONSE_ACCEPTED;
+				clear_record(s);
+				return CHRONY_OK;
+			}
+		}
 		break;
 	}
 	if (!reply_values_valid(reply, msg))

@@ -118,6 +118,7 @@ chrony_err status_to_error(uint16_t status)
 		return CHRONY_NO_SUCH_SOURCE;
 	case STT_NOTENABLED:
 	case STT_NORTC:
+	case STT_INACTIVE: /* clients with noclientlog */
 		return CHRONY_DISABLED;
 	case STT_INVALID:
 		return CHRONY_OLD_SERVER;

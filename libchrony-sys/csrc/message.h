@@ -41,8 +41,9 @@
 
 /* A datagram larger than any reply chronyd sends; longer ones are truncated. */
 #define MAX_REPLY_LEN 1024
-/* Room for the longest request (it is padded to its longest reply, 284 bytes). */
-#define MAX_REQUEST_LEN 512
+/* Room for the longest request (it is padded to its longest reply, 520 bytes:
+ * the clients reply). */
+#define MAX_REQUEST_LEN 520
 
 /* Size of an IPAddr on the wire: 16 address bytes, u16 family, u16 padding. */
 #define IPADDR_LEN 20
@@ -59,6 +60,7 @@
 #define STT_NOSUCHSOURCE 4
 #define STT_NOTENABLED 6
 #define STT_NORTC 13
+#define STT_INACTIVE 15
 #define STT_BADPKTVERSION 18
 #define STT_BADPKTLENGTH 19
 
@@ -66,11 +68,13 @@
 #define REQ_N_SOURCES 14
 #define REQ_SOURCESTATS 34
 #define REQ_NTP_SOURCE_NAME 65
+#define REQ_CLIENT_ACCESSES_BY_INDEX3 68
 #define RPY_NULL 1
 #define RPY_N_SOURCES 2
 #define RPY_SOURCE_DATA 3
 #define RPY_SOURCESTATS 6
 #define RPY_NTP_SOURCE_NAME 19
+#define RPY_CLIENT_ACCESSES_BY_INDEX3 21
 
 /* Offset of the source address in a sourcestats reply (for chained records). */
 #define SOURCESTATS_ADDRESS_OFFSET 32
@@ -79,6 +83,16 @@
  * sends a name of 256 bytes or more cut to 256 with no NUL (chronyc rejects
  * it); it is then no name at all, and the reply is invalid. */
 #define SOURCE_NAME_LEN 256
+
+/* The clients request (after the header): first_index, n_clients, min_hits,
+ * reset, u32 each. reset stays 0 always: it zeroes chronyd's counters. */
+#define CLIENTS_ARG_LEN 16
+/* The clients reply header: the table size in slots, one past the last slot
+ * examined, the number of records that follow (one at most, as asked). */
+#define CLIENTS_N_INDICES_OFFSET 28
+#define CLIENTS_NEXT_INDEX_OFFSET 32
+#define CLIENTS_N_CLIENTS_OFFSET 36
+#define CLIENTS_REPLY_LEN 520
 
 /* The high word of a timespec from a server with a 32-bit time_t. */
 #define TV_NOHIGHSEC 0x7fffffffU
@@ -132,6 +146,7 @@ enum record_arg {
 	ARG_NONE,    /* single-record report */
 	ARG_INDEX,   /* u32 source index */
 	ARG_ADDRESS, /* IPAddr of the source, found with a sourcestats request first */
+	ARG_CLIENT,  /* the clients request from a slot of chronyd's client table */
 };
 
 struct report {

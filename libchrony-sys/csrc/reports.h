@@ -364,6 +364,27 @@ static const struct field sourcename_fields[] = {
 	FQ("address", ADDRESS, ADDRESS, REQUEST_HEADER_LEN),
 };
 
+/* The one record a clients reply carries (we ask for one). Intervals are
+ * log2 seconds, 127 for no data; "ago" values are seconds, 0xFFFFFFFF for
+ * never. "next index" is the slot to ask for next (one past this client's). */
+static const struct field clients_fields[] = {
+	F("address", ADDRESS, ADDRESS, 40),
+	F("NTP hits", U32, COUNT, 60),
+	F("NTS-KE hits", U32, COUNT, 64),
+	F("command hits", U32, COUNT, 68),
+	F("NTP drops", U32, COUNT, 72),
+	F("NTS-KE drops", U32, COUNT, 76),
+	F("command drops", U32, COUNT, 80),
+	F("NTP interval", I8, INTERVAL_LOG2_SECONDS, 84),
+	F("NTS-KE interval", I8, INTERVAL_LOG2_SECONDS, 85),
+	F("command interval", I8, INTERVAL_LOG2_SECONDS, 86),
+	F("NTP timeout interval", I8, INTERVAL_LOG2_SECONDS, 87),
+	F("last NTP hit ago", U32, INTERVAL_SECONDS, 88),
+	F("last NTS-KE hit ago", U32, INTERVAL_SECONDS, 92),
+	F("last command hit ago", U32, INTERVAL_SECONDS, 96),
+	F("next index", U32, NONE, CLIENTS_NEXT_INDEX_OFFSET),
+};
+
 #define REPLY(code, length, fields) {code, length, fields, N_ELEMS(fields)}
 
 const struct reply N_SOURCES_REPLY = REPLY(RPY_N_SOURCES, 32, n_sources_fields);
@@ -390,6 +411,9 @@ static const struct reply smoothing_replies[] = {REPLY(13, 52, smoothing_fields)
 static const struct reply sourcename_replies[] = {
 	REPLY(RPY_NTP_SOURCE_NAME, REPLY_HEADER_LEN + SOURCE_NAME_LEN, sourcename_fields),
 };
+static const struct reply clients_replies[] = {
+	REPLY(RPY_CLIENT_ACCESSES_BY_INDEX3, CLIENTS_REPLY_LEN, clients_fields),
+};
 
 #define REPORT(name, arg, command, replies) {name, ARG_##arg, command, replies, N_ELEMS(replies)}
 
@@ -406,6 +430,7 @@ const struct report REPORTS[] = {
 	REPORT("smoothing", NONE, 51, smoothing_replies),
 	/* Extensions of this library, after libchrony 0.2's ten (never renumber those). */
 	REPORT("sourcename", ADDRESS, REQ_NTP_SOURCE_NAME, sourcename_replies),
+	REPORT("clients", CLIENT, REQ_CLIENT_ACCESSES_BY_INDEX3, clients_replies),
 };
 
 const int N_REPORTS = N_ELEMS(REPORTS);

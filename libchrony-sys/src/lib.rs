@@ -144,9 +144,14 @@ impl Guarantee {
 /// each source was configured with (`chronyc -N`). See [`knows_report`].
 pub const SOURCENAME: &core::ffi::CStr = c"sourcename";
 
+/// The other report of this crate's C library that libchrony 0.2 lacks:
+/// chronyd's client access log (`chronyc clients`), one client per record,
+/// walked by its field "next index" (see chrony.h). See [`knows_report`].
+pub const CLIENTS: &core::ffi::CStr = c"clients";
+
 /// Whether the linked library knows the report `name`, by its own list
 /// (`chrony_get_report_name`): true for libchrony 0.2's ten reports in any
-/// libchrony; for [`SOURCENAME`] only in this crate's C library (bundled, or
+/// libchrony; for [`SOURCENAME`] and [`CLIENTS`] only in this crate's C library (bundled, or
 /// installed as the system library). Asking for a report the library does
 /// not know fails with `CHRONY_UNKNOWN_REPORT` without sending anything.
 pub fn knows_report(name: &core::ffi::CStr) -> bool {

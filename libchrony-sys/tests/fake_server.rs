@@ -11,7 +11,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::time::Duration;
 
 use common::tables::{self, Spec, assert_layout};
-use common::{Conn, TIMEOUT, error_string, given, knows_sourcename, poll_in};
+use common::{Conn, TIMEOUT, error_string, given, knows_clients, knows_sourcename, poll_in};
 use libchrony_sys::{self as sys, Guarantee};
 
 /// A session on one end of an AF_UNIX SOCK_SEQPACKET pair; the test plays chronyd on the other.
@@ -194,6 +194,139 @@ fn requests_are_padded_to_their_longest_reply() {
             sys::CHRONY_OK
         );
     }
+}
+
+/// Checks a clients request: command 68, padded to the 520-byte reply,
+/// from slot `first`, for `n` clients, any hits, and never a reset.
+fn assert_clients_request(req: &[u8], first: u32, n: u32) {
+    assert_request(req, 68, 520, 0);
+    assert_eq!(be32(req, 20), first, "first_index");
+    assert_eq!(be32(req, 24), n, "n_clients");
+    assert_eq!(be32(req, 28), 0, "min_hits");
+    assert_eq!(
+        be32(req, 32),
+        0,
+        "reset: never, it zeroes chronyd's counters"
+    );
+    assert!(req[36..].iter().all(|&b| b == 0), "zero padding");
+}
+
+/// A clients reply to `req`: the table's slots, the next slot, the records.
+fn clients_reply(req: &[u8], n_indices: u32, next: u32, n_clients: u32) -> Vec<u8> {
+    let mut r = reply(req, 21, 0, 520);
+    put32(&mut r, 28, n_indices);
+    put32(&mut r, 32, next);
+    put32(&mut r, 36, n_clients);
+    r
+}
+
+#[test]
+fn clients_count_is_the_table_size_in_slots() {
+    if !knows_clients() {
+        return;
+    }
+    let fake = Fake::new();
+    assert_eq!(fake.conn.request_count("clients"), sys::CHRONY_OK);
+    let req = fake.request();
+    assert_clients_request(&req, 0, 0);
+    // 16 slots, none examined (no client asked for).
+    assert_eq!(fake.deliver(&clients_reply(&req, 16, 0, 0)), sys::CHRONY_OK);
+    assert_eq!(fake.conn.number_records(), 16);
+}
+
+#[test]
+fn clients_walk_follows_next_index_past_empty_slots() {
+    if !knows_clients() {
+        return;
+    }
+    let fake = Fake::new();
+    // Slot 0 asked for; the first client is in slot 2, so next is 3.
+    assert_eq!(fake.conn.request_record("clients", 0), sys::CHRONY_OK);
+    let req = fake.request();
+    assert_clients_request(&req, 0, 1);
+    let mut r = clients_reply(&req, 16, 3, 1);
+    put_addr(&mut r, 40, &[127, 0, 0, 1], 1);
+    for (k, off) in (60..100).step_by(4).enumerate() {
+        if !(84..88).contains(&off) {
+            put32(&mut r, off, 100 + k as u32);
+        }
+    }
+    r[84..88].copy_from_slice(&[0xfb, 127, 3, 0x80]);
+    put32(&mut r, 92, u32::MAX);
+    assert_eq!(fake.deliver(&r), sys::CHRONY_OK);
+    let rec = fake.conn.fields();
+    assert_layout(&rec, tables::CLIENTS, "clients");
+    assert_eq!(rec.s("address").as_deref(), Some("127.0.0.1"));
+    assert_eq!(rec.u("NTP hits"), 100);
+    assert_eq!(rec.u("NTS-KE hits"), 101);
+    assert_eq!(rec.u("command hits"), 102);
+    assert_eq!(rec.u("NTP drops"), 103);
+    assert_eq!(rec.u("NTS-KE drops"), 104);
+    assert_eq!(rec.u("command drops"), 105);
+    assert_eq!(rec.i("NTP interval"), -5);
+    assert_eq!(rec.i("NTS-KE interval"), 127, "no data");
+    assert_eq!(rec.i("command interval"), 3);
+    assert_eq!(rec.i("NTP timeout interval"), -128);
+    assert_eq!(rec.u("last NTP hit ago"), 107);
+    assert_eq!(rec.u("last NTS-KE hit ago"), u64::from(u32::MAX), "never");
+    assert_eq!(rec.u("last command hit ago"), 109);
+    assert_eq!(rec.u("next index"), 3);
+
+    // From slot 3 on the table is empty: a record with no fields.
+    assert_eq!(fake.conn.request_record("clients", 3), sys::CHRONY_OK);
+    let req = fake.request();
+    assert_clients_request(&req, 3, 1);
+    assert_eq!(
+        fake.deliver(&clients_reply(&req, 16, 16, 0)),
+        sys::CHRONY_OK
+    );
+    assert_eq!(fake.conn.number_fields(), 0);
+}
+
+#[test]
+fn clients_reply_that_does_not_move_on_is_invalid() {
+    if !knows_clients() {
+        return;
+    }
+    // A next index at or before the slot asked for would loop a walker;
+    // more records than the one asked for is not an answer to the request.
+    for (next, n_clients) in [(5, 1), (4, 1), (0, 1), (9, 2), (9, 8)] {
+        let fake = Fake::new();
+        assert_eq!(fake.conn.request_record("clients", 5), sys::CHRONY_OK);
+        let req = fake.request();
+        let r = clients_reply(&req, 16, next, n_clients);
+        assert_eq!(
+            fake.deliver(&r),
+            sys::CHRONY_INVALID_RESPONSE,
+            "next {next}, {n_clients} clients"
+        );
+        assert_eq!(fake.conn.number_fields(), 0);
+    }
+}
+
+#[test]
+fn clients_inactive_log_is_disabled_and_short_reply_invalid() {
+    if !knows_clients() {
+        return;
+    }
+    // STT_INACTIVE (15): chronyd runs with noclientlog.
+    let fake = Fake::new();
+    assert_eq!(fake.conn.request_record("clients", 0), sys::CHRONY_OK);
+    let req = fake.request();
+    assert_eq!(
+        fake.deliver(&reply(&req, 21, 15, 520)),
+        sys::CHRONY_DISABLED
+    );
+    let fake = Fake::new();
+    assert_eq!(fake.conn.request_count("clients"), sys::CHRONY_OK);
+    let req = fake.request();
+    assert_eq!(fake.deliver(&reply(&req, 1, 15, 28)), sys::CHRONY_DISABLED);
+    // One byte short of the 520-byte reply.
+    let fake = Fake::new();
+    assert_eq!(fake.conn.request_record("clients", 0), sys::CHRONY_OK);
+    let req = fake.request();
+    let r = clients_reply(&req, 16, 1, 1);
+    assert_eq!(fake.deliver(&r[..519]), sys::CHRONY_INVALID_RESPONSE);
 }
 
 /// Reads sourcename record `index`: answers the sourcestats lookup with the
@@ -539,6 +672,8 @@ fn every_status_maps_to_its_error() {
             2 => sys::CHRONY_UNAUTHORIZED,
             4 => no_such_source(),
             6 | 13 => sys::CHRONY_DISABLED,
+            // STT_INACTIVE (noclientlog): this library's, with its clients report.
+            15 if sys::knows_report(sys::CLIENTS) => sys::CHRONY_DISABLED,
             3 => sys::CHRONY_OLD_SERVER,
             18 | 19 => sys::CHRONY_NEW_SERVER,
             _ => sys::CHRONY_UNEXPECTED_STATUS,
@@ -1148,11 +1283,13 @@ fn peer_gone_gives_send_and_recv_failures() {
 #[test]
 fn report_names_and_error_strings() {
     // libchrony 0.2's ten, then this library's extensions.
-    let extensions: &[&str] = if knows_sourcename() {
-        &tables::EXTENSION_REPORT_NAMES
+    // In their table order: a library with clients has sourcename too.
+    let n_extensions = if knows_clients() {
+        2
     } else {
-        &[]
+        usize::from(knows_sourcename())
     };
+    let extensions = &tables::EXTENSION_REPORT_NAMES[..n_extensions];
     let names: Vec<&str> = tables::REPORT_NAMES
         .iter()
         .chain(extensions)

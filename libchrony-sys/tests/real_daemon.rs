@@ -520,3 +520,106 @@ fn sourcename_equals_chronyc_n_over_every_transport() {
     // The daemon served the same list throughout.
     assert_eq!(chronyc_names(&fx), theirs);
 }
+
+/// `chronyc -n -c clients` (with `-k` the NTS-KE columns replace the command
+/// ones): per client address, its nine numbers in chronyc's column order.
+fn chronyc_clients(fx: &Fixture, nke: bool) -> Vec<(String, Vec<i64>)> {
+    let mut args = vec!["-n", "-c", "clients"];
+    if nke {
+        args.push("-k");
+    }
+    let out = fx.chronyc(&args).unwrap();
+    out.lines()
+        .map(|line| {
+            let cols: Vec<&str> = line.split(',').collect();
+            assert_eq!(cols.len(), 10, "chronyc line {line:?}");
+            let numbers = cols[1..]
+                .iter()
+                .map(|c| c.parse().unwrap_or_else(|e| panic!("{line:?}: {e}")))
+                .collect();
+            (cols[0].to_string(), numbers)
+        })
+        .collect()
+}
+
+/// Our record's values in chronyc's columns: NTP hits, drops, interval,
+/// timeout interval, last hit ago, then the command (or NTS-KE) four.
+fn client_columns(rec: &Record, nke: bool) -> Vec<i64> {
+    let other = if nke { "NTS-KE" } else { "command" };
+    let u = |name: &str| rec.u(name) as i64;
+    vec![
+        u("NTP hits"),
+        u("NTP drops"),
+        rec.i("NTP interval"),
+        rec.i("NTP timeout interval"),
+        u("last NTP hit ago"),
+        u(&format!("{other} hits")),
+        u(&format!("{other} drops")),
+        rec.i(&format!("{other} interval")),
+        u(&format!("last {other} hit ago")),
+    ]
+}
+
+#[test]
+fn clients_equal_chronyc_between_two_reads() {
+    let fx = start(Mode::Synced);
+    // A command over UDP makes 127.0.0.1 a client with a command hit (the
+    // unix socket has no address to log).
+    fx.chronyc_tracking_udp().unwrap();
+    let conn = Conn::open(&unix_address(&fx));
+    if !common::knows_clients() {
+        assert_eq!(conn.record("clients", 0), Err(sys::CHRONY_UNKNOWN_REPORT));
+        return;
+    }
+    for nke in [false, true] {
+        let before = chronyc_clients(&fx, nke);
+        let slots = conn.count("clients").unwrap();
+        assert!(slots >= before.len() as i32, "{slots} slots");
+        let mut ours = Vec::new();
+        let mut i = 0;
+        while i < slots {
+            let rec = conn.record("clients", i).unwrap();
+            if rec.0.is_empty() {
+                break;
+            }
+            assert_layout(&rec, tables::CLIENTS, "clients");
+            let next = rec.u("next index") as i32;
+            assert!(next > i, "next index {next} after slot {i}");
+            ours.push((rec.s("address").unwrap(), client_columns(&rec, nke)));
+            i = next;
+        }
+        let after = chronyc_clients(&fx, nke);
+        let names =
+            |rows: &[(String, Vec<i64>)]| rows.iter().map(|r| r.0.clone()).collect::<Vec<_>>();
+        assert_eq!(
+            names(&ours),
+            names(&before),
+            "the same clients, in slot order"
+        );
+        assert_eq!(names(&after), names(&before));
+        assert!(names(&ours).contains(&"127.0.0.1".to_string()), "{ours:?}");
+        for ((name, mine), ((_, b), (_, a))) in ours.iter().zip(before.iter().zip(&after)) {
+            for (k, v) in mine.iter().enumerate() {
+                let (lo, hi) = (b[k].min(a[k]), b[k].max(a[k]));
+                assert!(
+                    (lo..=hi).contains(v),
+                    "{name} column {}: {v} not in {lo}..={hi}",
+                    k + 2
+                );
+            }
+        }
+        if !nke {
+            let local = ours.iter().find(|r| r.0 == "127.0.0.1").unwrap();
+            assert!(local.1[5] >= 1, "command hits of 127.0.0.1: {local:?}");
+        }
+    }
+    // chronyd refuses the client log over UDP.
+    for address in [fx.udp_v4(), fx.udp_v6()] {
+        let conn = Conn::open(&address);
+        assert_eq!(
+            conn.record("clients", 0),
+            Err(sys::CHRONY_UNAUTHORIZED),
+            "{address}"
+        );
+    }
+}

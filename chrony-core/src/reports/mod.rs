@@ -58,7 +58,8 @@ pub(crate) fn require_known(name: &'static CStr, known: bool) -> Result<()> {
 /// `Vec<`[`AuthData`](crate::AuthData)`>`, `Vec<`[`SourceName`](crate::SourceName)`>`,
 /// [`Activity`](crate::Activity),
 /// [`ServerStats`](crate::ServerStats), `Option<`[`RtcData`](crate::RtcData)`>`
-/// and `Option<`[`Smoothing`](crate::Smoothing)`>`; used by
+/// `Option<`[`Smoothing`](crate::Smoothing)`>` and
+/// `Option<Vec<`[`Client`](crate::Client)`>>`; used by
 /// [`Connection::query_interruptible`] and its siblings. Sealed: only this
 /// crate implements it.
 pub trait Query: Sized + sealed::Sealed {
@@ -74,7 +75,8 @@ pub(crate) mod sealed {
 
 /// Implements [`Query`] for `$t` by the `Connection` method `$how`:
 /// `report` (one record), `records` (every source's record),
-/// `source_name_records` (every NTP source's name),
+/// `source_name_records` (every NTP source's name), `client_records`
+/// (chronyd's client log, `None` when it is off),
 /// `keyed_records` (the record of every NTP source, by its address) or
 /// `optional_report` (one record, `None` when chronyd has the facility off).
 macro_rules! query {
@@ -94,6 +96,7 @@ pub(crate) use query;
 
 pub(crate) mod activity;
 pub(crate) mod authdata;
+pub(crate) mod clients;
 mod decode;
 pub(crate) mod ntpdata;
 pub(crate) mod refid;

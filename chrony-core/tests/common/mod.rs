@@ -27,6 +27,16 @@ pub fn knows_sourcename() -> bool {
     )
 }
 
+/// Whether the linked C library has the clients report (as
+/// [`knows_sourcename`]).
+#[allow(dead_code)]
+pub fn knows_clients() -> bool {
+    chronyd_fixture::check_guarantee(
+        libchrony_sys::knows_report(libchrony_sys::CLIENTS),
+        "the clients report (an extension of this crate's C library)",
+    )
+}
+
 /// Starts a fixture; fails (never skips) when chronyd is missing.
 pub fn start(mode: Mode) -> Fixture {
     assert!(

@@ -33,6 +33,15 @@ pub fn knows_sourcename() -> bool {
     )
 }
 
+/// Whether the linked library has the clients report (bundled: always).
+#[allow(dead_code)]
+pub fn knows_clients() -> bool {
+    chronyd_fixture::check_guarantee(
+        sys::knows_report(sys::CLIENTS),
+        "the clients report (an extension of this crate's C library)",
+    )
+}
+
 /// `name` as a C string that lives as long as the process. libchrony 0.2
 /// keeps the report name passed to a request and reads it again for the
 /// second step of a chained record (`ntpdata`, `authdata`), so a temporary

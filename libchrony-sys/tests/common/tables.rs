@@ -48,7 +48,26 @@ pub const REPORT_NAMES: [&str; 10] = [
 ];
 
 /// The reports this crate's C library has beyond libchrony 0.2's, after them.
-pub const EXTENSION_REPORT_NAMES: [&str; 1] = ["sourcename"];
+pub const EXTENSION_REPORT_NAMES: [&str; 2] = ["sourcename", "clients"];
+
+/// One client of chronyd's access log, then the slot to ask for next.
+pub const CLIENTS: &[Spec] = &[
+    ("address", S, ADDRESS),
+    ("NTP hits", U, COUNT),
+    ("NTS-KE hits", U, COUNT),
+    ("command hits", U, COUNT),
+    ("NTP drops", U, COUNT),
+    ("NTS-KE drops", U, COUNT),
+    ("command drops", U, COUNT),
+    ("NTP interval", I, LOG2),
+    ("NTS-KE interval", I, LOG2),
+    ("command interval", I, LOG2),
+    ("NTP timeout interval", I, LOG2),
+    ("last NTP hit ago", U, INTERVAL),
+    ("last NTS-KE hit ago", U, INTERVAL),
+    ("last command hit ago", U, INTERVAL),
+    ("next index", U, NONE),
+];
 
 /// The name has no content code; the address is the one the library asked
 /// chronyd about (the reply does not carry it).
