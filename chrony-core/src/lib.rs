@@ -75,11 +75,14 @@ mod fork;
 mod options;
 #[allow(unsafe_code)]
 mod os;
+#[cfg(libchrony_shared_fd)]
+mod pipeline;
 mod pool;
 mod reports;
 #[allow(unsafe_code)]
 mod session;
 mod shared;
+mod snapshot;
 
 use std::path::Path;
 
@@ -103,6 +106,7 @@ pub use reports::sources::{Source, SourceAddress, SourceMode, SourceState};
 pub use reports::sourcestats::SourceStats;
 pub use reports::tracking::{LeapStatus, TrackingStatus};
 pub use shared::SharedConnection;
+pub use snapshot::{Snapshot, SourceSnapshot};
 
 /// Queries chronyd's tracking report with the default options.
 ///

@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use super::Keyed;
 use super::decode::Fields;
 use crate::Result;
-use crate::session::Session;
+use crate::session::CSession;
 
 /// How a source is authenticated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -78,7 +78,7 @@ pub struct AuthData {
 impl Keyed for AuthData {
     const NAME: &'static CStr = c"authdata";
 
-    fn read_for(s: &Session, address: IpAddr) -> Result<Option<AuthData>> {
+    fn read_for(s: &CSession, address: IpAddr) -> Result<Option<AuthData>> {
         let f = Fields::new(s);
         Ok(Some(AuthData {
             address,

@@ -11,7 +11,7 @@ use super::Keyed;
 use super::decode::{Fields, invalid};
 use super::tracking::LeapStatus;
 use crate::Result;
-use crate::session::Session;
+use crate::session::CSession;
 
 /// The NTP mode of the source's last packet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -193,7 +193,7 @@ pub struct NtpData {
 }
 
 impl NtpData {
-    fn read(s: &Session) -> Result<NtpData> {
+    fn read(s: &CSession) -> Result<NtpData> {
         let f = Fields::new(s);
         let newer = |hint, name: &'static CStr| -> Result<Option<u32>> {
             f.newer_uinteger(hint, name)?
@@ -239,7 +239,7 @@ impl NtpData {
 impl Keyed for NtpData {
     const NAME: &'static CStr = c"ntpdata";
 
-    fn read_for(session: &Session, address: IpAddr) -> Result<Option<NtpData>> {
+    fn read_for(session: &CSession, address: IpAddr) -> Result<Option<NtpData>> {
         let data = NtpData::read(session)?;
         // The record is of the source asked for, unless the list changed
         // between reading it and asking.
