@@ -52,14 +52,8 @@ pub(crate) fn run<'s>(
     let mut attempt_timeout = FIRST_ATTEMPT;
     let mut last_check = Instant::now();
     loop {
-        for slot in slots.iter_mut().filter(|s| s.outcome.is_none()) {
-            match slot.request.send(&mut slot.session) {
-                Ok(()) => {}
-                // chronyd's queue is full: as a lost request, sent again later.
-                Err(e) if e.would_block() => {}
-                Err(e) => slot.outcome = Some(Err(exchange::failure(e, slot.request, peer))),
-            }
-        }
+        // Every unanswered request, again (attempt + 1) if it is outstanding.
+        send(&mut slots, peer, |_| true);
         let attempt_end = deadline.min(deadline_after(attempt_timeout));
         while slots.iter().any(|s| s.outcome.is_none()) {
             let remaining = attempt_end.saturating_duration_since(Instant::now());
@@ -75,6 +69,9 @@ pub(crate) fn run<'s>(
                     dispatch(&mut slots, &buf[..n.min(buf.len())], peer);
                 }
             }
+            // chronyd has read some requests (or time has passed): the ones
+            // its full queue refused go now, still as first attempts.
+            send(&mut slots, peer, |s| !s.needs_response());
             let now = Instant::now();
             if now >= attempt_end {
                 break;
@@ -103,6 +100,28 @@ pub(crate) fn run<'s>(
     }
 }
 
+/// Sends the unanswered requests that `which` picks, until chronyd's queue
+/// is full: a unix socket's holds only a few datagrams (Linux:
+/// `net.unix.max_dgram_qlen`, 10 by default), so a batch larger than that
+/// goes out as chronyd reads it. One refused by a full queue is not
+/// outstanding, and is sent (as a first attempt) on a later call.
+fn send(
+    slots: &mut [Slot<'_>],
+    peer: &Peer<'_>,
+    mut which: impl FnMut(&mut crate::session::CSession) -> bool,
+) {
+    for slot in slots.iter_mut().filter(|s| s.outcome.is_none()) {
+        if !which(&mut slot.session) {
+            continue;
+        }
+        match slot.request.send(&mut slot.session) {
+            Ok(()) => {}
+            Err(e) if e.would_block() => return,
+            Err(e) => slot.outcome = Some(Err(exchange::failure(e, slot.request, peer))),
+        }
+    }
+}
+
 /// Hands `datagram` to the unanswered request it answers, if any.
 fn dispatch(slots: &mut [Slot<'_>], datagram: &[u8], peer: &Peer<'_>) {
     let Some(slot) = slots
@@ -115,7 +134,8 @@ fn dispatch(slots: &mut [Slot<'_>], datagram: &[u8], peer: &Peer<'_>) {
         // A chained record's first step: its follow-up is out.
         Ok(()) if slot.session.needs_response() => {}
         Ok(()) => slot.outcome = Some(Ok(())),
-        // The follow-up could not be sent yet: sent again with the resends.
+        // chronyd's queue is full: the request (from its lookup) goes again
+        // when there is room, see `send`.
         Err(e) if e.would_block() => {}
         Err(e) => slot.outcome = Some(Err(exchange::failure(e, slot.request, peer))),
     }
