@@ -149,6 +149,13 @@ pub fn source_names(socket_path: Option<&Path>) -> Result<Vec<SourceName>> {
     query(socket_path, &Options::default(), &mut || false)
 }
 
+/// Reads every report at once over chronyd's unix socket with the default
+/// options, reusing a pooled connection (see [`tracking`] for
+/// `socket_path`, and [`Connection::snapshot`]).
+pub fn snapshot(socket_path: Option<&Path>) -> Result<Snapshot> {
+    query(socket_path, &Options::default(), &mut || false)
+}
+
 /// Queries any report `Q` (e.g. `query::<Vec<SourceStats>>(...)`) over
 /// chronyd's unix socket with a pooled connection, like [`tracking_interruptible`].
 pub fn query<Q: Query>(

@@ -299,3 +299,5 @@ fn changed_or<R>(r: Result<Option<R>, Option<Error>>) -> Option<Result<Option<R>
         Err(Some(e)) => Some(Err(e)),
     }
 }
+
+crate::reports::query!(Snapshot, snapshot_interruptible);

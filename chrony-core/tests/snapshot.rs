@@ -7,7 +7,7 @@
 
 mod common;
 
-use chrony_core::{Connection, Error, Snapshot, SourceAddress};
+use chrony_core::{Connection, Error, Options, SharedConnection, Snapshot, SourceAddress};
 use chronyd_fixture::{Fixture, Mode};
 use common::start;
 
@@ -137,6 +137,16 @@ fn snapshot_equals_the_sequential_reads() {
                 .iter()
                 .any(|p| p.source.address.to_string() == "GPS")
         );
+        // The one-call function and SharedConnection give the same sources.
+        let addresses = |s: &Snapshot| -> Vec<String> {
+            let list = s.sources.as_ref().unwrap();
+            list.iter().map(|p| p.source.address.to_string()).collect()
+        };
+        let one = chrony_core::snapshot(Some(&fx.socket_path())).unwrap();
+        assert_eq!(addresses(&one), addresses(&snap));
+        let path = fx.socket_path();
+        let shared = SharedConnection::new(path.to_str(), &Options::default());
+        assert_eq!(addresses(&shared.snapshot().unwrap()), addresses(&snap));
         return;
     }
     panic!("the daemon never stood still between two reads: {seen:#?}");

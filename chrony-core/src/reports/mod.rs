@@ -53,7 +53,7 @@ pub(crate) fn require_known(name: &'static CStr, known: bool) -> Result<()> {
 /// `Vec<`[`AuthData`](crate::AuthData)`>`, `Vec<`[`SourceName`](crate::SourceName)`>`,
 /// [`Activity`](crate::Activity),
 /// [`ServerStats`](crate::ServerStats), `Option<`[`RtcData`](crate::RtcData)`>`
-/// and `Option<`[`Smoothing`](crate::Smoothing)`>`; used by
+/// `Option<`[`Smoothing`](crate::Smoothing)`>` and [`Snapshot`](crate::Snapshot); used by
 /// [`Connection::query_interruptible`] and its siblings. Sealed: only this
 /// crate implements it.
 pub trait Query: Sized + sealed::Sealed {
