@@ -61,6 +61,10 @@ fn build_bundled() {
     build.compile("chrony");
     // The include directory, for dependents' build scripts (DEP_CHRONY_INCLUDE).
     println!("cargo:include={}", csrc.display());
+    // Dependents' build scripts read DEP_CHRONY_SHARED_FD: this library has the
+    // shared-fd extension (chrony_is_reply_to, chrony_process_datagram), which
+    // a system libchrony 0.2 lacks.
+    println!("cargo:shared_fd=1");
     println!("cargo:rustc-link-lib=m");
 }
 

@@ -198,6 +198,21 @@ struct Case<'a> {
     samples: Vec<u64>,
 }
 
+/// The reports of a snapshot, by the sequential `Connection` methods.
+fn sequential_all(c: &mut Connection) {
+    c.tracking().expect("tracking");
+    c.activity().expect("activity");
+    c.server_stats().expect("serverstats");
+    c.smoothing().expect("smoothing");
+    c.rtc_data().expect("rtcdata");
+    c.sources().expect("sources");
+    c.source_stats().expect("sourcestats");
+    c.select_data().expect("selectdata");
+    c.ntp_data_all().expect("ntpdata");
+    c.auth_data().expect("authdata");
+    c.source_names().expect("sourcename");
+}
+
 fn case<'a>(
     id: &'static str,
     label: &'static str,
@@ -322,6 +337,8 @@ fn main() -> Result<()> {
     let mut buf2 = [0u8; 1024];
     let mut unix = Connection::open(&socket_text)?;
     let mut udp_conn = Connection::open(&udp)?;
+    let mut snap_conn = Connection::open(&socket_text)?;
+    let mut seq_conn = Connection::open(&socket_text)?;
 
     let mut cases = vec![
         case("floor.raw.unix", "raw socket (floor)", false, || {
@@ -373,6 +390,21 @@ fn main() -> Result<()> {
             || {
                 udp_conn.tracking().expect("udp");
             },
+        ),
+        // Every report: pipelined (two round trips) vs one exchange per record.
+        case(
+            "core.snapshot.unix",
+            "Connection::snapshot() (all reports)",
+            false,
+            || {
+                snap_conn.snapshot().expect("snapshot");
+            },
+        ),
+        case(
+            "core.sequential_all.unix",
+            "the same reports read one by one",
+            false,
+            || sequential_all(&mut seq_conn),
         ),
     ];
     if args.spawn_samples > 0 {

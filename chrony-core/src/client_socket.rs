@@ -61,6 +61,27 @@ impl ClientSocket {
         }
     }
 
+    /// Reads one datagram into `buf` (cut to its length): `None` when there
+    /// is none after all. A pending socket error (e.g. `ECONNREFUSED` on UDP)
+    /// is returned.
+    #[cfg(libchrony_shared_fd)]
+    pub(crate) fn recv_datagram(&self, buf: &mut [u8]) -> io::Result<Option<usize>> {
+        let r = match self {
+            ClientSocket::Unix(u) => u.socket.recv(buf),
+            ClientSocket::Udp(s) => s.recv(buf),
+        };
+        match r {
+            Ok(n) => Ok(Some(n)),
+            Err(e)
+                if e.kind() == io::ErrorKind::WouldBlock
+                    || e.kind() == io::ErrorKind::Interrupted =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// Reads and drops one datagram, if any. A pending socket error (e.g.
     /// `ECONNREFUSED` on UDP) is returned.
     pub(crate) fn discard_datagram(&self) -> io::Result<()> {

@@ -13,7 +13,7 @@ use crate::client_socket::ClientSocket;
 use crate::exchange::{self, Peer, Request};
 use crate::reports::clients::ClientSlot;
 use crate::reports::{Keyed, Query, Report, require_known};
-use crate::session::Session;
+use crate::session::{CSession, Session};
 use crate::{
     Activity, AuthData, Client, Error, NtpData, Options, Result, RtcData, SelectData, ServerStats,
     Smoothing, Source, SourceAddress, SourceName, SourceStats, TrackingStatus,
@@ -453,12 +453,83 @@ impl Connection {
             .number_of_records())
     }
 
-    fn sources_changed(&self, report: &'static CStr) -> Error {
+    pub(crate) fn sources_changed(&self, report: &'static CStr) -> Error {
         Error::SourcesChanged {
             address: self.address.clone(),
             report: report.to_str().unwrap_or("requested"),
             attempts: LIST_ATTEMPTS,
         }
+    }
+
+    /// Every request of `requests`, within `deadline`: `decode` is called
+    /// once for each, in their order, with the session holding its record or
+    /// the error chronyd gave for it. With the bundled C library the requests
+    /// are pipelined (all sent before any reply is awaited, see `pipeline`),
+    /// else sent one after another. `Err` only for what ends the batch: a
+    /// timeout, an interruption, a socket error. Like every query, once more
+    /// on a new client socket when a unix-socket chronyd has gone away.
+    pub(crate) fn batch(
+        &mut self,
+        requests: &[Request],
+        deadline: Instant,
+        interrupted: &mut dyn FnMut() -> bool,
+        decode: &mut dyn FnMut(usize, Result<&CSession>),
+    ) -> Result<()> {
+        let unix = self.transport() == Transport::Unix;
+        let mut result = self.batch_once(requests, deadline, interrupted, decode);
+        if unix && matches!(result, Err(Error::ConnectionRefused { .. })) {
+            self.session = None;
+            result = self.batch_once(requests, deadline, interrupted, decode);
+            if matches!(result, Err(Error::ConnectionRefused { .. })) {
+                self.session = None;
+            }
+        }
+        result
+    }
+
+    #[cfg(libchrony_shared_fd)]
+    fn batch_once(
+        &mut self,
+        requests: &[Request],
+        deadline: Instant,
+        interrupted: &mut dyn FnMut() -> bool,
+        decode: &mut dyn FnMut(usize, Result<&CSession>),
+    ) -> Result<()> {
+        let transport = transport_of(&self.target);
+        self.ready_session()?;
+        let session = self.session.as_ref().expect("opened by ready_session");
+        let peer = Peer {
+            address: &self.address,
+            transport,
+            timeout: self.timeout,
+        };
+        let results = crate::pipeline::run(session, requests, &peer, deadline, interrupted)?;
+        for (i, r) in results.into_iter().enumerate() {
+            match r {
+                Ok(p) => decode(i, Ok(&p)),
+                Err(e) => decode(i, Err(e)),
+            }
+        }
+        Ok(())
+    }
+
+    #[cfg(not(libchrony_shared_fd))]
+    fn batch_once(
+        &mut self,
+        requests: &[Request],
+        deadline: Instant,
+        interrupted: &mut dyn FnMut() -> bool,
+        decode: &mut dyn FnMut(usize, Result<&CSession>),
+    ) -> Result<()> {
+        for (i, &request) in requests.iter().enumerate() {
+            match self.exchange(request, deadline, interrupted) {
+                Ok(()) => decode(i, Ok(self.session.as_ref().expect("exchanged"))),
+                // chronyd's answer for this request: the batch goes on.
+                Err(e) if answered(&e) => decode(i, Err(e)),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
     }
 
     /// One exchange; when a unix-socket chronyd has gone away since the last
@@ -500,6 +571,20 @@ impl Connection {
         interrupted: &mut dyn FnMut() -> bool,
     ) -> Result<()> {
         let transport = transport_of(&self.target);
+        self.ready_session()?;
+        let session = self.session.as_mut().expect("opened by ready_session");
+        let peer = Peer {
+            address: &self.address,
+            transport,
+            timeout: self.timeout,
+        };
+        exchange::run(session, request, &peer, deadline, interrupted)
+    }
+
+    /// Makes sure this connection has a session of its own process, with no
+    /// request outstanding.
+    fn ready_session(&mut self) -> Result<()> {
+        let transport = transport_of(&self.target);
         if self.pid != std::process::id() {
             // A forked child must not share the parent's socket. Dropping our
             // copy closes it in this process only; its files stay (they are
@@ -515,13 +600,7 @@ impl Connection {
         // is forgotten: its late reply must not answer this one.
         session
             .abandon_request()
-            .map_err(|e| Error::from_chrony(e.code, e.errno, &self.address, transport))?;
-        let peer = Peer {
-            address: &self.address,
-            transport,
-            timeout: self.timeout,
-        };
-        exchange::run(session, request, &peer, deadline, interrupted)
+            .map_err(|e| Error::from_chrony(e.code, e.errno, &self.address, transport))
     }
 
     /// What this connection talks to: the socket path (made absolute), or
@@ -566,12 +645,24 @@ pub(crate) const LIST_ATTEMPTS: u32 = 3;
 /// chronyd has no source at the index asked for: the list has changed.
 /// A system libchrony without [`ffi::Guarantee::NoSuchSource`] reports it
 /// as a generic "unexpected status", which is then taken the same way.
-fn is_no_such_source(e: &Error) -> bool {
+pub(crate) fn is_no_such_source(e: &Error) -> bool {
     match e.chrony_err() {
         Some(ffi::CHRONY_NO_SUCH_SOURCE) => true,
         Some(ffi::CHRONY_UNEXPECTED_STATUS) => !ffi::Guarantee::NoSuchSource.is_given(),
         _ => false,
     }
+}
+
+/// An error that is chronyd's (or the library's) answer to one request, not
+/// a failure of the exchange: a batch read one after another goes on.
+#[cfg(not(libchrony_shared_fd))]
+fn answered(e: &Error) -> bool {
+    e.chrony_err().is_some_and(|code| {
+        !matches!(
+            code,
+            ffi::CHRONY_SEND_FAILED | ffi::CHRONY_RECV_FAILED | ffi::CHRONY_NO_MEMORY
+        )
+    })
 }
 
 /// A client socket connected to `target` and a protocol session on it.

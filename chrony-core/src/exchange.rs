@@ -4,16 +4,16 @@ use std::ffi::{CStr, c_int};
 use std::time::{Duration, Instant};
 
 use crate::error::op;
-use crate::session::{CallError, Session};
+use crate::session::{CSession, CallError, Session};
 use crate::{Error, Result, Transport};
 
 /// The first attempt waits this long for a reply; each later one twice as
 /// long as the one before (1 s, 2 s, 4 s…, chronyc's schedule), all capped by
 /// the total deadline.
-const FIRST_ATTEMPT: Duration = Duration::from_secs(1);
+pub(crate) const FIRST_ATTEMPT: Duration = Duration::from_secs(1);
 
 /// The longest single wait, so the interruption callback runs often enough.
-const SLICE: Duration = Duration::from_millis(100);
+pub(crate) const SLICE: Duration = Duration::from_millis(100);
 
 /// Where an exchange goes and how long it may take.
 pub(crate) struct Peer<'a> {
@@ -33,7 +33,7 @@ pub(crate) struct Request {
 
 impl Request {
     /// Sends the request (again, as a resend, if it is outstanding).
-    fn send(&self, session: &mut Session) -> Result<(), CallError> {
+    pub(crate) fn send(&self, session: &mut CSession) -> Result<(), CallError> {
         match self.index {
             Some(index) => session.request_record(self.name, index),
             None => session.request_count(self.name),
@@ -52,14 +52,7 @@ pub(crate) fn run(
     deadline: Instant,
     interrupted: &mut dyn FnMut() -> bool,
 ) -> Result<()> {
-    let fail = |e: CallError| match e.code {
-        libchrony_sys::CHRONY_OLD_SERVER => Error::Unsupported {
-            address: peer.address.to_owned(),
-            report: request.name.to_str().unwrap_or("requested"),
-            chrony_err: e.code,
-        },
-        _ => Error::from_chrony(e.code, e.errno, peer.address, peer.transport),
-    };
+    let fail = |e: CallError| failure(e, request, peer);
     let mut attempt_timeout = FIRST_ATTEMPT;
     let mut last_check = Instant::now();
     loop {
@@ -124,6 +117,18 @@ pub(crate) fn run(
     }
 }
 
+/// The error of a failed C library call for `request`.
+pub(crate) fn failure(e: CallError, request: Request, peer: &Peer<'_>) -> Error {
+    match e.code {
+        libchrony_sys::CHRONY_OLD_SERVER => Error::Unsupported {
+            address: peer.address.to_owned(),
+            report: request.name.to_str().unwrap_or("requested"),
+            chrony_err: e.code,
+        },
+        _ => Error::from_chrony(e.code, e.errno, peer.address, peer.transport),
+    }
+}
+
 /// The instant `timeout` from now; a timeout too large to represent (e.g.
 /// `Duration::MAX`) means about a century, i.e. no deadline in practice.
 pub(crate) fn deadline_after(timeout: Duration) -> Instant {
@@ -134,7 +139,7 @@ pub(crate) fn deadline_after(timeout: Duration) -> Instant {
 }
 
 /// Milliseconds for `poll`, rounded up so a short remainder does not spin.
-fn ceil_millis(d: Duration) -> i32 {
+pub(crate) fn ceil_millis(d: Duration) -> i32 {
     let ms = d.as_nanos().div_ceil(1_000_000);
     i32::try_from(ms).unwrap_or(i32::MAX)
 }

@@ -75,11 +75,14 @@ mod fork;
 mod options;
 #[allow(unsafe_code)]
 mod os;
+#[cfg(libchrony_shared_fd)]
+mod pipeline;
 mod pool;
 mod reports;
 #[allow(unsafe_code)]
 mod session;
 mod shared;
+mod snapshot;
 
 use std::path::Path;
 
@@ -104,6 +107,7 @@ pub use reports::sources::{Source, SourceAddress, SourceMode, SourceState};
 pub use reports::sourcestats::SourceStats;
 pub use reports::tracking::{LeapStatus, TrackingStatus};
 pub use shared::SharedConnection;
+pub use snapshot::{Snapshot, SourceSnapshot};
 
 /// Queries chronyd's tracking report with the default options.
 ///
@@ -150,6 +154,13 @@ pub fn source_names(socket_path: Option<&Path>) -> Result<Vec<SourceName>> {
 /// default options, reusing a pooled connection (see [`tracking`] for
 /// `socket_path`, and [`Connection::clients`]).
 pub fn clients(socket_path: Option<&Path>) -> Result<Option<Vec<Client>>> {
+    query(socket_path, &Options::default(), &mut || false)
+}
+
+/// Reads every report at once over chronyd's unix socket with the default
+/// options, reusing a pooled connection (see [`tracking`] for
+/// `socket_path`, and [`Connection::snapshot`]).
+pub fn snapshot(socket_path: Option<&Path>) -> Result<Snapshot> {
     query(socket_path, &Options::default(), &mut || false)
 }
 

@@ -49,11 +49,31 @@ pub(crate) fn lock_for_fork() -> Box<dyn std::any::Any> {
     )
 }
 
+/// A C protocol session: its outstanding request and the record it received
+/// last. It talks on a socket it does not own: [`Session`] owns the socket
+/// beside it, a [`Pipelined`] borrows its connection's.
+pub(crate) struct CSession {
+    raw: NonNull<ffi::chrony_session>,
+}
+
 /// A protocol session on a connected client socket.
 pub(crate) struct Session {
-    raw: NonNull<ffi::chrony_session>,
-    // Dropped after `Drop::drop` has deinit'ed the session.
+    // Declared first, so dropped (deinit'ed) before the socket closes.
+    c: CSession,
     socket: ClientSocket,
+}
+
+impl std::ops::Deref for Session {
+    type Target = CSession;
+    fn deref(&self) -> &CSession {
+        &self.c
+    }
+}
+
+impl std::ops::DerefMut for Session {
+    fn deref_mut(&mut self) -> &mut CSession {
+        &mut self.c
+    }
 }
 
 // SAFETY: a chrony_session is plain heap memory owned by this value (its
@@ -64,7 +84,13 @@ pub(crate) struct Session {
 // on a value that cannot be shared (no `Sync` impl, so `&Session` never
 // crosses threads). The one process-wide state of a system libchrony, the
 // address string buffer, is guarded by `SYSTEM_STRING_BUFFER`.
-unsafe impl Send for Session {}
+unsafe impl Send for CSession {}
+
+impl std::fmt::Debug for CSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CSession").finish_non_exhaustive()
+    }
+}
 
 impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -104,7 +130,10 @@ impl Session {
     /// (closed, its files removed).
     pub fn new(socket: ClientSocket) -> Result<Session, CallError> {
         let raw = init_session(&socket)?;
-        Ok(Session { raw, socket })
+        Ok(Session {
+            c: CSession { raw },
+            socket,
+        })
     }
 
     /// Forgets the outstanding request, if any, so that no reply to it can
@@ -116,7 +145,7 @@ impl Session {
         if !self.needs_response() {
             return Ok(());
         }
-        let old = std::mem::replace(&mut self.raw, init_session(&self.socket)?);
+        let old = std::mem::replace(&mut self.c.raw, init_session(&self.socket)?);
         // SAFETY: `old` came from chrony_init_session, is no longer reachable
         // through `self` and is freed exactly once, here.
         unsafe { ffi::chrony_deinit_session(old.as_ptr()) };
@@ -128,6 +157,75 @@ impl Session {
         &self.socket
     }
 
+    /// Waits up to `timeout_ms` for a datagram (or a pending socket error).
+    pub fn wait_readable(&self, timeout_ms: i32) -> io::Result<bool> {
+        crate::os::poll_readable(self.socket.as_fd(), timeout_ms)
+    }
+
+    /// A further C session on this session's socket, for a pipelined
+    /// request; the borrow keeps the socket open while it lives.
+    #[cfg(libchrony_shared_fd)]
+    pub fn pipelined(&self) -> Result<Pipelined<'_>, CallError> {
+        Ok(Pipelined {
+            c: CSession {
+                raw: init_session(&self.socket)?,
+            },
+            _socket: std::marker::PhantomData,
+        })
+    }
+}
+
+/// A C session sharing a [`Session`]'s socket: the caller receives each
+/// datagram and hands it to the session it answers (the bundled library's
+/// shared-fd extension).
+#[cfg(libchrony_shared_fd)]
+pub(crate) struct Pipelined<'a> {
+    c: CSession,
+    _socket: std::marker::PhantomData<&'a ClientSocket>,
+}
+
+#[cfg(libchrony_shared_fd)]
+impl std::ops::Deref for Pipelined<'_> {
+    type Target = CSession;
+    fn deref(&self) -> &CSession {
+        &self.c
+    }
+}
+
+#[cfg(libchrony_shared_fd)]
+impl std::ops::DerefMut for Pipelined<'_> {
+    fn deref_mut(&mut self) -> &mut CSession {
+        &mut self.c
+    }
+}
+
+#[cfg(libchrony_shared_fd)]
+impl CSession {
+    /// True if `datagram` answers this session's outstanding request.
+    pub fn is_reply_to(&self, datagram: &[u8]) -> bool {
+        // SAFETY: `self.raw` is a live session; `datagram` is valid for its length.
+        unsafe {
+            ffi::chrony_is_reply_to(self.raw.as_ptr(), datagram.as_ptr().cast(), datagram.len())
+        }
+    }
+
+    /// Processes a datagram received by the caller (ignored unless it answers
+    /// this session); a chained request sends its follow-up.
+    pub fn process_datagram(&mut self, datagram: &[u8]) -> Result<(), CallError> {
+        // SAFETY: `self.raw` is a live session whose fd is open (kept so by
+        // its owner); `datagram` is valid for its length.
+        let code = unsafe {
+            ffi::chrony_process_datagram(
+                self.raw.as_ptr(),
+                datagram.as_ptr().cast(),
+                datagram.len(),
+            )
+        };
+        check(code)
+    }
+}
+
+impl CSession {
     /// Sends a request for record `index` of `report` (again, with a new
     /// sequence number, if the same one is outstanding).
     pub fn request_record(&mut self, report: &CStr, index: c_int) -> Result<(), CallError> {
@@ -166,11 +264,6 @@ impl Session {
         // SAFETY: `self.raw` is a live session whose fd is open.
         let code = unsafe { ffi::chrony_process_response(self.raw.as_ptr()) };
         check(code)
-    }
-
-    /// Waits up to `timeout_ms` for a datagram (or a pending socket error).
-    pub fn wait_readable(&self, timeout_ms: i32) -> io::Result<bool> {
-        crate::os::poll_readable(self.socket.as_fd(), timeout_ms)
     }
 
     /// The number of fields of the record received last.
@@ -246,7 +339,7 @@ impl Session {
     }
 }
 
-impl Drop for Session {
+impl Drop for CSession {
     fn drop(&mut self) {
         // SAFETY: `self.raw` came from chrony_init_session and is freed
         // exactly once, here; the fd stays open until `socket` drops after this.

@@ -124,6 +124,11 @@ impl SharedConnection {
         self.with_turn(&mut || false, |_, _| Ok(()))
     }
 
+    /// Reads every report at once (see [`Connection::snapshot`]).
+    pub fn snapshot(&self) -> Result<crate::Snapshot> {
+        self.query()
+    }
+
     /// Queries the tracking report (see [`Connection::tracking`]).
     pub fn tracking(&self) -> Result<TrackingStatus> {
         self.tracking_interruptible(&mut || false)

@@ -78,6 +78,21 @@ bool chrony_needs_response(chrony_session *s);
 chrony_err chrony_process_response(chrony_session *s);
 
 /*
+ * Extensions beyond libchrony 0.2 (absent there): several sessions may share
+ * one fd, each with its own request outstanding. The caller receives each
+ * datagram itself and hands it to the session it answers.
+ */
+
+/* True if the datagram answers the session's outstanding request (any of its
+ * attempts: the sequence number and command match). False when idle. */
+bool chrony_is_reply_to(chrony_session *s, const void *buf, size_t len);
+
+/* As chrony_process_response, on a datagram already received: ignores one
+ * that does not answer the session; a chained request (ntpdata, authdata,
+ * sourcename) sends its follow-up on the session's fd. */
+chrony_err chrony_process_datagram(chrony_session *s, const void *buf, size_t len);
+
+/*
  * The number of reports and their names, by index: libchrony 0.2's ten, then
  * this library's extension "sourcename" (index 10): the name a source was
  * configured with (chronyc -N), fields "name" (a string) and "address" (the

@@ -345,10 +345,7 @@ static chrony_err fail(chrony_session *s, chrony_err err)
 chrony_err chrony_process_response(chrony_session *s)
 {
 	uint8_t msg[MAX_REPLY_LEN];
-	const struct reply *reply = NULL;
-	chrony_err err;
 	ssize_t r;
-	size_t len;
 
 	if (s->state != STATE_REQUEST_SENT)
 		return CHRONY_UNEXPECTED_CALL;
@@ -362,8 +359,27 @@ chrony_err chrony_process_response(chrony_session *s)
 	}
 	if (r < 0)
 		return fail(s, CHRONY_RECV_FAILED);
-	len = (size_t)r;
+	return chrony_process_datagram(s, msg, (size_t)r);
+}
 
+bool chrony_is_reply_to(chrony_session *s, const void *buf, size_t len)
+{
+	return s && buf && s->state == STATE_REQUEST_SENT && is_our_reply(s, buf, len);
+}
+
+chrony_err chrony_process_datagram(chrony_session *s, const void *buf, size_t len)
+{
+	const uint8_t *msg = buf;
+	const struct reply *reply = NULL;
+	chrony_err err;
+
+	if (!s || !buf)
+		return CHRONY_INVALID_ARGUMENT;
+	if (s->state != STATE_REQUEST_SENT)
+		return CHRONY_UNEXPECTED_CALL;
+	/* As recv() into a MAX_REPLY_LEN buffer would: the excess is cut off. */
+	if (len > MAX_REPLY_LEN)
+		len = MAX_REPLY_LEN;
 	/* Stale, duplicate or foreign datagrams are ignored: keep waiting. */
 	if (!is_our_reply(s, msg, len))
 		return CHRONY_OK;

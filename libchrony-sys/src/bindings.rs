@@ -73,6 +73,20 @@ unsafe extern "C" {
     pub fn chrony_process_response(s: *mut chrony_session) -> chrony_err;
 }
 unsafe extern "C" {
+    pub fn chrony_is_reply_to(
+        s: *mut chrony_session,
+        buf: *const ::core::ffi::c_void,
+        len: usize,
+    ) -> bool;
+}
+unsafe extern "C" {
+    pub fn chrony_process_datagram(
+        s: *mut chrony_session,
+        buf: *const ::core::ffi::c_void,
+        len: usize,
+    ) -> chrony_err;
+}
+unsafe extern "C" {
     pub fn chrony_get_number_supported_reports() -> ::core::ffi::c_int;
 }
 unsafe extern "C" {

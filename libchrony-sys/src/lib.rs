@@ -27,6 +27,13 @@ pub use bindings::*;
 /// `cargo xtask system-lib`: [`Guarantee::is_given`] tells.
 pub const BUNDLED: bool = cfg!(libchrony_bundled);
 
+/// Whether the linked C library has the shared-fd extension
+/// (`chrony_is_reply_to`, `chrony_process_datagram`): only the bundled build
+/// is known to. Calling them with a system libchrony fails to link, so a
+/// dependent chooses at compile time: its build script reads
+/// `DEP_CHRONY_SHARED_FD` (set to `1` by the bundled build).
+pub const SHARED_FD: bool = cfg!(libchrony_bundled);
+
 /// A behaviour this crate's C library (`csrc/`: bundled, or installed as the
 /// system library) guarantees and libchrony 0.2 does not. Each is one
 /// `CHRONY_GUARANTEE_*` bit of the C extension `chrony_get_guarantees()`.

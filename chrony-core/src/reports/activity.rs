@@ -5,7 +5,7 @@ use std::ffi::CStr;
 use super::Report;
 use super::decode::Fields;
 use crate::Result;
-use crate::session::Session;
+use crate::session::CSession;
 
 /// How many of chronyd's sources are in each state of its online/offline
 /// logic (`chronyc activity`).
@@ -27,7 +27,7 @@ pub struct Activity {
 impl Report for Activity {
     const NAME: &'static CStr = c"activity";
 
-    fn read(s: &Session) -> Result<Activity> {
+    fn read(s: &CSession) -> Result<Activity> {
         let f = Fields::new(s);
         Ok(Activity {
             online: f.uint(0, c"online sources")?,

@@ -6,7 +6,7 @@ use std::fmt;
 
 use super::Keyed;
 use super::decode::Fields;
-use crate::session::Session;
+use crate::session::CSession;
 use crate::{Result, SourceAddress};
 
 /// How a source is authenticated.
@@ -80,7 +80,7 @@ impl Keyed for AuthData {
     const NAME: &'static CStr = c"authdata";
     const UNRESOLVED_TOO: bool = true;
 
-    fn read_for(s: &Session, address: SourceAddress) -> Result<Option<AuthData>> {
+    fn read_for(s: &CSession, address: SourceAddress) -> Result<Option<AuthData>> {
         let f = Fields::new(s);
         Ok(Some(AuthData {
             address,

@@ -11,7 +11,7 @@ use libchrony_sys as ffi;
 use super::Report;
 use super::decode::{Fields, invalid};
 use crate::Result;
-use crate::session::Session;
+use crate::session::CSession;
 
 /// One client in chronyd's access log, as `chronyc -c clients` (and `-k`
 /// for the NTS-KE columns) shows it. Intervals are log2 seconds (`-5` is
@@ -84,7 +84,7 @@ fn interval(f: &Fields<'_>, hint: c_int, name: &'static CStr) -> Result<Option<i
 impl Report for Option<ClientSlot> {
     const NAME: &'static CStr = ffi::CLIENTS;
 
-    fn read(s: &Session) -> Result<Option<ClientSlot>> {
+    fn read(s: &CSession) -> Result<Option<ClientSlot>> {
         if s.number_of_fields() == 0 {
             return Ok(None);
         }

@@ -9,18 +9,18 @@ use std::time::{Duration, SystemTime};
 use libchrony_sys as ffi;
 
 use super::refid::ReferenceAddress;
-use crate::session::Session;
+use crate::session::CSession;
 use crate::{Error, Result};
 
 /// The fields of the record a session received last. Each getter takes the
 /// field's usual index as a hint (one comparison in the usual case) and its
 /// libchrony name (which decides).
 pub(crate) struct Fields<'a> {
-    session: &'a Session,
+    session: &'a CSession,
 }
 
 impl<'a> Fields<'a> {
-    pub(crate) fn new(session: &'a Session) -> Fields<'a> {
+    pub(crate) fn new(session: &'a CSession) -> Fields<'a> {
         Fields { session }
     }
 

@@ -9,7 +9,7 @@
 
 use std::ffi::CStr;
 
-use crate::session::Session;
+use crate::session::CSession;
 use crate::{Connection, Result, SourceAddress};
 
 /// A record chronyd sends: a whole report (tracking, serverstats, ...) or
@@ -19,7 +19,7 @@ pub(crate) trait Report: Sized {
     const NAME: &'static CStr;
 
     /// Decodes the record the session received last.
-    fn read(session: &Session) -> Result<Self>;
+    fn read(session: &CSession) -> Result<Self>;
 }
 
 /// A record chronyd serves for one NTP source's address (ntpdata,
@@ -36,7 +36,7 @@ pub(crate) trait Keyed: Sized {
 
     /// Decodes the record received for the source at `address`; `None`
     /// when it turns out to be another source's (the list changed).
-    fn read_for(session: &Session, address: SourceAddress) -> Result<Option<Self>>;
+    fn read_for(session: &CSession, address: SourceAddress) -> Result<Option<Self>>;
 }
 
 /// Fails, before anything is sent, when the linked C library does not know

@@ -10,7 +10,7 @@ use std::time::SystemTime;
 use super::Keyed;
 use super::decode::{Fields, invalid};
 use super::tracking::LeapStatus;
-use crate::session::Session;
+use crate::session::CSession;
 use crate::{Result, SourceAddress};
 
 /// The NTP mode of the source's last packet.
@@ -193,7 +193,7 @@ pub struct NtpData {
 }
 
 impl NtpData {
-    fn read(s: &Session) -> Result<NtpData> {
+    fn read(s: &CSession) -> Result<NtpData> {
         let f = Fields::new(s);
         let newer = |hint, name: &'static CStr| -> Result<Option<u32>> {
             f.newer_uinteger(hint, name)?
@@ -240,7 +240,7 @@ impl Keyed for NtpData {
     const NAME: &'static CStr = c"ntpdata";
     const UNRESOLVED_TOO: bool = false;
 
-    fn read_for(session: &Session, address: SourceAddress) -> Result<Option<NtpData>> {
+    fn read_for(session: &CSession, address: SourceAddress) -> Result<Option<NtpData>> {
         let data = NtpData::read(session)?;
         // The record is of the source asked for, unless the list changed
         // between reading it and asking.

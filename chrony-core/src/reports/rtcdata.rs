@@ -7,7 +7,7 @@ use std::time::SystemTime;
 use super::Report;
 use super::decode::Fields;
 use crate::Result;
-use crate::session::Session;
+use crate::session::CSession;
 
 /// chronyd's model of the real-time clock (`chronyc rtcdata`).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -37,7 +37,7 @@ impl RtcData {
 impl Report for RtcData {
     const NAME: &'static CStr = c"rtcdata";
 
-    fn read(s: &Session) -> Result<RtcData> {
+    fn read(s: &CSession) -> Result<RtcData> {
         let f = Fields::new(s);
         Ok(RtcData {
             ref_time: f.time(0, c"reference time")?,

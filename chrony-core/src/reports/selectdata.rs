@@ -9,7 +9,7 @@ use super::decode::Fields;
 use super::sources::SourceAddress;
 use super::tracking::LeapStatus;
 use crate::Result;
-use crate::session::Session;
+use crate::session::CSession;
 
 /// A source's state in the last selection (chronyc selectdata's `S`
 /// column), by the character chronyd sends.
@@ -170,7 +170,7 @@ pub struct SelectData {
 impl Report for SelectData {
     const NAME: &'static CStr = c"selectdata";
 
-    fn read(s: &Session) -> Result<SelectData> {
+    fn read(s: &CSession) -> Result<SelectData> {
         let f = Fields::new(s);
         Ok(SelectData {
             address: SourceAddress::read(&f, 0)?,

@@ -7,7 +7,7 @@ use std::ffi::CStr;
 use super::Report;
 use super::decode::Fields;
 use crate::Result;
-use crate::session::Session;
+use crate::session::CSession;
 
 /// chronyd's server counters (`chronyc serverstats`), since it started.
 /// The counters chrony 4.3 sends are 32-bit and wrap to 0; from 4.4 they
@@ -55,7 +55,7 @@ pub struct ServerStats {
 impl Report for ServerStats {
     const NAME: &'static CStr = c"serverstats";
 
-    fn read(s: &Session) -> Result<ServerStats> {
+    fn read(s: &CSession) -> Result<ServerStats> {
         let f = Fields::new(s);
         // The hints are the field indexes of chrony 4.4's layout; older
         // layouts are found by name.

@@ -6,7 +6,7 @@ use std::ffi::CStr;
 use super::Report;
 use super::decode::Fields;
 use crate::Result;
-use crate::session::Session;
+use crate::session::CSession;
 
 /// The state of chronyd's server time smoothing (`chronyc smoothing`).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -32,7 +32,7 @@ pub struct Smoothing {
 impl Report for Smoothing {
     const NAME: &'static CStr = c"smoothing";
 
-    fn read(s: &Session) -> Result<Smoothing> {
+    fn read(s: &CSession) -> Result<Smoothing> {
         let f = Fields::new(s);
         let flags: u32 = f.uint(0, c"flags")?;
         Ok(Smoothing {

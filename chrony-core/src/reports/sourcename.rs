@@ -10,7 +10,7 @@ use libchrony_sys as ffi;
 use super::Report;
 use super::decode::{Fields, invalid};
 use super::refid::ReferenceAddress;
-use crate::session::Session;
+use crate::session::CSession;
 use crate::{Result, SourceAddress};
 
 /// The name an NTP source was configured with (`server`, `pool` or `peer`
@@ -33,7 +33,7 @@ pub struct SourceName {
 impl Report for Option<SourceName> {
     const NAME: &'static CStr = ffi::SOURCENAME;
 
-    fn read(s: &Session) -> Result<Option<SourceName>> {
+    fn read(s: &CSession) -> Result<Option<SourceName>> {
         if s.number_of_fields() == 0 {
             return Ok(None);
         }

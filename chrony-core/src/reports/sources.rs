@@ -9,7 +9,7 @@ use super::Report;
 use super::decode::Fields;
 use super::refid::{ReferenceAddress, reference_id_name};
 use crate::Result;
-use crate::session::Session;
+use crate::session::CSession;
 
 /// Which source a record is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -232,7 +232,7 @@ impl Source {
 impl Report for Source {
     const NAME: &'static CStr = c"sources";
 
-    fn read(s: &Session) -> Result<Source> {
+    fn read(s: &CSession) -> Result<Source> {
         let f = Fields::new(s);
         // A reference clock's record has its refid where others have the
         // address (chronyd sends it as an IPv4 address).

@@ -7,7 +7,7 @@ use super::Report;
 use super::decode::Fields;
 use super::sources::SourceAddress;
 use crate::Result;
-use crate::session::Session;
+use crate::session::CSession;
 
 /// One source's sample statistics (a line of `chronyc sourcestats`), from
 /// the linear regression chronyd fits to its recent samples. Offsets in
@@ -51,7 +51,7 @@ impl SourceStats {
 impl Report for SourceStats {
     const NAME: &'static CStr = c"sourcestats";
 
-    fn read(s: &Session) -> Result<SourceStats> {
+    fn read(s: &CSession) -> Result<SourceStats> {
         let f = Fields::new(s);
         Ok(SourceStats {
             address: SourceAddress::read(&f, 0)?,

@@ -7,7 +7,7 @@ use std::time::SystemTime;
 use super::Report;
 use super::decode::{Fields, invalid};
 use super::refid::{ReferenceAddress, reference_id_name};
-use crate::session::Session;
+use crate::session::CSession;
 use crate::{Error, Result};
 
 /// chronyd's leap status.
@@ -126,7 +126,7 @@ impl TrackingStatus {
 impl Report for TrackingStatus {
     const NAME: &'static CStr = c"tracking";
 
-    fn read(s: &Session) -> Result<TrackingStatus> {
+    fn read(s: &CSession) -> Result<TrackingStatus> {
         let f = Fields::new(s);
         let reference_id = f.uinteger(0, c"reference ID")?;
         let reference_id =
