@@ -6,7 +6,7 @@ use pyo3::types::{PyList, PyTuple};
 
 use crate::errors::finish;
 use crate::signals::SignalCheck;
-use crate::{activity, rtcdata, serverstats, sources, sourcestats, timeout, tracking};
+use crate::{activity, rtcdata, serverstats, sourcename, sources, sourcestats, timeout, tracking};
 
 /// A connection to chronyd (Unix socket or UDP command port), opened on first use.
 ///
@@ -120,6 +120,19 @@ impl Connection {
         });
         let report = finish(py, result, signals)?;
         rtcdata::to_optional_tuple(py, report.as_ref())
+    }
+
+    /// Reads the sourcename report; the same tuples as `get_source_names()`.
+    fn source_names<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let (result, signals) = py.detach(|| {
+            let mut signals = SignalCheck::default();
+            let result = self
+                .inner
+                .query_interruptible::<Vec<chrony_core::SourceName>>(&mut || signals.poll());
+            (result, signals)
+        });
+        let list = finish(py, result, signals)?;
+        sourcename::to_list(py, &list)
     }
 
     /// Closes the socket and removes the files it created; a call in flight stops. Does

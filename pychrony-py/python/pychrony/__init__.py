@@ -13,6 +13,7 @@ from ._api import (
     get_activity,
     get_rtc_data,
     get_server_stats,
+    get_source_names,
     get_source_stats,
     get_sources,
     get_tracking,
@@ -30,6 +31,7 @@ from ._models import (
     ServerStats,
     Source,
     SourceMode,
+    SourceName,
     SourceState,
     SourceStats,
     TrackingStatus,
@@ -80,4 +82,7 @@ __all__ = [
     # Addition (documented in docs/python-api.md): the rtcdata report
     "get_rtc_data",
     "RTCData",
+    # Addition (documented in docs/python-api.md): the sourcename report
+    "get_source_names",
+    "SourceName",
 ]

@@ -12,6 +12,7 @@ __all__ = [
     "ServerStats",
     "Source",
     "SourceMode",
+    "SourceName",
     "SourceState",
     "SourceStats",
     "TrackingStatus",
@@ -384,3 +385,23 @@ class RTCData:
     def is_calibrated(self) -> bool:
         """True once chronyd has measured the RTC at all (``samples > 0``)."""
         return self.samples > 0
+
+
+# --- the sourcename report (an addition to the contract) ------------------------------------------
+
+
+@dataclass(frozen=True)
+class SourceName:
+    """The name an NTP source was configured with (``server``, ``pool`` or ``peer`` in
+    chrony.conf, or ``chronyc add``), as ``chronyc -N sources`` shows it. Reference clocks have
+    none and are not listed.
+
+    Attributes:
+        address: the source, as :attr:`Source.address` gives it (an IP address, or ``ID#...`` for
+            a name chronyd has not resolved yet).
+        name: the name as configured, e.g. ``pool.ntp.org`` (every source from a pool has the
+            pool's name), or an address as written.
+    """
+
+    address: str
+    name: str
