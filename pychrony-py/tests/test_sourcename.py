@@ -4,11 +4,14 @@ mode "sources" and its `chronyc -c -N sources -a` (names) beside `chronyc -c -n 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import io
 
 import pytest
 from conftest import Daemon
 from pychrony import ChronyConnection, SourceMode, SourceName, get_source_names, get_sources
+from pychrony.cli import main
 
 # chronyc -c sources: the mode column (`#`: a reference clock) and the name/address column.
 MODE, NAME = 0, 2
@@ -58,3 +61,33 @@ def test_connection_get_source_names(sources: Daemon, over: str) -> None:
         got = conn.get_source_names()
         assert pairs(got) == chronyc_names(sources, udp=udp)
         assert conn.get_source_names() == got
+
+
+def cli(args: list[str]) -> str:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(args) == 0
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs"),
+    [(["--csv"], ("-c", "-N", "sources", "-a")), ([], ("-n", "-N", "sources", "-a"))],
+)
+def test_cli_sources_names_equal_chronyc(
+    sources: Daemon, ours: list[str], theirs: tuple[str, ...]
+) -> None:
+    # The name column equal, line by line; the measured columns change between reads, so
+    # they are compared by test_sources.py, not here.
+    def name_column(text: str) -> list[str]:
+        rows = text.splitlines()
+        if ours:
+            return [row.split(",")[NAME] for row in rows]
+        # chronyc's table: two header lines, then "MS Name/IP..." with the name in 3..30.
+        return [row[:30] for row in rows[2:]]
+
+    got = cli(["sources", "-N", *ours, "--socket", sources.socket])
+    expected = sources.chronyc(*theirs)
+    assert name_column(got) == name_column(expected)
+    if not ours:
+        assert got.splitlines()[:2] == expected.splitlines()[:2]

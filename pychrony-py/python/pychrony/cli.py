@@ -5,7 +5,8 @@ Exit status: 0 when chronyd is synchronised, 1 when it is not, 2 on an error (me
 
 ``pychrony sources`` prints chronyd's sources as ``chronyc -n sources -a`` does (``-v``: with
 chronyc's caption), as ``chronyc -c sources -a`` does (``--csv``), or JSON. Exit status: 0, or 2 on
-an error. ``pychrony sourcestats`` does the same for ``chronyc sourcestats -a``.
+an error; ``-N``: configured names instead of addresses, as ``chronyc -N``. ``pychrony
+sourcestats`` does the same for ``chronyc sourcestats -a``.
 
 ``pychrony rtcdata`` prints chronyd's RTC tracking as ``chronyc rtcdata`` does (``--csv``: as
 ``chronyc -c rtcdata``), or JSON. Exit status: 0, 1 when chronyd tracks no RTC (it prints
@@ -33,6 +34,7 @@ from ._models import (
     ServerStats,
     Source,
     SourceMode,
+    SourceName,
     SourceState,
     SourceStats,
     TrackingStatus,
@@ -45,6 +47,7 @@ __all__ = [
     "format_rtc_data_csv",
     "format_sources",
     "format_sources_csv",
+    "named_sources",
     "format_source_stats",
     "format_source_stats_csv",
     "format_tracking",
@@ -270,6 +273,18 @@ def _read_sources(address: str | None, timeout: float) -> list[Source]:
         return conn.get_sources()
 
 
+def named_sources(sources: Sequence[Source], names: Sequence[SourceName]) -> list[Source]:
+    """The sources with each NTP source's configured name in place of its address, as
+    ``chronyc -N`` shows them; reference clocks (no name) keep their reference ID."""
+    by_address = {n.address: n.name for n in names}
+    return [dataclasses.replace(s, address=by_address.get(s.address, s.address)) for s in sources]
+
+
+def _read_named_sources(address: str | None, timeout: float) -> list[Source]:
+    with ChronyConnection(address, timeout=timeout) as conn:
+        return named_sources(conn.get_sources(), conn.get_source_names())
+
+
 def format_activity(activity: Activity) -> str:
     """The report as ``chronyc -n activity`` prints it (its ``200 OK`` line first)."""
     return (
@@ -403,6 +418,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="add chronyc's caption of the columns (like `chronyc sources -v`; text output only)",
     )
+    sources.add_argument(
+        "-N",
+        dest="names",
+        action="store_true",
+        help="show each NTP source's configured name instead of its address (like `chronyc -N`)",
+    )
     output = sources.add_mutually_exclusive_group()
     output.add_argument(
         "--json",
@@ -496,7 +517,8 @@ def _tracking(args: argparse.Namespace) -> int:
 
 
 def _sources(args: argparse.Namespace) -> int:
-    sources = _read_sources(args.socket, args.timeout)
+    read = _read_named_sources if args.names else _read_sources
+    sources = read(args.socket, args.timeout)
     if args.json:
         print(json.dumps([source_record(s) for s in sources], indent=2))
     elif args.csv:
