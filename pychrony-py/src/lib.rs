@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 mod activity;
+mod authdata;
 mod connection;
 mod errors;
 mod rtcdata;
@@ -25,6 +26,8 @@ mod _native {
 
     #[pymodule_export]
     use crate::activity::get_activity;
+    #[pymodule_export]
+    use crate::authdata::get_auth_data;
     #[pymodule_export]
     use crate::connection::Connection;
     #[pymodule_export]

@@ -16,6 +16,7 @@ const PYTHON_REPORT_TESTS: &[&str] = &[
     "test_sourcestats.py",
     "test_rtcdata.py",
     "test_sourcename.py",
+    "test_authdata.py",
     "test_cli.py",
 ];
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from ._api import (
     ChronyConnection,
     get_activity,
+    get_auth_data,
     get_rtc_data,
     get_server_stats,
     get_source_names,
@@ -27,6 +28,8 @@ from ._errors import (
 )
 from ._models import (
     Activity,
+    AuthData,
+    AuthMode,
     RTCData,
     ServerStats,
     Source,
@@ -85,4 +88,8 @@ __all__ = [
     # Addition (documented in docs/python-api.md): the sourcename report
     "get_source_names",
     "SourceName",
+    # Addition (documented in docs/python-api.md): the authdata report
+    "get_auth_data",
+    "AuthData",
+    "AuthMode",
 ]

@@ -4,6 +4,7 @@ from typing import Literal, final
 
 __all__ = [
     "Connection",
+    "get_auth_data",
     "get_activity",
     "get_rtc_data",
     "get_server_stats",
@@ -68,6 +69,12 @@ _SourceStats = tuple[int, str, int, int, int, float, float, float, float, float]
 
 def get_source_stats(socket_path: str | None, timeout: float) -> list[_SourceStats]: ...
 
+# (address, mode, key_type, key_id, key_length, ke_attempts, last_ke_ago, cookies, cookie_length,
+#  nak): the field order of pychrony.AuthData (mode: chronyd's number).
+_AuthData = tuple[str, int, int, int, int, int, int | None, int, int, bool]
+
+def get_auth_data(socket_path: str | None, timeout: float) -> list[_AuthData]: ...
+
 # (address, name): the field order of pychrony.SourceName.
 _SourceName = tuple[str, str]
 
@@ -83,6 +90,7 @@ class Connection:
     def sources(self) -> list[_Source]: ...
     def source_stats(self) -> list[_SourceStats]: ...
     def source_names(self) -> list[_SourceName]: ...
+    def auth_data(self) -> list[_AuthData]: ...
     def rtc_data(self) -> _RTCData | None: ...
     def close(self) -> None: ...
     @property
