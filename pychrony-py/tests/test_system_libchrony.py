@@ -134,29 +134,3 @@ def test_without_its_library_the_cli_exits_2(system_build: tuple[Path, Path]) ->
     )
     assert proc.returncode == 2
     assert "libchrony.so.0" in proc.stderr
-
-
-def test_the_system_build_lacks_sourcename(
-    system_build: tuple[Path, Path], sources: Daemon
-) -> None:
-    # libchrony 0.2 has no sourcename report: chrony-core's UnsupportedByLibrary, code -4, before
-    # anything is sent; the reports it has still work on the same daemon.
-    python, libdir = system_build
-    proc = run_in(
-        python,
-        f"""
-        import pychrony
-        try:
-            pychrony.get_source_names({sources.socket!r})
-        except pychrony.ChronyDataError as e:
-            print(e.error_code)
-            print(e.message)
-        print(len(pychrony.get_sources({sources.socket!r})))
-        """,
-        libdir=libdir,
-    )
-    assert proc.returncode == 0, proc.stderr
-    code, message, count = proc.stdout.splitlines()
-    assert code == "-4"
-    assert "lacks it" in message and "bundled" in message
-    assert int(count) == len(sources.chronyc("-c", "sources", "-a").splitlines())
