@@ -6,7 +6,9 @@ use pyo3::types::{PyList, PyTuple};
 
 use crate::errors::finish;
 use crate::signals::SignalCheck;
-use crate::{activity, rtcdata, serverstats, sources, sourcestats, timeout, tracking};
+use crate::{
+    activity, authdata, rtcdata, serverstats, sourcename, sources, sourcestats, timeout, tracking,
+};
 
 /// A connection to chronyd (Unix socket or UDP command port), opened on first use.
 ///
@@ -120,6 +122,32 @@ impl Connection {
         });
         let report = finish(py, result, signals)?;
         rtcdata::to_optional_tuple(py, report.as_ref())
+    }
+
+    /// Reads the sourcename report; the same tuples as `get_source_names()`.
+    fn source_names<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let (result, signals) = py.detach(|| {
+            let mut signals = SignalCheck::default();
+            let result = self
+                .inner
+                .query_interruptible::<Vec<chrony_core::SourceName>>(&mut || signals.poll());
+            (result, signals)
+        });
+        let list = finish(py, result, signals)?;
+        sourcename::to_list(py, &list)
+    }
+
+    /// Reads the authdata report; the same tuples as `get_auth_data()`.
+    fn auth_data<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let (result, signals) = py.detach(|| {
+            let mut signals = SignalCheck::default();
+            let result = self
+                .inner
+                .query_interruptible::<Vec<chrony_core::AuthData>>(&mut || signals.poll());
+            (result, signals)
+        });
+        let list = finish(py, result, signals)?;
+        authdata::to_list(py, &list)
     }
 
     /// Closes the socket and removes the files it created; a call in flight stops. Does

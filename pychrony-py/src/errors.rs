@@ -175,6 +175,13 @@ mod tests {
                 -4,
             ),
             (
+                Error::UnsupportedByLibrary {
+                    report: "sourcename",
+                },
+                "ChronyDataError",
+                -4,
+            ),
+            (
                 Error::SourcesChanged {
                     address: "/x".into(),
                     report: "sources",

@@ -8,11 +8,13 @@
 #![forbid(unsafe_code)]
 
 mod activity;
+mod authdata;
 mod connection;
 mod errors;
 mod rtcdata;
 mod serverstats;
 mod signals;
+mod sourcename;
 mod sources;
 mod sourcestats;
 mod timeout;
@@ -25,11 +27,15 @@ mod _native {
     #[pymodule_export]
     use crate::activity::get_activity;
     #[pymodule_export]
+    use crate::authdata::get_auth_data;
+    #[pymodule_export]
     use crate::connection::Connection;
     #[pymodule_export]
     use crate::rtcdata::get_rtc_data;
     #[pymodule_export]
     use crate::serverstats::get_server_stats;
+    #[pymodule_export]
+    use crate::sourcename::get_source_names;
     #[pymodule_export]
     use crate::sources::get_sources;
     #[pymodule_export]

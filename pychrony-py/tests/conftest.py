@@ -182,6 +182,15 @@ def sources() -> Iterator[Daemon]:
 
 
 @pytest.fixture(scope="session")
+def nts() -> Iterator[Daemon]:
+    """A chronyd whose one source, 127.0.0.1, is authenticated with NTS (the fixture's mode
+    "nts": a certificate made with openssl at start, an NTS-KE port), shared by the session."""
+    daemon = start_daemon("start", "--mode", "nts")
+    yield daemon
+    daemon.stop()
+
+
+@pytest.fixture(scope="session")
 def unsynced() -> Iterator[Daemon]:
     """An unsynchronised chronyd: every value is static."""
     daemon = start_daemon("start-unsync")

@@ -15,6 +15,8 @@ const PYTHON_REPORT_TESTS: &[&str] = &[
     "test_serverstats.py",
     "test_sourcestats.py",
     "test_rtcdata.py",
+    "test_sourcename.py",
+    "test_authdata.py",
     "test_cli.py",
 ];
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 from ._api import (
     ChronyConnection,
     get_activity,
+    get_auth_data,
     get_rtc_data,
     get_server_stats,
+    get_source_names,
     get_source_stats,
     get_sources,
     get_tracking,
@@ -26,10 +28,13 @@ from ._errors import (
 )
 from ._models import (
     Activity,
+    AuthData,
+    AuthMode,
     RTCData,
     ServerStats,
     Source,
     SourceMode,
+    SourceName,
     SourceState,
     SourceStats,
     TrackingStatus,
@@ -80,4 +85,11 @@ __all__ = [
     # Addition (documented in docs/python-api.md): the rtcdata report
     "get_rtc_data",
     "RTCData",
+    # Addition (documented in docs/python-api.md): the sourcename report
+    "get_source_names",
+    "SourceName",
+    # Addition (documented in docs/python-api.md): the authdata report
+    "get_auth_data",
+    "AuthData",
+    "AuthMode",
 ]

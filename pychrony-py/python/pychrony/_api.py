@@ -7,10 +7,13 @@ from typing import TYPE_CHECKING, Literal
 
 from ._models import (
     Activity,
+    AuthData,
+    AuthMode,
     RTCData,
     ServerStats,
     Source,
     SourceMode,
+    SourceName,
     SourceState,
     SourceStats,
     TrackingStatus,
@@ -19,16 +22,20 @@ from ._native_loader import native
 
 if TYPE_CHECKING:
     from ._native import Connection as _NativeConnection
+    from ._native import _AuthData as _NativeAuthData
     from ._native import _RTCData as _NativeRTCData
     from ._native import _Source as _NativeSource
+    from ._native import _SourceName as _NativeSourceName
     from ._native import _SourceStats as _NativeSourceStats
 
 __all__ = [
     "DEFAULT_TIMEOUT",
     "ChronyConnection",
     "get_activity",
+    "get_auth_data",
     "get_rtc_data",
     "get_server_stats",
+    "get_source_names",
     "get_source_stats",
     "get_sources",
     "get_tracking",
@@ -288,6 +295,74 @@ def get_source_stats(
     return _source_stats(native().get_source_stats(path, seconds))
 
 
+def _source_names(records: "list[_NativeSourceName]") -> list[SourceName]:
+    return [SourceName(*record) for record in records]
+
+
+def get_source_names(
+    socket_path: str | os.PathLike[str] | None = None,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> list[SourceName]:
+    """Retrieve the name each NTP source was configured with (what ``chronyc -N sources -a``
+    shows in place of addresses).
+
+    An addition to the contract. Arguments, errors and timeouts are those of
+    :func:`get_tracking`; the whole list is read within ``timeout``.
+
+    Returns:
+        list[SourceName]: one per NTP source, in chronyd's order (that of :func:`get_sources`,
+        without reference clocks, which have no name); empty when chronyd has none.
+
+    Raises:
+        ChronyLibraryError: If the native module cannot be loaded.
+        ChronyConnectionError: If chronyd is not running or unreachable
+            (error_code -6: no reply within ``timeout``).
+        ChronyPermissionError: If insufficient permissions to access chronyd.
+        ChronyDataError: If a reply is invalid (-4), or the linked libchrony (a system
+            libchrony 0.2) lacks the report (-4, before anything is sent), or a reply is
+            incomplete (-5; also when the list kept changing while it was read).
+        TypeError, ValueError: If an argument has the wrong type or value.
+    """
+    path = _check_socket_path(socket_path)
+    seconds = _check_timeout(timeout)
+    return _source_names(native().get_source_names(path, seconds))
+
+
+def _auth_data(records: "list[_NativeAuthData]") -> list[AuthData]:
+    # The native tuples are in AuthData field order, the mode as chronyd's number.
+    return [AuthData(r[0], AuthMode(r[1]), *r[2:]) for r in records]
+
+
+def get_auth_data(
+    socket_path: str | os.PathLike[str] | None = None,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> list[AuthData]:
+    """Retrieve how each NTP source is authenticated (what ``chronyc -n authdata -a`` lists).
+
+    An addition to the contract. Arguments, errors and timeouts are those of
+    :func:`get_tracking`; the whole list is read within ``timeout``. chronyd serves the report
+    only over its Unix socket: over UDP it refuses it (ChronyPermissionError, -3).
+
+    Returns:
+        list[AuthData]: one per NTP source with an IP address, in chronyd's order (reference
+        clocks and unresolved sources have no authentication data).
+
+    Raises:
+        ChronyLibraryError: If the native module cannot be loaded.
+        ChronyConnectionError: If chronyd is not running or unreachable
+            (error_code -6: no reply within ``timeout``).
+        ChronyPermissionError: If insufficient permissions to access chronyd (-3).
+        ChronyDataError: If a reply is invalid (-4) or incomplete (-5; also when the list kept
+            changing while it was read).
+        TypeError, ValueError: If an argument has the wrong type or value.
+    """
+    path = _check_socket_path(socket_path)
+    seconds = _check_timeout(timeout)
+    return _auth_data(native().get_auth_data(path, seconds))
+
+
 class ChronyConnection:
     """A reusable connection to chronyd, for programs that poll.
 
@@ -362,6 +437,20 @@ class ChronyConnection:
         See :func:`get_source_stats`.
         """
         return _source_stats(self._conn.source_stats())
+
+    def get_source_names(self) -> list[SourceName]:
+        """Retrieve the sourcename report over this connection.
+
+        See :func:`get_source_names`.
+        """
+        return _source_names(self._conn.source_names())
+
+    def get_auth_data(self) -> list[AuthData]:
+        """Retrieve the authdata report over this connection (over UDP chronyd refuses it: -3).
+
+        See :func:`get_auth_data`.
+        """
+        return _auth_data(self._conn.auth_data())
 
     def get_rtc_data(self) -> RTCData | None:
         """Retrieve the rtcdata report over this connection (None: chronyd tracks no RTC).

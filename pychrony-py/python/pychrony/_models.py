@@ -8,10 +8,13 @@ from typing import Any, TypeVar
 
 __all__ = [
     "Activity",
+    "AuthData",
+    "AuthMode",
     "RTCData",
     "ServerStats",
     "Source",
     "SourceMode",
+    "SourceName",
     "SourceState",
     "SourceStats",
     "TrackingStatus",
@@ -384,3 +387,78 @@ class RTCData:
     def is_calibrated(self) -> bool:
         """True once chronyd has measured the RTC at all (``samples > 0``)."""
         return self.samples > 0
+
+
+# --- the sourcename report (an addition to the contract) ------------------------------------------
+
+
+@dataclass(frozen=True)
+class SourceName:
+    """The name an NTP source was configured with (``server``, ``pool`` or ``peer`` in
+    chrony.conf, or ``chronyc add``), as ``chronyc -N sources`` shows it. Reference clocks have
+    none and are not listed.
+
+    Attributes:
+        address: the source, as :attr:`Source.address` gives it (an IP address, or ``ID#...`` for
+            a name chronyd has not resolved yet).
+        name: the name as configured, e.g. ``pool.ntp.org`` (every source from a pool has the
+            pool's name), or an address as written.
+    """
+
+    address: str
+    name: str
+
+
+# --- the authdata report (an addition to the contract) --------------------------------------------
+
+# chronyc's Mode column of authdata ("?": a value it does not know).
+_AUTH_SYMBOLS = {0: "-", 1: "SK", 2: "NTS"}
+
+
+class AuthMode(_WireEnum):
+    """How a source is authenticated (chronyc's ``Mode`` column of ``authdata``); a value a newer
+    chronyd adds is the pseudo-member ``AuthMode.UNKNOWN_<value>`` (``symbol`` ``?``)."""
+
+    NONE = 0  #: ``-``: not authenticated
+    SYMMETRIC_KEY = 1  #: ``SK``: a key from the key file (``key N``)
+    NTS = 2  #: ``NTS``: Network Time Security
+
+    @property
+    def symbol(self) -> str:
+        """chronyc's text for this mode (``?`` for a value this version does not know)."""
+        return _AUTH_SYMBOLS.get(int(self), "?")
+
+    @classmethod
+    def _symbols(cls) -> dict[int, str]:
+        return _AUTH_SYMBOLS
+
+
+@dataclass(frozen=True)
+class AuthData:
+    """How one NTP source is authenticated (a line of ``chronyc authdata -a``).
+
+    Attributes:
+        address: the source's IP address (as :attr:`Source.address`; ``Name/IP address``).
+        mode: :class:`AuthMode` (``Mode``).
+        key_type: the key's algorithm by chrony's number, e.g. 15 AEAD-AES-SIV-CMAC-256 for NTS,
+            0 for none (``Type``).
+        key_id: the key's ID in the key file; with NTS the number of successful key
+            establishments (``KeyID``).
+        key_length: the key's length in bits (``KLen``).
+        ke_attempts: NTS-KE attempts since the last success (``Atmp``).
+        last_ke_ago: seconds since the last NTS key establishment, None if never (``Last``).
+        cookies: NTS cookies held; 0 means a new key establishment is due (``Cook``).
+        cookie_length: the cookies' length in bytes (``CLen``).
+        nak: whether the server answered with an NTS NAK (``NAK``).
+    """
+
+    address: str
+    mode: AuthMode
+    key_type: int
+    key_id: int
+    key_length: int
+    ke_attempts: int
+    last_ke_ago: int | None
+    cookies: int
+    cookie_length: int
+    nak: bool

@@ -4,9 +4,11 @@ from typing import Literal, final
 
 __all__ = [
     "Connection",
+    "get_auth_data",
     "get_activity",
     "get_rtc_data",
     "get_server_stats",
+    "get_source_names",
     "get_source_stats",
     "get_sources",
     "get_tracking",
@@ -67,6 +69,17 @@ _SourceStats = tuple[int, str, int, int, int, float, float, float, float, float]
 
 def get_source_stats(socket_path: str | None, timeout: float) -> list[_SourceStats]: ...
 
+# (address, mode, key_type, key_id, key_length, ke_attempts, last_ke_ago, cookies, cookie_length,
+#  nak): the field order of pychrony.AuthData (mode: chronyd's number).
+_AuthData = tuple[str, int, int, int, int, int, int | None, int, int, bool]
+
+def get_auth_data(socket_path: str | None, timeout: float) -> list[_AuthData]: ...
+
+# (address, name): the field order of pychrony.SourceName.
+_SourceName = tuple[str, str]
+
+def get_source_names(socket_path: str | None, timeout: float) -> list[_SourceName]: ...
+
 @final
 class Connection:
     def __new__(cls, address: str | None, timeout: float) -> Connection: ...
@@ -76,6 +89,8 @@ class Connection:
     def server_stats(self) -> _ServerStats: ...
     def sources(self) -> list[_Source]: ...
     def source_stats(self) -> list[_SourceStats]: ...
+    def source_names(self) -> list[_SourceName]: ...
+    def auth_data(self) -> list[_AuthData]: ...
     def rtc_data(self) -> _RTCData | None: ...
     def close(self) -> None: ...
     @property

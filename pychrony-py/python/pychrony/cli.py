@@ -5,7 +5,8 @@ Exit status: 0 when chronyd is synchronised, 1 when it is not, 2 on an error (me
 
 ``pychrony sources`` prints chronyd's sources as ``chronyc -n sources -a`` does (``-v``: with
 chronyc's caption), as ``chronyc -c sources -a`` does (``--csv``), or JSON. Exit status: 0, or 2 on
-an error. ``pychrony sourcestats`` does the same for ``chronyc sourcestats -a``.
+an error; ``-N``: configured names instead of addresses, as ``chronyc -N``. ``pychrony
+sourcestats`` does the same for ``chronyc sourcestats -a``.
 
 ``pychrony rtcdata`` prints chronyd's RTC tracking as ``chronyc rtcdata`` does (``--csv``: as
 ``chronyc -c rtcdata``), or JSON. Exit status: 0, 1 when chronyd tracks no RTC (it prints
@@ -29,10 +30,12 @@ from ._models import (
     LEAP_STATUS_TEXT,
     SERVER_STATS_LABELS,
     Activity,
+    AuthData,
     RTCData,
     ServerStats,
     Source,
     SourceMode,
+    SourceName,
     SourceState,
     SourceStats,
     TrackingStatus,
@@ -41,10 +44,13 @@ from ._models import (
 __all__ = [
     "format_activity",
     "format_activity_csv",
+    "format_auth_data",
+    "format_auth_data_csv",
     "format_rtc_data",
     "format_rtc_data_csv",
     "format_sources",
     "format_sources_csv",
+    "named_sources",
     "format_source_stats",
     "format_source_stats_csv",
     "format_tracking",
@@ -270,6 +276,18 @@ def _read_sources(address: str | None, timeout: float) -> list[Source]:
         return conn.get_sources()
 
 
+def named_sources(sources: Sequence[Source], names: Sequence[SourceName]) -> list[Source]:
+    """The sources with each NTP source's configured name in place of its address, as
+    ``chronyc -N`` shows them; reference clocks (no name) keep their reference ID."""
+    by_address = {n.address: n.name for n in names}
+    return [dataclasses.replace(s, address=by_address.get(s.address, s.address)) for s in sources]
+
+
+def _read_named_sources(address: str | None, timeout: float) -> list[Source]:
+    with ChronyConnection(address, timeout=timeout) as conn:
+        return named_sources(conn.get_sources(), conn.get_source_names())
+
+
 def format_activity(activity: Activity) -> str:
     """The report as ``chronyc -n activity`` prints it (its ``200 OK`` line first)."""
     return (
@@ -338,6 +356,34 @@ def format_rtc_data_csv(rtc: RTCData) -> str:
     )
 
 
+AUTH_DATA_HEADER = "Name/IP address             Mode KeyID Type KLen Last Atmp  NAK Cook CLen"
+
+
+def format_auth_data(auth: Sequence[AuthData]) -> str:
+    """The sources' authentication in ``chronyc -n authdata -a``'s layout, with a final
+    newline."""
+    lines = [AUTH_DATA_HEADER, "=" * len(AUTH_DATA_HEADER)]
+    for a in auth:
+        lines.append(
+            f"{a.address:<27} {a.mode.symbol:>4} {a.key_id:5d} {a.key_type:4d} {a.key_length:4d} "
+            f"{_ago_text(a.last_ke_ago)} {a.ke_attempts:4d} {int(a.nak):4d} {a.cookies:4d} "
+            f"{a.cookie_length:4d}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def format_auth_data_csv(auth: Sequence[AuthData]) -> str:
+    """The sources' authentication as ``chronyc -c authdata -a`` prints it: address, mode,
+    key ID, type, key length, seconds since the last key establishment (4294967295: never),
+    attempts, NAK (0/1), cookies, cookie length; one line each."""
+    return "".join(
+        f"{a.address},{a.mode.symbol},{a.key_id},{a.key_type},{a.key_length},"
+        f"{_NEVER if a.last_ke_ago is None else a.last_ke_ago},{a.ke_attempts},{int(a.nak)},"
+        f"{a.cookies},{a.cookie_length}\n"
+        for a in auth
+    )
+
+
 def _positive_seconds(text: str) -> float:
     try:
         value = float(text)
@@ -402,6 +448,12 @@ def _parser() -> argparse.ArgumentParser:
         dest="verbose",
         action="store_true",
         help="add chronyc's caption of the columns (like `chronyc sources -v`; text output only)",
+    )
+    sources.add_argument(
+        "-N",
+        dest="names",
+        action="store_true",
+        help="show each NTP source's configured name instead of its address (like `chronyc -N`)",
     )
     output = sources.add_mutually_exclusive_group()
     output.add_argument(
@@ -480,6 +532,23 @@ def _parser() -> argparse.ArgumentParser:
         "--csv", action="store_true", help="print what `chronyc -c rtcdata` prints"
     )
     _add_connection_options(rtcdata)
+    authdata = commands.add_parser(
+        "authdata",
+        help="print how the sources are authenticated (like `chronyc -n authdata -a`)",
+        description="Print how chronyd's NTP sources are authenticated, like `chronyc -n "
+        "authdata -a` (chronyd serves it over its Unix socket only). Exit status: 0, or 2 on an "
+        "error.",
+    )
+    authdata_output = authdata.add_mutually_exclusive_group()
+    authdata_output.add_argument(
+        "--json",
+        action="store_true",
+        help="print a JSON list of objects (the AuthData fields; mode by name)",
+    )
+    authdata_output.add_argument(
+        "--csv", action="store_true", help="print what `chronyc -c authdata -a` prints"
+    )
+    _add_connection_options(authdata)
     return parser
 
 
@@ -496,7 +565,8 @@ def _tracking(args: argparse.Namespace) -> int:
 
 
 def _sources(args: argparse.Namespace) -> int:
-    sources = _read_sources(args.socket, args.timeout)
+    read = _read_named_sources if args.names else _read_sources
+    sources = read(args.socket, args.timeout)
     if args.json:
         print(json.dumps([source_record(s) for s in sources], indent=2))
     elif args.csv:
@@ -559,6 +629,19 @@ def _rtc_data(args: argparse.Namespace) -> int:
     return EXIT_NO_RTC if rtc is None else EXIT_OK
 
 
+def _auth_data(args: argparse.Namespace) -> int:
+    with ChronyConnection(args.socket, timeout=args.timeout) as conn:
+        auth = conn.get_auth_data()
+    if args.json:
+        records = [{**dataclasses.asdict(a), "mode": a.mode.name} for a in auth]
+        print(json.dumps(records, indent=2))
+    elif args.csv:
+        sys.stdout.write(format_auth_data_csv(auth))
+    else:
+        sys.stdout.write(format_auth_data(auth))
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the tool; returns the exit status."""
     args = _parser().parse_args(argv)
@@ -568,6 +651,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "activity": _activity,
         "serverstats": _server_stats,
         "rtcdata": _rtc_data,
+        "authdata": _auth_data,
     }.get(args.command, _tracking)
     try:
         return command(args)
