@@ -6,7 +6,7 @@ use pyo3::types::{PyList, PyTuple};
 
 use crate::errors::finish;
 use crate::signals::SignalCheck;
-use crate::{activity, rtcdata, serverstats, sources, sourcestats, timeout, tracking};
+use crate::{activity, rtcdata, serverstats, smoothing, sources, sourcestats, timeout, tracking};
 
 /// A connection to chronyd (Unix socket or UDP command port), opened on first use.
 ///
@@ -120,6 +120,20 @@ impl Connection {
         });
         let report = finish(py, result, signals)?;
         rtcdata::to_optional_tuple(py, report.as_ref())
+    }
+
+    /// Reads the smoothing report; the same 7 values as `get_smoothing()`, or None when chronyd
+    /// has no `smoothtime`.
+    fn smoothing<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyTuple>>> {
+        let (result, signals) = py.detach(|| {
+            let mut signals = SignalCheck::default();
+            let result = self
+                .inner
+                .query_interruptible::<Option<chrony_core::Smoothing>>(&mut || signals.poll());
+            (result, signals)
+        });
+        let report = finish(py, result, signals)?;
+        smoothing::to_optional_tuple(py, report.as_ref())
     }
 
     /// Closes the socket and removes the files it created; a call in flight stops. Does

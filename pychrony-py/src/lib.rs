@@ -13,6 +13,7 @@ mod errors;
 mod rtcdata;
 mod serverstats;
 mod signals;
+mod smoothing;
 mod sources;
 mod sourcestats;
 mod timeout;
@@ -30,6 +31,8 @@ mod _native {
     use crate::rtcdata::get_rtc_data;
     #[pymodule_export]
     use crate::serverstats::get_server_stats;
+    #[pymodule_export]
+    use crate::smoothing::get_smoothing;
     #[pymodule_export]
     use crate::sources::get_sources;
     #[pymodule_export]

@@ -15,6 +15,7 @@ const PYTHON_REPORT_TESTS: &[&str] = &[
     "test_serverstats.py",
     "test_sourcestats.py",
     "test_rtcdata.py",
+    "test_smoothing.py",
     "test_cli.py",
 ];
 

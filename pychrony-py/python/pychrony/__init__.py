@@ -13,6 +13,7 @@ from ._api import (
     get_activity,
     get_rtc_data,
     get_server_stats,
+    get_smoothing,
     get_source_stats,
     get_sources,
     get_tracking,
@@ -28,6 +29,7 @@ from ._models import (
     Activity,
     RTCData,
     ServerStats,
+    Smoothing,
     Source,
     SourceMode,
     SourceState,
@@ -80,4 +82,7 @@ __all__ = [
     # Addition (documented in docs/python-api.md): the rtcdata report
     "get_rtc_data",
     "RTCData",
+    # Addition (documented in docs/python-api.md): the smoothing report
+    "get_smoothing",
+    "Smoothing",
 ]

@@ -9,6 +9,7 @@ from ._models import (
     Activity,
     RTCData,
     ServerStats,
+    Smoothing,
     Source,
     SourceMode,
     SourceState,
@@ -20,6 +21,7 @@ from ._native_loader import native
 if TYPE_CHECKING:
     from ._native import Connection as _NativeConnection
     from ._native import _RTCData as _NativeRTCData
+    from ._native import _Smoothing as _NativeSmoothing
     from ._native import _Source as _NativeSource
     from ._native import _SourceStats as _NativeSourceStats
 
@@ -28,6 +30,7 @@ __all__ = [
     "ChronyConnection",
     "get_activity",
     "get_rtc_data",
+    "get_smoothing",
     "get_server_stats",
     "get_source_stats",
     "get_sources",
@@ -254,6 +257,37 @@ def _rtc_data(record: "_NativeRTCData | None") -> RTCData | None:
     return None if record is None else RTCData(*record)
 
 
+def get_smoothing(
+    socket_path: str | os.PathLike[str] | None = None,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> Smoothing | None:
+    """Retrieve the state of chronyd's server time smoothing (``chronyc smoothing``).
+
+    An addition to the contract. Arguments, errors and timeouts are those of
+    :func:`get_tracking`.
+
+    Returns:
+        Smoothing, or None when chronyd has no ``smoothtime`` (chronyc prints "505 Facility not
+        enabled in daemon").
+
+    Raises:
+        ChronyLibraryError: If the native module cannot be loaded.
+        ChronyConnectionError: If chronyd is not running or unreachable
+            (error_code -6: no reply within ``timeout``).
+        ChronyPermissionError: If insufficient permissions to access chronyd.
+        ChronyDataError: If a reply is invalid (-4) or incomplete (-5).
+        TypeError, ValueError: If an argument has the wrong type or value.
+    """
+    path = _check_socket_path(socket_path)
+    seconds = _check_timeout(timeout)
+    return _smoothing(native().get_smoothing(path, seconds))
+
+
+def _smoothing(record: "_NativeSmoothing | None") -> Smoothing | None:
+    return None if record is None else Smoothing(*record)
+
+
 def _source_stats(records: "list[_NativeSourceStats]") -> list[SourceStats]:
     # The native tuples are in SourceStats field order.
     return [SourceStats(*record) for record in records]
@@ -369,6 +403,13 @@ class ChronyConnection:
         See :func:`get_rtc_data`.
         """
         return _rtc_data(self._conn.rtc_data())
+
+    def get_smoothing(self) -> Smoothing | None:
+        """Retrieve the smoothing report over this connection (None: no ``smoothtime``).
+
+        See :func:`get_smoothing`.
+        """
+        return _smoothing(self._conn.smoothing())
 
     def close(self) -> None:
         """Close the socket and remove the files it created; does nothing if it is not open.

@@ -10,6 +10,7 @@ __all__ = [
     "Activity",
     "RTCData",
     "ServerStats",
+    "Smoothing",
     "Source",
     "SourceMode",
     "SourceState",
@@ -384,3 +385,33 @@ class RTCData:
     def is_calibrated(self) -> bool:
         """True once chronyd has measured the RTC at all (``samples > 0``)."""
         return self.samples > 0
+
+
+# --- the smoothing report (an addition to the contract) -------------------------------------------
+
+
+@dataclass(frozen=True)
+class Smoothing:
+    """The state of chronyd's server time smoothing (``chronyc smoothing``), kept when chronyd
+    has ``smoothtime``. chronyd computes the offset, frequency and times for the moment of the
+    request.
+
+    Attributes:
+        active: smoothing is being applied (``Active``).
+        leap_only: only leap seconds are smoothed (``smoothtime ... leaponly``;
+            ``(leap second only)``).
+        offset: the offset of the smoothed time served to clients, s (positive: clients are
+            ahead of true time; ``Offset``).
+        freq_ppm: the frequency offset of the smoothing, ppm (``Frequency``).
+        wander_ppm: the wander of the smoothing, ppm per second (``Wander``).
+        last_update_ago: seconds since the smoothing was last updated (``Last update``).
+        remaining_time: seconds until the smoothing ends, 0 when inactive (``Remaining time``).
+    """
+
+    active: bool
+    leap_only: bool
+    offset: float
+    freq_ppm: float
+    wander_ppm: float
+    last_update_ago: float
+    remaining_time: float

@@ -6,6 +6,7 @@ __all__ = [
     "Connection",
     "get_activity",
     "get_rtc_data",
+    "get_smoothing",
     "get_server_stats",
     "get_source_stats",
     "get_sources",
@@ -59,6 +60,13 @@ _RTCData = tuple[float, int, int, int, float, float]
 
 # None: chronyd tracks no RTC.
 def get_rtc_data(socket_path: str | None, timeout: float) -> _RTCData | None: ...
+
+# (active, leap_only, offset, freq_ppm, wander_ppm, last_update_ago, remaining_time): the field
+# order of pychrony.Smoothing.
+_Smoothing = tuple[bool, bool, float, float, float, float, float]
+
+# None: chronyd has no smoothtime.
+def get_smoothing(socket_path: str | None, timeout: float) -> _Smoothing | None: ...
 def get_sources(socket_path: str | None, timeout: float) -> list[_Source]: ...
 
 # (reference_id, address, samples, runs, span, std_dev, resid_freq, skew, offset, offset_err):
@@ -77,6 +85,7 @@ class Connection:
     def sources(self) -> list[_Source]: ...
     def source_stats(self) -> list[_SourceStats]: ...
     def rtc_data(self) -> _RTCData | None: ...
+    def smoothing(self) -> _Smoothing | None: ...
     def close(self) -> None: ...
     @property
     def address(self) -> str | None: ...
