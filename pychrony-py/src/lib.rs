@@ -10,6 +10,7 @@
 mod activity;
 mod connection;
 mod errors;
+mod ntpdata;
 mod rtcdata;
 mod serverstats;
 mod signals;
@@ -27,6 +28,8 @@ mod _native {
     use crate::activity::get_activity;
     #[pymodule_export]
     use crate::connection::Connection;
+    #[pymodule_export]
+    use crate::ntpdata::{get_all_ntp_data, get_ntp_data};
     #[pymodule_export]
     use crate::rtcdata::get_rtc_data;
     #[pymodule_export]

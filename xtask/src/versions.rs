@@ -16,6 +16,7 @@ const PYTHON_REPORT_TESTS: &[&str] = &[
     "test_sourcestats.py",
     "test_rtcdata.py",
     "test_smoothing.py",
+    "test_ntpdata.py",
     "test_cli.py",
 ];
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 from ._api import (
     ChronyConnection,
     get_activity,
+    get_all_ntp_data,
+    get_ntp_data,
     get_rtc_data,
     get_server_stats,
     get_smoothing,
@@ -27,6 +29,8 @@ from ._errors import (
 )
 from ._models import (
     Activity,
+    NTPData,
+    NTPMode,
     RTCData,
     ServerStats,
     Smoothing,
@@ -85,4 +89,9 @@ __all__ = [
     # Addition (documented in docs/python-api.md): the smoothing report
     "get_smoothing",
     "Smoothing",
+    # Addition (documented in docs/python-api.md): the ntpdata report
+    "get_ntp_data",
+    "get_all_ntp_data",
+    "NTPData",
+    "NTPMode",
 ]

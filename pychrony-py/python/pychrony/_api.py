@@ -3,10 +3,12 @@
 import math
 import os
 from types import TracebackType
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ._models import (
     Activity,
+    NTPData,
+    NTPMode,
     RTCData,
     ServerStats,
     Smoothing,
@@ -20,6 +22,7 @@ from ._native_loader import native
 
 if TYPE_CHECKING:
     from ._native import Connection as _NativeConnection
+    from ._native import _NTPData as _NativeNTPData
     from ._native import _RTCData as _NativeRTCData
     from ._native import _Smoothing as _NativeSmoothing
     from ._native import _Source as _NativeSource
@@ -29,6 +32,8 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "ChronyConnection",
     "get_activity",
+    "get_all_ntp_data",
+    "get_ntp_data",
     "get_rtc_data",
     "get_smoothing",
     "get_server_stats",
@@ -288,6 +293,71 @@ def _smoothing(record: "_NativeSmoothing | None") -> Smoothing | None:
     return None if record is None else Smoothing(*record)
 
 
+def _check_address(address: object) -> str:
+    # The native side parses it: a ValueError there too comes before anything is sent.
+    if not isinstance(address, str):
+        raise TypeError(
+            f"address must be a str holding an IP address such as '192.0.2.1', "
+            f"not {type(address).__name__}"
+        )
+    return address
+
+
+def get_ntp_data(
+    address: str,
+    socket_path: str | os.PathLike[str] | None = None,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> NTPData | None:
+    """Retrieve chronyd's NTP measurements of the NTP source at ``address``
+    (``chronyc ntpdata ADDRESS``).
+
+    An addition to the contract. ``socket_path``, errors and timeouts are those of
+    :func:`get_tracking`; chronyd refuses the report over UDP (error_code -3) unless its
+    ``opencommands`` allow it.
+
+    Args:
+        address: the source's IP address, e.g. ``"192.0.2.1"`` (not a name).
+
+    Returns:
+        NTPData, or None when chronyd has no NTP source at that address.
+
+    Raises:
+        TypeError: If ``address`` is not a str (nothing is sent).
+        ValueError: If ``address`` is not an IP address (nothing is sent).
+        ChronyLibraryError, ChronyConnectionError, ChronyPermissionError, ChronyDataError: as
+            :func:`get_tracking`.
+    """
+    checked = _check_address(address)
+    path = _check_socket_path(socket_path)
+    seconds = _check_timeout(timeout)
+    return _ntp_data(native().get_ntp_data(path, seconds, checked))
+
+
+def get_all_ntp_data(
+    socket_path: str | os.PathLike[str] | None = None,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> list[NTPData]:
+    """Retrieve the ntpdata report of every NTP source that has an address (``chronyc
+    ntpdata``), in chronyd's order; sources whose name is not resolved are left out, as chronyc
+    leaves them out. Arguments and errors as :func:`get_ntp_data`."""
+    path = _check_socket_path(socket_path)
+    seconds = _check_timeout(timeout)
+    return [_ntp_record(r) for r in native().get_all_ntp_data(path, seconds)]
+
+
+def _ntp_record(record: "_NativeNTPData") -> NTPData:
+    # The native tuples are in NTPData field order; the mode is its wire value.
+    # (mypy cannot follow two unpacked slices into 31 positional fields; the stub checks them.)
+    values: tuple[Any, ...] = (*record[:5], NTPMode(record[5]), *record[6:])
+    return NTPData(*values)
+
+
+def _ntp_data(record: "_NativeNTPData | None") -> NTPData | None:
+    return None if record is None else _ntp_record(record)
+
+
 def _source_stats(records: "list[_NativeSourceStats]") -> list[SourceStats]:
     # The native tuples are in SourceStats field order.
     return [SourceStats(*record) for record in records]
@@ -410,6 +480,16 @@ class ChronyConnection:
         See :func:`get_smoothing`.
         """
         return _smoothing(self._conn.smoothing())
+
+    def get_ntp_data(self, address: str) -> NTPData | None:
+        """Retrieve the ntpdata report of the NTP source at ``address`` over this connection
+        (None: no such source). See :func:`get_ntp_data`."""
+        return _ntp_data(self._conn.ntp_data(_check_address(address)))
+
+    def get_all_ntp_data(self) -> list[NTPData]:
+        """Retrieve the ntpdata report of every NTP source with an address over this connection.
+        See :func:`get_all_ntp_data`."""
+        return [_ntp_record(r) for r in self._conn.all_ntp_data()]
 
     def close(self) -> None:
         """Close the socket and remove the files it created; does nothing if it is not open.
