@@ -34,7 +34,7 @@ def _columns(d: NTPData) -> dict[int, str]:
     """Our values as chronyc -c ntpdata prints them, by column."""
     bits = d.tests_text().split(" ")
     yes_no = {True: "Yes", False: "No"}
-    return {
+    columns = {
         0: d.remote_address,
         2: str(d.remote_port),
         3: d.local_address if d.local_address is not None else "[UNSPEC]",
@@ -64,11 +64,16 @@ def _columns(d: NTPData) -> dict[int, str]:
         32: str(d.total_valid_rx),
         33: str(d.total_good_rx),
     }
+    newer = (d.total_kernel_tx, d.total_kernel_rx, d.total_hw_tx, d.total_hw_rx)
+    if all(n is not None for n in newer):
+        columns.update({34 + i: str(n) for i, n in enumerate(newer)})
+    return columns
 
 
 def _rows(daemon: Daemon) -> dict[str, list[str]]:
     rows = [line.split(",") for line in daemon.chronyc("-c", "ntpdata").splitlines()]
-    assert rows and all(len(row) == 34 for row in rows), rows
+    # 34 columns; 38 where chronyd sends the kernel and hardware counters (4.6+ replies).
+    assert rows and all(len(row) in (34, 38) for row in rows), rows
     return {row[0]: row for row in rows}
 
 
@@ -85,7 +90,9 @@ def _equal_when_stable(daemon: Daemon, read: Callable[[], list[NTPData]]) -> Non
                 last = f"{address}: {row} then {after.get(address)}"
                 continue
             d = ours[address]
-            for column, text in _columns(d).items():
+            ours_columns = _columns(d)
+            assert len(row) == 34 or max(ours_columns) == 37, (address, row, d)
+            for column, text in ours_columns.items():
                 assert text == row[column], (address, column, text, row)
             # The float carries the reference time to about 0.24 us, chronyc prints ns.
             assert d.ref_time == pytest.approx(float(row[REF_TIME]), abs=1e-6), (address, row)
