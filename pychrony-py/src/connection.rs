@@ -7,7 +7,8 @@ use pyo3::types::{PyList, PyTuple};
 use crate::errors::finish;
 use crate::signals::SignalCheck;
 use crate::{
-    activity, authdata, rtcdata, serverstats, sourcename, sources, sourcestats, timeout, tracking,
+    activity, authdata, ntpdata, rtcdata, serverstats, smoothing, sourcename, sources, sourcestats,
+    timeout, tracking,
 };
 
 /// A connection to chronyd (Unix socket or UDP command port), opened on first use.
@@ -148,6 +149,52 @@ impl Connection {
         });
         let list = finish(py, result, signals)?;
         authdata::to_list(py, &list)
+    }
+
+    /// Reads the smoothing report; the same 7 values as `get_smoothing()`, or None when chronyd
+    /// has no `smoothtime`.
+    fn smoothing<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyTuple>>> {
+        let (result, signals) = py.detach(|| {
+            let mut signals = SignalCheck::default();
+            let result = self
+                .inner
+                .query_interruptible::<Option<chrony_core::Smoothing>>(&mut || signals.poll());
+            (result, signals)
+        });
+        let report = finish(py, result, signals)?;
+        smoothing::to_optional_tuple(py, report.as_ref())
+    }
+
+    /// Reads the ntpdata report of the NTP source at `address`; the same values as
+    /// `get_ntp_data()`, or None when chronyd has no NTP source there.
+    fn ntp_data<'py>(
+        &self,
+        py: Python<'py>,
+        address: &str,
+    ) -> PyResult<Option<Bound<'py, PyTuple>>> {
+        let address = ntpdata::parse_address(address)?;
+        let (result, signals) = py.detach(|| {
+            let mut signals = SignalCheck::default();
+            let result = self
+                .inner
+                .ntp_data_interruptible(address, &mut || signals.poll());
+            (result, signals)
+        });
+        let report = finish(py, result, signals)?;
+        report.map(|d| ntpdata::to_tuple(py, &d)).transpose()
+    }
+
+    /// Reads the ntpdata report of every NTP source with an address; as `get_all_ntp_data()`.
+    fn all_ntp_data<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let (result, signals) = py.detach(|| {
+            let mut signals = SignalCheck::default();
+            let result = self
+                .inner
+                .query_interruptible::<Vec<chrony_core::NtpData>>(&mut || signals.poll());
+            (result, signals)
+        });
+        let list = finish(py, result, signals)?;
+        ntpdata::to_list(py, &list)
     }
 
     /// Closes the socket and removes the files it created; a call in flight stops. Does

@@ -11,10 +11,12 @@ mod activity;
 mod authdata;
 mod connection;
 mod errors;
+mod ntpdata;
 mod rtcdata;
 mod serverstats;
 mod signals;
 mod sourcename;
+mod smoothing;
 mod sources;
 mod sourcestats;
 mod timeout;
@@ -31,9 +33,13 @@ mod _native {
     #[pymodule_export]
     use crate::connection::Connection;
     #[pymodule_export]
+    use crate::ntpdata::{get_all_ntp_data, get_ntp_data};
+    #[pymodule_export]
     use crate::rtcdata::get_rtc_data;
     #[pymodule_export]
     use crate::serverstats::get_server_stats;
+    #[pymodule_export]
+    use crate::smoothing::get_smoothing;
     #[pymodule_export]
     use crate::sourcename::get_source_names;
     #[pymodule_export]

@@ -17,6 +17,8 @@ const PYTHON_REPORT_TESTS: &[&str] = &[
     "test_rtcdata.py",
     "test_sourcename.py",
     "test_authdata.py",
+    "test_smoothing.py",
+    "test_ntpdata.py",
     "test_cli.py",
 ];
 

@@ -11,9 +11,12 @@ from __future__ import annotations
 from ._api import (
     ChronyConnection,
     get_activity,
+    get_all_ntp_data,
     get_auth_data,
+    get_ntp_data,
     get_rtc_data,
     get_server_stats,
+    get_smoothing,
     get_source_names,
     get_source_stats,
     get_sources,
@@ -30,8 +33,11 @@ from ._models import (
     Activity,
     AuthData,
     AuthMode,
+    NTPData,
+    NTPMode,
     RTCData,
     ServerStats,
+    Smoothing,
     Source,
     SourceMode,
     SourceName,
@@ -92,4 +98,12 @@ __all__ = [
     "get_auth_data",
     "AuthData",
     "AuthMode",
+    # Addition (documented in docs/python-api.md): the smoothing report
+    "get_smoothing",
+    "Smoothing",
+    # Addition (documented in docs/python-api.md): the ntpdata report
+    "get_ntp_data",
+    "get_all_ntp_data",
+    "NTPData",
+    "NTPMode",
 ]

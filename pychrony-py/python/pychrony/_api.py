@@ -3,14 +3,17 @@
 import math
 import os
 from types import TracebackType
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ._models import (
     Activity,
     AuthData,
     AuthMode,
+    NTPData,
+    NTPMode,
     RTCData,
     ServerStats,
+    Smoothing,
     Source,
     SourceMode,
     SourceName,
@@ -23,7 +26,9 @@ from ._native_loader import native
 if TYPE_CHECKING:
     from ._native import Connection as _NativeConnection
     from ._native import _AuthData as _NativeAuthData
+    from ._native import _NTPData as _NativeNTPData
     from ._native import _RTCData as _NativeRTCData
+    from ._native import _Smoothing as _NativeSmoothing
     from ._native import _Source as _NativeSource
     from ._native import _SourceName as _NativeSourceName
     from ._native import _SourceStats as _NativeSourceStats
@@ -33,7 +38,10 @@ __all__ = [
     "ChronyConnection",
     "get_activity",
     "get_auth_data",
+    "get_all_ntp_data",
+    "get_ntp_data",
     "get_rtc_data",
+    "get_smoothing",
     "get_server_stats",
     "get_source_names",
     "get_source_stats",
@@ -261,6 +269,102 @@ def _rtc_data(record: "_NativeRTCData | None") -> RTCData | None:
     return None if record is None else RTCData(*record)
 
 
+def get_smoothing(
+    socket_path: str | os.PathLike[str] | None = None,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> Smoothing | None:
+    """Retrieve the state of chronyd's server time smoothing (``chronyc smoothing``).
+
+    An addition to the contract. Arguments, errors and timeouts are those of
+    :func:`get_tracking`.
+
+    Returns:
+        Smoothing, or None when chronyd has no ``smoothtime`` (chronyc prints "505 Facility not
+        enabled in daemon").
+
+    Raises:
+        ChronyLibraryError: If the native module cannot be loaded.
+        ChronyConnectionError: If chronyd is not running or unreachable
+            (error_code -6: no reply within ``timeout``).
+        ChronyPermissionError: If insufficient permissions to access chronyd.
+        ChronyDataError: If a reply is invalid (-4) or incomplete (-5).
+        TypeError, ValueError: If an argument has the wrong type or value.
+    """
+    path = _check_socket_path(socket_path)
+    seconds = _check_timeout(timeout)
+    return _smoothing(native().get_smoothing(path, seconds))
+
+
+def _smoothing(record: "_NativeSmoothing | None") -> Smoothing | None:
+    return None if record is None else Smoothing(*record)
+
+
+def _check_address(address: object) -> str:
+    # The native side parses it: a ValueError there too comes before anything is sent.
+    if not isinstance(address, str):
+        raise TypeError(
+            f"address must be a str holding an IP address such as '192.0.2.1', "
+            f"not {type(address).__name__}"
+        )
+    return address
+
+
+def get_ntp_data(
+    address: str,
+    socket_path: str | os.PathLike[str] | None = None,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> NTPData | None:
+    """Retrieve chronyd's NTP measurements of the NTP source at ``address``
+    (``chronyc ntpdata ADDRESS``).
+
+    An addition to the contract. ``socket_path``, errors and timeouts are those of
+    :func:`get_tracking`; chronyd refuses the report over UDP (error_code -3) unless its
+    ``opencommands`` allow it.
+
+    Args:
+        address: the source's IP address, e.g. ``"192.0.2.1"`` (not a name).
+
+    Returns:
+        NTPData, or None when chronyd has no NTP source at that address.
+
+    Raises:
+        TypeError: If ``address`` is not a str (nothing is sent).
+        ValueError: If ``address`` is not an IP address (nothing is sent).
+        ChronyLibraryError, ChronyConnectionError, ChronyPermissionError, ChronyDataError: as
+            :func:`get_tracking`.
+    """
+    checked = _check_address(address)
+    path = _check_socket_path(socket_path)
+    seconds = _check_timeout(timeout)
+    return _ntp_data(native().get_ntp_data(path, seconds, checked))
+
+
+def get_all_ntp_data(
+    socket_path: str | os.PathLike[str] | None = None,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> list[NTPData]:
+    """Retrieve the ntpdata report of every NTP source that has an address (``chronyc
+    ntpdata``), in chronyd's order; sources whose name is not resolved are left out, as chronyc
+    leaves them out. Arguments and errors as :func:`get_ntp_data`."""
+    path = _check_socket_path(socket_path)
+    seconds = _check_timeout(timeout)
+    return [_ntp_record(r) for r in native().get_all_ntp_data(path, seconds)]
+
+
+def _ntp_record(record: "_NativeNTPData") -> NTPData:
+    # The native tuples are in NTPData field order; the mode is its wire value.
+    # (mypy cannot follow two unpacked slices into 31 positional fields; the stub checks them.)
+    values: tuple[Any, ...] = (*record[:5], NTPMode(record[5]), *record[6:])
+    return NTPData(*values)
+
+
+def _ntp_data(record: "_NativeNTPData | None") -> NTPData | None:
+    return None if record is None else _ntp_record(record)
+
+
 def _source_stats(records: "list[_NativeSourceStats]") -> list[SourceStats]:
     # The native tuples are in SourceStats field order.
     return [SourceStats(*record) for record in records]
@@ -458,6 +562,23 @@ class ChronyConnection:
         See :func:`get_rtc_data`.
         """
         return _rtc_data(self._conn.rtc_data())
+
+    def get_smoothing(self) -> Smoothing | None:
+        """Retrieve the smoothing report over this connection (None: no ``smoothtime``).
+
+        See :func:`get_smoothing`.
+        """
+        return _smoothing(self._conn.smoothing())
+
+    def get_ntp_data(self, address: str) -> NTPData | None:
+        """Retrieve the ntpdata report of the NTP source at ``address`` over this connection
+        (None: no such source). See :func:`get_ntp_data`."""
+        return _ntp_data(self._conn.ntp_data(_check_address(address)))
+
+    def get_all_ntp_data(self) -> list[NTPData]:
+        """Retrieve the ntpdata report of every NTP source with an address over this connection.
+        See :func:`get_all_ntp_data`."""
+        return [_ntp_record(r) for r in self._conn.all_ntp_data()]
 
     def close(self) -> None:
         """Close the socket and remove the files it created; does nothing if it is not open.

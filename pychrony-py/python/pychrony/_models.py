@@ -10,8 +10,11 @@ __all__ = [
     "Activity",
     "AuthData",
     "AuthMode",
+    "NTPData",
+    "NTPMode",
     "RTCData",
     "ServerStats",
+    "Smoothing",
     "Source",
     "SourceMode",
     "SourceName",
@@ -462,3 +465,127 @@ class AuthData:
     cookies: int
     cookie_length: int
     nak: bool
+
+
+# --- the smoothing report (an addition to the contract) -------------------------------------------
+
+
+@dataclass(frozen=True)
+class Smoothing:
+    """The state of chronyd's server time smoothing (``chronyc smoothing``), kept when chronyd
+    has ``smoothtime``. chronyd computes the offset, frequency and times for the moment of the
+    request.
+
+    Attributes:
+        active: smoothing is being applied (``Active``).
+        leap_only: only leap seconds are smoothed (``smoothtime ... leaponly``;
+            ``(leap second only)``).
+        offset: the offset of the smoothed time served to clients, s (positive: clients are
+            ahead of true time; ``Offset``).
+        freq_ppm: the frequency offset of the smoothing, ppm (``Frequency``).
+        wander_ppm: the wander of the smoothing, ppm per second (``Wander``).
+        last_update_ago: seconds since the smoothing was last updated (``Last update``).
+        remaining_time: seconds until the smoothing ends, 0 when inactive (``Remaining time``).
+    """
+
+    active: bool
+    leap_only: bool
+    offset: float
+    freq_ppm: float
+    wander_ppm: float
+    last_update_ago: float
+    remaining_time: float
+
+
+# --- the ntpdata report (an addition to the contract) ---------------------------------------------
+
+
+class NTPMode(_WireEnum):
+    """The NTP mode of a source's last packet (``chronyc ntpdata``'s ``Mode``); unknown values
+    as in :class:`SourceState` (``NTPMode(0)``, before any response, is named ``UNKNOWN_0``,
+    which chronyc prints as ``Invalid``)."""
+
+    SYMMETRIC_ACTIVE = 1
+    SYMMETRIC_PASSIVE = 2
+    SERVER = 4
+
+    @classmethod
+    def _symbols(cls) -> dict[int, str]:
+        return {}
+
+    @property
+    def text(self) -> str:
+        """chronyc's word for the mode (``Invalid`` for an unknown one)."""
+        return _NTP_MODE_TEXT.get(int(self), "Invalid")
+
+
+_NTP_MODE_TEXT = {1: "Symmetric active", 2: "Symmetric passive", 4: "Server"}
+
+
+@dataclass(frozen=True)
+class NTPData:
+    """chronyd's NTP measurements of one NTP source (``chronyc ntpdata ADDRESS``); times in
+    seconds.
+
+    Attributes:
+        remote_address: the source's IP address (``Remote address``).
+        local_address: the local address chronyd uses, None before the first response.
+        remote_port: ``Remote port``.
+        leap_status: the source's leap indicator, as :attr:`TrackingStatus.leap_status` (0
+            normal, 1 insert, 2 delete, 3 unsynchronised; text in ``LEAP_STATUS_TEXT``).
+        version, mode, stratum: of the last packet (``Version``, ``Mode``, ``Stratum``).
+        poll, precision: log2 seconds (``Poll interval``, ``Precision``).
+        root_delay, root_dispersion: the source's (``Root delay``, ``Root dispersion``).
+        reference_id: the source's reference ID (``Reference ID``).
+        ref_time: the source's reference time, seconds since the Unix epoch.
+        offset, peer_delay, peer_dispersion, response_time: of the last measurement.
+        jitter_asymmetry: ``Jitter asymmetry``.
+        tests: chronyd's 10 packet tests in chronyc's order (``NTP tests``), True: passed.
+        interleaved, authenticated: ``Interleaved``, ``Authenticated``.
+        tx_timestamping, rx_timestamping: chronyc's words (``Daemon``, ``Kernel``,
+            ``Hardware``, ``Invalid``).
+        total_tx, total_rx, total_valid_rx, total_good_rx: packet counters.
+        total_kernel_tx, total_kernel_rx, total_hw_tx, total_hw_rx: the newer counters, None
+            where chronyd does not send them.
+    """
+
+    remote_address: str
+    local_address: str | None
+    remote_port: int
+    leap_status: int
+    version: int
+    mode: NTPMode
+    stratum: int
+    poll: int
+    precision: int
+    root_delay: float
+    root_dispersion: float
+    reference_id: int
+    ref_time: float
+    offset: float
+    peer_delay: float
+    peer_dispersion: float
+    response_time: float
+    jitter_asymmetry: float
+    tests: tuple[bool, ...]
+    interleaved: bool
+    authenticated: bool
+    tx_timestamping: str
+    rx_timestamping: str
+    total_tx: int
+    total_rx: int
+    total_valid_rx: int
+    total_good_rx: int
+    total_kernel_tx: int | None
+    total_kernel_rx: int | None
+    total_hw_tx: int | None
+    total_hw_rx: int | None
+
+    def test_passed(self, index: int) -> bool:
+        """True when chronyd's packet test ``index`` (0-9, chronyc's order) passed."""
+        return 0 <= index < len(self.tests) and self.tests[index]
+
+    def tests_text(self) -> str:
+        """The tests as chronyc prints them: ``111 111 1111``."""
+        bits = "".join("1" if t else "0" for t in self.tests)
+        return f"{bits[:3]} {bits[3:6]} {bits[6:]}"

@@ -6,7 +6,10 @@ __all__ = [
     "Connection",
     "get_auth_data",
     "get_activity",
+    "get_all_ntp_data",
+    "get_ntp_data",
     "get_rtc_data",
+    "get_smoothing",
     "get_server_stats",
     "get_source_names",
     "get_source_stats",
@@ -61,6 +64,52 @@ _RTCData = tuple[float, int, int, int, float, float]
 
 # None: chronyd tracks no RTC.
 def get_rtc_data(socket_path: str | None, timeout: float) -> _RTCData | None: ...
+
+# (active, leap_only, offset, freq_ppm, wander_ppm, last_update_ago, remaining_time): the field
+# order of pychrony.Smoothing.
+_Smoothing = tuple[bool, bool, float, float, float, float, float]
+
+# None: chronyd has no smoothtime.
+def get_smoothing(socket_path: str | None, timeout: float) -> _Smoothing | None: ...
+
+# The field order of pychrony.NTPData; the mode is its wire value.
+_NTPData = tuple[
+    str,
+    str | None,
+    int,
+    int,
+    int,
+    int,
+    int,
+    int,
+    int,
+    float,
+    float,
+    int,
+    float,
+    float,
+    float,
+    float,
+    float,
+    float,
+    tuple[bool, ...],
+    bool,
+    bool,
+    str,
+    str,
+    int,
+    int,
+    int,
+    int,
+    int | None,
+    int | None,
+    int | None,
+    int | None,
+]
+
+# None: chronyd has no NTP source at address.
+def get_ntp_data(socket_path: str | None, timeout: float, address: str) -> _NTPData | None: ...
+def get_all_ntp_data(socket_path: str | None, timeout: float) -> list[_NTPData]: ...
 def get_sources(socket_path: str | None, timeout: float) -> list[_Source]: ...
 
 # (reference_id, address, samples, runs, span, std_dev, resid_freq, skew, offset, offset_err):
@@ -92,6 +141,9 @@ class Connection:
     def source_names(self) -> list[_SourceName]: ...
     def auth_data(self) -> list[_AuthData]: ...
     def rtc_data(self) -> _RTCData | None: ...
+    def smoothing(self) -> _Smoothing | None: ...
+    def ntp_data(self, address: str) -> _NTPData | None: ...
+    def all_ntp_data(self) -> list[_NTPData]: ...
     def close(self) -> None: ...
     @property
     def address(self) -> str | None: ...

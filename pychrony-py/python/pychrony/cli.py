@@ -11,6 +11,11 @@ sourcestats`` does the same for ``chronyc sourcestats -a``.
 ``pychrony rtcdata`` prints chronyd's RTC tracking as ``chronyc rtcdata`` does (``--csv``: as
 ``chronyc -c rtcdata``), or JSON. Exit status: 0, 1 when chronyd tracks no RTC (it prints
 chronyc's ``513 RTC driver not running``, or ``null`` with ``--json``), 2 on an error.
+
+``pychrony smoothing`` prints the state of chronyd's time smoothing as ``chronyc smoothing`` does
+(``--csv``: as ``chronyc -c smoothing``), or JSON. Exit status: 0, 1 when chronyd has no
+``smoothtime`` (it prints chronyc's ``505 Facility not enabled in daemon``, or ``null`` with
+``--json``), 2 on an error.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from ._models import (
     AuthData,
     RTCData,
     ServerStats,
+    Smoothing,
     Source,
     SourceMode,
     SourceName,
@@ -48,6 +54,8 @@ __all__ = [
     "format_auth_data_csv",
     "format_rtc_data",
     "format_rtc_data_csv",
+    "format_smoothing",
+    "format_smoothing_csv",
     "format_sources",
     "format_sources_csv",
     "named_sources",
@@ -61,6 +69,7 @@ EXIT_OK = 0
 EXIT_SYNCHRONISED = 0
 EXIT_NOT_SYNCHRONISED = 1
 EXIT_NO_RTC = 1
+EXIT_NO_SMOOTHING = 1
 EXIT_ERROR = 2
 
 
@@ -384,6 +393,41 @@ def format_auth_data_csv(auth: Sequence[AuthData]) -> str:
     )
 
 
+# --- smoothing ------------------------------------------------------------------------------------
+
+#: What chronyc prints (on stdout, with or without -c) when chronyd has no ``smoothtime``:
+#: chronyd's status 505.
+SMOOTHING_DISABLED_TEXT = "505 Facility not enabled in daemon\n"
+
+
+def _smoothing_leap_text(smoothing: Smoothing) -> str:
+    return "(leap second only)" if smoothing.leap_only else ""
+
+
+def format_smoothing(smoothing: Smoothing) -> str:
+    """The report as ``chronyc smoothing`` prints it: signed offset (9 decimals), frequency and
+    wander (6), the times with 1."""
+    active = "Yes" if smoothing.active else "No"
+    return (
+        f"Active         : {active} {_smoothing_leap_text(smoothing)}\n"
+        f"Offset         : {smoothing.offset:+.9f} seconds\n"
+        f"Frequency      : {smoothing.freq_ppm:+.6f} ppm\n"
+        f"Wander         : {smoothing.wander_ppm:+.6f} ppm per second\n"
+        f"Last update    : {smoothing.last_update_ago:.1f} seconds ago\n"
+        f"Remaining time : {smoothing.remaining_time:.1f} seconds\n"
+    )
+
+
+def format_smoothing_csv(smoothing: Smoothing) -> str:
+    """The report as ``chronyc -c smoothing`` prints it, in the same order."""
+    active = "Yes" if smoothing.active else "No"
+    return (
+        f"{active},{_smoothing_leap_text(smoothing)},{smoothing.offset:.9f},"
+        f"{smoothing.freq_ppm:.6f},{smoothing.wander_ppm:.6f},"
+        f"{smoothing.last_update_ago:.1f},{smoothing.remaining_time:.1f}\n"
+    )
+
+
 def _positive_seconds(text: str) -> float:
     try:
         value = float(text)
@@ -425,7 +469,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="pychrony",
         description="Read chronyd's monitoring data.",
         epilog="Exit status: 0 ok (for tracking: synchronised), 1 not synchronised (tracking) or "
-        "no RTC tracking (rtcdata), 2 error.",
+        "no RTC tracking (rtcdata) or no smoothing (smoothing), 2 error.",
     )
     commands = parser.add_subparsers(
         dest="command", metavar="COMMAND", required=True, parser_class=_Parser
@@ -549,6 +593,21 @@ def _parser() -> argparse.ArgumentParser:
         "--csv", action="store_true", help="print what `chronyc -c authdata -a` prints"
     )
     _add_connection_options(authdata)
+    smoothing = commands.add_parser(
+        "smoothing",
+        help="print the state of the server time smoothing (like `chronyc smoothing`)",
+        description="Print the state of chronyd's server time smoothing, like `chronyc "
+        "smoothing`. Exit status: 0, 1 when chronyd has no smoothtime (chronyc's `505 Facility "
+        "not enabled in daemon` is printed; JSON: null), or 2 on an error.",
+    )
+    smoothing_output = smoothing.add_mutually_exclusive_group()
+    smoothing_output.add_argument(
+        "--json", action="store_true", help="print one JSON object (the Smoothing fields), or null"
+    )
+    smoothing_output.add_argument(
+        "--csv", action="store_true", help="print what `chronyc -c smoothing` prints"
+    )
+    _add_connection_options(smoothing)
     return parser
 
 
@@ -642,6 +701,21 @@ def _auth_data(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _smoothing(args: argparse.Namespace) -> int:
+    with ChronyConnection(args.socket, timeout=args.timeout) as conn:
+        smoothing = conn.get_smoothing()
+    if args.json:
+        record = None if smoothing is None else dataclasses.asdict(smoothing)
+        print(json.dumps(record, indent=2))
+    elif smoothing is None:
+        sys.stdout.write(SMOOTHING_DISABLED_TEXT)
+    elif args.csv:
+        sys.stdout.write(format_smoothing_csv(smoothing))
+    else:
+        sys.stdout.write(format_smoothing(smoothing))
+    return EXIT_NO_SMOOTHING if smoothing is None else EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the tool; returns the exit status."""
     args = _parser().parse_args(argv)
@@ -652,6 +726,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "serverstats": _server_stats,
         "rtcdata": _rtc_data,
         "authdata": _auth_data,
+        "smoothing": _smoothing,
     }.get(args.command, _tracking)
     try:
         return command(args)
