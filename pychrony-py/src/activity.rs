@@ -2,13 +2,11 @@
 
 use std::path::PathBuf;
 
-use chrony_core::{Activity, Options};
+use chrony_core::Activity;
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
-use crate::errors::finish;
-use crate::signals::SignalCheck;
-use crate::timeout;
+use crate::read;
 
 /// Reads chronyd's activity report over its unix socket (a pooled connection, as `get_tracking()`
 /// uses); returns the 5 values of `pychrony.Activity`, in its field order.
@@ -19,15 +17,7 @@ pub(crate) fn get_activity(
     socket_path: Option<PathBuf>,
     timeout: f64,
 ) -> PyResult<Bound<'_, PyTuple>> {
-    let options = Options::new().with_timeout(timeout::from_secs(timeout)?);
-    let (result, signals) = py.detach(move || {
-        let mut signals = SignalCheck::default();
-        let result = chrony_core::query::<Activity>(socket_path.as_deref(), &options, &mut || {
-            signals.poll()
-        });
-        (result, signals)
-    });
-    let activity = finish(py, result, signals)?;
+    let activity = read::pooled::<Activity>(py, socket_path, timeout)?;
     to_tuple(py, &activity)
 }
 

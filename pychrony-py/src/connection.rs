@@ -5,6 +5,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
 
 use crate::errors::finish;
+use crate::read;
 use crate::signals::SignalCheck;
 use crate::{
     activity, authdata, ntpdata, rtcdata, serverstats, smoothing, sourcename, sources, sourcestats,
@@ -61,107 +62,51 @@ impl Connection {
 
     /// Reads the activity report; the same 5 values as `get_activity()`.
     fn activity<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
-        let (result, signals) = py.detach(|| {
-            let mut signals = SignalCheck::default();
-            let result = self
-                .inner
-                .query_interruptible::<chrony_core::Activity>(&mut || signals.poll());
-            (result, signals)
-        });
-        let report = finish(py, result, signals)?;
+        let report = read::shared::<chrony_core::Activity>(py, &self.inner)?;
         activity::to_tuple(py, &report)
     }
 
     /// Reads the serverstats report; the same 17 values as `get_server_stats()`.
     fn server_stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
-        let (result, signals) = py.detach(|| {
-            let mut signals = SignalCheck::default();
-            let result = self
-                .inner
-                .query_interruptible::<chrony_core::ServerStats>(&mut || signals.poll());
-            (result, signals)
-        });
-        let report = finish(py, result, signals)?;
+        let report = read::shared::<chrony_core::ServerStats>(py, &self.inner)?;
         serverstats::to_tuple(py, &report)
     }
 
     /// Reads the sources report; the same tuples as `get_sources()`.
     fn sources<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        let (result, signals) = py.detach(|| {
-            let mut signals = SignalCheck::default();
-            let result = self
-                .inner
-                .query_interruptible::<Vec<chrony_core::Source>>(&mut || signals.poll());
-            (result, signals)
-        });
-        let list = finish(py, result, signals)?;
+        let list = read::shared::<Vec<chrony_core::Source>>(py, &self.inner)?;
         sources::to_list(py, &list)
     }
 
     /// Reads the sourcestats report; the same tuples as `get_source_stats()`.
     fn source_stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        let (result, signals) = py.detach(|| {
-            let mut signals = SignalCheck::default();
-            let result = self
-                .inner
-                .query_interruptible::<Vec<chrony_core::SourceStats>>(&mut || signals.poll());
-            (result, signals)
-        });
-        let list = finish(py, result, signals)?;
+        let list = read::shared::<Vec<chrony_core::SourceStats>>(py, &self.inner)?;
         sourcestats::to_list(py, &list)
     }
 
     /// Reads the rtcdata report; the same 6 values as `get_rtc_data()`, or None when chronyd
     /// tracks no RTC.
     fn rtc_data<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyTuple>>> {
-        let (result, signals) = py.detach(|| {
-            let mut signals = SignalCheck::default();
-            let result = self
-                .inner
-                .query_interruptible::<Option<chrony_core::RtcData>>(&mut || signals.poll());
-            (result, signals)
-        });
-        let report = finish(py, result, signals)?;
+        let report = read::shared::<Option<chrony_core::RtcData>>(py, &self.inner)?;
         rtcdata::to_optional_tuple(py, report.as_ref())
     }
 
     /// Reads the sourcename report; the same tuples as `get_source_names()`.
     fn source_names<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        let (result, signals) = py.detach(|| {
-            let mut signals = SignalCheck::default();
-            let result = self
-                .inner
-                .query_interruptible::<Vec<chrony_core::SourceName>>(&mut || signals.poll());
-            (result, signals)
-        });
-        let list = finish(py, result, signals)?;
+        let list = read::shared::<Vec<chrony_core::SourceName>>(py, &self.inner)?;
         sourcename::to_list(py, &list)
     }
 
     /// Reads the authdata report; the same tuples as `get_auth_data()`.
     fn auth_data<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        let (result, signals) = py.detach(|| {
-            let mut signals = SignalCheck::default();
-            let result = self
-                .inner
-                .query_interruptible::<Vec<chrony_core::AuthData>>(&mut || signals.poll());
-            (result, signals)
-        });
-        let list = finish(py, result, signals)?;
+        let list = read::shared::<Vec<chrony_core::AuthData>>(py, &self.inner)?;
         authdata::to_list(py, &list)
     }
 
     /// Reads the smoothing report; the same 7 values as `get_smoothing()`, or None when chronyd
     /// has no `smoothtime`.
     fn smoothing<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyTuple>>> {
-        let (result, signals) = py.detach(|| {
-            let mut signals = SignalCheck::default();
-            let result = self
-                .inner
-                .query_interruptible::<Option<chrony_core::Smoothing>>(&mut || signals.poll());
-            (result, signals)
-        });
-        let report = finish(py, result, signals)?;
+        let report = read::shared::<Option<chrony_core::Smoothing>>(py, &self.inner)?;
         smoothing::to_optional_tuple(py, report.as_ref())
     }
 
@@ -186,14 +131,7 @@ impl Connection {
 
     /// Reads the ntpdata report of every NTP source with an address; as `get_all_ntp_data()`.
     fn all_ntp_data<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        let (result, signals) = py.detach(|| {
-            let mut signals = SignalCheck::default();
-            let result = self
-                .inner
-                .query_interruptible::<Vec<chrony_core::NtpData>>(&mut || signals.poll());
-            (result, signals)
-        });
-        let list = finish(py, result, signals)?;
+        let list = read::shared::<Vec<chrony_core::NtpData>>(py, &self.inner)?;
         ntpdata::to_list(py, &list)
     }
 

@@ -12,6 +12,7 @@ mod authdata;
 mod connection;
 mod errors;
 mod ntpdata;
+mod read;
 mod rtcdata;
 mod serverstats;
 mod signals;

@@ -10,6 +10,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
 
 use crate::errors::finish;
+use crate::read;
 use crate::signals::SignalCheck;
 use crate::timeout;
 use crate::tracking::epoch_seconds;
@@ -46,16 +47,7 @@ pub(crate) fn get_all_ntp_data(
     socket_path: Option<PathBuf>,
     timeout: f64,
 ) -> PyResult<Bound<'_, PyList>> {
-    let options = Options::new().with_timeout(timeout::from_secs(timeout)?);
-    let (result, signals) = py.detach(move || {
-        let mut signals = SignalCheck::default();
-        let result =
-            chrony_core::query::<Vec<NtpData>>(socket_path.as_deref(), &options, &mut || {
-                signals.poll()
-            });
-        (result, signals)
-    });
-    let report = finish(py, result, signals)?;
+    let report = read::pooled::<Vec<NtpData>>(py, socket_path, timeout)?;
     to_list(py, &report)
 }
 

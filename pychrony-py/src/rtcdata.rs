@@ -2,13 +2,11 @@
 
 use std::path::PathBuf;
 
-use chrony_core::{Options, RtcData};
+use chrony_core::RtcData;
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
-use crate::errors::finish;
-use crate::signals::SignalCheck;
-use crate::timeout;
+use crate::read;
 use crate::tracking::epoch_seconds;
 
 /// Reads chronyd's rtcdata report over its unix socket (a pooled connection, as
@@ -22,16 +20,7 @@ pub(crate) fn get_rtc_data(
     socket_path: Option<PathBuf>,
     timeout: f64,
 ) -> PyResult<Option<Bound<'_, PyTuple>>> {
-    let options = Options::new().with_timeout(timeout::from_secs(timeout)?);
-    let (result, signals) = py.detach(move || {
-        let mut signals = SignalCheck::default();
-        let result =
-            chrony_core::query::<Option<RtcData>>(socket_path.as_deref(), &options, &mut || {
-                signals.poll()
-            });
-        (result, signals)
-    });
-    let report = finish(py, result, signals)?;
+    let report = read::pooled::<Option<RtcData>>(py, socket_path, timeout)?;
     to_optional_tuple(py, report.as_ref())
 }
 

@@ -2,13 +2,11 @@
 
 use std::path::PathBuf;
 
-use chrony_core::{Options, ServerStats};
+use chrony_core::ServerStats;
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
-use crate::errors::finish;
-use crate::signals::SignalCheck;
-use crate::timeout;
+use crate::read;
 
 /// Reads chronyd's serverstats report over its unix socket (a pooled connection, as
 /// `get_tracking()` uses); returns the 17 values of `pychrony.ServerStats`, in its field order
@@ -20,16 +18,7 @@ pub(crate) fn get_server_stats(
     socket_path: Option<PathBuf>,
     timeout: f64,
 ) -> PyResult<Bound<'_, PyTuple>> {
-    let options = Options::new().with_timeout(timeout::from_secs(timeout)?);
-    let (result, signals) = py.detach(move || {
-        let mut signals = SignalCheck::default();
-        let result =
-            chrony_core::query::<ServerStats>(socket_path.as_deref(), &options, &mut || {
-                signals.poll()
-            });
-        (result, signals)
-    });
-    let stats = finish(py, result, signals)?;
+    let stats = read::pooled::<ServerStats>(py, socket_path, timeout)?;
     to_tuple(py, &stats)
 }
 

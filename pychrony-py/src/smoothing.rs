@@ -2,13 +2,11 @@
 
 use std::path::PathBuf;
 
-use chrony_core::{Options, Smoothing};
+use chrony_core::Smoothing;
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
-use crate::errors::finish;
-use crate::signals::SignalCheck;
-use crate::timeout;
+use crate::read;
 
 /// Reads chronyd's smoothing report over its unix socket (a pooled connection, as
 /// `get_tracking()` uses); returns the 7 values of `pychrony.Smoothing`, in its field order, or
@@ -20,16 +18,7 @@ pub(crate) fn get_smoothing(
     socket_path: Option<PathBuf>,
     timeout: f64,
 ) -> PyResult<Option<Bound<'_, PyTuple>>> {
-    let options = Options::new().with_timeout(timeout::from_secs(timeout)?);
-    let (result, signals) = py.detach(move || {
-        let mut signals = SignalCheck::default();
-        let result =
-            chrony_core::query::<Option<Smoothing>>(socket_path.as_deref(), &options, &mut || {
-                signals.poll()
-            });
-        (result, signals)
-    });
-    let report = finish(py, result, signals)?;
+    let report = read::pooled::<Option<Smoothing>>(py, socket_path, timeout)?;
     to_optional_tuple(py, report.as_ref())
 }
 

@@ -2,13 +2,11 @@
 
 use std::path::PathBuf;
 
-use chrony_core::{Options, SourceName};
+use chrony_core::SourceName;
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
 
-use crate::errors::finish;
-use crate::signals::SignalCheck;
-use crate::timeout;
+use crate::read;
 
 /// Reads chronyd's sourcename report over its unix socket (a pooled connection, as
 /// `get_tracking()` uses); returns one `(address, name)` tuple per NTP source (reference clocks
@@ -21,16 +19,7 @@ pub(crate) fn get_source_names(
     socket_path: Option<PathBuf>,
     timeout: f64,
 ) -> PyResult<Bound<'_, PyList>> {
-    let options = Options::new().with_timeout(timeout::from_secs(timeout)?);
-    let (result, signals) = py.detach(move || {
-        let mut signals = SignalCheck::default();
-        let result =
-            chrony_core::query::<Vec<SourceName>>(socket_path.as_deref(), &options, &mut || {
-                signals.poll()
-            });
-        (result, signals)
-    });
-    let names = finish(py, result, signals)?;
+    let names = read::pooled::<Vec<SourceName>>(py, socket_path, timeout)?;
     to_list(py, &names)
 }
 

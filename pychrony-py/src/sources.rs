@@ -2,13 +2,11 @@
 
 use std::path::PathBuf;
 
-use chrony_core::{Options, Source, SourceAddress};
+use chrony_core::{Source, SourceAddress};
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
 
-use crate::errors::finish;
-use crate::signals::SignalCheck;
-use crate::timeout;
+use crate::read;
 
 /// Reads chronyd's sources report over its unix socket (a pooled connection, as
 /// `get_tracking()` uses); returns one tuple per source, in `pychrony.Source` field order.
@@ -20,16 +18,7 @@ pub(crate) fn get_sources(
     socket_path: Option<PathBuf>,
     timeout: f64,
 ) -> PyResult<Bound<'_, PyList>> {
-    let options = Options::new().with_timeout(timeout::from_secs(timeout)?);
-    let (result, signals) = py.detach(move || {
-        let mut signals = SignalCheck::default();
-        let result =
-            chrony_core::query::<Vec<Source>>(socket_path.as_deref(), &options, &mut || {
-                signals.poll()
-            });
-        (result, signals)
-    });
-    let sources = finish(py, result, signals)?;
+    let sources = read::pooled::<Vec<Source>>(py, socket_path, timeout)?;
     to_list(py, &sources)
 }
 

@@ -2,13 +2,11 @@
 
 use std::path::PathBuf;
 
-use chrony_core::{Options, SourceStats};
+use chrony_core::SourceStats;
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
 
-use crate::errors::finish;
-use crate::signals::SignalCheck;
-use crate::timeout;
+use crate::read;
 
 /// Reads chronyd's sourcestats report over its unix socket (a pooled connection, as
 /// `get_tracking()` uses); returns one tuple per source, in `pychrony.SourceStats` field order.
@@ -20,16 +18,7 @@ pub(crate) fn get_source_stats(
     socket_path: Option<PathBuf>,
     timeout: f64,
 ) -> PyResult<Bound<'_, PyList>> {
-    let options = Options::new().with_timeout(timeout::from_secs(timeout)?);
-    let (result, signals) = py.detach(move || {
-        let mut signals = SignalCheck::default();
-        let result =
-            chrony_core::query::<Vec<SourceStats>>(socket_path.as_deref(), &options, &mut || {
-                signals.poll()
-            });
-        (result, signals)
-    });
-    let stats = finish(py, result, signals)?;
+    let stats = read::pooled::<Vec<SourceStats>>(py, socket_path, timeout)?;
     to_list(py, &stats)
 }
 
