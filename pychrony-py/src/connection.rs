@@ -8,8 +8,8 @@ use crate::errors::finish;
 use crate::read;
 use crate::signals::SignalCheck;
 use crate::{
-    activity, authdata, ntpdata, rtcdata, serverstats, smoothing, sourcename, sources, sourcestats,
-    timeout, tracking,
+    activity, authdata, ntpdata, rtcdata, selectdata, serverstats, smoothing, sourcename, sources,
+    sourcestats, timeout, tracking,
 };
 
 /// A connection to chronyd (Unix socket or UDP command port), opened on first use.
@@ -133,6 +133,19 @@ impl Connection {
     fn all_ntp_data<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         let list = read::shared::<Vec<chrony_core::NtpData>>(py, &self.inner)?;
         ntpdata::to_list(py, &list)
+    }
+
+    /// Reads the selectdata report; the same tuples as `get_select_data()`.
+    fn select_data<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let (result, signals) = py.detach(|| {
+            let mut signals = SignalCheck::default();
+            let result = self
+                .inner
+                .query_interruptible::<Vec<chrony_core::SelectData>>(&mut || signals.poll());
+            (result, signals)
+        });
+        let list = finish(py, result, signals)?;
+        selectdata::to_list(py, &list)
     }
 
     /// Closes the socket and removes the files it created; a call in flight stops. Does

@@ -14,6 +14,7 @@ mod errors;
 mod ntpdata;
 mod read;
 mod rtcdata;
+mod selectdata;
 mod serverstats;
 mod signals;
 mod smoothing;
@@ -37,6 +38,8 @@ mod _native {
     use crate::ntpdata::{get_all_ntp_data, get_ntp_data};
     #[pymodule_export]
     use crate::rtcdata::get_rtc_data;
+    #[pymodule_export]
+    use crate::selectdata::get_select_data;
     #[pymodule_export]
     use crate::serverstats::get_server_stats;
     #[pymodule_export]

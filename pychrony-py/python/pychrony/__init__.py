@@ -15,6 +15,7 @@ from ._api import (
     get_auth_data,
     get_ntp_data,
     get_rtc_data,
+    get_select_data,
     get_server_stats,
     get_smoothing,
     get_source_names,
@@ -36,6 +37,9 @@ from ._models import (
     NTPData,
     NTPMode,
     RTCData,
+    SelectData,
+    SelectOptions,
+    SelectState,
     ServerStats,
     Smoothing,
     Source,
@@ -106,4 +110,9 @@ __all__ = [
     "get_all_ntp_data",
     "NTPData",
     "NTPMode",
+    # Addition (documented in docs/python-api.md): the selectdata report
+    "get_select_data",
+    "SelectData",
+    "SelectState",
+    "SelectOptions",
 ]

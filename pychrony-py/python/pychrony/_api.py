@@ -12,6 +12,9 @@ from ._models import (
     NTPData,
     NTPMode,
     RTCData,
+    SelectData,
+    SelectOptions,
+    SelectState,
     ServerStats,
     Smoothing,
     Source,
@@ -28,6 +31,7 @@ if TYPE_CHECKING:
     from ._native import _AuthData as _NativeAuthData
     from ._native import _NTPData as _NativeNTPData
     from ._native import _RTCData as _NativeRTCData
+    from ._native import _SelectData as _NativeSelectData
     from ._native import _Smoothing as _NativeSmoothing
     from ._native import _Source as _NativeSource
     from ._native import _SourceName as _NativeSourceName
@@ -41,6 +45,7 @@ __all__ = [
     "get_all_ntp_data",
     "get_ntp_data",
     "get_rtc_data",
+    "get_select_data",
     "get_smoothing",
     "get_server_stats",
     "get_source_names",
@@ -467,6 +472,53 @@ def get_auth_data(
     return _auth_data(native().get_auth_data(path, seconds))
 
 
+def _select_data(records: "list[_NativeSelectData]") -> list[SelectData]:
+    # The native tuples are in SelectData field order: the state as its character's code, the
+    # options as chronyd's bits.
+    return [
+        SelectData(
+            r[0],
+            r[1],
+            SelectState(r[2]),
+            r[3],
+            r[4],
+            SelectOptions(r[5]),
+            SelectOptions(r[6]),
+            *r[7:],
+        )
+        for r in records
+    ]
+
+
+def get_select_data(
+    socket_path: str | os.PathLike[str] | None = None,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> list[SelectData]:
+    """Retrieve why each source is or is not selected (what ``chronyc -n selectdata -a`` lists).
+
+    An addition to the contract. Arguments, errors and timeouts are those of
+    :func:`get_tracking`; the whole list is read within ``timeout``. chronyd serves the report
+    only over its Unix socket: over UDP it refuses it (ChronyPermissionError, -3).
+
+    Returns:
+        list[SelectData]: one per source (reference clocks and unresolved sources included), in
+        chronyd's order, as of chronyd's last source selection.
+
+    Raises:
+        ChronyLibraryError: If the native module cannot be loaded.
+        ChronyConnectionError: If chronyd is not running or unreachable
+            (error_code -6: no reply within ``timeout``).
+        ChronyPermissionError: If insufficient permissions to access chronyd (-3).
+        ChronyDataError: If a reply is invalid (-4) or incomplete (-5; also when the list kept
+            changing while it was read).
+        TypeError, ValueError: If an argument has the wrong type or value.
+    """
+    path = _check_socket_path(socket_path)
+    seconds = _check_timeout(timeout)
+    return _select_data(native().get_select_data(path, seconds))
+
+
 class ChronyConnection:
     """A reusable connection to chronyd, for programs that poll.
 
@@ -548,6 +600,13 @@ class ChronyConnection:
         See :func:`get_source_names`.
         """
         return _source_names(self._conn.source_names())
+
+    def get_select_data(self) -> list[SelectData]:
+        """Retrieve the selectdata report over this connection (over UDP chronyd refuses it: -3).
+
+        See :func:`get_select_data`.
+        """
+        return _select_data(self._conn.select_data())
 
     def get_auth_data(self) -> list[AuthData]:
         """Retrieve the authdata report over this connection (over UDP chronyd refuses it: -3).

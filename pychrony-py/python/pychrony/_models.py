@@ -13,6 +13,9 @@ __all__ = [
     "NTPData",
     "NTPMode",
     "RTCData",
+    "SelectData",
+    "SelectOptions",
+    "SelectState",
     "ServerStats",
     "Smoothing",
     "Source",
@@ -589,3 +592,98 @@ class NTPData:
         """The tests as chronyc prints them: ``111 111 1111``."""
         bits = "".join("1" if t else "0" for t in self.tests)
         return f"{bits[:3]} {bits[3:6]} {bits[6:]}"
+
+
+# --- the selectdata report (an addition to the contract) ------------------------------------------
+
+
+class SelectState(_WireEnum):
+    """A source's state in chronyd's last source selection (chronyc's ``S`` column of
+    ``selectdata``). Each value is the code of the character chronyd sends, which is also
+    ``symbol``; a character a newer chronyd adds is the pseudo-member
+    ``SelectState.UNKNOWN_<code>``, its ``symbol`` that character (as chronyc prints it)."""
+
+    IGNORED = ord("N")  #: ``N``: ignored (``noselect``)
+    UNSYNCHRONISED = ord("s")  #: ``s``: the source is not synchronised
+    MISSING_SAMPLES = ord("M")  #: ``M``: too few measurements
+    BAD_DISTANCE = ord("d")  #: ``d``: its distance is larger than ``maxdistance``
+    LARGE_DISTANCE = ord("D")  #: ``D``: too far to be combined
+    JITTERY = ord("~")  #: ``~``: too variable
+    WAITS_FOR_OTHERS = ord("w")  #: ``w``: waits for other sources to get out of ``M``
+    MISSING_SELECTABLE = ord("W")  #: ``W``: waits for enough selectable sources
+    STALE = ord("S")  #: ``S``: no sample for too long, or unreachable
+    ORPHAN = ord("O")  #: ``O``: an orphan (``local orphan``)
+    UNTRUSTED = ord("T")  #: ``T``: disagrees with the ``trust`` sources
+    NOT_PREFERRED = ord("P")  #: ``P``: another source is preferred
+    WAITS_FOR_UPDATE = ord("U")  #: ``U``: waits for a new sample of the source
+    FALSETICKER = ord("x")  #: ``x``: a falseticker
+    COMBINED = ord("+")  #: ``+``: combined with the selected source
+    SELECTED = ord("*")  #: ``*``: the selected source
+    BAD_STRATUM = ord("r")  #: ``r``: its stratum is outside ``minstratum``/``maxstratum``
+    OUTLIER = ord("L")  #: ``L``: an outlier, not combined
+
+    @property
+    def symbol(self) -> str:
+        """chronyc's character for this state (the character itself for one this version does
+        not know)."""
+        return chr(int(self))
+
+    @classmethod
+    def _symbols(cls) -> dict[int, str]:
+        return {int(s): chr(int(s)) for s in cls}
+
+
+# chronyc's letter for each selection option, in its column order.
+_OPTION_LETTERS = ((0x1, "N"), (0x2, "P"), (0x4, "T"), (0x8, "R"))
+
+
+class SelectOptions(enum.IntFlag):
+    """A source's selection options (``noselect``, ``prefer``, ``trust``, ``require``), as
+    configured or in effect; bits this version does not know are kept (``enum.KEEP``)."""
+
+    NOSELECT = 0x1  #: ``N``: never selected
+    PREFER = 0x2  #: ``P``: preferred over sources without it
+    TRUST = 0x4  #: ``T``: assumed to have the right time
+    REQUIRE = 0x8  #: ``R``: must be selectable for chronyd to update the clock
+
+    @property
+    def text(self) -> str:
+        """chronyc's 5-character column: ``N``, ``P``, ``T``, ``R`` for each option set (else
+        ``-``), then a fifth position that is always ``-``."""
+        return "".join(c if self & bit else "-" for bit, c in _OPTION_LETTERS) + "-"
+
+
+@dataclass(frozen=True)
+class SelectData:
+    """One source in chronyd's last source selection (a line of ``chronyc selectdata -a``).
+
+    Attributes:
+        address: the source's IP address, or a reference clock's reference ID as text (as
+            :attr:`Source.address`; ``Name/IP Address``).
+        reference_id: the source's reference ID.
+        state: :class:`SelectState` (``S``).
+        authentication: whether its packets are authenticated, NTS or a symmetric key (``Auth``).
+        leap_status: the leap status the source announces (0-3, as
+            :attr:`TrackingStatus.leap_status`; ``Leap``).
+        configured_options: :class:`SelectOptions` as configured (``COpts``).
+        effective_options: :class:`SelectOptions` in effect, e.g. ``trust`` dropped by
+            ``authselectmode`` (``EOpts``).
+        last_sample_ago: seconds since the source's last sample at the last selection, None if
+            never (``Last``).
+        score: the source's score relative to the selected source (``Score``).
+        low_limit: the lower end of the interval that contains the true offset, seconds
+            (``Interval``).
+        high_limit: its upper end, seconds (``Interval``).
+    """
+
+    address: str
+    reference_id: int
+    state: SelectState
+    authentication: bool
+    leap_status: int
+    configured_options: SelectOptions
+    effective_options: SelectOptions
+    last_sample_ago: int | None
+    score: float
+    low_limit: float
+    high_limit: float

@@ -9,6 +9,7 @@ __all__ = [
     "get_all_ntp_data",
     "get_ntp_data",
     "get_rtc_data",
+    "get_select_data",
     "get_smoothing",
     "get_server_stats",
     "get_source_names",
@@ -124,6 +125,13 @@ _AuthData = tuple[str, int, int, int, int, int, int | None, int, int, bool]
 
 def get_auth_data(socket_path: str | None, timeout: float) -> list[_AuthData]: ...
 
+# (address, reference_id, state, authentication, leap_status, configured_options,
+#  effective_options, last_sample_ago, score, low_limit, high_limit): the field order of
+#  pychrony.SelectData (state: its character's code; options: chronyd's bits).
+_SelectData = tuple[str, int, int, bool, int, int, int, int | None, float, float, float]
+
+def get_select_data(socket_path: str | None, timeout: float) -> list[_SelectData]: ...
+
 # (address, name): the field order of pychrony.SourceName.
 _SourceName = tuple[str, str]
 
@@ -140,6 +148,7 @@ class Connection:
     def source_stats(self) -> list[_SourceStats]: ...
     def source_names(self) -> list[_SourceName]: ...
     def auth_data(self) -> list[_AuthData]: ...
+    def select_data(self) -> list[_SelectData]: ...
     def rtc_data(self) -> _RTCData | None: ...
     def smoothing(self) -> _Smoothing | None: ...
     def ntp_data(self, address: str) -> _NTPData | None: ...

@@ -37,6 +37,7 @@ from ._models import (
     Activity,
     AuthData,
     RTCData,
+    SelectData,
     ServerStats,
     Smoothing,
     Source,
@@ -54,6 +55,8 @@ __all__ = [
     "format_auth_data_csv",
     "format_rtc_data",
     "format_rtc_data_csv",
+    "format_select_data",
+    "format_select_data_csv",
     "format_smoothing",
     "format_smoothing_csv",
     "format_sources",
@@ -397,6 +400,42 @@ def format_auth_data_csv(auth: Sequence[AuthData]) -> str:
 
 #: What chronyc prints (on stdout, with or without -c) when chronyd has no ``smoothtime``:
 #: chronyd's status 505.
+SELECT_DATA_HEADER = "S Name/IP Address        Auth COpts EOpts Last Score     Interval  Leap"
+
+# chronyc's one-character leap status of selectdata ("?": not synchronised or a value it does not
+# know).
+_LEAP_CHARS = {0: "N", 1: "+", 2: "-"}
+
+
+def format_select_data(select: Sequence[SelectData]) -> str:
+    """The sources' selection state in ``chronyc -n selectdata -a``'s layout, with a final
+    newline."""
+    lines = [SELECT_DATA_HEADER, "=" * len(SELECT_DATA_HEADER)]
+    for d in select:
+        lines.append(
+            f"{d.state.symbol} {d.address:<25} {'Y' if d.authentication else 'N'} "
+            f"{d.configured_options.text} {d.effective_options.text} "
+            f"{_ago_text(d.last_sample_ago)} {d.score:5.1f} "
+            f"{_offset_text(d.low_limit, signed=True)} {_offset_text(d.high_limit, signed=True)}"
+            f"  {_LEAP_CHARS.get(d.leap_status, '?')}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def format_select_data_csv(select: Sequence[SelectData]) -> str:
+    """The sources' selection state as ``chronyc -c selectdata -a`` prints it: state, address,
+    authentication (Y/N), the configured then the effective options one character a field,
+    seconds since the last sample (4294967295: never), score, the interval's ends in seconds,
+    the leap status in words; one line each."""
+    return "".join(
+        f"{d.state.symbol},{d.address},{'Y' if d.authentication else 'N'},"
+        f"{','.join(d.configured_options.text)},{','.join(d.effective_options.text)},"
+        f"{_NEVER if d.last_sample_ago is None else d.last_sample_ago},{d.score:.1f},"
+        f"{d.low_limit:.9f},{d.high_limit:.9f},{LEAP_STATUS_TEXT.get(d.leap_status, 'Invalid')}\n"
+        for d in select
+    )
+
+
 SMOOTHING_DISABLED_TEXT = "505 Facility not enabled in daemon\n"
 
 
@@ -608,6 +647,24 @@ def _parser() -> argparse.ArgumentParser:
         "--csv", action="store_true", help="print what `chronyc -c smoothing` prints"
     )
     _add_connection_options(smoothing)
+    selectdata = commands.add_parser(
+        "selectdata",
+        help="print why each source is or is not selected (like `chronyc -n selectdata -a`)",
+        description="Print the state of each of chronyd's sources in its last source selection, "
+        "like `chronyc -n selectdata -a` (chronyd serves it over its Unix socket only). Exit "
+        "status: 0, or 2 on an error.",
+    )
+    selectdata_output = selectdata.add_mutually_exclusive_group()
+    selectdata_output.add_argument(
+        "--json",
+        action="store_true",
+        help="print a JSON list of objects (the SelectData fields; state by name, options as "
+        "chronyd's bits)",
+    )
+    selectdata_output.add_argument(
+        "--csv", action="store_true", help="print what `chronyc -c selectdata -a` prints"
+    )
+    _add_connection_options(selectdata)
     return parser
 
 
@@ -716,6 +773,19 @@ def _smoothing(args: argparse.Namespace) -> int:
     return EXIT_NO_SMOOTHING if smoothing is None else EXIT_OK
 
 
+def _select_data(args: argparse.Namespace) -> int:
+    with ChronyConnection(args.socket, timeout=args.timeout) as conn:
+        select = conn.get_select_data()
+    if args.json:
+        records = [{**dataclasses.asdict(d), "state": d.state.name} for d in select]
+        print(json.dumps(records, indent=2))
+    elif args.csv:
+        sys.stdout.write(format_select_data_csv(select))
+    else:
+        sys.stdout.write(format_select_data(select))
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the tool; returns the exit status."""
     args = _parser().parse_args(argv)
@@ -727,6 +797,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "rtcdata": _rtc_data,
         "authdata": _auth_data,
         "smoothing": _smoothing,
+        "selectdata": _select_data,
     }.get(args.command, _tracking)
     try:
         return command(args)
