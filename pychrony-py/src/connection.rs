@@ -137,14 +137,7 @@ impl Connection {
 
     /// Reads the selectdata report; the same tuples as `get_select_data()`.
     fn select_data<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        let (result, signals) = py.detach(|| {
-            let mut signals = SignalCheck::default();
-            let result = self
-                .inner
-                .query_interruptible::<Vec<chrony_core::SelectData>>(&mut || signals.poll());
-            (result, signals)
-        });
-        let list = finish(py, result, signals)?;
+        let list = read::shared::<Vec<chrony_core::SelectData>>(py, &self.inner)?;
         selectdata::to_list(py, &list)
     }
 

@@ -2,13 +2,11 @@
 
 use std::path::PathBuf;
 
-use chrony_core::{Options, SelectData};
+use chrony_core::SelectData;
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
 
-use crate::errors::finish;
-use crate::signals::SignalCheck;
-use crate::timeout;
+use crate::read;
 
 /// Reads chronyd's selectdata report over its unix socket (a pooled connection, as
 /// `get_tracking()` uses); returns one tuple per source, in `pychrony.SelectData` field order.
@@ -19,16 +17,7 @@ pub(crate) fn get_select_data(
     socket_path: Option<PathBuf>,
     timeout: f64,
 ) -> PyResult<Bound<'_, PyList>> {
-    let options = Options::new().with_timeout(timeout::from_secs(timeout)?);
-    let (result, signals) = py.detach(move || {
-        let mut signals = SignalCheck::default();
-        let result =
-            chrony_core::query::<Vec<SelectData>>(socket_path.as_deref(), &options, &mut || {
-                signals.poll()
-            });
-        (result, signals)
-    });
-    let list = finish(py, result, signals)?;
+    let list = read::pooled::<Vec<SelectData>>(py, socket_path, timeout)?;
     to_list(py, &list)
 }
 
