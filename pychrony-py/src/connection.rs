@@ -7,8 +7,8 @@ use pyo3::types::{PyList, PyTuple};
 use crate::errors::finish;
 use crate::signals::SignalCheck;
 use crate::{
-    activity, authdata, ntpdata, rtcdata, serverstats, smoothing, sourcename, sources, sourcestats,
-    timeout, tracking,
+    activity, authdata, clients, ntpdata, rtcdata, serverstats, smoothing, sourcename, sources,
+    sourcestats, timeout, tracking,
 };
 
 /// A connection to chronyd (Unix socket or UDP command port), opened on first use.
@@ -163,6 +163,20 @@ impl Connection {
         });
         let report = finish(py, result, signals)?;
         smoothing::to_optional_tuple(py, report.as_ref())
+    }
+
+    /// Reads the clients report; the same tuples as `get_clients()`, or None when chronyd has
+    /// `noclientlog`.
+    fn clients<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyList>>> {
+        let (result, signals) = py.detach(|| {
+            let mut signals = SignalCheck::default();
+            let result = self
+                .inner
+                .query_interruptible::<Option<Vec<chrony_core::Client>>>(&mut || signals.poll());
+            (result, signals)
+        });
+        let report = finish(py, result, signals)?;
+        clients::to_optional_list(py, report.as_deref())
     }
 
     /// Reads the ntpdata report of the NTP source at `address`; the same values as

@@ -13,6 +13,7 @@ from ._api import (
     get_activity,
     get_all_ntp_data,
     get_auth_data,
+    get_clients,
     get_ntp_data,
     get_rtc_data,
     get_server_stats,
@@ -33,6 +34,7 @@ from ._models import (
     Activity,
     AuthData,
     AuthMode,
+    Client,
     NTPData,
     NTPMode,
     RTCData,
@@ -106,4 +108,7 @@ __all__ = [
     "get_all_ntp_data",
     "NTPData",
     "NTPMode",
+    # Addition (documented in docs/python-api.md): the clients report
+    "get_clients",
+    "Client",
 ]
