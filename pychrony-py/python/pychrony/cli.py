@@ -20,7 +20,8 @@ chronyc's ``513 RTC driver not running``, or ``null`` with ``--json``), 2 on an 
 ``pychrony clients`` prints chronyd's client access log as ``chronyc -n clients`` does (``-k``:
 the NTS-KE columns instead of the command ones; ``--csv``: as ``chronyc -c clients``), or JSON.
 Exit status: 0, 1 when chronyd runs with ``noclientlog`` (it prints chronyc's ``519 Client
-logging is not active in the daemon``, or ``null`` with ``--json``), 2 on an error.
+logging is not active in the daemon``, after the table's head as chronyc does except with
+``--csv``, or ``null`` with ``--json``), 2 on an error.
 """
 
 from __future__ import annotations
@@ -821,8 +822,11 @@ def _clients(args: argparse.Namespace) -> int:
     if args.json:
         records = None if clients is None else [dataclasses.asdict(c) for c in clients]
         print(json.dumps(records, indent=2))
-    elif clients is None:
+    elif clients is None and args.csv:
         sys.stdout.write(CLIENT_LOG_INACTIVE_TEXT)
+    elif clients is None:
+        # chronyc prints the table's head before it asks, then chronyd's refusal.
+        sys.stdout.write(format_clients([], nke=args.nke) + CLIENT_LOG_INACTIVE_TEXT)
     elif args.csv:
         sys.stdout.write(format_clients_csv(clients, nke=args.nke))
     else:
