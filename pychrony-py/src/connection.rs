@@ -8,8 +8,8 @@ use crate::errors::finish;
 use crate::read;
 use crate::signals::SignalCheck;
 use crate::{
-    activity, authdata, ntpdata, rtcdata, selectdata, serverstats, smoothing, sourcename, sources,
-    sourcestats, timeout, tracking,
+    activity, authdata, clients, ntpdata, rtcdata, selectdata, serverstats, smoothing, sourcename,
+    sources, sourcestats, timeout, tracking,
 };
 
 /// A connection to chronyd (Unix socket or UDP command port), opened on first use.
@@ -108,6 +108,13 @@ impl Connection {
     fn smoothing<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyTuple>>> {
         let report = read::shared::<Option<chrony_core::Smoothing>>(py, &self.inner)?;
         smoothing::to_optional_tuple(py, report.as_ref())
+    }
+
+    /// Reads the clients report; the same tuples as `get_clients()`, or None when chronyd has
+    /// `noclientlog`.
+    fn clients<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyList>>> {
+        let report = read::shared::<Option<Vec<chrony_core::Client>>>(py, &self.inner)?;
+        clients::to_optional_list(py, report.as_deref())
     }
 
     /// Reads the ntpdata report of the NTP source at `address`; the same values as

@@ -9,6 +9,7 @@
 
 mod activity;
 mod authdata;
+mod clients;
 mod connection;
 mod errors;
 mod ntpdata;
@@ -32,6 +33,8 @@ mod _native {
     use crate::activity::get_activity;
     #[pymodule_export]
     use crate::authdata::get_auth_data;
+    #[pymodule_export]
+    use crate::clients::get_clients;
     #[pymodule_export]
     use crate::connection::Connection;
     #[pymodule_export]

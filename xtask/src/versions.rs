@@ -19,6 +19,7 @@ const PYTHON_REPORT_TESTS: &[&str] = &[
     "test_authdata.py",
     "test_smoothing.py",
     "test_ntpdata.py",
+    "test_clients.py",
     "test_selectdata.py",
     "test_cli.py",
 ];

@@ -13,6 +13,7 @@ from ._api import (
     get_activity,
     get_all_ntp_data,
     get_auth_data,
+    get_clients,
     get_ntp_data,
     get_rtc_data,
     get_select_data,
@@ -34,6 +35,7 @@ from ._models import (
     Activity,
     AuthData,
     AuthMode,
+    Client,
     NTPData,
     NTPMode,
     RTCData,
@@ -107,6 +109,9 @@ __all__ = [
     "Smoothing",
     # Addition (documented in docs/python-api.md): the ntpdata report
     "get_ntp_data",
+    # Addition (documented in docs/python-api.md): the clients report
+    "get_clients",
+    "Client",
     "get_all_ntp_data",
     "NTPData",
     "NTPMode",

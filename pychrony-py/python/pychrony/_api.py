@@ -9,6 +9,7 @@ from ._models import (
     Activity,
     AuthData,
     AuthMode,
+    Client,
     NTPData,
     NTPMode,
     RTCData,
@@ -29,6 +30,7 @@ from ._native_loader import native
 if TYPE_CHECKING:
     from ._native import Connection as _NativeConnection
     from ._native import _AuthData as _NativeAuthData
+    from ._native import _Client as _NativeClient
     from ._native import _NTPData as _NativeNTPData
     from ._native import _RTCData as _NativeRTCData
     from ._native import _SelectData as _NativeSelectData
@@ -43,6 +45,7 @@ __all__ = [
     "get_activity",
     "get_auth_data",
     "get_all_ntp_data",
+    "get_clients",
     "get_ntp_data",
     "get_rtc_data",
     "get_select_data",
@@ -519,6 +522,39 @@ def get_select_data(
     return _select_data(native().get_select_data(path, seconds))
 
 
+def get_clients(
+    socket_path: str | os.PathLike[str] | None = None,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> list[Client] | None:
+    """Retrieve chronyd's client access log (what ``chronyc -n clients`` lists).
+
+    An addition to the contract. Arguments, errors and timeouts are those of
+    :func:`get_tracking`; the whole list is read within ``timeout``. chronyd serves the report
+    only over its Unix socket: over UDP it refuses it (ChronyPermissionError, -3).
+
+    Returns:
+        list[Client]: one per client address, in chronyd's order; or None when chronyd runs
+        with ``noclientlog`` (chronyc prints "519 Client logging is not active in the daemon").
+
+    Raises:
+        ChronyLibraryError: If the native module cannot be loaded.
+        ChronyConnectionError: If chronyd is not running or unreachable
+            (error_code -6: no reply within ``timeout``).
+        ChronyPermissionError: If insufficient permissions to access chronyd (-3).
+        ChronyDataError: If a reply is invalid (-4) or incomplete (-5).
+        TypeError, ValueError: If an argument has the wrong type or value.
+    """
+    path = _check_socket_path(socket_path)
+    seconds = _check_timeout(timeout)
+    return _clients(native().get_clients(path, seconds))
+
+
+def _clients(records: "list[_NativeClient] | None") -> list[Client] | None:
+    # The native tuples are in Client field order.
+    return None if records is None else [Client(*r) for r in records]
+
+
 class ChronyConnection:
     """A reusable connection to chronyd, for programs that poll.
 
@@ -628,6 +664,14 @@ class ChronyConnection:
         See :func:`get_smoothing`.
         """
         return _smoothing(self._conn.smoothing())
+
+    def get_clients(self) -> list[Client] | None:
+        """Retrieve the clients report over this connection (None: ``noclientlog``; over UDP
+        chronyd refuses it: -3).
+
+        See :func:`get_clients`.
+        """
+        return _clients(self._conn.clients())
 
     def get_ntp_data(self, address: str) -> NTPData | None:
         """Retrieve the ntpdata report of the NTP source at ``address`` over this connection

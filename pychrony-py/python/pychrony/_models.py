@@ -10,6 +10,7 @@ __all__ = [
     "Activity",
     "AuthData",
     "AuthMode",
+    "Client",
     "NTPData",
     "NTPMode",
     "RTCData",
@@ -498,6 +499,50 @@ class Smoothing:
     wander_ppm: float
     last_update_ago: float
     remaining_time: float
+
+
+# --- the clients report (an addition to the contract) ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class Client:
+    """One client in chronyd's access log (a line of ``chronyc -n clients``; ``-k`` shows the
+    NTS-KE columns instead of the command ones). Intervals are mean intervals in log2 seconds
+    (-5 is 1/32 s), None when chronyd has no data (chronyc prints ``-``); "ago" values are whole
+    seconds, None for never (chronyc prints ``-``).
+
+    Attributes:
+        address: the client's IP address (``Hostname``).
+        ntp_hits: NTP packets received (``NTP``).
+        nke_hits: NTS-KE connections accepted (``NTS-KE``, with ``-k``).
+        cmd_hits: command packets received (``Cmd``).
+        ntp_drops: NTP packets dropped by rate limiting (``Drop``).
+        nke_drops: NTS-KE connections dropped (``Drop``, with ``-k``).
+        cmd_drops: command packets dropped (``Drop`` after ``Cmd``).
+        ntp_interval: mean interval between NTP packets (``Int``).
+        nke_interval: mean interval between NTS-KE connections (``Int``, with ``-k``).
+        cmd_interval: mean interval between command packets (``Int`` after ``Cmd``).
+        ntp_timeout_interval: mean interval between NTP packets in rate-limit timeouts
+            (``IntL``).
+        last_ntp_hit_ago: seconds since the last NTP packet (``Last``).
+        last_nke_hit_ago: seconds since the last NTS-KE connection (``Last``, with ``-k``).
+        last_cmd_hit_ago: seconds since the last command packet (``Last`` after ``Cmd``).
+    """
+
+    address: str
+    ntp_hits: int
+    nke_hits: int
+    cmd_hits: int
+    ntp_drops: int
+    nke_drops: int
+    cmd_drops: int
+    ntp_interval: int | None
+    nke_interval: int | None
+    cmd_interval: int | None
+    ntp_timeout_interval: int | None
+    last_ntp_hit_ago: int | None
+    last_nke_hit_ago: int | None
+    last_cmd_hit_ago: int | None
 
 
 # --- the ntpdata report (an addition to the contract) ---------------------------------------------

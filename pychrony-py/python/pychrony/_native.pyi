@@ -6,6 +6,7 @@ __all__ = [
     "Connection",
     "get_auth_data",
     "get_activity",
+    "get_clients",
     "get_all_ntp_data",
     "get_ntp_data",
     "get_rtc_data",
@@ -132,6 +133,29 @@ _SelectData = tuple[str, int, int, bool, int, int, int, int | None, float, float
 
 def get_select_data(socket_path: str | None, timeout: float) -> list[_SelectData]: ...
 
+# (address, ntp_hits, nke_hits, cmd_hits, ntp_drops, nke_drops, cmd_drops, ntp_interval,
+#  nke_interval, cmd_interval, ntp_timeout_interval, last_ntp_hit_ago, last_nke_hit_ago,
+#  last_cmd_hit_ago): the field order of pychrony.Client.
+_Client = tuple[
+    str,
+    int,
+    int,
+    int,
+    int,
+    int,
+    int,
+    int | None,
+    int | None,
+    int | None,
+    int | None,
+    int | None,
+    int | None,
+    int | None,
+]
+
+# None: chronyd has noclientlog.
+def get_clients(socket_path: str | None, timeout: float) -> list[_Client] | None: ...
+
 # (address, name): the field order of pychrony.SourceName.
 _SourceName = tuple[str, str]
 
@@ -151,6 +175,7 @@ class Connection:
     def select_data(self) -> list[_SelectData]: ...
     def rtc_data(self) -> _RTCData | None: ...
     def smoothing(self) -> _Smoothing | None: ...
+    def clients(self) -> list[_Client] | None: ...
     def ntp_data(self, address: str) -> _NTPData | None: ...
     def all_ntp_data(self) -> list[_NTPData]: ...
     def close(self) -> None: ...

@@ -16,6 +16,12 @@ chronyc's ``513 RTC driver not running``, or ``null`` with ``--json``), 2 on an 
 (``--csv``: as ``chronyc -c smoothing``), or JSON. Exit status: 0, 1 when chronyd has no
 ``smoothtime`` (it prints chronyc's ``505 Facility not enabled in daemon``, or ``null`` with
 ``--json``), 2 on an error.
+
+``pychrony clients`` prints chronyd's client access log as ``chronyc -n clients`` does (``-k``:
+the NTS-KE columns instead of the command ones; ``--csv``: as ``chronyc -c clients``), or JSON.
+Exit status: 0, 1 when chronyd runs with ``noclientlog`` (it prints chronyc's ``519 Client
+logging is not active in the daemon``, after the table's head as chronyc does except with
+``--csv``, or ``null`` with ``--json``), 2 on an error.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ from ._models import (
     SERVER_STATS_LABELS,
     Activity,
     AuthData,
+    Client,
     RTCData,
     SelectData,
     ServerStats,
@@ -53,6 +60,8 @@ __all__ = [
     "format_activity_csv",
     "format_auth_data",
     "format_auth_data_csv",
+    "format_clients",
+    "format_clients_csv",
     "format_rtc_data",
     "format_rtc_data_csv",
     "format_select_data",
@@ -73,6 +82,7 @@ EXIT_SYNCHRONISED = 0
 EXIT_NOT_SYNCHRONISED = 1
 EXIT_NO_RTC = 1
 EXIT_NO_SMOOTHING = 1
+EXIT_NO_CLIENT_LOG = 1
 EXIT_ERROR = 2
 
 
@@ -396,6 +406,71 @@ def format_auth_data_csv(auth: Sequence[AuthData]) -> str:
     )
 
 
+# --- clients --------------------------------------------------------------------------------------
+
+#: What chronyc prints (on stdout, with or without -c) when chronyd runs with ``noclientlog``:
+#: chronyd's status 519.
+CLIENT_LOG_INACTIVE_TEXT = "519 Client logging is not active in the daemon\n"
+
+# chronyd's "no data" for a log2 interval (Client's intervals are None instead).
+_NO_INTERVAL = 127
+
+
+def _clients_header(nke: bool) -> str:
+    last = "NTS-KE" if nke else "Cmd"
+    return f"Hostname{' ' * 22}NTP   Drop Int IntL Last  {last:>6}   Drop Int  Last"
+
+
+def _interval_text(log2: int | None) -> str:
+    # chronyc's 2-character interval column: " -" when chronyd has no data.
+    return " -" if log2 is None else f"{log2:2d}"
+
+
+def _last_columns(client: Client, nke: bool) -> tuple[int, int, int | None, int | None]:
+    # The four columns after the NTP ones: NTS-KE (chronyc's -k) or command packets.
+    c = client
+    if nke:
+        return (c.nke_hits, c.nke_drops, c.nke_interval, c.last_nke_hit_ago)
+    return (c.cmd_hits, c.cmd_drops, c.cmd_interval, c.last_cmd_hit_ago)
+
+
+def format_clients(clients: Sequence[Client], *, nke: bool = False) -> str:
+    """The access log in ``chronyc -n clients``'s layout (``nke``: ``-k``'s NTS-KE columns), with
+    a final newline."""
+    header = _clients_header(nke)
+    lines = [header, "=" * len(header)]
+    for c in clients:
+        hits, drops, interval, last = _last_columns(c, nke)
+        lines.append(
+            f"{c.address:<25}  {c.ntp_hits:6d}  {c.ntp_drops:5d}  {_interval_text(c.ntp_interval)}"
+            f"  {_interval_text(c.ntp_timeout_interval)}  {_ago_text(c.last_ntp_hit_ago)}"
+            f"  {hits:6d}  {drops:5d}  {_interval_text(interval)}  {_ago_text(last)}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def format_clients_csv(clients: Sequence[Client], *, nke: bool = False) -> str:
+    """The access log as ``chronyc -c clients`` (``nke``: ``-k``) prints it: address, NTP hits,
+    drops, interval, timeout interval (127: no data), seconds since the last NTP packet
+    (4294967295: never), then the same four for command packets or NTS-KE connections."""
+
+    def log2(v: int | None) -> int:
+        return _NO_INTERVAL if v is None else v
+
+    def ago(v: int | None) -> int:
+        return _NEVER if v is None else v
+
+    lines = []
+    for c in clients:
+        hits, drops, interval, last = _last_columns(c, nke)
+        lines.append(
+            f"{c.address},{c.ntp_hits},{c.ntp_drops},{log2(c.ntp_interval)},"
+            f"{log2(c.ntp_timeout_interval)},{ago(c.last_ntp_hit_ago)},{hits},{drops},"
+            f"{log2(interval)},{ago(last)}\n"
+        )
+    return "".join(lines)
+
+
 # --- smoothing ------------------------------------------------------------------------------------
 
 #: What chronyc prints (on stdout, with or without -c) when chronyd has no ``smoothtime``:
@@ -508,7 +583,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="pychrony",
         description="Read chronyd's monitoring data.",
         epilog="Exit status: 0 ok (for tracking: synchronised), 1 not synchronised (tracking) or "
-        "no RTC tracking (rtcdata) or no smoothing (smoothing), 2 error.",
+        "no RTC tracking (rtcdata), no smoothing (smoothing) or no client log (clients), "
+        "2 error.",
     )
     commands = parser.add_subparsers(
         dest="command", metavar="COMMAND", required=True, parser_class=_Parser
@@ -647,6 +723,30 @@ def _parser() -> argparse.ArgumentParser:
         "--csv", action="store_true", help="print what `chronyc -c smoothing` prints"
     )
     _add_connection_options(smoothing)
+    clients = commands.add_parser(
+        "clients",
+        help="print chronyd's client access log (like `chronyc -n clients`)",
+        description="Print chronyd's client access log, like `chronyc -n clients` (chronyd "
+        "serves it over its Unix socket only). Exit status: 0, 1 when chronyd runs with "
+        "noclientlog (chronyc's `519 Client logging is not active in the daemon` is printed; "
+        "JSON: null), or 2 on an error.",
+    )
+    clients.add_argument(
+        "-k",
+        dest="nke",
+        action="store_true",
+        help="show the NTS-KE columns instead of the command ones, as `chronyc clients -k`",
+    )
+    clients_output = clients.add_mutually_exclusive_group()
+    clients_output.add_argument(
+        "--json",
+        action="store_true",
+        help="print a JSON list of objects (the Client fields, all columns), or null",
+    )
+    clients_output.add_argument(
+        "--csv", action="store_true", help="print what `chronyc -c clients` prints"
+    )
+    _add_connection_options(clients)
     selectdata = commands.add_parser(
         "selectdata",
         help="print why each source is or is not selected (like `chronyc -n selectdata -a`)",
@@ -786,6 +886,24 @@ def _select_data(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _clients(args: argparse.Namespace) -> int:
+    with ChronyConnection(args.socket, timeout=args.timeout) as conn:
+        clients = conn.get_clients()
+    if args.json:
+        records = None if clients is None else [dataclasses.asdict(c) for c in clients]
+        print(json.dumps(records, indent=2))
+    elif clients is None and args.csv:
+        sys.stdout.write(CLIENT_LOG_INACTIVE_TEXT)
+    elif clients is None:
+        # chronyc prints the table's head before it asks, then chronyd's refusal.
+        sys.stdout.write(format_clients([], nke=args.nke) + CLIENT_LOG_INACTIVE_TEXT)
+    elif args.csv:
+        sys.stdout.write(format_clients_csv(clients, nke=args.nke))
+    else:
+        sys.stdout.write(format_clients(clients, nke=args.nke))
+    return EXIT_NO_CLIENT_LOG if clients is None else EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the tool; returns the exit status."""
     args = _parser().parse_args(argv)
@@ -797,6 +915,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "rtcdata": _rtc_data,
         "authdata": _auth_data,
         "smoothing": _smoothing,
+        "clients": _clients,
         "selectdata": _select_data,
     }.get(args.command, _tracking)
     try:
