@@ -109,12 +109,12 @@ __all__ = [
     "Smoothing",
     # Addition (documented in docs/python-api.md): the ntpdata report
     "get_ntp_data",
-    # Addition (documented in docs/python-api.md): the clients report
-    "get_clients",
-    "Client",
     "get_all_ntp_data",
     "NTPData",
     "NTPMode",
+    # Addition (documented in docs/python-api.md): the clients report
+    "get_clients",
+    "Client",
     # Addition (documented in docs/python-api.md): the selectdata report
     "get_select_data",
     "SelectData",
