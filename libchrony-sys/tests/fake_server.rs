@@ -7,7 +7,7 @@
 
 mod common;
 
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::time::Duration;
 
 use common::tables::{self, Spec, assert_layout};
@@ -23,20 +23,7 @@ struct Fake {
 
 impl Fake {
     fn new() -> Fake {
-        let mut fds = [0; 2];
-        // SAFETY: fds is a valid out-array of two ints.
-        let r = unsafe {
-            libc::socketpair(
-                libc::AF_UNIX,
-                libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC,
-                0,
-                fds.as_mut_ptr(),
-            )
-        };
-        assert_eq!(r, 0, "socketpair: errno {}", common::errno());
-        // SAFETY: both fds are fresh and owned only here.
-        let (client, server) =
-            unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+        let (client, server) = common::socket_pair();
         Fake {
             conn: Conn::on_fd(client.as_raw_fd()),
             _client: client,

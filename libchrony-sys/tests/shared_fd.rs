@@ -7,28 +7,11 @@
 
 mod common;
 
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::AsRawFd;
 
 use chronyd_fixture::wire::{get_u16 as be16, put_ip, reply};
 use common::{Conn, TIMEOUT, poll_in};
 use libchrony_sys as sys;
-
-/// Both ends of an AF_UNIX SOCK_SEQPACKET pair: the client's, the fake chronyd's.
-fn pair() -> (OwnedFd, OwnedFd) {
-    let mut fds = [0; 2];
-    // SAFETY: fds is a valid out-array of two ints.
-    let r = unsafe {
-        libc::socketpair(
-            libc::AF_UNIX,
-            libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC,
-            0,
-            fds.as_mut_ptr(),
-        )
-    };
-    assert_eq!(r, 0, "socketpair: errno {}", common::errno());
-    // SAFETY: both fds are fresh and owned only here.
-    unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) }
-}
 
 fn recv(fd: i32) -> Vec<u8> {
     assert!(poll_in(fd, TIMEOUT), "nothing readable within {TIMEOUT:?}");
@@ -58,7 +41,7 @@ fn process(c: &Conn, d: &[u8]) -> sys::chrony_err {
 
 #[test]
 fn replies_in_reverse_order_reach_their_sessions() {
-    let (client, server) = pair();
+    let (client, server) = common::socket_pair();
     let (fd, srv) = (client.as_raw_fd(), server.as_raw_fd());
     let a = Conn::on_fd(fd);
     let b = Conn::on_fd(fd);
@@ -88,7 +71,7 @@ fn replies_in_reverse_order_reach_their_sessions() {
 
 #[test]
 fn a_stale_reply_is_not_taken_for_a_later_request() {
-    let (client, server) = pair();
+    let (client, server) = common::socket_pair();
     let (fd, srv) = (client.as_raw_fd(), server.as_raw_fd());
     let a = Conn::on_fd(fd);
     assert_eq!(a.request_record("sourcestats", 0), sys::CHRONY_OK);
@@ -107,7 +90,7 @@ fn a_stale_reply_is_not_taken_for_a_later_request() {
 
 #[test]
 fn a_chained_request_sends_its_follow_up() {
-    let (client, server) = pair();
+    let (client, server) = common::socket_pair();
     let (fd, srv) = (client.as_raw_fd(), server.as_raw_fd());
     let a = Conn::on_fd(fd);
     assert_eq!(a.request_record("ntpdata", 0), sys::CHRONY_OK);
@@ -145,7 +128,7 @@ fn bad_arguments_are_errors() {
             sys::CHRONY_INVALID_ARGUMENT
         );
     }
-    let (client, _server) = pair();
+    let (client, _server) = common::socket_pair();
     let a = Conn::on_fd(client.as_raw_fd());
     assert_eq!(process(&a, &d), sys::CHRONY_UNEXPECTED_CALL, "idle session");
 }

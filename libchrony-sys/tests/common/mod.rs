@@ -58,6 +58,28 @@ pub fn report_name(name: &str) -> &'static CStr {
     leaked
 }
 
+/// Both ends of an AF_UNIX SOCK_SEQPACKET pair: the client's, the fake chronyd's.
+pub fn socket_pair() -> (std::os::fd::OwnedFd, std::os::fd::OwnedFd) {
+    let mut fds = [0; 2];
+    // SAFETY: fds is a valid out-array of two ints.
+    let r = unsafe {
+        libc::socketpair(
+            libc::AF_UNIX,
+            libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC,
+            0,
+            fds.as_mut_ptr(),
+        )
+    };
+    assert_eq!(r, 0, "socketpair: errno {}", errno());
+    // SAFETY: both fds are fresh and owned only here.
+    unsafe {
+        (
+            std::os::fd::FromRawFd::from_raw_fd(fds[0]),
+            std::os::fd::FromRawFd::from_raw_fd(fds[1]),
+        )
+    }
+}
+
 pub fn errno() -> i32 {
     std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
 }
