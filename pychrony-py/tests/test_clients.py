@@ -15,6 +15,7 @@ import json
 
 import pytest
 from conftest import Daemon, each_line_equal_when_stable
+from fake_chronyd import fake_chronyd, reply
 from pychrony import ChronyConnection, ChronyPermissionError, Client, get_clients
 from pychrony.cli import (
     CLIENT_LOG_INACTIVE_TEXT,
@@ -146,7 +147,20 @@ def test_cli_over_udp_is_an_error(daemon: Daemon) -> None:
     assert (status, out) == (2, "")
 
 
-def test_no_client_log_text_is_chronycs() -> None:
-    # chronyd's status 519 as chronyc words it (reference: reports-and-exporters.md); the
-    # fixture has no noclientlog mode to compare with.
-    assert CLIENT_LOG_INACTIVE_TEXT == "519 Client logging is not active in the daemon\n"
+# chronyd's status 15 (STT_INACTIVE) in its 28-byte error reply (RPY_NULL), as with noclientlog.
+def _no_client_log(request: bytes) -> bytes:
+    return reply(request, status=15, code=1)
+
+
+def test_no_client_log_is_none_and_the_cli_prints_what_chronyc_prints(daemon: Daemon) -> None:
+    # A real chronyd with noclientlog answers every clients request with status 15; the scripted
+    # one does the same, and chronyc is pointed at it too.
+    with fake_chronyd(_no_client_log) as address:
+        with ChronyConnection(address, timeout=1.0) as conn:
+            assert conn.get_clients() is None
+        for args, chronyc_args in ((), TEXT), (("-k",), TEXT_NKE), (("--csv",), CSV):
+            theirs = daemon.chronyc_process(*chronyc_args, address=address)
+            assert theirs.returncode == 1, theirs
+            assert CLIENT_LOG_INACTIVE_TEXT in theirs.stdout
+            assert cli(["clients", *args, "--socket", address]) == (1, theirs.stdout)
+        assert cli(["clients", "--json", "--socket", address]) == (1, "null\n")
