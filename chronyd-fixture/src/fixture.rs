@@ -661,6 +661,7 @@ impl Fixture {
     /// which can run the daemon in a private mount namespace whose /etc/nsswitch.conf says `hosts: files`
     /// (chronyd would otherwise ask the DNS server of /etc/resolv.conf, off loopback).
     pub fn resolves_offline() -> bool {
+        // is_root runs `id -u`; every start asks several times (config, command, fixture.env).
         static ROOT: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
         *ROOT.get_or_init(crate::unpack::is_root)
     }
