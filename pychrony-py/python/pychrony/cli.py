@@ -32,7 +32,7 @@ import json
 import math
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from ._api import DEFAULT_TIMEOUT, ChronyConnection, _check_timeout
@@ -80,9 +80,8 @@ __all__ = [
 EXIT_OK = 0
 EXIT_SYNCHRONISED = 0
 EXIT_NOT_SYNCHRONISED = 1
-EXIT_NO_RTC = 1
-EXIT_NO_SMOOTHING = 1
-EXIT_NO_CLIENT_LOG = 1
+#: When chronyd lacks the report: no RTC tracking, no smoothtime, noclientlog.
+EXIT_NO_REPORT = 1
 EXIT_ERROR = 2
 
 
@@ -116,12 +115,6 @@ def format_tracking(status: TrackingStatus) -> str:
         f"Leap status     : {LEAP_STATUS_TEXT.get(status.leap_status, 'Invalid')}",
     ]
     return "\n".join(lines) + "\n"
-
-
-def _read(address: str | None, timeout: float) -> TrackingStatus:
-    # The library's own address grammar: a socket path, or a UDP command port address.
-    with ChronyConnection(address, timeout=timeout) as conn:
-        return conn.get_tracking()
 
 
 # --- sources --------------------------------------------------------------------------------------
@@ -293,21 +286,11 @@ def format_source_stats_csv(stats: Sequence[SourceStats]) -> str:
     )
 
 
-def _read_sources(address: str | None, timeout: float) -> list[Source]:
-    with ChronyConnection(address, timeout=timeout) as conn:
-        return conn.get_sources()
-
-
 def named_sources(sources: Sequence[Source], names: Sequence[SourceName]) -> list[Source]:
     """The sources with each NTP source's configured name in place of its address, as
     ``chronyc -N`` shows them; reference clocks (no name) keep their reference ID."""
     by_address = {n.address: n.name for n in names}
     return [dataclasses.replace(s, address=by_address.get(s.address, s.address)) for s in sources]
-
-
-def _read_named_sources(address: str | None, timeout: float) -> list[Source]:
-    with ChronyConnection(address, timeout=timeout) as conn:
-        return named_sources(conn.get_sources(), conn.get_source_names())
 
 
 def format_activity(activity: Activity) -> str:
@@ -578,6 +561,259 @@ def _add_connection_options(command: argparse.ArgumentParser) -> None:
     )
 
 
+# --- the commands ---------------------------------------------------------------------------------
+
+
+def _fields(report: Any) -> Any:
+    """A report as JSON values: a dataclass's fields, or a list of them."""
+    if isinstance(report, list):
+        return [_fields(r) for r in report]
+    return dataclasses.asdict(report)
+
+
+def _no_options(parser: argparse.ArgumentParser) -> None:
+    del parser
+
+
+def _always_ok(report: Any) -> int:
+    del report
+    return EXIT_OK
+
+
+@dataclasses.dataclass(frozen=True)
+class _Command:
+    """One subcommand: how it reads its report through a connection, and how each output form
+    prints it. Every command takes ``--json``, ``--socket`` and ``--timeout``."""
+
+    name: str
+    help: str
+    #: The description of ``pychrony NAME --help``.
+    description: str
+    read: Callable[[ChronyConnection, argparse.Namespace], Any]
+    #: chronyc's text layout.
+    text: Callable[[Any, argparse.Namespace], str]
+    json_help: str
+    #: The JSON value of a report (not None).
+    record: Callable[[Any], Any] = _fields
+    #: The chronyc command whose ``-c`` output ``--csv`` prints, and how; no ``--csv`` without.
+    csv_of: str | None = None
+    csv: Callable[[Any, argparse.Namespace], str] | None = None
+    #: What chronyc prints when chronyd lacks the report (``read`` returned None): exit 1.
+    absent: Callable[[argparse.Namespace], str] | None = None
+    #: The command's own options, added before the output and connection options.
+    options: Callable[[argparse.ArgumentParser], None] = _no_options
+    #: The exit status for a report that is there.
+    status: Callable[[Any], int] = _always_ok
+
+    def add_to(self, commands: Any) -> None:
+        parser = commands.add_parser(self.name, help=self.help, description=self.description)
+        self.options(parser)
+        output = parser.add_mutually_exclusive_group()
+        output.add_argument("--json", action="store_true", help=self.json_help)
+        if self.csv_of is not None:
+            output.add_argument(
+                "--csv", action="store_true", help=f"print what `{self.csv_of}` prints"
+            )
+        _add_connection_options(parser)
+
+    def run(self, args: argparse.Namespace) -> int:
+        # The library's own address grammar: a socket path, or a UDP command port address.
+        with ChronyConnection(args.socket, timeout=args.timeout) as conn:
+            report = self.read(conn, args)
+        if args.json:
+            print(json.dumps(None if report is None else self.record(report), indent=2))
+        elif report is None:
+            assert self.absent is not None, f"{self.name} has a report"
+            sys.stdout.write(self.absent(args))
+        elif self.csv is not None and args.csv:
+            sys.stdout.write(self.csv(report, args))
+        else:
+            sys.stdout.write(self.text(report, args))
+        return EXIT_NO_REPORT if report is None else self.status(report)
+
+
+def _verbose_option(chronyc: str) -> Callable[[argparse.ArgumentParser], None]:
+    def add(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument(
+            "-v",
+            dest="verbose",
+            action="store_true",
+            help=f"add chronyc's caption of the columns (like `{chronyc} -v`; text output only)",
+        )
+
+    return add
+
+
+def _sources_options(parser: argparse.ArgumentParser) -> None:
+    _verbose_option("chronyc sources")(parser)
+    parser.add_argument(
+        "-N",
+        dest="names",
+        action="store_true",
+        help="show each NTP source's configured name instead of its address (like `chronyc -N`)",
+    )
+
+
+def _clients_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-k",
+        dest="nke",
+        action="store_true",
+        help="show the NTS-KE columns instead of the command ones, as `chronyc clients -k`",
+    )
+
+
+def _read_sources(conn: ChronyConnection, args: argparse.Namespace) -> list[Source]:
+    sources = conn.get_sources()
+    return named_sources(sources, conn.get_source_names()) if args.names else sources
+
+
+def _tracking_record(status: TrackingStatus) -> dict[str, Any]:
+    return {
+        **dataclasses.asdict(status),
+        "synchronized": status.is_synchronized(),
+        "leap_pending": status.is_leap_pending(),
+    }
+
+
+def _tracking_status(status: TrackingStatus) -> int:
+    return EXIT_SYNCHRONISED if status.is_synchronized() else EXIT_NOT_SYNCHRONISED
+
+
+def _clients_absent(args: argparse.Namespace) -> str:
+    # chronyc prints the table's head before it asks (not with -c), then chronyd's refusal.
+    head = "" if args.csv else format_clients([], nke=args.nke)
+    return head + CLIENT_LOG_INACTIVE_TEXT
+
+
+_UNIX_ONLY = "(chronyd serves it over its Unix socket only)"
+_EXIT = "Exit status: 0, or 2 on an error."
+
+_COMMANDS = (
+    _Command(
+        "tracking",
+        help="print the tracking report (like `chronyc -n tracking`)",
+        description="Print chronyd's tracking report, like `chronyc -n tracking`.",
+        read=lambda conn, args: conn.get_tracking(),
+        text=lambda status, args: format_tracking(status),
+        json_help="print one JSON object",
+        record=_tracking_record,
+        status=_tracking_status,
+    ),
+    _Command(
+        "sources",
+        help="print the time sources (like `chronyc -n sources -a`)",
+        description="Print chronyd's time sources, like `chronyc -n sources -a` (unresolved "
+        f"sources included). {_EXIT}",
+        read=_read_sources,
+        text=lambda sources, args: format_sources(sources, verbose=args.verbose),
+        json_help="print a JSON list of objects (the Source fields; state and mode by name)",
+        record=lambda sources: [source_record(s) for s in sources],
+        csv_of="chronyc -c sources -a",
+        csv=lambda sources, args: format_sources_csv(sources),
+        options=_sources_options,
+    ),
+    _Command(
+        "sourcestats",
+        help="print the sources' sample statistics (like `chronyc -n sourcestats -a`)",
+        description="Print chronyd's statistics of each source's samples, like `chronyc -n "
+        f"sourcestats -a` (unresolved sources included). {_EXIT}",
+        read=lambda conn, args: conn.get_source_stats(),
+        text=lambda stats, args: format_source_stats(stats, verbose=args.verbose),
+        json_help="print a JSON list of objects (the SourceStats fields)",
+        csv_of="chronyc -c sourcestats -a",
+        csv=lambda stats, args: format_source_stats_csv(stats),
+        options=_verbose_option("chronyc sourcestats"),
+    ),
+    _Command(
+        "activity",
+        help="print how many sources are online/offline (like `chronyc -n activity`)",
+        description=f"Print chronyd's activity report, like `chronyc -n activity`. {_EXIT}",
+        read=lambda conn, args: conn.get_activity(),
+        text=lambda activity, args: format_activity(activity),
+        json_help="print one JSON object (the Activity fields)",
+        csv_of="chronyc -c activity",
+        csv=lambda activity, args: format_activity_csv(activity),
+    ),
+    _Command(
+        "serverstats",
+        help="print the server counters (like `chronyc -n serverstats`)",
+        description=f"Print chronyd's server counters, like `chronyc -n serverstats`. {_EXIT}",
+        read=lambda conn, args: conn.get_server_stats(),
+        text=lambda stats, args: format_server_stats(stats),
+        json_help="print one JSON object (the ServerStats fields; null: not sent by this chronyd)",
+        csv_of="chronyc -c serverstats",
+        csv=lambda stats, args: format_server_stats_csv(stats),
+    ),
+    _Command(
+        "rtcdata",
+        help="print the real-time clock's tracking (like `chronyc -n rtcdata`)",
+        description="Print chronyd's tracking of the real-time clock, like `chronyc -n rtcdata`. "
+        "Exit status: 0, 1 when chronyd tracks no RTC (chronyc's `513 RTC driver not running` "
+        "is printed; JSON: null), or 2 on an error.",
+        read=lambda conn, args: conn.get_rtc_data(),
+        text=lambda rtc, args: format_rtc_data(rtc),
+        json_help='print one JSON object (the RTCData fields and "calibrated"), or null',
+        record=lambda rtc: {**dataclasses.asdict(rtc), "calibrated": rtc.is_calibrated()},
+        csv_of="chronyc -c rtcdata",
+        csv=lambda rtc, args: format_rtc_data_csv(rtc),
+        absent=lambda args: RTC_DISABLED_TEXT,
+    ),
+    _Command(
+        "authdata",
+        help="print how the sources are authenticated (like `chronyc -n authdata -a`)",
+        description="Print how chronyd's NTP sources are authenticated, like `chronyc -n "
+        f"authdata -a` {_UNIX_ONLY}. {_EXIT}",
+        read=lambda conn, args: conn.get_auth_data(),
+        text=lambda auth, args: format_auth_data(auth),
+        json_help="print a JSON list of objects (the AuthData fields; mode by name)",
+        record=lambda auth: [{**dataclasses.asdict(a), "mode": a.mode.name} for a in auth],
+        csv_of="chronyc -c authdata -a",
+        csv=lambda auth, args: format_auth_data_csv(auth),
+    ),
+    _Command(
+        "smoothing",
+        help="print the state of the server time smoothing (like `chronyc smoothing`)",
+        description="Print the state of chronyd's server time smoothing, like `chronyc "
+        "smoothing`. Exit status: 0, 1 when chronyd has no smoothtime (chronyc's `505 Facility "
+        "not enabled in daemon` is printed; JSON: null), or 2 on an error.",
+        read=lambda conn, args: conn.get_smoothing(),
+        text=lambda smoothing, args: format_smoothing(smoothing),
+        json_help="print one JSON object (the Smoothing fields), or null",
+        csv_of="chronyc -c smoothing",
+        csv=lambda smoothing, args: format_smoothing_csv(smoothing),
+        absent=lambda args: SMOOTHING_DISABLED_TEXT,
+    ),
+    _Command(
+        "clients",
+        help="print chronyd's client access log (like `chronyc -n clients`)",
+        description="Print chronyd's client access log, like `chronyc -n clients` "
+        f"{_UNIX_ONLY}. Exit status: 0, 1 when chronyd runs with noclientlog (chronyc's `519 "
+        "Client logging is not active in the daemon` is printed; JSON: null), or 2 on an error.",
+        read=lambda conn, args: conn.get_clients(),
+        text=lambda clients, args: format_clients(clients, nke=args.nke),
+        json_help="print a JSON list of objects (the Client fields, all columns), or null",
+        csv_of="chronyc -c clients",
+        csv=lambda clients, args: format_clients_csv(clients, nke=args.nke),
+        absent=_clients_absent,
+        options=_clients_options,
+    ),
+    _Command(
+        "selectdata",
+        help="print why each source is or is not selected (like `chronyc -n selectdata -a`)",
+        description="Print the state of each of chronyd's sources in its last source selection, "
+        f"like `chronyc -n selectdata -a` {_UNIX_ONLY}. {_EXIT}",
+        read=lambda conn, args: conn.get_select_data(),
+        text=lambda select, args: format_select_data(select),
+        json_help="print a JSON list of objects (the SelectData fields; state by name, options "
+        "as chronyd's bits)",
+        record=lambda select: [{**dataclasses.asdict(d), "state": d.state.name} for d in select],
+        csv_of="chronyc -c selectdata -a",
+        csv=lambda select, args: format_select_data_csv(select),
+    ),
+)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="pychrony",
@@ -589,337 +825,17 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(
         dest="command", metavar="COMMAND", required=True, parser_class=_Parser
     )
-    tracking = commands.add_parser(
-        "tracking",
-        help="print the tracking report (like `chronyc -n tracking`)",
-        description="Print chronyd's tracking report, like `chronyc -n tracking`.",
-    )
-    tracking.add_argument("--json", action="store_true", help="print one JSON object")
-    _add_connection_options(tracking)
-    sources = commands.add_parser(
-        "sources",
-        help="print the time sources (like `chronyc -n sources -a`)",
-        description="Print chronyd's time sources, like `chronyc -n sources -a` (unresolved "
-        "sources included). Exit status: 0, or 2 on an error.",
-    )
-    sources.add_argument(
-        "-v",
-        dest="verbose",
-        action="store_true",
-        help="add chronyc's caption of the columns (like `chronyc sources -v`; text output only)",
-    )
-    sources.add_argument(
-        "-N",
-        dest="names",
-        action="store_true",
-        help="show each NTP source's configured name instead of its address (like `chronyc -N`)",
-    )
-    output = sources.add_mutually_exclusive_group()
-    output.add_argument(
-        "--json",
-        action="store_true",
-        help="print a JSON list of objects (the Source fields; state and mode by name)",
-    )
-    output.add_argument(
-        "--csv", action="store_true", help="print what `chronyc -c sources -a` prints"
-    )
-    _add_connection_options(sources)
-    sourcestats = commands.add_parser(
-        "sourcestats",
-        help="print the sources' sample statistics (like `chronyc -n sourcestats -a`)",
-        description="Print chronyd's statistics of each source's samples, like `chronyc -n "
-        "sourcestats -a` (unresolved sources included). Exit status: 0, or 2 on an error.",
-    )
-    sourcestats.add_argument(
-        "-v",
-        dest="verbose",
-        action="store_true",
-        help="add chronyc's caption of the columns (like `chronyc sourcestats -v`; text only)",
-    )
-    sourcestats_output = sourcestats.add_mutually_exclusive_group()
-    sourcestats_output.add_argument(
-        "--json", action="store_true", help="print a JSON list of objects (the SourceStats fields)"
-    )
-    sourcestats_output.add_argument(
-        "--csv", action="store_true", help="print what `chronyc -c sourcestats -a` prints"
-    )
-    _add_connection_options(sourcestats)
-    activity = commands.add_parser(
-        "activity",
-        help="print how many sources are online/offline (like `chronyc -n activity`)",
-        description="Print chronyd's activity report, like `chronyc -n activity`. Exit status: 0, "
-        "or 2 on an error.",
-    )
-    activity_output = activity.add_mutually_exclusive_group()
-    activity_output.add_argument(
-        "--json", action="store_true", help="print one JSON object (the Activity fields)"
-    )
-    activity_output.add_argument(
-        "--csv", action="store_true", help="print what `chronyc -c activity` prints"
-    )
-    _add_connection_options(activity)
-    serverstats = commands.add_parser(
-        "serverstats",
-        help="print the server counters (like `chronyc -n serverstats`)",
-        description="Print chronyd's server counters, like `chronyc -n serverstats`. Exit status: "
-        "0, or 2 on an error.",
-    )
-    serverstats_output = serverstats.add_mutually_exclusive_group()
-    serverstats_output.add_argument(
-        "--json",
-        action="store_true",
-        help="print one JSON object (the ServerStats fields; null: not sent by this chronyd)",
-    )
-    serverstats_output.add_argument(
-        "--csv", action="store_true", help="print what `chronyc -c serverstats` prints"
-    )
-    _add_connection_options(serverstats)
-    rtcdata = commands.add_parser(
-        "rtcdata",
-        help="print the real-time clock's tracking (like `chronyc -n rtcdata`)",
-        description="Print chronyd's tracking of the real-time clock, like `chronyc -n rtcdata`. "
-        "Exit status: 0, 1 when chronyd tracks no RTC (chronyc's `513 RTC driver not running` "
-        "is printed; JSON: null), or 2 on an error.",
-    )
-    rtcdata_output = rtcdata.add_mutually_exclusive_group()
-    rtcdata_output.add_argument(
-        "--json",
-        action="store_true",
-        help='print one JSON object (the RTCData fields and "calibrated"), or null',
-    )
-    rtcdata_output.add_argument(
-        "--csv", action="store_true", help="print what `chronyc -c rtcdata` prints"
-    )
-    _add_connection_options(rtcdata)
-    authdata = commands.add_parser(
-        "authdata",
-        help="print how the sources are authenticated (like `chronyc -n authdata -a`)",
-        description="Print how chronyd's NTP sources are authenticated, like `chronyc -n "
-        "authdata -a` (chronyd serves it over its Unix socket only). Exit status: 0, or 2 on an "
-        "error.",
-    )
-    authdata_output = authdata.add_mutually_exclusive_group()
-    authdata_output.add_argument(
-        "--json",
-        action="store_true",
-        help="print a JSON list of objects (the AuthData fields; mode by name)",
-    )
-    authdata_output.add_argument(
-        "--csv", action="store_true", help="print what `chronyc -c authdata -a` prints"
-    )
-    _add_connection_options(authdata)
-    smoothing = commands.add_parser(
-        "smoothing",
-        help="print the state of the server time smoothing (like `chronyc smoothing`)",
-        description="Print the state of chronyd's server time smoothing, like `chronyc "
-        "smoothing`. Exit status: 0, 1 when chronyd has no smoothtime (chronyc's `505 Facility "
-        "not enabled in daemon` is printed; JSON: null), or 2 on an error.",
-    )
-    smoothing_output = smoothing.add_mutually_exclusive_group()
-    smoothing_output.add_argument(
-        "--json", action="store_true", help="print one JSON object (the Smoothing fields), or null"
-    )
-    smoothing_output.add_argument(
-        "--csv", action="store_true", help="print what `chronyc -c smoothing` prints"
-    )
-    _add_connection_options(smoothing)
-    clients = commands.add_parser(
-        "clients",
-        help="print chronyd's client access log (like `chronyc -n clients`)",
-        description="Print chronyd's client access log, like `chronyc -n clients` (chronyd "
-        "serves it over its Unix socket only). Exit status: 0, 1 when chronyd runs with "
-        "noclientlog (chronyc's `519 Client logging is not active in the daemon` is printed; "
-        "JSON: null), or 2 on an error.",
-    )
-    clients.add_argument(
-        "-k",
-        dest="nke",
-        action="store_true",
-        help="show the NTS-KE columns instead of the command ones, as `chronyc clients -k`",
-    )
-    clients_output = clients.add_mutually_exclusive_group()
-    clients_output.add_argument(
-        "--json",
-        action="store_true",
-        help="print a JSON list of objects (the Client fields, all columns), or null",
-    )
-    clients_output.add_argument(
-        "--csv", action="store_true", help="print what `chronyc -c clients` prints"
-    )
-    _add_connection_options(clients)
-    selectdata = commands.add_parser(
-        "selectdata",
-        help="print why each source is or is not selected (like `chronyc -n selectdata -a`)",
-        description="Print the state of each of chronyd's sources in its last source selection, "
-        "like `chronyc -n selectdata -a` (chronyd serves it over its Unix socket only). Exit "
-        "status: 0, or 2 on an error.",
-    )
-    selectdata_output = selectdata.add_mutually_exclusive_group()
-    selectdata_output.add_argument(
-        "--json",
-        action="store_true",
-        help="print a JSON list of objects (the SelectData fields; state by name, options as "
-        "chronyd's bits)",
-    )
-    selectdata_output.add_argument(
-        "--csv", action="store_true", help="print what `chronyc -c selectdata -a` prints"
-    )
-    _add_connection_options(selectdata)
+    for command in _COMMANDS:
+        command.add_to(commands)
     return parser
-
-
-def _tracking(args: argparse.Namespace) -> int:
-    status = _read(args.socket, args.timeout)
-    if args.json:
-        record = dataclasses.asdict(status)
-        record["synchronized"] = status.is_synchronized()
-        record["leap_pending"] = status.is_leap_pending()
-        print(json.dumps(record, indent=2))
-    else:
-        sys.stdout.write(format_tracking(status))
-    return EXIT_SYNCHRONISED if status.is_synchronized() else EXIT_NOT_SYNCHRONISED
-
-
-def _sources(args: argparse.Namespace) -> int:
-    read = _read_named_sources if args.names else _read_sources
-    sources = read(args.socket, args.timeout)
-    if args.json:
-        print(json.dumps([source_record(s) for s in sources], indent=2))
-    elif args.csv:
-        sys.stdout.write(format_sources_csv(sources))
-    else:
-        sys.stdout.write(format_sources(sources, verbose=args.verbose))
-    return EXIT_OK
-
-
-def _source_stats(args: argparse.Namespace) -> int:
-    with ChronyConnection(args.socket, timeout=args.timeout) as conn:
-        stats = conn.get_source_stats()
-    if args.json:
-        print(json.dumps([dataclasses.asdict(s) for s in stats], indent=2))
-    elif args.csv:
-        sys.stdout.write(format_source_stats_csv(stats))
-    else:
-        sys.stdout.write(format_source_stats(stats, verbose=args.verbose))
-    return EXIT_OK
-
-
-def _activity(args: argparse.Namespace) -> int:
-    with ChronyConnection(args.socket, timeout=args.timeout) as conn:
-        activity = conn.get_activity()
-    if args.json:
-        print(json.dumps(dataclasses.asdict(activity), indent=2))
-    elif args.csv:
-        sys.stdout.write(format_activity_csv(activity))
-    else:
-        sys.stdout.write(format_activity(activity))
-    return EXIT_OK
-
-
-def _server_stats(args: argparse.Namespace) -> int:
-    with ChronyConnection(args.socket, timeout=args.timeout) as conn:
-        stats = conn.get_server_stats()
-    if args.json:
-        print(json.dumps(dataclasses.asdict(stats), indent=2))
-    elif args.csv:
-        sys.stdout.write(format_server_stats_csv(stats))
-    else:
-        sys.stdout.write(format_server_stats(stats))
-    return EXIT_OK
-
-
-def _rtc_data(args: argparse.Namespace) -> int:
-    with ChronyConnection(args.socket, timeout=args.timeout) as conn:
-        rtc = conn.get_rtc_data()
-    if args.json:
-        record = None
-        if rtc is not None:
-            record = {**dataclasses.asdict(rtc), "calibrated": rtc.is_calibrated()}
-        print(json.dumps(record, indent=2))
-    elif rtc is None:
-        sys.stdout.write(RTC_DISABLED_TEXT)
-    elif args.csv:
-        sys.stdout.write(format_rtc_data_csv(rtc))
-    else:
-        sys.stdout.write(format_rtc_data(rtc))
-    return EXIT_NO_RTC if rtc is None else EXIT_OK
-
-
-def _auth_data(args: argparse.Namespace) -> int:
-    with ChronyConnection(args.socket, timeout=args.timeout) as conn:
-        auth = conn.get_auth_data()
-    if args.json:
-        records = [{**dataclasses.asdict(a), "mode": a.mode.name} for a in auth]
-        print(json.dumps(records, indent=2))
-    elif args.csv:
-        sys.stdout.write(format_auth_data_csv(auth))
-    else:
-        sys.stdout.write(format_auth_data(auth))
-    return EXIT_OK
-
-
-def _smoothing(args: argparse.Namespace) -> int:
-    with ChronyConnection(args.socket, timeout=args.timeout) as conn:
-        smoothing = conn.get_smoothing()
-    if args.json:
-        record = None if smoothing is None else dataclasses.asdict(smoothing)
-        print(json.dumps(record, indent=2))
-    elif smoothing is None:
-        sys.stdout.write(SMOOTHING_DISABLED_TEXT)
-    elif args.csv:
-        sys.stdout.write(format_smoothing_csv(smoothing))
-    else:
-        sys.stdout.write(format_smoothing(smoothing))
-    return EXIT_NO_SMOOTHING if smoothing is None else EXIT_OK
-
-
-def _select_data(args: argparse.Namespace) -> int:
-    with ChronyConnection(args.socket, timeout=args.timeout) as conn:
-        select = conn.get_select_data()
-    if args.json:
-        records = [{**dataclasses.asdict(d), "state": d.state.name} for d in select]
-        print(json.dumps(records, indent=2))
-    elif args.csv:
-        sys.stdout.write(format_select_data_csv(select))
-    else:
-        sys.stdout.write(format_select_data(select))
-    return EXIT_OK
-
-
-def _clients(args: argparse.Namespace) -> int:
-    with ChronyConnection(args.socket, timeout=args.timeout) as conn:
-        clients = conn.get_clients()
-    if args.json:
-        records = None if clients is None else [dataclasses.asdict(c) for c in clients]
-        print(json.dumps(records, indent=2))
-    elif clients is None and args.csv:
-        sys.stdout.write(CLIENT_LOG_INACTIVE_TEXT)
-    elif clients is None:
-        # chronyc prints the table's head before it asks, then chronyd's refusal.
-        sys.stdout.write(format_clients([], nke=args.nke) + CLIENT_LOG_INACTIVE_TEXT)
-    elif args.csv:
-        sys.stdout.write(format_clients_csv(clients, nke=args.nke))
-    else:
-        sys.stdout.write(format_clients(clients, nke=args.nke))
-    return EXIT_NO_CLIENT_LOG if clients is None else EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the tool; returns the exit status."""
     args = _parser().parse_args(argv)
-    command = {
-        "sources": _sources,
-        "sourcestats": _source_stats,
-        "activity": _activity,
-        "serverstats": _server_stats,
-        "rtcdata": _rtc_data,
-        "authdata": _auth_data,
-        "smoothing": _smoothing,
-        "clients": _clients,
-        "selectdata": _select_data,
-    }.get(args.command, _tracking)
+    command = next(c for c in _COMMANDS if c.name == args.command)
     try:
-        return command(args)
+        return command.run(args)
     except ChronyError as exc:
         print(f"pychrony: {exc}", file=sys.stderr)
         return EXIT_ERROR
