@@ -88,6 +88,13 @@ def _check_socket_path(socket_path: str | os.PathLike[str] | None) -> str | None
     return path
 
 
+def _checked(
+    socket_path: str | os.PathLike[str] | None, timeout: float
+) -> tuple[str | None, float]:
+    # The arguments every one-call function takes, checked before anything is sent.
+    return _check_socket_path(socket_path), _check_timeout(timeout)
+
+
 def get_tracking(
     socket_path: str | os.PathLike[str] | None = None,
     *,
@@ -120,8 +127,7 @@ def get_tracking(
         >>> print(f"Offset: {status.offset:.6f} seconds")
         Offset: 0.000123 seconds
     """
-    path = _check_socket_path(socket_path)
-    seconds = _check_timeout(timeout)
+    path, seconds = _checked(socket_path, timeout)
     return TrackingStatus(*native().get_tracking(path, seconds))
 
 
@@ -179,13 +185,9 @@ def get_sources(
         chronyd has none. Unresolved sources are included.
 
     Raises:
-        ChronyLibraryError: If the native module cannot be loaded.
-        ChronyConnectionError: If chronyd is not running or unreachable
-            (error_code -6: no reply within ``timeout``).
-        ChronyPermissionError: If insufficient permissions to access chronyd.
-        ChronyDataError: If a reply is invalid (-4; also when chronyd does not know the
-            report) or incomplete (-5; also when the list kept changing while it was read).
-        TypeError, ValueError: If an argument has the wrong type or value.
+        ChronyLibraryError, ChronyConnectionError, ChronyPermissionError, ChronyDataError,
+            TypeError, ValueError: as :func:`get_tracking`; a list that kept changing while it was
+            read is ChronyDataError -5.
 
     Example:
         >>> from pychrony import get_sources
@@ -193,8 +195,7 @@ def get_sources(
         ...     print(source.mode.symbol + source.state.symbol, source.address)
         ^* 192.0.2.1
     """
-    path = _check_socket_path(socket_path)
-    seconds = _check_timeout(timeout)
+    path, seconds = _checked(socket_path, timeout)
     return _sources(native().get_sources(path, seconds))
 
 
@@ -210,15 +211,10 @@ def get_activity(
     :func:`get_tracking`.
 
     Raises:
-        ChronyLibraryError: If the native module cannot be loaded.
-        ChronyConnectionError: If chronyd is not running or unreachable
-            (error_code -6: no reply within ``timeout``).
-        ChronyPermissionError: If insufficient permissions to access chronyd.
-        ChronyDataError: If a reply is invalid (-4) or incomplete (-5).
-        TypeError, ValueError: If an argument has the wrong type or value.
+        ChronyLibraryError, ChronyConnectionError, ChronyPermissionError, ChronyDataError,
+            TypeError, ValueError: as :func:`get_tracking`.
     """
-    path = _check_socket_path(socket_path)
-    seconds = _check_timeout(timeout)
+    path, seconds = _checked(socket_path, timeout)
     return Activity(*native().get_activity(path, seconds))
 
 
@@ -234,15 +230,11 @@ def get_server_stats(
     unless its ``opencommands`` allow it.
 
     Raises:
-        ChronyLibraryError: If the native module cannot be loaded.
-        ChronyConnectionError: If chronyd is not running or unreachable
-            (error_code -6: no reply within ``timeout``).
-        ChronyPermissionError: If insufficient permissions to access chronyd.
-        ChronyDataError: If a reply is invalid (-4) or incomplete (-5).
-        TypeError, ValueError: If an argument has the wrong type or value.
+        ChronyLibraryError, ChronyConnectionError, ChronyPermissionError, ChronyDataError,
+            TypeError, ValueError: as :func:`get_tracking`; over UDP chronyd refuses the report
+            (ChronyPermissionError, -3).
     """
-    path = _check_socket_path(socket_path)
-    seconds = _check_timeout(timeout)
+    path, seconds = _checked(socket_path, timeout)
     return ServerStats(*native().get_server_stats(path, seconds))
 
 
@@ -261,15 +253,10 @@ def get_rtc_data(
         prints "513 RTC driver not running").
 
     Raises:
-        ChronyLibraryError: If the native module cannot be loaded.
-        ChronyConnectionError: If chronyd is not running or unreachable
-            (error_code -6: no reply within ``timeout``).
-        ChronyPermissionError: If insufficient permissions to access chronyd.
-        ChronyDataError: If a reply is invalid (-4) or incomplete (-5).
-        TypeError, ValueError: If an argument has the wrong type or value.
+        ChronyLibraryError, ChronyConnectionError, ChronyPermissionError, ChronyDataError,
+            TypeError, ValueError: as :func:`get_tracking`.
     """
-    path = _check_socket_path(socket_path)
-    seconds = _check_timeout(timeout)
+    path, seconds = _checked(socket_path, timeout)
     return _rtc_data(native().get_rtc_data(path, seconds))
 
 
@@ -292,15 +279,10 @@ def get_smoothing(
         enabled in daemon").
 
     Raises:
-        ChronyLibraryError: If the native module cannot be loaded.
-        ChronyConnectionError: If chronyd is not running or unreachable
-            (error_code -6: no reply within ``timeout``).
-        ChronyPermissionError: If insufficient permissions to access chronyd.
-        ChronyDataError: If a reply is invalid (-4) or incomplete (-5).
-        TypeError, ValueError: If an argument has the wrong type or value.
+        ChronyLibraryError, ChronyConnectionError, ChronyPermissionError, ChronyDataError,
+            TypeError, ValueError: as :func:`get_tracking`.
     """
-    path = _check_socket_path(socket_path)
-    seconds = _check_timeout(timeout)
+    path, seconds = _checked(socket_path, timeout)
     return _smoothing(native().get_smoothing(path, seconds))
 
 
@@ -344,8 +326,7 @@ def get_ntp_data(
             :func:`get_tracking`.
     """
     checked = _check_address(address)
-    path = _check_socket_path(socket_path)
-    seconds = _check_timeout(timeout)
+    path, seconds = _checked(socket_path, timeout)
     return _ntp_data(native().get_ntp_data(path, seconds, checked))
 
 
@@ -357,8 +338,7 @@ def get_all_ntp_data(
     """Retrieve the ntpdata report of every NTP source that has an address (``chronyc
     ntpdata``), in chronyd's order; sources whose name is not resolved are left out, as chronyc
     leaves them out. Arguments and errors as :func:`get_ntp_data`."""
-    path = _check_socket_path(socket_path)
-    seconds = _check_timeout(timeout)
+    path, seconds = _checked(socket_path, timeout)
     return [_ntp_record(r) for r in native().get_all_ntp_data(path, seconds)]
 
 
@@ -394,16 +374,11 @@ def get_source_stats(
         empty when chronyd has none. Unresolved sources are included.
 
     Raises:
-        ChronyLibraryError: If the native module cannot be loaded.
-        ChronyConnectionError: If chronyd is not running or unreachable
-            (error_code -6: no reply within ``timeout``).
-        ChronyPermissionError: If insufficient permissions to access chronyd.
-        ChronyDataError: If a reply is invalid (-4) or incomplete (-5; also when the list kept
-            changing while it was read).
-        TypeError, ValueError: If an argument has the wrong type or value.
+        ChronyLibraryError, ChronyConnectionError, ChronyPermissionError, ChronyDataError,
+            TypeError, ValueError: as :func:`get_tracking`; a list that kept changing while it was
+            read is ChronyDataError -5.
     """
-    path = _check_socket_path(socket_path)
-    seconds = _check_timeout(timeout)
+    path, seconds = _checked(socket_path, timeout)
     return _source_stats(native().get_source_stats(path, seconds))
 
 
@@ -427,17 +402,12 @@ def get_source_names(
         without reference clocks, which have no name); empty when chronyd has none.
 
     Raises:
-        ChronyLibraryError: If the native module cannot be loaded.
-        ChronyConnectionError: If chronyd is not running or unreachable
-            (error_code -6: no reply within ``timeout``).
-        ChronyPermissionError: If insufficient permissions to access chronyd.
-        ChronyDataError: If a reply is invalid (-4), or the linked libchrony (a system
-            libchrony 0.2) lacks the report (-4, before anything is sent), or a reply is
-            incomplete (-5; also when the list kept changing while it was read).
-        TypeError, ValueError: If an argument has the wrong type or value.
+        ChronyLibraryError, ChronyConnectionError, ChronyPermissionError, ChronyDataError,
+            TypeError, ValueError: as :func:`get_tracking`; a list that kept changing while it was
+            read is ChronyDataError -5; a linked libchrony that lacks the report (a system
+            libchrony 0.2) is ChronyDataError -4, before anything is sent.
     """
-    path = _check_socket_path(socket_path)
-    seconds = _check_timeout(timeout)
+    path, seconds = _checked(socket_path, timeout)
     return _source_names(native().get_source_names(path, seconds))
 
 
@@ -462,16 +432,12 @@ def get_auth_data(
         clocks and unresolved sources have no authentication data).
 
     Raises:
-        ChronyLibraryError: If the native module cannot be loaded.
-        ChronyConnectionError: If chronyd is not running or unreachable
-            (error_code -6: no reply within ``timeout``).
-        ChronyPermissionError: If insufficient permissions to access chronyd (-3).
-        ChronyDataError: If a reply is invalid (-4) or incomplete (-5; also when the list kept
-            changing while it was read).
-        TypeError, ValueError: If an argument has the wrong type or value.
+        ChronyLibraryError, ChronyConnectionError, ChronyPermissionError, ChronyDataError,
+            TypeError, ValueError: as :func:`get_tracking`; over UDP chronyd refuses the report
+            (ChronyPermissionError, -3); a list that kept changing while it was read is
+            ChronyDataError -5.
     """
-    path = _check_socket_path(socket_path)
-    seconds = _check_timeout(timeout)
+    path, seconds = _checked(socket_path, timeout)
     return _auth_data(native().get_auth_data(path, seconds))
 
 
@@ -509,16 +475,12 @@ def get_select_data(
         chronyd's order, as of chronyd's last source selection.
 
     Raises:
-        ChronyLibraryError: If the native module cannot be loaded.
-        ChronyConnectionError: If chronyd is not running or unreachable
-            (error_code -6: no reply within ``timeout``).
-        ChronyPermissionError: If insufficient permissions to access chronyd (-3).
-        ChronyDataError: If a reply is invalid (-4) or incomplete (-5; also when the list kept
-            changing while it was read).
-        TypeError, ValueError: If an argument has the wrong type or value.
+        ChronyLibraryError, ChronyConnectionError, ChronyPermissionError, ChronyDataError,
+            TypeError, ValueError: as :func:`get_tracking`; over UDP chronyd refuses the report
+            (ChronyPermissionError, -3); a list that kept changing while it was read is
+            ChronyDataError -5.
     """
-    path = _check_socket_path(socket_path)
-    seconds = _check_timeout(timeout)
+    path, seconds = _checked(socket_path, timeout)
     return _select_data(native().get_select_data(path, seconds))
 
 
@@ -538,15 +500,11 @@ def get_clients(
         with ``noclientlog`` (chronyc prints "519 Client logging is not active in the daemon").
 
     Raises:
-        ChronyLibraryError: If the native module cannot be loaded.
-        ChronyConnectionError: If chronyd is not running or unreachable
-            (error_code -6: no reply within ``timeout``).
-        ChronyPermissionError: If insufficient permissions to access chronyd (-3).
-        ChronyDataError: If a reply is invalid (-4) or incomplete (-5).
-        TypeError, ValueError: If an argument has the wrong type or value.
+        ChronyLibraryError, ChronyConnectionError, ChronyPermissionError, ChronyDataError,
+            TypeError, ValueError: as :func:`get_tracking`; over UDP chronyd refuses the report
+            (ChronyPermissionError, -3).
     """
-    path = _check_socket_path(socket_path)
-    seconds = _check_timeout(timeout)
+    path, seconds = _checked(socket_path, timeout)
     return _clients(native().get_clients(path, seconds))
 
 
