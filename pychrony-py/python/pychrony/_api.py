@@ -555,80 +555,52 @@ class ChronyConnection:
 
     def get_tracking(self) -> TrackingStatus:
         """Retrieve current chrony tracking status over this connection.
-
-        See :func:`get_tracking`.
-        """
+        See :func:`get_tracking`."""
         return TrackingStatus(*self._conn.tracking())
 
     def get_sources(self) -> list[Source]:
-        """Retrieve chronyd's time sources over this connection.
-
-        See :func:`get_sources`.
-        """
+        """Retrieve chronyd's time sources over this connection. See :func:`get_sources`."""
         return _sources(self._conn.sources())
 
     def get_activity(self) -> Activity:
-        """Retrieve the activity report over this connection.
-
-        See :func:`get_activity`.
-        """
+        """Retrieve the activity report over this connection. See :func:`get_activity`."""
         return Activity(*self._conn.activity())
 
     def get_server_stats(self) -> ServerStats:
-        """Retrieve the serverstats report over this connection.
-
-        See :func:`get_server_stats`.
-        """
+        """Retrieve the serverstats report over this connection. See :func:`get_server_stats`."""
         return ServerStats(*self._conn.server_stats())
 
     def get_source_stats(self) -> list[SourceStats]:
-        """Retrieve the sourcestats report over this connection.
-
-        See :func:`get_source_stats`.
-        """
+        """Retrieve the sourcestats report over this connection. See :func:`get_source_stats`."""
         return _source_stats(self._conn.source_stats())
 
     def get_source_names(self) -> list[SourceName]:
-        """Retrieve the sourcename report over this connection.
-
-        See :func:`get_source_names`.
-        """
+        """Retrieve the sourcename report over this connection. See :func:`get_source_names`."""
         return _source_names(self._conn.source_names())
 
     def get_select_data(self) -> list[SelectData]:
         """Retrieve the selectdata report over this connection (over UDP chronyd refuses it: -3).
-
-        See :func:`get_select_data`.
-        """
+        See :func:`get_select_data`."""
         return _select_data(self._conn.select_data())
 
     def get_auth_data(self) -> list[AuthData]:
         """Retrieve the authdata report over this connection (over UDP chronyd refuses it: -3).
-
-        See :func:`get_auth_data`.
-        """
+        See :func:`get_auth_data`."""
         return _auth_data(self._conn.auth_data())
 
     def get_rtc_data(self) -> RTCData | None:
         """Retrieve the rtcdata report over this connection (None: chronyd tracks no RTC).
-
-        See :func:`get_rtc_data`.
-        """
+        See :func:`get_rtc_data`."""
         return _rtc_data(self._conn.rtc_data())
 
     def get_smoothing(self) -> Smoothing | None:
         """Retrieve the smoothing report over this connection (None: no ``smoothtime``).
-
-        See :func:`get_smoothing`.
-        """
+        See :func:`get_smoothing`."""
         return _smoothing(self._conn.smoothing())
 
     def get_clients(self) -> list[Client] | None:
         """Retrieve the clients report over this connection (None: ``noclientlog``; over UDP
-        chronyd refuses it: -3).
-
-        See :func:`get_clients`.
-        """
+        chronyd refuses it: -3). See :func:`get_clients`."""
         return _clients(self._conn.clients())
 
     def get_ntp_data(self, address: str) -> NTPData | None:
