@@ -290,26 +290,23 @@ static const struct field serverstats_fields[] = {
 	F("dropped client log records", U32, COUNT, 44),
 };
 
+/* The 32-bit counters of serverstats2, which serverstats3 extends. */
+#define SERVERSTATS2_FIELDS                                                        \
+	F("received NTP requests", U32, COUNT, 28),                                \
+	F("accepted NTS-KE connections", U32, COUNT, 32),                          \
+	F("received command requests", U32, COUNT, 36),                            \
+	F("dropped NTP requests", U32, COUNT, 40),                                 \
+	F("dropped NTS-KE connections", U32, COUNT, 44),                           \
+	F("dropped command requests", U32, COUNT, 48),                             \
+	F("dropped client log records", U32, COUNT, 52),                           \
+	F("received authenticated NTP requests", U32, COUNT, 56)
+
 static const struct field serverstats2_fields[] = {
-	F("received NTP requests", U32, COUNT, 28),
-	F("accepted NTS-KE connections", U32, COUNT, 32),
-	F("received command requests", U32, COUNT, 36),
-	F("dropped NTP requests", U32, COUNT, 40),
-	F("dropped NTS-KE connections", U32, COUNT, 44),
-	F("dropped command requests", U32, COUNT, 48),
-	F("dropped client log records", U32, COUNT, 52),
-	F("received authenticated NTP requests", U32, COUNT, 56),
+	SERVERSTATS2_FIELDS,
 };
 
 static const struct field serverstats3_fields[] = {
-	F("received NTP requests", U32, COUNT, 28),
-	F("accepted NTS-KE connections", U32, COUNT, 32),
-	F("received command requests", U32, COUNT, 36),
-	F("dropped NTP requests", U32, COUNT, 40),
-	F("dropped NTS-KE connections", U32, COUNT, 44),
-	F("dropped command requests", U32, COUNT, 48),
-	F("dropped client log records", U32, COUNT, 52),
-	F("received authenticated NTP requests", U32, COUNT, 56),
+	SERVERSTATS2_FIELDS,
 	F("received interleaved NTP requests", U32, COUNT, 60),
 	F("held NTP timestamps", U32, COUNT, 64),
 	F("NTP timestamp span", U32, INTERVAL_SECONDS, 68),
