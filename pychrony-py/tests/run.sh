@@ -12,7 +12,9 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
 VENV=${PYCHRONY_VENV:-$ROOT/target/py-venv}
-TOOLS=(maturin==1.16.0 pytest==9.2.0 mypy==2.4.1)
+# The ci venv's pins (maturin, pytest, mypy, ruff), written once in xtask/src/python.rs.
+read -r -a TOOLS < <(sed -n 's/^pub const TOOLS: &str = "\(.*\)";$/\1/p' xtask/src/python.rs) || true
+[ "${#TOOLS[@]}" -gt 0 ] || { echo "run.sh: no TOOLS pins in xtask/src/python.rs" >&2; exit 1; }
 
 # 1. The venv with pinned tools.
 [ -x "$VENV/bin/python" ] || "${PYTHON:-python3}" -m venv "$VENV"
@@ -22,7 +24,7 @@ TOOLS=(maturin==1.16.0 pytest==9.2.0 mypy==2.4.1)
 rm -rf target/py-wheels
 "$VENV/bin/maturin" build -m pychrony-py/Cargo.toml --out target/py-wheels
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps \
-    "$(ls "$ROOT"/target/py-wheels/pychrony-1.0.0-*.whl)"
+    "$(ls "$ROOT"/target/py-wheels/pychrony-*.whl)"
 
 # 3. The fixture CLI.
 if [ -z "${XTASK_BIN:-}" ]; then
@@ -37,7 +39,7 @@ rm -rf "$PREFIX" target/py-wheels-system
 "$XTASK_BIN" system-lib "$PREFIX"
 PKG_CONFIG_PATH=$PREFIX/lib/pkgconfig "$VENV/bin/maturin" build -m pychrony-py/Cargo.toml \
     --no-default-features --auditwheel skip --out target/py-wheels-system
-PYCHRONY_SYSTEM_WHEEL=$(ls "$ROOT"/target/py-wheels-system/pychrony-1.0.0-*.whl)
+PYCHRONY_SYSTEM_WHEEL=$(ls "$ROOT"/target/py-wheels-system/pychrony-*.whl)
 export PYCHRONY_SYSTEM_WHEEL PYCHRONY_SYSTEM_LIBDIR=$PREFIX/lib
 
 # 5. The tests (the contract, the fixture, stubtest and mypy --strict run from pytest).

@@ -11,9 +11,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const VENV: &str = "target/wheels-venv";
-/// Pinned: maturin as in the ci venv; zig 0.17 (0.14 and 0.15 make the cc crate warn about
+/// Pinned besides the ci venv's maturin: zig 0.17 (0.14 and 0.15 make the cc crate warn about
 /// the glibc-versioned target triple).
-const TOOLS: &str = "maturin==1.16.0 ziglang==0.17.1 auditwheel==6.8.2 twine==7.0.0";
+const TOOLS: &str = "ziglang==0.17.1 auditwheel==6.8.2 twine==7.0.0";
 const OUT: &str = "target/wheels";
 const TEST_DIR: &str = "target/test-wheels";
 const TARGET: &str = "x86_64-unknown-linux-gnu";
@@ -63,7 +63,8 @@ fn build() -> Result<(PathBuf, PathBuf)> {
         let others = "the release workflow builds the other platforms";
         bail!("build-wheels makes the {TARGET} wheel {only}; {others}");
     }
-    let python = crate::pyenv::venv(VENV, TOOLS)?;
+    let tools = format!("{} {TOOLS}", crate::python::maturin());
+    let python = crate::pyenv::venv(VENV, &tools)?;
     let tool = |name: &str| venv_tool(&python, name);
     let out = root().join(OUT);
     if out.exists() {
