@@ -11,6 +11,7 @@ import contextlib
 import dataclasses
 import io
 import json
+import subprocess
 
 import pytest
 from conftest import Daemon, each_line_equal_when_stable
@@ -22,7 +23,7 @@ from pychrony import (
     SelectState,
     get_select_data,
 )
-from pychrony.cli import format_select_data_csv, main
+from pychrony.cli import SELECT_DATA_CAPTION, SELECT_DATA_HEADER, format_select_data_csv, main
 
 CSV = ("-c", "selectdata", "-a")
 TEXT = ("-n", "selectdata", "-a")
@@ -94,6 +95,27 @@ def test_cli_text_and_csv_equal_chronyc(sources: Daemon) -> None:
     )
     # The table too, header and rule included, line by line.
     each_line_equal_when_stable(sources, TEXT, lambda: cli(["selectdata", *sock]), str.splitlines)
+
+
+def chronyc_version(daemon: Daemon) -> tuple[int, ...]:
+    # "chronyc (chrony) version 4.9 (+READLINE ...)"
+    out = subprocess.run([daemon.info["CHRONYC"], "-v"], capture_output=True, text=True).stdout
+    return tuple(int(n) for n in out.split("version ")[1].split()[0].split("."))
+
+
+def test_cli_verbose_text_equals_chronyc_n_v(sources: Daemon) -> None:
+    # Our caption is chronyc 4.9's; the older chronyc this may run against (4.3, 4.6.1) print it
+    # without "r - stratum" and with a doubled comma, and nothing else differs.
+    def as_this_chronyc(text: str) -> list[str]:
+        if chronyc_version(sources) < (4, 9):
+            text = text.replace("samples, r - stratum\n", "samples,\n")
+            text = text.replace("for update, x", "for update,, x")
+        return text.splitlines()
+
+    verbose = ("-n", "selectdata", "-a", "-v")
+    read = lambda: cli(["selectdata", "-v", "--socket", sources.socket])  # noqa: E731
+    ours = each_line_equal_when_stable(sources, verbose, read, as_this_chronyc)
+    assert ours.startswith(SELECT_DATA_CAPTION + SELECT_DATA_HEADER + "\n")
 
 
 def test_cli_json(sources: Daemon) -> None:

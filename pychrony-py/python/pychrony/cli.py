@@ -465,10 +465,26 @@ SELECT_DATA_HEADER = "S Name/IP Address        Auth COpts EOpts Last Score     I
 _LEAP_CHARS = {0: "N", 1: "+", 2: "-"}
 
 
-def format_select_data(select: Sequence[SelectData]) -> str:
-    """The sources' selection state in ``chronyc -n selectdata -a``'s layout, with a final
-    newline."""
-    lines = [SELECT_DATA_HEADER, "=" * len(SELECT_DATA_HEADER)]
+# The caption `-v` puts above the table: chronyc 4.9's. chronyc prints its own text, not the
+# daemon's, so this is what a user of the newest chronyc sees with any chronyd; chronyc 4.3-4.8
+# lack "r - stratum" (a state only newer chronyd sends) and print "update,, x".
+SELECT_DATA_CAPTION = """\
+  . State: N - noselect, s - unsynchronised, M - missing samples, r - stratum
+ /         d/D - large distance, ~ - jittery, w/W - waits for others,
+|          S - stale, O - orphan, T - not trusted, P - not preferred,
+|          U - waits for update, x - falseticker, + - combined, * - best.
+|   Effective options   ---------.  (N - noselect, P - prefer
+|   Configured options  ----.     \\  T - trust, R - require)
+|   Auth. enabled (Y/N) -.   \\     \\     Offset interval --.
+|                        |    |     |                       |
+"""
+
+
+def format_select_data(select: Sequence[SelectData], *, verbose: bool = False) -> str:
+    """The sources' selection state in ``chronyc -n selectdata -a``'s layout (``verbose``:
+    ``-v``'s, with chronyc 4.9's caption), with a final newline."""
+    lines = [SELECT_DATA_CAPTION.rstrip("\n")] if verbose else []
+    lines += [SELECT_DATA_HEADER, "=" * len(SELECT_DATA_HEADER)]
     for d in select:
         lines.append(
             f"{d.state.symbol} {d.address:<25} {'Y' if d.authentication else 'N'} "
@@ -804,12 +820,13 @@ _COMMANDS = (
         description="Print the state of each of chronyd's sources in its last source selection, "
         f"like `chronyc -n selectdata -a` {_UNIX_ONLY}. {_EXIT}",
         read=lambda conn, args: conn.get_select_data(),
-        text=lambda select, args: format_select_data(select),
+        text=lambda select, args: format_select_data(select, verbose=args.verbose),
         json_help="print a JSON list of objects (the SelectData fields; state by name, options "
         "as chronyd's bits)",
         record=lambda select: [{**dataclasses.asdict(d), "state": d.state.name} for d in select],
         csv_of="chronyc -c selectdata -a",
         csv=lambda select, args: format_select_data_csv(select),
+        options=_verbose_option("chronyc selectdata"),
     ),
 )
 
