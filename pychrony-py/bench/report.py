@@ -148,7 +148,7 @@ def meta(args: argparse.Namespace) -> dict[str, Any]:
         "chronyd": first_line(args.chronyd, "--version"),
         "rustc": first_line("rustc", "-V"),
         "python": f"Python {sys.version}".replace("\n", " "),
-        "pychrony_ours": metadata.version("pychrony"),
+        "pychrony_ours": metadata.version("chrony-monitor"),
         "pychrony_peer": first_line(args.peer_python, "-c", peer),
         "socket_dir_leftovers": args.leftover,
         "method": METHOD,

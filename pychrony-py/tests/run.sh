@@ -24,7 +24,7 @@ read -r -a TOOLS < <(sed -n 's/^pub const TOOLS: &str = "\(.*\)";$/\1/p' xtask/s
 rm -rf target/py-wheels
 "$VENV/bin/maturin" build -m pychrony-py/Cargo.toml --out target/py-wheels
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps \
-    "$(ls "$ROOT"/target/py-wheels/pychrony-*.whl)"
+    "$(ls "$ROOT"/target/py-wheels/chrony_monitor-*.whl)"
 
 # 3. The fixture CLI.
 if [ -z "${XTASK_BIN:-}" ]; then
@@ -39,7 +39,7 @@ rm -rf "$PREFIX" target/py-wheels-system
 "$XTASK_BIN" system-lib "$PREFIX"
 PKG_CONFIG_PATH=$PREFIX/lib/pkgconfig "$VENV/bin/maturin" build -m pychrony-py/Cargo.toml \
     --no-default-features --auditwheel skip --out target/py-wheels-system
-PYCHRONY_SYSTEM_WHEEL=$(ls "$ROOT"/target/py-wheels-system/pychrony-*.whl)
+PYCHRONY_SYSTEM_WHEEL=$(ls "$ROOT"/target/py-wheels-system/chrony_monitor-*.whl)
 export PYCHRONY_SYSTEM_WHEEL PYCHRONY_SYSTEM_LIBDIR=$PREFIX/lib
 
 # 5. The tests (the contract, the fixture, stubtest and mypy --strict run from pytest).

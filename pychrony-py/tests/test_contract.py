@@ -88,7 +88,7 @@ def test_star_import_gives_exactly_all() -> None:
 
 def test_version() -> None:
     # One source: pychrony-py/Cargo.toml, through the wheel's metadata (test_install.py).
-    assert pychrony.__version__ == importlib.metadata.version("pychrony")
+    assert pychrony.__version__ == importlib.metadata.version("chrony-monitor")
     assert pychrony.__version__.count(".") == 2
 
 

@@ -38,12 +38,12 @@ def test_native_module_is_abi3_and_loaded() -> None:
 
 
 def test_wheel_metadata() -> None:
-    meta = importlib.metadata.metadata("pychrony")
-    assert meta["Name"] == "pychrony"
+    meta = importlib.metadata.metadata("chrony-monitor")
+    assert meta["Name"] == "chrony-monitor"  # pychrony on PyPI is another project
     assert meta["Version"] == cargo_version(), "the version comes from pychrony-py/Cargo.toml"
     assert meta["Requires-Python"] == ">=3.10"
     assert meta["License-Expression"] == "MIT OR Apache-2.0"
-    files = {str(f) for f in importlib.metadata.files("pychrony") or []}
+    files = {str(f) for f in importlib.metadata.files("chrony-monitor") or []}
     assert "pychrony/py.typed" in files
     assert "pychrony/_native.pyi" in files
     scripts = {ep.name: ep.value for ep in importlib.metadata.entry_points(group="console_scripts")}
@@ -55,9 +55,9 @@ LICENCE_FILES = ["LICENSE-MIT", "LICENSE-APACHE", "LICENSES-THIRD-PARTY.md"]
 
 def test_the_licence_texts_travel_with_the_wheel() -> None:
     """Both licences require their text with every copy; the third-party list names the rest."""
-    meta = importlib.metadata.metadata("pychrony")
+    meta = importlib.metadata.metadata("chrony-monitor")
     assert meta.get_all("License-File") == LICENCE_FILES
-    dist = importlib.metadata.distribution("pychrony")
+    dist = importlib.metadata.distribution("chrony-monitor")
     for name in LICENCE_FILES:
         installed = [f for f in dist.files or [] if f.name == name and "licenses" in f.parts]
         assert installed, f"{name} is not in the wheel's .dist-info/licenses/"

@@ -83,9 +83,29 @@ pub fn build_wheel(
 }
 
 /// Installs `wheel` over any earlier build of it (its dependencies are the venv's business).
+/// Builds before the distribution became `chrony-monitor` were named `pychrony`: that metadata is
+/// removed first, or `import pychrony` would warn about the unrelated project of that name.
 pub fn install_wheel(python: &Path, wheel: &Path) -> Result {
+    let site = output(Command::new(python).args([
+        "-c",
+        "import sysconfig; print(sysconfig.get_path('purelib'))",
+    ]))?;
+    if crate::util::files(Path::new(site.trim()))?
+        .iter()
+        .any(|p| is_old_build(p))
+    {
+        run(Command::new(python).args("-m pip uninstall -y -q pychrony".split(' ')))?;
+    }
     let mut pip = pip_install(python);
     run(pip.args(["--force-reinstall", "--no-deps"]).arg(wheel))
+}
+
+/// `pychrony-1.0.0.dist-info`: this project's metadata under its old name (pychrony 2.x's is
+/// left alone: only our venvs are cleaned).
+fn is_old_build(path: &Path) -> bool {
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let version = crate::util::pychrony_version().unwrap_or_default();
+    name == format!("pychrony-{version}.dist-info")
 }
 
 pub fn pip_install(python: &Path) -> Command {

@@ -274,9 +274,21 @@ pub fn build_example(name: &str, release: bool) -> Result<PathBuf> {
 }
 
 pub fn pychrony_version() -> Result<String> {
-    let manifest = fs::read_to_string(root().join("pychrony-py/Cargo.toml"))?;
-    let line = manifest.lines().find(|l| l.starts_with("version = \""));
-    let version = line.and_then(|l| l["version = \"".len()..].strip_suffix('"'));
-    let no = "pychrony-py/Cargo.toml has no `version = \"...\"` line";
-    Ok(version.ok_or(no)?.into())
+    quoted_value("pychrony-py/Cargo.toml", "version")
+}
+
+/// The Python distribution's name (pyproject.toml): `chrony-monitor`.
+pub fn distribution() -> Result<String> {
+    quoted_value("pychrony-py/pyproject.toml", "name")
+}
+
+/// `VALUE` of the first `KEY = "VALUE"` line of the file at `rel`.
+fn quoted_value(rel: &str, key: &str) -> Result<String> {
+    let text = fs::read_to_string(root().join(rel))?;
+    let prefix = format!("{key} = \"");
+    let line = text.lines().find(|l| l.starts_with(&prefix));
+    let value = line.and_then(|l| l[prefix.len()..].strip_suffix('"'));
+    Ok(value
+        .ok_or(format!("{rel} has no `{key} = \"...\"` line"))?
+        .into())
 }

@@ -104,15 +104,17 @@ fn build() -> Result<(PathBuf, PathBuf)> {
     Ok((wheel, sdist))
 }
 
-/// `pychrony-<v>-cp310-abi3-<platform>.whl`: one wheel for CPython 3.10 and later.
+/// `<distribution>-<v>-cp310-abi3-<platform>.whl` (the distribution `chrony-monitor` as a wheel
+/// spells it, `chrony_monitor`): one wheel for CPython 3.10 and later.
 pub fn check_wheel_name(wheel: &Path) -> Result {
     let name = wheel.file_name().unwrap_or_default().to_string_lossy();
-    let abi3 = name.starts_with("pychrony-") && name.contains("-cp310-abi3-");
+    let want = format!("{}-", crate::util::distribution()?.replace('-', "_"));
+    let abi3 = name.starts_with(&want) && name.contains("-cp310-abi3-");
     if abi3 && name.contains(PLATFORM_TAG) {
         println!("wheel tags ok: {name}");
         return Ok(());
     }
-    Err(format!("unexpected wheel name {name}: want pychrony-*-cp310-abi3-{PLATFORM_TAG}*").into())
+    Err(format!("unexpected wheel name {name}: want {want}*-cp310-abi3-{PLATFORM_TAG}*").into())
 }
 
 fn test(wheel: &Path, sdist: &Path) -> Result {

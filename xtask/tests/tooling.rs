@@ -166,11 +166,14 @@ mod wheels {
 
     #[test]
     fn abi3_manylinux2014_wheel_names_pass() {
-        let ok = "/t/pychrony-1.0.0-cp310-abi3-manylinux_2_17_x86_64.manylinux2014_x86_64.whl";
+        let ok =
+            "/t/chrony_monitor-1.0.0-cp310-abi3-manylinux_2_17_x86_64.manylinux2014_x86_64.whl";
         check_wheel_name(Path::new(ok)).unwrap();
         for bad in [
-            "/t/pychrony-1.0.0-cp311-cp311-manylinux_2_17_x86_64.whl",
-            "/t/pychrony-1.0.0-cp310-abi3-manylinux_2_34_x86_64.whl",
+            "/t/chrony_monitor-1.0.0-cp311-cp311-manylinux_2_17_x86_64.whl",
+            "/t/chrony_monitor-1.0.0-cp310-abi3-manylinux_2_34_x86_64.whl",
+            // The unrelated project's name, which this one had before.
+            "/t/pychrony-1.0.0-cp310-abi3-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
             "/t/other-1.0.0-cp310-abi3-manylinux_2_17_x86_64.whl",
         ] {
             assert!(check_wheel_name(Path::new(bad)).is_err(), "{bad}");

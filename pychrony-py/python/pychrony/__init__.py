@@ -8,6 +8,7 @@ sources report (``get_sources``, ``Source``, ``SourceState``, ``SourceMode``).
 
 from __future__ import annotations
 
+from . import _distribution
 from ._api import (
     ChronyConnection,
     get_activity,
@@ -52,6 +53,8 @@ from ._models import (
     TrackingStatus,
 )
 
+_distribution.warn_if_other_installed(__path__[0])
+
 # The installed distribution's version, which maturin takes from pychrony-py/Cargo.toml; looked
 # up on first use, so `import pychrony` does not pay for importlib.metadata.
 __version__: str
@@ -61,7 +64,7 @@ def __getattr__(name: str) -> str:
     if name == "__version__":
         from importlib.metadata import version
 
-        value = version("pychrony")
+        value = version(_distribution.NAME)
         globals()["__version__"] = value
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
