@@ -1,8 +1,8 @@
 //! `cargo xtask chronyd ...`: the fixture for tests in other languages (pytest).
 //!
 //! ```text
-//! start [--mode M] DIR   start the daemons (M: synced (default), unsynced, local:N, refclock, refclock-leap:1|2, sources, nts,
-//!                        noclientlog),
+//! start [--mode M] DIR   start the daemons (M: synced (default), unsynced, local:N, refclock, refclock-leap:1|2,
+//!                        sources, nts, noclientlog),
 //!                        write DIR/fixture.env and print it: SOCKET, CMD_PORT, UDP_V4, UDP_V6, PID, MODE,
 //!                        CHRONYD, CHRONYC, CHRONY_LIBRARY_PATH (run CHRONYC with LD_LIBRARY_PATH set to it
 //!                        when not empty), ...
