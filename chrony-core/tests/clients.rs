@@ -1,7 +1,7 @@
 //! The clients report (chronyd's access log) against `chronyc -n -c clients` (and `-k`) on a real
 //! chronyd: the daemon under test (command hits over UDP) and the NTP server it polls with NTS (NTP
-//! and NTS-KE hits); what chronyd refuses over UDP, what a chronyd with `noclientlog` answers, and
-//! what a library without the report does.
+//! and NTS-KE hits) and one nothing polls (an empty log); what chronyd refuses over UDP, what a chronyd
+//! with `noclientlog` answers, and what a library without the report does.
 
 mod common;
 
@@ -187,6 +187,20 @@ fn the_servers_clients_show_ntp_and_nts_ke_hits_equal_to_chronyc() {
         assert!(local.ntp_hits >= 1, "{local:?}");
         assert!(local.nke_hits >= 1, "{local:?}");
     }
+}
+
+#[test]
+fn a_daemon_without_clients_has_an_empty_log() {
+    // Nothing polls the unsynchronised daemon, and commands over its unix socket have no address.
+    let fx = start(Mode::Unsynced);
+    assert_eq!(fx.chronyc(&clients_args(false)).unwrap(), "");
+    if !common::knows_clients() {
+        return;
+    }
+    let path = fx.socket_path();
+    let ours = Connection::open(path.to_str().unwrap()).unwrap().clients();
+    assert_eq!(ours.unwrap(), Some(vec![]));
+    assert_eq!(fx.chronyc(&clients_args(false)).unwrap(), "");
 }
 
 #[test]
