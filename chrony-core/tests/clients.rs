@@ -1,7 +1,7 @@
 //! The clients report (chronyd's access log) against `chronyc -n -c clients` (and `-k`) on a real
-//! chronyd: the daemon under test (command hits over UDP) and the NTP server it polls with NTS (NTP
-//! and NTS-KE hits) and one nothing polls (an empty log); what chronyd refuses over UDP, what a chronyd
-//! with `noclientlog` answers, and what a library without the report does.
+//! chronyd: the daemon under test (command hits over UDP), the NTP server it polls with NTS (NTP
+//! and NTS-KE hits) and a daemon nothing polls (an empty log); what chronyd refuses over UDP, what
+//! a chronyd with `noclientlog` answers, and what a library without the report does.
 
 mod common;
 
