@@ -1,5 +1,7 @@
 //! The clients report (chronyd's access log) against `chronyc -n -c clients` (and `-k`) on a real
-//! chronyd, what chronyd refuses over UDP, and what a library without the report does.
+//! chronyd: the daemon under test (command hits over UDP), the NTP server it polls with NTS (NTP
+//! and NTS-KE hits) and a daemon nothing polls (an empty log); what chronyd refuses over UDP, what
+//! a chronyd with `noclientlog` answers, and what a library without the report does.
 
 mod common;
 
@@ -7,15 +9,22 @@ use chrony_core::{Client, Connection, Error};
 use chronyd_fixture::{Fixture, Mode};
 use common::start;
 
-/// `chronyc -n -c clients [-k]`: per client, its address and nine numbers in chronyc's columns.
+/// `chronyc -n -c clients [-k]` on the daemon under test: per client, its address and nine numbers
+/// in chronyc's columns.
 fn chronyc_clients(fx: &Fixture, nke: bool) -> Vec<(String, Vec<i64>)> {
+    parse_clients(&fx.chronyc(&clients_args(nke)).unwrap())
+}
+
+fn clients_args(nke: bool) -> Vec<&'static str> {
     let mut args = vec!["-n", "-c", "clients"];
     if nke {
         args.push("-k");
     }
-    fx.chronyc(&args)
-        .unwrap()
-        .lines()
+    args
+}
+
+fn parse_clients(csv: &str) -> Vec<(String, Vec<i64>)> {
+    csv.lines()
         .map(|l| {
             let cols: Vec<&str> = l.split(',').collect();
             assert_eq!(cols.len(), 10, "{l}");
@@ -141,4 +150,83 @@ fn clients_without_the_report_in_the_library_sends_nothing() {
         std::io::ErrorKind::WouldBlock,
         "nothing was sent"
     );
+}
+
+#[test]
+fn the_servers_clients_show_ntp_and_nts_ke_hits_equal_to_chronyc() {
+    if !common::knows_clients() {
+        return;
+    }
+    // The daemon under test polls the server 16 times a second and made one NTS key exchange.
+    let fx = start(Mode::Nts);
+    let path = fx.server_socket_path().unwrap();
+    let mut c = Connection::open(path.to_str().unwrap()).unwrap();
+    for nke in [false, true] {
+        let server = || parse_clients(&fx.chronyc_server(&clients_args(nke)).unwrap());
+        // Each poll changes the hits and may move the interval either way: compare a read that
+        // chronyc's reads around it show unchanged.
+        let mut last = None;
+        let ours = (0..200)
+            .find_map(|_| {
+                let before = server();
+                let ours = c.clients().unwrap().expect("client logging is on");
+                let after = server();
+                let same = before == after;
+                last = Some((before, after));
+                same.then_some(ours)
+            })
+            .unwrap_or_else(|| panic!("the server's clients never stayed the same: {last:?}"));
+        let (theirs, _) = last.unwrap();
+        let mine: Vec<(String, Vec<i64>)> = ours
+            .iter()
+            .map(|c| (c.address.to_string(), columns(c, nke)))
+            .collect();
+        assert_eq!(mine, theirs, "nke {nke}");
+        let local = ours.iter().find(|c| c.address.to_string() == "127.0.0.1");
+        let local = local.unwrap_or_else(|| panic!("127.0.0.1 polls the server: {ours:?}"));
+        assert!(local.ntp_hits >= 1, "{local:?}");
+        assert!(local.nke_hits >= 1, "{local:?}");
+    }
+}
+
+#[test]
+fn a_daemon_without_clients_has_an_empty_log() {
+    // Nothing polls the unsynchronised daemon, and commands over its unix socket have no address.
+    let fx = start(Mode::Unsynced);
+    assert_eq!(fx.chronyc(&clients_args(false)).unwrap(), "");
+    if !common::knows_clients() {
+        return;
+    }
+    let path = fx.socket_path();
+    let ours = Connection::open(path.to_str().unwrap()).unwrap().clients();
+    assert_eq!(ours.unwrap(), Some(vec![]));
+    assert_eq!(fx.chronyc(&clients_args(false)).unwrap(), "");
+}
+
+#[test]
+fn noclientlog_is_none_as_chronyc_says_client_logging_is_not_active() {
+    let fx = start(Mode::NoClientLog);
+    let theirs = fx.chronyc_output(&["-n", "clients"]).unwrap();
+    let stdout = String::from_utf8_lossy(&theirs.stdout);
+    assert_eq!(theirs.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("519 Client logging is not active in the daemon"),
+        "{stdout}"
+    );
+    let path = fx.socket_path();
+    let mut c = Connection::open(path.to_str().unwrap()).unwrap();
+    if !common::knows_clients() {
+        let e = c.clients().unwrap_err();
+        assert!(
+            matches!(e, Error::UnsupportedByLibrary { report: "clients" }),
+            "{e:?}"
+        );
+        return;
+    }
+    assert_eq!(c.clients().unwrap(), None);
+    // The connection stays usable after the refusal.
+    assert_eq!(c.clients().unwrap(), None);
+    let shared = chrony_core::SharedConnection::new(path.to_str(), &Default::default());
+    assert_eq!(shared.clients().unwrap(), None);
+    assert_eq!(chrony_core::clients(Some(&path)).unwrap(), None);
 }

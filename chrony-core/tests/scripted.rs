@@ -971,22 +971,6 @@ fn the_client_log_is_walked_past_empty_slots() {
 }
 
 #[test]
-fn an_empty_client_log_and_one_that_is_off() {
-    if !common::knows_clients() {
-        return;
-    }
-    let fake = clients_fake(16, vec![], 0);
-    let clients = fake.connect(Duration::from_secs(2)).clients().unwrap();
-    assert_eq!(clients, Some(vec![]));
-    // STT_INACTIVE: chronyd runs with noclientlog.
-    let fake = clients_fake(16, vec![], 15);
-    assert_eq!(
-        fake.connect(Duration::from_secs(2)).clients().unwrap(),
-        None
-    );
-}
-
-#[test]
 fn a_client_walk_that_does_not_move_on_is_an_error_not_a_loop() {
     if !common::knows_clients() {
         return;

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
@@ -213,6 +213,13 @@ impl Fixture {
         self.server.as_ref().map(|p| p.pid)
     }
 
+    /// The unix command socket of the NTP server daemon on 127.0.0.1 (`DIR/server.sock`; it has no UDP command
+    /// port): its clients report shows the daemon under test's NTP polls (and, in [`Mode::Nts`], its NTS-KE
+    /// sessions). `None` in modes without a server.
+    pub fn server_socket_path(&self) -> Option<PathBuf> {
+        self.mode.has_server().then(|| self.dir.join("server.sock"))
+    }
+
     /// Pid of the refclock feeder ([`Mode::Refclock`] only).
     pub fn feeder_pid(&self) -> Option<u32> {
         self.feeder.as_ref().map(|p| p.pid)
@@ -320,14 +327,39 @@ impl Fixture {
     /// `chronyc -h <absolute socket path> ARGS...`: its standard output, or an error with its output when it
     /// fails.
     pub fn chronyc(&self, args: &[&str]) -> io::Result<String> {
+        self.chronyc_on(&self.socket_path(), args)
+    }
+
+    /// [`Fixture::chronyc`] on the NTP server's unix socket ([`Fixture::server_socket_path`]).
+    pub fn chronyc_server(&self, args: &[&str]) -> io::Result<String> {
+        let socket = self.server_socket_path().ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("mode {} has no NTP server daemon", self.mode),
+            )
+        })?;
+        self.chronyc_on(&socket, args)
+    }
+
+    /// `chronyc -h <absolute socket path> ARGS...` whatever its exit status (for answers chronyc reports as
+    /// failures, such as `519 Client logging is not active in the daemon`).
+    pub fn chronyc_output(&self, args: &[&str]) -> io::Result<Output> {
+        self.chronyc_output_on(&self.socket_path(), args)
+    }
+
+    fn chronyc_output_on(&self, socket: &Path, args: &[&str]) -> io::Result<Output> {
         let mut cmd = self.chrony.chronyc_command();
-        cmd.arg("-h").arg(self.socket_path()).args(args);
-        let out = cmd.output().map_err(|e| {
+        cmd.arg("-h").arg(socket).args(args);
+        cmd.output().map_err(|e| {
             io::Error::new(
                 e.kind(),
                 format!("cannot run {}: {e}", self.chrony.chronyc.display()),
             )
-        })?;
+        })
+    }
+
+    fn chronyc_on(&self, socket: &Path, args: &[&str]) -> io::Result<String> {
+        let out = self.chronyc_output_on(socket, args)?;
         let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
         if !out.status.success() {
             return Err(io::Error::other(format!(
@@ -469,6 +501,8 @@ impl Fixture {
     fn launch(&mut self) -> io::Result<()> {
         for stale in [
             "chronyd.sock",
+            "server.sock",
+            "server2.sock",
             "refclock.sock",
             "unfed.sock",
             "client.pid",
@@ -543,13 +577,15 @@ impl Fixture {
         format!("pidfile {d}/{name}.pid\ndriftfile {d}/{name}.drift\n")
     }
 
-    /// An NTP server daemon on `address` (a loopback address) at the fixture's NTP port.
+    /// An NTP server daemon on `address` (a loopback address) at the fixture's NTP port, with a unix command
+    /// socket `DIR/NAME.sock` (for its clients report) and no UDP command port.
     fn server_conf(&self, name: &str, address: &str, stratum: u8) -> String {
         format!(
-            "# NTP server for the chronyd under test (no command sockets)\n\
+            "# NTP server for the chronyd under test (unix command socket only)\n\
              port {p}\nbindaddress {address}\nallow 127.0.0.0/8\nlocal stratum {stratum}\ncmdport 0\n\
-             bindcmdaddress /\n{c}",
+             bindcmdaddress {d}/{name}.sock\n{c}",
             p = self.ntp_port,
+            d = self.dir.display(),
             c = self.common_conf(name),
         )
     }
@@ -644,6 +680,7 @@ impl Fixture {
                 );
             }
             Mode::Unsynced => {}
+            Mode::NoClientLog => conf.push_str("noclientlog\n"),
             Mode::Local { stratum } => {
                 let _ = writeln!(conf, "local stratum {stratum}");
             }
@@ -791,6 +828,9 @@ impl Fixture {
         if let Some(p) = &self.server {
             v.push(("SERVER_PID".into(), p.pid.to_string()));
             v.push(("NTP_PORT".into(), self.ntp_port.to_string()));
+            if let Some(socket) = self.server_socket_path() {
+                v.push(("SERVER_SOCKET".into(), socket.display().to_string()));
+            }
         }
         if let Some(p) = &self.feeder {
             v.push(("FEEDER_PID".into(), p.pid.to_string()));

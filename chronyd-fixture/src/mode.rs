@@ -39,6 +39,10 @@ pub enum Mode {
     /// openssl at start, 127.0.0.1 in its subjectAltName) and an NTS-KE port; the client has `nts` and
     /// `ntstrustedcerts`. Being synchronised proves the key exchange: chronyd uses an NTS source only after it.
     Nts,
+    /// [`Mode::Unsynced`] (every value static) with `noclientlog`: chronyd keeps no client access log and
+    /// answers every clients request with status 15 (STT_INACTIVE), which chronyc prints as
+    /// `519 Client logging is not active in the daemon`.
+    NoClientLog,
 }
 
 impl Mode {
@@ -47,7 +51,7 @@ impl Mode {
         let ok = match self {
             Mode::Local { stratum } => (1..=15).contains(&stratum),
             Mode::Refclock { leap } => (0..=2).contains(&leap),
-            Mode::Synced | Mode::Unsynced | Mode::Sources | Mode::Nts => true,
+            Mode::Synced | Mode::Unsynced | Mode::Sources | Mode::Nts | Mode::NoClientLog => true,
         };
         if ok {
             Ok(())
@@ -62,7 +66,7 @@ impl Mode {
     /// The leap column chronyc shows once the daemon is ready.
     pub fn expected_leap(self) -> &'static str {
         match self {
-            Mode::Unsynced => "Not synchronised",
+            Mode::Unsynced | Mode::NoClientLog => "Not synchronised",
             Mode::Refclock { leap: 1 } => "Insert second",
             Mode::Refclock { leap: 2 } => "Delete second",
             _ => "Normal",
@@ -73,7 +77,7 @@ impl Mode {
     pub fn expected_ref(self) -> (u32, u32) {
         match self {
             Mode::Synced | Mode::Sources | Mode::Nts => (0x7F00_0001, 2),
-            Mode::Unsynced => (0, 0),
+            Mode::Unsynced | Mode::NoClientLog => (0, 0),
             Mode::Local { stratum } => (0x7F7F_0101, u32::from(stratum)),
             Mode::Refclock { .. } => (0x4750_5300, 1),
         }
@@ -104,7 +108,8 @@ impl Mode {
     }
 }
 
-/// `synced`, `unsynced`, `local:N`, `refclock`, `refclock-leap:L`, `sources`, `nts` (the CLI's `--mode` values).
+/// `synced`, `unsynced`, `local:N`, `refclock`, `refclock-leap:L`, `sources`, `nts`, `noclientlog` (the CLI's
+/// `--mode` values).
 impl fmt::Display for Mode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -112,6 +117,7 @@ impl fmt::Display for Mode {
             Mode::Unsynced => f.write_str("unsynced"),
             Mode::Sources => f.write_str("sources"),
             Mode::Nts => f.write_str("nts"),
+            Mode::NoClientLog => f.write_str("noclientlog"),
             Mode::Local { stratum } => write!(f, "local:{stratum}"),
             Mode::Refclock { leap: 0 } => f.write_str("refclock"),
             Mode::Refclock { leap } => write!(f, "refclock-leap:{leap}"),
@@ -125,7 +131,7 @@ impl FromStr for Mode {
     fn from_str(s: &str) -> Result<Mode, String> {
         let bad = || {
             format!(
-                "bad mode `{s}` (synced, unsynced, local:N, refclock, refclock-leap:1|2, sources, nts)"
+                "bad mode `{s}` (synced, unsynced, local:N, refclock, refclock-leap:1|2, sources, nts, noclientlog)"
             )
         };
         let mode = match s.split_once(':') {
@@ -134,6 +140,7 @@ impl FromStr for Mode {
                 "unsynced" => Mode::Unsynced,
                 "sources" => Mode::Sources,
                 "nts" => Mode::Nts,
+                "noclientlog" => Mode::NoClientLog,
                 "refclock" => Mode::Refclock { leap: 0 },
                 "local" => Mode::Local { stratum: 10 },
                 _ => return Err(bad()),
@@ -166,6 +173,7 @@ mod tests {
             Mode::Refclock { leap: 2 },
             Mode::Sources,
             Mode::Nts,
+            Mode::NoClientLog,
         ] {
             assert_eq!(m.to_string().parse::<Mode>(), Ok(m));
         }

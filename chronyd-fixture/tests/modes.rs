@@ -26,6 +26,12 @@ fn synced() {
     );
     let u = fx.chronyc_tracking_udp().unwrap();
     assert_eq!((u.ref_id, u.stratum), (0x7F00_0001, 2));
+    // The server's own command socket: the daemon under test polls it, so it logs 127.0.0.1 as a client.
+    let clients = fx.chronyc_server(&["-n", "-c", "clients"]).unwrap();
+    assert!(
+        clients.lines().any(|l| l.starts_with("127.0.0.1,")),
+        "{clients}"
+    );
     assert!(fx.socket_path().starts_with(fx.dir()));
     assert!(fx.dir().as_os_str().len() < 40);
     assert_eq!(fx.udp_v4(), format!("127.0.0.1:{}", fx.cmd_port()));
@@ -97,4 +103,22 @@ fn refclock_leap_delete_survives_restart() {
         "ref time {}",
         t.ref_time
     );
+}
+
+#[test]
+fn no_client_log_is_unsynced_and_keeps_no_client_log() {
+    let fx = start(Mode::NoClientLog);
+    let t = fx.chronyc_tracking().unwrap();
+    assert_eq!(
+        (t.ref_id, t.stratum, t.leap.as_str()),
+        (0, 0, "Not synchronised")
+    );
+    let out = fx.chronyc_output(&["-n", "clients"]).unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("519 Client logging is not active in the daemon"),
+        "{stdout}"
+    );
+    assert!(fx.server_socket_path().is_none());
 }

@@ -296,7 +296,8 @@ fn clients_inactive_log_is_disabled_and_short_reply_invalid() {
     if !knows_clients() {
         return;
     }
-    // STT_INACTIVE (15): chronyd runs with noclientlog.
+    // STT_INACTIVE (15), as with noclientlog, in a full-length clients reply: a real chronyd sends
+    // it header only (RPY_NULL), which real_daemon.rs tests against a chronyd with noclientlog.
     let fake = Fake::new();
     assert_eq!(fake.conn.request_record("clients", 0), sys::CHRONY_OK);
     let req = fake.request();
@@ -304,10 +305,6 @@ fn clients_inactive_log_is_disabled_and_short_reply_invalid() {
         fake.deliver(&reply(&req, 21, 15, 520)),
         sys::CHRONY_DISABLED
     );
-    let fake = Fake::new();
-    assert_eq!(fake.conn.request_count("clients"), sys::CHRONY_OK);
-    let req = fake.request();
-    assert_eq!(fake.deliver(&reply(&req, 1, 15, 28)), sys::CHRONY_DISABLED);
     // One byte short of the 520-byte reply.
     let fake = Fake::new();
     assert_eq!(fake.conn.request_record("clients", 0), sys::CHRONY_OK);

@@ -623,3 +623,30 @@ fn clients_equal_chronyc_between_two_reads() {
         );
     }
 }
+
+#[test]
+fn noclientlog_gives_disabled_as_chronyc_says_client_logging_is_not_active() {
+    let fx = start(Mode::NoClientLog);
+    let theirs = fx.chronyc_output(&["-n", "clients"]).unwrap();
+    let stdout = String::from_utf8_lossy(&theirs.stdout);
+    assert_eq!(theirs.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("519 Client logging is not active in the daemon"),
+        "{stdout}"
+    );
+    let conn = Conn::open(&unix_address(&fx));
+    if !common::knows_clients() {
+        assert_eq!(conn.count("clients"), Err(sys::CHRONY_UNKNOWN_REPORT));
+        return;
+    }
+    // chronyd's status 15 (STT_INACTIVE) to the table size request and to a slot request alike.
+    assert_eq!(conn.count("clients"), Err(sys::CHRONY_DISABLED));
+    assert_eq!(conn.record("clients", 0), Err(sys::CHRONY_DISABLED));
+    assert_eq!(conn.number_fields(), 0);
+    // The session goes on: the next report is answered.
+    assert_layout(
+        &conn.record("tracking", 0).unwrap(),
+        tables::TRACKING,
+        "tracking",
+    );
+}

@@ -7,6 +7,7 @@ to sys.path, and test_install.py checks that the package comes from site-package
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import signal
@@ -107,6 +108,20 @@ class Daemon:
             text=True,
             timeout=30,
             env=env,
+        )
+
+    def server(self) -> Daemon:
+        """The NTP server this daemon polls (modes synced, sources and nts: SERVER_SOCKET, its unix
+        command socket; it has no UDP command port), for chronyc and pychrony like this one. It
+        belongs to this daemon, which stops it: stopping the returned value does nothing."""
+        return dataclasses.replace(
+            self,
+            socket=self.info["SERVER_SOCKET"],
+            udp_v4="",
+            udp_v6="",
+            pid=int(self.info["SERVER_PID"]),
+            stopped=True,
+            owns_dir=False,
         )
 
     def udp_target(self) -> list[str]:

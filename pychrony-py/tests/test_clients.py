@@ -1,9 +1,11 @@
 """get_clients(), ChronyConnection.get_clients() and `pychrony clients`, against the fixture's
 synchronised chronyd after a chronyc call over UDP has made 127.0.0.1 one of its clients (the
-unix socket has no address to log). Compared with `chronyc -n -c clients` (and `-k`) line by line
-whenever chronyc printed the line the same before and after our read: hits grow and the Last
-columns count seconds. Over UDP chronyd refuses the report, as chronyc's "501 Not authorised"
-shows."""
+unix socket has no address to log), and against the NTP server of the fixture's mode "nts", which
+logs the NTP polls and the NTS key exchange of the daemon under test. Compared with `chronyc -n -c
+clients` (and `-k`) line by line whenever chronyc printed the line the same before and after our
+read: hits grow and the Last columns count seconds. Over UDP chronyd refuses the report, as
+chronyc's "501 Not authorised" shows; a chronyd with `noclientlog` (the fixture's mode
+"noclientlog") keeps no log, as chronyc's "519 Client logging is not active" shows."""
 
 from __future__ import annotations
 
@@ -12,10 +14,10 @@ import dataclasses
 import functools
 import io
 import json
+from collections.abc import Iterator
 
 import pytest
-from conftest import Daemon, each_line_equal_when_stable
-from fake_chronyd import fake_chronyd, reply
+from conftest import Daemon, each_line_equal_when_stable, start_daemon
 from pychrony import ChronyConnection, ChronyPermissionError, Client, get_clients
 from pychrony.cli import (
     CLIENT_LOG_INACTIVE_TEXT,
@@ -61,6 +63,21 @@ def daemon(synced: Daemon) -> Daemon:
     return synced
 
 
+@pytest.fixture(scope="module")
+def nts_server(nts: Daemon) -> Daemon:
+    """The NTP server that the daemon under test of mode "nts" polls 16 times a second, after
+    one NTS key exchange."""
+    return nts.server()
+
+
+@pytest.fixture(scope="module")
+def no_client_log() -> Iterator[Daemon]:
+    """An unsynchronised chronyd with `noclientlog`."""
+    daemon = start_daemon("start", "--mode", "noclientlog")
+    yield daemon
+    daemon.stop()
+
+
 def test_get_clients_equals_chronyc(daemon: Daemon) -> None:
     got: list[Client] | None = None
     for args, nke in ((CSV, False), (CSV_NKE, True)):
@@ -76,6 +93,20 @@ def test_get_clients_equals_chronyc(daemon: Daemon) -> None:
     assert len(local) == 1 and local[0].cmd_hits >= 1, got
     with pytest.raises(dataclasses.FrozenInstanceError):
         local[0].cmd_hits = 0  # type: ignore[misc]
+
+
+def test_the_servers_clients_show_ntp_and_nts_ke_hits_equal_to_chronyc(nts_server: Daemon) -> None:
+    got: list[Client] | None = None
+    for args, nke in ((CSV, False), (CSV_NKE, True)):
+        got = each_line_equal_when_stable(
+            nts_server,
+            args,
+            lambda: get_clients(nts_server.socket),
+            functools.partial(chronyc_csv, nke=nke),
+        )
+    assert got is not None
+    local = [c for c in got if c.address == "127.0.0.1"]
+    assert len(local) == 1 and local[0].ntp_hits >= 1 and local[0].nke_hits >= 1, got
 
 
 def test_connection_get_clients(daemon: Daemon) -> None:
@@ -105,7 +136,8 @@ def cli_ok(args: list[str]) -> str:
     return out
 
 
-@pytest.mark.parametrize(
+# The CLI's options and the chronyc arguments of the same output.
+CLI_FORMATS = pytest.mark.parametrize(
     ("ours", "theirs"),
     [
         (["--csv"], CSV),
@@ -114,12 +146,24 @@ def cli_ok(args: list[str]) -> str:
         (["-k"], TEXT_NKE),
     ],
 )
+
+
+@CLI_FORMATS
 def test_cli_text_and_csv_equal_chronyc(
     daemon: Daemon, ours: list[str], theirs: tuple[str]
 ) -> None:
     # The table too, header and rule included, line by line.
     args = ["clients", *ours, "--socket", daemon.socket]
     each_line_equal_when_stable(daemon, theirs, lambda: cli_ok(args), str.splitlines)
+
+
+@CLI_FORMATS
+def test_cli_text_and_csv_on_the_server_equal_chronyc(
+    nts_server: Daemon, ours: list[str], theirs: tuple[str]
+) -> None:
+    # NTP and NTS-KE columns with hits, intervals and ages.
+    args = ["clients", *ours, "--socket", nts_server.socket]
+    each_line_equal_when_stable(nts_server, theirs, lambda: cli_ok(args), str.splitlines)
 
 
 def test_formats_of_values_chronyc_shows_as_dashes_and_units() -> None:
@@ -147,20 +191,28 @@ def test_cli_over_udp_is_an_error(daemon: Daemon) -> None:
     assert (status, out) == (2, "")
 
 
-# chronyd's status 15 (STT_INACTIVE) in its 28-byte error reply (RPY_NULL), as with noclientlog.
-def _no_client_log(request: bytes) -> bytes:
-    return reply(request, status=15, code=1)
+def test_no_client_log_is_none_as_chronyc_says_logging_is_not_active(
+    no_client_log: Daemon,
+) -> None:
+    # chronyd answers every clients request with status 15 (STT_INACTIVE).
+    assert get_clients(no_client_log.socket) is None
+    with ChronyConnection(no_client_log.socket) as conn:
+        assert conn.get_clients() is None
+        # The connection goes on after the refusal.
+        assert conn.get_clients() is None
+    theirs = no_client_log.chronyc_process(*CSV)
+    assert (theirs.returncode, theirs.stdout) == (1, CLIENT_LOG_INACTIVE_TEXT), theirs
 
 
-def test_no_client_log_is_none_and_the_cli_prints_what_chronyc_prints(daemon: Daemon) -> None:
-    # A real chronyd with noclientlog answers every clients request with status 15; the scripted
-    # one does the same, and chronyc is pointed at it too.
-    with fake_chronyd(_no_client_log) as address:
-        with ChronyConnection(address, timeout=1.0) as conn:
-            assert conn.get_clients() is None
-        for args, chronyc_args in ((), TEXT), (("-k",), TEXT_NKE), (("--csv",), CSV):
-            theirs = daemon.chronyc_process(*chronyc_args, address=address)
-            assert theirs.returncode == 1, theirs
-            assert CLIENT_LOG_INACTIVE_TEXT in theirs.stdout
-            assert cli(["clients", *args, "--socket", address]) == (1, theirs.stdout)
-        assert cli(["clients", "--json", "--socket", address]) == (1, "null\n")
+@CLI_FORMATS
+def test_no_client_log_cli_prints_what_chronyc_prints(
+    no_client_log: Daemon, ours: list[str], theirs: tuple[str]
+) -> None:
+    chronyc = no_client_log.chronyc_process(*theirs)
+    assert chronyc.returncode == 1, chronyc
+    assert CLIENT_LOG_INACTIVE_TEXT in chronyc.stdout
+    assert cli(["clients", *ours, "--socket", no_client_log.socket]) == (1, chronyc.stdout)
+
+
+def test_no_client_log_cli_json_is_null(no_client_log: Daemon) -> None:
+    assert cli(["clients", "--json", "--socket", no_client_log.socket]) == (1, "null\n")
