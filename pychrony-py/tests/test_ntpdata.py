@@ -7,12 +7,20 @@ those chronyc lists (unresolved sources have no address and are in neither list)
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import functools
+import io
+import json
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
-from conftest import Daemon
+from conftest import Daemon, each_line_equal_when_stable
+from fake_chronyd import fake_chronyd
 from pychrony import (
     ChronyConnection,
     ChronyPermissionError,
@@ -22,12 +30,15 @@ from pychrony import (
     get_ntp_data,
 )
 from pychrony._models import LEAP_STATUS_TEXT
+from pychrony.cli import main, ntp_data_record
 
 ATTEMPTS = 400
 # Columns of chronyc -c ntpdata derived from others (the addresses' and reference ID's
 # hexadecimal and text forms, the poll and precision in seconds): not fields of NTPData.
 DERIVED = {1, 4, 10, 12, 16}
 REF_TIME = 17
+SCRIPT = Path(sys.executable).parent / "pychrony"
+T = TypeVar("T")
 
 
 def _columns(d: NTPData) -> dict[int, str]:
@@ -77,29 +88,47 @@ def _rows(daemon: Daemon) -> dict[str, list[str]]:
     return {row[0]: row for row in rows}
 
 
-def _equal_when_stable(daemon: Daemon, read: Callable[[], list[NTPData]]) -> None:
+def _rows_equal_when_stable(
+    daemon: Daemon,
+    read: Callable[[], dict[str, T]],
+    check: Callable[[T, list[str]], None],
+    *,
+    only: str | None = None,
+) -> None:
+    """`check(ours, chronyc's -c row)` for each source whose row chronyc printed the same before
+    and after `read()` (by remote address; `only`: that source alone, which `read` must return
+    alone), until every source has been checked."""
     done: set[str] = set()
     last = "no read"
     for _ in range(ATTEMPTS):
         before = _rows(daemon)
-        ours = {d.remote_address: d for d in read()}
+        ours = read()
         after = _rows(daemon)
+        if only is not None:
+            before = {only: before[only]}
         assert set(ours) == set(before), (sorted(ours), sorted(before))
         for address, row in before.items():
             if after.get(address) != row:
                 last = f"{address}: {row} then {after.get(address)}"
                 continue
-            d = ours[address]
-            ours_columns = _columns(d)
-            assert len(row) == 34 or max(ours_columns) == 37, (address, row, d)
-            for column, text in ours_columns.items():
-                assert text == row[column], (address, column, text, row)
-            # The float carries the reference time to about 0.24 us, chronyc prints ns.
-            assert d.ref_time == pytest.approx(float(row[REF_TIME]), abs=1e-6), (address, row)
+            check(ours[address], row)
             done.add(address)
         if done == set(before):
             return
     pytest.fail(f"never compared every source with chronyc in {ATTEMPTS} reads: {last}")
+
+
+def _check_fields(d: NTPData, row: list[str]) -> None:
+    ours_columns = _columns(d)
+    assert len(row) == 34 or max(ours_columns) == 37, (row, d)
+    for column, text in ours_columns.items():
+        assert text == row[column], (column, text, row)
+    # The float carries the reference time to about 0.24 us, chronyc prints ns.
+    assert d.ref_time == pytest.approx(float(row[REF_TIME]), abs=1e-6), row
+
+
+def _equal_when_stable(daemon: Daemon, read: Callable[[], list[NTPData]]) -> None:
+    _rows_equal_when_stable(daemon, lambda: {d.remote_address: d for d in read()}, _check_fields)
 
 
 def test_all_equals_chronyc(sources: Daemon) -> None:
@@ -167,3 +196,156 @@ def test_refused_over_udp_as_chronyc_is(sources: Daemon) -> None:
             with pytest.raises(ChronyPermissionError) as info:
                 read()
             assert info.value.error_code == -3
+
+
+# --- `pychrony ntpdata` ---------------------------------------------------------------------------
+
+
+def cli(args: list[str]) -> tuple[int, str]:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        status = main(args)
+    return status, out.getvalue()
+
+
+def cli_ok(args: list[str]) -> str:
+    status, text = cli(args)
+    assert status == 0, text
+    return text
+
+
+def test_cli_text_equals_chronyc_n(sources: Daemon) -> None:
+    # Every source after a blank line, each line compared whenever chronyc printed it the same
+    # before and after our read (offsets, delays and counters move with each sample).
+    sock = ["--socket", sources.socket]
+    text = each_line_equal_when_stable(
+        sources, ("-n", "ntpdata"), lambda: cli_ok(["ntpdata", *sock]), str.splitlines
+    )
+    assert text.startswith("\nRemote address  : 127.0.0.1 (7F000001)\n"), text
+    assert "\nLocal address   : [UNSPEC] (00000000)\n" in text  # 127.0.0.3 never answers
+
+
+def test_cli_text_of_one_address_equals_chronyc_n(sources: Daemon) -> None:
+    sock = ["--socket", sources.socket]
+    for address in _rows(sources):
+        each_line_equal_when_stable(
+            sources,
+            ("-n", "ntpdata", address),
+            functools.partial(cli_ok, ["ntpdata", address, *sock]),
+            str.splitlines,
+        )
+
+
+def _check_csv(ours: list[str], row: list[str]) -> None:
+    # Every column as chronyc prints it, but the reference time's digits below a microsecond:
+    # the float's, not chronyd's nanoseconds (as NTPData.ref_time).
+    assert len(ours) == len(row), (ours, row)
+    assert [o for i, o in enumerate(ours) if i != REF_TIME] == [
+        r for i, r in enumerate(row) if i != REF_TIME
+    ], (ours, row)
+    assert float(ours[REF_TIME]) == pytest.approx(float(row[REF_TIME]), abs=1e-6), (ours, row)
+
+
+def _cli_csv_rows(args: list[str]) -> dict[str, list[str]]:
+    rows = [line.split(",") for line in cli_ok(args).splitlines()]
+    return {row[0]: row for row in rows}
+
+
+def test_cli_csv_equals_chronyc_c(sources: Daemon) -> None:
+    sock = ["--socket", sources.socket]
+    _rows_equal_when_stable(
+        sources, functools.partial(_cli_csv_rows, ["ntpdata", "--csv", *sock]), _check_csv
+    )
+    for address in _rows(sources):
+        _rows_equal_when_stable(
+            sources,
+            functools.partial(_cli_csv_rows, ["ntpdata", address, "--csv", *sock]),
+            _check_csv,
+            only=address,
+        )
+
+
+def test_cli_json_equals_get_ntp_data(sources: Daemon) -> None:
+    # The records of sources whose data get_all_ntp_data returned the same before and after the
+    # command's read must equal them (chronyd updates a source with each of its samples).
+    sock = ["--socket", sources.socket]
+
+    def normalised(d: NTPData) -> object:
+        return json.loads(json.dumps(ntp_data_record(d)))
+
+    done: set[str] = set()
+    for _ in range(ATTEMPTS):
+        before = {d.remote_address: d for d in get_all_ntp_data(sources.socket)}
+        records = json.loads(cli_ok(["ntpdata", "--json", *sock]))
+        after = {d.remote_address: d for d in get_all_ntp_data(sources.socket)}
+        assert [r["remote_address"] for r in records] == list(before)
+        for record in records:
+            address = record["remote_address"]
+            if before[address] == after[address]:
+                assert record == normalised(before[address])
+                done.add(address)
+        if done == set(before):
+            break
+    else:
+        pytest.fail(f"never compared every source in {ATTEMPTS} reads (compared: {done})")
+    one = json.loads(cli_ok(["ntpdata", "127.0.0.3", "--json", *sock]))
+    assert one["mode"] == "UNKNOWN_0" and one["local_address"] is None
+    assert one["remote_address"] == "127.0.0.3" and one["tests"] == [False] * 10
+
+
+@pytest.mark.parametrize("address", ["192.0.2.9", "::1"])
+def test_cli_no_such_source_as_chronyc(sources: Daemon, address: str) -> None:
+    for option in ("-n", "-c"):
+        theirs = sources.chronyc_process(option, "ntpdata", address)
+        assert (theirs.returncode, theirs.stdout) == (1, "503 No such source\n"), theirs
+        args = ["ntpdata", address, "--socket", sources.socket]
+        ours = subprocess.run(
+            [str(SCRIPT), *args, *(["--csv"] if option == "-c" else [])],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert (ours.returncode, ours.stdout, ours.stderr) == (1, theirs.stdout, ""), ours
+    assert cli([*args, "--json"]) == (1, "null\n")
+
+
+@pytest.mark.parametrize("bad", ["bogus", "127.0.0.1:123", "192.0.2.300", "fe80::1%lo", ""])
+def test_cli_malformed_address_exit_2_nothing_sent(bad: str) -> None:
+    requests: list[bytes] = []
+
+    def record(request: bytes) -> None:
+        requests.append(request)
+
+    with fake_chronyd(record) as address:
+        proc = subprocess.run(
+            [str(SCRIPT), "ntpdata", bad, "--socket", address, "--timeout", "0.5"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert proc.returncode == 2 and proc.stdout == "", proc
+        assert proc.stderr == (
+            "pychrony ntpdata: error: argument ADDRESS: address must be an IPv4 or IPv6 address "
+            f"such as '192.0.2.1', not \"{bad}\" (see `pychrony ntpdata --help`)\n"
+        ), proc.stderr
+        assert requests == []
+        # The fake does receive what is sent: a well-formed address is asked (and times out).
+        proc = subprocess.run(
+            [str(SCRIPT), "ntpdata", "192.0.2.1", "--socket", address, "--timeout", "0.3"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert proc.returncode == 2 and "(error code: -6)" in proc.stderr, proc
+        assert requests, "the scripted chronyd saw no request"
+
+
+def test_cli_refused_over_udp_exit_2(sources: Daemon) -> None:
+    proc = subprocess.run(
+        [str(SCRIPT), "ntpdata", "--socket", sources.udp_v4],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (proc.returncode, proc.stdout) == (2, ""), proc
+    assert proc.stderr.startswith("pychrony: ") and "(error code: -3)" in proc.stderr, proc

@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import hashlib
+import ipaddress
 import json
 import math
 import sys
@@ -43,6 +45,7 @@ from ._models import (
     Activity,
     AuthData,
     Client,
+    NTPData,
     RTCData,
     SelectData,
     ServerStats,
@@ -62,6 +65,8 @@ __all__ = [
     "format_auth_data_csv",
     "format_clients",
     "format_clients_csv",
+    "format_ntp_data",
+    "format_ntp_data_csv",
     "format_rtc_data",
     "format_rtc_data_csv",
     "format_select_data",
@@ -83,6 +88,7 @@ EXIT_NOT_SYNCHRONISED = 1
 EXIT_NO_RTC = 1
 EXIT_NO_SMOOTHING = 1
 EXIT_NO_CLIENT_LOG = 1
+EXIT_NO_SUCH_SOURCE = 1
 EXIT_ERROR = 2
 
 
@@ -471,6 +477,148 @@ def format_clients_csv(clients: Sequence[Client], *, nke: bool = False) -> str:
     return "".join(lines)
 
 
+# --- ntpdata --------------------------------------------------------------------------------------
+
+#: What chronyc prints (on stdout, with or without -c; exit status 1) for an address chronyd has
+#: no NTP source at: chronyd's status 503.
+NO_SUCH_SOURCE_TEXT = "503 No such source\n"
+
+
+def _ip_refid(address: str | None) -> int:
+    """The reference ID chronyd gives an IP address (chronyc's ``(7F000001)`` after an address):
+    an IPv4 address itself, the first 32 bits of the MD5 of an IPv6 address's 16 bytes, 0 for
+    none (``[UNSPEC]``)."""
+    if address is None:
+        return 0
+    ip = ipaddress.ip_address(address)  # the library's own text of a parsed address
+    if ip.version == 4:
+        return int(ip)
+    digest = hashlib.md5(ip.packed, usedforsecurity=False).digest()
+    return int.from_bytes(digest[:4], "big")
+
+
+def _refid_text(d: NTPData) -> str:
+    # chronyc names the source's reference ID only at stratum 0 or 1 (a reference clock's
+    # "GPS"): its printable bytes, most significant first; else nothing.
+    if d.stratum > 1:
+        return ""
+    return "".join(
+        c
+        for c in d.reference_id.to_bytes(4, "big").decode("latin-1")
+        if c.isprintable() and c.isascii()
+    )
+
+
+def _yes_no(flag: bool) -> str:
+    return "Yes" if flag else "No"
+
+
+def _ntp_lines(d: NTPData) -> list[tuple[str, str]]:
+    """chronyc's lines of one source as (label, text); the newer counters only where chronyd
+    sent them (4.6+)."""
+    local = "[UNSPEC]" if d.local_address is None else d.local_address
+    lines = [
+        ("Remote address", f"{d.remote_address} ({_ip_refid(d.remote_address):08X})"),
+        ("Remote port", str(d.remote_port)),
+        ("Local address", f"{local} ({_ip_refid(d.local_address):08X})"),
+        ("Leap status", LEAP_STATUS_TEXT.get(d.leap_status, "Invalid")),
+        ("Version", str(d.version)),
+        ("Mode", d.mode.text),
+        ("Stratum", str(d.stratum)),
+        ("Poll interval", f"{d.poll} ({2.0**d.poll:.0f} seconds)"),
+        ("Precision", f"{d.precision} ({2.0**d.precision:.9f} seconds)"),
+        ("Root delay", f"{d.root_delay:.6f} seconds"),
+        ("Root dispersion", f"{d.root_dispersion:.6f} seconds"),
+        ("Reference ID", f"{d.reference_id:08X} ({_refid_text(d)})"),
+        ("Reference time", _ref_time_text(d.ref_time)),
+        ("Offset", f"{d.offset:+.9f} seconds"),
+        ("Peer delay", f"{d.peer_delay:.9f} seconds"),
+        ("Peer dispersion", f"{d.peer_dispersion:.9f} seconds"),
+        ("Response time", f"{d.response_time:.9f} seconds"),
+        ("Jitter asymmetry", f"{d.jitter_asymmetry:+.2f}"),
+        ("NTP tests", d.tests_text()),
+        ("Interleaved", _yes_no(d.interleaved)),
+        ("Authenticated", _yes_no(d.authenticated)),
+        ("TX timestamping", d.tx_timestamping),
+        ("RX timestamping", d.rx_timestamping),
+        ("Total TX", str(d.total_tx)),
+        ("Total RX", str(d.total_rx)),
+        ("Total valid RX", str(d.total_valid_rx)),
+        ("Total good RX", str(d.total_good_rx)),
+    ]
+    newer = [
+        ("Total kernel TX", d.total_kernel_tx),
+        ("Total kernel RX", d.total_kernel_rx),
+        ("Total HW TX", d.total_hw_tx),
+        ("Total HW RX", d.total_hw_rx),
+    ]
+    return lines + [(label, str(n)) for label, n in newer if n is not None]
+
+
+def format_ntp_data(data: Sequence[NTPData], *, each_after_blank: bool = True) -> str:
+    """The sources' NTP data as ``chronyc -n ntpdata`` prints it: a label in 16 columns, ``: ``,
+    the value, one line each. ``each_after_blank``: a blank line before each source, as chronyc
+    prints every source (``False``: one source asked for by address, without it)."""
+    blocks = []
+    for d in data:
+        lines = [f"{label:<16}: {text}" for label, text in _ntp_lines(d)]
+        blocks.append(("\n" if each_after_blank else "") + "".join(f"{line}\n" for line in lines))
+    return "".join(blocks)
+
+
+def format_ntp_data_csv(data: Sequence[NTPData]) -> str:
+    """The sources' NTP data as ``chronyc -c ntpdata`` prints it, one line each: the addresses
+    each followed by its reference ID, the poll and the precision each followed by its value in
+    seconds, the reference ID's text (empty above stratum 1), the reference time and the
+    measurements in seconds with 9 decimals (the reference time's digits below a microsecond are
+    those of the ``float``, not chronyd's nanoseconds), the tests as three fields; 34 fields, 38
+    where chronyd sent the kernel and hardware counters (4.6+)."""
+    rows = []
+    for d in data:
+        local = "[UNSPEC]" if d.local_address is None else d.local_address
+        fields = [
+            d.remote_address,
+            f"{_ip_refid(d.remote_address):08X}",
+            str(d.remote_port),
+            local,
+            f"{_ip_refid(d.local_address):08X}",
+            LEAP_STATUS_TEXT.get(d.leap_status, "Invalid"),
+            str(d.version),
+            d.mode.text,
+            str(d.stratum),
+            str(d.poll),
+            f"{2.0**d.poll:.0f}",
+            str(d.precision),
+            f"{2.0**d.precision:.9f}",
+            f"{d.root_delay:.6f}",
+            f"{d.root_dispersion:.6f}",
+            f"{d.reference_id:08X}",
+            _refid_text(d),
+            f"{d.ref_time:.9f}",
+            f"{d.offset:.9f}",
+            f"{d.peer_delay:.9f}",
+            f"{d.peer_dispersion:.9f}",
+            f"{d.response_time:.9f}",
+            f"{d.jitter_asymmetry:.2f}",
+            *d.tests_text().split(" "),
+            _yes_no(d.interleaved),
+            _yes_no(d.authenticated),
+            d.tx_timestamping,
+            d.rx_timestamping,
+            *(str(n) for n in (d.total_tx, d.total_rx, d.total_valid_rx, d.total_good_rx)),
+        ]
+        newer = (d.total_kernel_tx, d.total_kernel_rx, d.total_hw_tx, d.total_hw_rx)
+        fields += [str(n) for n in newer if n is not None]
+        rows.append(",".join(fields) + "\n")
+    return "".join(rows)
+
+
+def ntp_data_record(d: NTPData) -> dict[str, Any]:
+    """One source as ``pychrony ntpdata --json`` prints it: the NTPData fields, the mode by name
+    (``"SERVER"``, ``"UNKNOWN_0"``)."""
+    return {**dataclasses.asdict(d), "mode": d.mode.name}
+
+
 # --- smoothing ------------------------------------------------------------------------------------
 
 #: What chronyc prints (on stdout, with or without -c) when chronyd has no ``smoothtime``:
@@ -765,6 +913,31 @@ def _parser() -> argparse.ArgumentParser:
         "--csv", action="store_true", help="print what `chronyc -c selectdata -a` prints"
     )
     _add_connection_options(selectdata)
+    ntpdata = commands.add_parser(
+        "ntpdata",
+        help="print the NTP measurements of the NTP sources (like `chronyc -n ntpdata`)",
+        description="Print chronyd's NTP measurements of every NTP source with an address, or of "
+        "the one at ADDRESS, like `chronyc -n ntpdata [ADDRESS]` (chronyd serves it over its "
+        "Unix socket only). Exit status: 0, 1 when chronyd has no NTP source at ADDRESS "
+        "(chronyc's `503 No such source` is printed; JSON: null), or 2 on an error.",
+    )
+    ntpdata.add_argument(
+        "address",
+        nargs="?",
+        metavar="ADDRESS",
+        help="the source's IP address, e.g. 192.0.2.1 or 2001:db8::1 (not a name)",
+    )
+    ntpdata_output = ntpdata.add_mutually_exclusive_group()
+    ntpdata_output.add_argument(
+        "--json",
+        action="store_true",
+        help="print a JSON list of objects (the NTPData fields; mode by name), or with ADDRESS "
+        "one object or null",
+    )
+    ntpdata_output.add_argument(
+        "--csv", action="store_true", help="print what `chronyc -c ntpdata [ADDRESS]` prints"
+    )
+    _add_connection_options(ntpdata)
     return parser
 
 
@@ -904,9 +1077,48 @@ def _clients(args: argparse.Namespace) -> int:
     return EXIT_NO_CLIENT_LOG if clients is None else EXIT_OK
 
 
+class _UsageError(Exception):
+    """An argument the command's own reading rejects (before anything is sent): reported as
+    argparse reports a usage error."""
+
+
+def _read_ntp_data(args: argparse.Namespace) -> list[NTPData] | None:
+    # Not entered as a context manager: that would open the socket before the address is
+    # checked, and a malformed ADDRESS must fail before anything is sent.
+    conn = ChronyConnection(args.socket, timeout=args.timeout)
+    try:
+        if args.address is None:
+            return conn.get_all_ntp_data()
+        try:
+            # The library's own address check, before it opens the socket.
+            one = conn.get_ntp_data(args.address)
+        except ValueError as exc:
+            raise _UsageError(f"argument ADDRESS: {exc}") from None
+        return None if one is None else [one]
+    finally:
+        conn.close()
+
+
+def _ntp_data(args: argparse.Namespace) -> int:
+    data = _read_ntp_data(args)
+    if args.json:
+        records = None if data is None else [ntp_data_record(d) for d in data]
+        # One source asked for by address: one object (or null), as get_ntp_data returns it.
+        single = args.address is not None
+        print(json.dumps(records[0] if single and records else records, indent=2))
+    elif data is None:
+        sys.stdout.write(NO_SUCH_SOURCE_TEXT)
+    elif args.csv:
+        sys.stdout.write(format_ntp_data_csv(data))
+    else:
+        sys.stdout.write(format_ntp_data(data, each_after_blank=args.address is None))
+    return EXIT_NO_SUCH_SOURCE if data is None else EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the tool; returns the exit status."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
     command = {
         "sources": _sources,
         "sourcestats": _source_stats,
@@ -917,9 +1129,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         "smoothing": _smoothing,
         "clients": _clients,
         "selectdata": _select_data,
+        "ntpdata": _ntp_data,
     }.get(args.command, _tracking)
     try:
         return command(args)
+    except _UsageError as exc:
+        # As the subcommand's parser words its own usage errors.
+        prog = f"{parser.prog} {args.command}"
+        parser.exit(EXIT_ERROR, f"{prog}: error: {exc} (see `{prog} --help`)\n")
     except ChronyError as exc:
         print(f"pychrony: {exc}", file=sys.stderr)
         return EXIT_ERROR
