@@ -12,6 +12,7 @@ import dataclasses
 import functools
 import io
 import json
+import struct
 import subprocess
 import sys
 from collections.abc import Callable
@@ -20,7 +21,18 @@ from typing import TypeVar
 
 import pytest
 from conftest import Daemon, each_line_equal_when_stable
-from fake_chronyd import fake_chronyd
+from fake_chronyd import (
+    REPLY_NTP_DATA,
+    REPLY_NTP_DATA2,
+    fake_chronyd,
+    ip_address,
+    ntp_data,
+    reply,
+    source_data,
+    source_stats_answer,
+    source_stats_data,
+    sources_answer,
+)
 from pychrony import (
     ChronyConnection,
     ChronyPermissionError,
@@ -349,3 +361,100 @@ def test_cli_refused_over_udp_exit_2(sources: Daemon) -> None:
     )
     assert (proc.returncode, proc.stdout) == (2, ""), proc
     assert proc.stderr.startswith("pychrony: ") and "(error code: -3)" in proc.stderr, proc
+
+
+# Values the fixture's chronyd does not have (IPv6 addresses, whose reference IDs are hashes; a
+# stratum-1 server naming its reference clock; other modes, leap states and timestamping), from
+# a scripted chronyd that the real chronyc reads too.
+SCRIPTED = {
+    "2001:db8::1": dict(
+        local="2001:db8::2",
+        stratum=1,
+        ref_id=0x47505300,  # "GPS": named, at stratum 1
+        mode=1,
+        leap=1,
+        poll=-1,
+        precision=-20,
+        flags=0xC000 | 0x2AA,
+        timestamping=b"HD",
+    ),
+    "192.0.2.7": dict(
+        local=None,
+        stratum=2,
+        ref_id=0x41424344,  # printable, but not named above stratum 1
+        mode=2,
+        leap=3,
+        poll=10,
+        precision=0,
+        flags=0,
+        timestamping=b"XK",
+    ),
+    "192.0.2.9": dict(local="192.0.2.1", stratum=0, ref_id=0x20414200, mode=3, leap=2, poll=-7),
+}
+REQUEST_NTP_DATA = 57
+
+
+def _scripted_answer(code: int) -> Callable[[bytes], bytes | None]:
+    # The sources and their statistics list the addresses (chronyc walks the sources, the
+    # library also reads the sourcestats record of a source before its ntpdata); each ntpdata
+    # request is answered for the address it names.
+    addresses = [ip_address(remote) for remote in SCRIPTED]
+    listed = [
+        sources_answer([source_data(family=a[17], address=a[:16]) for a in addresses]),
+        source_stats_answer([source_stats_data(family=a[17], address=a[:16]) for a in addresses]),
+    ]
+    records = {
+        ip_address(remote): ntp_data(remote=remote, code=code, **values)  # type: ignore[arg-type]
+        for remote, values in SCRIPTED.items()
+    }
+
+    def answer(request: bytes) -> bytes | None:
+        if struct.unpack(">H", request[4:6])[0] == REQUEST_NTP_DATA:
+            return reply(request, code=code, data=records[request[20:40]])
+        return listed[0](request) or listed[1](request)
+
+    return answer
+
+
+def test_cli_scripted_values_equal_chronyc(sources: Daemon) -> None:
+    # chronyc understands one of the two replies (4.3: 16, 4.6+: 26; the other is "508 Bad reply
+    # from daemon"): ours must print what it prints for that one.
+    compared = []
+    for code in (REPLY_NTP_DATA, REPLY_NTP_DATA2):
+        with fake_chronyd(_scripted_answer(code)) as address:
+            for remote in [*SCRIPTED, None]:
+                one = [] if remote is None else [remote]
+                for option, extra in (("-n", []), ("-c", ["--csv"])):
+                    theirs = sources.chronyc_process(option, "ntpdata", *one, address=address)
+                    if theirs.stdout.startswith("508 "):
+                        continue
+                    assert theirs.returncode == 0, theirs
+                    ours = cli_ok(["ntpdata", *one, *extra, "--socket", address])
+                    assert ours == theirs.stdout, (code, remote, option)
+                    compared.append((code, remote, option))
+    assert len({code for code, _, _ in compared}) == 1, compared
+    assert len(compared) == 2 * (len(SCRIPTED) + 1), compared
+
+
+def test_format_ntp_data_of_scripted_values() -> None:
+    # The lines whose form depends on the values, as chronyc 4.3 printed them for the scripted
+    # records (test_cli_scripted_values_equal_chronyc compares the rest with chronyc itself).
+    from pychrony.cli import format_ntp_data
+
+    with fake_chronyd(_scripted_answer(REPLY_NTP_DATA)) as address:
+        with ChronyConnection(address) as conn:
+            found = {r: conn.get_ntp_data(r) for r in SCRIPTED}
+    text = {
+        r: format_ntp_data([d], each_after_blank=False) for r, d in found.items() if d is not None
+    }
+    v6 = text["2001:db8::1"]
+    # IPv6 reference IDs: the first 32 bits of the MD5 of the address, as chronyc 4.3 printed them.
+    assert "Remote address  : 2001:db8::1 (39AB9B37)\n" in v6
+    assert "Local address   : 2001:db8::2 (2D47FD05)\n" in v6
+    assert "Reference ID    : 47505300 (GPS)\n" in v6
+    assert "Offset          : -0.000003000 seconds\n" in v6 and "Jitter asymmetry: -0.25\n" in v6
+    assert "Poll interval   : -1 (0 seconds)\n" in v6
+    assert "Reference ID    : 41424344 ()\n" in text["192.0.2.7"]
+    assert "Local address   : [UNSPEC] (00000000)\n" in text["192.0.2.7"]
+    assert "Reference ID    : 20414200 ( AB)\n" in text["192.0.2.9"]
+    assert "Mode            : Invalid\n" in text["192.0.2.9"]
