@@ -22,6 +22,11 @@ the NTS-KE columns instead of the command ones; ``--csv``: as ``chronyc -c clien
 Exit status: 0, 1 when chronyd runs with ``noclientlog`` (it prints chronyc's ``519 Client
 logging is not active in the daemon``, after the table's head as chronyc does except with
 ``--csv``, or ``null`` with ``--json``), 2 on an error.
+
+``pychrony ntpdata [ADDRESS]`` prints chronyd's NTP measurements of every NTP source (or of the one
+at ADDRESS) as ``chronyc -n ntpdata [ADDRESS]`` does (``--csv``: as ``chronyc -c ntpdata``), or
+JSON. Exit status: 0, 1 when chronyd has no NTP source at ADDRESS (it prints chronyc's ``503 No
+such source``, or ``null`` with ``--json``), 2 on an error or a malformed ADDRESS.
 """
 
 from __future__ import annotations
@@ -499,14 +504,10 @@ def _ip_refid(address: str | None) -> int:
 
 def _refid_text(d: NTPData) -> str:
     # chronyc names the source's reference ID only at stratum 0 or 1 (a reference clock's
-    # "GPS"): its printable bytes, most significant first; else nothing.
+    # "GPS"): its bytes that pass isprint() in the C locale, most significant first.
     if d.stratum > 1:
         return ""
-    return "".join(
-        c
-        for c in d.reference_id.to_bytes(4, "big").decode("latin-1")
-        if c.isprintable() and c.isascii()
-    )
+    return bytes(b for b in d.reference_id.to_bytes(4, "big") if 0x20 <= b <= 0x7E).decode()
 
 
 def _yes_no(flag: bool) -> str:
@@ -731,8 +732,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="pychrony",
         description="Read chronyd's monitoring data.",
         epilog="Exit status: 0 ok (for tracking: synchronised), 1 not synchronised (tracking) or "
-        "no RTC tracking (rtcdata), no smoothing (smoothing) or no client log (clients), "
-        "2 error.",
+        "no RTC tracking (rtcdata), no smoothing (smoothing), no client log (clients) or no "
+        "such source (ntpdata ADDRESS), 2 error.",
     )
     commands = parser.add_subparsers(
         dest="command", metavar="COMMAND", required=True, parser_class=_Parser
@@ -1102,10 +1103,10 @@ def _read_ntp_data(args: argparse.Namespace) -> list[NTPData] | None:
 def _ntp_data(args: argparse.Namespace) -> int:
     data = _read_ntp_data(args)
     if args.json:
-        records = None if data is None else [ntp_data_record(d) for d in data]
-        # One source asked for by address: one object (or null), as get_ntp_data returns it.
-        single = args.address is not None
-        print(json.dumps(records[0] if single and records else records, indent=2))
+        records = [ntp_data_record(d) for d in data or []]
+        # With ADDRESS: one object, or null, as get_ntp_data returns it.
+        one = records[0] if records else None
+        print(json.dumps(records if args.address is None else one, indent=2))
     elif data is None:
         sys.stdout.write(NO_SUCH_SOURCE_TEXT)
     elif args.csv:
