@@ -390,6 +390,9 @@ SCRIPTED = {
         timestamping=b"XK",
     ),
     "192.0.2.9": dict(local="192.0.2.1", stratum=0, ref_id=0x20414200, mode=3, leap=2, poll=-7),
+    # IPv4-compatible and IPv4-mapped IPv6 addresses: chronyc (inet_ntop) prints the compatible
+    # one as ::192.0.2.10, which Python's and Rust's own texts spell ::c000:20a.
+    "::192.0.2.10": dict(local="::ffff:192.0.2.1"),
 }
 REQUEST_NTP_DATA = 57
 
@@ -448,6 +451,9 @@ def test_format_ntp_data_of_scripted_values() -> None:
         r: format_ntp_data([d], each_after_blank=False) for r, d in found.items() if d is not None
     }
     v6 = text["2001:db8::1"]
+    compatible = found["::192.0.2.10"]
+    assert compatible is not None and compatible.remote_address == "::192.0.2.10"
+    assert compatible.local_address == "::ffff:192.0.2.1"
     # IPv6 reference IDs: the first 32 bits of the MD5 of the address, as chronyc 4.3 printed them.
     assert "Remote address  : 2001:db8::1 (39AB9B37)\n" in v6
     assert "Local address   : 2001:db8::2 (2D47FD05)\n" in v6
