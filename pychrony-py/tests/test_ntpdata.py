@@ -464,3 +464,13 @@ def test_format_ntp_data_of_scripted_values() -> None:
     assert "Local address   : [UNSPEC] (00000000)\n" in text["192.0.2.7"]
     assert "Reference ID    : 20414200 ( AB)\n" in text["192.0.2.9"]
     assert "Mode            : Invalid\n" in text["192.0.2.9"]
+
+
+def test_cli_without_ntp_sources_prints_what_chronyc_prints(unsynced: Daemon) -> None:
+    # The unsynchronised fixture has no sources: chronyc prints nothing and exits with 0.
+    sock = ["--socket", unsynced.socket]
+    for option, extra in (("-n", []), ("-c", ["--csv"])):
+        theirs = unsynced.chronyc_process(option, "ntpdata")
+        assert (theirs.returncode, theirs.stdout) == (0, ""), theirs
+        assert cli(["ntpdata", *extra, *sock]) == (0, "")
+    assert cli(["ntpdata", "--json", *sock]) == (0, "[]\n")
