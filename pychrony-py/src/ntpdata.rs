@@ -4,7 +4,7 @@
 use std::net::IpAddr;
 use std::path::PathBuf;
 
-use chrony_core::{NtpData, NtpMode, Options};
+use chrony_core::{NtpData, NtpMode, Options, ReferenceAddress};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
@@ -69,16 +69,20 @@ fn mode_value(mode: NtpMode) -> u8 {
     }
 }
 
-/// In `NTPData` field order: the addresses as text (local: None before the first response),
+/// In `NTPData` field order: the addresses as chronyc prints them (`::192.0.2.1` where
+/// `IpAddr`'s text is `::c000:201`; local: None before the first response),
 /// the leap status and mode as their wire values, `ref_time` in seconds since the Unix epoch,
 /// the 10 packet tests as a tuple of bools, then interleaved and authenticated, the timestamping sources as chronyc's words.
 pub(crate) fn to_tuple<'py>(py: Python<'py>, d: &NtpData) -> PyResult<Bound<'py, PyTuple>> {
     // chronyd's 10 packet tests, in chronyc's order (chrony-core's `test_passed(0..10)`).
     let tests = PyTuple::new(py, (0..10).map(|i| d.flags.test_passed(i)))?;
     let items: [Bound<'py, PyAny>; 31] = [
-        d.remote_address.to_string().into_pyobject(py)?.into_any(),
+        ReferenceAddress::Ip(d.remote_address)
+            .to_string()
+            .into_pyobject(py)?
+            .into_any(),
         d.local_address
-            .map(|a| a.to_string())
+            .map(|a| ReferenceAddress::Ip(a).to_string())
             .into_pyobject(py)?
             .into_any(),
         d.remote_port.into_pyobject(py)?.into_any(),

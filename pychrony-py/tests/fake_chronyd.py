@@ -7,6 +7,7 @@ against real chronyd. The real chronyc talks to it too, to see how chronyc print
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import socket
 import struct
@@ -25,6 +26,8 @@ REQUEST_SOURCE_STATS = 34
 REPLY_SOURCE_STATS = 6
 REQUEST_RTC_REPORT = 35
 REPLY_RTC = 7
+REPLY_NTP_DATA = 16  # chrony <= 4.5
+REPLY_NTP_DATA2 = 26  # chrony >= 4.6: four more counters
 
 
 def encode_float(x: float) -> int:
@@ -159,6 +162,48 @@ def sources_answer(records: list[bytes]) -> Callable[[bytes], bytes | None]:
 def source_stats_answer(records: list[bytes]) -> Callable[[bytes], bytes | None]:
     """Answers the count and each indexed record of a sourcestats report; nothing else."""
     return indexed_answer(REQUEST_SOURCE_STATS, REPLY_SOURCE_STATS, records)
+
+
+def ip_address(text: str | None) -> bytes:
+    """chronyd's IPAddr: 16 address bytes, the family (0 none, 1 IPv4, 2 IPv6), padding."""
+    if text is None:
+        return bytes(20)
+    ip = ipaddress.ip_address(text)
+    return ip.packed.ljust(16, b"\0") + struct.pack(">HH", 1 if ip.version == 4 else 2, 0)
+
+
+def ntp_data(
+    *,
+    remote: str,
+    local: str | None,
+    code: int = REPLY_NTP_DATA,
+    port: int = 123,
+    leap: int = 0,
+    version: int = 4,
+    mode: int = 4,
+    stratum: int = 2,
+    poll: int = 6,
+    precision: int = -20,
+    ref_id: int = 0xC0000201,
+    ref_time: tuple[int, int] = (1796304357, 500_000_000),
+    floats: tuple[float, ...] = (1e-4, 2e-4, -3e-6, 4e-5, 5e-7, 6e-5, -0.25),
+    flags: int = 0x3FF,
+    timestamping: bytes = b"KD",
+    counters: tuple[int, ...] = (10, 9, 8, 7, 6, 5, 4, 3),
+) -> bytes:
+    """One RPY_NTP_DATA (16) or RPY_NTP_DATA2 (26, with the kernel/hardware counters) body: the
+    remote and local addresses, port, leap, version, mode, stratum, poll and precision (log2,
+    signed), root delay and dispersion, refid, reference time, then offset, peer delay, peer
+    dispersion, response time, jitter asymmetry, flags, the TX and RX timestamping letters, the
+    counters (4 for reply 16, 8 for 26), reserved words."""
+    body = ip_address(remote) + ip_address(local)
+    body += struct.pack(">HBBBBbb", port, leap, version, mode, stratum, poll, precision)
+    body += b"".join(struct.pack(">I", encode_float(f)) for f in floats[:2])
+    body += struct.pack(">IIII", ref_id, 0, ref_time[0], ref_time[1])
+    body += b"".join(struct.pack(">I", encode_float(f)) for f in floats[2:])
+    body += struct.pack(">H", flags) + timestamping
+    n, reserved = (4, 3) if code == REPLY_NTP_DATA else (8, 4)
+    return body + b"".join(struct.pack(">I", c) for c in counters[:n]) + bytes(4 * reserved)
 
 
 def rtc_data(

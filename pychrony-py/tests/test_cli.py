@@ -161,6 +161,9 @@ def test_timeout_on_frozen_daemon_exit_2(frozen: Daemon) -> None:
         ["tracking", "--timeout", "nan"],
         ["tracking", "--timeout", "-1"],
         ["nope"],
+        ["ntpdata", "--csv", "--json"],
+        ["ntpdata", "192.0.2.1", "192.0.2.2"],
+        ["ntpdata", "--timeout", "0"],
     ],
 )
 def test_bad_arguments_exit_2_with_one_line(args: list[str]) -> None:

@@ -22,12 +22,19 @@ the NTS-KE columns instead of the command ones; ``--csv``: as ``chronyc -c clien
 Exit status: 0, 1 when chronyd runs with ``noclientlog`` (it prints chronyc's ``519 Client
 logging is not active in the daemon``, after the table's head as chronyc does except with
 ``--csv``, or ``null`` with ``--json``), 2 on an error.
+
+``pychrony ntpdata [ADDRESS]`` prints chronyd's NTP measurements of every NTP source (or of the one
+at ADDRESS) as ``chronyc -n ntpdata [ADDRESS]`` does (``--csv``: as ``chronyc -c ntpdata``), or
+JSON. Exit status: 0, 1 when chronyd has no NTP source at ADDRESS (it prints chronyc's ``503 No
+such source``, or ``null`` with ``--json``), 2 on an error or a malformed ADDRESS.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import hashlib
+import ipaddress
 import json
 import math
 import sys
@@ -43,6 +50,7 @@ from ._models import (
     Activity,
     AuthData,
     Client,
+    NTPData,
     RTCData,
     SelectData,
     ServerStats,
@@ -62,6 +70,8 @@ __all__ = [
     "format_auth_data_csv",
     "format_clients",
     "format_clients_csv",
+    "format_ntp_data",
+    "format_ntp_data_csv",
     "format_rtc_data",
     "format_rtc_data_csv",
     "format_select_data",
@@ -80,7 +90,8 @@ __all__ = [
 EXIT_OK = 0
 EXIT_SYNCHRONISED = 0
 EXIT_NOT_SYNCHRONISED = 1
-#: When chronyd lacks the report: no RTC tracking, no smoothtime, noclientlog.
+#: When chronyd lacks the report: no RTC tracking, no smoothtime, noclientlog, no such ntpdata
+#: source.
 EXIT_NO_REPORT = 1
 EXIT_ERROR = 2
 
@@ -454,6 +465,144 @@ def format_clients_csv(clients: Sequence[Client], *, nke: bool = False) -> str:
     return "".join(lines)
 
 
+# --- ntpdata --------------------------------------------------------------------------------------
+
+#: What chronyc prints (on stdout, with or without -c; exit status 1) for an address chronyd has
+#: no NTP source at: chronyd's status 503.
+NO_SUCH_SOURCE_TEXT = "503 No such source\n"
+
+
+def _ip_refid(address: str | None) -> int:
+    """The reference ID chronyd gives an IP address (chronyc's ``(7F000001)`` after an address):
+    an IPv4 address itself, the first 32 bits of the MD5 of an IPv6 address's 16 bytes, 0 for
+    none (``[UNSPEC]``)."""
+    if address is None:
+        return 0
+    ip = ipaddress.ip_address(address)  # the library's own text of a parsed address
+    if ip.version == 4:
+        return int(ip)
+    digest = hashlib.md5(ip.packed, usedforsecurity=False).digest()
+    return int.from_bytes(digest[:4], "big")
+
+
+def _refid_text(d: NTPData) -> str:
+    # chronyc names the source's reference ID only at stratum 0 or 1 (a reference clock's
+    # "GPS"): its bytes that pass isprint() in the C locale, most significant first.
+    if d.stratum > 1:
+        return ""
+    return bytes(b for b in d.reference_id.to_bytes(4, "big") if 0x20 <= b <= 0x7E).decode()
+
+
+def _yes_no(flag: bool) -> str:
+    return "Yes" if flag else "No"
+
+
+def _ntp_lines(d: NTPData) -> list[tuple[str, str]]:
+    """chronyc's lines of one source as (label, text); the newer counters only where chronyd
+    sent them (4.6+)."""
+    local = "[UNSPEC]" if d.local_address is None else d.local_address
+    lines = [
+        ("Remote address", f"{d.remote_address} ({_ip_refid(d.remote_address):08X})"),
+        ("Remote port", str(d.remote_port)),
+        ("Local address", f"{local} ({_ip_refid(d.local_address):08X})"),
+        ("Leap status", LEAP_STATUS_TEXT.get(d.leap_status, "Invalid")),
+        ("Version", str(d.version)),
+        ("Mode", d.mode.text),
+        ("Stratum", str(d.stratum)),
+        ("Poll interval", f"{d.poll} ({2.0**d.poll:.0f} seconds)"),
+        ("Precision", f"{d.precision} ({2.0**d.precision:.9f} seconds)"),
+        ("Root delay", f"{d.root_delay:.6f} seconds"),
+        ("Root dispersion", f"{d.root_dispersion:.6f} seconds"),
+        ("Reference ID", f"{d.reference_id:08X} ({_refid_text(d)})"),
+        ("Reference time", _ref_time_text(d.ref_time)),
+        ("Offset", f"{d.offset:+.9f} seconds"),
+        ("Peer delay", f"{d.peer_delay:.9f} seconds"),
+        ("Peer dispersion", f"{d.peer_dispersion:.9f} seconds"),
+        ("Response time", f"{d.response_time:.9f} seconds"),
+        ("Jitter asymmetry", f"{d.jitter_asymmetry:+.2f}"),
+        ("NTP tests", d.tests_text()),
+        ("Interleaved", _yes_no(d.interleaved)),
+        ("Authenticated", _yes_no(d.authenticated)),
+        ("TX timestamping", d.tx_timestamping),
+        ("RX timestamping", d.rx_timestamping),
+        ("Total TX", str(d.total_tx)),
+        ("Total RX", str(d.total_rx)),
+        ("Total valid RX", str(d.total_valid_rx)),
+        ("Total good RX", str(d.total_good_rx)),
+    ]
+    newer = [
+        ("Total kernel TX", d.total_kernel_tx),
+        ("Total kernel RX", d.total_kernel_rx),
+        ("Total HW TX", d.total_hw_tx),
+        ("Total HW RX", d.total_hw_rx),
+    ]
+    return lines + [(label, str(n)) for label, n in newer if n is not None]
+
+
+def format_ntp_data(data: Sequence[NTPData], *, each_after_blank: bool = True) -> str:
+    """The sources' NTP data as ``chronyc -n ntpdata`` prints it: a label in 16 columns, ``: ``,
+    the value, one line each. ``each_after_blank``: a blank line before each source, as chronyc
+    prints every source (``False``: one source asked for by address, without it)."""
+    blocks = []
+    for d in data:
+        lines = [f"{label:<16}: {text}" for label, text in _ntp_lines(d)]
+        blocks.append(("\n" if each_after_blank else "") + "".join(f"{line}\n" for line in lines))
+    return "".join(blocks)
+
+
+def format_ntp_data_csv(data: Sequence[NTPData]) -> str:
+    """The sources' NTP data as ``chronyc -c ntpdata`` prints it, one line each: the addresses
+    each followed by its reference ID, the poll and the precision each followed by its value in
+    seconds, the reference ID's text (empty above stratum 1), the reference time and the
+    measurements in seconds with 9 decimals (the reference time's digits below a microsecond are
+    those of the ``float``, not chronyd's nanoseconds), the tests as three fields; 34 fields, 38
+    where chronyd sent the kernel and hardware counters (4.6+)."""
+    rows = []
+    for d in data:
+        local = "[UNSPEC]" if d.local_address is None else d.local_address
+        fields = [
+            d.remote_address,
+            f"{_ip_refid(d.remote_address):08X}",
+            str(d.remote_port),
+            local,
+            f"{_ip_refid(d.local_address):08X}",
+            LEAP_STATUS_TEXT.get(d.leap_status, "Invalid"),
+            str(d.version),
+            d.mode.text,
+            str(d.stratum),
+            str(d.poll),
+            f"{2.0**d.poll:.0f}",
+            str(d.precision),
+            f"{2.0**d.precision:.9f}",
+            f"{d.root_delay:.6f}",
+            f"{d.root_dispersion:.6f}",
+            f"{d.reference_id:08X}",
+            _refid_text(d),
+            f"{d.ref_time:.9f}",
+            f"{d.offset:.9f}",
+            f"{d.peer_delay:.9f}",
+            f"{d.peer_dispersion:.9f}",
+            f"{d.response_time:.9f}",
+            f"{d.jitter_asymmetry:.2f}",
+            *d.tests_text().split(" "),
+            _yes_no(d.interleaved),
+            _yes_no(d.authenticated),
+            d.tx_timestamping,
+            d.rx_timestamping,
+            *(str(n) for n in (d.total_tx, d.total_rx, d.total_valid_rx, d.total_good_rx)),
+        ]
+        newer = (d.total_kernel_tx, d.total_kernel_rx, d.total_hw_tx, d.total_hw_rx)
+        fields += [str(n) for n in newer if n is not None]
+        rows.append(",".join(fields) + "\n")
+    return "".join(rows)
+
+
+def ntp_data_record(d: NTPData) -> dict[str, Any]:
+    """One source as ``pychrony ntpdata --json`` prints it: the NTPData fields, the mode by name
+    (``"SERVER"``, ``"UNKNOWN_0"``)."""
+    return {**dataclasses.asdict(d), "mode": d.mode.name}
+
+
 # --- smoothing ------------------------------------------------------------------------------------
 
 #: What chronyc prints (on stdout, with or without -c) when chronyd has no ``smoothtime``:
@@ -633,9 +782,14 @@ class _Command:
         _add_connection_options(parser)
 
     def run(self, args: argparse.Namespace) -> int:
-        # The library's own address grammar: a socket path, or a UDP command port address.
-        with ChronyConnection(args.socket, timeout=args.timeout) as conn:
+        # The library's own address grammar: a socket path, or a UDP command port address. Not
+        # entered as a context manager, which opens the socket: the first request does, after
+        # the library checked its arguments (a malformed ntpdata ADDRESS sends nothing).
+        conn = ChronyConnection(args.socket, timeout=args.timeout)
+        try:
             report = self.read(conn, args)
+        finally:
+            conn.close()
         if args.json:
             print(json.dumps(None if report is None else self.record(report), indent=2))
         elif report is None:
@@ -694,6 +848,35 @@ def _tracking_record(status: TrackingStatus) -> dict[str, Any]:
 
 def _tracking_status(status: TrackingStatus) -> int:
     return EXIT_SYNCHRONISED if status.is_synchronized() else EXIT_NOT_SYNCHRONISED
+
+
+class _UsageError(Exception):
+    """An argument the library rejects before anything is sent: reported as argparse reports a
+    usage error."""
+
+
+def _ntpdata_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "address",
+        nargs="?",
+        metavar="ADDRESS",
+        help="the source's IP address, e.g. 192.0.2.1 or 2001:db8::1 (not a name)",
+    )
+
+
+def _read_ntp_data(conn: ChronyConnection, args: argparse.Namespace) -> Any:
+    """Every NTP source's (a list), or with ADDRESS that source's (None: no such source)."""
+    if args.address is None:
+        return conn.get_all_ntp_data()
+    try:
+        return conn.get_ntp_data(args.address)  # the library's own address check first
+    except ValueError as exc:
+        raise _UsageError(f"argument ADDRESS: {exc}") from None
+
+
+def _each(report: Any) -> list[Any]:
+    # ntpdata's report: a list, or one source's record with ADDRESS.
+    return report if isinstance(report, list) else [report]
 
 
 def _clients_absent(args: argparse.Namespace) -> str:
@@ -828,6 +1011,25 @@ _COMMANDS = (
         csv=lambda select, args: format_select_data_csv(select),
         options=_verbose_option("chronyc selectdata"),
     ),
+    _Command(
+        "ntpdata",
+        help="print the NTP measurements of the NTP sources (like `chronyc -n ntpdata`)",
+        description="Print chronyd's NTP measurements of every NTP source with an address, or of "
+        f"the one at ADDRESS, like `chronyc -n ntpdata [ADDRESS]` {_UNIX_ONLY}. Exit status: 0, "
+        "1 when chronyd has no NTP source at ADDRESS (chronyc's `503 No such source` is printed; "
+        "JSON: null), or 2 on an error.",
+        read=_read_ntp_data,
+        text=lambda data, args: format_ntp_data(_each(data), each_after_blank=args.address is None),
+        json_help="print a JSON list of objects (the NTPData fields; mode by name), or with "
+        "ADDRESS one object or null",
+        record=lambda data: (
+            [ntp_data_record(d) for d in data] if isinstance(data, list) else ntp_data_record(data)
+        ),
+        csv_of="chronyc -c ntpdata [ADDRESS]",
+        csv=lambda data, args: format_ntp_data_csv(_each(data)),
+        absent=lambda args: NO_SUCH_SOURCE_TEXT,
+        options=_ntpdata_options,
+    ),
 )
 
 
@@ -836,8 +1038,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="pychrony",
         description="Read chronyd's monitoring data.",
         epilog="Exit status: 0 ok (for tracking: synchronised), 1 not synchronised (tracking) or "
-        "no RTC tracking (rtcdata), no smoothing (smoothing) or no client log (clients), "
-        "2 error.",
+        "no RTC tracking (rtcdata), no smoothing (smoothing), no client log (clients) or no "
+        "such source (ntpdata ADDRESS), 2 error.",
     )
     commands = parser.add_subparsers(
         dest="command", metavar="COMMAND", required=True, parser_class=_Parser
@@ -849,10 +1051,15 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the tool; returns the exit status."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
     command = next(c for c in _COMMANDS if c.name == args.command)
     try:
         return command.run(args)
+    except _UsageError as exc:
+        # As the subcommand's parser words its own usage errors.
+        prog = f"{parser.prog} {args.command}"
+        parser.exit(EXIT_ERROR, f"{prog}: error: {exc} (see `{prog} --help`)\n")
     except ChronyError as exc:
         print(f"pychrony: {exc}", file=sys.stderr)
         return EXIT_ERROR
