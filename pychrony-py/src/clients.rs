@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use chrony_core::Client;
+use chrony_core::{Client, ReferenceAddress};
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
 
@@ -23,13 +23,17 @@ pub(crate) fn get_clients(
     to_optional_list(py, report.as_deref())
 }
 
-/// In `Client` field order: `address` (text), `ntp_hits`, `nke_hits`, `cmd_hits`, `ntp_drops`,
+/// In `Client` field order: `address` (text as chronyc prints it: `::192.0.2.1` where `IpAddr`'s
+/// text is `::c000:201`), `ntp_hits`, `nke_hits`, `cmd_hits`, `ntp_drops`,
 /// `nke_drops`, `cmd_drops`, `ntp_interval`, `nke_interval`, `cmd_interval`,
 /// `ntp_timeout_interval` (log2 s, None: no data), `last_ntp_hit_ago`, `last_nke_hit_ago`,
 /// `last_cmd_hit_ago` (None: never).
 pub(crate) fn to_tuple<'py>(py: Python<'py>, c: &Client) -> PyResult<Bound<'py, PyTuple>> {
     let items: [Bound<'py, PyAny>; 14] = [
-        c.address.to_string().into_pyobject(py)?.into_any(),
+        ReferenceAddress::Ip(c.address)
+            .to_string()
+            .into_pyobject(py)?
+            .into_any(),
         c.ntp_hits.into_pyobject(py)?.into_any(),
         c.nke_hits.into_pyobject(py)?.into_any(),
         c.cmd_hits.into_pyobject(py)?.into_any(),
