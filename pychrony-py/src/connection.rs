@@ -8,8 +8,8 @@ use crate::errors::finish;
 use crate::read;
 use crate::signals::SignalCheck;
 use crate::{
-    activity, authdata, clients, ntpdata, rtcdata, selectdata, serverstats, smoothing, sourcename,
-    sources, sourcestats, timeout, tracking,
+    activity, authdata, clients, ntpdata, rtcdata, selectdata, serverstats, smoothing, snapshot,
+    sourcename, sources, sourcestats, timeout, tracking,
 };
 
 /// A connection to chronyd (Unix socket or UDP command port), opened on first use.
@@ -146,6 +146,12 @@ impl Connection {
     fn select_data<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         let list = read::shared::<Vec<chrony_core::SelectData>>(py, &self.inner)?;
         selectdata::to_list(py, &list)
+    }
+
+    /// Reads every report in one pipelined round; the same tuple as `get_snapshot()`.
+    fn snapshot<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        let report = read::shared::<chrony_core::Snapshot>(py, &self.inner)?;
+        snapshot::to_tuple(py, &report)
     }
 
     /// Closes the socket and removes the files it created; a call in flight stops. Does

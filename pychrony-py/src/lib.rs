@@ -19,6 +19,7 @@ mod selectdata;
 mod serverstats;
 mod signals;
 mod smoothing;
+mod snapshot;
 mod sourcename;
 mod sources;
 mod sourcestats;
@@ -47,6 +48,8 @@ mod _native {
     use crate::serverstats::get_server_stats;
     #[pymodule_export]
     use crate::smoothing::get_smoothing;
+    #[pymodule_export]
+    use crate::snapshot::get_snapshot;
     #[pymodule_export]
     use crate::sourcename::get_source_names;
     #[pymodule_export]

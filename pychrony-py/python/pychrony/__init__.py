@@ -20,6 +20,7 @@ from ._api import (
     get_select_data,
     get_server_stats,
     get_smoothing,
+    get_snapshot,
     get_source_names,
     get_source_stats,
     get_sources,
@@ -45,9 +46,11 @@ from ._models import (
     SelectState,
     ServerStats,
     Smoothing,
+    Snapshot,
     Source,
     SourceMode,
     SourceName,
+    SourceSnapshot,
     SourceState,
     SourceStats,
     TrackingStatus,
@@ -123,4 +126,8 @@ __all__ = [
     "SelectData",
     "SelectState",
     "SelectOptions",
+    # Addition (documented in docs/python-api.md): every report in one pipelined round
+    "get_snapshot",
+    "Snapshot",
+    "SourceSnapshot",
 ]

@@ -2,9 +2,11 @@
 
 import math
 import os
-from types import TracebackType
+from collections.abc import Callable, Sequence
+from types import MappingProxyType, TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
+from ._errors import ChronyError
 from ._models import (
     Activity,
     AuthData,
@@ -18,9 +20,11 @@ from ._models import (
     SelectState,
     ServerStats,
     Smoothing,
+    Snapshot,
     Source,
     SourceMode,
     SourceName,
+    SourceSnapshot,
     SourceState,
     SourceStats,
     TrackingStatus,
@@ -35,6 +39,7 @@ if TYPE_CHECKING:
     from ._native import _RTCData as _NativeRTCData
     from ._native import _SelectData as _NativeSelectData
     from ._native import _Smoothing as _NativeSmoothing
+    from ._native import _Snapshot as _NativeSnapshot
     from ._native import _Source as _NativeSource
     from ._native import _SourceName as _NativeSourceName
     from ._native import _SourceStats as _NativeSourceStats
@@ -50,6 +55,7 @@ __all__ = [
     "get_rtc_data",
     "get_select_data",
     "get_smoothing",
+    "get_snapshot",
     "get_server_stats",
     "get_source_names",
     "get_source_stats",
@@ -131,38 +137,40 @@ def get_tracking(
     return TrackingStatus(*native().get_tracking(path, seconds))
 
 
+def _source(record: "_NativeSource") -> Source:
+    # The native tuple is in Source field order, with state and mode as their wire values.
+    (
+        address,
+        poll,
+        stratum,
+        state,
+        mode,
+        flags,
+        reachability,
+        last_sample_ago,
+        orig_latest_meas,
+        latest_meas,
+        latest_meas_err,
+        reference_id,
+    ) = record
+    return Source(
+        address,
+        poll,
+        stratum,
+        SourceState(state),
+        SourceMode(mode),
+        flags,
+        reachability,
+        last_sample_ago,
+        orig_latest_meas,
+        latest_meas,
+        latest_meas_err,
+        reference_id,
+    )
+
+
 def _sources(records: "list[_NativeSource]") -> list[Source]:
-    # The native tuples are in Source field order, with state and mode as their wire values.
-    return [
-        Source(
-            address,
-            poll,
-            stratum,
-            SourceState(state),
-            SourceMode(mode),
-            flags,
-            reachability,
-            last_sample_ago,
-            orig_latest_meas,
-            latest_meas,
-            latest_meas_err,
-            reference_id,
-        )
-        for (
-            address,
-            poll,
-            stratum,
-            state,
-            mode,
-            flags,
-            reachability,
-            last_sample_ago,
-            orig_latest_meas,
-            latest_meas,
-            latest_meas_err,
-            reference_id,
-        ) in records
-    ]
+    return [_source(record) for record in records]
 
 
 def get_sources(
@@ -353,9 +361,13 @@ def _ntp_data(record: "_NativeNTPData | None") -> NTPData | None:
     return None if record is None else _ntp_record(record)
 
 
+def _source_stats_record(record: "_NativeSourceStats") -> SourceStats:
+    # The native tuple is in SourceStats field order.
+    return SourceStats(*record)
+
+
 def _source_stats(records: "list[_NativeSourceStats]") -> list[SourceStats]:
-    # The native tuples are in SourceStats field order.
-    return [SourceStats(*record) for record in records]
+    return [_source_stats_record(record) for record in records]
 
 
 def get_source_stats(
@@ -411,9 +423,13 @@ def get_source_names(
     return _source_names(native().get_source_names(path, seconds))
 
 
+def _auth_record(r: "_NativeAuthData") -> AuthData:
+    # The native tuple is in AuthData field order, the mode as chronyd's number.
+    return AuthData(r[0], AuthMode(r[1]), *r[2:])
+
+
 def _auth_data(records: "list[_NativeAuthData]") -> list[AuthData]:
-    # The native tuples are in AuthData field order, the mode as chronyd's number.
-    return [AuthData(r[0], AuthMode(r[1]), *r[2:]) for r in records]
+    return [_auth_record(r) for r in records]
 
 
 def get_auth_data(
@@ -441,22 +457,23 @@ def get_auth_data(
     return _auth_data(native().get_auth_data(path, seconds))
 
 
-def _select_data(records: "list[_NativeSelectData]") -> list[SelectData]:
-    # The native tuples are in SelectData field order: the state as its character's code, the
+def _select_record(r: "_NativeSelectData") -> SelectData:
+    # The native tuple is in SelectData field order: the state as its character's code, the
     # options as chronyd's bits.
-    return [
-        SelectData(
-            r[0],
-            r[1],
-            SelectState(r[2]),
-            r[3],
-            r[4],
-            SelectOptions(r[5]),
-            SelectOptions(r[6]),
-            *r[7:],
-        )
-        for r in records
-    ]
+    return SelectData(
+        r[0],
+        r[1],
+        SelectState(r[2]),
+        r[3],
+        r[4],
+        SelectOptions(r[5]),
+        SelectOptions(r[6]),
+        *r[7:],
+    )
+
+
+def _select_data(records: "list[_NativeSelectData]") -> list[SelectData]:
+    return [_select_record(r) for r in records]
 
 
 def get_select_data(
@@ -511,6 +528,87 @@ def get_clients(
 def _clients(records: "list[_NativeClient] | None") -> list[Client] | None:
     # The native tuples are in Client field order.
     return None if records is None else [Client(*r) for r in records]
+
+
+def _optional(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    # A part a source or chronyd may lack without an error: None stays None.
+    return lambda record: None if record is None else convert(record)
+
+
+# The parts of a snapshot in the native tuple's order: (Snapshot's field, the single report's
+# conversion of what the native module sends for it).
+_SNAPSHOT_PARTS: tuple[tuple[str, Callable[[Any], Any]], ...] = (
+    ("tracking", lambda record: TrackingStatus(*record)),
+    ("activity", lambda record: Activity(*record)),
+    ("server_stats", lambda record: ServerStats(*record)),
+    ("smoothing", _smoothing),
+    ("rtc", _rtc_data),
+    ("sources", lambda records: [_source_snapshot(r) for r in records]),
+)
+
+# The parts of a source after its Source record, in the native tuple's order, as above.
+_SOURCE_PARTS: tuple[tuple[str, Callable[[Any], Any]], ...] = (
+    ("stats", _source_stats_record),
+    ("select", _select_record),
+    ("ntp", _ntp_data),
+    ("auth", _optional(_auth_record)),
+    ("name", lambda name: name),
+)
+
+
+def _parts(
+    table: tuple[tuple[str, Callable[[Any], Any]], ...], record: Sequence[object]
+) -> dict[str, Any]:
+    # A part is its report's native value, or the exception its single call would have raised
+    # (built, not raised, by the native module): that part is None and the exception goes into
+    # "errors" under its name.
+    values: dict[str, Any] = {}
+    errors: dict[str, ChronyError] = {}
+    for (name, convert), value in zip(table, record, strict=True):
+        if isinstance(value, ChronyError):
+            values[name] = None
+            errors[name] = value
+        elif isinstance(value, BaseException):
+            raise value  # not chronyd's answer (pychrony._errors unusable): no part to keep
+        else:
+            values[name] = convert(value)
+    values["errors"] = MappingProxyType(errors)
+    return values
+
+
+def _source_snapshot(record: Sequence[Any]) -> SourceSnapshot:
+    return SourceSnapshot(_source(record[0]), **_parts(_SOURCE_PARTS, record[1:]))
+
+
+def _snapshot(record: "_NativeSnapshot") -> Snapshot:
+    return Snapshot(**_parts(_SNAPSHOT_PARTS, record))
+
+
+def get_snapshot(
+    socket_path: str | os.PathLike[str] | None = None,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> Snapshot:
+    """Retrieve every report at once: tracking, each source with its sourcestats, selectdata,
+    ntpdata, authdata and configured name, activity, serverstats, smoothing and rtcdata.
+
+    An addition to the contract. Arguments, errors and timeouts are those of
+    :func:`get_tracking`; the whole snapshot is read within ``timeout``. The requests are sent
+    without waiting for each reply (with the bundled libchrony), so a snapshot costs about two
+    round trips, not one per record.
+
+    A part chronyd refuses (over UDP: serverstats, and each source's selectdata, ntpdata and
+    authdata) or that fails on its own is None, with the exception its single call would raise
+    in :attr:`Snapshot.errors` (per source: :attr:`SourceSnapshot.errors`); a part chronyd lacks
+    (no ``smoothtime``, no RTC) is None without an error.
+
+    Raises:
+        ChronyLibraryError, ChronyConnectionError, ChronyPermissionError, TypeError, ValueError:
+            as :func:`get_tracking`, for what ends every request (no socket, no reply within
+            ``timeout``); a part's own failure is in ``errors`` instead.
+    """
+    path, seconds = _checked(socket_path, timeout)
+    return _snapshot(native().get_snapshot(path, seconds))
 
 
 class ChronyConnection:
@@ -612,6 +710,11 @@ class ChronyConnection:
         """Retrieve the ntpdata report of every NTP source with an address over this connection.
         See :func:`get_all_ntp_data`."""
         return [_ntp_record(r) for r in self._conn.all_ntp_data()]
+
+    def get_snapshot(self) -> Snapshot:
+        """Retrieve every report at once over this connection (over UDP chronyd refuses some
+        parts: None, with their -3 error in ``errors``). See :func:`get_snapshot`."""
+        return _snapshot(self._conn.snapshot())
 
     def close(self) -> None:
         """Close the socket and remove the files it created; does nothing if it is not open.

@@ -3,8 +3,12 @@
 
 import enum
 import threading
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, TypeVar
+
+from ._errors import ChronyError
 
 __all__ = [
     "Activity",
@@ -19,9 +23,11 @@ __all__ = [
     "SelectState",
     "ServerStats",
     "Smoothing",
+    "Snapshot",
     "Source",
     "SourceMode",
     "SourceName",
+    "SourceSnapshot",
     "SourceState",
     "SourceStats",
     "TrackingStatus",
@@ -732,3 +738,79 @@ class SelectData:
     score: float
     low_limit: float
     high_limit: float
+
+
+# --- the snapshot: every report at once (an addition to the contract) -----------------------------
+
+# A snapshot without errors (one shared, read-only empty mapping; dataclasses take only a
+# factory for a default that is not hashable).
+_NO_ERRORS: Mapping[str, ChronyError] = MappingProxyType({})
+
+
+def _no_errors() -> Mapping[str, ChronyError]:
+    return _NO_ERRORS
+
+
+@dataclass(frozen=True)
+class SourceSnapshot:
+    """One source of a :class:`Snapshot` with its records of the other per-source reports.
+
+    A record is None either because the source has none (``ntp``, ``auth`` and ``name`` of a
+    reference clock; ``ntp`` of a source whose name is not resolved yet) or because
+    reading it failed: then ``errors`` holds, under the field's name, the exception that the
+    single report's call would have raised (e.g. :class:`ChronyPermissionError`, code -3, for
+    ``select``, ``ntp`` and ``auth`` over UDP).
+
+    Attributes:
+        source: its record of the sources report, as :func:`get_sources` gives it.
+        stats: its sourcestats record (:func:`get_source_stats`).
+        select: its selectdata record (:func:`get_select_data`).
+        ntp: its ntpdata record (:func:`get_ntp_data`).
+        auth: its authdata record (:func:`get_auth_data`).
+        name: the name it was configured with (:func:`get_source_names`).
+        errors: why a record is None when it is not the source's lack of one: field name
+            (``"stats"``, ``"select"``, ``"ntp"``, ``"auth"``, ``"name"``) to exception; empty
+            when every record was read. Read-only.
+    """
+
+    source: Source
+    stats: SourceStats | None
+    select: SelectData | None
+    ntp: NTPData | None
+    auth: AuthData | None
+    name: str | None
+    errors: Mapping[str, ChronyError] = field(default_factory=_no_errors)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Every report chronyd serves but clients (:func:`get_clients`), read at about the same
+    moment in one pipelined round (:func:`get_snapshot`).
+
+    A part is None either because chronyd lacks it (``smoothing`` without ``smoothtime``,
+    ``rtc`` without RTC tracking, as :func:`get_smoothing` and :func:`get_rtc_data` return
+    None) or because chronyd refused it or reading it failed: then ``errors`` holds, under the
+    field's name, the exception that the single report's call would have raised (e.g.
+    :class:`ChronyPermissionError`, code -3, for ``server_stats`` over UDP).
+
+    Attributes:
+        tracking: :func:`get_tracking`'s report.
+        sources: every source in chronyd's order (that of :func:`get_sources`), each with its
+            other per-source records; None when the list could not be read.
+        activity: :func:`get_activity`'s report.
+        server_stats: :func:`get_server_stats`'s report.
+        smoothing: :func:`get_smoothing`'s report.
+        rtc: :func:`get_rtc_data`'s report.
+        errors: why a part is None when chronyd does not simply lack it: field name
+            (``"tracking"``, ``"sources"``, ``"activity"``, ``"server_stats"``, ``"smoothing"``,
+            ``"rtc"``) to exception; empty when every part was read. Read-only. Each source has
+            its own :attr:`SourceSnapshot.errors`.
+    """
+
+    tracking: TrackingStatus | None
+    sources: list[SourceSnapshot] | None
+    activity: Activity | None
+    server_stats: ServerStats | None
+    smoothing: Smoothing | None
+    rtc: RTCData | None
+    errors: Mapping[str, ChronyError] = field(default_factory=_no_errors)

@@ -2,6 +2,8 @@
 # `python -m mypy.stubtest pychrony._native`. Private: use the pychrony package instead.
 from typing import Literal, final
 
+from pychrony._errors import ChronyError
+
 __all__ = [
     "Connection",
     "get_auth_data",
@@ -12,6 +14,7 @@ __all__ = [
     "get_rtc_data",
     "get_select_data",
     "get_smoothing",
+    "get_snapshot",
     "get_server_stats",
     "get_source_names",
     "get_source_stats",
@@ -161,6 +164,31 @@ _SourceName = tuple[str, str]
 
 def get_source_names(socket_path: str | None, timeout: float) -> list[_SourceName]: ...
 
+# A source of a snapshot: (source, stats, select, ntp, auth, name), each after the first either
+# its report's value (ntp, auth, name: None where the source has none) or the exception, not
+# raised, that the single report's call would raise.
+_SourceSnapshot = tuple[
+    _Source,
+    _SourceStats | ChronyError,
+    _SelectData | ChronyError,
+    _NTPData | ChronyError | None,
+    _AuthData | ChronyError | None,
+    str | ChronyError | None,
+]
+
+# (tracking, activity, server_stats, smoothing, rtc, sources), each part as above (smoothing,
+# rtc: None when chronyd lacks them).
+_Snapshot = tuple[
+    _Tracking | ChronyError,
+    _Activity | ChronyError,
+    _ServerStats | ChronyError,
+    _Smoothing | ChronyError | None,
+    _RTCData | ChronyError | None,
+    list[_SourceSnapshot] | ChronyError,
+]
+
+def get_snapshot(socket_path: str | None, timeout: float) -> _Snapshot: ...
+
 @final
 class Connection:
     def __new__(cls, address: str | None, timeout: float) -> Connection: ...
@@ -178,6 +206,7 @@ class Connection:
     def clients(self) -> list[_Client] | None: ...
     def ntp_data(self, address: str) -> _NTPData | None: ...
     def all_ntp_data(self) -> list[_NTPData]: ...
+    def snapshot(self) -> _Snapshot: ...
     def close(self) -> None: ...
     @property
     def address(self) -> str | None: ...

@@ -27,6 +27,12 @@ logging is not active in the daemon``, after the table's head as chronyc does ex
 at ADDRESS) as ``chronyc -n ntpdata [ADDRESS]`` does (``--csv``: as ``chronyc -c ntpdata``), or
 JSON. Exit status: 0, 1 when chronyd has no NTP source at ADDRESS (it prints chronyc's ``503 No
 such source``, or ``null`` with ``--json``), 2 on an error or a malformed ADDRESS.
+
+``pychrony snapshot`` reads every report in one pipelined round and prints, each under a heading,
+what ``pychrony tracking``, ``sources``, ``sourcestats``, ``selectdata``, ``ntpdata``,
+``authdata``, ``activity``, ``serverstats``, ``smoothing`` and ``rtcdata`` print (a part chronyd
+refused: the error's message in its place), or one JSON object. Exit status: 0 when the snapshot
+was read (even with refused parts), 2 on an error.
 """
 
 from __future__ import annotations
@@ -39,7 +45,7 @@ import json
 import math
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NoReturn
 
 from ._api import DEFAULT_TIMEOUT, ChronyConnection, _check_timeout
@@ -55,6 +61,7 @@ from ._models import (
     SelectData,
     ServerStats,
     Smoothing,
+    Snapshot,
     Source,
     SourceMode,
     SourceName,
@@ -78,6 +85,7 @@ __all__ = [
     "format_select_data_csv",
     "format_smoothing",
     "format_smoothing_csv",
+    "format_snapshot",
     "format_sources",
     "format_sources_csv",
     "named_sources",
@@ -85,6 +93,7 @@ __all__ = [
     "format_source_stats_csv",
     "format_tracking",
     "main",
+    "snapshot_record",
 ]
 
 EXIT_OK = 0
@@ -879,6 +888,21 @@ def _each(report: Any) -> list[Any]:
     return report if isinstance(report, list) else [report]
 
 
+class _NoCsv(argparse.Action):
+    """``snapshot --csv``: a usage error that says why (no one set of columns fits a mixed
+    report)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        parser.error(
+            "--csv: a snapshot mixes reports with different columns; use --json, or each "
+            "report's own command with --csv"
+        )
+
+
+def _snapshot_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--csv", action=_NoCsv, nargs=0, help=argparse.SUPPRESS)
+
+
 def _clients_absent(args: argparse.Namespace) -> str:
     # chronyc prints the table's head before it asks (not with -c), then chronyd's refusal.
     head = "" if args.csv else format_clients([], nke=args.nke)
@@ -1030,7 +1054,147 @@ _COMMANDS = (
         absent=lambda args: NO_SUCH_SOURCE_TEXT,
         options=_ntpdata_options,
     ),
+    _Command(
+        "snapshot",
+        help="print every report at once, read in one pipelined round",
+        description="Read every report in one pipelined round and print, each under a heading, "
+        "what `pychrony tracking`, `sources`, `sourcestats`, `selectdata`, `ntpdata`, "
+        "`authdata`, `activity`, `serverstats`, `smoothing` and `rtcdata` print (like `chronyc "
+        "-n`); a part chronyd refuses (over UDP: serverstats, selectdata, ntpdata, authdata) "
+        "shows why instead. "
+        "Exit status: 0 when the snapshot was read, or 2 on an error.",
+        read=lambda conn, args: conn.get_snapshot(),
+        text=lambda snapshot, args: format_snapshot(snapshot),
+        json_help="print one JSON object: each report as its command's --json prints it, each "
+        'source with its records, and "errors" for the parts chronyd refused',
+        record=lambda snapshot: snapshot_record(snapshot),
+        options=_snapshot_options,
+    ),
 )
+
+
+def _command(name: str) -> _Command:
+    return next(c for c in _COMMANDS if c.name == name)
+
+
+# --- snapshot -------------------------------------------------------------------------------------
+
+# The options of each report's command as a snapshot prints it: none (chronyc -n's plain layout).
+_PLAIN = argparse.Namespace(
+    verbose=False, names=False, nke=False, address=None, csv=False, json=False
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Section:
+    """A section of ``pychrony snapshot``: the command whose text and JSON it reuses, and the
+    field that holds its report (a SourceSnapshot's for a per-source one)."""
+
+    command: str
+    part: str
+    per_source: bool = False
+
+
+_SECTIONS = (
+    _Section("tracking", "tracking"),
+    _Section("sources", "source", per_source=True),
+    _Section("sourcestats", "stats", per_source=True),
+    _Section("selectdata", "select", per_source=True),
+    _Section("ntpdata", "ntp", per_source=True),
+    _Section("authdata", "auth", per_source=True),
+    _Section("activity", "activity"),
+    _Section("serverstats", "server_stats"),
+    _Section("smoothing", "smoothing"),
+    _Section("rtcdata", "rtc"),
+)
+
+
+def _failed_text(errors: Sequence[ChronyError]) -> str:
+    # Why a part is missing, once per distinct message (every source's selectdata is refused the
+    # same way over UDP).
+    return "".join(dict.fromkeys(f"pychrony: {exc}\n" for exc in errors))
+
+
+def _section_text(section: _Section, snapshot: Snapshot) -> str:
+    """The section's command's text of its part; chronyc's words when chronyd lacks it; why it
+    failed. A per-source part: the table of the sources that have a record, then why the others'
+    failed (only that when none has one)."""
+    command = _command(section.command)
+    if not section.per_source:
+        value = getattr(snapshot, section.part)
+        if value is not None:
+            return command.text(value, _PLAIN)
+        if section.part in snapshot.errors:
+            return _failed_text([snapshot.errors[section.part]])
+        assert command.absent is not None, f"{section.part} is None without an error"
+        return command.absent(_PLAIN)
+    if snapshot.sources is None:
+        return _failed_text([snapshot.errors["sources"]])
+    records = [getattr(s, section.part) for s in snapshot.sources]
+    failed = [s.errors[section.part] for s in snapshot.sources if section.part in s.errors]
+    present = [r for r in records if r is not None]
+    table = command.text(present, _PLAIN) if present or not failed else ""
+    return table + _failed_text(failed)
+
+
+def format_snapshot(snapshot: Snapshot) -> str:
+    """The snapshot as ``pychrony snapshot`` prints it: for each of tracking, sources,
+    sourcestats, selectdata, ntpdata, authdata, activity, serverstats, smoothing and rtcdata, a
+    heading ``=== <command> ===`` then what that ``pychrony`` command (and ``chronyc -n``) prints
+    for it; sections are separated by an empty line. A part chronyd refused shows the error's
+    message instead."""
+    return "\n".join(
+        f"=== {section.command} ===\n" + _section_text(section, snapshot) for section in _SECTIONS
+    )
+
+
+def _errors_record(errors: Mapping[str, ChronyError]) -> dict[str, Any]:
+    return {
+        name: {"error": type(exc).__name__, "error_code": exc.error_code, "message": exc.message}
+        for name, exc in errors.items()
+    }
+
+
+def _one_record(command: str, value: Any) -> Any:
+    # One record of a list report as that command's --json lists it.
+    return None if value is None else _command(command).record([value])[0]
+
+
+def _whole_record(snapshot: Snapshot, part: str) -> Any:
+    # A whole-daemon part as its section's command's --json prints it.
+    command = next(s.command for s in _SECTIONS if s.part == part and not s.per_source)
+    value = getattr(snapshot, part)
+    return None if value is None else _command(command).record(value)
+
+
+def snapshot_record(snapshot: Snapshot) -> dict[str, Any]:
+    """The snapshot as ``pychrony snapshot --json`` prints it, in :class:`Snapshot`'s field
+    order: each part as its own command's ``--json`` prints it (null: absent), each source as
+    ``{"source", "stats", "select", "ntp", "auth", "name", "errors"}``, and ``errors``: for each
+    part read without success, the exception's class name, ``error_code`` and ``message``."""
+    sources = None
+    if snapshot.sources is not None:
+        sources = [
+            {
+                "source": _one_record("sources", s.source),
+                "stats": _one_record("sourcestats", s.stats),
+                "select": _one_record("selectdata", s.select),
+                "ntp": _one_record("ntpdata", s.ntp),
+                "auth": _one_record("authdata", s.auth),
+                "name": s.name,
+                "errors": _errors_record(s.errors),
+            }
+            for s in snapshot.sources
+        ]
+    return {
+        "tracking": _whole_record(snapshot, "tracking"),
+        "sources": sources,
+        "activity": _whole_record(snapshot, "activity"),
+        "server_stats": _whole_record(snapshot, "server_stats"),
+        "smoothing": _whole_record(snapshot, "smoothing"),
+        "rtc": _whole_record(snapshot, "rtc"),
+        "errors": _errors_record(snapshot.errors),
+    }
 
 
 def _parser() -> argparse.ArgumentParser:
