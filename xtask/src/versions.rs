@@ -21,6 +21,7 @@ const PYTHON_REPORT_TESTS: &[&str] = &[
     "test_ntpdata.py",
     "test_clients.py",
     "test_selectdata.py",
+    "test_snapshot.py",
     "test_cli.py",
 ];
 

@@ -1,7 +1,9 @@
 # The contract's field types and the documented additions, as a type checker sees them.
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
+import pychrony
 from pychrony import (
     ChronyConnection,
     ChronyDataError,
@@ -46,3 +48,18 @@ with ChronyConnection("127.0.0.1:323", timeout=0.5) as conn:
 
 path: os.PathLike[str] = Path("/run/chrony/chronyd.sock")
 get_tracking(path)
+
+# The snapshot: each part typed as its report's result, or None; why in `errors`.
+snapshot: pychrony.Snapshot = pychrony.get_snapshot(path, timeout=2.0)
+snap_tracking: TrackingStatus | None = snapshot.tracking
+snap_stats: pychrony.ServerStats | None = snapshot.server_stats
+snap_rtc: pychrony.RTCData | None = snapshot.rtc
+snap_errors: Mapping[str, ChronyError] = snapshot.errors
+for each in snapshot.sources or []:
+    each_source: pychrony.Source = each.source
+    each_select: pychrony.SelectData | None = each.select
+    each_ntp: pychrony.NTPData | None = each.ntp
+    each_name: str | None = each.name
+    each_errors: Mapping[str, ChronyError] = each.errors
+with ChronyConnection() as conn:
+    conn_snapshot: pychrony.Snapshot = conn.get_snapshot()
