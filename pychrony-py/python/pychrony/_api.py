@@ -595,7 +595,7 @@ def get_snapshot(
     An addition to the contract. Arguments, errors and timeouts are those of
     :func:`get_tracking`; the whole snapshot is read within ``timeout``. The requests are sent
     without waiting for each reply (with the bundled libchrony), so a snapshot costs about two
-    round trips, not one per record.
+    round trips (three for the chained per-source records), not one per record.
 
     A part chronyd refuses (over UDP: serverstats, and each source's selectdata, ntpdata and
     authdata) or that fails on its own is None, with the exception its single call would raise
