@@ -134,3 +134,28 @@ def test_without_its_library_the_cli_exits_2(system_build: tuple[Path, Path]) ->
     )
     assert proc.returncode == 2
     assert "libchrony.so.0" in proc.stderr
+
+
+def test_the_system_build_reads_a_snapshot(
+    system_build: tuple[Path, Path], sources: Daemon
+) -> None:
+    # Through the dynamically linked library: every part there, each source's configured name
+    # as get_source_names() gives it.
+    python, libdir = system_build
+    proc = run_in(
+        python,
+        f"""
+        import pychrony
+        names = {{n.address: n.name for n in pychrony.get_source_names({sources.socket!r})}}
+        snap = pychrony.get_snapshot({sources.socket!r})
+        print(sorted(snap.errors), snap.tracking is not None, snap.server_stats is not None)
+        for p in snap.sources:
+            same = p.name == names.get(p.source.address)
+            print(p.source.address, same, sorted(p.errors), p.stats is not None)
+        """,
+        libdir=libdir,
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "[] True True", lines
+    assert lines[1:] == [f"{a} True [] True" for a in sources.source_addresses()]
