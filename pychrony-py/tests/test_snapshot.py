@@ -64,6 +64,7 @@ SECTIONS = {
     "sources": ("sources", "-a"),
     "sourcestats": ("sourcestats", "-a"),
     "selectdata": ("selectdata", "-a"),
+    "ntpdata": ("ntpdata",),
     "authdata": ("authdata", "-a"),
     "activity": ("activity",),
     "serverstats": ("serverstats",),
@@ -452,7 +453,7 @@ def test_cli_text_sections_equal_chronyc_n(sources: Daemon) -> None:
     status, out = cli(["snapshot", "--socket", sources.socket])
     assert status == 0
     assert list(sections(out)) == list(SECTIONS)
-    for name in ("sources", "selectdata", "authdata", "activity"):
+    for name in ("sources", "selectdata", "ntpdata", "authdata", "activity"):
         each_line_equal_when_stable(
             sources, ("-n", *SECTIONS[name]), lambda name=name: section_of(sources, name), list
         )
@@ -504,6 +505,7 @@ def test_cli_text_over_udp_says_why_a_part_is_missing(sources: Daemon) -> None:
             "serverstats": refusal(conn.get_server_stats),
             # Every source's record is refused as the whole report is: said once.
             "selectdata": refusal(conn.get_select_data),
+            "ntpdata": refusal(conn.get_all_ntp_data),
             "authdata": refusal(conn.get_auth_data),
         }
     status, out = cli(["snapshot", "--socket", sources.udp_v4])
