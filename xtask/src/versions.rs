@@ -22,6 +22,7 @@ const PYTHON_REPORT_TESTS: &[&str] = &[
     "test_clients.py",
     "test_selectdata.py",
     "test_cli.py",
+    "test_check.py",
 ];
 
 pub fn stage(xtask_bin: &std::path::Path) -> Result {
