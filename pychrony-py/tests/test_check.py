@@ -125,7 +125,9 @@ def test_range_alerts(text: str, value: float, alerts: bool) -> None:
 def test_range_rejects(text: str, says: str) -> None:
     with pytest.raises(ValueError, match=re.escape(says)) as raised:
         Range.parse(text)
-    assert str(raised.value).startswith(f"bad threshold range {text!r}: ")
+    message = str(raised.value)
+    assert message.startswith(f"bad threshold range {text!r}: ")
+    assert message.endswith("; write it as 10, 10:, ~:10, 10:20 or @10:20")
 
 
 # --- running the check ----------------------------------------------------------------------------

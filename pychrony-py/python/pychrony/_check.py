@@ -28,10 +28,15 @@ __all__ = [
     "UNKNOWN",
     "WARNING",
     "Range",
+    "Result",
+    "Thresholds",
     "Verdict",
     "add_arguments",
+    "check",
     "evaluate",
+    "max_error",
     "run",
+    "thresholds_of",
     "unknown_line",
 ]
 
@@ -67,12 +72,19 @@ def _decimal(x: float) -> str:
     return format(Decimal(repr(x)), "f")
 
 
+_FORMS = "write it as 10, 10:, ~:10, 10:20 or @10:20"
+
+
+def _bad(whole: str, why: str) -> ValueError:
+    return ValueError(f"bad threshold range {whole!r}: {why}; {_FORMS}")
+
+
 def _number(text: str, whole: str) -> float:
     if not _NUMBER.fullmatch(text):
-        raise ValueError(f"bad threshold range {whole!r}: {text!r} is not a number")
+        raise _bad(whole, f"{text!r} is not a number")
     value = float(text)
     if not math.isfinite(value):
-        raise ValueError(f"bad threshold range {whole!r}: {text!r} is too large")
+        raise _bad(whole, f"{text!r} is too large")
     return value
 
 
@@ -94,7 +106,7 @@ class Range:
         inside = text.startswith("@")
         body = text[1:] if inside else text
         if body == "":
-            raise ValueError(f"bad threshold range {text!r}: it is empty (e.g. 10, 10:, ~:10)")
+            raise _bad(text, "it is empty")
         if ":" in body:
             start_text, _, end_text = body.partition(":")
         else:
@@ -107,7 +119,7 @@ class Range:
             start = _number(start_text, text)
         end = math.inf if end_text == "" else _number(end_text, text)
         if start > end:
-            raise ValueError(f"bad threshold range {text!r}: its start is above its end")
+            raise _bad(text, "its start is above its end")
         return cls(start, end, inside)
 
     def alerts(self, value: float) -> bool:
@@ -309,7 +321,7 @@ def evaluate(
         _measure(
             "offset",
             offset,
-            f"offset {status.offset:+.9f} s",
+            "offset unknown" if offset is None else f"offset {status.offset:+.9f} s",
             t.offset_warning,
             t.offset_critical,
             unit="s",
