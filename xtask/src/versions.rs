@@ -23,6 +23,7 @@ const PYTHON_REPORT_TESTS: &[&str] = &[
     "test_selectdata.py",
     "test_snapshot.py",
     "test_cli.py",
+    "test_check.py",
 ];
 
 pub fn stage(xtask_bin: &std::path::Path) -> Result {

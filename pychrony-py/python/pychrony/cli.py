@@ -33,6 +33,9 @@ what ``pychrony tracking``, ``sources``, ``sourcestats``, ``selectdata``, ``ntpd
 ``authdata``, ``activity``, ``serverstats``, ``smoothing`` and ``rtcdata`` print (a part chronyd
 refused: the error's message in its place), or one JSON object. Exit status: 0 when the snapshot
 was read (even with refused parts), 2 on an error.
+
+``pychrony check`` is of another kind: a Nagios/Icinga plugin (see ``_check``), whose exit status
+is the plugin's verdict, 0 OK to 3 UNKNOWN, usage errors included.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NoReturn
 
+from . import _check
 from ._api import DEFAULT_TIMEOUT, ChronyConnection, _check_timeout
 from ._errors import ChronyError
 from ._models import (
@@ -713,13 +717,32 @@ def _positive_seconds(text: str) -> float:
 
 
 class _Parser(argparse.ArgumentParser):
-    """Usage errors as one line on stderr, exit status 2 (argparse prints the whole usage)."""
+    """Usage errors as one line on stderr, exit status 2 (argparse prints the whole usage).
+
+    A ``plugin`` parser (``pychrony check``) follows the monitoring-plugins rules instead: the
+    line goes to stdout as an UNKNOWN verdict (monitoring systems ignore stderr), and usage
+    errors, ``--help`` and ``--version`` exit with 3 (UNKNOWN).
+    """
+
+    def __init__(self, *args: Any, plugin: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.plugin = plugin
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_ERROR, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+        line = f"{self.prog}: error: {message} (see `{self.prog} --help`)"
+        self.exit(EXIT_ERROR, (_check.unknown_line(line) if self.plugin else line) + "\n")
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        if not self.plugin:
+            super().exit(status, message)
+        if message:
+            sys.stdout.write(message)
+        sys.exit(_check.UNKNOWN)
 
 
-def _add_connection_options(command: argparse.ArgumentParser) -> None:
+def _add_connection_options(
+    command: argparse.ArgumentParser, timeout_flags: Sequence[str] = ("--timeout",)
+) -> None:
     command.add_argument(
         "--socket",
         metavar="ADDRESS",
@@ -727,7 +750,8 @@ def _add_connection_options(command: argparse.ArgumentParser) -> None:
         "(default: /run/chrony/chronyd.sock, then /var/run/chrony/chronyd.sock)",
     )
     command.add_argument(
-        "--timeout",
+        *timeout_flags,
+        dest="timeout",
         type=_positive_seconds,
         default=DEFAULT_TIMEOUT,
         metavar="SECONDS",
@@ -1197,26 +1221,64 @@ def snapshot_record(snapshot: Snapshot) -> dict[str, Any]:
     }
 
 
-def _parser() -> argparse.ArgumentParser:
+# The plugin-style command; not a report command of _COMMANDS.
+_CHECK = "check"
+
+
+def _add_check(commands: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        _CHECK,
+        plugin=True,
+        help="judge chronyd's state as a Nagios/Icinga plugin (exit status 0-3, perfdata)",
+        description=_check.DESCRIPTION,
+        epilog=_check.EPILOG,
+    )
+    _check.add_arguments(parser)
+    _add_connection_options(parser, timeout_flags=("-t", "--timeout"))
+    parser.add_argument(
+        "-V", "--version", action="version", version=f"%(prog)s {_package_version()}"
+    )
+    return parser
+
+
+def _package_version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
+    """The command's parser, and check's (whose usage errors are its own)."""
     parser = _Parser(
         prog="pychrony",
         description="Read chronyd's monitoring data.",
         epilog="Exit status: 0 ok (for tracking: synchronised), 1 not synchronised (tracking) or "
         "no RTC tracking (rtcdata), no smoothing (smoothing), no client log (clients) or no "
-        "such source (ntpdata ADDRESS), 2 error.",
+        "such source (ntpdata ADDRESS), 2 error; check: the plugin's 0 OK, 1 WARNING, "
+        "2 CRITICAL, 3 UNKNOWN.",
     )
     commands = parser.add_subparsers(
         dest="command", metavar="COMMAND", required=True, parser_class=_Parser
     )
     for command in _COMMANDS:
         command.add_to(commands)
-    return parser
+    return parser, _add_check(commands)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the tool; returns the exit status."""
-    parser = _parser()
-    args = parser.parse_args(argv)
+    parser, check_parser = _parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        # argparse reports a subcommand's unknown arguments through the main parser: check's
+        # must be UNKNOWN (3) like its other usage errors.
+        chosen = check_parser if args.command == _CHECK else parser
+        chosen.error(f"unrecognized arguments: {' '.join(unknown)}")
+    if args.command == _CHECK:
+        try:
+            return _check.run(args)
+        except KeyboardInterrupt:
+            return 130
     command = next(c for c in _COMMANDS if c.name == args.command)
     try:
         return command.run(args)
