@@ -5,6 +5,7 @@ import os
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
+from ._build import builder, member_of
 from ._models import (
     Activity,
     AuthData,
@@ -61,6 +62,12 @@ __all__ = [
 DEFAULT_TIMEOUT = 3.0
 # The native side keeps time in whole seconds of 64 bits (Rust's Duration).
 _MAX_TIMEOUT = 2.0**64
+
+
+# The hot paths (a poller's reused get_tracking(), get_sources()): see _build.
+_tracking_status = builder(TrackingStatus)
+# The native tuples are in Source field order, with state and mode as their wire values.
+_source = builder(Source, state=member_of(SourceState), mode=member_of(SourceMode))
 
 
 def _check_timeout(timeout: float) -> float:
@@ -122,41 +129,12 @@ def get_tracking(
     """
     path = _check_socket_path(socket_path)
     seconds = _check_timeout(timeout)
-    return TrackingStatus(*native().get_tracking(path, seconds))
+    return _tracking_status(native().get_tracking(path, seconds))
 
 
 def _sources(records: "list[_NativeSource]") -> list[Source]:
-    # The native tuples are in Source field order, with state and mode as their wire values.
-    return [
-        Source(
-            address,
-            poll,
-            stratum,
-            SourceState(state),
-            SourceMode(mode),
-            flags,
-            reachability,
-            last_sample_ago,
-            orig_latest_meas,
-            latest_meas,
-            latest_meas_err,
-            reference_id,
-        )
-        for (
-            address,
-            poll,
-            stratum,
-            state,
-            mode,
-            flags,
-            reachability,
-            last_sample_ago,
-            orig_latest_meas,
-            latest_meas,
-            latest_meas_err,
-            reference_id,
-        ) in records
-    ]
+    build = _source
+    return [build(record) for record in records]
 
 
 def get_sources(
@@ -600,7 +578,7 @@ class ChronyConnection:
 
         See :func:`get_tracking`.
         """
-        return TrackingStatus(*self._conn.tracking())
+        return _tracking_status(self._conn.tracking())
 
     def get_sources(self) -> list[Source]:
         """Retrieve chronyd's time sources over this connection.
