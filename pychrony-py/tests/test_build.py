@@ -1,6 +1,7 @@
-"""The records get_tracking() and get_sources() return are built without __init__ (pychrony._build):
-they must be the very objects __init__ makes from the same values (equal, same repr, hash and
-__dict__, frozen, pickled and replaced alike), read from the fixture's real chronyd."""
+"""The records get_tracking() and get_sources() return are built without __init__ (pychrony._build;
+the native module builds TrackingStatus): they must be the very objects __init__ makes from the
+same values (equal, same repr, hash and __dict__, frozen, pickled and replaced alike), read from
+the fixture's real chronyd."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from typing import Any
 import pytest
 from conftest import Daemon
 from pychrony import ChronyConnection, Source, TrackingStatus, get_sources, get_tracking
-from pychrony._build import builder, member_of
+from pychrony._build import builder, field_names, member_of
 from pychrony._models import SourceState
+from pychrony._native_loader import native
 
 
 def rebuilt(record: Any) -> Any:
@@ -65,6 +67,20 @@ def test_a_wrong_number_of_values_is_an_error_not_a_record_missing_a_field() -> 
         build((0,) * 16)
 
 
+def test_the_native_module_refuses_field_names_of_another_length(sources: Daemon) -> None:
+    names = field_names(TrackingStatus)
+    message = "TrackingStatus has 14 fields and the report 15 values"
+    with pytest.raises(ValueError, match=message):
+        native().get_tracking(sources.socket, 3.0, TrackingStatus, names[:-1])
+    conn = native().Connection(sources.socket, 3.0)
+    try:
+        with pytest.raises(ValueError, match=message):
+            conn.tracking(TrackingStatus, names[:-1])
+        assert conn.tracking(TrackingStatus, names).stratum == 2
+    finally:
+        conn.close()
+
+
 def test_classes_whose_init_does_more_are_refused() -> None:
     @dataclasses.dataclass(frozen=True)
     class Checked:
@@ -81,6 +97,8 @@ def test_classes_whose_init_does_more_are_refused() -> None:
     for cls in (Checked, Derived):
         with pytest.raises(TypeError, match="does more than store the fields"):
             builder(cls)
+        with pytest.raises(TypeError, match="does more than store the fields"):
+            field_names(cls)
     with pytest.raises(TypeError, match="has no field nope"):
         builder(TrackingStatus, nope=int)
 

@@ -5,7 +5,7 @@ import os
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
-from ._build import builder, member_of
+from ._build import builder, field_names, member_of
 from ._models import (
     Activity,
     AuthData,
@@ -65,7 +65,8 @@ _MAX_TIMEOUT = 2.0**64
 
 
 # The hot paths (a poller's reused get_tracking(), get_sources()): see _build.
-_tracking_status = builder(TrackingStatus)
+# The native module builds TrackingStatus itself, with these names.
+_TRACKING_FIELDS = field_names(TrackingStatus)
 # The native tuples are in Source field order, with state and mode as their wire values.
 _source = builder(Source, state=member_of(SourceState), mode=member_of(SourceMode))
 
@@ -129,7 +130,8 @@ def get_tracking(
     """
     path = _check_socket_path(socket_path)
     seconds = _check_timeout(timeout)
-    return _tracking_status(native().get_tracking(path, seconds))
+    status: TrackingStatus = native().get_tracking(path, seconds, TrackingStatus, _TRACKING_FIELDS)
+    return status
 
 
 def _sources(records: "list[_NativeSource]") -> list[Source]:
@@ -578,7 +580,7 @@ class ChronyConnection:
 
         See :func:`get_tracking`.
         """
-        return _tracking_status(self._conn.tracking())
+        return self._conn.tracking(TrackingStatus, _TRACKING_FIELDS)
 
     def get_sources(self) -> list[Source]:
         """Retrieve chronyd's time sources over this connection.

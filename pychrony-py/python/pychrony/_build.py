@@ -17,12 +17,11 @@ _T = TypeVar("_T")
 _E = TypeVar("_E", bound=enum.IntEnum)
 
 
-def builder(cls: type[_T], **convert: Callable[[Any], Any]) -> Callable[[Sequence[Any]], _T]:
-    """A function making a ``cls`` from a sequence of all its fields' values, in field order
-    (a sequence of another length is a ``ValueError``, never an instance missing a field);
-    ``convert`` maps a field's name to a function turning its native value into the field's
-    (e.g. a wire value into an enum member)."""
-    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+def field_names(cls: type) -> tuple[str, ...]:
+    """The names of ``cls``'s fields, in order, once it is checked that its ``__init__`` only
+    stores them (what building it without ``__init__`` needs; the native module builds
+    ``TrackingStatus`` with these names)."""
+    fields = dataclasses.fields(cls)
     plain = (
         all(f.init for f in fields)
         and not hasattr(cls, "__post_init__")
@@ -30,7 +29,15 @@ def builder(cls: type[_T], **convert: Callable[[Any], Any]) -> Callable[[Sequenc
     )
     if not plain:
         raise TypeError(f"{cls.__name__}: its __init__ does more than store the fields")
-    names = tuple(f.name for f in fields)
+    return tuple(f.name for f in fields)
+
+
+def builder(cls: type[_T], **convert: Callable[[Any], Any]) -> Callable[[Sequence[Any]], _T]:
+    """A function making a ``cls`` from a sequence of all its fields' values, in field order
+    (a sequence of another length is a ``ValueError``, never an instance missing a field);
+    ``convert`` maps a field's name to a function turning its native value into the field's
+    (e.g. a wire value into an enum member)."""
+    names = field_names(cls)
     unknown = set(convert) - set(names)
     if unknown:
         raise TypeError(f"{cls.__name__} has no field {', '.join(sorted(unknown))}")
