@@ -20,7 +20,8 @@
 //!   checked; no parsing (what any client must pay at least);
 //! - `chrony_core::tracking(Some(path))`, the one-call API (unix only);
 //! - `Connection` open + query + drop (a fresh client socket each time);
-//! - a reused `Connection`;
+//! - a reused `Connection`, and a reused `SharedConnection` (what pychrony's
+//!   `ChronyConnection` is built on);
 //! - `chronyc -c tracking` as a subprocess;
 //! - with the daemon's sources (8 in `cargo xtask bench`'s fixture, `Mode::EightSources`):
 //!   `Connection::sources()` (both transports), `Connection::snapshot()` and the same
@@ -40,7 +41,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use chrony_core::{Connection, Snapshot};
+use chrony_core::{Connection, SharedConnection, Snapshot};
 use chronyd_fixture::{Chrony, Fixture, Mode, wire};
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
@@ -389,6 +390,7 @@ fn main() -> Result<()> {
     let mut udp_conn = Connection::open(&udp)?;
     let mut snap_conn = Connection::open(&socket_text)?;
     let mut seq_conn = Connection::open(&socket_text)?;
+    let shared = SharedConnection::new(Some(&socket_text), &chrony_core::Options::new());
     let mut sources_unix = Connection::open(&socket_text)?;
     let mut sources_udp = Connection::open(&udp)?;
     let sources = sources_unix.sources()?.len();
@@ -444,6 +446,15 @@ fn main() -> Result<()> {
             false,
             || {
                 udp_conn.tracking().expect("udp");
+            },
+        ),
+        // What pychrony's ChronyConnection runs on: threads take turns, a fork opens anew.
+        case(
+            "core.shared.unix",
+            "SharedConnection reused: tracking()",
+            false,
+            || {
+                shared.tracking().expect("shared");
             },
         ),
         // Every report: pipelined (two round trips) vs one exchange per record.

@@ -28,6 +28,7 @@ from typing import Any
 ORDER = [
     "floor.raw",
     "core.reused",
+    "core.shared",
     "core.one_call",
     "core.open_close",
     "ours.reused",
@@ -64,6 +65,7 @@ GROUP = {
 NAMES = {
     "floor.raw": "raw persistent socket (floor)",
     "core.reused": "chrony-core: Connection reused",
+    "core.shared": "chrony-core: SharedConnection reused",
     "core.one_call": "chrony-core: tracking(path)",
     "core.open_close": "chrony-core: open+query+drop",
     "ours.reused": "pychrony: connection reused",
