@@ -20,8 +20,14 @@
 //!   checked; no parsing (what any client must pay at least);
 //! - `chrony_core::tracking(Some(path))`, the one-call API (unix only);
 //! - `Connection` open + query + drop (a fresh client socket each time);
-//! - a reused `Connection`;
-//! - `chronyc -c tracking` as a subprocess.
+//! - a reused `Connection`, and a reused `SharedConnection` (what pychrony's
+//!   `ChronyConnection` is built on);
+//! - `chronyc -c tracking` as a subprocess;
+//! - with the daemon's sources (8 in `cargo xtask bench`'s fixture, `Mode::EightSources`):
+//!   `Connection::sources()` (both transports), `Connection::snapshot()` and the same
+//!   reports read one by one (unix: over UDP chronyd refuses some), and chronyc as a script
+//!   runs it: `chronyc -n sources`, `sourcestats`, `tracking` and `activity`, one process each
+//!   (one sample is the four runs).
 //!
 //! The cases take turns in blocks, so a change of machine load hits them all
 //! alike; each block starts with a few unmeasured calls.
@@ -35,7 +41,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use chrony_core::Connection;
+use chrony_core::{Connection, SharedConnection, Snapshot};
 use chronyd_fixture::{Chrony, Fixture, Mode, wire};
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
@@ -243,16 +249,61 @@ fn chronyc_command(args: &Args) -> Result<Box<dyn Fn() -> Command>> {
 }
 
 fn chronyc<'a>(command: &'a dyn Fn() -> Command, args: Vec<String>) -> impl FnMut() + 'a {
+    chronyc_script(command, vec![args])
+}
+
+/// One process per entry of `runs`, one after the other, as a shell script would run them.
+fn chronyc_script<'a>(
+    command: &'a dyn Fn() -> Command,
+    runs: Vec<Vec<String>>,
+) -> impl FnMut() + 'a {
     move || {
-        let out = command()
-            .args(&args)
-            .stdin(Stdio::null())
-            .stderr(Stdio::inherit())
-            .output()
-            .expect("chronyc");
-        assert!(out.status.success(), "chronyc {args:?}: {}", out.status);
-        assert!(!out.stdout.is_empty());
+        for args in &runs {
+            let out = command()
+                .args(args)
+                .stdin(Stdio::null())
+                .stderr(Stdio::inherit())
+                .output()
+                .expect("chronyc");
+            assert!(out.status.success(), "chronyc {args:?}: {}", out.status);
+            assert!(!out.stdout.is_empty());
+        }
     }
+}
+
+/// A snapshot in which every report was read, with `sources` sources: the cases time the whole
+/// work, never an early error (over the unix socket chronyd refuses none of them).
+fn check_snapshot(snapshot: &Snapshot, sources: usize) -> Result<()> {
+    let reports = [
+        snapshot.tracking.as_ref().err(),
+        snapshot.activity.as_ref().err(),
+        snapshot.server_stats.as_ref().err(),
+        snapshot.smoothing.as_ref().err(),
+        snapshot.rtc_data.as_ref().err(),
+    ];
+    if let Some(e) = reports.into_iter().flatten().next() {
+        return Err(format!("snapshot: a report failed: {e}").into());
+    }
+    let list = snapshot
+        .sources
+        .as_ref()
+        .map_err(|e| format!("snapshot: sources: {e}"))?;
+    if list.len() != sources {
+        return Err(format!("snapshot: {} sources, sources() has {sources}", list.len()).into());
+    }
+    for s in list {
+        let errors = [
+            s.stats.as_ref().err(),
+            s.select_data.as_ref().err(),
+            s.ntp_data.as_ref().err(),
+            s.auth_data.as_ref().err(),
+            s.name.as_ref().err(),
+        ];
+        if let Some(e) = errors.into_iter().flatten().next() {
+            return Err(format!("snapshot: source {}: {e}", s.source.address).into());
+        }
+    }
+    Ok(())
 }
 
 fn run_cases(cases: &mut [Case<'_>], args: &Args) {
@@ -339,6 +390,12 @@ fn main() -> Result<()> {
     let mut udp_conn = Connection::open(&udp)?;
     let mut snap_conn = Connection::open(&socket_text)?;
     let mut seq_conn = Connection::open(&socket_text)?;
+    let shared = SharedConnection::new(Some(&socket_text), &chrony_core::Options::new());
+    let mut sources_unix = Connection::open(&socket_text)?;
+    let mut sources_udp = Connection::open(&udp)?;
+    let sources = sources_unix.sources()?.len();
+    check_snapshot(&snap_conn.snapshot()?, sources)?;
+    println!("the daemon has {sources} sources");
 
     let mut cases = vec![
         case("floor.raw.unix", "raw socket (floor)", false, || {
@@ -391,6 +448,15 @@ fn main() -> Result<()> {
                 udp_conn.tracking().expect("udp");
             },
         ),
+        // What pychrony's ChronyConnection runs on: threads take turns, a fork opens anew.
+        case(
+            "core.shared.unix",
+            "SharedConnection reused: tracking()",
+            false,
+            || {
+                shared.tracking().expect("shared");
+            },
+        ),
         // Every report: pipelined (two round trips) vs one exchange per record.
         case(
             "core.snapshot.unix",
@@ -405,6 +471,22 @@ fn main() -> Result<()> {
             "the same reports read one by one",
             false,
             || sequential_all(&mut seq_conn),
+        ),
+        case(
+            "core.sources.unix",
+            "Connection reused: sources()",
+            false,
+            || {
+                sources_unix.sources().expect("sources unix");
+            },
+        ),
+        case(
+            "core.sources.udp",
+            "Connection reused: sources()",
+            false,
+            || {
+                sources_udp.sources().expect("sources udp");
+            },
         ),
     ];
     if args.spawn_samples > 0 {
@@ -438,6 +520,15 @@ fn main() -> Result<()> {
                 ],
             ),
         ));
+        // As a script would: the human tables, one chronyc per report.
+        let script = ["sources", "sourcestats", "tracking", "activity"]
+            .map(|report| vec!["-h".into(), socket_text.clone(), "-n".into(), report.into()]);
+        cases.push(case(
+            "chronyc.script.unix",
+            "chronyc -n sources; sourcestats; tracking; activity (4 subprocesses)",
+            true,
+            chronyc_script(&*chronyc_cmd, script.to_vec()),
+        ));
     }
 
     run_cases(&mut cases, &args);
@@ -445,7 +536,7 @@ fn main() -> Result<()> {
     println!("median per call (µs), {} samples per case:", args.samples);
     for c in &cases {
         println!(
-            "  {:<26} {:<36} {:9.1}",
+            "  {:<26} {:<36.36} {:9.1}",
             c.id,
             c.label,
             median_us(&c.samples)

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! start [--mode M] DIR   start the daemons (M: synced (default), unsynced, local:N, refclock, refclock-leap:1|2,
-//!                        sources, nts, noclientlog),
+//!                        sources, sources:8, nts, noclientlog),
 //!                        write DIR/fixture.env and print it: SOCKET, CMD_PORT, UDP_V4, UDP_V6, PID, MODE,
 //!                        CHRONYD, CHRONYC, CHRONY_LIBRARY_PATH (run CHRONYC with LD_LIBRARY_PATH set to it
 //!                        when not empty), ...
@@ -24,7 +24,7 @@ use crate::{Fixture, Mode, feeder};
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
-const USAGE: &str = "usage: cargo xtask chronyd start [--mode synced|unsynced|local:N|refclock|refclock-leap:1|2|sources|nts|noclientlog] DIR\n\
+const USAGE: &str = "usage: cargo xtask chronyd start [--mode synced|unsynced|local:N|refclock|refclock-leap:1|2|sources|sources:8|nts|noclientlog] DIR\n\
                      \x20      cargo xtask chronyd start-unsync DIR\n\
                      \x20      cargo xtask chronyd status DIR\n\
                      \x20      cargo xtask chronyd stop DIR";

@@ -45,8 +45,8 @@ const BAD_LOG: [&str; 4] = [
 /// A chronyd under test on loopback, never touching the clock (`-x`).
 ///
 /// Files in [`Fixture::dir`]: `client.conf|log|pid` (the daemon under test), `server.*` and `server2.*` (its
-/// NTP servers in [`Mode::Synced`] and [`Mode::Sources`]), `chronyd.sock`, `refclock.sock` and `feeder.log`
-/// ([`Mode::Refclock`], [`Mode::Sources`]), `nts.key` and `nts.crt` ([`Mode::Nts`]).
+/// NTP servers in [`Mode::Synced`], [`Mode::Sources`] and [`Mode::EightSources`]), `chronyd.sock`, `refclock.sock`
+/// and `feeder.log` ([`Mode::Refclock`], [`Mode::Sources`], [`Mode::EightSources`]), `nts.key` and `nts.crt` ([`Mode::Nts`]).
 /// Dropping it stops everything it started (thawing a frozen daemon first) and removes the directory it created.
 #[derive(Debug)]
 pub struct Fixture {
@@ -62,7 +62,7 @@ pub struct Fixture {
     faketime_offset: Option<i64>,
     client: Option<Proc>,
     server: Option<Proc>,
-    /// The second NTP server of [`Mode::Sources`] (127.0.0.2).
+    /// The second NTP server of [`Mode::Sources`] and [`Mode::EightSources`] (127.0.0.2).
     server2: Option<Proc>,
     feeder: Option<Proc>,
     /// Library mode: stops the daemons if this process dies without dropping the fixture.
@@ -208,7 +208,8 @@ impl Fixture {
         self.last_pid
     }
 
-    /// Pid of the NTP server daemon ([`Mode::Synced`] only).
+    /// Pid of the NTP server daemon (127.0.0.1: [`Mode::Synced`], [`Mode::Sources`], [`Mode::EightSources`],
+    /// [`Mode::Nts`]).
     pub fn server_pid(&self) -> Option<u32> {
         self.server.as_ref().map(|p| p.pid)
     }
@@ -220,7 +221,12 @@ impl Fixture {
         self.mode.has_server().then(|| self.dir.join("server.sock"))
     }
 
-    /// Pid of the refclock feeder ([`Mode::Refclock`] only).
+    /// Pid of the second NTP server daemon (127.0.0.2: [`Mode::Sources`], [`Mode::EightSources`]).
+    pub fn server2_pid(&self) -> Option<u32> {
+        self.server2.as_ref().map(|p| p.pid)
+    }
+
+    /// Pid of the refclock feeder ([`Mode::Refclock`], [`Mode::Sources`], [`Mode::EightSources`]).
     pub fn feeder_pid(&self) -> Option<u32> {
         self.feeder.as_ref().map(|p| p.pid)
     }
@@ -260,7 +266,7 @@ impl Fixture {
                     self.chronyc_tracking()
                 };
                 match tracking {
-                    Ok(t) if self.mode.is_ready(&t) && self.mode != Mode::Sources => return Ok(()),
+                    Ok(t) if self.mode.is_ready(&t) && !self.mode.has_sources() => return Ok(()),
                     // The source list is stable only once both iburst sources have ended their burst.
                     Ok(t) if self.mode.is_ready(&t) => match self.bursts_ended(over_udp) {
                         Ok((true, _)) => return Ok(()),
@@ -519,7 +525,7 @@ impl Fixture {
             self.write_conf("server", &conf)?;
             self.server = Some(self.run_daemon("server", &["-4"], false)?);
         }
-        if self.mode == Mode::Sources {
+        if self.mode.has_sources() {
             self.write_conf("server2", &self.server_conf("server2", "127.0.0.2", 3))?;
             self.server2 = Some(self.run_daemon("server2", &["-4"], false)?);
         }
@@ -656,7 +662,7 @@ impl Fixture {
                     self.ntp_port
                 );
             }
-            Mode::Sources => {
+            Mode::Sources | Mode::EightSources => {
                 let p = self.ntp_port;
                 let _ = write!(
                     conf,
@@ -669,6 +675,12 @@ impl Fixture {
                 );
                 for name in self.unresolved_names() {
                     let _ = writeln!(conf, "server {name} iburst minpoll -4 maxpoll -4");
+                }
+                if self.mode == Mode::EightSources {
+                    for host in 4..=6 {
+                        let _ =
+                            writeln!(conf, "server 127.0.0.{host} port {p} minpoll -4 maxpoll -4");
+                    }
                 }
             }
             Mode::Nts => {

@@ -34,6 +34,10 @@ pub enum Mode {
     /// that no source is in its initial burst any more (`chronyc -c activity`), so the activity report stays as
     /// it is.
     Sources,
+    /// Eight sources, for the benchmark of the per-source reports and the snapshot: the servers and refclocks of
+    /// [`Mode::Sources`] (and its `smoothtime`), plus 127.0.0.4, 127.0.0.5 and 127.0.0.6 where nothing answers,
+    /// and never the name that does not resolve (so eight as any user). Ready as [`Mode::Sources`].
+    EightSources,
     /// Synchronised like [`Mode::Synced`] (refid 7F000001, stratum 2), with the source authenticated by NTS: the
     /// server on 127.0.0.1 has `ntsserverkey`/`ntsservercert` (a self-signed certificate the fixture makes with
     /// openssl at start, 127.0.0.1 in its subjectAltName) and an NTS-KE port; the client has `nts` and
@@ -51,7 +55,12 @@ impl Mode {
         let ok = match self {
             Mode::Local { stratum } => (1..=15).contains(&stratum),
             Mode::Refclock { leap } => (0..=2).contains(&leap),
-            Mode::Synced | Mode::Unsynced | Mode::Sources | Mode::Nts | Mode::NoClientLog => true,
+            Mode::Synced
+            | Mode::Unsynced
+            | Mode::Sources
+            | Mode::EightSources
+            | Mode::Nts
+            | Mode::NoClientLog => true,
         };
         if ok {
             Ok(())
@@ -76,7 +85,7 @@ impl Mode {
     /// The (refid, stratum) chronyc shows once the daemon is ready.
     pub fn expected_ref(self) -> (u32, u32) {
         match self {
-            Mode::Synced | Mode::Sources | Mode::Nts => (0x7F00_0001, 2),
+            Mode::Synced | Mode::Sources | Mode::EightSources | Mode::Nts => (0x7F00_0001, 2),
             Mode::Unsynced | Mode::NoClientLog => (0, 0),
             Mode::Local { stratum } => (0x7F7F_0101, u32::from(stratum)),
             Mode::Refclock { .. } => (0x4750_5300, 1),
@@ -93,29 +102,36 @@ impl Mode {
         matches!(self, Mode::Refclock { leap: 1 | 2 })
     }
 
-    /// Has an NTP server daemon (127.0.0.1, and 127.0.0.2 for [`Mode::Sources`]).
+    /// Has an NTP server daemon (127.0.0.1, and 127.0.0.2: see [`Mode::has_sources`]).
     pub(crate) fn has_server(self) -> bool {
-        matches!(self, Mode::Synced | Mode::Sources | Mode::Nts)
+        matches!(self, Mode::Synced | Mode::Nts) || self.has_sources()
+    }
+
+    /// The source list of [`Mode::Sources`] (two server daemons, the fed and the unfed refclock, `smoothtime`),
+    /// with or without more.
+    pub(crate) fn has_sources(self) -> bool {
+        matches!(self, Mode::Sources | Mode::EightSources)
     }
 
     /// The leap second the refclock feeder announces, when there is a feeder.
     pub(crate) fn feeder_leap(self) -> Option<i32> {
         match self {
             Mode::Refclock { leap } => Some(leap),
-            Mode::Sources => Some(0),
+            Mode::Sources | Mode::EightSources => Some(0),
             _ => None,
         }
     }
 }
 
-/// `synced`, `unsynced`, `local:N`, `refclock`, `refclock-leap:L`, `sources`, `nts`, `noclientlog` (the CLI's
-/// `--mode` values).
+/// `synced`, `unsynced`, `local:N`, `refclock`, `refclock-leap:L`, `sources`, `sources:8`, `nts`,
+/// `noclientlog` (the CLI's `--mode` values).
 impl fmt::Display for Mode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Mode::Synced => f.write_str("synced"),
             Mode::Unsynced => f.write_str("unsynced"),
             Mode::Sources => f.write_str("sources"),
+            Mode::EightSources => f.write_str("sources:8"),
             Mode::Nts => f.write_str("nts"),
             Mode::NoClientLog => f.write_str("noclientlog"),
             Mode::Local { stratum } => write!(f, "local:{stratum}"),
@@ -131,7 +147,7 @@ impl FromStr for Mode {
     fn from_str(s: &str) -> Result<Mode, String> {
         let bad = || {
             format!(
-                "bad mode `{s}` (synced, unsynced, local:N, refclock, refclock-leap:1|2, sources, nts, noclientlog)"
+                "bad mode `{s}` (synced, unsynced, local:N, refclock, refclock-leap:1|2, sources, sources:8, nts, noclientlog)"
             )
         };
         let mode = match s.split_once(':') {
@@ -145,6 +161,7 @@ impl FromStr for Mode {
                 "local" => Mode::Local { stratum: 10 },
                 _ => return Err(bad()),
             },
+            Some(("sources", "8")) => Mode::EightSources,
             Some(("local", n)) => Mode::Local {
                 stratum: n.parse().map_err(|_| bad())?,
             },
@@ -172,6 +189,7 @@ mod tests {
             Mode::Refclock { leap: 1 },
             Mode::Refclock { leap: 2 },
             Mode::Sources,
+            Mode::EightSources,
             Mode::Nts,
             Mode::NoClientLog,
         ] {
@@ -180,5 +198,6 @@ mod tests {
         assert!("local:0".parse::<Mode>().is_err());
         assert!("refclock-leap:3".parse::<Mode>().is_err());
         assert!("bogus".parse::<Mode>().is_err());
+        assert!("sources:7".parse::<Mode>().is_err());
     }
 }

@@ -122,3 +122,27 @@ fn no_client_log_is_unsynced_and_keeps_no_client_log() {
     );
     assert!(fx.server_socket_path().is_none());
 }
+
+#[test]
+fn eight_sources() {
+    let fx = start(Mode::EightSources);
+    let t = fx.chronyc_tracking().unwrap();
+    assert_eq!((t.ref_id, t.stratum), (0x7F00_0001, 2));
+    let sources = fx.chronyc(&["-n", "-c", "sources", "-a"]).unwrap();
+    let names: Vec<&str> = sources
+        .lines()
+        .map(|l| l.split(',').nth(2).unwrap_or(l))
+        .collect();
+    let expected = ["GPS", "NONE", "127.0.0.1", "127.0.0.2", "127.0.0.3"];
+    let silent = ["127.0.0.4", "127.0.0.5", "127.0.0.6"];
+    assert_eq!(names, [&expected[..], &silent[..]].concat(), "{sources}");
+    // Nothing answers on the three added addresses.
+    for line in sources
+        .lines()
+        .filter(|l| silent.iter().any(|s| l.contains(s)))
+    {
+        assert_eq!(line.split(',').nth(5), Some("0"), "reach of {line}");
+    }
+    assert!(fx.server2_pid().is_some() && fx.feeder_pid().is_some());
+    assert_eq!("sources:8".parse::<Mode>(), Ok(Mode::EightSources));
+}

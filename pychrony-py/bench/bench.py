@@ -70,6 +70,14 @@ def cases(impl: str, socket: str, udp: str, closers: list[Callable[[], object]])
                     conn.get_tracking,
                 )
             )
+            # Beside the Rust runner's core.sources.* (Connection::sources()).
+            result.append(
+                (
+                    f"ours.sources.{transport}",
+                    "ChronyConnection reused: get_sources()",
+                    conn.get_sources,
+                )
+            )
     else:
         version = getattr(pychrony, "__version__", "?")
         for transport, address in (("unix", socket), ("udp", udp)):

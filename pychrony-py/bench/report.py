@@ -28,6 +28,7 @@ from typing import Any
 ORDER = [
     "floor.raw",
     "core.reused",
+    "core.shared",
     "core.one_call",
     "core.open_close",
     "ours.reused",
@@ -36,7 +37,24 @@ ORDER = [
     "peer.reused",
     "peer.open_close",
     "chronyc.subprocess",
+    # The reports of every source (the chart's second row).
+    "core.sources",
+    "ours.sources",
+    "core.snapshot",
+    "core.sequential_all",
+    "chronyc.script",
 ]
+# The cases reading more than tracking; the rest time one tracking call.
+REPORTS = {"core.sources", "ours.sources", "core.snapshot", "core.sequential_all", "chronyc.script"}
+# x_tracking: a case against one tracking round trip of a reused Connection, same transport.
+TRACKING = "core.reused"
+# x_rust: a pychrony case against chrony-core doing the same.
+RUST_TWIN = {
+    "ours.reused": "core.reused",
+    "ours.get_tracking": "core.one_call",
+    "ours.open_close": "core.open_close",
+    "ours.sources": "core.sources",
+}
 GROUP = {
     "floor": ("raw socket, std only (floor)", "#7f7f7f"),
     "core": ("chrony-core (Rust)", "#d95f02"),
@@ -47,6 +65,7 @@ GROUP = {
 NAMES = {
     "floor.raw": "raw persistent socket (floor)",
     "core.reused": "chrony-core: Connection reused",
+    "core.shared": "chrony-core: SharedConnection reused",
     "core.one_call": "chrony-core: tracking(path)",
     "core.open_close": "chrony-core: open+query+drop",
     "ours.reused": "pychrony: connection reused",
@@ -55,6 +74,11 @@ NAMES = {
     "peer.reused": "pychrony 2.0.3: connection reused",
     "peer.open_close": "pychrony 2.0.3: open+query+close",
     "chronyc.subprocess": "chronyc -c tracking (subprocess)",
+    "core.sources": "chrony-core: sources()",
+    "ours.sources": "pychrony: get_sources()",
+    "core.snapshot": "chrony-core: snapshot()",
+    "core.sequential_all": "chrony-core: same, one by one",
+    "chronyc.script": "chronyc sources+sourcestats+tracking+activity",
 }
 
 
@@ -105,11 +129,13 @@ def ratio(a: dict[str, Any] | None, b: dict[str, Any] | None) -> float | None:
 
 
 METHOD = (
-    "one synced fixture chronyd (chronyd -x on loopback, minpoll -4 client of a local "
-    "stratum-1 server); the daemon and every client process pinned to cpu_pinned (taskset), "
-    "the NTP server to the other core; runners take turns over `rounds`, cases within a "
-    "runner in 10 blocks, each case warmed up first; release builds (cargo --release, "
-    "maturin build --release) unless quick"
+    "one fixture chronyd with `sources` sources (chronyd -x on loopback, mode sources:8: "
+    "minpoll -4 client of a local stratum-1 server (selected) and a stratum-3 one (noselect), "
+    "four server addresses where nothing answers, a fed and an unfed SOCK refclock); the daemon "
+    "and every client process pinned to cpu_pinned (taskset), its NTP servers and refclock "
+    "feeder to the other core; runners take turns over `rounds`, cases within a runner in 10 "
+    "blocks, each case warmed up first; release builds (cargo --release, maturin build "
+    "--release) unless quick"
 )
 
 
@@ -172,6 +198,10 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
         c["x_peer_open_close"] = ratio(c, cases.get(f"peer.open_close.{transport}"))
         if prefix.endswith(".reused"):
             c["x_peer_reused"] = ratio(c, cases.get(f"peer.reused.{transport}"))
+        if prefix in REPORTS:
+            c["x_tracking"] = ratio(c, cases.get(f"{TRACKING}.{transport}"))
+        if prefix in RUST_TWIN:
+            c["x_rust"] = ratio(c, cases.get(f"{RUST_TWIN[prefix]}.{transport}"))
 
     memory: list[Any] = []
     for path in sorted(glob.glob(os.path.join(args.raw, "memory-*.json"))):
@@ -215,6 +245,44 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
                 "python_reused": get(f"ours.reused.{transport}", "x_floor"),
             }
         )
+    for transport in ("unix", "udp"):
+        value = get(f"ours.reused.{transport}", "x_floor")
+        goals.append(
+            {
+                "goal": f"pychrony reused get_tracking() <= 1.5 x raw floor ({transport})",
+                "case": f"ours.reused.{transport}",
+                "value": value,
+                "limit": 1.5,
+                "met": value is not None and value <= 1.5,
+                "x_rust": get(f"ours.reused.{transport}", "x_rust"),
+            }
+        )
+    facts = meta(args)
+    sources = facts.get("sources", "?")
+    snapshot = get("core.snapshot.unix", "x_tracking")
+    goals.append(
+        {
+            "goal": f"snapshot ({sources} sources) <= 3 x one tracking round trip (unix)",
+            "case": "core.snapshot.unix",
+            "value": snapshot,
+            "limit": 3.0,
+            "met": snapshot is not None and snapshot <= 3.0,
+            "sequential_x_tracking": get("core.sequential_all.unix", "x_tracking"),
+            "chronyc_script_x_tracking": get("chronyc.script.unix", "x_tracking"),
+        }
+    )
+    for transport in ("unix", "udp"):
+        value = get(f"ours.sources.{transport}", "x_rust")
+        goals.append(
+            {
+                "goal": f"pychrony get_sources() ({sources} sources) <= 1.5 x "
+                f"Connection::sources() ({transport})",
+                "case": f"ours.sources.{transport}",
+                "value": value,
+                "limit": 1.5,
+                "met": value is not None and value <= 1.5,
+            }
+        )
     ours_start = startup.get("ours", {}).get("import_first_call_ms_median")
     goals.append(
         {
@@ -226,9 +294,11 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
         }
     )
     return {
-        **meta(args),
+        **facts,
         "statistics": "median and p99 (nearest rank) of every sample; calls_per_s = "
-        "1 / mean; x_* = ratio of medians",
+        "1 / mean; x_* = ratio of medians: x_floor to the raw socket, x_peer_* to pychrony 2.0.3, "
+        "x_tracking to one tracking round trip of a reused Connection (core.reused), x_rust to "
+        "chrony-core doing the same, all on the same transport",
         "cases": cases,
         "goals": goals,
         "memory": memory,
@@ -243,14 +313,15 @@ def fmt(x: float | None, spec: str) -> str:
 def print_table(results: dict[str, Any]) -> None:
     print(
         f"\n{'case':<27} {'':<36} {'median µs':>10} {'p99 µs':>9} {'calls/s':>9} "
-        f"{'×floor':>7} {'×peer o+q+c':>11} {'×peer reused':>12}"
+        f"{'×floor':>7} {'×peer o+q+c':>11} {'×peer reused':>12} {'×tracking':>9} {'×Rust':>6}"
     )
     for case_id, c in results["cases"].items():
         print(
             f"{case_id:<27} {NAMES.get(case_id.rsplit('.', 1)[0], c['label'])[:36]:<36} "
             f"{c['median_us']:10.1f} {c['p99_us']:9.1f} {c['calls_per_s']:9.0f} "
             f"{fmt(c['x_floor'], '7.2f'):>7} {fmt(c['x_peer_open_close'], '11.3f'):>11} "
-            f"{fmt(c.get('x_peer_reused'), '12.2f'):>12}"
+            f"{fmt(c.get('x_peer_reused'), '12.2f'):>12} {fmt(c.get('x_tracking'), '9.2f'):>9} "
+            f"{fmt(c.get('x_rust'), '6.2f'):>6}"
         )
     print("\nmemory (RSS, KiB):")
     for m in results["memory"]:
@@ -274,6 +345,44 @@ def print_table(results: dict[str, Any]) -> None:
         print(f"  [{'met' if g['met'] else 'MISSED'}] {g['goal']}: {fmt(g['value'], '.3f')}{more}")
 
 
+def bars(ax: Any, rows: list[tuple[str, dict[str, Any]]], ratio_of: Any) -> None:
+    """Horizontal bars (median, whisker to p99), the first row at the top, each labelled with its
+    median and the ratio `ratio_of(case_id, case)` gives (text, or None)."""
+    rows = list(reversed(rows))
+    y = list(range(len(rows)))
+    medians = [c["median_us"] for _, c in rows]
+    p99 = [c["p99_us"] for _, c in rows]
+    colors = [GROUP[cid.split(".")[0]][1] for cid, _ in rows]
+    ax.barh(y, medians, color=colors)
+    ax.hlines(y, medians, p99, color="black", lw=0.8, zorder=3)
+    ax.scatter(p99, y, marker="|", s=80, color="black", zorder=3)
+    for yi, (cid, c) in zip(y, rows, strict=True):
+        text = f"{c['median_us']:.0f} µs" if c["median_us"] >= 100 else f"{c['median_us']:.1f} µs"
+        extra = ratio_of(cid, c)
+        if extra:
+            text += f"  ({extra})"
+        ax.text(max(c["median_us"], c["p99_us"]) * 1.15, yi, text, fontsize=7.5, va="center")
+    ax.set_yticks(y)
+    ax.set_yticklabels([NAMES.get(cid.rsplit(".", 1)[0], cid) for cid, _ in rows], fontsize=8)
+    ax.set_xscale("log")
+    ax.grid(axis="x", which="both", alpha=0.3)
+
+
+def tracking_ratio(_cid: str, c: dict[str, Any]) -> str | None:
+    return f"{c['x_floor']:.2f}× floor" if c.get("x_floor") else None
+
+
+def report_ratio(cid: str, c: dict[str, Any]) -> str | None:
+    """Against Rust for pychrony, against one tracking round trip for the rest."""
+    if c.get("x_rust") is not None:
+        return f"{c['x_rust']:.2f}× Rust"
+    if cid.startswith(TRACKING + "."):
+        return "the ×tracking reference"
+    if c.get("x_tracking") is not None:
+        return f"{c['x_tracking']:.1f}× tracking"
+    return None
+
+
 def chart(results: dict[str, Any], path: str) -> None:
     import matplotlib
 
@@ -281,30 +390,33 @@ def chart(results: dict[str, Any], path: str) -> None:
     import matplotlib.pyplot as plt
 
     transports = ["unix", "udp"]
-    fig, axes = plt.subplots(1, 2, figsize=(13, 5.6), sharex=True)
-    for ax, transport in zip(axes, transports, strict=True):
-        rows = [(cid, c) for cid, c in results["cases"].items() if c["transport"] == transport]
-        rows.reverse()  # first case at the top
-        y = range(len(rows))
-        medians = [c["median_us"] for _, c in rows]
-        p99 = [c["p99_us"] for _, c in rows]
-        colors = [GROUP[cid.split(".")[0]][1] for cid, _ in rows]
-        ax.barh(list(y), medians, color=colors)
-        ax.hlines(list(y), medians, p99, color="black", lw=0.8, zorder=3)
-        ax.scatter(p99, list(y), marker="|", s=80, color="black", zorder=3)
-        for yi, (_cid, c) in zip(y, rows, strict=True):
-            text = (
-                f"{c['median_us']:.0f} µs" if c["median_us"] >= 100 else f"{c['median_us']:.1f} µs"
-            )
-            if c.get("x_floor"):
-                text += f"  ({c['x_floor']:.2f}× floor)"
-            ax.text(max(c["median_us"], c["p99_us"]) * 1.15, yi, text, fontsize=7.5, va="center")
-        ax.set_yticks(list(y))
-        ax.set_yticklabels([NAMES.get(cid.rsplit(".", 1)[0], cid) for cid, _ in rows], fontsize=8)
-        ax.set_xscale("log")
+    cases = results["cases"]
+    # Top: one tracking call per case. Bottom: the reports of every source, beside one tracking
+    # round trip (the x_tracking reference) on the same daemon.
+    fig, axes = plt.subplots(2, 2, figsize=(13, 9.6), height_ratios=[3, 2])
+    sources = results.get("sources", "?")
+    for ax, transport in zip(axes[0], transports, strict=True):
+        rows = [
+            (cid, c)
+            for cid, c in cases.items()
+            if c["transport"] == transport and cid.rsplit(".", 1)[0] not in REPORTS
+        ]
+        bars(ax, rows, tracking_ratio)
         ax.set_title("unix socket" if transport == "unix" else "UDP command port (127.0.0.1)")
         ax.set_xlabel("µs per tracking call, log scale: bar = median, whisker to p99")
-        ax.grid(axis="x", which="both", alpha=0.3)
+        ax.set_xlim(5, 300000)
+    for ax, transport in zip(axes[1], transports, strict=True):
+        reference = f"{TRACKING}.{transport}"
+        rows = [(reference, cases[reference])] if reference in cases else []
+        rows += [
+            (cid, c)
+            for cid, c in cases.items()
+            if c["transport"] == transport and cid.rsplit(".", 1)[0] in REPORTS
+        ]
+        bars(ax, rows, report_ratio)
+        where = "unix socket" if transport == "unix" else "UDP"
+        ax.set_title(f"{where}: reports of all {sources} sources")
+        ax.set_xlabel("µs per call, log scale: bar = median, whisker to p99")
         ax.set_xlim(5, 300000)
     handles = [plt.Rectangle((0, 0), 1, 1, color=color) for _, color in GROUP.values()]
     fig.legend(
@@ -317,13 +429,13 @@ def chart(results: dict[str, Any], path: str) -> None:
     )
     load = results.get("loadavg_start", "?"), results.get("loadavg_end", "?")
     fig.suptitle(
-        f"chronyd tracking query, one CPU core for client and daemon "
+        f"chronyd queries, one CPU core for client and daemon "
         f"({results.get('date', '')}, load avg {load[0]} → {load[1]})",
         fontsize=10,
     )
-    fig.tight_layout(rect=(0, 0.05, 1, 0.96))
+    fig.tight_layout(rect=(0, 0.03, 1, 0.97))
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, bbox_inches="tight")  # the labels right of the bars too
     print(f"chart: {path}")
 
 

@@ -2,7 +2,7 @@
 
 use chrony_core::{Options, SharedConnection, Transport};
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PyTuple};
+use pyo3::types::{PyList, PyTuple, PyType};
 
 use crate::errors::finish;
 use crate::read;
@@ -49,15 +49,20 @@ impl Connection {
         finish(py, result, SignalCheck::default())
     }
 
-    /// Reads the tracking report; the same 15 values as `get_tracking()`.
-    fn tracking<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+    /// Reads the tracking report; a `record` as `get_tracking()` returns.
+    fn tracking<'py>(
+        &self,
+        py: Python<'py>,
+        record: &Bound<'py, PyType>,
+        fields: &Bound<'py, PyTuple>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let (result, signals) = py.detach(|| {
             let mut signals = SignalCheck::default();
             let result = self.inner.tracking_interruptible(&mut || signals.poll());
             (result, signals)
         });
         let status = finish(py, result, signals)?;
-        tracking::to_tuple(py, &status)
+        tracking::to_record(record, fields, &status)
     }
 
     /// Reads the activity report; the same 5 values as `get_activity()`.

@@ -3,7 +3,8 @@
 //! Everything Python users see as semantics (the frozen `TrackingStatus` dataclass, the exception
 //! hierarchy, argument checks) is plain Python in `python/pychrony/`. This module only talks to
 //! chronyd through `chrony-core`, with the interpreter released while it waits, and hands back
-//! plain tuples (a list of them for the sources report). Its surface is described by the
+//! plain tuples (a list of them for the sources report), except the tracking report: its
+//! `TrackingStatus` is built here (`records`), from the class and field names the package passes. Its surface is described by the
 //! hand-written `python/pychrony/_native.pyi`.
 #![forbid(unsafe_code)]
 
@@ -14,6 +15,7 @@ mod connection;
 mod errors;
 mod ntpdata;
 mod read;
+mod records;
 mod rtcdata;
 mod selectdata;
 mod serverstats;

@@ -1,25 +1,28 @@
-//! `get_tracking()`: one request on a fresh connection, and the report as a plain tuple.
+//! `get_tracking()`: one request on a fresh connection, and the report as a `TrackingStatus`
+//! built here (`records`).
 
 use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use chrony_core::{Options, TrackingStatus};
 use pyo3::prelude::*;
-use pyo3::types::PyTuple;
+use pyo3::types::{PyTuple, PyType};
 
 use crate::errors::finish;
 use crate::signals::SignalCheck;
-use crate::timeout;
+use crate::{records, timeout};
 
-/// Reads chronyd's tracking report; returns the 15 values of `pychrony.TrackingStatus`, in its
-/// field order. `socket_path` None tries the default Unix socket paths.
+/// Reads chronyd's tracking report; returns a `record` (`pychrony.TrackingStatus`) with its
+/// `fields` set to the report's 15 values. `socket_path` None tries the default Unix socket paths.
 #[pyfunction]
-#[pyo3(signature = (socket_path, timeout))]
-pub(crate) fn get_tracking(
-    py: Python<'_>,
+#[pyo3(signature = (socket_path, timeout, record, fields))]
+pub(crate) fn get_tracking<'py>(
+    py: Python<'py>,
     socket_path: Option<PathBuf>,
     timeout: f64,
-) -> PyResult<Bound<'_, PyTuple>> {
+    record: &Bound<'py, PyType>,
+    fields: &Bound<'py, PyTuple>,
+) -> PyResult<Bound<'py, PyAny>> {
     let options = Options::new().with_timeout(timeout::from_secs(timeout)?);
     let (result, signals) = py.detach(move || {
         let mut signals = SignalCheck::default();
@@ -30,7 +33,7 @@ pub(crate) fn get_tracking(
         (result, signals)
     });
     let status = finish(py, result, signals)?;
-    to_tuple(py, &status)
+    to_record(record, fields, &status)
 }
 
 /// Seconds since the Unix epoch (negative before it), never rounded up into the next second:
@@ -52,9 +55,24 @@ pub(crate) fn epoch_seconds(time: SystemTime) -> f64 {
     }
 }
 
+/// The report as a `record` (`TrackingStatus`) with these `fields`.
+pub(crate) fn to_record<'py>(
+    record: &Bound<'py, PyType>,
+    fields: &Bound<'py, PyTuple>,
+    s: &TrackingStatus,
+) -> PyResult<Bound<'py, PyAny>> {
+    records::build(record, fields, values(record.py(), s)?)
+}
+
+/// The report as a tuple in `TrackingStatus` field order (a snapshot's part, which the package
+/// turns into its record).
+pub(crate) fn to_tuple<'py>(py: Python<'py>, s: &TrackingStatus) -> PyResult<Bound<'py, PyTuple>> {
+    PyTuple::new(py, values(py, s)?)
+}
+
 /// The report in `TrackingStatus` field order: the contract's 13 fields, then `reference_ip`
 /// and `ref_time`.
-pub(crate) fn to_tuple<'py>(py: Python<'py>, s: &TrackingStatus) -> PyResult<Bound<'py, PyTuple>> {
+fn values<'py>(py: Python<'py>, s: &TrackingStatus) -> PyResult<[Bound<'py, PyAny>; 15]> {
     let items: [Bound<'py, PyAny>; 15] = [
         s.reference_id.into_pyobject(py)?.into_any(),
         s.reference_id_name.as_str().into_pyobject(py)?.into_any(),
@@ -75,7 +93,7 @@ pub(crate) fn to_tuple<'py>(py: Python<'py>, s: &TrackingStatus) -> PyResult<Bou
             .into_any(),
         epoch_seconds(s.ref_time).into_pyobject(py)?.into_any(),
     ];
-    PyTuple::new(py, items)
+    Ok(items)
 }
 
 #[cfg(test)]

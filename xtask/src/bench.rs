@@ -14,11 +14,13 @@ use std::process::Command;
 const USAGE: &str = "\
 usage: cargo xtask bench [--quick] [--cpu N] [--rounds N]
 
-Times the tracking query side by side on one fixture chronyd (unix socket and UDP):
-a raw socket floor, chrony-core (one-call API, reused Connection), pychrony (release wheel:
-get_tracking, reused ChronyConnection), pychrony 2.0.3 from PyPI (open+query+close, reused)
-and `chronyc -c tracking`; plus memory and import + first call. Client processes and the
-daemon share one CPU core (taskset). Writes target/bench/results.json and target/bench/bench.png;
+Times the tracking query side by side on one fixture chronyd with 8 sources (unix socket
+and UDP): a raw socket floor, chrony-core (one-call API, reused Connection), pychrony (release
+wheel: get_tracking, reused ChronyConnection), pychrony 2.0.3 from PyPI (open+query+close,
+reused) and `chronyc -c tracking`; then the reports of every source: chrony-core's sources()
+and pychrony's get_sources(), Connection::snapshot() beside the same reports read one by one
+and chronyc as a script runs it (sources, sourcestats, tracking, activity); plus memory and
+import + first call. Client processes and the daemon share one CPU core (taskset). Writes target/bench/results.json and target/bench/bench.png;
 a full run also copies them to docs/bench-results.json and docs/bench.png.
 
 options:
@@ -60,18 +62,27 @@ pub fn run_cli(args: &[String]) -> Result {
     let rust_bench = crate::util::build_example("bench", !quick)?;
     install_wheel(&bench_python, &bench_wheel(&bench_python, quick)?)?;
 
-    // 2. One daemon for everything, pinned to the clients' core; its NTP server elsewhere.
+    // 2. One daemon for everything, pinned to the clients' core; its NTP servers and the
+    //    refclock feeder elsewhere.
     let out = root.join(OUT_DIR);
     let raw = out.join("raw");
     if raw.exists() {
         fs::remove_dir_all(&raw)?;
     }
     fs::create_dir_all(&raw)?;
-    let fx = Fixture::start(Mode::Synced)?;
+    let fx = Fixture::start(Mode::EightSources)?;
+    let sources = fx.chronyc(&["-c", "sources", "-a"])?.lines().count();
+    if sources != 8 {
+        bail!(
+            "the bench's fixture (mode {}) has {sources} sources, not 8",
+            fx.mode()
+        );
+    }
     run(cmd(&format!("taskset -pc {cpu} {}", fx.pid())))?;
-    if let Some(server) = fx.server_pid().filter(|_| cpus > 1) {
+    let helpers = [fx.server_pid(), fx.server2_pid(), fx.feeder_pid()];
+    for helper in helpers.into_iter().flatten().filter(|_| cpus > 1) {
         let other_cpu = usize::from(cpu == 0);
-        run(cmd(&format!("taskset -pc {other_cpu} {server}")))?;
+        run(cmd(&format!("taskset -pc {other_cpu} {helper}")))?;
     }
     let socket = fx.socket_path().to_string_lossy().into_owned();
     let udp = fx.udp_v4();
@@ -138,7 +149,7 @@ pub fn run_cli(args: &[String]) -> Result {
     // 5. The report; report.py adds the machine's facts (CPU, kernel, versions).
     let facts = format!(
         "date={date}\nloadavg_start={load_start}\nloadavg_end={load_end}\nquick={quick}\n\
-         cpu_pinned={cpu}\nrounds={rounds}\nsamples_per_case={samples}\n\
+         cpu_pinned={cpu}\nsources={sources}\nrounds={rounds}\nsamples_per_case={samples}\n\
          subprocess_samples_per_case={spawn_samples}\nmemory_calls={memory_calls}\n\
          startup_repeat={startup_repeat}"
     );
@@ -210,10 +221,12 @@ fn bench_wheel(python: &Path, quick: bool) -> Result<PathBuf> {
 /// What is left in the daemon's socket directory besides the fixture's own files: none expected.
 fn socket_dir_leftovers(dir: &Path) -> Vec<String> {
     let fixture_files = ".conf .log .pid .stderr .drift .env";
+    // The refclocks' sockets, which chronyd binds itself (the feeder sends to one of them).
+    let daemon_files = ["chronyd.sock", "refclock.sock", "unfed.sock"];
     let fixture_file = |n: &&str| fixture_files.split(' ').any(|e| n.ends_with(e));
     let files = crate::util::files(dir).unwrap_or_default();
     let names = files.iter().filter_map(|f| f.file_name()?.to_str());
-    let names = names.filter(|n| !fixture_file(n) && *n != "chronyd.sock");
+    let names = names.filter(|n| !fixture_file(n) && !daemon_files.contains(n));
     let names: Vec<String> = names.map(String::from).collect();
     if !names.is_empty() {
         println!("left in the socket directory: {}", names.join(" "));

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from types import MappingProxyType, TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
+from ._build import builder, field_names, member_of
 from ._errors import ChronyError
 from ._models import (
     Activity,
@@ -67,6 +68,13 @@ __all__ = [
 DEFAULT_TIMEOUT = 3.0
 # The native side keeps time in whole seconds of 64 bits (Rust's Duration).
 _MAX_TIMEOUT = 2.0**64
+
+
+# The hot paths (a poller's reused get_tracking(), get_sources()): see _build.
+# The native module builds TrackingStatus itself, with these names.
+_TRACKING_FIELDS = field_names(TrackingStatus)
+# The native tuples are in Source field order, with state and mode as their wire values.
+_source = builder(Source, state=member_of(SourceState), mode=member_of(SourceMode))
 
 
 def _check_timeout(timeout: float) -> float:
@@ -134,39 +142,8 @@ def get_tracking(
         Offset: 0.000123 seconds
     """
     path, seconds = _checked(socket_path, timeout)
-    return TrackingStatus(*native().get_tracking(path, seconds))
-
-
-def _source(record: "_NativeSource") -> Source:
-    # The native tuple is in Source field order, with state and mode as their wire values.
-    (
-        address,
-        poll,
-        stratum,
-        state,
-        mode,
-        flags,
-        reachability,
-        last_sample_ago,
-        orig_latest_meas,
-        latest_meas,
-        latest_meas_err,
-        reference_id,
-    ) = record
-    return Source(
-        address,
-        poll,
-        stratum,
-        SourceState(state),
-        SourceMode(mode),
-        flags,
-        reachability,
-        last_sample_ago,
-        orig_latest_meas,
-        latest_meas,
-        latest_meas_err,
-        reference_id,
-    )
+    status: TrackingStatus = native().get_tracking(path, seconds, TrackingStatus, _TRACKING_FIELDS)
+    return status
 
 
 def _sources(records: "list[_NativeSource]") -> list[Source]:
@@ -654,7 +631,7 @@ class ChronyConnection:
     def get_tracking(self) -> TrackingStatus:
         """Retrieve current chrony tracking status over this connection.
         See :func:`get_tracking`."""
-        return TrackingStatus(*self._conn.tracking())
+        return self._conn.tracking(TrackingStatus, _TRACKING_FIELDS)
 
     def get_sources(self) -> list[Source]:
         """Retrieve chronyd's time sources over this connection. See :func:`get_sources`."""

@@ -1,6 +1,6 @@
 # Hand-written stub of the pyo3 module pychrony._native (src/*.rs); checked by
 # `python -m mypy.stubtest pychrony._native`. Private: use the pychrony package instead.
-from typing import Literal, final
+from typing import Literal, TypeVar, final
 
 from pychrony._errors import ChronyError
 
@@ -22,9 +22,13 @@ __all__ = [
     "get_tracking",
 ]
 
-# (reference_id, reference_id_name, stratum, leap_status, offset, last_offset, rms_offset,
-#  frequency, residual_freq, skew, root_delay, root_dispersion, update_interval,
-#  reference_ip, ref_time): the field order of pychrony.TrackingStatus.
+# The tracking report is returned as a `record` (pychrony.TrackingStatus) built without its
+# __init__: its 15 `fields` (pychrony._build.field_names) set to (reference_id,
+# reference_id_name, stratum, leap_status, offset, last_offset, rms_offset, frequency,
+# residual_freq, skew, root_delay, root_dispersion, update_interval, reference_ip, ref_time).
+_R = TypeVar("_R")
+
+# The same 15 values as a tuple, in that order: a snapshot's tracking part.
 _Tracking = tuple[
     int, str, int, int, float, float, float, float, float, float, float, float, float, str, float
 ]
@@ -34,7 +38,9 @@ _Tracking = tuple[
 #  and mode as chronyd's numbers.
 _Source = tuple[str, int, int, int, int, int, int, int | None, float, float, float, int | None]
 
-def get_tracking(socket_path: str | None, timeout: float) -> _Tracking: ...
+def get_tracking(
+    socket_path: str | None, timeout: float, record: type[_R], fields: tuple[str, ...]
+) -> _R: ...
 
 # (online, offline, burst_online, burst_offline, unresolved)
 _Activity = tuple[int, int, int, int, int]
@@ -193,7 +199,7 @@ def get_snapshot(socket_path: str | None, timeout: float) -> _Snapshot: ...
 class Connection:
     def __new__(cls, address: str | None, timeout: float) -> Connection: ...
     def open(self) -> None: ...
-    def tracking(self) -> _Tracking: ...
+    def tracking(self, record: type[_R], fields: tuple[str, ...]) -> _R: ...
     def activity(self) -> _Activity: ...
     def server_stats(self) -> _ServerStats: ...
     def sources(self) -> list[_Source]: ...
