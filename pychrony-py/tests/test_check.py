@@ -198,10 +198,13 @@ def max_error_of(row: list[str]) -> float:
 
 
 def bracket(before: list[str], after: list[str], name: str) -> tuple[float, float]:
-    """The interval the check's value must lie in: |offset| and the root dispersion each move
+    """The interval the check's value must lie in: the offset and the root dispersion each move
     one way between clock updates (bracketed separately: they may move apart), the root delay is
-    static; widened by chronyc's rounding of each."""
-    offsets = sorted([offset_of(before), offset_of(after)])
+    static; widened by chronyc's rounding of each. |offset| of an offset that crossed 0 between
+    the two reads may be anything from 0 to the larger of the two."""
+    signed = sorted([float(before[OFFSET]), float(after[OFFSET])])
+    crossed = signed[0] <= 0.0 <= signed[1]
+    offsets = [0.0, max(map(abs, signed))] if crossed else sorted(map(abs, signed))
     if name == "offset":
         return offsets[0] - ROUNDING, offsets[1] + ROUNDING
     dispersions = sorted([float(before[ROOT_DISPERSION]), float(after[ROOT_DISPERSION])])
