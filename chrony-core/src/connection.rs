@@ -48,8 +48,8 @@ pub struct Connection {
     target: Target,
     address: String,
     timeout: Duration,
-    /// The process that opened the socket.
-    pid: u32,
+    /// The process that opened the socket ([`crate::fork::generation`]).
+    generation: u64,
 }
 
 impl Connection {
@@ -85,7 +85,7 @@ impl Connection {
             target,
             address,
             timeout,
-            pid: std::process::id(),
+            generation: crate::fork::generation(),
         })
     }
 
@@ -585,12 +585,12 @@ impl Connection {
     /// request outstanding.
     fn ready_session(&mut self) -> Result<()> {
         let transport = transport_of(&self.target);
-        if self.pid != std::process::id() {
+        if self.generation != crate::fork::generation() {
             // A forked child must not share the parent's socket. Dropping our
             // copy closes it in this process only; its files stay (they are
             // the parent's, see `client_socket`).
             self.session = None;
-            self.pid = std::process::id();
+            self.generation = crate::fork::generation();
         }
         if self.session.is_none() {
             self.session = Some(open_session(&self.target, &self.address)?);
@@ -632,9 +632,9 @@ impl Connection {
         }
     }
 
-    /// The process that opened the socket, for the pool.
-    pub(crate) fn pid(&self) -> u32 {
-        self.pid
+    /// The process that opened the socket ([`crate::fork::generation`]), for the pool.
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation
     }
 }
 

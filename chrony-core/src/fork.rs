@@ -9,6 +9,7 @@
 
 use std::any::Any;
 use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError};
 
 use crate::error::op;
@@ -19,6 +20,20 @@ thread_local! {
     static HELD: RefCell<Vec<Box<dyn Any>>> = const { RefCell::new(Vec::new()) };
 }
 
+/// How many `fork()`s lie between this process and the one that installed
+/// the handlers: one more in each child, from the child handler. State
+/// records the generation it was made in, and a later call compares: a
+/// value not of this process means the state is a parent's. This is the
+/// pid comparison without a `getpid` system call per query (glibc no longer
+/// caches the pid). Meaningful once [`install_handlers`] succeeded, which
+/// every path that records it does first.
+static GENERATION: AtomicU64 = AtomicU64::new(0);
+
+/// This process's fork generation (see [`GENERATION`]).
+pub(crate) fn generation() -> u64 {
+    GENERATION.load(Ordering::Relaxed)
+}
+
 extern "C" fn prepare() {
     let guards = vec![
         crate::shared::lock_for_fork(),
@@ -27,6 +42,12 @@ extern "C" fn prepare() {
         crate::session::lock_for_fork(),
     ];
     HELD.with(|held| *held.borrow_mut() = guards);
+}
+
+extern "C" fn child() {
+    // Before anything else runs in the child: fork() has not returned yet.
+    GENERATION.fetch_add(1, Ordering::Relaxed);
+    release();
 }
 
 extern "C" fn release() {
@@ -47,7 +68,7 @@ pub(crate) fn install_handlers() -> Result<()> {
     static INSTALLING: Mutex<()> = Mutex::new(());
     let _one_at_a_time = INSTALLING.lock().unwrap_or_else(PoisonError::into_inner);
     if INSTALLED.get().is_none() {
-        os::at_fork(prepare, release, release).map_err(|source| Error::Io {
+        os::at_fork(prepare, release, child).map_err(|source| Error::Io {
             address: "this process".to_owned(),
             operation: op::REGISTER_FORK_HANDLERS,
             source,

@@ -76,14 +76,14 @@ pub(crate) fn with_connection<T>(
 }
 
 fn take(path: Option<&Path>) -> Option<Connection> {
-    let pid = std::process::id();
+    let generation = crate::fork::generation();
     let mut idle = pool();
-    if idle.iter().any(|i| i.connection.pid() != pid) {
+    if idle.iter().any(|i| i.connection.generation() != generation) {
         // Inherited from the parent across fork(): close our copies (their
         // Drop leaves the parent's files alone), outside the lock.
         let (inherited, own): (Vec<Idle>, Vec<Idle>) = std::mem::take(&mut *idle)
             .into_iter()
-            .partition(|i| i.connection.pid() != pid);
+            .partition(|i| i.connection.generation() != generation);
         *idle = own;
         drop(idle);
         drop(inherited);

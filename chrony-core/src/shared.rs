@@ -59,7 +59,8 @@ enum State {
     Idle(Box<Connection>),
     /// A call is in flight; its thread holds the connection.
     Busy {
-        pid: u32,
+        /// The process of the call ([`crate::fork::generation`]).
+        generation: u64,
         thread: ThreadId,
         /// Counts calls, so that `close` waits for the one it interrupted only.
         call: u64,
@@ -208,13 +209,13 @@ impl SharedConnection {
     /// has ended. Does nothing when nothing is open.
     pub fn close(&self) {
         let me = std::thread::current().id();
-        let pid = std::process::id();
+        let generation = crate::fork::generation();
         let mut turns = turns();
         let mut state = self.lock_state();
         let interrupted_call = match &*state {
             State::Closed => return,
             State::Idle(_) => None,
-            State::Busy { pid: p, .. } if *p != pid => None, // the parent's call
+            State::Busy { generation: g, .. } if *g != generation => None, // the parent's call
             State::Busy { thread, .. } if *thread == me => {
                 // Inside that very call (a signal handler): it ends when we
                 // return to it.
@@ -278,12 +279,12 @@ impl SharedConnection {
     ) -> Result<R> {
         crate::fork::install_handlers()?;
         let me = std::thread::current().id();
-        let pid = std::process::id();
+        let generation = crate::fork::generation();
         let (taken, call) = loop {
             let turns = turns();
             let mut state = self.lock_state();
             match &*state {
-                State::Busy { pid: p, .. } if *p != pid => {
+                State::Busy { generation: g, .. } if *g != generation => {
                     // Inherited across fork() from a thread this process
                     // does not have: that call and its socket are the parent's.
                     *state = State::Closed;
@@ -308,7 +309,7 @@ impl SharedConnection {
             let previous = std::mem::replace(
                 &mut *state,
                 State::Busy {
-                    pid,
+                    generation,
                     thread: me,
                     call,
                 },

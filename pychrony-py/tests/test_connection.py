@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import pickle
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -80,3 +82,37 @@ def test_results_pickle(synced: Daemon) -> None:
     with ChronyConnection(synced.socket) as conn:
         status = conn.get_tracking()
     assert pickle.loads(pickle.dumps(status)) == status
+
+
+QUERIES = 320
+
+
+def system_calls(code: str, tmp_path: Path) -> dict[str, int]:
+    """How often each system call ran in `python -c code` (strace -c, every thread)."""
+    out = tmp_path / "strace-c"
+    subprocess.run(
+        ["strace", "-f", "-qq", "-c", "-o", str(out), sys.executable, "-c", code],
+        check=True,
+        timeout=120,
+    )
+    calls: dict[str, int] = {}
+    for line in out.read_text().splitlines():
+        words = line.split()
+        # "% time  seconds  usecs/call  calls  [errors]  syscall", then a total line.
+        if len(words) >= 5 and words[3].isdigit() and words[-1] != "total":
+            calls[words[-1]] = int(words[3])
+    return calls
+
+
+def test_a_reused_connection_asks_with_send_poll_recv_only(synced: Daemon, tmp_path: Path) -> None:
+    """No getpid per query (a fork is noticed by pthread_atfork's count instead) and no
+    getrandom per query (sequences are drawn 16 at a time): what is left is the exchange."""
+    code = (
+        f"import pychrony\nc = pychrony.ChronyConnection({synced.socket!r})\nc.get_tracking()\n"
+        f"for _ in range({QUERIES}):\n    c.get_tracking()\n"
+    )
+    calls = system_calls(code, tmp_path)
+    assert calls.get("sendto", 0) >= QUERIES, calls
+    # The interpreter's own start and the first query make a few of each.
+    assert calls.get("getpid", 0) < QUERIES // 10, calls
+    assert calls.get("getrandom", 0) < QUERIES // 10, calls
