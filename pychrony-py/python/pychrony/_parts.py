@@ -17,9 +17,21 @@ from ._api import ChronyConnection
 from ._errors import ChronyConnectionError, ChronyError
 from ._models import AuthData, SelectData, ServerStats, Source, SourceStats, TrackingStatus
 
-__all__ = ["Parts", "SourceParts", "read_parts"]
+__all__ = ["COLLECTORS", "Parts", "SourceParts", "read_parts"]
 
 T = TypeVar("T")
+
+#: Every collector of ``pychrony.prometheus``, in the order of its output; all are on by default.
+#: (Here, so that ``pychrony exporter`` checks its options without importing prometheus_client.)
+COLLECTORS = (
+    "tracking",
+    "sources",
+    "sourcestats",
+    "selectdata",
+    "authdata",
+    "sourcename",
+    "serverstats",
+)
 
 #: The per-source parts, by the name ``SourceSnapshot`` gives them, with the collector that
 #: wants each (``read_parts``'s ``wanted``).

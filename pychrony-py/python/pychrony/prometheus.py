@@ -41,20 +41,9 @@ from ._models import (
     SourceStats,
     TrackingStatus,
 )
-from ._parts import SOURCE_PARTS, Parts, SourceParts, read_parts
+from ._parts import COLLECTORS, SOURCE_PARTS, Parts, SourceParts, read_parts
 
 __all__ = ["COLLECTORS", "ChronyCollector"]
-
-#: Every collector, in the order of the output; all are on by default.
-COLLECTORS = (
-    "tracking",
-    "sources",
-    "sourcestats",
-    "selectdata",
-    "authdata",
-    "sourcename",
-    "serverstats",
-)
 
 # A metric: name, help, and how to get its value from a record (None: no sample).
 _Value = Callable[[Any], float | None]
