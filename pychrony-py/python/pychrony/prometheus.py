@@ -505,6 +505,8 @@ def _checked_collectors(names: Iterable[str]) -> tuple[str, ...]:
     for name in chosen:
         if name not in COLLECTORS:
             raise ValueError(f"unknown collector {name!r}: choose among {', '.join(COLLECTORS)}")
+    if not chosen:
+        raise ValueError(f"collectors must name at least one of {', '.join(COLLECTORS)}")
     # The output's order, each once.
     return tuple(c for c in COLLECTORS if c in chosen)
 
