@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 import urllib.error
@@ -20,7 +22,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import Daemon, each_line_equal_when_stable, parse_chronyc_csv
+from conftest import (
+    REPO_ROOT,
+    Daemon,
+    each_line_equal_when_stable,
+    parse_chronyc_csv,
+    start_daemon,
+    xtask_command,
+)
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families
@@ -527,6 +536,42 @@ def test_frozen_chronyd_scrape_answers_with_every_collector_failed(frozen: Daemo
     assert value(families, "chrony_up") == 0.0
     assert successes(families) == dict.fromkeys(COLLECTORS, 0.0)
     assert not [name for name in families if name.startswith("chrony_tracking")]
+
+
+def test_restarted_chronyd_is_read_again() -> None:
+    # A directory of this test's own (short: sun_path), so the new chronyd has the same socket.
+    directory = Path(tempfile.mkdtemp(prefix="chr.", dir="/tmp"))
+    try:
+        daemon = start_daemon("start", directory=directory)
+        collector = ChronyCollector(daemon.socket, collectors=["tracking", "serverstats"])
+        assert value(scrape(collector), "chrony_up") == 1.0
+        daemon.stop()
+        down = scrape(collector)
+        assert value(down, "chrony_up") == 0.0
+        assert successes(down) == {"tracking": 0.0, "serverstats": 0.0}
+        again = start_daemon("start", directory=directory)
+        assert again.socket == daemon.socket and again.pid != daemon.pid
+        # The same collector reads the new chronyd: its counter lies between chronyc's.
+        before = int(again.chronyc("-c", "serverstats").split(",")[2])
+        families = scrape(collector)
+        after = int(again.chronyc("-c", "serverstats").split(",")[2])
+        hits = counter_value(families, "chrony_serverstats_command_packets_received_total")
+        assert hits is not None and before < hits < after
+        assert value(families, "chrony_up") == 1.0
+        again.stop()
+    finally:
+        stop_fixture_in(directory)
+
+
+def stop_fixture_in(directory: Path) -> None:
+    """Stops whatever fixture still runs in `directory` and removes it."""
+    subprocess.run(
+        [*xtask_command(), "chronyd", "stop", str(directory)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        timeout=300,
+    )
+    shutil.rmtree(directory, ignore_errors=True)
 
 
 # --- the exporter -----------------------------------------------------------------------------
