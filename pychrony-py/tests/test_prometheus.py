@@ -10,14 +10,11 @@ from __future__ import annotations
 import math
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import textwrap
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,6 +27,7 @@ from conftest import (
     start_daemon,
     xtask_command,
 )
+from exporter_process import Exporter
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families
@@ -577,37 +575,6 @@ def stop_fixture_in(directory: Path) -> None:
 # --- the exporter -----------------------------------------------------------------------------
 
 
-class Exporter:
-    """`pychrony exporter` on a free loopback port, as a process."""
-
-    def __init__(self, *args: str) -> None:
-        self.proc = subprocess.Popen(
-            [str(SCRIPT), "exporter", "--listen", "127.0.0.1:0", *args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        assert line.startswith("pychrony exporter: serving http://127.0.0.1:"), (
-            line + self.proc.stderr.read() if self.proc.stderr else line
-        )
-        self.url = line.split()[-1]
-        self.base = self.url.removesuffix("/metrics")
-
-    def get(self, url: str, timeout: float = 10.0) -> tuple[int, str, str]:
-        try:
-            with urllib.request.urlopen(url, timeout=timeout) as reply:
-                return reply.status, reply.headers["Content-Type"], reply.read().decode()
-        except urllib.error.HTTPError as exc:
-            return exc.code, exc.headers["Content-Type"], exc.read().decode()
-
-    def stop(self) -> tuple[int, str]:
-        self.proc.send_signal(signal.SIGTERM)
-        _, err = self.proc.communicate(timeout=30)
-        return self.proc.returncode, err
-
-
 @pytest.fixture
 def exporter_of(request: pytest.FixtureRequest) -> Iterator[type[Exporter]]:
     started: list[Exporter] = []
@@ -619,9 +586,7 @@ def exporter_of(request: pytest.FixtureRequest) -> Iterator[type[Exporter]]:
 
     yield Started
     for e in started:
-        if e.proc.poll() is None:
-            e.proc.kill()
-        e.proc.communicate(timeout=30)  # closes its pipes too
+        e.close()
 
 
 def test_exporter_serves_metrics_over_http(sources: Daemon, exporter_of: type[Exporter]) -> None:
