@@ -57,6 +57,7 @@ from typing import Any, NoReturn
 
 from . import _check
 from ._api import DEFAULT_TIMEOUT, ChronyConnection, _check_timeout
+from ._collectors import COLLECTORS
 from ._errors import ChronyError
 from ._exporter import INSTALL_HINT, parse_listen, serve
 from ._models import (
@@ -78,7 +79,6 @@ from ._models import (
     SourceStats,
     TrackingStatus,
 )
-from ._parts import COLLECTORS
 
 __all__ = [
     "format_activity",

@@ -1,12 +1,12 @@
 """chronyd's reports as Prometheus metrics: a prometheus_client custom collector.
 
-``ChronyCollector`` reads chronyd once per scrape, through one connection, and exports tracking,
-sources and serverstats under chrony_exporter's metric names, types and labels (so dashboards
-built for it keep working), plus the leap status, a ``synchronized`` gauge, the maximum error,
-each source's configured name, selectdata, authdata, and whether each collector succeeded and how
-long it took. A report chronyd refuses or that fails on its own costs only its collector's
-metrics (``chrony_scrape_collector_success 0``); ``chrony_up`` is 0 only when chronyd does not
-answer.
+``ChronyCollector`` reads one snapshot of chronyd's reports per scrape (``get_snapshot()``: one
+connection, one pipelined round) and exports tracking, sources and serverstats under
+chrony_exporter's metric names, types and labels (so dashboards built for it keep working), plus
+the leap status, a ``synchronized`` gauge, the maximum error, each source's configured name,
+selectdata, authdata, and whether each collector succeeded and how long the read took. A report
+chronyd refuses or that fails on its own costs only its collector's metrics
+(``chrony_scrape_collector_success 0``); ``chrony_up`` is 0 only when chronyd does not answer.
 
 This module needs prometheus_client (``pip install 'chrony-monitor[prometheus]'``); ``import
 pychrony`` does not import it.
@@ -28,6 +28,7 @@ except ImportError as exc:  # pragma: no cover - tested by running without prome
     ) from exc
 
 from ._api import DEFAULT_TIMEOUT, ChronyConnection, _check_timeout
+from ._collectors import COLLECTORS, SOURCE_PARTS
 from ._errors import ChronyError
 from ._models import (
     LEAP_DELETE_SECOND,
@@ -35,13 +36,14 @@ from ._models import (
     AuthData,
     SelectData,
     ServerStats,
+    Snapshot,
     Source,
     SourceMode,
+    SourceSnapshot,
     SourceState,
     SourceStats,
     TrackingStatus,
 )
-from ._parts import COLLECTORS, SOURCE_PARTS, Parts, SourceParts, read_parts
 
 __all__ = ["COLLECTORS", "ChronyCollector"]
 
@@ -398,7 +400,7 @@ _SUCCESS = (
 )
 _DURATION = (
     "chrony_scrape_collector_duration_seconds",
-    "Seconds spent reading the collector's reports.",
+    "Seconds spent reading chronyd's reports (one pipelined round for every collector).",
 )
 
 
@@ -419,9 +421,9 @@ class ChronyCollector:
     """A prometheus_client collector of chronyd's reports.
 
     Register it on a ``CollectorRegistry`` (``registry.register(ChronyCollector())``): each
-    scrape opens one connection to chronyd, reads the reports of the enabled collectors and
-    closes it. ``describe()`` lists the metrics without contacting chronyd, so registering it
-    does not query chronyd.
+    scrape opens one connection to chronyd, reads a snapshot of every report (``collectors``
+    chooses what is exported) and closes it. ``describe()`` lists the metrics without contacting
+    chronyd, so registering it does not query chronyd.
 
     Args:
         address: chronyd's Unix socket path or UDP command address, as :class:`ChronyConnection`
@@ -458,7 +460,8 @@ class ChronyCollector:
         start = time.perf_counter()
         try:
             with ChronyConnection(self._address, timeout=self._timeout) as conn:
-                parts: Parts | None = read_parts(conn, self.collectors)
+                # Every report in one pipelined round; a refused part is None with its error.
+                parts: Snapshot | None = conn.get_snapshot()
         except ChronyError:
             parts = None
         total = time.perf_counter() - start
@@ -466,7 +469,7 @@ class ChronyCollector:
             if family.samples:
                 yield family
 
-    def _families(self, parts: Parts | None, total: float | None) -> Iterator[Metric]:
+    def _families(self, parts: Snapshot | None, total: float | None) -> Iterator[Metric]:
         """The metric families of the enabled collectors: empty for describe() (``total``
         None), else filled from ``parts`` (None: chronyd could not be asked) read in ``total``
         seconds."""
@@ -493,8 +496,8 @@ class ChronyCollector:
             for name in self.collectors:
                 ok = parts is not None and _succeeded(parts, name)
                 success.add_metric([name], float(ok))
-                seconds = parts.seconds.get(name, 0.0) if parts is not None else total
-                duration.add_metric([name], seconds)
+                # One round reads every collector's reports: each took the whole of it.
+                duration.add_metric([name], total)
         yield from (up, success, duration)
 
 
@@ -511,7 +514,7 @@ def _checked_collectors(names: Iterable[str]) -> tuple[str, ...]:
     return tuple(c for c in COLLECTORS if c in chosen)
 
 
-def _succeeded(parts: Parts, collector: str) -> bool:
+def _succeeded(parts: Snapshot, collector: str) -> bool:
     if collector == "tracking":
         return "tracking" not in parts.errors
     if collector == "serverstats":
@@ -522,7 +525,7 @@ def _succeeded(parts: Parts, collector: str) -> bool:
     return part is None or not any(part in s.errors for s in parts.sources)
 
 
-def _source_labels(p: SourceParts) -> list[str]:
+def _source_labels(p: SourceSnapshot) -> list[str]:
     # The configured name (sourcename), never a reverse DNS lookup; a reference clock and a
     # source whose name could not be read are named by their address, as chronyc -n names them.
     address = p.source.address
@@ -530,7 +533,7 @@ def _source_labels(p: SourceParts) -> list[str]:
 
 
 def _tracking_families(
-    t: TrackingStatus | None, sources: list[SourceParts] | None
+    t: TrackingStatus | None, sources: list[SourceSnapshot] | None
 ) -> Iterator[Metric]:
     info = GaugeMetricFamily(
         "chrony_tracking_info", "The reference chronyd follows.", labels=list(_TRACKING_INFO)
@@ -580,9 +583,9 @@ _AUTH_INFO: _Info = (
 
 
 def _per_source(
-    sources: list[SourceParts] | None,
+    sources: list[SourceSnapshot] | None,
     specs: Sequence[_Spec],
-    record: Callable[[SourceParts], Source | SourceStats | SelectData | AuthData | None],
+    record: Callable[[SourceSnapshot], Source | SourceStats | SelectData | AuthData | None],
     info: _Info | None,
 ) -> Iterator[Metric]:
     """The families of one per-source collector: its info metric (if any), then one gauge per
