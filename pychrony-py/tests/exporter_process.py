@@ -13,18 +13,19 @@ SCRIPT = Path(sys.executable).parent / "pychrony"
 
 
 class Exporter:
-    """`pychrony exporter` on a free loopback port, as a process."""
+    """`pychrony exporter` on a free port of `listen`'s address (loopback), as a process."""
 
-    def __init__(self, *args: str) -> None:
+    def __init__(self, *args: str, listen: str = "127.0.0.1:0") -> None:
         self.proc = subprocess.Popen(
-            [str(SCRIPT), "exporter", "--listen", "127.0.0.1:0", *args],
+            [str(SCRIPT), "exporter", "--listen", listen, *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
-        assert line.startswith("pychrony exporter: serving http://127.0.0.1:"), (
+        host = listen.rpartition(":")[0]
+        assert line.startswith(f"pychrony exporter: serving http://{host}:"), (
             line + self.proc.stderr.read() if self.proc.stderr else line
         )
         self.url = line.split()[-1]

@@ -580,8 +580,8 @@ def exporter_of(request: pytest.FixtureRequest) -> Iterator[type[Exporter]]:
     started: list[Exporter] = []
 
     class Started(Exporter):
-        def __init__(self, *args: str) -> None:
-            super().__init__(*args)
+        def __init__(self, *args: str, listen: str = "127.0.0.1:0") -> None:
+            super().__init__(*args, listen=listen)
             started.append(self)
 
     yield Started
@@ -605,6 +605,14 @@ def test_exporter_serves_metrics_over_http(sources: Daemon, exporter_of: type[Ex
     assert exporter.get(exporter.base + "/")[0] == 200
     assert exporter.get(exporter.base + "/other")[0] == 404
     assert exporter.stop() == (0, "pychrony exporter: stopped\n")
+
+
+def test_exporter_listens_on_ipv6(sources: Daemon, exporter_of: type[Exporter]) -> None:
+    exporter = exporter_of("--socket", sources.socket, listen="[::1]:0")
+    assert exporter.url.startswith("http://[::1]:")
+    status, _, text = exporter.get(exporter.url)
+    assert status == 200 and value(parse(text), "chrony_up") == 1.0
+    assert exporter.stop()[0] == 0
 
 
 def test_exporter_collectors_option(sources: Daemon, exporter_of: type[Exporter]) -> None:
