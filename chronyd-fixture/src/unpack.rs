@@ -175,7 +175,7 @@ pub fn provision() -> Result<PathBuf> {
         }
     }
     fs::create_dir_all(&base)?;
-    let apt = Apt::choose(&base)?;
+    let apt = Apt::choose(&base, "chrony")?;
     let work = base.join(format!(".work-{}", std::process::id()));
     if work.exists() {
         fs::remove_dir_all(&work)?;
@@ -287,8 +287,8 @@ struct Apt {
 }
 
 impl Apt {
-    /// The system's lists when they know `chrony`; otherwise a private state, updated now.
-    fn choose(base: &Path) -> Result<Apt> {
+    /// The system's lists when they know `pkg`; otherwise a private state, updated now.
+    fn choose(base: &Path, pkg: &str) -> Result<Apt> {
         let mut options = vec!["-q".to_string()];
         if is_root() {
             // target/ may be under a private home the _apt sandbox user cannot write to; apt would fall back
@@ -298,8 +298,8 @@ impl Apt {
         let system = Apt {
             options: options.clone(),
         };
-        if system.knows("chrony") {
-            println!("the system's package lists know `chrony`");
+        if system.knows(pkg) {
+            println!("the system's package lists know `{pkg}`");
             return Ok(system);
         }
         let state = base.join("apt");
@@ -319,17 +319,19 @@ impl Apt {
             "Acquire::Check-Valid-Until=false".into(),
         ]);
         let private = Apt { options };
-        if !private.knows("chrony") {
+        if !private.knows(pkg) {
             println!(
-                "the system's package lists do not know `chrony`: updating a private apt state in {}",
+                "the system's package lists do not know `{pkg}`: updating a private apt state in {}",
                 display_rel(&state)
             );
             run(private.get().arg("update"))?;
         }
-        if !private.knows("chrony") {
-            return Err("no apt source of this host provides the package `chrony` \
-                        (see /etc/apt/sources.list and /etc/apt/sources.list.d/)"
-                .into());
+        if !private.knows(pkg) {
+            return Err(format!(
+                "no apt source of this host provides the package `{pkg}` \
+                 (see /etc/apt/sources.list and /etc/apt/sources.list.d/)"
+            )
+            .into());
         }
         Ok(private)
     }
@@ -369,6 +371,15 @@ impl Apt {
             .into()),
         }
     }
+}
+
+/// `apt-get download PKG` into `dir` (any user may: nothing is installed), on the system's package lists or,
+/// when they do not know `pkg`, on the private apt state chrony's unpacking uses (target/chrony/apt); returns
+/// the .deb. For other programs the tests run unpacked, e.g. `cargo xtask prometheus`.
+pub fn download_deb(pkg: &str, dir: &Path) -> Result<PathBuf> {
+    let base = unpacked_root();
+    fs::create_dir_all(&base)?;
+    Apt::choose(&base, pkg)?.download(pkg, dir)
 }
 
 fn debs_in(dir: &Path) -> Result<Vec<PathBuf>> {

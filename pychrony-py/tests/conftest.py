@@ -316,6 +316,10 @@ def _last_digit(text: str) -> float:
     return 10.0 ** (int(exponent or 0) - decimals)
 
 
+def _projected(line: str, project: Callable[[list[str]], list[str]] | None) -> str:
+    return line if project is None else ",".join(project(line.split(",")))
+
+
 def each_line_equal_when_stable(
     daemon: Daemon,
     args: Sequence[str],
@@ -323,6 +327,7 @@ def each_line_equal_when_stable(
     lines: Callable[[T], list[str]],
     *,
     extrapolated: Sequence[int] = (),
+    project: Callable[[list[str]], list[str]] | None = None,
     attempts: int = 400,
 ) -> T:
     """Compares what `read()` returns, as `lines(...)`, with `chronyc ARGS` one line at a time:
@@ -331,14 +336,15 @@ def each_line_equal_when_stable(
     second: the whole list is rarely the same twice). `extrapolated` are CSV columns chronyd
     computes per request (sourcestats' offset): they are left out of "the same" and ours must lie
     between chronyc's two values within its last printed digit (else the line is read again: a
-    clock update in between slews them). Fails when some line never was compared; returns the
-    last read."""
+    clock update in between slews them). `project` maps chronyc's columns to the ones `lines`
+    gives (default: all of them, as printed); `extrapolated` counts the projected columns. Fails
+    when some line never was compared; returns the last read."""
     done: set[int] = set()
     last = "no read"
     for _ in range(attempts):
-        before = daemon.chronyc(*args).splitlines()
+        before = [_projected(line, project) for line in daemon.chronyc(*args).splitlines()]
         got = read()
-        after = daemon.chronyc(*args).splitlines()
+        after = [_projected(line, project) for line in daemon.chronyc(*args).splitlines()]
         ours = lines(got)
         assert len(ours) == len(before), (ours, before)
         for i, line in enumerate(ours):

@@ -10,7 +10,9 @@ const WHEEL_DIR: &str = "target/ci-wheels";
 const SYSTEM_WHEEL_DIR: &str = "target/ci-wheels-system";
 pub const CARGO_TARGET: &str = "target/ci-python";
 /// Pinned tools that work with CPython 3.10+ (the machine has 3.11).
-pub const TOOLS: &str = "maturin==1.16.0 pytest==9.2.0 mypy==2.4.1 ruff==0.17.6";
+// prometheus_client: for pychrony.prometheus and its tests (the optional extra `prometheus`).
+pub const TOOLS: &str =
+    "maturin==1.16.0 pytest==9.2.0 mypy==2.4.1 ruff==0.17.6 prometheus_client==0.26.0";
 
 /// The maturin pin, for the bench and the demo to build as this stage does.
 pub fn maturin() -> &'static str {

@@ -24,6 +24,7 @@ const PYTHON_REPORT_TESTS: &[&str] = &[
     "test_snapshot.py",
     "test_cli.py",
     "test_check.py",
+    "test_prometheus.py",
 ];
 
 pub fn stage(xtask_bin: &std::path::Path) -> Result {

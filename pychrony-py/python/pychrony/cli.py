@@ -36,6 +36,10 @@ was read (even with refused parts), 2 on an error.
 
 ``pychrony check`` is of another kind: a Nagios/Icinga plugin (see ``_check``), whose exit status
 is the plugin's verdict, 0 OK to 3 UNKNOWN, usage errors included.
+
+``pychrony exporter`` serves chronyd's metrics to Prometheus at ``/metrics`` (``--listen``,
+default ``127.0.0.1:9123``; ``--collectors``) until SIGTERM or Ctrl-C; it needs prometheus_client
+(``pip install 'chrony-monitor[prometheus]'``) and exits 2 without it.
 """
 
 from __future__ import annotations
@@ -53,7 +57,9 @@ from typing import Any, NoReturn
 
 from . import _check
 from ._api import DEFAULT_TIMEOUT, ChronyConnection, _check_timeout
+from ._collectors import COLLECTORS
 from ._errors import ChronyError
+from ._exporter import INSTALL_HINT, parse_listen, serve
 from ._models import (
     LEAP_STATUS_TEXT,
     SERVER_STATS_LABELS,
@@ -1247,6 +1253,71 @@ def _package_version() -> str:
     return __version__
 
 
+# --- the exporter: a service, not a report -------------------------------------------------------
+
+
+def _listen_address(text: str) -> tuple[str, int]:
+    try:
+        return parse_listen(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _collector_names(text: str) -> tuple[str, ...]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in COLLECTORS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give a comma-separated list of {', '.join(COLLECTORS)}"
+        )
+    return tuple(names)
+
+
+def _add_exporter(commands: Any) -> None:
+    parser = commands.add_parser(
+        "exporter",
+        help="serve chronyd's metrics to Prometheus (needs prometheus_client)",
+        description="Serve chronyd's reports as Prometheus metrics at /metrics, under "
+        "chrony_exporter's names plus pychrony's additions (see the user guide). chronyd is read "
+        "once per scrape; a report it refuses sets chrony_scrape_collector_success{collector} to "
+        "0 and costs only that collector's metrics. Runs until SIGTERM or Ctrl-C (exit 0); "
+        f"exit 2 on an error, or when prometheus_client is missing ({INSTALL_HINT}).",
+    )
+    parser.add_argument(
+        "--listen",
+        type=_listen_address,
+        default=("127.0.0.1", 9123),
+        metavar="HOST:PORT",
+        help="where to serve HTTP (default 127.0.0.1:9123; [::1]:9123 for IPv6; port 0: any "
+        "free one, printed on stdout)",
+    )
+    parser.add_argument(
+        "--collectors",
+        type=_collector_names,
+        default=COLLECTORS,
+        metavar="NAMES",
+        help=f"the collectors to enable, comma-separated (default: all of {','.join(COLLECTORS)})",
+    )
+    _add_connection_options(parser)
+
+
+def _run_exporter(args: argparse.Namespace) -> int:
+    try:
+        return serve(args.listen, args.socket, args.timeout, args.collectors)
+    except ModuleNotFoundError as exc:
+        if exc.name != "prometheus_client":
+            raise
+        print(f"pychrony: the exporter needs prometheus_client: {INSTALL_HINT}.", file=sys.stderr)
+    except OSError as exc:
+        host, port = args.listen
+        print(
+            f"pychrony: cannot listen on {host} port {port} ({exc.strerror or exc}): choose "
+            "another --listen address.",
+            file=sys.stderr,
+        )
+    return EXIT_ERROR
+
+
 def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     """The command's parser, and check's (whose usage errors are its own)."""
     parser = _Parser(
@@ -1262,6 +1333,7 @@ def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     )
     for command in _COMMANDS:
         command.add_to(commands)
+    _add_exporter(commands)
     return parser, _add_check(commands)
 
 
@@ -1279,6 +1351,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _check.run(args)
         except KeyboardInterrupt:
             return 130
+    if args.command == "exporter":
+        return _run_exporter(args)
     command = next(c for c in _COMMANDS if c.name == args.command)
     try:
         return command.run(args)
