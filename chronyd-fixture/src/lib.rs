@@ -33,6 +33,7 @@ mod nobody;
 mod ports;
 mod procs;
 mod programs;
+pub mod prometheus;
 pub mod source_build;
 mod tmpdir;
 mod tracking;

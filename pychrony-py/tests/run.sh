@@ -12,8 +12,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
 VENV=${PYCHRONY_VENV:-$ROOT/target/py-venv}
-# The ci venv's pins (maturin, pytest, mypy, ruff), written once in xtask/src/python.rs.
-read -r -a TOOLS < <(sed -n 's/^pub const TOOLS: &str = "\(.*\)";$/\1/p' xtask/src/python.rs) || true
+# The ci venv's pinned tools, written once in xtask/src/python.rs (TOOLS).
+read -r -a TOOLS < <(sed -n '/^pub const TOOLS: &str =/,/;$/p' xtask/src/python.rs | grep -o '"[^"]*"' | tr -d '"') || true
 [ "${#TOOLS[@]}" -gt 0 ] || { echo "run.sh: no TOOLS pins in xtask/src/python.rs" >&2; exit 1; }
 
 # 1. The venv with pinned tools.

@@ -35,7 +35,7 @@ const COMMANDS: &[(Run, &str)] = commands! {
                                 download Debian's chrony package and unpack it (with the libraries the
                                 host lacks) into target/chrony/<version>/, or build chronyd and chronyc
                                 from SUITE's source package (trixie, sid): installs nothing";
-    prometheus::run_cli => "\
+    chronyd_fixture::prometheus::run_cli => "\
   prometheus                    download Debian's prometheus package and unpack it into
                                 target/prometheus/<version>/ for the exporter's test against a real
                                 Prometheus (installs nothing, starts no service); prints PROMETHEUS=

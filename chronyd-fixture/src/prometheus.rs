@@ -1,4 +1,4 @@
-//! `cargo xtask prometheus`: a real Prometheus server for pychrony-py/tests/test_prometheus_server.py,
+//! `cargo xtask prometheus`: a real Prometheus server (a test fixture, as chronyd is) for pychrony-py/tests/test_prometheus_server.py,
 //! which scrapes `pychrony exporter` with it. Debian's `prometheus` package is downloaded with
 //! `apt-get download` (through chronyd-fixture's apt, as chrony's package is) and unpacked with
 //! `dpkg-deb -x` into `target/prometheus/<package version>/`; `target/prometheus/current` points at it.
@@ -6,7 +6,7 @@
 //! binary needs only libc; the package's other dependencies are the web UI's JavaScript, which the test
 //! does not use. A second run finds it there and does nothing.
 
-use crate::util::{Result, display_rel, output, root, run};
+use crate::unpack::{Result, display_rel, output, run};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -46,7 +46,8 @@ fn version_of(binary: &Path) -> Result<String> {
 
 /// The unpacked prometheus binary, unpacking Debian's package first when there is none (or it does not run).
 pub fn ensure() -> Result<PathBuf> {
-    let base = root().join("target/prometheus");
+    // Beside target/chrony, where chrony's package is unpacked.
+    let base = crate::unpacked_root().with_file_name("prometheus");
     let current = base.join("current");
     if binary_in(&current).is_file() {
         if let Ok(version) = version_of(&binary_in(&current)) {
@@ -77,7 +78,7 @@ pub fn ensure() -> Result<PathBuf> {
 /// Downloads the package into `debs`, unpacks it into `tree`, checks that it runs and moves it to
 /// `base/<version>/`, which it returns.
 fn unpack(base: &Path, debs: &Path, tree: &Path) -> Result<PathBuf> {
-    let deb = chronyd_fixture::unpack::download_deb("prometheus", debs)?;
+    let deb = crate::unpack::download_deb("prometheus", debs)?;
     let field = output(Command::new("dpkg-deb").arg("-f").arg(&deb).arg("Version"))?;
     let version = field.trim().replace(':', "_");
     run(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(tree))?;
