@@ -3,7 +3,7 @@
 use std::ffi::{CStr, c_int};
 use std::time::{Duration, Instant};
 
-use crate::error::op;
+use crate::batch::Batch;
 use crate::session::{CSession, CallError, Session};
 use crate::{Error, Result, Transport};
 
@@ -16,6 +16,7 @@ pub(crate) const FIRST_ATTEMPT: Duration = Duration::from_secs(1);
 pub(crate) const SLICE: Duration = Duration::from_millis(100);
 
 /// Where an exchange goes and how long it may take.
+#[derive(Clone, Copy)]
 pub(crate) struct Peer<'a> {
     pub address: &'a str,
     pub transport: Transport,
@@ -42,9 +43,8 @@ impl Request {
 }
 
 /// Sends `request` and waits for the reply until `deadline`.
-/// On `Ok`, the session holds the record. `interrupted` is called after each
-/// wait of at most 100 ms that saw no datagram, and at least every 100 ms
-/// while datagrams arrive that are not the answer.
+/// On `Ok`, the session holds the record. `interrupted` is called as
+/// [`wait`] says.
 pub(crate) fn run(
     session: &mut Session,
     request: Request,
@@ -52,69 +52,38 @@ pub(crate) fn run(
     deadline: Instant,
     interrupted: &mut dyn FnMut() -> bool,
 ) -> Result<()> {
-    let fail = |e: CallError| failure(e, request, peer);
-    let mut attempt_timeout = FIRST_ATTEMPT;
+    wait(
+        &mut Batch::one(session, request, *peer, deadline),
+        interrupted,
+    )
+}
+
+/// Drives `batch` to its end with `poll()`, in waits of at most 100 ms:
+/// `interrupted` is called after each wait that saw no datagram, and at
+/// least every 100 ms while datagrams arrive that are not the answer.
+pub(crate) fn wait(batch: &mut Batch<'_, '_>, interrupted: &mut dyn FnMut() -> bool) -> Result<()> {
+    batch.start(Instant::now())?;
     let mut last_check = Instant::now();
-    loop {
-        match request.send(session) {
-            Ok(()) => {}
-            // chronyd's queue is full (frozen?): treat as a lost request.
-            Err(e) if e.would_block() => {}
-            Err(e) => return Err(fail(e)),
+    while !batch.is_done() {
+        let remaining = batch
+            .next_wakeup()
+            .saturating_duration_since(Instant::now());
+        let readable = crate::os::poll_readable(batch.fd(), ceil_millis(remaining.min(SLICE)))
+            .map_err(|e| batch.wait_failed(e))?;
+        if readable {
+            batch.on_readable()?;
         }
-        let attempt_end = deadline.min(deadline_after(attempt_timeout));
-        loop {
-            let now = Instant::now();
-            let remaining = attempt_end.saturating_duration_since(now);
-            let readable = session
-                .wait_readable(ceil_millis(remaining.min(SLICE)))
-                .map_err(|e| Error::from_io(e, peer.address, peer.transport, op::WAIT))?;
-            if readable {
-                if session.needs_response() {
-                    match session.process_response() {
-                        Ok(()) if !session.needs_response() => return Ok(()),
-                        Ok(()) => {} // a stale or foreign datagram: keep waiting
-                        Err(e) if e.would_block() => {
-                            // Nothing to read after all. The bundled library ends
-                            // the exchange on a failed receive, libchrony 0.2 keeps
-                            // the request outstanding; either way, send it again,
-                            // within this attempt.
-                            match request.send(session) {
-                                Ok(()) => {}
-                                Err(e) if e.would_block() => {}
-                                Err(e) => return Err(fail(e)),
-                            }
-                        }
-                        Err(e) => return Err(fail(e)),
-                    }
-                } else {
-                    // No request outstanding (the last send would have
-                    // blocked): a late reply to an earlier one. Drop it.
-                    session.socket().discard_datagram().map_err(|e| {
-                        Error::from_io(e, peer.address, peer.transport, op::RECEIVE)
-                    })?;
-                }
-            }
-            let now = Instant::now();
-            if now >= attempt_end {
-                break;
-            }
-            if readable && now.duration_since(last_check) < SLICE {
-                continue;
-            }
-            last_check = now;
-            if interrupted() {
-                return Err(Error::Interrupted);
-            }
+        let now = Instant::now();
+        batch.on_timer(now)?;
+        if batch.is_done() || (readable && now.duration_since(last_check) < SLICE) {
+            continue;
         }
-        if Instant::now() >= deadline {
-            return Err(Error::Timeout {
-                address: peer.address.to_owned(),
-                timeout: peer.timeout,
-            });
+        last_check = now;
+        if interrupted() {
+            return Err(Error::Interrupted);
         }
-        attempt_timeout = attempt_timeout.saturating_mul(2);
     }
+    Ok(())
 }
 
 /// The error of a failed C library call for `request`.

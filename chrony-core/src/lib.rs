@@ -67,6 +67,7 @@
 #![deny(unsafe_code)]
 
 mod address;
+mod batch;
 mod client_socket;
 mod connection;
 mod error;

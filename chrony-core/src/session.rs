@@ -157,11 +157,6 @@ impl Session {
         &self.socket
     }
 
-    /// Waits up to `timeout_ms` for a datagram (or a pending socket error).
-    pub fn wait_readable(&self, timeout_ms: i32) -> io::Result<bool> {
-        crate::os::poll_readable(self.socket.as_fd(), timeout_ms)
-    }
-
     /// A further C session on this session's socket, for a pipelined
     /// request; the borrow keeps the socket open while it lives.
     #[cfg(libchrony_shared_fd)]
