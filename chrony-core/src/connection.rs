@@ -3,7 +3,6 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use std::ffi::{CStr, c_int};
 use std::net::IpAddr;
 
 use libchrony_sys as ffi;
@@ -11,8 +10,8 @@ use libchrony_sys as ffi;
 use crate::address::{Target, discover_socket};
 use crate::client_socket::ClientSocket;
 use crate::exchange::{self, Peer, Request};
-use crate::reports::clients::ClientSlot;
-use crate::reports::{Keyed, Query, Report, require_known};
+use crate::reading::{self, Decode, Link, block_on};
+use crate::reports::Query;
 use crate::session::{CSession, Session};
 use crate::{
     Activity, AuthData, Client, Error, NtpData, Options, Result, RtcData, SelectData, ServerStats,
@@ -159,7 +158,7 @@ impl Connection {
     /// Queries the ntpdata report of the NTP source at `address` (`chronyc
     /// ntpdata ADDRESS`): `None` when chronyd has no NTP source there.
     pub fn ntp_data(&mut self, address: IpAddr) -> Result<Option<NtpData>> {
-        self.keyed_record_of(address, &mut || false)
+        self.ntp_data_interruptible(address, &mut || false)
     }
 
     /// Like [`Connection::ntp_data`], calling `interrupted` as
@@ -169,7 +168,10 @@ impl Connection {
         address: IpAddr,
         interrupted: &mut dyn FnMut() -> bool,
     ) -> Result<Option<NtpData>> {
-        self.keyed_record_of(address, interrupted)
+        block_on(reading::keyed_record_of(
+            &mut self.link(interrupted),
+            address,
+        ))
     }
 
     /// Queries the authdata report of every NTP source (`chronyc
@@ -205,22 +207,10 @@ impl Connection {
     ) -> Result<Option<String>> {
         let address = address.into();
         Ok(self
-            .source_name_records(interrupted)?
+            .query_interruptible::<Vec<SourceName>>(interrupted)?
             .into_iter()
             .find(|s| s.address == address)
             .map(|s| s.name))
-    }
-
-    /// Every NTP source's name, read as [`Connection::records`] reads a
-    /// list; first whether the linked library has the report at all.
-    pub(crate) fn source_name_records(
-        &mut self,
-        interrupted: &mut dyn FnMut() -> bool,
-    ) -> Result<Vec<SourceName>> {
-        let name = <Option<SourceName> as Report>::NAME;
-        require_known(name, ffi::knows_report(name))?;
-        let records: Vec<Option<SourceName>> = self.records(interrupted)?;
-        Ok(records.into_iter().flatten().collect())
     }
 
     /// Queries chronyd's client access log (`chronyc clients`): every
@@ -233,43 +223,6 @@ impl Connection {
     /// chronyd's counters are never reset.
     pub fn clients(&mut self) -> Result<Option<Vec<Client>>> {
         self.query()
-    }
-
-    /// The client log, walked within one [`Connection::timeout`]: the table
-    /// size in slots, then from slot 0 one client at a time, continuing at
-    /// the slot after it, until the table ends or no client is left.
-    pub(crate) fn client_records(
-        &mut self,
-        interrupted: &mut dyn FnMut() -> bool,
-    ) -> Result<Option<Vec<Client>>> {
-        let name = <Option<ClientSlot> as Report>::NAME;
-        require_known(name, ffi::knows_report(name))?;
-        let deadline = exchange::deadline_after(self.timeout);
-        let slots = match self.count_until(name, deadline, interrupted) {
-            Ok(n) => u32::try_from(n).unwrap_or(0),
-            Err(e) if e.chrony_err() == Some(ffi::CHRONY_DISABLED) => return Ok(None),
-            Err(e) => return Err(e),
-        };
-        let mut clients = Vec::new();
-        let mut index = 0u32;
-        while index < slots {
-            let request = Request {
-                name,
-                index: Some(index as c_int),
-            };
-            let session = match self.exchange_reconnecting(request, deadline, interrupted) {
-                Ok(s) => s,
-                // Logging stopped between requests (chronyd restarted).
-                Err(e) if e.chrony_err() == Some(ffi::CHRONY_DISABLED) => return Ok(None),
-                Err(e) => return Err(e),
-            };
-            let Some(slot) = <Option<ClientSlot> as Report>::read(session)? else {
-                break;
-            };
-            index = slot.next_after(index)?;
-            clients.push(slot.client);
-        }
-        Ok(Some(clients))
     }
 
     /// Queries `Q` (any report: `conn.query::<Vec<Source>>()`), within
@@ -288,212 +241,15 @@ impl Connection {
         Q::query(self, interrupted)
     }
 
-    /// Queries the one-record report `R` of a facility chronyd may have
-    /// off (rtcdata, smoothing): its "not enabled" answer is `None`.
-    pub(crate) fn optional_report<R: Report>(
-        &mut self,
-        interrupted: &mut dyn FnMut() -> bool,
-    ) -> Result<Option<R>> {
-        match self.report(interrupted) {
-            Ok(r) => Ok(Some(r)),
-            Err(e) if e.chrony_err() == Some(ffi::CHRONY_DISABLED) => Ok(None),
-            Err(e) => Err(e),
-        }
-    }
-
-    /// Queries the one-record report `R`, within [`Connection::timeout`].
-    pub(crate) fn report<R: Report>(&mut self, interrupted: &mut dyn FnMut() -> bool) -> Result<R> {
-        let deadline = exchange::deadline_after(self.timeout);
-        let request = Request {
-            name: R::NAME,
-            index: Some(0),
-        };
-        R::read(self.exchange_reconnecting(request, deadline, interrupted)?)
-    }
-
-    /// Queries every record of the per-source report `R`, within one
-    /// [`Connection::timeout`]: the number of sources, each record by
-    /// index, and the number again. When the list changed meanwhile (the
-    /// count differs, or chronyd has no source at an index), the whole list
-    /// is read again, up to [`LIST_ATTEMPTS`] times, so that the records
-    /// always come from one list.
-    pub(crate) fn records<R: Report>(
-        &mut self,
-        interrupted: &mut dyn FnMut() -> bool,
-    ) -> Result<Vec<R>> {
-        let deadline = exchange::deadline_after(self.timeout);
-        self.records_until(deadline, interrupted)
-    }
-
-    fn records_until<R: Report>(
-        &mut self,
-        deadline: Instant,
-        interrupted: &mut dyn FnMut() -> bool,
-    ) -> Result<Vec<R>> {
-        let mut n = self.count_until(R::NAME, deadline, interrupted)?;
-        for _ in 0..LIST_ATTEMPTS {
-            let mut records = Vec::with_capacity(usize::try_from(n).unwrap_or(0).min(256));
-            let mut changed = false;
-            for index in 0..n {
-                let request = Request {
-                    name: R::NAME,
-                    index: Some(index),
-                };
-                match self.exchange_reconnecting(request, deadline, interrupted) {
-                    Ok(session) => records.push(R::read(session)?),
-                    Err(e) if is_no_such_source(&e) => {
-                        changed = true;
-                        break;
-                    }
-                    Err(e) => return Err(e),
-                }
-            }
-            let again = self.count_until(R::NAME, deadline, interrupted)?;
-            if !changed && again == n {
-                return Ok(records);
-            }
-            n = again;
-        }
-        Err(self.sources_changed(R::NAME))
-    }
-
-    /// Queries the record of `R` of every NTP source (reference clocks and
-    /// unresolved sources have none), within one [`Connection::timeout`]:
-    /// the sources report for their addresses, each source's record by its
-    /// index, and the number of sources again; read again whole when the
-    /// list changed meanwhile, as [`Connection::records`] does.
-    pub(crate) fn keyed_records<R: Keyed>(
-        &mut self,
-        interrupted: &mut dyn FnMut() -> bool,
-    ) -> Result<Vec<R>> {
-        let deadline = exchange::deadline_after(self.timeout);
-        for _ in 0..LIST_ATTEMPTS {
-            let sources: Vec<Source> = self.records_until(deadline, interrupted)?;
-            let mut records = Vec::with_capacity(sources.len());
-            let mut changed = false;
-            for (index, source) in sources.iter().enumerate() {
-                match source.address {
-                    SourceAddress::Ip(_) => {}
-                    SourceAddress::Unresolved(_) if R::UNRESOLVED_TOO => {}
-                    _ => continue,
-                }
-                match self.keyed_record::<R>(index, source.address, deadline, interrupted)? {
-                    Some(r) => records.push(r),
-                    None => {
-                        changed = true;
-                        break;
-                    }
-                }
-            }
-            let again = self.count_until(Source::NAME, deadline, interrupted)?;
-            if !changed && usize::try_from(again).ok() == Some(sources.len()) {
-                return Ok(records);
-            }
-        }
-        Err(self.sources_changed(R::NAME))
-    }
-
-    /// The record of `R` of the NTP source at `address`, within one
-    /// [`Connection::timeout`]; `None` when chronyd has no NTP source there.
-    pub(crate) fn keyed_record_of<R: Keyed>(
-        &mut self,
-        address: IpAddr,
-        interrupted: &mut dyn FnMut() -> bool,
-    ) -> Result<Option<R>> {
-        let deadline = exchange::deadline_after(self.timeout);
-        for _ in 0..LIST_ATTEMPTS {
-            let sources: Vec<Source> = self.records_until(deadline, interrupted)?;
-            let Some(index) = sources
-                .iter()
-                .position(|s| s.address == SourceAddress::Ip(address))
-            else {
-                return Ok(None);
-            };
-            let address = SourceAddress::Ip(address);
-            if let Some(r) = self.keyed_record::<R>(index, address, deadline, interrupted)? {
-                return Ok(Some(r));
-            }
-        }
-        Err(self.sources_changed(R::NAME))
-    }
-
-    /// Record `index` of `R`, expected to be the source at `address`:
-    /// `None` when the list has changed (no such source, a reference clock,
-    /// or another source's record).
-    fn keyed_record<R: Keyed>(
-        &mut self,
-        index: usize,
-        address: SourceAddress,
-        deadline: Instant,
-        interrupted: &mut dyn FnMut() -> bool,
-    ) -> Result<Option<R>> {
-        let request = Request {
-            name: R::NAME,
-            index: Some(c_int::try_from(index).unwrap_or(c_int::MAX)),
-        };
-        match self.exchange_reconnecting(request, deadline, interrupted) {
-            // A reference clock's record has no fields.
-            Ok(session) if session.number_of_fields() == 0 => Ok(None),
-            Ok(session) => R::read_for(session, address),
-            Err(e) if is_no_such_source(&e) => Ok(None),
-            Err(e) => Err(e),
-        }
-    }
-
-    /// The number of records of the per-source report `name`.
-    fn count_until(
-        &mut self,
-        name: &'static CStr,
-        deadline: Instant,
-        interrupted: &mut dyn FnMut() -> bool,
-    ) -> Result<c_int> {
-        let count = Request { name, index: None };
-        Ok(self
-            .exchange_reconnecting(count, deadline, interrupted)?
-            .number_of_records())
-    }
-
-    pub(crate) fn sources_changed(&self, report: &'static CStr) -> Error {
-        Error::SourcesChanged {
-            address: self.address.clone(),
-            report: report.to_str().unwrap_or("requested"),
-            attempts: LIST_ATTEMPTS,
-        }
-    }
-
-    /// Every request of `requests`, within `deadline`: `decode` is called
-    /// once for each, in their order, with the session holding its record or
-    /// the error chronyd gave for it. With the bundled C library the requests
-    /// are pipelined (all sent before any reply is awaited, see `pipeline`),
-    /// else sent one after another. `Err` only for what ends the batch: a
-    /// timeout, an interruption, a socket error. Like every query, once more
-    /// on a new client socket when a unix-socket chronyd has gone away.
-    pub(crate) fn batch(
-        &mut self,
-        requests: &[Request],
-        deadline: Instant,
-        interrupted: &mut dyn FnMut() -> bool,
-        decode: &mut dyn FnMut(usize, Result<&CSession>),
-    ) -> Result<()> {
-        let unix = self.transport() == Transport::Unix;
-        let mut result = self.batch_once(requests, deadline, interrupted, decode);
-        if unix && matches!(result, Err(Error::ConnectionRefused { .. })) {
-            self.session = None;
-            result = self.batch_once(requests, deadline, interrupted, decode);
-            if matches!(result, Err(Error::ConnectionRefused { .. })) {
-                self.session = None;
-            }
-        }
-        result
-    }
-
+    /// Every request of `requests` pipelined on this connection's socket
+    /// (see `pipeline`), within `deadline`.
     #[cfg(libchrony_shared_fd)]
-    fn batch_once(
+    fn pipelined_once(
         &mut self,
         requests: &[Request],
         deadline: Instant,
         interrupted: &mut dyn FnMut() -> bool,
-        decode: &mut dyn FnMut(usize, Result<&CSession>),
+        decode: &mut Decode<'_>,
     ) -> Result<()> {
         let transport = transport_of(&self.target);
         self.ready_session()?;
@@ -513,58 +269,9 @@ impl Connection {
         Ok(())
     }
 
-    #[cfg(not(libchrony_shared_fd))]
-    fn batch_once(
-        &mut self,
-        requests: &[Request],
-        deadline: Instant,
-        interrupted: &mut dyn FnMut() -> bool,
-        decode: &mut dyn FnMut(usize, Result<&CSession>),
-    ) -> Result<()> {
-        for (i, &request) in requests.iter().enumerate() {
-            match self.exchange(request, deadline, interrupted) {
-                Ok(()) => decode(i, Ok(self.session.as_ref().expect("exchanged"))),
-                // chronyd's answer for this request: the batch goes on.
-                Err(e) if answered(&e) => decode(i, Err(e)),
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(())
-    }
-
-    /// One exchange; when a unix-socket chronyd has gone away since the last
-    /// query, once more on a new client socket. On `Ok`, the session holds
-    /// the reply.
-    fn exchange_reconnecting(
-        &mut self,
-        request: Request,
-        deadline: Instant,
-        interrupted: &mut dyn FnMut() -> bool,
-    ) -> Result<&Session> {
-        let unix = self.transport() == Transport::Unix;
-        let mut result = self.exchange(request, deadline, interrupted);
-        if unix && matches!(result, Err(Error::ConnectionRefused { .. })) {
-            // chronyd went away since the last query. A restarted one
-            // listens on the same path, perhaps in a directory created anew
-            // (systemd's RuntimeDirectory=) where our bound path is gone:
-            // start over with a new client socket. The old one goes first:
-            // the kernel disconnected it, so anyone could write to it.
-            self.session = None;
-            result = self.exchange(request, deadline, interrupted);
-            if matches!(result, Err(Error::ConnectionRefused { .. })) {
-                self.session = None;
-            }
-        }
-        result?;
-        Ok(self
-            .session
-            .as_ref()
-            .expect("a successful exchange has a session"))
-    }
-
     /// One exchange on this connection's session, opened first when there
     /// is none (or only the parent's, after `fork()`).
-    fn exchange(
+    pub(crate) fn exchange(
         &mut self,
         request: Request,
         deadline: Instant,
@@ -603,6 +310,15 @@ impl Connection {
             .map_err(|e| Error::from_chrony(e.code, e.errno, &self.address, transport))
     }
 
+    /// This connection as the report logic's [`Link`], waiting with `poll()`
+    /// and calling `interrupted` between waits.
+    pub(crate) fn link<'a>(&'a mut self, interrupted: &'a mut dyn FnMut() -> bool) -> Blocking<'a> {
+        Blocking {
+            connection: self,
+            interrupted,
+        }
+    }
+
     /// What this connection talks to: the socket path (made absolute), or
     /// `ip:port` such as `127.0.0.1:323` or `[::1]:323`.
     pub fn address(&self) -> &str {
@@ -638,6 +354,54 @@ impl Connection {
     }
 }
 
+/// A [`Connection`] for the report logic (`reading.rs`): every wait happens
+/// inside `poll()`, so its futures are ready when first polled.
+pub(crate) struct Blocking<'a> {
+    connection: &'a mut Connection,
+    interrupted: &'a mut dyn FnMut() -> bool,
+}
+
+impl Link for Blocking<'_> {
+    fn address(&self) -> &str {
+        &self.connection.address
+    }
+
+    fn timeout(&self) -> Duration {
+        self.connection.timeout
+    }
+
+    fn transport(&self) -> Transport {
+        self.connection.transport()
+    }
+
+    fn forget_socket(&mut self) {
+        self.connection.session = None;
+    }
+
+    async fn exchange_once(&mut self, request: Request, deadline: Instant) -> Result<()> {
+        self.connection
+            .exchange(request, deadline, &mut *self.interrupted)
+    }
+
+    fn session(&self) -> &CSession {
+        self.connection
+            .session
+            .as_deref()
+            .expect("a successful exchange has a session")
+    }
+
+    #[cfg(libchrony_shared_fd)]
+    async fn pipelined_once(
+        &mut self,
+        requests: &[Request],
+        deadline: Instant,
+        decode: &mut Decode<'_>,
+    ) -> Result<()> {
+        self.connection
+            .pipelined_once(requests, deadline, &mut *self.interrupted, decode)
+    }
+}
+
 /// How many times a per-source report's whole list is read while it keeps
 /// changing.
 pub(crate) const LIST_ATTEMPTS: u32 = 3;
@@ -653,20 +417,8 @@ pub(crate) fn is_no_such_source(e: &Error) -> bool {
     }
 }
 
-/// An error that is chronyd's (or the library's) answer to one request, not
-/// a failure of the exchange: a batch read one after another goes on.
-#[cfg(not(libchrony_shared_fd))]
-fn answered(e: &Error) -> bool {
-    e.chrony_err().is_some_and(|code| {
-        !matches!(
-            code,
-            ffi::CHRONY_SEND_FAILED | ffi::CHRONY_RECV_FAILED | ffi::CHRONY_NO_MEMORY
-        )
-    })
-}
-
 /// A client socket connected to `target` and a protocol session on it.
-fn open_session(target: &Target, address: &str) -> Result<Session> {
+pub(crate) fn open_session(target: &Target, address: &str) -> Result<Session> {
     let socket = ClientSocket::open(target, address)?;
     Session::new(socket)
         .map_err(|e| Error::from_chrony(e.code, e.errno, address, transport_of(target)))

@@ -79,6 +79,7 @@ mod os;
 #[cfg(libchrony_shared_fd)]
 mod pipeline;
 mod pool;
+mod reading;
 mod reports;
 #[allow(unsafe_code)]
 mod session;

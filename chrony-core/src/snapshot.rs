@@ -10,6 +10,7 @@ use libchrony_sys as ffi;
 
 use crate::connection::{LIST_ATTEMPTS, is_no_such_source};
 use crate::exchange::{self, Request};
+use crate::reading::{self, Link};
 use crate::reports::{Keyed, Report};
 use crate::session::CSession;
 use crate::{
@@ -131,111 +132,117 @@ impl Connection {
         &mut self,
         interrupted: &mut dyn FnMut() -> bool,
     ) -> Result<Snapshot> {
-        let deadline = exchange::deadline_after(self.timeout());
-        let requests = [
-            request(TrackingStatus::NAME, 0),
-            request(Activity::NAME, 0),
-            request(ServerStats::NAME, 0),
-            request(Smoothing::NAME, 0),
-            request(RtcData::NAME, 0),
-            Request {
-                name: Source::NAME,
-                index: None,
-            },
-        ];
-        let (mut tracking, mut activity, mut server_stats) = (None, None, None);
-        let (mut smoothing, mut rtc_data, mut count) = (None, None, None);
-        self.batch(&requests, deadline, interrupted, &mut |i, r| match i {
-            0 => tracking = Some(r.and_then(TrackingStatus::read)),
-            1 => activity = Some(r.and_then(Activity::read)),
-            2 => server_stats = Some(r.and_then(ServerStats::read)),
-            3 => smoothing = Some(optional(r)),
-            4 => rtc_data = Some(optional(r)),
-            _ => count = Some(r.map(|s| s.number_of_records())),
-        })?;
-        let sources = match count.expect("decoded") {
-            Ok(n) => self.source_snapshots(n, deadline, interrupted)?,
-            Err(e) => Err(e),
-        };
-        Ok(Snapshot {
-            tracking: tracking.expect("decoded"),
-            activity: activity.expect("decoded"),
-            server_stats: server_stats.expect("decoded"),
-            smoothing: smoothing.expect("decoded"),
-            rtc_data: rtc_data.expect("decoded"),
-            sources,
-        })
+        self.query_interruptible(interrupted)
     }
+}
 
-    /// The second batch for `n` sources, read again (up to
-    /// [`LIST_ATTEMPTS`] times) while the list changes under it.
-    fn source_snapshots(
-        &mut self,
-        mut n: c_int,
-        deadline: Instant,
-        interrupted: &mut dyn FnMut() -> bool,
-    ) -> Result<Result<Vec<SourceSnapshot>>> {
-        let names = ffi::knows_report(<Option<SourceName> as Report>::NAME);
-        for _ in 0..LIST_ATTEMPTS {
-            let mut requests = Vec::with_capacity(usize::try_from(n).unwrap_or(0) * PER_SOURCE + 1);
-            for index in 0..n {
-                requests.extend([
-                    request(Source::NAME, index),
-                    request(SourceStats::NAME, index),
-                    request(SelectData::NAME, index),
-                    request(NtpData::NAME, index),
-                    request(AuthData::NAME, index),
-                    // Without the library's sourcename: asked for no name (a
-                    // second sources request keeps the layout simple).
-                    request(
-                        if names {
-                            <Option<SourceName> as Report>::NAME
-                        } else {
-                            Source::NAME
-                        },
-                        index,
-                    ),
-                ]);
-            }
-            requests.push(Request {
-                name: Source::NAME,
-                index: None,
-            });
-            let mut parts: Vec<Parts> = (0..n).map(|_| Parts::default()).collect();
-            let mut again = None;
-            self.batch(&requests, deadline, interrupted, &mut |i, r| {
-                let Some(p) = parts.get_mut(i / PER_SOURCE) else {
-                    again = Some(r.map(|s| s.number_of_records()));
-                    return;
-                };
-                let source = p.source.as_ref().and_then(|s| s.as_ref().ok());
-                match i % PER_SOURCE {
-                    0 => p.source = Some(r.and_then(Source::read)),
-                    1 => p.stats = Some(r.and_then(SourceStats::read)),
-                    2 => p.select_data = Some(r.and_then(SelectData::read)),
-                    3 => p.ntp_data = Some(keyed(source, r)),
-                    4 => p.auth_data = Some(keyed(source, r)),
-                    _ => {
-                        p.name = Some(if names {
-                            r.and_then(<Option<SourceName>>::read)
-                        } else {
-                            Err(unsupported_names())
-                        })
-                    }
-                }
-            })?;
-            let again = match again.expect("decoded") {
-                Ok(again) => again,
-                Err(e) => return Ok(Err(e)),
-            };
-            match assemble(parts) {
-                Some(Ok(sources)) if again == n => return Ok(Ok(sources)),
-                Some(Err(e)) => return Ok(Err(e)),
-                _ => n = again,
-            }
+/// Reads the snapshot over `l` (see [`Connection::snapshot`]).
+pub(crate) async fn read<L: Link>(l: &mut L) -> Result<Snapshot> {
+    let deadline = exchange::deadline_after(l.timeout());
+    let requests = [
+        request(TrackingStatus::NAME, 0),
+        request(Activity::NAME, 0),
+        request(ServerStats::NAME, 0),
+        request(Smoothing::NAME, 0),
+        request(RtcData::NAME, 0),
+        Request {
+            name: Source::NAME,
+            index: None,
+        },
+    ];
+    let (mut tracking, mut activity, mut server_stats) = (None, None, None);
+    let (mut smoothing, mut rtc_data, mut count) = (None, None, None);
+    reading::batch(l, &requests, deadline, &mut |i, r| match i {
+        0 => tracking = Some(r.and_then(TrackingStatus::read)),
+        1 => activity = Some(r.and_then(Activity::read)),
+        2 => server_stats = Some(r.and_then(ServerStats::read)),
+        3 => smoothing = Some(optional(r)),
+        4 => rtc_data = Some(optional(r)),
+        _ => count = Some(r.map(|s| s.number_of_records())),
+    })
+    .await?;
+    let sources = match count.expect("decoded") {
+        Ok(n) => source_snapshots(l, n, deadline).await?,
+        Err(e) => Err(e),
+    };
+    Ok(Snapshot {
+        tracking: tracking.expect("decoded"),
+        activity: activity.expect("decoded"),
+        server_stats: server_stats.expect("decoded"),
+        smoothing: smoothing.expect("decoded"),
+        rtc_data: rtc_data.expect("decoded"),
+        sources,
+    })
+}
+
+/// The second batch for `n` sources, read again (up to [`LIST_ATTEMPTS`]
+/// times) while the list changes under it.
+async fn source_snapshots<L: Link>(
+    l: &mut L,
+    mut n: c_int,
+    deadline: Instant,
+) -> Result<Result<Vec<SourceSnapshot>>> {
+    let names = ffi::knows_report(<Option<SourceName> as Report>::NAME);
+    for _ in 0..LIST_ATTEMPTS {
+        let mut requests = Vec::with_capacity(usize::try_from(n).unwrap_or(0) * PER_SOURCE + 1);
+        for index in 0..n {
+            requests.extend([
+                request(Source::NAME, index),
+                request(SourceStats::NAME, index),
+                request(SelectData::NAME, index),
+                request(NtpData::NAME, index),
+                request(AuthData::NAME, index),
+                // Without the library's sourcename: asked for no name (a
+                // second sources request keeps the layout simple).
+                request(
+                    if names {
+                        <Option<SourceName> as Report>::NAME
+                    } else {
+                        Source::NAME
+                    },
+                    index,
+                ),
+            ]);
         }
-        Ok(Err(self.sources_changed(Source::NAME)))
+        requests.push(Request {
+            name: Source::NAME,
+            index: None,
+        });
+        let mut parts: Vec<Parts> = (0..n).map(|_| Parts::default()).collect();
+        let mut again = None;
+        reading::batch(l, &requests, deadline, &mut |i, r| {
+            let Some(p) = parts.get_mut(i / PER_SOURCE) else {
+                again = Some(r.map(|s| s.number_of_records()));
+                return;
+            };
+            let source = p.source.as_ref().and_then(|s| s.as_ref().ok());
+            match i % PER_SOURCE {
+                0 => p.source = Some(r.and_then(Source::read)),
+                1 => p.stats = Some(r.and_then(SourceStats::read)),
+                2 => p.select_data = Some(r.and_then(SelectData::read)),
+                3 => p.ntp_data = Some(keyed(source, r)),
+                4 => p.auth_data = Some(keyed(source, r)),
+                _ => {
+                    p.name = Some(if names {
+                        r.and_then(<Option<SourceName>>::read)
+                    } else {
+                        Err(unsupported_names())
+                    })
+                }
+            }
+        })
+        .await?;
+        let again = match again.expect("decoded") {
+            Ok(again) => again,
+            Err(e) => return Ok(Err(e)),
+        };
+        match assemble(parts) {
+            Some(Ok(sources)) if again == n => return Ok(Ok(sources)),
+            Some(Err(e)) => return Ok(Err(e)),
+            _ => n = again,
+        }
     }
+    Ok(Err(reading::sources_changed(l.address(), Source::NAME)))
 }
 
 fn unsupported_names() -> Error {
@@ -303,4 +310,4 @@ fn changed_or<R>(r: Result<Option<R>, Option<Error>>) -> Option<Result<Option<R>
     }
 }
 
-crate::reports::query!(Snapshot, snapshot_interruptible);
+crate::reports::query!(Snapshot, snapshot);

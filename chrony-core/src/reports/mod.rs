@@ -62,10 +62,15 @@ pub(crate) fn require_known(name: &'static CStr, known: bool) -> Result<()> {
 /// `Option<Vec<`[`Client`](crate::Client)`>>`; used by
 /// [`Connection::query_interruptible`] and its siblings. Sealed: only this
 /// crate implements it.
-pub trait Query: Sized + sealed::Sealed {
+pub trait Query: Sized + Send + sealed::Sealed {
     /// Asks `connection`, within its timeout.
     #[doc(hidden)]
     fn query(connection: &mut Connection, interrupted: &mut dyn FnMut() -> bool) -> Result<Self>;
+
+    /// Asks `connection`, within its timeout.
+    #[cfg(feature = "tokio")]
+    #[doc(hidden)]
+    fn query_async(connection: &mut crate::AsyncConnection) -> crate::reading::BoxFuture<'_, Self>;
 }
 
 pub(crate) mod sealed {
@@ -73,12 +78,13 @@ pub(crate) mod sealed {
     pub trait Sealed {}
 }
 
-/// Implements [`Query`] for `$t` by the `Connection` method `$how`:
-/// `report` (one record), `records` (every source's record),
-/// `source_name_records` (every NTP source's name), `client_records`
-/// (chronyd's client log, `None` when it is off),
-/// `keyed_records` (the record of every NTP source, by its address) or
-/// `optional_report` (one record, `None` when chronyd has the facility off).
+/// Implements [`Query`] for `$t` by the function `$how` of `reading.rs`
+/// (for both connections): `report` (one record), `records` (every source's
+/// record), `source_name_records` (every NTP source's name),
+/// `client_records` (chronyd's client log, `None` when it is off),
+/// `keyed_records` (the record of every NTP source, by its address),
+/// `optional_report` (one record, `None` when chronyd has the facility off)
+/// or `snapshot` (every report).
 macro_rules! query {
     ($t:ty, $how:ident) => {
         impl crate::reports::sealed::Sealed for $t {}
@@ -87,7 +93,12 @@ macro_rules! query {
                 c: &mut crate::Connection,
                 interrupted: &mut dyn FnMut() -> bool,
             ) -> crate::Result<Self> {
-                c.$how(interrupted)
+                crate::reading::block_on(crate::reading::$how(&mut c.link(interrupted)))
+            }
+
+            #[cfg(feature = "tokio")]
+            fn query_async(c: &mut crate::AsyncConnection) -> crate::reading::BoxFuture<'_, Self> {
+                crate::reading::boxed::<Self>(crate::reading::$how(c))
             }
         }
     };
