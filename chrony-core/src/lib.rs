@@ -67,6 +67,8 @@
 #![deny(unsafe_code)]
 
 mod address;
+#[cfg(feature = "tokio")]
+mod async_connection;
 mod batch;
 mod client_socket;
 mod connection;
@@ -89,6 +91,8 @@ mod snapshot;
 use std::path::Path;
 
 pub use address::{DEFAULT_SOCKET_PATHS, discover_socket};
+#[cfg(feature = "tokio")]
+pub use async_connection::AsyncConnection;
 pub use connection::{Connection, Transport};
 pub use error::{Error, MAX_SOCKET_PATH_LEN, Result};
 pub use options::{DEFAULT_TIMEOUT, Options};

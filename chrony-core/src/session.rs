@@ -170,6 +170,56 @@ impl Session {
     }
 }
 
+/// A [`Session`] whose socket is registered with tokio's reactor, for
+/// `AsyncConnection`. The fd must stay open, and the same, for as long as
+/// the registration lives: the two are kept together here, the registration
+/// dropped (deregistered) first, and a session never replaces its socket.
+#[cfg(feature = "tokio")]
+#[derive(Debug)]
+pub(crate) struct AsyncSession {
+    // Declared first, so deregistered before the session closes the fd.
+    registration: tokio::io::unix::AsyncFd<std::os::fd::RawFd>,
+    session: Session,
+}
+
+#[cfg(feature = "tokio")]
+impl AsyncSession {
+    /// Registers `session`'s socket for readability and errors (a UDP port
+    /// with nothing listening shows only as a pending `ECONNREFUSED`).
+    /// Must be called within a tokio runtime (tokio panics otherwise).
+    pub fn new(session: Session) -> io::Result<AsyncSession> {
+        use tokio::io::Interest;
+        let raw = std::os::fd::AsRawFd::as_raw_fd(&session.socket.as_fd());
+        // SAFETY: `raw` is the open socket that `session` owns. The
+        // registration is stored beside it and dropped before it (field
+        // order); the session is only ever lent out (`parts`, `session`),
+        // and no caller replaces it through the borrow; a session never
+        // replaces its socket (`abandon_request` replaces only the C
+        // session). So the fd stays open and refers to the same socket for
+        // the registration's whole life.
+        let registration = unsafe {
+            tokio::io::unix::AsyncFd::register_with_interest(
+                raw,
+                Interest::READABLE | Interest::ERROR,
+            )
+        }?;
+        Ok(AsyncSession {
+            registration,
+            session,
+        })
+    }
+
+    /// The session and its registration, borrowed together.
+    pub fn parts(&mut self) -> (&mut Session, &tokio::io::unix::AsyncFd<std::os::fd::RawFd>) {
+        (&mut self.session, &self.registration)
+    }
+
+    /// The session.
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+}
+
 /// A C session sharing a [`Session`]'s socket: the caller receives each
 /// datagram and hands it to the session it answers (the bundled library's
 /// shared-fd extension).

@@ -1,0 +1,290 @@
+//! `AsyncConnection` (feature `tokio`) in the fault matrix, on real
+//! daemons: missing socket, nothing listening, a frozen chronyd timing out
+//! at its deadline, a cancelled call whose late reply must not answer the
+//! next one, and several daemons polled at once with some frozen.
+
+mod common;
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use chrony_core::{AsyncConnection, Connection, Error, Options};
+use chronyd_fixture::wire::{self, Request};
+use chronyd_fixture::{FakeChronyd, Fixture, Mode};
+use common::{client_dirs, compare, start};
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn run<F: Future>(f: F) -> F::Output {
+    runtime().block_on(f)
+}
+
+fn options(timeout: Duration) -> Options {
+    Options::new().with_timeout(timeout)
+}
+
+#[test]
+fn missing_socket_is_the_blocking_connection_s_error() {
+    let fx = start(Mode::Unsynced);
+    let path = fx.dir().join("missing.sock");
+    let e = run(AsyncConnection::open(path.to_str().unwrap())).unwrap_err();
+    let want = Connection::open(path.to_str().unwrap()).unwrap_err();
+    assert!(
+        matches!(&e, Error::NotFound { tried, .. } if tried == std::slice::from_ref(&path)),
+        "{e:?}"
+    );
+    assert_eq!(e.code(), -2);
+    assert_eq!(e.to_string(), want.to_string());
+    assert!(client_dirs(fx.dir()).is_empty());
+}
+
+#[test]
+fn udp_port_with_nothing_listening_is_refused() {
+    // Only a pending socket error says so: the reactor must report it.
+    for host in ["127.0.0.1", "[::1]"] {
+        let probe = std::net::UdpSocket::bind(format!("{host}:0")).unwrap();
+        let port = probe.local_addr().unwrap().port();
+        drop(probe);
+        let address = format!("{host}:{port}");
+        let e = run(async {
+            let mut c = AsyncConnection::open(&address).await.unwrap();
+            c.tracking().await.unwrap_err()
+        });
+        assert!(
+            matches!(e, Error::ConnectionRefused { .. }),
+            "{address}: {e:?}"
+        );
+        assert_eq!(e.code(), -1);
+        assert!(
+            e.to_string().contains("nothing listens on that UDP port"),
+            "{e}"
+        );
+    }
+}
+
+#[test]
+fn frozen_daemon_times_out_at_its_deadline() {
+    let fx = start(Mode::Unsynced);
+    let timeout = Duration::from_millis(500);
+    let addresses = [fx.socket_path().to_str().unwrap().to_owned(), fx.udp_v4()];
+    let rt = runtime();
+    for address in &addresses {
+        let mut c = rt
+            .block_on(AsyncConnection::open_with(Some(address), &options(timeout)))
+            .unwrap();
+        rt.block_on(c.tracking()).unwrap();
+        fx.freeze().unwrap();
+        for what in ["tracking", "snapshot"] {
+            let start = Instant::now();
+            let e = rt.block_on(async {
+                match what {
+                    "tracking" => c.tracking().await.map(drop),
+                    _ => c.snapshot().await.map(drop),
+                }
+            });
+            let elapsed = start.elapsed();
+            let e = e.expect_err("a frozen chronyd cannot answer");
+            assert!(
+                matches!(e, Error::Timeout { .. }),
+                "{address} {what}: {e:?}"
+            );
+            assert_eq!(e.code(), -6);
+            assert!(
+                e.to_string().contains("did not answer within 500 ms"),
+                "{e}"
+            );
+            assert!(elapsed >= timeout, "{address} {what}: {elapsed:?}");
+            assert!(
+                elapsed < timeout + Duration::from_millis(100),
+                "{address} {what}: {elapsed:?}"
+            );
+        }
+        fx.thaw().unwrap();
+        let t = rt
+            .block_on(c.tracking())
+            .expect("answers again once thawed");
+        compare(&t, &fx.chronyc_tracking().unwrap(), false).unwrap();
+    }
+}
+
+/// Runs `f` while a thread thaws `fx` once `delay` has passed (the
+/// runtime's one thread is busy in the call under test).
+fn thawing_after<R>(fx: &Fixture, delay: Duration, f: impl FnOnce() -> R) -> R {
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            std::thread::sleep(delay);
+            fx.thaw().unwrap();
+        });
+        f()
+    })
+}
+
+#[test]
+fn a_cancelled_call_s_late_reply_never_answers_the_next_call() {
+    // While chronyd is frozen its queue holds the cancelled request; the
+    // next call's request queues behind it, so once thawed chronyd answers
+    // the cancelled one first. Were that late reply taken, a tracking reply
+    // would answer an activity request (or a snapshot's).
+    let fx = start(Mode::Unsynced);
+    let want_activity = Connection::open(&fx.udp_v4()).unwrap().activity().unwrap();
+    let rt = runtime();
+    for address in [fx.socket_path().to_str().unwrap().to_owned(), fx.udp_v4()] {
+        let mut c = rt.block_on(AsyncConnection::open(&address)).unwrap();
+        for next in ["activity", "snapshot"] {
+            fx.freeze().unwrap();
+            let cancelled = rt.block_on(async {
+                tokio::time::timeout(Duration::from_millis(200), c.tracking()).await
+            });
+            assert!(cancelled.is_err(), "{address}: the call was cancelled");
+            let delay = Duration::from_millis(300);
+            match next {
+                "activity" => {
+                    let activity = thawing_after(&fx, delay, || rt.block_on(c.activity()));
+                    assert_eq!(activity.unwrap(), want_activity, "{address}");
+                }
+                _ => {
+                    let snapshot = thawing_after(&fx, delay, || rt.block_on(c.snapshot()));
+                    let snapshot = snapshot.unwrap();
+                    assert_eq!(snapshot.activity.unwrap(), want_activity, "{address}");
+                    let tracking = snapshot.tracking.unwrap();
+                    compare(&tracking, &fx.chronyc_tracking().unwrap(), false).unwrap();
+                }
+            }
+            assert!(!fx.is_frozen());
+        }
+        // Cancelled mid-snapshot: the next tracking call is answered by its
+        // own reply.
+        fx.freeze().unwrap();
+        let cancelled = rt.block_on(async {
+            tokio::time::timeout(Duration::from_millis(200), c.snapshot()).await
+        });
+        assert!(cancelled.is_err(), "{address}: the snapshot was cancelled");
+        let delay = Duration::from_millis(300);
+        let tracking = thawing_after(&fx, delay, || rt.block_on(c.tracking())).unwrap();
+        compare(&tracking, &fx.chronyc_tracking().unwrap(), false).unwrap();
+    }
+}
+
+#[test]
+fn a_cancelled_call_s_late_reply_never_answers_the_same_request_again() {
+    // Real chronyd answers the same request twice alike, so which reply was
+    // taken would not show: a scripted fake (the only fake here) answers the
+    // cancelled request late, with stratum 9, just before it answers the
+    // next call's request with stratum 3. The bundled library would take a
+    // reply to an earlier attempt of an outstanding request as the answer;
+    // the next call must be a new request, never a resend of the cancelled one.
+    let mut held: Option<Vec<u8>> = None;
+    let fake = FakeChronyd::start(move |req| {
+        if Request(req).command() != wire::command::TRACKING {
+            return vec![];
+        }
+        match held.take() {
+            None => {
+                held = Some(req.to_vec());
+                vec![]
+            }
+            Some(cancelled) => {
+                let late = wire::Tracking {
+                    stratum: 9,
+                    ..wire::Tracking::default()
+                };
+                let answer = wire::Tracking {
+                    stratum: 3,
+                    ..wire::Tracking::default()
+                };
+                vec![late.bytes(&cancelled), answer.bytes(req)]
+            }
+        }
+    });
+    let rt = runtime();
+    let mut c = rt.block_on(AsyncConnection::open(fake.address())).unwrap();
+    let cancelled =
+        rt.block_on(async { tokio::time::timeout(Duration::from_millis(200), c.tracking()).await });
+    assert!(cancelled.is_err(), "the fake holds the first answer back");
+    let t = rt.block_on(c.tracking()).unwrap();
+    assert_eq!(t.stratum, 3, "the late reply (stratum 9) was taken");
+    drop(c);
+    let received = fake.join();
+    assert_eq!(received.len(), 2, "{received:?}");
+    assert!(received.iter().all(|(_, r)| Request(r).attempt() == 0));
+}
+
+/// Daemons polled at once; the frozen ones are the first `FROZEN`.
+const DAEMONS: usize = 6;
+const FROZEN: usize = 2;
+
+#[test]
+fn many_daemons_at_once_each_frozen_one_costs_only_its_own_deadline() {
+    let fixtures: Vec<Fixture> = (0..DAEMONS).map(|_| start(Mode::Unsynced)).collect();
+    let timeout = Duration::from_secs(1);
+    let rt = runtime();
+    // Half over the unix socket, half over UDP.
+    let addresses: Vec<String> = fixtures
+        .iter()
+        .enumerate()
+        .map(|(i, fx)| match i % 2 {
+            0 => fx.socket_path().to_str().unwrap().to_owned(),
+            _ => fx.udp_v4(),
+        })
+        .collect();
+    let connections: Vec<AsyncConnection> = addresses
+        .iter()
+        .map(|a| {
+            rt.block_on(AsyncConnection::open_with(Some(a), &options(timeout)))
+                .unwrap()
+        })
+        .collect();
+    for fx in &fixtures[..FROZEN] {
+        fx.freeze().unwrap();
+    }
+    let start = Instant::now();
+    let results = rt.block_on(async {
+        let tasks: Vec<_> = connections
+            .into_iter()
+            .map(|mut c| {
+                tokio::spawn(async move {
+                    let r = c.tracking().await;
+                    (r, start.elapsed())
+                })
+            })
+            .collect();
+        let mut results = Vec::new();
+        for t in tasks {
+            results.push(t.await.unwrap());
+        }
+        results
+    });
+    let total = start.elapsed();
+    let frozen_done = results[..FROZEN].iter().map(|(_, at)| *at).min().unwrap();
+    for (i, (r, at)) in results.iter().enumerate() {
+        let address = &addresses[i];
+        if i < FROZEN {
+            let e = r.as_ref().expect_err("a frozen chronyd cannot answer");
+            assert!(matches!(e, Error::Timeout { .. }), "{address}: {e:?}");
+            assert!(
+                *at >= timeout && *at < timeout + Duration::from_millis(100),
+                "{address}: {at:?}"
+            );
+        } else {
+            let t = r.as_ref().unwrap_or_else(|e| panic!("{address}: {e}"));
+            compare(t, &fixtures[i].chronyc_tracking().unwrap(), false)
+                .unwrap_or_else(|e| panic!("{address}: {e}"));
+            // Answered while the frozen ones were still waiting: nobody
+            // queued behind them.
+            assert!(*at < frozen_done, "{address}: {at:?} vs {frozen_done:?}");
+        }
+    }
+    // The frozen ones waited side by side: one deadline, not one each.
+    assert!(
+        total < timeout * FROZEN as u32,
+        "{total:?} for {FROZEN} frozen daemons"
+    );
+    for fx in &fixtures[..FROZEN] {
+        fx.thaw().unwrap();
+    }
+}

@@ -1,0 +1,249 @@
+//! `AsyncConnection` (feature `tokio`) against real chronyd: its reports
+//! equal chronyc's and the blocking `Connection`'s on the same daemon
+//! (static fields compared exactly once two blocking reads around it
+//! agree), over the unix socket and the UDP port.
+
+mod common;
+
+use std::future::Future;
+
+use chrony_core::{AsyncConnection, Connection, Snapshot, SourceAddress};
+use chronyd_fixture::Mode;
+use common::{compare, start};
+
+/// Runs `f` on a current-thread runtime with I/O and time, as a program's
+/// `#[tokio::main(flavor = "current_thread")]` would.
+fn run<F: Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(f)
+}
+
+/// A future that must be `Send`, so a call can be spawned on a
+/// multi-threaded runtime.
+fn send<F: Future + Send>(f: F) -> F {
+    f
+}
+
+#[test]
+fn tracking_equals_chronyc_and_the_blocking_connection() {
+    // Unsynchronised: every tracking value is static.
+    let fx = start(Mode::Unsynced);
+    for address in [fx.socket_path().to_str().unwrap().to_owned(), fx.udp_v4()] {
+        let (ours, again) = run(async {
+            let mut c = AsyncConnection::open(&address).await.unwrap();
+            let ours = send(c.tracking()).await.unwrap();
+            (ours, c.tracking().await.unwrap())
+        });
+        let chronyc = fx.chronyc_tracking().unwrap();
+        compare(&ours, &chronyc, false).unwrap_or_else(|e| panic!("{address}: {e}"));
+        let blocking = Connection::open(&address).unwrap().tracking().unwrap();
+        assert_eq!(ours, blocking, "{address}");
+        assert_eq!(
+            again, blocking,
+            "{address}: a second call on the connection"
+        );
+    }
+}
+
+/// What the blocking and async connections both read, as lines of the
+/// fields that do not change between requests while the daemon is stable:
+/// one per source (its records of every per-source report, joined by index
+/// or address), then the whole-daemon ones.
+struct Reads {
+    sources: Vec<chrony_core::Source>,
+    stats: Vec<chrony_core::SourceStats>,
+    select: Vec<chrony_core::SelectData>,
+    ntp: Vec<chrony_core::NtpData>,
+    auth: Vec<chrony_core::AuthData>,
+    names: Vec<chrony_core::SourceName>,
+    tracking: chrony_core::TrackingStatus,
+    activity: chrony_core::Activity,
+    smoothing: bool,
+    rtc: bool,
+}
+
+impl Reads {
+    fn blocking(c: &mut Connection) -> Reads {
+        Reads {
+            sources: c.sources().unwrap(),
+            stats: c.source_stats().unwrap(),
+            select: c.select_data().unwrap(),
+            ntp: c.ntp_data_all().unwrap(),
+            auth: c.auth_data().unwrap(),
+            names: c.source_names().unwrap(),
+            tracking: c.tracking().unwrap(),
+            activity: c.activity().unwrap(),
+            smoothing: c.smoothing().unwrap().is_some(),
+            rtc: c.rtc_data().unwrap().is_some(),
+        }
+    }
+
+    async fn of(c: &mut AsyncConnection) -> Reads {
+        Reads {
+            sources: c.sources().await.unwrap(),
+            stats: c.source_stats().await.unwrap(),
+            select: c.select_data().await.unwrap(),
+            ntp: c.ntp_data_all().await.unwrap(),
+            auth: c.auth_data().await.unwrap(),
+            names: c.source_names().await.unwrap(),
+            tracking: c.tracking().await.unwrap(),
+            activity: c.activity().await.unwrap(),
+            smoothing: c.smoothing().await.unwrap().is_some(),
+            rtc: c.rtc_data().await.unwrap().is_some(),
+        }
+    }
+
+    fn lines(&self) -> Vec<String> {
+        let mut lines: Vec<String> = self
+            .sources
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let ip = match s.address {
+                    SourceAddress::Ip(ip) => Some(ip),
+                    _ => None,
+                };
+                let n = self.ntp.iter().find(|n| Some(n.remote_address) == ip);
+                let a = self.auth.iter().find(|a| a.address == s.address);
+                let name = self.names.iter().find(|n| n.address == s.address);
+                source_line(
+                    s,
+                    &self.stats[i],
+                    &self.select[i],
+                    n,
+                    a,
+                    name.map(|n| n.name.clone()),
+                )
+            })
+            .collect();
+        let t = &self.tracking;
+        lines.push(format!("tracking {:x} {}", t.reference_id, t.stratum));
+        lines.push(format!("activity {:?}", self.activity));
+        lines.push(format!("smoothing {} rtc {}", self.smoothing, self.rtc));
+        lines
+    }
+}
+
+fn source_line(
+    s: &chrony_core::Source,
+    stats: &chrony_core::SourceStats,
+    sel: &chrony_core::SelectData,
+    ntp: Option<&chrony_core::NtpData>,
+    auth: Option<&chrony_core::AuthData>,
+    name: Option<String>,
+) -> String {
+    format!(
+        "{} {:?} {:?} | {} {:x} | {} {:x} {:?} | {:?} | {:?} | {:?}",
+        s.address,
+        s.mode,
+        s.state,
+        stats.address,
+        stats.reference_id,
+        sel.address,
+        sel.reference_id,
+        sel.state,
+        ntp.map(|n| (n.remote_address, n.remote_port, n.version, n.mode)),
+        auth.map(|a| (a.address, a.mode, a.key_id)),
+        name,
+    )
+}
+
+/// The same lines from a snapshot.
+fn snapshot_lines(s: &Snapshot) -> Vec<String> {
+    let mut lines: Vec<String> = s
+        .sources
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            source_line(
+                &p.source,
+                p.stats.as_ref().unwrap(),
+                p.select_data.as_ref().unwrap(),
+                p.ntp_data.as_ref().unwrap().as_ref(),
+                p.auth_data.as_ref().unwrap().as_ref(),
+                p.name.as_ref().unwrap().clone(),
+            )
+        })
+        .collect();
+    let t = s.tracking.as_ref().unwrap();
+    lines.push(format!("tracking {:x} {}", t.reference_id, t.stratum));
+    lines.push(format!("activity {:?}", s.activity.as_ref().unwrap()));
+    lines.push(format!(
+        "smoothing {} rtc {}",
+        s.smoothing.as_ref().unwrap().is_some(),
+        s.rtc_data.as_ref().unwrap().is_some()
+    ));
+    lines
+}
+
+#[test]
+fn every_report_and_the_snapshot_equal_the_blocking_connection() {
+    // NTP servers, reference clocks, smoothing: every report has records.
+    let fx = start(Mode::Sources);
+    let path = fx.socket_path().to_str().unwrap().to_owned();
+    let mut blocking = Connection::open(&path).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut c = rt.block_on(AsyncConnection::open(&path)).unwrap();
+    let mut seen = Vec::new();
+    for _ in 0..200 {
+        let before = Reads::blocking(&mut blocking).lines();
+        let (reads, snapshot, ntp_one) = rt.block_on(async {
+            let reads = Reads::of(&mut c).await;
+            let snapshot = send(c.snapshot()).await.unwrap();
+            let ip = reads.ntp.first().map(|n| n.remote_address).unwrap();
+            (reads, snapshot, c.ntp_data(ip).await.unwrap())
+        });
+        let after = Reads::blocking(&mut blocking).lines();
+        if before != after {
+            seen.push(after);
+            continue;
+        }
+        assert_eq!(reads.lines(), before);
+        assert_eq!(snapshot_lines(&snapshot), before);
+        let ntp_one = ntp_one.expect("the source it listed");
+        assert_eq!(
+            (ntp_one.remote_address, ntp_one.remote_port, ntp_one.mode),
+            (
+                reads.ntp[0].remote_address,
+                reads.ntp[0].remote_port,
+                reads.ntp[0].mode
+            )
+        );
+        // The reference clock and at least one NTP source are there.
+        assert!(reads.sources.iter().any(|s| s.address.to_string() == "GPS"));
+        assert!(!reads.ntp.is_empty());
+        return;
+    }
+    panic!("the daemon never stood still between two reads: {seen:#?}");
+}
+
+#[test]
+fn over_udp_the_refusals_are_the_blocking_connection_s() {
+    let fx = start(Mode::Sources);
+    let address = fx.udp_v4();
+    let mut blocking = Connection::open(&address).unwrap();
+    let (server_stats, select, sources) = run(async {
+        let mut c = AsyncConnection::open(&address).await.unwrap();
+        (
+            c.server_stats().await.unwrap_err(),
+            c.select_data().await.unwrap_err(),
+            c.sources().await.unwrap(),
+        )
+    });
+    let want = blocking.server_stats().unwrap_err();
+    assert_eq!(server_stats.to_string(), want.to_string());
+    assert_eq!(server_stats.code(), want.code());
+    let want = blocking.select_data().unwrap_err();
+    assert_eq!(select.to_string(), want.to_string());
+    let addresses = |s: &[chrony_core::Source]| -> Vec<String> {
+        s.iter().map(|s| s.address.to_string()).collect()
+    };
+    assert_eq!(addresses(&sources), addresses(&blocking.sources().unwrap()));
+}
