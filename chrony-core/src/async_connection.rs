@@ -42,6 +42,33 @@ use crate::{
 /// abandoned request is never taken as the answer to a later one.
 ///
 /// One call at a time (methods take `&mut self`); the futures are `Send`.
+///
+/// ```no_run
+/// use chrony_core::{AsyncConnection, Options, Result, TrackingStatus};
+/// use std::time::Duration;
+///
+/// // Every daemon at once: a frozen one costs its own deadline (1 s), and
+/// // nobody waits for it.
+/// async fn poll(addresses: Vec<String>) -> Vec<Result<TrackingStatus>> {
+///     let options = Options::new().with_timeout(Duration::from_secs(1));
+///     let tasks: Vec<_> = addresses
+///         .into_iter()
+///         .map(|address| {
+///             let options = options.clone();
+///             tokio::spawn(async move {
+///                 let mut c = AsyncConnection::open_with(Some(&address), &options).await?;
+///                 c.tracking().await
+///             })
+///         })
+///         .collect();
+///     let mut results = Vec::new();
+///     for task in tasks {
+///         results.push(task.await.expect("the task ran"));
+///     }
+///     results
+/// }
+/// ```
+///
 /// With the bundled C library a batch (the snapshot) is pipelined on the
 /// socket as [`Connection::snapshot`](crate::Connection::snapshot) is; with
 /// a system libchrony 0.2 its requests are sent one after another, still

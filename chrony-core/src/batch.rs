@@ -2,7 +2,7 @@
 //! flight on one socket, resent on chronyc's schedule until a deadline, each
 //! reply taken only by the request it answers. The blocking drivers
 //! (`exchange::run`, `pipeline::run`) wait with `poll()`, the async one
-//! (`tokio.rs`) with the runtime's reactor and timer; the rules are here
+//! (`async_connection.rs`) with the runtime's reactor and timer; the rules are here
 //! only, so every driver resends, times out and drops stale replies alike.
 //!
 //! A driver calls [`Batch::start`] once, then, until [`Batch::is_done`],

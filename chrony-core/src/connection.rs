@@ -10,7 +10,7 @@ use libchrony_sys as ffi;
 use crate::address::{Target, discover_socket};
 use crate::client_socket::ClientSocket;
 use crate::exchange::{self, Peer, Request};
-use crate::reading::{self, Decode, Link, block_on};
+use crate::reading::{self, Link, block_on};
 use crate::reports::Query;
 use crate::session::{CSession, Session};
 use crate::{
@@ -249,7 +249,7 @@ impl Connection {
         requests: &[Request],
         deadline: Instant,
         interrupted: &mut dyn FnMut() -> bool,
-        decode: &mut Decode<'_>,
+        decode: &mut reading::Decode<'_>,
     ) -> Result<()> {
         let transport = transport_of(&self.target);
         self.ready_session()?;
@@ -395,7 +395,7 @@ impl Link for Blocking<'_> {
         &mut self,
         requests: &[Request],
         deadline: Instant,
-        decode: &mut Decode<'_>,
+        decode: &mut reading::Decode<'_>,
     ) -> Result<()> {
         self.connection
             .pipelined_once(requests, deadline, &mut *self.interrupted, decode)

@@ -30,6 +30,12 @@
 //! # Ok::<(), chrony_core::Error>(())
 //! ```
 //!
+//! # Async
+//!
+//! With the `tokio` feature (off by default), `AsyncConnection` has the same
+//! reports, deadlines and errors as [`Connection`], as `async fn`s on tokio's
+//! reactor and timer; see the user guide's async section.
+//!
 //! # Errors
 //!
 //! Every failure is an [`Error`] whose [`Error::code`] is one of the

@@ -45,20 +45,23 @@ fn missing_socket_is_the_blocking_connection_s_error() {
 
 #[test]
 fn udp_port_with_nothing_listening_is_refused() {
-    // Only a pending socket error says so: the reactor must report it.
+    // Only a pending socket error says so: the reactor must report it at
+    // once (else only the send of the first resend, after 1 s, would).
     for host in ["127.0.0.1", "[::1]"] {
         let probe = std::net::UdpSocket::bind(format!("{host}:0")).unwrap();
         let port = probe.local_addr().unwrap().port();
         drop(probe);
         let address = format!("{host}:{port}");
-        let e = run(async {
+        let (e, elapsed) = run(async {
             let mut c = AsyncConnection::open(&address).await.unwrap();
-            c.tracking().await.unwrap_err()
+            let start = Instant::now();
+            (c.tracking().await.unwrap_err(), start.elapsed())
         });
         assert!(
             matches!(e, Error::ConnectionRefused { .. }),
             "{address}: {e:?}"
         );
+        assert!(elapsed < Duration::from_secs(1), "{address}: {elapsed:?}");
         assert_eq!(e.code(), -1);
         assert!(
             e.to_string().contains("nothing listens on that UDP port"),

@@ -32,17 +32,20 @@ pub const STAGES: &[Stage] = stages! {
         examples and bench)";
     "bindgen" => bindgen, "cargo xtask bindgen --check (bindings.rs matches chrony.h)";
     "strict-c" => strict_c, "libchrony-sys's C built with CFLAGS=-Werror (cc adds -Wall -Wextra)";
-    "clippy" => || run(cargo("clippy --workspace --all-targets -- -D warnings")),
-        "cargo clippy --workspace --all-targets -- -D warnings";
+    "clippy" => clippy,
+        "cargo clippy --workspace --all-targets -- -D warnings, and chrony-core's with --features \
+        tokio";
     "docs" => || run(cargo("doc --workspace --no-deps").env("RUSTDOCFLAGS", "-D warnings")),
         "cargo doc --workspace --no-deps with RUSTDOCFLAGS=-D warnings";
     "actionlint" => actionlint::check_workflows,
         "actionlint on .github/workflows, and ci.yml has a step for every stage";
     "test" => test_bundled,
-        "bundled mode: cargo test --workspace (pychrony-py's Rust unit tests included)";
+        "bundled mode: cargo test --workspace (pychrony-py's Rust unit tests included), then \
+        chrony-core's async tests and doc tests with --features tokio";
     "system" => test_system, "system mode: system-lib into target/system-prefix, then the sys and \
-        core tests with LIBCHRONY_NO_VENDOR=1 (linkage checked with ldd; every guarantee beyond \
-        libchrony 0.2 required: CHRONY_TEST_REQUIRE_GUARANTEES=1)";
+        core tests (core's async ones too, --features tokio) with LIBCHRONY_NO_VENDOR=1 (linkage \
+        checked with ldd; every guarantee beyond libchrony 0.2 required: \
+        CHRONY_TEST_REQUIRE_GUARANTEES=1)";
     "sanitize" => sanitize::stage,
         "libchrony-sys tests with its C built under -fsanitize=address,undefined";
     "fuzz" => || fuzz::run_cli(&[]),
@@ -170,13 +173,28 @@ fn test_bundled() -> Result {
     let print = "import sysconfig; print(sysconfig.get_config_var('LIBDIR'))";
     let libdir = output(Command::new(env_or("PYO3_PYTHON", "python3")).args(["-c", print]))?;
     let libdir = prepend_env("LD_LIBRARY_PATH", Path::new(libdir.trim()));
-    run(cargo("test --workspace").env("LD_LIBRARY_PATH", libdir))
+    run(cargo("test --workspace").env("LD_LIBRARY_PATH", libdir))?;
+    // `--workspace` leaves chrony-core's tokio feature off; only what needs it, on top.
+    run(cargo(&format!(
+        "test -p chrony-core --features tokio {ASYNC_TESTS}"
+    )))?;
+    run(cargo("test -p chrony-core --features tokio --doc"))
+}
+
+/// chrony-core's test binaries that need its `tokio` feature (`required-features`).
+const ASYNC_TESTS: &str = "--test async_reports --test async_faults";
+
+fn clippy() -> Result {
+    run(cargo("clippy --workspace --all-targets -- -D warnings"))?;
+    run(cargo(
+        "clippy -p chrony-core --all-targets --features tokio -- -D warnings",
+    ))
 }
 
 fn test_system() -> Result {
     let lib = system_lib::install(&system_prefix()?)?.join("lib");
-    let system_cargo = |args: &str| {
-        let mut cmd = cargo(&format!("{args} -p libchrony-sys -p chrony-core"));
+    let system_cargo = |args: &str, packages: &str| {
+        let mut cmd = cargo(&format!("{args} {packages}"));
         cmd.env("CARGO_TARGET_DIR", root().join("target/system"));
         cmd.env("LIBCHRONY_NO_VENDOR", "1");
         // Our own C library: every guarantee beyond libchrony 0.2 must be tested, none skipped.
@@ -187,9 +205,13 @@ fn test_system() -> Result {
     };
     // Build first, to check what the test binaries link before running them.
     let build = "test --no-run --message-format=json-render-diagnostics";
-    let json = output(system_cargo(build))?;
+    let both = "-p libchrony-sys -p chrony-core";
+    let json = output(system_cargo(build, both))?;
     check_linkage(&crate::util::executables(&json), &lib)?;
-    run(system_cargo("test"))
+    run(system_cargo("test", both))?;
+    // Without the shared-fd extension the async connection reads one request at a time.
+    let async_tests = format!("test --features tokio {ASYNC_TESTS}");
+    run(system_cargo(&async_tests, "-p chrony-core"))
 }
 
 /// Where the system stage installs libchrony: clients that tests run as `nobody` must load it
