@@ -5,7 +5,7 @@
 //! ([`AsyncFd`] on the client socket) and timer instead of `poll()`.
 
 use std::net::IpAddr;
-use std::os::fd::RawFd;
+use std::os::fd::{BorrowedFd, RawFd};
 use std::time::{Duration, Instant};
 
 use tokio::io::Interest;
@@ -14,6 +14,7 @@ use tokio::io::unix::AsyncFd;
 use crate::address::{Target, discover_socket};
 use crate::batch::Batch;
 use crate::connection::open_session;
+use crate::drive::{Stop, Wait, drive};
 use crate::error::op;
 use crate::exchange::{Peer, Request};
 use crate::reading::{self, Link};
@@ -266,11 +267,8 @@ impl Link for AsyncConnection {
             transport,
             timeout,
         };
-        drive(
-            &mut Batch::one(session, request, peer, deadline),
-            registration,
-        )
-        .await
+        let mut batch = Batch::one(session, request, peer, deadline);
+        drive(&mut batch, &mut Reactor(registration)).await
     }
 
     fn session(&self) -> &CSession {
@@ -297,7 +295,7 @@ impl Link for AsyncConnection {
             timeout,
         };
         let mut batch = Batch::many(session, requests, peer, deadline)?;
-        drive(&mut batch, registration).await?;
+        drive(&mut batch, &mut Reactor(registration)).await?;
         for (i, r) in batch.into_results().into_iter().enumerate() {
             match r {
                 Ok(p) => decode(i, Ok(&p)),
@@ -308,32 +306,27 @@ impl Link for AsyncConnection {
     }
 }
 
-/// Drives `batch` to its end on tokio: waits until the socket is readable
-/// or the batch's next wake-up, whichever comes first. Dropping the future
-/// stops it between two steps, leaving the requests outstanding (the next
-/// call abandons them).
-async fn drive(batch: &mut Batch<'_, '_>, fd: &AsyncFd<RawFd>) -> Result<()> {
-    batch.start(Instant::now())?;
-    while !batch.is_done() {
-        let wakeup = tokio::time::Instant::from_std(batch.next_wakeup());
-        let ready = fd.ready(Interest::READABLE | Interest::ERROR);
-        if let Ok(guard) = tokio::time::timeout_at(wakeup, ready).await {
-            let mut guard = guard.map_err(|e| batch.wait_failed(e))?;
-            // tokio's readiness stays set until cleared; clear it only once
-            // the socket is empty, which a zero-timeout poll tells without
-            // receiving (a receive that finds nothing would end the bundled
-            // library's exchange, see `Batch::on_readable`).
-            let readable =
-                crate::os::poll_readable(batch.fd(), 0).map_err(|e| batch.wait_failed(e))?;
-            if readable {
-                batch.on_readable()?;
-            } else {
-                guard.clear_ready();
-            }
+/// Waits on tokio's reactor and timer: until the socket is readable or the
+/// batch's next wake-up, whichever comes first.
+struct Reactor<'a>(&'a AsyncFd<RawFd>);
+
+impl Wait for Reactor<'_> {
+    async fn wait(&mut self, fd: BorrowedFd<'_>, until: Instant) -> Result<bool, Stop> {
+        let ready = self.0.ready(Interest::READABLE | Interest::ERROR);
+        let Ok(guard) = tokio::time::timeout_at(until.into(), ready).await else {
+            return Ok(false);
+        };
+        let mut guard = guard.map_err(Stop::Io)?;
+        // tokio's readiness stays set until cleared; clear it only once the
+        // socket is empty, which a zero-timeout poll tells without receiving
+        // (a receive that finds nothing would end the bundled library's
+        // exchange, see `Batch::on_readable`).
+        if crate::os::poll_readable(fd, 0).map_err(Stop::Io)? {
+            return Ok(true);
         }
-        batch.on_timer(Instant::now())?;
+        guard.clear_ready();
+        Ok(false)
     }
-    Ok(())
 }
 
 fn transport_of(target: &Target) -> Transport {

@@ -1,8 +1,8 @@
 //! The exchange rules as a state machine that never waits: requests in
 //! flight on one socket, resent on chronyc's schedule until a deadline, each
-//! reply taken only by the request it answers. The blocking drivers
-//! (`exchange::run`, `pipeline::run`) wait with `poll()`, the async one
-//! (`async_connection.rs`) with the runtime's reactor and timer; the rules are here
+//! reply taken only by the request it answers. `drive.rs` runs it, waiting
+//! with `poll()` for the blocking API (`exchange::run`, `pipeline::run`) or
+//! on tokio's reactor and timer (`async_connection.rs`); the rules are here
 //! only, so every driver resends, times out and drops stale replies alike.
 //!
 //! A driver calls [`Batch::start`] once, then, until [`Batch::is_done`],

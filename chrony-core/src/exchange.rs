@@ -1,9 +1,11 @@
 //! One request/reply exchange with a deadline, resending as chronyc does.
 
 use std::ffi::{CStr, c_int};
+use std::os::fd::BorrowedFd;
 use std::time::{Duration, Instant};
 
 use crate::batch::Batch;
+use crate::drive::{Stop, Wait, block_on, drive};
 use crate::session::{CSession, CallError, Session};
 use crate::{Error, Result, Transport};
 
@@ -44,7 +46,7 @@ impl Request {
 
 /// Sends `request` and waits for the reply until `deadline`.
 /// On `Ok`, the session holds the record. `interrupted` is called as
-/// [`wait`] says.
+/// [`PollWait`] says.
 pub(crate) fn run(
     session: &mut Session,
     request: Request,
@@ -52,38 +54,47 @@ pub(crate) fn run(
     deadline: Instant,
     interrupted: &mut dyn FnMut() -> bool,
 ) -> Result<()> {
-    wait(
-        &mut Batch::one(session, request, *peer, deadline),
-        interrupted,
-    )
+    let mut batch = Batch::one(session, request, *peer, deadline);
+    block_on(drive(&mut batch, &mut PollWait::new(interrupted)))
 }
 
-/// Drives `batch` to its end with `poll()`, in waits of at most 100 ms:
-/// `interrupted` is called after each wait that saw no datagram, and at
-/// least every 100 ms while datagrams arrive that are not the answer.
-pub(crate) fn wait(batch: &mut Batch<'_, '_>, interrupted: &mut dyn FnMut() -> bool) -> Result<()> {
-    batch.start(Instant::now())?;
-    let mut last_check = Instant::now();
-    while !batch.is_done() {
-        let remaining = batch
-            .next_wakeup()
-            .saturating_duration_since(Instant::now());
-        let readable = crate::os::poll_readable(batch.fd(), ceil_millis(remaining.min(SLICE)))
-            .map_err(|e| batch.wait_failed(e))?;
-        if readable {
-            batch.on_readable()?;
-        }
-        let now = Instant::now();
-        batch.on_timer(now)?;
-        if batch.is_done() || (readable && now.duration_since(last_check) < SLICE) {
-            continue;
-        }
-        last_check = now;
-        if interrupted() {
-            return Err(Error::Interrupted);
+/// The blocking API's waits: `poll()` in slices of at most 100 ms, calling
+/// `interrupted` after each slice that saw no datagram, and at least every
+/// 100 ms while datagrams arrive that are not the answer. Never `Pending`.
+pub(crate) struct PollWait<'a> {
+    interrupted: &'a mut dyn FnMut() -> bool,
+    last_check: Instant,
+    /// Whether the last wait saw a datagram; `None` before the first.
+    last_readable: Option<bool>,
+}
+
+impl<'a> PollWait<'a> {
+    pub(crate) fn new(interrupted: &'a mut dyn FnMut() -> bool) -> PollWait<'a> {
+        PollWait {
+            interrupted,
+            last_check: Instant::now(),
+            last_readable: None,
         }
     }
-    Ok(())
+}
+
+impl Wait for PollWait<'_> {
+    async fn wait(&mut self, fd: BorrowedFd<'_>, until: Instant) -> Result<bool, Stop> {
+        let now = Instant::now();
+        if let Some(readable) = self.last_readable {
+            if !readable || now.duration_since(self.last_check) >= SLICE {
+                self.last_check = now;
+                if (self.interrupted)() {
+                    return Err(Stop::Interrupted);
+                }
+            }
+        }
+        let remaining = until.saturating_duration_since(now);
+        let readable =
+            crate::os::poll_readable(fd, ceil_millis(remaining.min(SLICE))).map_err(Stop::Io)?;
+        self.last_readable = Some(readable);
+        Ok(readable)
+    }
 }
 
 /// The error of a failed C library call for `request`.

@@ -78,6 +78,7 @@ mod async_connection;
 mod batch;
 mod client_socket;
 mod connection;
+mod drive;
 mod error;
 mod exchange;
 mod fork;

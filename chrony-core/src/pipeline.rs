@@ -11,12 +11,13 @@ use std::time::Instant;
 
 use crate::Result;
 use crate::batch::Batch;
-use crate::exchange::{self, Peer, Request};
+use crate::drive::{block_on, drive};
+use crate::exchange::{Peer, PollWait, Request};
 use crate::session::{Pipelined, Session};
 
 /// Sends every request of `requests` on `session`'s socket and waits until
 /// each is answered or `deadline` passes, resending the unanswered ones on
-/// [`exchange::run`]'s schedule (1 s, then twice as long each time). Gives
+/// `exchange::run`'s schedule (1 s, then twice as long each time). Gives
 /// each request's session holding its record, or the error chronyd (or the
 /// C library) gave for it; `Err` only for what ends the whole batch: a
 /// timeout, an interruption, a socket error.
@@ -28,6 +29,6 @@ pub(crate) fn run<'s>(
     interrupted: &mut dyn FnMut() -> bool,
 ) -> Result<Vec<Result<Pipelined<'s>>>> {
     let mut batch = Batch::many(session, requests, *peer, deadline)?;
-    exchange::wait(&mut batch, interrupted)?;
+    block_on(drive(&mut batch, &mut PollWait::new(interrupted)))?;
     Ok(batch.into_results())
 }

@@ -2,7 +2,7 @@
 //! deadline, and what a changing source list means. Written once, as async
 //! functions over a [`Link`] (one exchange, or a batch, on a connection's
 //! session): the blocking [`Connection`](crate::Connection) runs them with
-//! [`block_on`] over a link that waits with `poll()` and so never returns
+//! `block_on` over a link that waits with `poll()` and so never returns
 //! `Pending`; `AsyncConnection` awaits them on tokio. Both connections
 //! therefore ask the same questions and give the same answers and errors.
 
@@ -11,8 +11,6 @@ use std::future::Future;
 use std::net::IpAddr;
 #[cfg(feature = "tokio")]
 use std::pin::Pin;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use libchrony_sys as ffi;
@@ -24,6 +22,7 @@ use crate::reports::{Keyed, Report, require_known};
 use crate::session::CSession;
 use crate::{Client, Error, Result, Source, SourceAddress, SourceName, Transport};
 
+pub(crate) use crate::drive::block_on;
 pub(crate) use crate::snapshot::read as snapshot;
 
 /// Called once for each request of a batch, in their order, with the
@@ -61,22 +60,6 @@ pub(crate) trait Link {
         deadline: Instant,
         decode: &mut Decode<'_>,
     ) -> Result<()>;
-}
-
-/// Runs `future` to its end on this thread. Only for futures over the
-/// blocking link, whose every wait happens inside `poll()` calls: they are
-/// ready the first time they are polled.
-pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
-    let mut future = pin!(future);
-    match future
-        .as_mut()
-        .poll(&mut Context::from_waker(Waker::noop()))
-    {
-        Poll::Ready(output) => output,
-        Poll::Pending => {
-            unreachable!("the blocking link waits inside poll(), never returns Pending")
-        }
-    }
 }
 
 /// A report's future, boxed for the `Query` trait (and `Send`, so an

@@ -269,8 +269,10 @@ fn many_daemons_at_once_each_frozen_one_costs_only_its_own_deadline() {
         if i < FROZEN {
             let e = r.as_ref().expect_err("a frozen chronyd cannot answer");
             assert!(matches!(e, Error::Timeout { .. }), "{address}: {e:?}");
+            // Its own deadline, not a second one; the slack is for six
+            // daemons and this binary's other tests sharing the cores.
             assert!(
-                *at >= timeout && *at < timeout + Duration::from_millis(100),
+                *at >= timeout && *at < timeout + Duration::from_millis(250),
                 "{address}: {at:?}"
             );
         } else {
