@@ -7,10 +7,7 @@
 //! therefore ask the same questions and give the same answers and errors.
 
 use std::ffi::{CStr, c_int};
-use std::future::Future;
 use std::net::IpAddr;
-#[cfg(feature = "tokio")]
-use std::pin::Pin;
 use std::time::{Duration, Instant};
 
 use libchrony_sys as ffi;
@@ -65,13 +62,14 @@ pub(crate) trait Link {
 /// A report's future, boxed for the `Query` trait (and `Send`, so an
 /// async call can move between a runtime's threads).
 #[cfg(feature = "tokio")]
-pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'a>>;
+pub(crate) type BoxFuture<'a, T> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<T>> + Send + 'a>>;
 
 /// `future`, boxed as the query of `T` (naming `T` lets the report
 /// functions' record types be inferred).
 #[cfg(feature = "tokio")]
 pub(crate) fn boxed<'a, T>(
-    future: impl Future<Output = Result<T>> + Send + 'a,
+    future: impl std::future::Future<Output = Result<T>> + Send + 'a,
 ) -> BoxFuture<'a, T> {
     Box::pin(future)
 }
