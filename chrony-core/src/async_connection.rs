@@ -82,8 +82,8 @@ pub struct AsyncConnection {
     target: Target,
     address: String,
     timeout: Duration,
-    /// The process that opened the socket.
-    pid: u32,
+    /// The process that opened the socket ([`crate::fork::generation`]).
+    generation: u64,
 }
 
 /// A client socket connected to `target`, a protocol session on it, and
@@ -117,7 +117,7 @@ impl AsyncConnection {
             target,
             address,
             timeout: options.timeout,
-            pid: std::process::id(),
+            generation: crate::fork::generation(),
         })
     }
 
@@ -221,9 +221,10 @@ impl AsyncConnection {
     /// Makes sure this connection has a session of its own process, with no
     /// request outstanding (the rules of `Connection::ready_session`).
     fn ready(&mut self) -> Result<&mut AsyncSession> {
-        if self.pid != std::process::id() {
+        if self.generation != crate::fork::generation() {
+            // A forked child must not share the parent's socket.
             self.live = None;
-            self.pid = std::process::id();
+            self.generation = crate::fork::generation();
         }
         if self.live.is_none() {
             self.live = Some(open_live(&self.target, &self.address)?);
