@@ -1,6 +1,6 @@
 //! `AsyncConnection` (feature `tokio`) in the fault matrix, on real
 //! daemons: missing socket, nothing listening, a frozen chronyd timing out
-//! at its deadline, a cancelled call whose late reply must not answer the
+//! at its deadline, a restarted one, a cancelled call whose late reply must not answer the
 //! next one, and several daemons polled at once with some frozen.
 
 mod common;
@@ -113,6 +113,30 @@ fn frozen_daemon_times_out_at_its_deadline() {
             .expect("answers again once thawed");
         compare(&t, &fx.chronyc_tracking().unwrap(), false).unwrap();
     }
+}
+
+#[test]
+fn restarted_daemon_answers_the_next_call() {
+    // The reconnect is the blocking connection's (reading.rs): a new client
+    // socket, registered anew with the reactor, within the same deadline.
+    let mut fx = start(Mode::Unsynced);
+    let rt = runtime();
+    let mut c = rt
+        .block_on(AsyncConnection::open(fx.socket_path().to_str().unwrap()))
+        .unwrap();
+    rt.block_on(c.tracking()).unwrap();
+    fx.restart().unwrap();
+    let t = rt
+        .block_on(c.tracking())
+        .expect("an AsyncConnection reconnects after a restart");
+    compare(&t, &fx.chronyc_tracking().unwrap(), false).unwrap();
+    let snapshot = rt.block_on(c.snapshot()).unwrap();
+    compare(
+        &snapshot.tracking.unwrap(),
+        &fx.chronyc_tracking().unwrap(),
+        false,
+    )
+    .unwrap();
 }
 
 /// Runs `f` while a thread thaws `fx` once `delay` has passed (the
