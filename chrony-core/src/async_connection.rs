@@ -21,7 +21,8 @@ use crate::reading::{self, Link};
 use crate::session::{AsyncSession, CSession};
 use crate::{
     Activity, AuthData, Client, Error, NtpData, Options, Query, Result, RtcData, SelectData,
-    ServerStats, Smoothing, Snapshot, Source, SourceName, SourceStats, TrackingStatus, Transport,
+    ServerStats, Smoothing, Snapshot, Source, SourceAddress, SourceName, SourceStats,
+    TrackingStatus, Transport,
 };
 
 /// A connection to chronyd for async code (feature `tokio`): the same
@@ -185,6 +186,19 @@ impl AsyncConnection {
     /// As [`Connection::source_names`](crate::Connection::source_names).
     pub async fn source_names(&mut self) -> Result<Vec<SourceName>> {
         self.query().await
+    }
+
+    /// As [`Connection::source_name`](crate::Connection::source_name).
+    pub async fn source_name(
+        &mut self,
+        address: impl Into<SourceAddress>,
+    ) -> Result<Option<String>> {
+        let address = address.into();
+        let names: Vec<SourceName> = self.query().await?;
+        Ok(names
+            .into_iter()
+            .find(|s| s.address == address)
+            .map(|s| s.name))
     }
 
     /// As [`Connection::clients`](crate::Connection::clients).

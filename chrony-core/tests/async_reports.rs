@@ -216,6 +216,9 @@ fn every_report_and_the_snapshot_equal_the_blocking_connection() {
                 reads.ntp[0].mode
             )
         );
+        let named = reads.names.first().expect("a configured name");
+        let name = rt.block_on(c.source_name(named.address)).unwrap();
+        assert_eq!(name.as_deref(), Some(named.name.as_str()));
         // The reference clock and at least one NTP source are there.
         assert!(reads.sources.iter().any(|s| s.address.to_string() == "GPS"));
         assert!(!reads.ntp.is_empty());
