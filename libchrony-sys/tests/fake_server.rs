@@ -1028,11 +1028,24 @@ fn chained_record_of_a_reference_clock_has_no_fields() {
 
 #[test]
 fn address_strings() {
-    let cases: [(&[u8], u16, Option<&str>, sys::chrony_field_content); 6] = [
+    let cases: [(&[u8], u16, Option<&str>, sys::chrony_field_content); 8] = [
         (
             &[192, 0, 2, 1],
             1,
             Some("192.0.2.1"),
+            sys::CHRONY_CONTENT_ADDRESS,
+        ),
+        // Each octet width, and the longest text (the bundled library writes it digit by digit).
+        (
+            &[0, 10, 100, 9],
+            1,
+            Some("0.10.100.9"),
+            sys::CHRONY_CONTENT_ADDRESS,
+        ),
+        (
+            &[255, 255, 255, 255],
+            1,
+            Some("255.255.255.255"),
             sys::CHRONY_CONTENT_ADDRESS,
         ),
         (
