@@ -74,8 +74,8 @@ pub(crate) fn reference_id_name(reference_id: u32, address: &ReferenceAddress) -
 
 /// Dotted-quad text, written digit by digit: `Ipv4Addr`'s `Display` goes
 /// through the formatter once per byte (a fifth of the instructions of
-/// decoding a tracking record), and it runs on every tracking query (the
-/// reference-ID name, and pychrony's `reference_ip`).
+/// decoding a tracking record), and it runs on every tracking query (for the
+/// reference-ID name).
 struct Dotted {
     bytes: [u8; 15],
     len: usize,
