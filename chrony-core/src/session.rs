@@ -323,7 +323,7 @@ impl CSession {
         // SAFETY: `self.raw` is a live session; a bad index gives NULL.
         let at_hint = unsafe { ffi::chrony_get_field_name(self.raw.as_ptr(), hint) };
         // SAFETY: a non-NULL field name points to a static NUL-terminated string.
-        if !at_hint.is_null() && unsafe { CStr::from_ptr(at_hint) } == name {
+        if !at_hint.is_null() && unsafe { same_c_text(at_hint, name) } {
             return Some(hint);
         }
         // SAFETY: `self.raw` is live and `name` is NUL-terminated.
@@ -389,5 +389,34 @@ impl Drop for CSession {
         // SAFETY: `self.raw` came from chrony_init_session and is freed
         // exactly once, here; the fd stays open until `socket` drops after this.
         unsafe { ffi::chrony_deinit_session(self.raw.as_ptr()) }
+    }
+}
+
+/// Whether the NUL-terminated `text` is `name`: libc's `strcmp`, without the
+/// `strlen` and second pass of `CStr::from_ptr(text) == name` (one per field
+/// read, on every query's path).
+///
+/// # Safety
+/// `text` points to a NUL-terminated string.
+unsafe fn same_c_text(text: *const std::ffi::c_char, name: &CStr) -> bool {
+    // SAFETY: both are NUL-terminated.
+    unsafe { libc::strcmp(text, name.as_ptr()) == 0 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_c_text;
+
+    #[test]
+    fn c_text_comparison_stops_at_either_end() {
+        let name = c"skew";
+        // SAFETY: C string literals are NUL-terminated.
+        unsafe {
+            assert!(same_c_text(c"skew".as_ptr(), name));
+            assert!(!same_c_text(c"ske".as_ptr(), name));
+            assert!(!same_c_text(c"skews".as_ptr(), name));
+            assert!(!same_c_text(c"".as_ptr(), name));
+            assert!(same_c_text(c"".as_ptr(), c""));
+        }
     }
 }

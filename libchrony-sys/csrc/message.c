@@ -4,7 +4,6 @@
  * Written for this project from the published protocol facts.
  * SPDX-License-Identifier: MIT OR Apache-2.0
  */
-#include <math.h>
 #include <string.h>
 
 #include "message.h"
@@ -71,6 +70,19 @@ bool reply_values_valid(const struct reply *r, const uint8_t *msg)
  * A Float is a 7-bit signed exponent over a 25-bit signed coefficient (both
  * two's complement, no hidden bit): value = coef * 2^(exp - 25).
  */
+/* 2^e for e in [-1022, 1023], from its bits: a Float's e (-89 to 38) always
+ * gives a normal double, and coef * 2^e is then exact (|coef| < 2^25), as
+ * ldexp's result is; ldexp's general path cost as much as the rest of
+ * reading a float field. */
+static double power_of_two(int32_t e)
+{
+	uint64_t bits = (uint64_t)(e + 1023) << 52;
+	double d;
+
+	memcpy(&d, &bits, sizeof(d));
+	return d;
+}
+
 double decode_float(uint32_t word)
 {
 	int32_t exp = (int32_t)(word >> 25);
@@ -80,7 +92,7 @@ double decode_float(uint32_t word)
 		exp -= 128;
 	if (coef >= (1 << 24))
 		coef -= 1 << 25;
-	return ldexp((double)coef, exp - 25);
+	return (double)coef * power_of_two(exp - 25);
 }
 
 /* Three u32: high and low words of the seconds, then nanoseconds. */

@@ -824,6 +824,45 @@ fn timespec_decoding() {
     }
 }
 
+/// Every exponent with coefficients at both ends of their range: the value is coef * 2^(exp - 25)
+/// exactly (a power of two times 25 bits is exact in an f64, so Rust computes the same).
+#[test]
+fn float_decoding_every_exponent() {
+    let coefs: [i32; 6] = [0, 1, -1, 0x00FF_FFFF, -(1 << 24), 0x0012_3457];
+    let words: Vec<(u32, f64)> = (0..128i32)
+        .flat_map(|exp| coefs.iter().map(move |&coef| (exp, coef)))
+        .map(|(exp, coef)| {
+            let word = ((exp as u32) << 25) | (coef as u32 & 0x01FF_FFFF);
+            let signed_exp = if exp >= 64 { exp - 128 } else { exp };
+            (word, f64::from(coef) * 2f64.powi(signed_exp - 25))
+        })
+        .collect();
+    let names = [
+        "current correction",
+        "last offset",
+        "RMS offset",
+        "frequency offset",
+        "residual frequency",
+        "skew",
+        "root delay",
+        "root dispersion",
+        "last update interval",
+    ];
+    for chunk in words.chunks(names.len()) {
+        let fake = Fake::new();
+        let r = exchange(&fake, "tracking", 0, 5, 104, |b| {
+            for (i, &(w, _)) in chunk.iter().enumerate() {
+                put32(b, 68 + 4 * i, w);
+            }
+        });
+        assert_eq!(r, sys::CHRONY_OK);
+        let rec = fake.conn.fields();
+        for (i, &(w, want)) in chunk.iter().enumerate() {
+            assert_eq!(rec.f(names[i]).to_bits(), want.to_bits(), "{w:#010x}");
+        }
+    }
+}
+
 #[test]
 // The literals are the fact sheet's test vectors, digit for digit.
 #[allow(clippy::excessive_precision)]
@@ -1028,11 +1067,24 @@ fn chained_record_of_a_reference_clock_has_no_fields() {
 
 #[test]
 fn address_strings() {
-    let cases: [(&[u8], u16, Option<&str>, sys::chrony_field_content); 6] = [
+    let cases: [(&[u8], u16, Option<&str>, sys::chrony_field_content); 8] = [
         (
             &[192, 0, 2, 1],
             1,
             Some("192.0.2.1"),
+            sys::CHRONY_CONTENT_ADDRESS,
+        ),
+        // Each octet width, and the longest text (the bundled library writes it digit by digit).
+        (
+            &[0, 10, 100, 9],
+            1,
+            Some("0.10.100.9"),
+            sys::CHRONY_CONTENT_ADDRESS,
+        ),
+        (
+            &[255, 255, 255, 255],
+            1,
+            Some("255.255.255.255"),
             sys::CHRONY_CONTENT_ADDRESS,
         ),
         (

@@ -5,7 +5,8 @@ or pychrony 2.0.3 from PyPI (``--impl peer``) installed; both are imported as `p
 lives in its own venv. The daemon is given (``--socket PATH --udp HOST:PORT``); `cargo xtask bench`
 starts it and pins this process and the daemon to one CPU. Subcommands:
 
-  run      per-call time of each case, every sample in ns, as JSON (``--json FILE``)
+  run      per-call time of each case, every sample in ns, as JSON (``--json FILE``); with
+           ``--impl ours`` also ``floor.python.*``, the raw socket floor paid from Python
   memory   RSS of a fresh interpreter: before and after ``import pychrony``, after N calls
   startup  ``python -c "import pychrony; <first call>"``: import plus first call timed inside the
            process (perf_counter), and the whole process timed from outside
@@ -18,7 +19,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
+import socket as socket_module
 import statistics
+import struct
 import subprocess
 import sys
 import time
@@ -31,6 +35,57 @@ from typing import Any
 
 Cases = list[tuple[str, str, Callable[[], object]]]
 
+# REQ_TRACKING as the Rust runner's floor sends it (chronyd-fixture's `wire`): protocol version 6,
+# packet type 1 (request), command 33 at offset 4, attempt 0, the sequence at offset 8, padded to
+# the reply's 104 bytes. The reply: type 2, code 5 (RPY_TRACKING) at 6, status 0 at 8, the
+# sequence echoed at 16.
+TRACKING_LEN = 104
+
+
+def python_floor(
+    transport: str, address: str, closers: list[Callable[[], object]]
+) -> Callable[[], None]:
+    """The raw socket floor paid from Python: a persistent datagram socket of the `socket`
+    module, a hand-built request with a random sequence, one blocking `recv`, the sequence
+    checked, no parsing. What any Python client pays at least (next to `floor.raw`, the same in
+    Rust)."""
+    if transport == "unix":
+        sock = socket_module.socket(socket_module.AF_UNIX, socket_module.SOCK_DGRAM)
+        # Bound next to chronyd's socket (it replies to the client's address), world-writable so
+        # a daemon running as another user can reply; removed by the closer.
+        path = os.path.join(os.path.dirname(address), f"bench-python-raw.{os.getpid()}.sock")
+        if os.path.exists(path):
+            os.unlink(path)
+        sock.bind(path)
+        os.chmod(path, 0o666)
+        closers.append(partial(os.unlink, path))
+        sock.connect(address)
+    else:
+        host, _, port = address.rpartition(":")
+        host = host.strip("[]")
+        family = socket_module.AF_INET6 if ":" in host else socket_module.AF_INET
+        sock = socket_module.socket(family, socket_module.SOCK_DGRAM)
+        sock.connect((host, int(port)))
+    closers.insert(0, sock.close)
+    request = bytearray(TRACKING_LEN)
+    request[0], request[1] = 6, 1
+    struct.pack_into(">H", request, 4, 33)
+
+    def round_trip() -> None:
+        sequence = random.getrandbits(32)
+        struct.pack_into(">I", request, 8, sequence)
+        sock.send(request)
+        reply = sock.recv(TRACKING_LEN + 16)
+        if len(reply) != TRACKING_LEN or struct.unpack_from(">BxxxxHHxxxxxxI", reply, 1) != (
+            2,
+            5,
+            0,
+            sequence,
+        ):
+            raise RuntimeError("not the tracking reply to this request")
+
+    return round_trip
+
 
 def cases(impl: str, socket: str, udp: str, closers: list[Callable[[], object]]) -> Cases:
     """(id, label, call) per case; ids are `impl.api.transport`, as in the Rust runner. The
@@ -41,6 +96,14 @@ def cases(impl: str, socket: str, udp: str, closers: list[Callable[[], object]])
 
     result: Cases = []
     if impl == "ours":
+        for transport, address in (("unix", socket), ("udp", udp)):
+            result.append(
+                (
+                    f"floor.python.{transport}",
+                    "raw socket from Python (socket module)",
+                    python_floor(transport, address, closers),
+                )
+            )
         from pychrony import get_tracking
 
         result.append(

@@ -27,6 +27,7 @@ from typing import Any
 # Display order and grouping: (id prefix, group) per implementation.
 ORDER = [
     "floor.raw",
+    "floor.python",
     "core.reused",
     "core.shared",
     "core.one_call",
@@ -64,6 +65,7 @@ GROUP = {
 }
 NAMES = {
     "floor.raw": "raw persistent socket (floor)",
+    "floor.python": "the same from Python (socket module)",
     "core.reused": "chrony-core: Connection reused",
     "core.shared": "chrony-core: SharedConnection reused",
     "core.one_call": "chrony-core: tracking(path)",
@@ -255,6 +257,11 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
                 "limit": 1.5,
                 "met": value is not None and value <= 1.5,
                 "x_rust": get(f"ours.reused.{transport}", "x_rust"),
+                # Against the floor as Python itself pays it (the socket module).
+                "x_python_floor": ratio(
+                    cases.get(f"ours.reused.{transport}"),
+                    cases.get(f"floor.python.{transport}"),
+                ),
             }
         )
     facts = meta(args)

@@ -4,9 +4,9 @@
 use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use chrony_core::{Options, TrackingStatus};
+use chrony_core::{Options, ReferenceAddress, TrackingStatus};
 use pyo3::prelude::*;
-use pyo3::types::{PyTuple, PyType};
+use pyo3::types::{PyString, PyTuple, PyType};
 
 use crate::errors::finish;
 use crate::signals::SignalCheck;
@@ -73,9 +73,16 @@ pub(crate) fn to_tuple<'py>(py: Python<'py>, s: &TrackingStatus) -> PyResult<Bou
 /// The report in `TrackingStatus` field order: the contract's 13 fields, then `reference_ip`
 /// and `ref_time`.
 fn values<'py>(py: Python<'py>, s: &TrackingStatus) -> PyResult<[Bound<'py, PyAny>; 15]> {
+    let name = PyString::new(py, &s.reference_id_name).into_any();
+    // With an address, the name is its text (`TrackingStatus::reference_id_name`): the same str
+    // serves both fields, without formatting and converting the address a second time.
+    let address = match s.reference_address {
+        ReferenceAddress::Unspecified => PyString::new(py, "").into_any(),
+        ReferenceAddress::Ip(_) | ReferenceAddress::Id(_) => name.clone(),
+    };
     let items: [Bound<'py, PyAny>; 15] = [
         s.reference_id.into_pyobject(py)?.into_any(),
-        s.reference_id_name.as_str().into_pyobject(py)?.into_any(),
+        name,
         s.stratum.into_pyobject(py)?.into_any(),
         s.leap_status.as_u8().into_pyobject(py)?.into_any(),
         s.offset.into_pyobject(py)?.into_any(),
@@ -87,10 +94,7 @@ fn values<'py>(py: Python<'py>, s: &TrackingStatus) -> PyResult<[Bound<'py, PyAn
         s.root_delay.into_pyobject(py)?.into_any(),
         s.root_dispersion.into_pyobject(py)?.into_any(),
         s.update_interval.into_pyobject(py)?.into_any(),
-        s.reference_address
-            .to_string()
-            .into_pyobject(py)?
-            .into_any(),
+        address,
         epoch_seconds(s.ref_time).into_pyobject(py)?.into_any(),
     ];
     Ok(items)

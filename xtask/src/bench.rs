@@ -15,7 +15,7 @@ const USAGE: &str = "\
 usage: cargo xtask bench [--quick] [--cpu N] [--rounds N]
 
 Times the tracking query side by side on one fixture chronyd with 8 sources (unix socket
-and UDP): a raw socket floor, chrony-core (one-call API, reused Connection), pychrony (release
+and UDP): a raw socket floor (in Rust, and from Python's socket module), chrony-core (one-call API, reused Connection), pychrony (release
 wheel: get_tracking, reused ChronyConnection), pychrony 2.0.3 from PyPI (open+query+close,
 reused) and `chronyc -c tracking`; then the reports of every source: chrony-core's sources()
 and pychrony's get_sources(), Connection::snapshot() beside the same reports read one by one

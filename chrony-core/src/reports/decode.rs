@@ -101,7 +101,7 @@ impl<'a> Fields<'a> {
     /// A timespec field (see [`system_time`]).
     pub(crate) fn time(&self, hint: c_int, name: &'static CStr) -> Result<SystemTime> {
         let i = self.index(hint, name, ffi::CHRONY_TYPE_TIMESPEC)?;
-        system_time(field_name(name), self.session.timespec(i))
+        system_time(name, self.session.timespec(i))
     }
 
     /// An address field.
@@ -169,17 +169,19 @@ pub(crate) fn invalid(field: &'static str, value: impl fmt::Display) -> Error {
 
 /// A timespec as chronyc reads it: a high word of 0x7fffffff means "no high
 /// seconds" (a 32-bit server) and nanoseconds are clamped to 999999999.
-fn system_time(field: &'static str, (mut sec, nsec): (i64, i64)) -> Result<SystemTime> {
+///
+/// `field` is named in an error only (as text it would cost a UTF-8 check per read).
+fn system_time(field: &'static CStr, (mut sec, nsec): (i64, i64)) -> Result<SystemTime> {
     const NO_HIGH_SEC: i64 = 0x7fff_ffff;
     if sec >> 32 == NO_HIGH_SEC {
         sec &= 0xffff_ffff;
     }
     let (Ok(sec), Ok(nsec)) = (u64::try_from(sec), u32::try_from(nsec)) else {
-        return Err(invalid(field, format_args!("{sec}.{nsec:09}")));
+        return Err(invalid(field_name(field), format_args!("{sec}.{nsec:09}")));
     };
     SystemTime::UNIX_EPOCH
         .checked_add(Duration::new(sec, nsec.min(999_999_999)))
-        .ok_or_else(|| invalid(field, sec))
+        .ok_or_else(|| invalid(field_name(field), sec))
 }
 
 #[cfg(test)]
@@ -188,7 +190,7 @@ mod tests {
 
     #[test]
     fn times() {
-        let t = |s, n| system_time("t", (s, n)).unwrap();
+        let t = |s, n| system_time(c"t", (s, n)).unwrap();
         assert_eq!(t(0, 0), SystemTime::UNIX_EPOCH);
         assert_eq!(
             t(1_795_959_909, 214_976_262),
@@ -198,7 +200,7 @@ mod tests {
             t((0x7fff_ffff << 32) | 5, 1_500_000_000),
             SystemTime::UNIX_EPOCH + Duration::new(5, 999_999_999)
         );
-        assert_eq!(system_time("t", (-1, 0)).unwrap_err().code(), -4);
-        assert_eq!(system_time("t", (1, -1)).unwrap_err().code(), -4);
+        assert_eq!(system_time(c"t", (-1, 0)).unwrap_err().code(), -4);
+        assert_eq!(system_time(c"t", (1, -1)).unwrap_err().code(), -4);
     }
 }
