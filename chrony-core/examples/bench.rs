@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo run --release -p chrony-core --example bench [CALLS]
-//! bench --socket PATH --udp ADDR [--chronyc PATH] [--samples N] [--spawn-samples N] [--blocks N] [--json FILE]
+//! bench --socket PATH --udp ADDR [--chronyc PATH] [--many ADDR,...] [--samples N] [--spawn-samples N] [--blocks N] [--json FILE]
 //! ```
 //!
 //! Without `--socket` it starts a fixture chronyd of its own. The chronyc case
@@ -23,6 +23,10 @@
 //! - a reused `Connection`, and a reused `SharedConnection` (what pychrony's
 //!   `ChronyConnection` is built on);
 //! - `chronyc -c tracking` as a subprocess;
+//! - built with `--features tokio` (as `cargo xtask bench` builds it): a reused
+//!   `AsyncConnection` on a current-thread runtime, and with `--many ADDR,ADDR,...` (UDP
+//!   command ports of other daemons: xtask starts 16) every one's tracking, one after another
+//!   with blocking `Connection`s or all at once with `AsyncConnection`s (one sample is all of them);
 //! - with the daemon's sources (8 in `cargo xtask bench`'s fixture, `Mode::EightSources`):
 //!   `Connection::sources()` (both transports), `Connection::snapshot()` and the same
 //!   reports read one by one (unix: over UDP chronyd refuses some), and chronyc as a script
@@ -44,6 +48,10 @@ use std::time::Instant;
 use chrony_core::{Connection, SharedConnection, Snapshot};
 use chronyd_fixture::{Chrony, Fixture, Mode, wire};
 
+#[cfg(feature = "tokio")]
+#[path = "bench/tokio_cases.rs"]
+mod tokio_cases;
+
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
 /// REQ_TRACKING request and reply length (protocol version 6: the request is
@@ -54,6 +62,8 @@ struct Args {
     socket: Option<PathBuf>,
     udp: Option<String>,
     chronyc: Option<PathBuf>,
+    /// UDP addresses of the daemons the many-daemon cases poll.
+    many: Vec<String>,
     samples: usize,
     spawn_samples: usize,
     blocks: usize,
@@ -65,6 +75,7 @@ fn parse_args() -> Result<Args> {
         socket: None,
         udp: None,
         chronyc: None,
+        many: Vec::new(),
         samples: 2000,
         spawn_samples: 200,
         blocks: 10,
@@ -77,6 +88,7 @@ fn parse_args() -> Result<Args> {
             "--socket" => args.socket = Some(value()?.into()),
             "--udp" => args.udp = Some(value()?),
             "--chronyc" => args.chronyc = Some(value()?.into()),
+            "--many" => args.many = value()?.split(',').map(String::from).collect(),
             "--samples" => args.samples = value()?.parse()?,
             "--spawn-samples" => args.spawn_samples = value()?.parse()?,
             "--blocks" => args.blocks = value()?.parse()?,
@@ -84,7 +96,7 @@ fn parse_args() -> Result<Args> {
             "-h" | "--help" => {
                 println!(
                     "usage: bench [CALLS] | bench --socket PATH --udp ADDR [--chronyc PATH] \
-                     [--samples N] [--spawn-samples N] [--blocks N] [--json FILE]"
+                     [--many ADDR,...] [--samples N] [--spawn-samples N] [--blocks N] [--json FILE]"
                 );
                 std::process::exit(0);
             }
@@ -393,6 +405,14 @@ fn main() -> Result<()> {
     let shared = SharedConnection::new(Some(&socket_text), &chrony_core::Options::new());
     let mut sources_unix = Connection::open(&socket_text)?;
     let mut sources_udp = Connection::open(&udp)?;
+    #[cfg(feature = "tokio")]
+    let mut tokio_state = tokio_cases::State::open(&socket_text, &udp, &args.many)?;
+    #[cfg(not(feature = "tokio"))]
+    if !args.many.is_empty() {
+        return Err(
+            "--many needs the async cases: build the example with `--features tokio`".into(),
+        );
+    }
     let sources = sources_unix.sources()?.len();
     check_snapshot(&snap_conn.snapshot()?, sources)?;
     println!("the daemon has {sources} sources");
@@ -489,6 +509,8 @@ fn main() -> Result<()> {
             },
         ),
     ];
+    #[cfg(feature = "tokio")]
+    cases.extend(tokio_state.cases());
     if args.spawn_samples > 0 {
         cases.push(case(
             "chronyc.subprocess.unix",

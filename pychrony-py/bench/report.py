@@ -30,6 +30,7 @@ ORDER = [
     "floor.python",
     "core.reused",
     "core.shared",
+    "async.reused",
     "core.one_call",
     "core.open_close",
     "ours.reused",
@@ -44,9 +45,24 @@ ORDER = [
     "core.snapshot",
     "core.sequential_all",
     "chronyc.script",
+    # Many daemons (the UDP ports of `many_daemons` more chronyd): one sample polls them all.
+    "many.sequential",
+    "many.concurrent",
 ]
+# One sample = the tracking of every one of the many daemons.
+MANY = {"many.sequential", "many.concurrent"}
 # The cases reading more than tracking; the rest time one tracking call.
-REPORTS = {"core.sources", "ours.sources", "core.snapshot", "core.sequential_all", "chronyc.script"}
+REPORTS = {
+    "core.sources",
+    "ours.sources",
+    "core.snapshot",
+    "core.sequential_all",
+    "chronyc.script",
+} | MANY
+# x_blocking: an async case against the blocking call it wraps, same transport.
+BLOCKING_TWIN = {"async.reused": "core.reused"}
+# x_sequential: the many daemons at once against one after another.
+SEQUENTIAL_TWIN = {"many.concurrent": "many.sequential"}
 # x_tracking: a case against one tracking round trip of a reused Connection, same transport.
 TRACKING = "core.reused"
 # x_rust: a pychrony case against chrony-core doing the same.
@@ -59,6 +75,8 @@ RUST_TWIN = {
 GROUP = {
     "floor": ("raw socket, std only (floor)", "#7f7f7f"),
     "core": ("chrony-core (Rust)", "#d95f02"),
+    "async": ("chrony-core AsyncConnection (tokio)", "#e6ab02"),
+    "many": ("16 daemons (Rust: blocking, tokio)", "#a6761d"),
     "ours": ("pychrony (this project)", "#1b9e77"),
     "peer": ("pychrony 2.0.3 (PyPI)", "#e7298a"),
     "chronyc": ("chronyc subprocess", "#7570b3"),
@@ -68,6 +86,7 @@ NAMES = {
     "floor.python": "the same from Python (socket module)",
     "core.reused": "chrony-core: Connection reused",
     "core.shared": "chrony-core: SharedConnection reused",
+    "async.reused": "chrony-core: AsyncConnection reused",
     "core.one_call": "chrony-core: tracking(path)",
     "core.open_close": "chrony-core: open+query+drop",
     "ours.reused": "pychrony: connection reused",
@@ -81,6 +100,8 @@ NAMES = {
     "core.snapshot": "chrony-core: snapshot()",
     "core.sequential_all": "chrony-core: same, one by one",
     "chronyc.script": "chronyc sources+sourcestats+tracking+activity",
+    "many.sequential": "every daemon, one after another",
+    "many.concurrent": "every daemon at once (tokio)",
 }
 
 
@@ -137,7 +158,13 @@ METHOD = (
     "and every client process pinned to cpu_pinned (taskset), its NTP servers and refclock "
     "feeder to the other core; runners take turns over `rounds`, cases within a runner in 10 "
     "blocks, each case warmed up first; release builds (cargo --release, maturin build "
-    "--release) unless quick"
+    "--release) unless quick; async cases on a current-thread tokio runtime (the client one "
+    "thread, as in the blocking cases); the many-daemon cases poll `many_daemons` more "
+    "fixture chronyd (mode unsynced, each on its own loopback UDP command port), pinned to "
+    "the core the clients do not use, so the client's core runs only the client, as when it "
+    "polls a fleet elsewhere; the daemons' own work is serialised on that one core, which "
+    "slows only the concurrent case; a wake-up across cores makes each of the sequential "
+    "case's round trips dearer than core.reused's (its x_tracking says by how much)"
 )
 
 
@@ -204,6 +231,10 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
             c["x_tracking"] = ratio(c, cases.get(f"{TRACKING}.{transport}"))
         if prefix in RUST_TWIN:
             c["x_rust"] = ratio(c, cases.get(f"{RUST_TWIN[prefix]}.{transport}"))
+        if prefix in BLOCKING_TWIN:
+            c["x_blocking"] = ratio(c, cases.get(f"{BLOCKING_TWIN[prefix]}.{transport}"))
+        if prefix in SEQUENTIAL_TWIN:
+            c["x_sequential"] = ratio(c, cases.get(f"{SEQUENTIAL_TWIN[prefix]}.{transport}"))
 
     memory: list[Any] = []
     for path in sorted(glob.glob(os.path.join(args.raw, "memory-*.json"))):
@@ -290,6 +321,32 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
                 "met": value is not None and value <= 1.5,
             }
         )
+    for transport in ("unix", "udp"):
+        value = get(f"async.reused.{transport}", "x_blocking")
+        goals.append(
+            {
+                "goal": f"reused AsyncConnection tracking() <= 1.3 x the blocking call "
+                f"({transport})",
+                "case": f"async.reused.{transport}",
+                "value": value,
+                "limit": 1.3,
+                "met": value is not None and value <= 1.3,
+                "x_floor": get(f"async.reused.{transport}", "x_floor"),
+            }
+        )
+    daemons = facts.get("many_daemons", "?")
+    concurrent = get("many.concurrent.udp", "x_sequential")
+    goals.append(
+        {
+            "goal": f"{daemons} daemons at once (tokio) <= 0.25 x one after another (udp)",
+            "case": "many.concurrent.udp",
+            "value": concurrent,
+            "limit": 0.25,
+            "met": concurrent is not None and concurrent <= 0.25,
+            "sequential_x_tracking": get("many.sequential.udp", "x_tracking"),
+            "concurrent_x_tracking": get("many.concurrent.udp", "x_tracking"),
+        }
+    )
     ours_start = startup.get("ours", {}).get("import_first_call_ms_median")
     goals.append(
         {
@@ -305,7 +362,8 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
         "statistics": "median and p99 (nearest rank) of every sample; calls_per_s = "
         "1 / mean; x_* = ratio of medians: x_floor to the raw socket, x_peer_* to pychrony 2.0.3, "
         "x_tracking to one tracking round trip of a reused Connection (core.reused), x_rust to "
-        "chrony-core doing the same, all on the same transport",
+        "chrony-core doing the same, x_blocking an async case to the blocking call, x_sequential "
+        "the many daemons at once to one after another, all on the same transport",
         "cases": cases,
         "goals": goals,
         "memory": memory,
@@ -320,7 +378,8 @@ def fmt(x: float | None, spec: str) -> str:
 def print_table(results: dict[str, Any]) -> None:
     print(
         f"\n{'case':<27} {'':<36} {'median µs':>10} {'p99 µs':>9} {'calls/s':>9} "
-        f"{'×floor':>7} {'×peer o+q+c':>11} {'×peer reused':>12} {'×tracking':>9} {'×Rust':>6}"
+        f"{'×floor':>7} {'×peer o+q+c':>11} {'×peer reused':>12} {'×tracking':>9} {'×Rust':>6} "
+        f"{'×blocking':>9} {'×seq':>6}"
     )
     for case_id, c in results["cases"].items():
         print(
@@ -328,7 +387,8 @@ def print_table(results: dict[str, Any]) -> None:
             f"{c['median_us']:10.1f} {c['p99_us']:9.1f} {c['calls_per_s']:9.0f} "
             f"{fmt(c['x_floor'], '7.2f'):>7} {fmt(c['x_peer_open_close'], '11.3f'):>11} "
             f"{fmt(c.get('x_peer_reused'), '12.2f'):>12} {fmt(c.get('x_tracking'), '9.2f'):>9} "
-            f"{fmt(c.get('x_rust'), '6.2f'):>6}"
+            f"{fmt(c.get('x_rust'), '6.2f'):>6} {fmt(c.get('x_blocking'), '9.2f'):>9} "
+            f"{fmt(c.get('x_sequential'), '6.3f'):>6}"
         )
     print("\nmemory (RSS, KiB):")
     for m in results["memory"]:
@@ -376,13 +436,18 @@ def bars(ax: Any, rows: list[tuple[str, dict[str, Any]]], ratio_of: Any) -> None
 
 
 def tracking_ratio(_cid: str, c: dict[str, Any]) -> str | None:
-    return f"{c['x_floor']:.2f}× floor" if c.get("x_floor") else None
+    if not c.get("x_floor"):
+        return None
+    blocking = f", {c['x_blocking']:.2f}× blocking" if c.get("x_blocking") else ""
+    return f"{c['x_floor']:.2f}× floor{blocking}"
 
 
 def report_ratio(cid: str, c: dict[str, Any]) -> str | None:
     """Against Rust for pychrony, against one tracking round trip for the rest."""
     if c.get("x_rust") is not None:
         return f"{c['x_rust']:.2f}× Rust"
+    if c.get("x_sequential") is not None:
+        return f"{c['x_sequential']:.3f}× one after another"
     if cid.startswith(TRACKING + "."):
         return "the ×tracking reference"
     if c.get("x_tracking") is not None:
@@ -422,7 +487,8 @@ def chart(results: dict[str, Any], path: str) -> None:
         ]
         bars(ax, rows, report_ratio)
         where = "unix socket" if transport == "unix" else "UDP"
-        ax.set_title(f"{where}: reports of all {sources} sources")
+        many = f"; {results.get('many_daemons', '?')} daemons" if transport == "udp" else ""
+        ax.set_title(f"{where}: reports of all {sources} sources{many}")
         ax.set_xlabel("µs per call, log scale: bar = median, whisker to p99")
         ax.set_xlim(5, 300000)
     handles = [plt.Rectangle((0, 0), 1, 1, color=color) for _, color in GROUP.values()]
@@ -430,7 +496,7 @@ def chart(results: dict[str, Any], path: str) -> None:
         handles,
         [name for name, _ in GROUP.values()],
         loc="lower center",
-        ncol=5,
+        ncol=4,
         fontsize=8,
         frameon=False,
     )

@@ -1,7 +1,8 @@
 //! `cargo xtask bench` ([`USAGE`]): nothing is asserted. Each runner is pinned with the daemon to
 //! one core: wake-ups across cores make round trips jump between about 12 and 42 µs on the 2-core
 //! machines this runs on. The runners take turns in rounds (and the cases within a runner in
-//! blocks), so a change of machine load hits every case alike.
+//! blocks), so a change of machine load hits every case alike. The many-daemon cases poll
+//! [`MANY`] more daemons, pinned to the other core (see [`start_many`]).
 
 use crate::pyenv::{build_wheel, install_wheel, venv};
 use crate::util::{Args, Result, bail, cmd, output, root, run};
@@ -17,10 +18,11 @@ usage: cargo xtask bench [--quick] [--cpu N] [--rounds N]
 Times the tracking query side by side on one fixture chronyd with 8 sources (unix socket
 and UDP): a raw socket floor (in Rust, and from Python's socket module), chrony-core (one-call API, reused Connection), pychrony (release
 wheel: get_tracking, reused ChronyConnection), pychrony 2.0.3 from PyPI (open+query+close,
-reused) and `chronyc -c tracking`; then the reports of every source: chrony-core's sources()
+reused), chrony-core's AsyncConnection (tokio) and `chronyc -c tracking`; then the reports of every source: chrony-core's sources()
 and pychrony's get_sources(), Connection::snapshot() beside the same reports read one by one
 and chronyc as a script runs it (sources, sourcestats, tracking, activity); plus memory and
-import + first call. Client processes and the daemon share one CPU core (taskset). Writes target/bench/results.json and target/bench/bench.png;
+import + first call; and 16 more chronyd (unsynchronised, on the other core) polled one after
+another (blocking Connection) and at once (tokio). Client processes and the daemon share one CPU core (taskset). Writes target/bench/results.json and target/bench/bench.png;
 a full run also copies them to docs/bench-results.json and docs/bench.png.
 
 options:
@@ -35,6 +37,8 @@ const OUT_DIR: &str = "target/bench";
 /// The peer, exactly as published on PyPI (a wheel bundling libchrony 0.2).
 const PEER: &str = "pychrony==2.0.3";
 const MATPLOTLIB: &str = "matplotlib==3.11.2";
+/// The daemons of the many-daemon cases (issue 14: 16 polled at once vs one after another).
+const MANY: usize = 16;
 
 pub fn run_cli(args: &[String]) -> Result {
     let args = Args::parse(args, USAGE, "--quick --cpu= --rounds=")?;
@@ -59,7 +63,8 @@ pub fn run_cli(args: &[String]) -> Result {
     let bench_python = venv(BENCH_VENV, &tools)?;
     let peer_python = venv(PEER_VENV, PEER)?;
     check_peer_bundles_libchrony(&peer_python)?;
-    let rust_bench = crate::util::build_example("bench", !quick)?;
+    // With the async cases; the library's default build stays without tokio.
+    let rust_bench = crate::util::build_example_with("bench", !quick, &["tokio"])?;
     install_wheel(&bench_python, &bench_wheel(&bench_python, quick)?)?;
 
     // 2. One daemon for everything, pinned to the clients' core; its NTP servers and the
@@ -84,6 +89,9 @@ pub fn run_cli(args: &[String]) -> Result {
         let other_cpu = usize::from(cpu == 0);
         run(cmd(&format!("taskset -pc {other_cpu} {helper}")))?;
     }
+    let many = start_many(cpu, cpus)?;
+    let many_udp: Vec<String> = many.iter().map(Fixture::udp_v4).collect();
+    let many_udp = many_udp.join(",");
     let socket = fx.socket_path().to_string_lossy().into_owned();
     let udp = fx.udp_v4();
     let script = root.join("pychrony-py/bench/bench.py");
@@ -108,7 +116,7 @@ pub fn run_cli(args: &[String]) -> Result {
                     let chronyc = [OsStr::new("--chronyc"), fx.chrony().chronyc.as_os_str()];
                     let spawn = per_round(spawn_samples, r);
                     let words = format!("--socket {socket} --udp {udp} --samples {n}");
-                    let words = format!("{words} --spawn-samples {spawn}");
+                    let words = format!("{words} --spawn-samples {spawn} --many {many_udp}");
                     let json = format!("rust-{r}.json");
                     let mut rust = pinned(&rust_bench, &chronyc, words, json);
                     // The fixture's chronyc, with the library path it may need (inherited by chronyc).
@@ -145,13 +153,14 @@ pub fn run_cli(args: &[String]) -> Result {
     let leftovers = socket_dir_leftovers(fx.dir());
     let chrony = fx.chrony().clone();
     drop(fx);
+    drop(many);
 
     // 5. The report; report.py adds the machine's facts (CPU, kernel, versions).
     let facts = format!(
         "date={date}\nloadavg_start={load_start}\nloadavg_end={load_end}\nquick={quick}\n\
          cpu_pinned={cpu}\nsources={sources}\nrounds={rounds}\nsamples_per_case={samples}\n\
          subprocess_samples_per_case={spawn_samples}\nmemory_calls={memory_calls}\n\
-         startup_repeat={startup_repeat}"
+         startup_repeat={startup_repeat}\nmany_daemons={MANY}"
     );
     let (results, chart) = (out.join("results.json"), out.join("bench.png"));
     let mut report = Command::new(&bench_python);
@@ -183,6 +192,26 @@ pub fn run_cli(args: &[String]) -> Result {
     }
     println!("load average: {load_start} at start, {load_end} at end (2-core machine, shared)");
     Ok(())
+}
+
+/// [`MANY`] fixture chronyd in the cheapest mode that answers tracking (`Mode::Unsynced`: no NTP
+/// server of its own, no refclock), each on its own loopback UDP command port. Pinned to the core
+/// the clients do not use (on a 1-core machine, left where they are): the client's core then
+/// runs only the client, as when it polls a fleet elsewhere; the daemons' own work is serialised
+/// on the other core (a fleet would answer in parallel), which only slows the concurrent case.
+fn start_many(cpu: usize, cpus: usize) -> Result<Vec<Fixture>> {
+    let started = std::time::Instant::now();
+    let many = (0..MANY).map(|_| Fixture::start(Mode::Unsynced));
+    let many = many.collect::<std::io::Result<Vec<_>>>()?;
+    if cpus > 1 {
+        let other_cpu = usize::from(cpu == 0);
+        for fx in &many {
+            output(cmd(&format!("taskset -pc {other_cpu} {}", fx.pid())))?;
+        }
+    }
+    let took = started.elapsed().as_secs_f64();
+    println!("bench: {MANY} more chronyd (mode unsynced) started in {took:.1} s");
+    Ok(many)
 }
 
 fn loadavg() -> String {

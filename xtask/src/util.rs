@@ -266,8 +266,19 @@ pub fn build_executables(args: &str) -> Result<Vec<Executable>> {
 
 /// Builds chrony-core's example `name`; its executable, wherever CARGO_TARGET_DIR puts it.
 pub fn build_example(name: &str, release: bool) -> Result<PathBuf> {
+    build_example_with(name, release, &[])
+}
+
+/// [`build_example`] with chrony-core's `features` on (the default build's dependencies stay as
+/// they are: the features are asked for here only).
+pub fn build_example_with(name: &str, release: bool, features: &[&str]) -> Result<PathBuf> {
     let release = if release { "--release" } else { "" };
-    let built = build_executables(&format!("build -p chrony-core --example {name} {release}"))?;
+    let features = match features {
+        [] => String::new(),
+        list => format!("--features {}", list.join(",")),
+    };
+    let build = format!("build -p chrony-core --example {name} {release} {features}");
+    let built = build_executables(&build)?;
     let example = |p: &&PathBuf| p.ends_with(format!("examples/{name}"));
     let found = built.iter().map(|e| &e.path).find(example).cloned();
     found.ok_or_else(|| format!("cargo did not report the `{name}` example's executable").into())
