@@ -160,6 +160,20 @@ def test_register_and_describe_do_not_contact_chronyd(sources: Daemon) -> None:
         registry.register(ChronyCollector(sources.socket))
 
 
+def test_a_scrape_asks_only_for_its_collectors_reports(sources: Daemon) -> None:
+    """chronyd's command counter around a scrape (chronyc's own request counted out): the
+    serverstats collector sends its one request; more collectors, more requests."""
+
+    def sent(collectors: list[str]) -> int:
+        collector = ChronyCollector(sources.socket, collectors=collectors)
+        before = command_hits(sources)
+        assert value(scrape(collector), "chrony_up") == 1.0
+        return command_hits(sources) - before - 1
+
+    assert sent(["serverstats"]) == 1
+    assert 1 < sent(["tracking", "serverstats"]) < sent(list(COLLECTORS))
+
+
 def test_describe_names_what_collect_exports(sources: Daemon) -> None:
     collector = ChronyCollector(sources.socket)
     described = {f.name: f.type for f in collector.describe()}
