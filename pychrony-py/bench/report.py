@@ -44,9 +44,19 @@ ORDER = [
     "core.snapshot",
     "core.sequential_all",
     "chronyc.script",
+    "exporter.scrape",
+    "chronyc.exporter_script",
 ]
 # The cases reading more than tracking; the rest time one tracking call.
-REPORTS = {"core.sources", "ours.sources", "core.snapshot", "core.sequential_all", "chronyc.script"}
+REPORTS = {
+    "core.sources",
+    "ours.sources",
+    "core.snapshot",
+    "core.sequential_all",
+    "chronyc.script",
+    "exporter.scrape",
+    "chronyc.exporter_script",
+}
 # x_tracking: a case against one tracking round trip of a reused Connection, same transport.
 TRACKING = "core.reused"
 # x_rust: a pychrony case against chrony-core doing the same.
@@ -62,6 +72,7 @@ GROUP = {
     "ours": ("pychrony (this project)", "#1b9e77"),
     "peer": ("pychrony 2.0.3 (PyPI)", "#e7298a"),
     "chronyc": ("chronyc subprocess", "#7570b3"),
+    "exporter": ("pychrony exporter scrape", "#66a61e"),
 }
 NAMES = {
     "floor.raw": "raw persistent socket (floor)",
@@ -81,6 +92,8 @@ NAMES = {
     "core.snapshot": "chrony-core: snapshot()",
     "core.sequential_all": "chrony-core: same, one by one",
     "chronyc.script": "chronyc sources+sourcestats+tracking+activity",
+    "exporter.scrape": "pychrony exporter: one scrape",
+    "chronyc.exporter_script": "chronyc tracking+sources+serverstats",
 }
 
 
@@ -290,6 +303,25 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
                 "met": value is not None and value <= 1.5,
             }
         )
+    scrape = get("exporter.scrape.unix", "median_us")
+    scrape_ms = None if scrape is None else scrape / 1000
+    script = get("chronyc.exporter_script.unix", "median_us")
+    goals.append(
+        {
+            "goal": f"exporter scrape (tracking + {sources} sources + serverstats) <= 1 ms "
+            "median (unix)",
+            "case": "exporter.scrape.unix",
+            "value": scrape_ms,
+            "limit": 1.0,
+            "met": scrape_ms is not None and scrape_ms <= 1.0,
+            "x_tracking": get("exporter.scrape.unix", "x_tracking"),
+            # The chronyc runs a textfile script makes for the same reports.
+            "chronyc_script_ms": None if script is None else script / 1000,
+            "x_chronyc_script": ratio(
+                cases.get("exporter.scrape.unix"), cases.get("chronyc.exporter_script.unix")
+            ),
+        }
+    )
     ours_start = startup.get("ours", {}).get("import_first_call_ms_median")
     goals.append(
         {

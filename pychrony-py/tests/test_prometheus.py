@@ -174,6 +174,17 @@ def test_a_scrape_asks_only_for_its_collectors_reports(sources: Daemon) -> None:
     assert 1 < sent(["tracking", "serverstats"]) < sent(list(COLLECTORS))
 
 
+def test_close_ends_the_kept_connection_and_a_scrape_reopens_it(sources: Daemon) -> None:
+    collector = ChronyCollector(sources.socket, collectors=["serverstats"])
+    first = counter_value(scrape(collector), "chrony_serverstats_command_packets_received_total")
+    collector.close()
+    collector.close()  # nothing open: nothing to do
+    again = scrape(collector)
+    assert value(again, "chrony_up") == 1.0
+    hits = counter_value(again, "chrony_serverstats_command_packets_received_total")
+    assert first is not None and hits is not None and hits > first
+
+
 def test_describe_names_what_collect_exports(sources: Daemon) -> None:
     collector = ChronyCollector(sources.socket)
     described = {f.name: f.type for f in collector.describe()}

@@ -456,6 +456,11 @@ class ChronyCollector:
         # Only the reports the enabled collectors export are asked for.
         self._parts = sorted({p for c in self.collectors for p in COLLECTOR_PARTS[c]})
 
+    def close(self) -> None:
+        """Closes the connection kept across scrapes (removing its socket file); the next
+        scrape opens a new one."""
+        self._conn.close()
+
     def describe(self) -> Iterator[Metric]:
         """Every metric this collector can export, without samples (chronyd is not asked)."""
         yield from self._families(None, None)
