@@ -31,7 +31,9 @@
 //!   `Connection::sources()` (both transports), `Connection::snapshot()` and the same
 //!   reports read one by one (unix: over UDP chronyd refuses some), and chronyc as a script
 //!   runs it: `chronyc -n sources`, `sourcestats`, `tracking` and `activity`, one process each
-//!   (one sample is the four runs).
+//!   (one sample is the four runs);
+//! - what a textfile script runs for a Prometheus scrape of tracking, sources and serverstats:
+//!   `chronyc -c tracking`, `sources`, `serverstats` (one sample is the three runs).
 //!
 //! The cases take turns in blocks, so a change of machine load hits them all
 //! alike; each block starts with a few unmeasured calls.
@@ -550,6 +552,16 @@ fn main() -> Result<()> {
             "chronyc -n sources; sourcestats; tracking; activity (4 subprocesses)",
             true,
             chronyc_script(&*chronyc_cmd, script.to_vec()),
+        ));
+        // What a node_exporter textfile script runs for the exporter's collectors tracking,
+        // sources and serverstats (beside pychrony's exporter.scrape.unix).
+        let exporter = ["tracking", "sources", "serverstats"]
+            .map(|report| vec!["-h".into(), socket_text.clone(), "-c".into(), report.into()]);
+        cases.push(case(
+            "chronyc.exporter_script.unix",
+            "chronyc -c tracking; sources; serverstats (3 subprocesses)",
+            true,
+            chronyc_script(&*chronyc_cmd, exporter.to_vec()),
         ));
     }
 

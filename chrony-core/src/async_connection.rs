@@ -211,6 +211,11 @@ impl AsyncConnection {
         self.query().await
     }
 
+    /// As [`Connection::snapshot_of`](crate::Connection::snapshot_of).
+    pub async fn snapshot_of(&mut self, parts: &crate::Parts) -> Result<Snapshot> {
+        crate::snapshot::read_parts(self, parts).await
+    }
+
     /// What this connection talks to, as
     /// [`Connection::address`](crate::Connection::address).
     pub fn address(&self) -> &str {

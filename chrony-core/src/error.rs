@@ -24,7 +24,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// | -1 | connection refused, send or receive failed | [`ConnectionRefused`](Error::ConnectionRefused), [`Io`](Error::Io), [`Library`](Error::Library), [`Interrupted`](Error::Interrupted) |
 /// | -2 | socket not found, or an address that cannot name one | [`NotFound`](Error::NotFound), [`InvalidAddress`](Error::InvalidAddress), [`PathTooLong`](Error::PathTooLong) |
 /// | -3 | permission denied | [`PermissionDenied`](Error::PermissionDenied), [`NotAuthorised`](Error::NotAuthorised) |
-/// | -4 | invalid response, or a report this chronyd (or the linked library) does not know | [`Protocol`](Error::Protocol), [`InvalidValue`](Error::InvalidValue), [`Unsupported`](Error::Unsupported), [`UnsupportedByLibrary`](Error::UnsupportedByLibrary) |
+/// | -4 | invalid response, or a report this chronyd (or the linked library) does not know | [`Protocol`](Error::Protocol), [`InvalidValue`](Error::InvalidValue), [`Unsupported`](Error::Unsupported), [`UnsupportedByLibrary`](Error::UnsupportedByLibrary), [`NotRequested`](Error::NotRequested) |
 /// | -5 | incomplete data | [`IncompleteData`](Error::IncompleteData), [`SourcesChanged`](Error::SourcesChanged) |
 /// | -6 | timeout | [`Timeout`](Error::Timeout) |
 #[derive(Debug, thiserror::Error)]
@@ -222,6 +222,18 @@ pub enum Error {
         report: &'static str,
     },
 
+    /// Code -4. Never chronyd's answer: a part of a snapshot the caller left
+    /// out of [`Connection::snapshot_of`](crate::Connection::snapshot_of)'s
+    /// [`Parts`](crate::Parts), so nothing was sent for it.
+    #[error(
+        "the snapshot's {part} part was not asked for; add it to the parts given to snapshot_of \
+         to read it"
+    )]
+    NotRequested {
+        /// The part, by its field name in `Snapshot` or `SourceSnapshot`.
+        part: &'static str,
+    },
+
     /// Code -5. The list of sources kept changing while it was read (a
     /// source added or removed between the count and the records) in every
     /// one of `attempts` reads; records of two different lists are never
@@ -293,7 +305,8 @@ impl Error {
             Error::Protocol { .. }
             | Error::InvalidValue { .. }
             | Error::Unsupported { .. }
-            | Error::UnsupportedByLibrary { .. } => -4,
+            | Error::UnsupportedByLibrary { .. }
+            | Error::NotRequested { .. } => -4,
             Error::IncompleteData { .. } | Error::SourcesChanged { .. } => -5,
             Error::Timeout { .. } => -6,
         }

@@ -120,7 +120,7 @@ pub use reports::sources::{Source, SourceAddress, SourceMode, SourceState};
 pub use reports::sourcestats::SourceStats;
 pub use reports::tracking::{LeapStatus, TrackingStatus};
 pub use shared::SharedConnection;
-pub use snapshot::{Snapshot, SourceSnapshot};
+pub use snapshot::{Parts, Snapshot, SourceSnapshot};
 
 /// Queries chronyd's tracking report with the default options.
 ///
@@ -175,6 +175,19 @@ pub fn clients(socket_path: Option<&Path>) -> Result<Option<Vec<Client>>> {
 /// `socket_path`, and [`Connection::snapshot`]).
 pub fn snapshot(socket_path: Option<&Path>) -> Result<Snapshot> {
     query(socket_path, &Options::default(), &mut || false)
+}
+
+/// Reads the `parts` of the snapshot over chronyd's unix socket with a
+/// pooled connection (see [`Connection::snapshot_of`]).
+pub fn snapshot_of(
+    socket_path: Option<&Path>,
+    options: &Options,
+    parts: &Parts,
+    interrupted: &mut dyn FnMut() -> bool,
+) -> Result<Snapshot> {
+    pool::with_connection(socket_path, options, |c| {
+        c.snapshot_of_interruptible(parts, interrupted)
+    })
 }
 
 /// Queries any report `Q` (e.g. `query::<Vec<SourceStats>>(...)`) over

@@ -130,6 +130,18 @@ impl SharedConnection {
         self.query()
     }
 
+    /// Reads the `parts` of the snapshot (see [`Connection::snapshot_of`]),
+    /// calling `interrupted` as [`SharedConnection::query_interruptible`] does.
+    pub fn snapshot_of_interruptible(
+        &self,
+        parts: &crate::Parts,
+        interrupted: &mut dyn FnMut() -> bool,
+    ) -> Result<crate::Snapshot> {
+        self.with_turn(interrupted, |conn, interrupted| {
+            conn.snapshot_of_interruptible(parts, interrupted)
+        })
+    }
+
     /// Queries the tracking report (see [`Connection::tracking`]).
     pub fn tracking(&self) -> Result<TrackingStatus> {
         self.tracking_interruptible(&mut || false)

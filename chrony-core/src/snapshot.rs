@@ -2,6 +2,7 @@
 //! two batches (pipelined with the bundled C library, see `pipeline`):
 //! first the whole-daemon reports and the number of sources, then each
 //! source's records by index and the number again.
+//! [`Connection::snapshot_of`] reads only the [`Parts`] asked for.
 
 use std::ffi::c_int;
 use std::time::Instant;
@@ -21,7 +22,9 @@ use crate::{
 /// Everything chronyd reports, read at about the same moment. Each part is
 /// the report, or why it is absent: over UDP chronyd refuses serverstats
 /// (and each source's selectdata, ntpdata and authdata) with
-/// [`Error::NotAuthorised`], while the rest is there.
+/// [`Error::NotAuthorised`], while the rest is there. A part left out of
+/// [`Connection::snapshot_of`]'s [`Parts`] is [`Error::NotRequested`]:
+/// nothing was sent for it.
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct Snapshot {
@@ -60,8 +63,102 @@ pub struct SourceSnapshot {
     pub name: Result<Option<String>>,
 }
 
-/// The requests of the second batch for each source, in this order.
-const PER_SOURCE: usize = 6;
+/// Which parts of a [`Snapshot`] [`Connection::snapshot_of`] reads, each
+/// named as its field of [`Snapshot`] or [`SourceSnapshot`]. A per-source
+/// part (`stats`, `select_data`, `ntp_data`, `auth_data`, `name`) reads the
+/// sources report too, as it needs each source's index and address.
+///
+/// ```
+/// let mut parts = chrony_core::Parts::NONE;
+/// parts.tracking = true;
+/// parts.stats = true; // and so the sources
+/// assert!(parts.reads_sources());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Parts {
+    /// [`Snapshot::tracking`].
+    pub tracking: bool,
+    /// [`Snapshot::activity`].
+    pub activity: bool,
+    /// [`Snapshot::server_stats`].
+    pub server_stats: bool,
+    /// [`Snapshot::smoothing`].
+    pub smoothing: bool,
+    /// [`Snapshot::rtc_data`].
+    pub rtc_data: bool,
+    /// [`Snapshot::sources`] (each [`SourceSnapshot::source`]).
+    pub sources: bool,
+    /// [`SourceSnapshot::stats`].
+    pub stats: bool,
+    /// [`SourceSnapshot::select_data`].
+    pub select_data: bool,
+    /// [`SourceSnapshot::ntp_data`].
+    pub ntp_data: bool,
+    /// [`SourceSnapshot::auth_data`].
+    pub auth_data: bool,
+    /// [`SourceSnapshot::name`].
+    pub name: bool,
+}
+
+impl Parts {
+    /// Every part: what [`Connection::snapshot`] reads.
+    pub const ALL: Parts = Parts {
+        tracking: true,
+        activity: true,
+        server_stats: true,
+        smoothing: true,
+        rtc_data: true,
+        sources: true,
+        stats: true,
+        select_data: true,
+        ntp_data: true,
+        auth_data: true,
+        name: true,
+    };
+
+    /// No part: a start to set the wanted ones on (reads nothing).
+    pub const NONE: Parts = Parts {
+        tracking: false,
+        activity: false,
+        server_stats: false,
+        smoothing: false,
+        rtc_data: false,
+        sources: false,
+        stats: false,
+        select_data: false,
+        ntp_data: false,
+        auth_data: false,
+        name: false,
+    };
+
+    /// Whether the sources report is read: asked for, or needed by a
+    /// per-source part.
+    pub fn reads_sources(&self) -> bool {
+        self.sources
+            || self.stats
+            || self.select_data
+            || self.ntp_data
+            || self.auth_data
+            || self.name
+    }
+}
+
+/// A part left out of the [`Parts`] asked for.
+fn not_requested<T>(part: &'static str) -> Result<T> {
+    Err(Error::NotRequested { part })
+}
+
+/// The per-source requests, by their slot in [`Records`].
+#[derive(Clone, Copy)]
+enum Slot {
+    Source,
+    Stats,
+    Select,
+    Ntp,
+    Auth,
+    Name,
+}
 
 fn request(name: &'static std::ffi::CStr, index: c_int) -> Request {
     Request {
@@ -105,7 +202,7 @@ fn keyed<R: Keyed>(
 
 /// The second batch's records of one source, as they are decoded.
 #[derive(Default)]
-struct Parts {
+struct Records {
     source: Option<Result<Source>>,
     stats: Option<Result<SourceStats>>,
     select_data: Option<Result<SelectData>>,
@@ -126,6 +223,24 @@ impl Connection {
         self.snapshot_interruptible(&mut || false)
     }
 
+    /// Like [`Connection::snapshot`], reading only the `parts` asked for:
+    /// nothing is sent for the others, which are [`Error::NotRequested`].
+    /// Cheaper when a caller needs a few reports (e.g. tracking and the
+    /// sources, not every source's five other records).
+    pub fn snapshot_of(&mut self, parts: &Parts) -> Result<Snapshot> {
+        self.snapshot_of_interruptible(parts, &mut || false)
+    }
+
+    /// [`Connection::snapshot_of`], stopping as
+    /// [`Connection::snapshot_interruptible`] does.
+    pub fn snapshot_of_interruptible(
+        &mut self,
+        parts: &Parts,
+        interrupted: &mut dyn FnMut() -> bool,
+    ) -> Result<Snapshot> {
+        reading::block_on(read_parts(&mut self.link(interrupted), parts))
+    }
+
     /// [`Connection::snapshot`], stopping with [`Error::Interrupted`] when
     /// `interrupted` returns true (asked about every 100 ms).
     pub fn snapshot_interruptible(
@@ -138,39 +253,60 @@ impl Connection {
 
 /// Reads the snapshot over `l` (see [`Connection::snapshot`]).
 pub(crate) async fn read<L: Link>(l: &mut L) -> Result<Snapshot> {
+    read_parts(l, &Parts::ALL).await
+}
+
+/// Reads the `parts` of the snapshot over `l` (see [`Connection::snapshot_of`]).
+pub(crate) async fn read_parts<L: Link>(l: &mut L, parts: &Parts) -> Result<Snapshot> {
     let deadline = exchange::deadline_after(l.timeout());
-    let requests = [
-        request(TrackingStatus::NAME, 0),
-        request(Activity::NAME, 0),
-        request(ServerStats::NAME, 0),
-        request(Smoothing::NAME, 0),
-        request(RtcData::NAME, 0),
-        Request {
+    // The first batch's requests asked for, each with its slot (0..5 as
+    // below; 5 the number of sources).
+    let first = [
+        (parts.tracking, TrackingStatus::NAME),
+        (parts.activity, Activity::NAME),
+        (parts.server_stats, ServerStats::NAME),
+        (parts.smoothing, Smoothing::NAME),
+        (parts.rtc_data, RtcData::NAME),
+    ];
+    let mut slots = Vec::with_capacity(first.len() + 1);
+    let mut requests = Vec::with_capacity(first.len() + 1);
+    for (slot, (wanted, name)) in first.into_iter().enumerate() {
+        if wanted {
+            slots.push(slot);
+            requests.push(request(name, 0));
+        }
+    }
+    if parts.reads_sources() {
+        slots.push(first.len());
+        requests.push(Request {
             name: Source::NAME,
             index: None,
-        },
-    ];
+        });
+    }
     let (mut tracking, mut activity, mut server_stats) = (None, None, None);
     let (mut smoothing, mut rtc_data, mut count) = (None, None, None);
-    reading::batch(l, &requests, deadline, &mut |i, r| match i {
-        0 => tracking = Some(r.and_then(TrackingStatus::read)),
-        1 => activity = Some(r.and_then(Activity::read)),
-        2 => server_stats = Some(r.and_then(ServerStats::read)),
-        3 => smoothing = Some(optional(r)),
-        4 => rtc_data = Some(optional(r)),
-        _ => count = Some(r.map(|s| s.number_of_records())),
-    })
-    .await?;
-    let sources = match count.expect("decoded") {
-        Ok(n) => source_snapshots(l, n, deadline).await?,
-        Err(e) => Err(e),
+    if !requests.is_empty() {
+        reading::batch(l, &requests, deadline, &mut |i, r| match slots[i] {
+            0 => tracking = Some(r.and_then(TrackingStatus::read)),
+            1 => activity = Some(r.and_then(Activity::read)),
+            2 => server_stats = Some(r.and_then(ServerStats::read)),
+            3 => smoothing = Some(optional(r)),
+            4 => rtc_data = Some(optional(r)),
+            _ => count = Some(r.map(|s| s.number_of_records())),
+        })
+        .await?;
+    }
+    let sources = match count {
+        None => not_requested("sources"),
+        Some(Ok(n)) => source_snapshots(l, n, parts, deadline).await?,
+        Some(Err(e)) => Err(e),
     };
     Ok(Snapshot {
-        tracking: tracking.expect("decoded"),
-        activity: activity.expect("decoded"),
-        server_stats: server_stats.expect("decoded"),
-        smoothing: smoothing.expect("decoded"),
-        rtc_data: rtc_data.expect("decoded"),
+        tracking: tracking.unwrap_or_else(|| not_requested("tracking")),
+        activity: activity.unwrap_or_else(|| not_requested("activity")),
+        server_stats: server_stats.unwrap_or_else(|| not_requested("server_stats")),
+        smoothing: smoothing.unwrap_or_else(|| not_requested("smoothing")),
+        rtc_data: rtc_data.unwrap_or_else(|| not_requested("rtc_data")),
         sources,
     })
 }
@@ -180,49 +316,59 @@ pub(crate) async fn read<L: Link>(l: &mut L) -> Result<Snapshot> {
 async fn source_snapshots<L: Link>(
     l: &mut L,
     mut n: c_int,
+    parts: &Parts,
     deadline: Instant,
 ) -> Result<Result<Vec<SourceSnapshot>>> {
     let names = ffi::knows_report(<Option<SourceName> as Report>::NAME);
+    // Each source's requests asked for, in this order (the source's own
+    // record first: the keyed ones check their address against it).
+    let per_source: Vec<(Slot, &'static std::ffi::CStr)> = [
+        (true, Slot::Source, Source::NAME),
+        (parts.stats, Slot::Stats, SourceStats::NAME),
+        (parts.select_data, Slot::Select, SelectData::NAME),
+        (parts.ntp_data, Slot::Ntp, NtpData::NAME),
+        (parts.auth_data, Slot::Auth, AuthData::NAME),
+        // Without the library's sourcename: asked for no name (a second
+        // sources request keeps the layout simple).
+        (
+            parts.name,
+            Slot::Name,
+            if names {
+                <Option<SourceName> as Report>::NAME
+            } else {
+                Source::NAME
+            },
+        ),
+    ]
+    .into_iter()
+    .filter(|(wanted, _, _)| *wanted)
+    .map(|(_, slot, name)| (slot, name))
+    .collect();
+    let per = per_source.len();
     for _ in 0..LIST_ATTEMPTS {
-        let mut requests = Vec::with_capacity(usize::try_from(n).unwrap_or(0) * PER_SOURCE + 1);
+        let mut requests = Vec::with_capacity(usize::try_from(n).unwrap_or(0) * per + 1);
         for index in 0..n {
-            requests.extend([
-                request(Source::NAME, index),
-                request(SourceStats::NAME, index),
-                request(SelectData::NAME, index),
-                request(NtpData::NAME, index),
-                request(AuthData::NAME, index),
-                // Without the library's sourcename: asked for no name (a
-                // second sources request keeps the layout simple).
-                request(
-                    if names {
-                        <Option<SourceName> as Report>::NAME
-                    } else {
-                        Source::NAME
-                    },
-                    index,
-                ),
-            ]);
+            requests.extend(per_source.iter().map(|&(_, name)| request(name, index)));
         }
         requests.push(Request {
             name: Source::NAME,
             index: None,
         });
-        let mut parts: Vec<Parts> = (0..n).map(|_| Parts::default()).collect();
+        let mut records: Vec<Records> = (0..n).map(|_| Records::default()).collect();
         let mut again = None;
         reading::batch(l, &requests, deadline, &mut |i, r| {
-            let Some(p) = parts.get_mut(i / PER_SOURCE) else {
+            let Some(p) = records.get_mut(i / per) else {
                 again = Some(r.map(|s| s.number_of_records()));
                 return;
             };
             let source = p.source.as_ref().and_then(|s| s.as_ref().ok());
-            match i % PER_SOURCE {
-                0 => p.source = Some(r.and_then(Source::read)),
-                1 => p.stats = Some(r.and_then(SourceStats::read)),
-                2 => p.select_data = Some(r.and_then(SelectData::read)),
-                3 => p.ntp_data = Some(keyed(source, r)),
-                4 => p.auth_data = Some(keyed(source, r)),
-                _ => {
+            match per_source[i % per].0 {
+                Slot::Source => p.source = Some(r.and_then(Source::read)),
+                Slot::Stats => p.stats = Some(r.and_then(SourceStats::read)),
+                Slot::Select => p.select_data = Some(r.and_then(SelectData::read)),
+                Slot::Ntp => p.ntp_data = Some(keyed(source, r)),
+                Slot::Auth => p.auth_data = Some(keyed(source, r)),
+                Slot::Name => {
                     p.name = Some(if names {
                         r.and_then(<Option<SourceName>>::read)
                     } else {
@@ -236,7 +382,7 @@ async fn source_snapshots<L: Link>(
             Ok(again) => again,
             Err(e) => return Ok(Err(e)),
         };
-        match assemble(parts) {
+        match assemble(records) {
             Some(Ok(sources)) if again == n => return Ok(Ok(sources)),
             Some(Err(e)) => return Ok(Err(e)),
             _ => n = again,
@@ -255,7 +401,7 @@ fn unsupported_names() -> Error {
 
 /// Joins each source's records; `None` when the list changed meanwhile (a
 /// source gone, a record of another source).
-fn assemble(parts: Vec<Parts>) -> Option<Result<Vec<SourceSnapshot>>> {
+fn assemble(parts: Vec<Records>) -> Option<Result<Vec<SourceSnapshot>>> {
     let mut sources = Vec::with_capacity(parts.len());
     for p in parts {
         let source = match p.source.expect("decoded") {
@@ -263,8 +409,10 @@ fn assemble(parts: Vec<Parts>) -> Option<Result<Vec<SourceSnapshot>>> {
             Err(e) if is_no_such_source(&e) => return None,
             Err(e) => return Some(Err(e)),
         };
-        let stats = p.stats.expect("decoded");
-        let select_data = p.select_data.expect("decoded");
+        let stats = p.stats.unwrap_or_else(|| not_requested("stats"));
+        let select_data = p
+            .select_data
+            .unwrap_or_else(|| not_requested("select_data"));
         for r in [stats.as_ref().err(), select_data.as_ref().err()]
             .into_iter()
             .flatten()
@@ -280,9 +428,15 @@ fn assemble(parts: Vec<Parts>) -> Option<Result<Vec<SourceSnapshot>>> {
         {
             return None;
         }
-        let ntp_data = changed_or(p.ntp_data.expect("decoded"))?;
-        let auth_data = changed_or(p.auth_data.expect("decoded"))?;
-        let name = match p.name.expect("decoded") {
+        let ntp_data = match p.ntp_data {
+            Some(r) => changed_or(r)?,
+            None => not_requested("ntp_data"),
+        };
+        let auth_data = match p.auth_data {
+            Some(r) => changed_or(r)?,
+            None => not_requested("auth_data"),
+        };
+        let name = match p.name.unwrap_or_else(|| not_requested("name")) {
             Ok(Some(n)) if n.address != source.address => return None,
             Ok(n) => Ok(n.map(|n| n.name)),
             Err(e) if is_no_such_source(&e) => return None,

@@ -7,7 +7,7 @@ mod common;
 
 use std::future::Future;
 
-use chrony_core::{AsyncConnection, Connection, Snapshot, SourceAddress};
+use chrony_core::{AsyncConnection, Connection, Error, Parts, Snapshot, SourceAddress};
 use chronyd_fixture::Mode;
 use common::{compare, start};
 
@@ -194,11 +194,14 @@ fn every_report_and_the_snapshot_equal_the_blocking_connection() {
     let mut seen = Vec::new();
     for _ in 0..200 {
         let before = Reads::blocking(&mut blocking).lines();
-        let (reads, snapshot, ntp_one) = rt.block_on(async {
+        let mut parts = Parts::NONE;
+        (parts.tracking, parts.stats) = (true, true);
+        let (reads, snapshot, selected, ntp_one) = rt.block_on(async {
             let reads = Reads::of(&mut c).await;
             let snapshot = send(c.snapshot()).await.unwrap();
+            let selected = send(c.snapshot_of(&parts)).await.unwrap();
             let ip = reads.ntp.first().map(|n| n.remote_address).unwrap();
-            (reads, snapshot, c.ntp_data(ip).await.unwrap())
+            (reads, snapshot, selected, c.ntp_data(ip).await.unwrap())
         });
         let after = Reads::blocking(&mut blocking).lines();
         if before != after {
@@ -207,6 +210,20 @@ fn every_report_and_the_snapshot_equal_the_blocking_connection() {
         }
         assert_eq!(reads.lines(), before);
         assert_eq!(snapshot_lines(&snapshot), before);
+        // A selection: its parts as the full snapshot's, nothing else.
+        let stats_lines = |s: &Snapshot| -> Vec<String> {
+            let list = s.sources.as_ref().unwrap();
+            let stats = list.iter().map(|p| p.stats.as_ref().unwrap());
+            stats
+                .map(|v| format!("{} {:x}", v.address, v.reference_id))
+                .collect()
+        };
+        assert_eq!(stats_lines(&selected), stats_lines(&snapshot));
+        let t = |s: &Snapshot| s.tracking.as_ref().map(|t| t.reference_id).unwrap();
+        assert_eq!(t(&selected), t(&snapshot));
+        assert!(matches!(selected.activity, Err(Error::NotRequested { .. })));
+        let first = &selected.sources.as_ref().unwrap()[0];
+        assert!(matches!(first.name, Err(Error::NotRequested { .. })));
         let ntp_one = ntp_one.expect("the source it listed");
         assert_eq!(
             (ntp_one.remote_address, ntp_one.remote_port, ntp_one.mode),

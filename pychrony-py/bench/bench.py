@@ -6,12 +6,14 @@ lives in its own venv. The daemon is given (``--socket PATH --udp HOST:PORT``); 
 starts it and pins this process and the daemon to one CPU. Subcommands:
 
   run      per-call time of each case, every sample in ns, as JSON (``--json FILE``); with
-           ``--impl ours`` also ``floor.python.*``, the raw socket floor paid from Python
+           ``--impl ours`` also ``floor.python.*``, the raw socket floor paid from Python, and
+           ``exporter.scrape.unix``, a Prometheus scrape when prometheus_client is installed
   memory   RSS of a fresh interpreter: before and after ``import pychrony``, after N calls
   startup  ``python -c "import pychrony; <first call>"``: import plus first call timed inside the
            process (perf_counter), and the whole process timed from outside
 
-Standard library only: the peer's venv has nothing else.
+Standard library only (but prometheus_client for the scrape, in ours' venv): the peer's venv has
+nothing else.
 """
 
 from __future__ import annotations
@@ -141,6 +143,7 @@ def cases(impl: str, socket: str, udp: str, closers: list[Callable[[], object]])
                     conn.get_sources,
                 )
             )
+        result.extend(exporter_scrape(socket, closers))
     else:
         version = getattr(pychrony, "__version__", "?")
         for transport, address in (("unix", socket), ("udp", udp)):
@@ -169,6 +172,33 @@ def cases(impl: str, socket: str, udp: str, closers: list[Callable[[], object]])
                 )
             )
     return result
+
+
+def exporter_scrape(socket: str, closers: list[Callable[[], object]]) -> Cases:
+    """``exporter.scrape.unix``: what a running ``pychrony exporter`` does per scrape of the
+    collectors tracking, sources and serverstats: ``generate_latest`` of a registry holding one
+    ChronyCollector, reused (its connection kept across scrapes). None without
+    prometheus_client."""
+    try:
+        from prometheus_client import CollectorRegistry, generate_latest
+    except ModuleNotFoundError:
+        return []
+    from pychrony.prometheus import ChronyCollector
+
+    collector = ChronyCollector(socket, collectors=["tracking", "sources", "serverstats"])
+    registry = CollectorRegistry()
+    registry.register(collector)
+    closers.append(collector.close)  # the socket file next to chronyd's
+    text = generate_latest(registry)
+    if b"chrony_up 1.0" not in text:
+        raise RuntimeError(f"the scrape did not read chronyd: {text[:300]!r}")
+    return [
+        (
+            "exporter.scrape.unix",
+            "generate_latest(registry): ChronyCollector tracking+sources+serverstats",
+            partial(generate_latest, registry),
+        )
+    ]
 
 
 def run(args: argparse.Namespace) -> None:

@@ -45,6 +45,8 @@ ORDER = [
     "core.snapshot",
     "core.sequential_all",
     "chronyc.script",
+    "exporter.scrape",
+    "chronyc.exporter_script",
     # Many daemons (the UDP ports of `many_daemons` more chronyd): one sample polls them all.
     "many.sequential",
     "many.concurrent",
@@ -58,6 +60,8 @@ REPORTS = {
     "core.snapshot",
     "core.sequential_all",
     "chronyc.script",
+    "exporter.scrape",
+    "chronyc.exporter_script",
 } | MANY
 # x_blocking: an async case against the blocking call it wraps, same transport.
 BLOCKING_TWIN = {"async.reused": "core.reused"}
@@ -80,6 +84,7 @@ GROUP = {
     "ours": ("pychrony (this project)", "#1b9e77"),
     "peer": ("pychrony 2.0.3 (PyPI)", "#e7298a"),
     "chronyc": ("chronyc subprocess", "#7570b3"),
+    "exporter": ("pychrony exporter scrape", "#66a61e"),
 }
 NAMES = {
     "floor.raw": "raw persistent socket (floor)",
@@ -102,6 +107,8 @@ NAMES = {
     "chronyc.script": "chronyc sources+sourcestats+tracking+activity",
     "many.sequential": "every daemon, one after another",
     "many.concurrent": "every daemon at once (tokio)",
+    "exporter.scrape": "pychrony exporter: one scrape",
+    "chronyc.exporter_script": "chronyc tracking+sources+serverstats",
 }
 
 
@@ -345,6 +352,25 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
             "met": concurrent is not None and concurrent <= 0.25,
             "sequential_x_tracking": get("many.sequential.udp", "x_tracking"),
             "concurrent_x_tracking": get("many.concurrent.udp", "x_tracking"),
+        }
+    )
+    scrape = get("exporter.scrape.unix", "median_us")
+    scrape_ms = None if scrape is None else scrape / 1000
+    script = get("chronyc.exporter_script.unix", "median_us")
+    goals.append(
+        {
+            "goal": f"exporter scrape (tracking + {sources} sources + serverstats) <= 1 ms "
+            "median (unix)",
+            "case": "exporter.scrape.unix",
+            "value": scrape_ms,
+            "limit": 1.0,
+            "met": scrape_ms is not None and scrape_ms <= 1.0,
+            "x_tracking": get("exporter.scrape.unix", "x_tracking"),
+            # The chronyc runs a textfile script makes for the same reports.
+            "chronyc_script_ms": None if script is None else script / 1000,
+            "x_chronyc_script": ratio(
+                cases.get("exporter.scrape.unix"), cases.get("chronyc.exporter_script.unix")
+            ),
         }
     )
     ours_start = startup.get("ours", {}).get("import_first_call_ms_median")

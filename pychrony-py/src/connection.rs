@@ -153,9 +153,27 @@ impl Connection {
         selectdata::to_list(py, &list)
     }
 
-    /// Reads every report in one pipelined round; the same tuple as `get_snapshot()`.
-    fn snapshot<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
-        let report = read::shared::<chrony_core::Snapshot>(py, &self.inner)?;
+    /// Reads every report (or the `parts` named) in one pipelined round; the same tuple as
+    /// `get_snapshot()`.
+    #[pyo3(signature = (parts=None))]
+    fn snapshot<'py>(
+        &self,
+        py: Python<'py>,
+        parts: Option<Vec<String>>,
+    ) -> PyResult<Bound<'py, PyTuple>> {
+        let report = match snapshot::parts_of(parts)? {
+            chrony_core::Parts::ALL => read::shared::<chrony_core::Snapshot>(py, &self.inner)?,
+            parts => {
+                let (result, signals) = py.detach(|| {
+                    let mut signals = SignalCheck::default();
+                    let result = self
+                        .inner
+                        .snapshot_of_interruptible(&parts, &mut || signals.poll());
+                    (result, signals)
+                });
+                finish(py, result, signals)?
+            }
+        };
         snapshot::to_tuple(py, &report)
     }
 

@@ -1,35 +1,102 @@
 //! `get_snapshot()`: every report in one pipelined round (chrony-core's `Snapshot`), each part
-//! converted by its own report's `to_tuple`, or the exception a single call would raise.
+//! converted by its own report's `to_tuple`, or the exception a single call would raise; with
+//! `parts`, only those (the others None without an error, nothing sent for them).
 
 use std::path::PathBuf;
 
-use chrony_core::{Snapshot, SourceSnapshot};
+use chrony_core::{Error, Options, Parts, Snapshot, SourceSnapshot};
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
 
-use crate::errors::to_pyerr;
+use crate::errors::{finish, to_pyerr};
 use crate::read;
+use crate::signals::SignalCheck;
 use crate::{
     activity, authdata, ntpdata, rtcdata, selectdata, serverstats, smoothing, sources, sourcestats,
-    tracking,
+    timeout, tracking,
 };
+
+/// The names of the parts `parts` may list: `pychrony.Snapshot`'s and
+/// `pychrony.SourceSnapshot`'s field names (the Python layer checks them first, with this list).
+pub(crate) const PART_NAMES: [&str; 11] = [
+    "tracking",
+    "sources",
+    "activity",
+    "server_stats",
+    "smoothing",
+    "rtc",
+    "stats",
+    "select",
+    "ntp",
+    "auth",
+    "name",
+];
+
+/// The [`Parts`] named by `names` (None: every part); a ValueError for a name not in
+/// [`PART_NAMES`].
+pub(crate) fn parts_of(names: Option<Vec<String>>) -> PyResult<Parts> {
+    let Some(names) = names else {
+        return Ok(Parts::ALL);
+    };
+    let mut parts = Parts::NONE;
+    for name in names {
+        let flag = match name.as_str() {
+            "tracking" => &mut parts.tracking,
+            "sources" => &mut parts.sources,
+            "activity" => &mut parts.activity,
+            "server_stats" => &mut parts.server_stats,
+            "smoothing" => &mut parts.smoothing,
+            "rtc" => &mut parts.rtc_data,
+            "stats" => &mut parts.stats,
+            "select" => &mut parts.select_data,
+            "ntp" => &mut parts.ntp_data,
+            "auth" => &mut parts.auth_data,
+            "name" => &mut parts.name,
+            _ => {
+                return Err(PyValueError::new_err(format!(
+                    "unknown snapshot part {name:?}; use some of {}",
+                    PART_NAMES.join(", ")
+                )));
+            }
+        };
+        *flag = true;
+    }
+    Ok(parts)
+}
 
 /// Reads every report over chronyd's unix socket (a pooled connection, as `get_tracking()`
 /// uses), within `timeout` seconds; see [`to_tuple`] for what comes back.
+/// `parts`: the names of the parts to read (see [`parts_of`]), None for all.
 #[pyfunction]
-#[pyo3(signature = (socket_path, timeout))]
+#[pyo3(signature = (socket_path, timeout, parts=None))]
 pub(crate) fn get_snapshot(
     py: Python<'_>,
     socket_path: Option<PathBuf>,
     timeout: f64,
+    parts: Option<Vec<String>>,
 ) -> PyResult<Bound<'_, PyTuple>> {
-    let snapshot = read::pooled::<Snapshot>(py, socket_path, timeout)?;
+    let snapshot = match parts_of(parts)? {
+        Parts::ALL => read::pooled::<Snapshot>(py, socket_path, timeout)?,
+        parts => {
+            let options = Options::new().with_timeout(timeout::from_secs(timeout)?);
+            let (result, signals) = py.detach(move || {
+                let mut signals = SignalCheck::default();
+                let result =
+                    chrony_core::snapshot_of(socket_path.as_deref(), &options, &parts, &mut || {
+                        signals.poll()
+                    });
+                (result, signals)
+            });
+            finish(py, result, signals)?
+        }
+    };
     to_tuple(py, &snapshot)
 }
 
 /// A part: its report's value as `convert` makes it, or, when chronyd refused it or it failed,
 /// the exception object (not raised) that the single report's call would raise, so Python
-/// keeps the others.
+/// keeps the others; None for a part not asked for.
 fn part<'py, T>(
     py: Python<'py>,
     result: &chrony_core::Result<T>,
@@ -37,6 +104,7 @@ fn part<'py, T>(
 ) -> PyResult<Bound<'py, PyAny>> {
     match result {
         Ok(value) => convert(value),
+        Err(Error::NotRequested { .. }) => Ok(py.None().into_bound(py)),
         Err(err) => Ok(to_pyerr(py, err).into_value(py).into_bound(py).into_any()),
     }
 }

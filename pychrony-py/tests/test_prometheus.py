@@ -160,6 +160,31 @@ def test_register_and_describe_do_not_contact_chronyd(sources: Daemon) -> None:
         registry.register(ChronyCollector(sources.socket))
 
 
+def test_a_scrape_asks_only_for_its_collectors_reports(sources: Daemon) -> None:
+    """chronyd's command counter around a scrape (chronyc's own request counted out): the
+    serverstats collector sends its one request; more collectors, more requests."""
+
+    def sent(collectors: list[str]) -> int:
+        collector = ChronyCollector(sources.socket, collectors=collectors)
+        before = command_hits(sources)
+        assert value(scrape(collector), "chrony_up") == 1.0
+        return command_hits(sources) - before - 1
+
+    assert sent(["serverstats"]) == 1
+    assert 1 < sent(["tracking", "serverstats"]) < sent(list(COLLECTORS))
+
+
+def test_close_ends_the_kept_connection_and_a_scrape_reopens_it(sources: Daemon) -> None:
+    collector = ChronyCollector(sources.socket, collectors=["serverstats"])
+    first = counter_value(scrape(collector), "chrony_serverstats_command_packets_received_total")
+    collector.close()
+    collector.close()  # nothing open: nothing to do
+    again = scrape(collector)
+    assert value(again, "chrony_up") == 1.0
+    hits = counter_value(again, "chrony_serverstats_command_packets_received_total")
+    assert first is not None and hits is not None and hits > first
+
+
 def test_describe_names_what_collect_exports(sources: Daemon) -> None:
     collector = ChronyCollector(sources.socket)
     described = {f.name: f.type for f in collector.describe()}

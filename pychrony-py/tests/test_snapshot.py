@@ -283,6 +283,134 @@ def test_equals_the_single_reads_around_it(sources: Daemon) -> None:
         assert a.total_rx <= d.total_rx <= b.total_rx, (a, d, b)
 
 
+# --- a selection of parts ------------------------------------------------------------------------
+
+# A part's fields that do not move while the daemon is stable (server_stats: its counters move
+# with every request, so only its presence; the fixture has smoothing but no RTC: None).
+WHOLE_STATIC: dict[str, Callable[[Any], object]] = {
+    "tracking": lambda t: (t.reference_id, t.reference_id_name, t.stratum, t.reference_ip),
+    "activity": lambda a: a,
+    "server_stats": lambda v: v is not None,
+    "smoothing": lambda v: v and (v.active, v.leap_only),
+    "rtc": lambda v: v,
+}
+SOURCE_STATIC: dict[str, Callable[[Any], object]] = {
+    "stats": lambda v: (v.address, v.reference_id),
+    "select": lambda v: (v.address, v.reference_id, v.state, v.configured_options),
+    "ntp": lambda d: d and (d.remote_address, d.remote_port, d.version, d.mode, d.stratum),
+    "auth": lambda a: a,
+    "name": lambda n: n,
+}
+
+
+def static_of_parts(s: Snapshot, parts: list[str], *, selected: bool) -> list[object]:
+    """The static fields of the `parts` of `s`; of a selection, asserts that every other part is
+    None without an error."""
+    rows: list[object] = []
+    for name, static_of in WHOLE_STATIC.items():
+        if name in parts:
+            assert name not in s.errors, s.errors
+            rows.append((name, static_of(getattr(s, name))))
+        elif selected:
+            assert getattr(s, name) is None and name not in s.errors, (name, s)
+    per_source = [n for n in SOURCE_STATIC if n in parts]
+    if not per_source and "sources" not in parts:
+        if selected:
+            assert s.sources is None and "sources" not in s.errors, s
+        return rows
+    for p in each_source(s):
+        rows.append((p.source.address, p.source.mode, p.source.state, p.source.stratum))
+        assert not (set(p.errors) & set(per_source)), p.errors
+        for name, static_of in SOURCE_STATIC.items():
+            if name in parts:
+                rows.append((name, static_of(getattr(p, name))))
+            elif selected:
+                assert getattr(p, name) is None and name not in p.errors, (name, p)
+    return rows
+
+
+@pytest.mark.parametrize(
+    ("parts", "requests"),
+    [
+        # The first batch's reports, then for the sources the count, each source's records and
+        # the count again (sourcename, ntpdata and authdata need more behind the library: only
+        # "fewer than all", None).
+        ([], lambda n: 0),
+        (["tracking"], lambda n: 1),
+        (["stats"], lambda n: 1 + 2 * n + 1),
+        (["tracking", "sources", "server_stats"], lambda n: 2 + 1 + n + 1),
+        (["activity", "smoothing", "rtc", "select"], lambda n: 3 + 1 + 2 * n + 1),
+        (["ntp", "auth", "name"], None),
+    ],
+)
+def test_a_selection_sends_only_its_requests_and_equals_the_full_snapshot(
+    sources: Daemon, parts: list[str], requests: Callable[[int], int] | None
+) -> None:
+    """chronyd's command counter (serverstats; two in a row show what it moves by itself)
+    counts the selection's requests; its parts equal a full snapshot's on a stable daemon."""
+    with ChronyConnection(sources.socket) as conn:
+        n = len(conn.get_sources())
+
+        def sent(read: Callable[[], object]) -> int:
+            a = conn.get_server_stats().cmd_hits
+            b = conn.get_server_stats().cmd_hits
+            read()
+            return conn.get_server_stats().cmd_hits - b - (b - a)
+
+        everything = sent(conn.get_snapshot)
+        for _ in range(ATTEMPTS):
+            full = conn.get_snapshot()
+            read: list[Snapshot] = []
+            count = sent(lambda read=read: read.append(conn.get_snapshot(parts=parts)))
+            if static_of_snapshot(full) == static_of_snapshot(conn.get_snapshot()):
+                break
+        else:
+            pytest.fail("the daemon never stood still between two snapshots")
+    if requests is None:
+        assert 0 < count < everything, (count, everything)
+    else:
+        assert count == requests(n), (count, n)
+    selected = read[0]
+    assert static_of_parts(selected, parts, selected=True) == static_of_parts(
+        full, parts, selected=False
+    )
+
+
+def test_a_selection_of_the_function_equals_the_connection_s(sources: Daemon) -> None:
+    parts = ["tracking", "name"]
+    for _ in range(ATTEMPTS):
+        one = get_snapshot(sources.socket, parts=parts)
+        with ChronyConnection(sources.socket) as conn:
+            other = conn.get_snapshot(parts=parts)
+        if static_of_parts(one, parts, selected=True) == static_of_parts(
+            other, parts, selected=True
+        ):
+            return
+    pytest.fail("the daemon never stood still between two snapshots")
+
+
+@pytest.mark.parametrize(
+    ("parts", "error", "message"),
+    [
+        (["tracking", "trakcing"], ValueError, "unknown snapshot part 'trakcing': choose among"),
+        (["sourcestats"], ValueError, "unknown snapshot part 'sourcestats'"),
+        ("tracking", TypeError, "parts must be a list of part names"),
+        (3, TypeError, "parts must be a list of part names"),
+    ],
+)
+def test_bad_parts_are_refused_before_anything_is_sent(
+    sources: Daemon, parts: Any, error: type[Exception], message: str
+) -> None:
+    with ChronyConnection(sources.socket) as conn:
+        before = conn.get_server_stats().cmd_hits
+        with pytest.raises(error, match=re.escape(message)):
+            conn.get_snapshot(parts=parts)
+        with pytest.raises(error, match=re.escape(message)):
+            get_snapshot(sources.socket, parts=parts)
+        # Only this serverstats request itself since the first.
+        assert conn.get_server_stats().cmd_hits == before + 1
+
+
 # --- over UDP, and without smoothing -------------------------------------------------------------
 
 

@@ -20,9 +20,11 @@ and UDP): a raw socket floor (in Rust, and from Python's socket module), chrony-
 wheel: get_tracking, reused ChronyConnection), pychrony 2.0.3 from PyPI (open+query+close,
 reused), chrony-core's AsyncConnection (tokio) and `chronyc -c tracking`; then the reports of every source: chrony-core's sources()
 and pychrony's get_sources(), Connection::snapshot() beside the same reports read one by one
-and chronyc as a script runs it (sources, sourcestats, tracking, activity); plus memory and
-import + first call; and 16 more chronyd (unsynchronised, on the other core) polled one after
-another (blocking Connection) and at once (tokio). Client processes and the daemon share one CPU core (taskset). Writes target/bench/results.json and target/bench/bench.png;
+and chronyc as a script runs it (sources, sourcestats, tracking, activity); a Prometheus
+scrape (ChronyCollector: tracking, sources, serverstats) beside the chronyc commands a
+textfile script runs for it; plus memory and import + first call; and 16 more chronyd
+(unsynchronised, on the other core) polled one after another (blocking Connection) and at once
+(tokio). Client processes and the daemon share one CPU core (taskset). Writes target/bench/results.json and target/bench/bench.png;
 a full run also copies them to docs/bench-results.json and docs/bench.png.
 
 options:
@@ -59,7 +61,11 @@ pub fn run_cli(args: &[String]) -> Result {
 
     // 1. The programs: release builds; with --quick (CI's smoke run) dev builds, which CI has made
     //    by then. The maturin pin of the python stage, so both build the same way.
-    let tools = format!("{} {MATPLOTLIB}", crate::python::maturin());
+    let tools = format!(
+        "{} {} {MATPLOTLIB}",
+        crate::python::maturin(),
+        crate::python::prometheus_client()
+    );
     let bench_python = venv(BENCH_VENV, &tools)?;
     let peer_python = venv(PEER_VENV, PEER)?;
     check_peer_bundles_libchrony(&peer_python)?;

@@ -16,8 +16,18 @@ pub const TOOLS: &str =
 
 /// The maturin pin, for the bench and the demo to build as this stage does.
 pub fn maturin() -> &'static str {
+    pin("maturin")
+}
+
+/// The prometheus_client pin, for the bench's exporter scrape.
+pub fn prometheus_client() -> &'static str {
+    pin("prometheus_client")
+}
+
+fn pin(name: &str) -> &'static str {
     let mut pins = TOOLS.split(' ');
-    pins.find(|t| t.starts_with("maturin==")).expect("a pin")
+    let prefix = format!("{name}==");
+    pins.find(|t| t.starts_with(&prefix)).expect("a pin")
 }
 
 pub fn ensure_venv() -> Result<PathBuf> {

@@ -2,7 +2,7 @@
 
 import math
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from types import MappingProxyType, TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -542,7 +542,9 @@ def _parts(
     values: dict[str, Any] = {}
     errors: dict[str, ChronyError] = {}
     for (name, convert), value in zip(table, record, strict=True):
-        if isinstance(value, ChronyError):
+        if value is None:  # lacked, or not asked for
+            values[name] = None
+        elif isinstance(value, ChronyError):
             values[name] = None
             errors[name] = value
         elif isinstance(value, BaseException):
@@ -561,10 +563,30 @@ def _snapshot(record: "_NativeSnapshot") -> Snapshot:
     return Snapshot(**_parts(_SNAPSHOT_PARTS, record))
 
 
+# The names ``parts`` may list: the fields of Snapshot and SourceSnapshot that hold a report.
+_PART_NAMES = frozenset(name for name, _ in _SNAPSHOT_PARTS + _SOURCE_PARTS)
+
+
+def _check_parts(parts: "Iterable[str] | None") -> list[str] | None:
+    # Checked before anything is sent; a string is refused (it would be read as its letters).
+    if parts is None:
+        return None
+    if isinstance(parts, str) or not isinstance(parts, Iterable):
+        raise TypeError(f"parts must be a list of part names such as ['tracking'], not {parts!r}")
+    names = list(parts)
+    for name in names:
+        if name not in _PART_NAMES:
+            raise ValueError(
+                f"unknown snapshot part {name!r}: choose among {', '.join(sorted(_PART_NAMES))}"
+            )
+    return names
+
+
 def get_snapshot(
     socket_path: str | os.PathLike[str] | None = None,
     *,
     timeout: float = DEFAULT_TIMEOUT,
+    parts: Iterable[str] | None = None,
 ) -> Snapshot:
     """Retrieve every report at once: tracking, each source with its sourcestats, selectdata,
     ntpdata, authdata and configured name, activity, serverstats, smoothing and rtcdata.
@@ -579,13 +601,22 @@ def get_snapshot(
     in :attr:`Snapshot.errors` (per source: :attr:`SourceSnapshot.errors`); a part chronyd lacks
     (no ``smoothtime``, no RTC) is None without an error.
 
+    ``parts`` (None: every part) names the parts to read, as the fields of :class:`Snapshot`
+    and :class:`SourceSnapshot` are named (``"tracking"``, ``"sources"``, ``"activity"``,
+    ``"server_stats"``, ``"smoothing"``, ``"rtc"``, ``"stats"``, ``"select"``, ``"ntp"``,
+    ``"auth"``, ``"name"``): nothing is sent for the others, which are None without an error.
+    A per-source part reads the sources too. Fewer parts, fewer requests: e.g. tracking and the
+    sources cost about a tenth of the whole with eight sources.
+
     Raises:
         ChronyLibraryError, ChronyConnectionError, ChronyPermissionError, TypeError, ValueError:
             as :func:`get_tracking`, for what ends every request (no socket, no reply within
-            ``timeout``); a part's own failure is in ``errors`` instead.
+            ``timeout``); a part's own failure is in ``errors`` instead. ValueError too for an
+            unknown part name and TypeError for ``parts`` that is not a list of names, before
+            anything is sent.
     """
     path, seconds = _checked(socket_path, timeout)
-    return _snapshot(native().get_snapshot(path, seconds))
+    return _snapshot(native().get_snapshot(path, seconds, _check_parts(parts)))
 
 
 class ChronyConnection:
@@ -688,10 +719,11 @@ class ChronyConnection:
         See :func:`get_all_ntp_data`."""
         return [_ntp_record(r) for r in self._conn.all_ntp_data()]
 
-    def get_snapshot(self) -> Snapshot:
-        """Retrieve every report at once over this connection (over UDP chronyd refuses some
-        parts: None, with their -3 error in ``errors``). See :func:`get_snapshot`."""
-        return _snapshot(self._conn.snapshot())
+    def get_snapshot(self, *, parts: Iterable[str] | None = None) -> Snapshot:
+        """Retrieve every report at once (or the ``parts`` named) over this connection (over
+        UDP chronyd refuses some parts: None, with their -3 error in ``errors``). See
+        :func:`get_snapshot`."""
+        return _snapshot(self._conn.snapshot(_check_parts(parts)))
 
     def close(self) -> None:
         """Close the socket and remove the files it created; does nothing if it is not open.

@@ -6,7 +6,7 @@ importing it.
 
 from __future__ import annotations
 
-__all__ = ["COLLECTORS", "SOURCE_PARTS"]
+__all__ = ["COLLECTORS", "COLLECTOR_PARTS", "SOURCE_PARTS"]
 
 #: Every collector, in the order of the output; all are on by default.
 COLLECTORS = (
@@ -26,4 +26,17 @@ SOURCE_PARTS = {
     "select": "selectdata",
     "auth": "authdata",
     "name": "sourcename",
+}
+
+#: The snapshot parts (``get_snapshot(parts=...)``) each collector needs, so that a scrape reads
+#: only those of the enabled collectors. Every per-source metric, and tracking's info metric,
+#: is labelled with the source's configured name: each of them needs ``name`` too.
+COLLECTOR_PARTS = {
+    "tracking": ("tracking", "name"),
+    "sources": ("sources", "name"),
+    "sourcestats": ("stats", "name"),
+    "selectdata": ("select", "name"),
+    "authdata": ("auth", "name"),
+    "sourcename": ("name",),
+    "serverstats": ("server_stats",),
 }

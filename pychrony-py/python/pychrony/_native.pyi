@@ -172,28 +172,32 @@ def get_source_names(socket_path: str | None, timeout: float) -> list[_SourceNam
 
 # A source of a snapshot: (source, stats, select, ntp, auth, name), each after the first either
 # its report's value (ntp, auth, name: None where the source has none) or the exception, not
-# raised, that the single report's call would raise.
+# raised, that the single report's call would raise; every part after the first None too when
+# not asked for (``parts``).
 _SourceSnapshot = tuple[
     _Source,
-    _SourceStats | ChronyError,
-    _SelectData | ChronyError,
+    _SourceStats | ChronyError | None,
+    _SelectData | ChronyError | None,
     _NTPData | ChronyError | None,
     _AuthData | ChronyError | None,
     str | ChronyError | None,
 ]
 
 # (tracking, activity, server_stats, smoothing, rtc, sources), each part as above (smoothing,
-# rtc: None when chronyd lacks them).
+# rtc: None when chronyd lacks them; any part None when not asked for).
 _Snapshot = tuple[
-    _Tracking | ChronyError,
-    _Activity | ChronyError,
-    _ServerStats | ChronyError,
+    _Tracking | ChronyError | None,
+    _Activity | ChronyError | None,
+    _ServerStats | ChronyError | None,
     _Smoothing | ChronyError | None,
     _RTCData | ChronyError | None,
-    list[_SourceSnapshot] | ChronyError,
+    list[_SourceSnapshot] | ChronyError | None,
 ]
 
-def get_snapshot(socket_path: str | None, timeout: float) -> _Snapshot: ...
+# ``parts``: the names of the parts to read (pychrony checks them first), None for all.
+def get_snapshot(
+    socket_path: str | None, timeout: float, parts: list[str] | None = None
+) -> _Snapshot: ...
 
 @final
 class Connection:
@@ -212,7 +216,7 @@ class Connection:
     def clients(self) -> list[_Client] | None: ...
     def ntp_data(self, address: str) -> _NTPData | None: ...
     def all_ntp_data(self) -> list[_NTPData]: ...
-    def snapshot(self) -> _Snapshot: ...
+    def snapshot(self, parts: list[str] | None = None) -> _Snapshot: ...
     def close(self) -> None: ...
     @property
     def address(self) -> str | None: ...

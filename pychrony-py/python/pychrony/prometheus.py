@@ -1,10 +1,11 @@
 """chronyd's reports as Prometheus metrics: a prometheus_client custom collector.
 
-``ChronyCollector`` reads one snapshot of chronyd's reports per scrape (``get_snapshot()``: one
-connection, one pipelined round) and exports tracking, sources and serverstats under
-chrony_exporter's metric names, types and labels (so dashboards built for it keep working), plus
-the leap status, a ``synchronized`` gauge, the maximum error, each source's configured name,
-selectdata, authdata, and whether each collector succeeded and how long the read took. A report
+``ChronyCollector`` reads one snapshot of chronyd's reports per scrape (``get_snapshot()`` of
+the parts its collectors need: one pipelined round on a connection kept across scrapes) and
+exports tracking, sources and serverstats under chrony_exporter's metric names, types and labels
+(so dashboards built for it keep working), plus the leap status, a ``synchronized`` gauge, the
+maximum error, each source's configured name, selectdata, authdata, and whether each collector
+succeeded and how long the read took. A report
 chronyd refuses or that fails on its own costs only its collector's metrics
 (``chrony_scrape_collector_success 0``); ``chrony_up`` is 0 only when chronyd does not answer.
 
@@ -28,8 +29,8 @@ except ImportError as exc:  # pragma: no cover - tested by running without prome
     ) from exc
 
 from ._api import DEFAULT_TIMEOUT, ChronyConnection, _check_timeout
-from ._collectors import COLLECTORS, SOURCE_PARTS
-from ._errors import ChronyError
+from ._collectors import COLLECTOR_PARTS, COLLECTORS, SOURCE_PARTS
+from ._errors import ChronyConnectionError, ChronyError
 from ._models import (
     LEAP_DELETE_SECOND,
     LEAP_INSERT_SECOND,
@@ -421,8 +422,10 @@ class ChronyCollector:
     """A prometheus_client collector of chronyd's reports.
 
     Register it on a ``CollectorRegistry`` (``registry.register(ChronyCollector())``): each
-    scrape opens one connection to chronyd, reads a snapshot of every report (``collectors``
-    chooses what is exported) and closes it. ``describe()`` lists the metrics without contacting
+    scrape reads a snapshot of the reports the enabled ``collectors`` export, over one
+    connection kept across scrapes (opened by the first; closed when chronyd could not be asked,
+    so that the next scrape opens a new one and finds a restarted chronyd). Concurrent scrapes
+    take turns on it. ``describe()`` lists the metrics without contacting
     chronyd, so registering it does not query chronyd.
 
     Args:
@@ -446,10 +449,17 @@ class ChronyCollector:
         collectors: Iterable[str] | None = None,
     ) -> None:
         self._timeout = _check_timeout(timeout)
-        # The connection's own checks of the address; it opens nothing yet.
-        ChronyConnection(address, timeout=self._timeout)
-        self._address = address
+        # The connection's own checks of the address; it opens nothing until the first scrape
+        # and is kept across scrapes (ChronyConnection makes concurrent scrapes take turns).
+        self._conn = ChronyConnection(address, timeout=self._timeout)
         self.collectors = _checked_collectors(COLLECTORS if collectors is None else collectors)
+        # Only the reports the enabled collectors export are asked for.
+        self._parts = sorted({p for c in self.collectors for p in COLLECTOR_PARTS[c]})
+
+    def close(self) -> None:
+        """Closes the connection kept across scrapes (removing its socket file); the next
+        scrape opens a new one."""
+        self._conn.close()
 
     def describe(self) -> Iterator[Metric]:
         """Every metric this collector can export, without samples (chronyd is not asked)."""
@@ -459,10 +469,17 @@ class ChronyCollector:
         """Reads chronyd once and yields its metrics; a chronyd error never raises here."""
         start = time.perf_counter()
         try:
-            with ChronyConnection(self._address, timeout=self._timeout) as conn:
-                # Every report in one pipelined round; a refused part is None with its error.
-                parts: Snapshot | None = conn.get_snapshot()
+            # The reports in one pipelined round; a refused part is None with its error.
+            parts: Snapshot | None = self._conn.get_snapshot(parts=self._parts)
         except ChronyError:
+            parts = None
+        # On a socket kept open, a chronyd gone shows as each part's connection error.
+        if parts is None or any(
+            isinstance(e, ChronyConnectionError) for e in parts.errors.values()
+        ):
+            # Nothing could be read (no socket, a timeout, a chronyd gone): the next scrape
+            # opens a new socket, so a restarted chronyd is found again.
+            self._conn.close()
             parts = None
         total = time.perf_counter() - start
         for family in self._families(parts, total):
