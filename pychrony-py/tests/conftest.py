@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -320,6 +321,18 @@ def _projected(line: str, project: Callable[[list[str]], list[str]] | None) -> s
     return line if project is None else ",".join(project(line.split(",")))
 
 
+# A sign in front of a number that rounds to zero ("-0.000", "+0ns"), not part of a longer number.
+_ZERO_SIGN = re.compile(r"(?<![\w.])[-+](?=0+(?:\.0+)?(?![\d.]))")
+
+
+def _zero_unsigned(line: str) -> str:
+    """`line` without the signs of values that round to zero: such a value may change sign with a
+    new sample while every printed digit stays the same (a reference clock's residual frequency
+    over a 0 s span flips around zero 16 times a second), so "printed the same before and after"
+    cannot vouch for that sign."""
+    return _ZERO_SIGN.sub("", line)
+
+
 def each_line_equal_when_stable(
     daemon: Daemon,
     args: Sequence[str],
@@ -348,9 +361,9 @@ def each_line_equal_when_stable(
         ours = lines(got)
         assert len(ours) == len(before), (ours, before)
         for i, line in enumerate(ours):
-            b = before[i].split(",")
-            a = after[i].split(",") if i < len(after) else []
-            o = line.split(",")
+            b = _zero_unsigned(before[i]).split(",")
+            a = _zero_unsigned(after[i]).split(",") if i < len(after) else []
+            o = _zero_unsigned(line).split(",")
             fixed = [j for j in range(len(b)) if j not in extrapolated]
             if len(a) != len(b) or [b[j] for j in fixed] != [a[j] for j in fixed]:
                 last = f"line {i}: {before[i]!r} then {after[i] if i < len(after) else ''!r}"

@@ -163,6 +163,17 @@ pub fn scaled(n: usize) -> usize {
     (n / divisor).max(1)
 }
 
+/// `-0.000` as `0.000`: a value that rounds to zero may change sign with a new sample while
+/// every printed digit stays the same (a reference clock's residual frequency over a span of 0 s
+/// flips around zero 16 times a second), so "printed the same before and after" cannot vouch for
+/// that sign.
+fn unsigned_zero(text: &str) -> String {
+    match text.strip_prefix('-') {
+        Some(rest) if !rest.is_empty() && rest.chars().all(|c| c == '0' || c == '.') => rest.into(),
+        _ => text.into(),
+    }
+}
+
 /// Compares a per-source list with `chronyc ARGS` (on the fixture's unix socket), one source at
 /// a time, column by column of the CSV: a source's line of ours must equal chronyc's whenever
 /// chronyc printed that line the same before and after our read, until every source has been
@@ -202,7 +213,7 @@ pub fn each_line_equal_when_stable<T>(
                 f.iter()
                     .enumerate()
                     .filter(|(j, _)| !extrapolated.contains(j))
-                    .map(|(_, v)| v.clone())
+                    .map(|(_, v)| unsigned_zero(v))
                     .collect::<Vec<_>>()
             };
             if fixed(&bf) != fixed(&af) {
