@@ -8,8 +8,6 @@ sources report (``get_sources``, ``Source``, ``SourceState``, ``SourceMode``).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from . import _distribution
 from ._api import (
     ChronyConnection,
@@ -37,7 +35,12 @@ from ._errors import (
 )
 from ._models import TrackingStatus
 
+# typing takes milliseconds to import and only type checkers need it here (mypy reads this
+# name as True).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from ._reports import (
         Activity,
         AuthData,
@@ -59,6 +62,8 @@ if TYPE_CHECKING:
         SourceState,
         SourceStats,
     )
+
+del TYPE_CHECKING
 
 _distribution.warn_if_other_installed(__path__[0])
 

@@ -1,18 +1,20 @@
 """The functions and the connection object: argument checks here, I/O in the native module."""
 
-from __future__ import annotations
-
 import math
 import os
 from collections.abc import Iterable
 from types import TracebackType
-from typing import TYPE_CHECKING, Literal
 
 from ._build import field_names
 from ._models import TrackingStatus
 from ._native_loader import native
 
+# typing takes milliseconds to import and only type checkers need it here (mypy reads this
+# name as True).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Literal
+
     from . import _convert
     from ._native import Connection as _NativeConnection
     from ._reports import (
@@ -147,7 +149,7 @@ def get_sources(
     socket_path: str | os.PathLike[str] | None = None,
     *,
     timeout: float = DEFAULT_TIMEOUT,
-) -> list[Source]:
+) -> "list[Source]":
     """Retrieve chronyd's time sources (what ``chronyc -n sources -a`` lists).
 
     An addition to the contract. Arguments, errors and timeouts are those of
@@ -181,7 +183,7 @@ def get_activity(
     socket_path: str | os.PathLike[str] | None = None,
     *,
     timeout: float = DEFAULT_TIMEOUT,
-) -> Activity:
+) -> "Activity":
     """Retrieve how many sources are online, offline, in a burst or unresolved (``chronyc
     activity``).
 
@@ -200,7 +202,7 @@ def get_server_stats(
     socket_path: str | os.PathLike[str] | None = None,
     *,
     timeout: float = DEFAULT_TIMEOUT,
-) -> ServerStats:
+) -> "ServerStats":
     """Retrieve chronyd's counters as an NTP and command server (``chronyc serverstats``).
 
     An addition to the contract. Arguments, errors and timeouts are those of
@@ -220,7 +222,7 @@ def get_rtc_data(
     socket_path: str | os.PathLike[str] | None = None,
     *,
     timeout: float = DEFAULT_TIMEOUT,
-) -> RTCData | None:
+) -> "RTCData | None":
     """Retrieve chronyd's tracking of the real-time clock (``chronyc rtcdata``).
 
     An addition to the contract. Arguments, errors and timeouts are those of
@@ -242,7 +244,7 @@ def get_smoothing(
     socket_path: str | os.PathLike[str] | None = None,
     *,
     timeout: float = DEFAULT_TIMEOUT,
-) -> Smoothing | None:
+) -> "Smoothing | None":
     """Retrieve the state of chronyd's server time smoothing (``chronyc smoothing``).
 
     An addition to the contract. Arguments, errors and timeouts are those of
@@ -275,7 +277,7 @@ def get_ntp_data(
     socket_path: str | os.PathLike[str] | None = None,
     *,
     timeout: float = DEFAULT_TIMEOUT,
-) -> NTPData | None:
+) -> "NTPData | None":
     """Retrieve chronyd's NTP measurements of the NTP source at ``address``
     (``chronyc ntpdata ADDRESS``).
 
@@ -304,7 +306,7 @@ def get_all_ntp_data(
     socket_path: str | os.PathLike[str] | None = None,
     *,
     timeout: float = DEFAULT_TIMEOUT,
-) -> list[NTPData]:
+) -> "list[NTPData]":
     """Retrieve the ntpdata report of every NTP source that has an address (``chronyc
     ntpdata``), in chronyd's order; sources whose name is not resolved are left out, as chronyc
     leaves them out. Arguments and errors as :func:`get_ntp_data`."""
@@ -316,7 +318,7 @@ def get_source_stats(
     socket_path: str | os.PathLike[str] | None = None,
     *,
     timeout: float = DEFAULT_TIMEOUT,
-) -> list[SourceStats]:
+) -> "list[SourceStats]":
     """Retrieve chronyd's statistics of each source's samples (what ``chronyc -n sourcestats -a``
     lists).
 
@@ -340,7 +342,7 @@ def get_source_names(
     socket_path: str | os.PathLike[str] | None = None,
     *,
     timeout: float = DEFAULT_TIMEOUT,
-) -> list[SourceName]:
+) -> "list[SourceName]":
     """Retrieve the name each NTP source was configured with (what ``chronyc -N sources -a``
     shows in place of addresses).
 
@@ -365,7 +367,7 @@ def get_auth_data(
     socket_path: str | os.PathLike[str] | None = None,
     *,
     timeout: float = DEFAULT_TIMEOUT,
-) -> list[AuthData]:
+) -> "list[AuthData]":
     """Retrieve how each NTP source is authenticated (what ``chronyc -n authdata -a`` lists).
 
     An addition to the contract. Arguments, errors and timeouts are those of
@@ -390,7 +392,7 @@ def get_select_data(
     socket_path: str | os.PathLike[str] | None = None,
     *,
     timeout: float = DEFAULT_TIMEOUT,
-) -> list[SelectData]:
+) -> "list[SelectData]":
     """Retrieve why each source is or is not selected (what ``chronyc -n selectdata -a`` lists).
 
     An addition to the contract. Arguments, errors and timeouts are those of
@@ -415,7 +417,7 @@ def get_clients(
     socket_path: str | os.PathLike[str] | None = None,
     *,
     timeout: float = DEFAULT_TIMEOUT,
-) -> list[Client] | None:
+) -> "list[Client] | None":
     """Retrieve chronyd's client access log (what ``chronyc -n clients`` lists).
 
     An addition to the contract. Arguments, errors and timeouts are those of
@@ -455,7 +457,7 @@ def get_snapshot(
     *,
     timeout: float = DEFAULT_TIMEOUT,
     parts: Iterable[str] | None = None,
-) -> Snapshot:
+) -> "Snapshot":
     """Retrieve every report at once: tracking, each source with its sourcestats, selectdata,
     ntpdata, authdata and configured name, activity, serverstats, smoothing and rtcdata.
 
@@ -532,62 +534,62 @@ class ChronyConnection:
         See :func:`get_tracking`."""
         return self._conn.tracking(TrackingStatus, _TRACKING_FIELDS)
 
-    def get_sources(self) -> list[Source]:
+    def get_sources(self) -> "list[Source]":
         """Retrieve chronyd's time sources over this connection. See :func:`get_sources`."""
         return _convert.sources(self._conn.sources())
 
-    def get_activity(self) -> Activity:
+    def get_activity(self) -> "Activity":
         """Retrieve the activity report over this connection. See :func:`get_activity`."""
         return _convert.activity(self._conn.activity())
 
-    def get_server_stats(self) -> ServerStats:
+    def get_server_stats(self) -> "ServerStats":
         """Retrieve the serverstats report over this connection. See :func:`get_server_stats`."""
         return _convert.server_stats(self._conn.server_stats())
 
-    def get_source_stats(self) -> list[SourceStats]:
+    def get_source_stats(self) -> "list[SourceStats]":
         """Retrieve the sourcestats report over this connection. See :func:`get_source_stats`."""
         return _convert.source_stats(self._conn.source_stats())
 
-    def get_source_names(self) -> list[SourceName]:
+    def get_source_names(self) -> "list[SourceName]":
         """Retrieve the sourcename report over this connection. See :func:`get_source_names`."""
         return _convert.source_names(self._conn.source_names())
 
-    def get_select_data(self) -> list[SelectData]:
+    def get_select_data(self) -> "list[SelectData]":
         """Retrieve the selectdata report over this connection (over UDP chronyd refuses it: -3).
         See :func:`get_select_data`."""
         return _convert.select_data(self._conn.select_data())
 
-    def get_auth_data(self) -> list[AuthData]:
+    def get_auth_data(self) -> "list[AuthData]":
         """Retrieve the authdata report over this connection (over UDP chronyd refuses it: -3).
         See :func:`get_auth_data`."""
         return _convert.auth_data(self._conn.auth_data())
 
-    def get_rtc_data(self) -> RTCData | None:
+    def get_rtc_data(self) -> "RTCData | None":
         """Retrieve the rtcdata report over this connection (None: chronyd tracks no RTC).
         See :func:`get_rtc_data`."""
         return _convert.rtc_data(self._conn.rtc_data())
 
-    def get_smoothing(self) -> Smoothing | None:
+    def get_smoothing(self) -> "Smoothing | None":
         """Retrieve the smoothing report over this connection (None: no ``smoothtime``).
         See :func:`get_smoothing`."""
         return _convert.smoothing(self._conn.smoothing())
 
-    def get_clients(self) -> list[Client] | None:
+    def get_clients(self) -> "list[Client] | None":
         """Retrieve the clients report over this connection (None: ``noclientlog``; over UDP
         chronyd refuses it: -3). See :func:`get_clients`."""
         return _convert.clients(self._conn.clients())
 
-    def get_ntp_data(self, address: str) -> NTPData | None:
+    def get_ntp_data(self, address: str) -> "NTPData | None":
         """Retrieve the ntpdata report of the NTP source at ``address`` over this connection
         (None: no such source). See :func:`get_ntp_data`."""
         return _convert.ntp_data(self._conn.ntp_data(_check_address(address)))
 
-    def get_all_ntp_data(self) -> list[NTPData]:
+    def get_all_ntp_data(self) -> "list[NTPData]":
         """Retrieve the ntpdata report of every NTP source with an address over this connection.
         See :func:`get_all_ntp_data`."""
         return [_convert.ntp_record(r) for r in self._conn.all_ntp_data()]
 
-    def get_snapshot(self, *, parts: Iterable[str] | None = None) -> Snapshot:
+    def get_snapshot(self, *, parts: Iterable[str] | None = None) -> "Snapshot":
         """Retrieve every report at once (or the ``parts`` named) over this connection (over
         UDP chronyd refuses some parts: None, with their -3 error in ``errors``). See
         :func:`get_snapshot`."""
@@ -610,7 +612,7 @@ class ChronyConnection:
         return self._conn.address
 
     @property
-    def transport(self) -> Literal["unix", "udp"] | None:
+    def transport(self) -> "Literal['unix', 'udp'] | None":
         """``"unix"`` or ``"udp"`` once connected, None before."""
         if self._conn.closed:
             return None
@@ -626,7 +628,7 @@ class ChronyConnection:
         """True when no socket is open."""
         return bool(self._conn.closed)
 
-    def __enter__(self) -> ChronyConnection:
+    def __enter__(self) -> "ChronyConnection":
         self.open()
         return self
 
