@@ -13,8 +13,8 @@ import pytest
 from conftest import Daemon
 from pychrony import ChronyConnection, Source, TrackingStatus, get_sources, get_tracking
 from pychrony._build import builder, field_names, member_of
-from pychrony._models import SourceState
 from pychrony._native_loader import native
+from pychrony._reports import SourceState
 
 
 def rebuilt(record: Any) -> Any:

@@ -33,28 +33,37 @@ from ._errors import (
     ChronyLibraryError,
     ChronyPermissionError,
 )
-from ._models import (
-    Activity,
-    AuthData,
-    AuthMode,
-    Client,
-    NTPData,
-    NTPMode,
-    RTCData,
-    SelectData,
-    SelectOptions,
-    SelectState,
-    ServerStats,
-    Smoothing,
-    Snapshot,
-    Source,
-    SourceMode,
-    SourceName,
-    SourceSnapshot,
-    SourceState,
-    SourceStats,
-    TrackingStatus,
-)
+from ._models import TrackingStatus
+
+# typing takes milliseconds to import and only type checkers need it here (mypy reads this
+# name as True).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from ._reports import (
+        Activity,
+        AuthData,
+        AuthMode,
+        Client,
+        NTPData,
+        NTPMode,
+        RTCData,
+        SelectData,
+        SelectOptions,
+        SelectState,
+        ServerStats,
+        Smoothing,
+        Snapshot,
+        Source,
+        SourceMode,
+        SourceName,
+        SourceSnapshot,
+        SourceState,
+        SourceStats,
+    )
+
+del TYPE_CHECKING
 
 _distribution.warn_if_other_installed(__path__[0])
 
@@ -62,15 +71,51 @@ _distribution.warn_if_other_installed(__path__[0])
 # up on first use, so `import pychrony` does not pay for importlib.metadata.
 __version__: str
 
+# The reports' classes other than TrackingStatus (pychrony._reports) are imported on first use:
+# defining them all took more than half of `import pychrony`, and get_tracking() needs none.
+_REPORT_NAMES = frozenset(
+    (
+        "Activity",
+        "AuthData",
+        "AuthMode",
+        "Client",
+        "NTPData",
+        "NTPMode",
+        "RTCData",
+        "SelectData",
+        "SelectOptions",
+        "SelectState",
+        "ServerStats",
+        "Smoothing",
+        "Snapshot",
+        "Source",
+        "SourceMode",
+        "SourceName",
+        "SourceSnapshot",
+        "SourceState",
+        "SourceStats",
+    )
+)
 
-def __getattr__(name: str) -> str:
-    if name == "__version__":
+
+def __getattr__(name: str) -> Any:
+    if name in _REPORT_NAMES:
+        from . import _reports
+
+        value = getattr(_reports, name)
+    elif name == "__version__":
         from importlib.metadata import version
 
         value = version(_distribution.NAME)
-        globals()["__version__"] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    # The names not imported yet are listed too, as if they were.
+    return sorted(set(globals()) | _REPORT_NAMES)
 
 
 __all__ = [

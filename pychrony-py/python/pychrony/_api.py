@@ -2,48 +2,49 @@
 
 import math
 import os
-from collections.abc import Callable, Iterable, Sequence
-from types import MappingProxyType, TracebackType
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Iterable
+from types import TracebackType
 
-from ._build import builder, field_names, member_of
-from ._errors import ChronyError
-from ._models import (
-    Activity,
-    AuthData,
-    AuthMode,
-    Client,
-    NTPData,
-    NTPMode,
-    RTCData,
-    SelectData,
-    SelectOptions,
-    SelectState,
-    ServerStats,
-    Smoothing,
-    Snapshot,
-    Source,
-    SourceMode,
-    SourceName,
-    SourceSnapshot,
-    SourceState,
-    SourceStats,
-    TrackingStatus,
-)
+from ._build import field_names
+from ._models import TrackingStatus
 from ._native_loader import native
 
+# typing takes milliseconds to import and only type checkers need it here (mypy reads this
+# name as True).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Literal
+
+    from . import _convert
     from ._native import Connection as _NativeConnection
-    from ._native import _AuthData as _NativeAuthData
-    from ._native import _Client as _NativeClient
-    from ._native import _NTPData as _NativeNTPData
-    from ._native import _RTCData as _NativeRTCData
-    from ._native import _SelectData as _NativeSelectData
-    from ._native import _Smoothing as _NativeSmoothing
-    from ._native import _Snapshot as _NativeSnapshot
-    from ._native import _Source as _NativeSource
-    from ._native import _SourceName as _NativeSourceName
-    from ._native import _SourceStats as _NativeSourceStats
+    from ._reports import (
+        Activity,
+        AuthData,
+        Client,
+        NTPData,
+        RTCData,
+        SelectData,
+        ServerStats,
+        Smoothing,
+        Snapshot,
+        Source,
+        SourceName,
+        SourceStats,
+    )
+else:
+
+    class _Lazy:
+        """Stands for the module :mod:`pychrony._convert` (and so :mod:`pychrony._reports`)
+        until a function that returns a report other than tracking is first called: it imports
+        it then and puts it in its place, so later calls pay nothing for it."""
+
+        def __getattr__(self, name):
+            from . import _convert as module
+
+            globals()["_convert"] = module
+            return getattr(module, name)
+
+    _convert = _Lazy()
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -73,8 +74,6 @@ _MAX_TIMEOUT = 2.0**64
 # The hot paths (a poller's reused get_tracking(), get_sources()): see _build.
 # The native module builds TrackingStatus itself, with these names.
 _TRACKING_FIELDS = field_names(TrackingStatus)
-# The native tuples are in Source field order, with state and mode as their wire values.
-_source = builder(Source, state=member_of(SourceState), mode=member_of(SourceMode))
 
 
 def _check_timeout(timeout: float) -> float:
@@ -146,15 +145,11 @@ def get_tracking(
     return status
 
 
-def _sources(records: "list[_NativeSource]") -> list[Source]:
-    return [_source(record) for record in records]
-
-
 def get_sources(
     socket_path: str | os.PathLike[str] | None = None,
     *,
     timeout: float = DEFAULT_TIMEOUT,
-) -> list[Source]:
+) -> "list[Source]":
     """Retrieve chronyd's time sources (what ``chronyc -n sources -a`` lists).
 
     An addition to the contract. Arguments, errors and timeouts are those of
@@ -181,14 +176,14 @@ def get_sources(
         ^* 192.0.2.1
     """
     path, seconds = _checked(socket_path, timeout)
-    return _sources(native().get_sources(path, seconds))
+    return _convert.sources(native().get_sources(path, seconds))
 
 
 def get_activity(
     socket_path: str | os.PathLike[str] | None = None,
     *,
     timeout: float = DEFAULT_TIMEOUT,
-) -> Activity:
+) -> "Activity":
     """Retrieve how many sources are online, offline, in a burst or unresolved (``chronyc
     activity``).
 
@@ -200,14 +195,14 @@ def get_activity(
             TypeError, ValueError: as :func:`get_tracking`.
     """
     path, seconds = _checked(socket_path, timeout)
-    return Activity(*native().get_activity(path, seconds))
+    return _convert.activity(native().get_activity(path, seconds))
 
 
 def get_server_stats(
     socket_path: str | os.PathLike[str] | None = None,
     *,
     timeout: float = DEFAULT_TIMEOUT,
-) -> ServerStats:
+) -> "ServerStats":
     """Retrieve chronyd's counters as an NTP and command server (``chronyc serverstats``).
 
     An addition to the contract. Arguments, errors and timeouts are those of
@@ -220,14 +215,14 @@ def get_server_stats(
             (ChronyPermissionError, -3).
     """
     path, seconds = _checked(socket_path, timeout)
-    return ServerStats(*native().get_server_stats(path, seconds))
+    return _convert.server_stats(native().get_server_stats(path, seconds))
 
 
 def get_rtc_data(
     socket_path: str | os.PathLike[str] | None = None,
     *,
     timeout: float = DEFAULT_TIMEOUT,
-) -> RTCData | None:
+) -> "RTCData | None":
     """Retrieve chronyd's tracking of the real-time clock (``chronyc rtcdata``).
 
     An addition to the contract. Arguments, errors and timeouts are those of
@@ -242,18 +237,14 @@ def get_rtc_data(
             TypeError, ValueError: as :func:`get_tracking`.
     """
     path, seconds = _checked(socket_path, timeout)
-    return _rtc_data(native().get_rtc_data(path, seconds))
-
-
-def _rtc_data(record: "_NativeRTCData | None") -> RTCData | None:
-    return None if record is None else RTCData(*record)
+    return _convert.rtc_data(native().get_rtc_data(path, seconds))
 
 
 def get_smoothing(
     socket_path: str | os.PathLike[str] | None = None,
     *,
     timeout: float = DEFAULT_TIMEOUT,
-) -> Smoothing | None:
+) -> "Smoothing | None":
     """Retrieve the state of chronyd's server time smoothing (``chronyc smoothing``).
 
     An addition to the contract. Arguments, errors and timeouts are those of
@@ -268,11 +259,7 @@ def get_smoothing(
             TypeError, ValueError: as :func:`get_tracking`.
     """
     path, seconds = _checked(socket_path, timeout)
-    return _smoothing(native().get_smoothing(path, seconds))
-
-
-def _smoothing(record: "_NativeSmoothing | None") -> Smoothing | None:
-    return None if record is None else Smoothing(*record)
+    return _convert.smoothing(native().get_smoothing(path, seconds))
 
 
 def _check_address(address: object) -> str:
@@ -290,7 +277,7 @@ def get_ntp_data(
     socket_path: str | os.PathLike[str] | None = None,
     *,
     timeout: float = DEFAULT_TIMEOUT,
-) -> NTPData | None:
+) -> "NTPData | None":
     """Retrieve chronyd's NTP measurements of the NTP source at ``address``
     (``chronyc ntpdata ADDRESS``).
 
@@ -312,46 +299,26 @@ def get_ntp_data(
     """
     checked = _check_address(address)
     path, seconds = _checked(socket_path, timeout)
-    return _ntp_data(native().get_ntp_data(path, seconds, checked))
+    return _convert.ntp_data(native().get_ntp_data(path, seconds, checked))
 
 
 def get_all_ntp_data(
     socket_path: str | os.PathLike[str] | None = None,
     *,
     timeout: float = DEFAULT_TIMEOUT,
-) -> list[NTPData]:
+) -> "list[NTPData]":
     """Retrieve the ntpdata report of every NTP source that has an address (``chronyc
     ntpdata``), in chronyd's order; sources whose name is not resolved are left out, as chronyc
     leaves them out. Arguments and errors as :func:`get_ntp_data`."""
     path, seconds = _checked(socket_path, timeout)
-    return [_ntp_record(r) for r in native().get_all_ntp_data(path, seconds)]
-
-
-def _ntp_record(record: "_NativeNTPData") -> NTPData:
-    # The native tuples are in NTPData field order; the mode is its wire value.
-    # (mypy cannot follow two unpacked slices into 31 positional fields; the stub checks them.)
-    values: tuple[Any, ...] = (*record[:5], NTPMode(record[5]), *record[6:])
-    return NTPData(*values)
-
-
-def _ntp_data(record: "_NativeNTPData | None") -> NTPData | None:
-    return None if record is None else _ntp_record(record)
-
-
-def _source_stats_record(record: "_NativeSourceStats") -> SourceStats:
-    # The native tuple is in SourceStats field order.
-    return SourceStats(*record)
-
-
-def _source_stats(records: "list[_NativeSourceStats]") -> list[SourceStats]:
-    return [_source_stats_record(record) for record in records]
+    return [_convert.ntp_record(r) for r in native().get_all_ntp_data(path, seconds)]
 
 
 def get_source_stats(
     socket_path: str | os.PathLike[str] | None = None,
     *,
     timeout: float = DEFAULT_TIMEOUT,
-) -> list[SourceStats]:
+) -> "list[SourceStats]":
     """Retrieve chronyd's statistics of each source's samples (what ``chronyc -n sourcestats -a``
     lists).
 
@@ -368,18 +335,14 @@ def get_source_stats(
             read is ChronyDataError -5.
     """
     path, seconds = _checked(socket_path, timeout)
-    return _source_stats(native().get_source_stats(path, seconds))
-
-
-def _source_names(records: "list[_NativeSourceName]") -> list[SourceName]:
-    return [SourceName(*record) for record in records]
+    return _convert.source_stats(native().get_source_stats(path, seconds))
 
 
 def get_source_names(
     socket_path: str | os.PathLike[str] | None = None,
     *,
     timeout: float = DEFAULT_TIMEOUT,
-) -> list[SourceName]:
+) -> "list[SourceName]":
     """Retrieve the name each NTP source was configured with (what ``chronyc -N sources -a``
     shows in place of addresses).
 
@@ -397,23 +360,14 @@ def get_source_names(
             libchrony 0.2) is ChronyDataError -4, before anything is sent.
     """
     path, seconds = _checked(socket_path, timeout)
-    return _source_names(native().get_source_names(path, seconds))
-
-
-def _auth_record(r: "_NativeAuthData") -> AuthData:
-    # The native tuple is in AuthData field order, the mode as chronyd's number.
-    return AuthData(r[0], AuthMode(r[1]), *r[2:])
-
-
-def _auth_data(records: "list[_NativeAuthData]") -> list[AuthData]:
-    return [_auth_record(r) for r in records]
+    return _convert.source_names(native().get_source_names(path, seconds))
 
 
 def get_auth_data(
     socket_path: str | os.PathLike[str] | None = None,
     *,
     timeout: float = DEFAULT_TIMEOUT,
-) -> list[AuthData]:
+) -> "list[AuthData]":
     """Retrieve how each NTP source is authenticated (what ``chronyc -n authdata -a`` lists).
 
     An addition to the contract. Arguments, errors and timeouts are those of
@@ -431,33 +385,14 @@ def get_auth_data(
             ChronyDataError -5.
     """
     path, seconds = _checked(socket_path, timeout)
-    return _auth_data(native().get_auth_data(path, seconds))
-
-
-def _select_record(r: "_NativeSelectData") -> SelectData:
-    # The native tuple is in SelectData field order: the state as its character's code, the
-    # options as chronyd's bits.
-    return SelectData(
-        r[0],
-        r[1],
-        SelectState(r[2]),
-        r[3],
-        r[4],
-        SelectOptions(r[5]),
-        SelectOptions(r[6]),
-        *r[7:],
-    )
-
-
-def _select_data(records: "list[_NativeSelectData]") -> list[SelectData]:
-    return [_select_record(r) for r in records]
+    return _convert.auth_data(native().get_auth_data(path, seconds))
 
 
 def get_select_data(
     socket_path: str | os.PathLike[str] | None = None,
     *,
     timeout: float = DEFAULT_TIMEOUT,
-) -> list[SelectData]:
+) -> "list[SelectData]":
     """Retrieve why each source is or is not selected (what ``chronyc -n selectdata -a`` lists).
 
     An addition to the contract. Arguments, errors and timeouts are those of
@@ -475,14 +410,14 @@ def get_select_data(
             ChronyDataError -5.
     """
     path, seconds = _checked(socket_path, timeout)
-    return _select_data(native().get_select_data(path, seconds))
+    return _convert.select_data(native().get_select_data(path, seconds))
 
 
 def get_clients(
     socket_path: str | os.PathLike[str] | None = None,
     *,
     timeout: float = DEFAULT_TIMEOUT,
-) -> list[Client] | None:
+) -> "list[Client] | None":
     """Retrieve chronyd's client access log (what ``chronyc -n clients`` lists).
 
     An addition to the contract. Arguments, errors and timeouts are those of
@@ -499,85 +434,20 @@ def get_clients(
             (ChronyPermissionError, -3).
     """
     path, seconds = _checked(socket_path, timeout)
-    return _clients(native().get_clients(path, seconds))
+    return _convert.clients(native().get_clients(path, seconds))
 
 
-def _clients(records: "list[_NativeClient] | None") -> list[Client] | None:
-    # The native tuples are in Client field order.
-    return None if records is None else [Client(*r) for r in records]
-
-
-def _optional(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    # A part a source or chronyd may lack without an error: None stays None.
-    return lambda record: None if record is None else convert(record)
-
-
-# The parts of a snapshot in the native tuple's order: (Snapshot's field, the single report's
-# conversion of what the native module sends for it).
-_SNAPSHOT_PARTS: tuple[tuple[str, Callable[[Any], Any]], ...] = (
-    ("tracking", lambda record: TrackingStatus(*record)),
-    ("activity", lambda record: Activity(*record)),
-    ("server_stats", lambda record: ServerStats(*record)),
-    ("smoothing", _smoothing),
-    ("rtc", _rtc_data),
-    ("sources", lambda records: [_source_snapshot(r) for r in records]),
-)
-
-# The parts of a source after its Source record, in the native tuple's order, as above.
-_SOURCE_PARTS: tuple[tuple[str, Callable[[Any], Any]], ...] = (
-    ("stats", _source_stats_record),
-    ("select", _select_record),
-    ("ntp", _ntp_data),
-    ("auth", _optional(_auth_record)),
-    ("name", lambda name: name),
-)
-
-
-def _parts(
-    table: tuple[tuple[str, Callable[[Any], Any]], ...], record: Sequence[object]
-) -> dict[str, Any]:
-    # A part is its report's native value, or the exception its single call would have raised
-    # (built, not raised, by the native module): that part is None and the exception goes into
-    # "errors" under its name.
-    values: dict[str, Any] = {}
-    errors: dict[str, ChronyError] = {}
-    for (name, convert), value in zip(table, record, strict=True):
-        if value is None:  # lacked, or not asked for
-            values[name] = None
-        elif isinstance(value, ChronyError):
-            values[name] = None
-            errors[name] = value
-        elif isinstance(value, BaseException):
-            raise value  # not chronyd's answer (pychrony._errors unusable): no part to keep
-        else:
-            values[name] = convert(value)
-    values["errors"] = MappingProxyType(errors)
-    return values
-
-
-def _source_snapshot(record: Sequence[Any]) -> SourceSnapshot:
-    return SourceSnapshot(_source(record[0]), **_parts(_SOURCE_PARTS, record[1:]))
-
-
-def _snapshot(record: "_NativeSnapshot") -> Snapshot:
-    return Snapshot(**_parts(_SNAPSHOT_PARTS, record))
-
-
-# The names ``parts`` may list: the fields of Snapshot and SourceSnapshot that hold a report.
-_PART_NAMES = frozenset(name for name, _ in _SNAPSHOT_PARTS + _SOURCE_PARTS)
-
-
-def _check_parts(parts: "Iterable[str] | None") -> list[str] | None:
+def _check_parts(parts: Iterable[str] | None) -> list[str] | None:
     # Checked before anything is sent; a string is refused (it would be read as its letters).
     if parts is None:
         return None
     if isinstance(parts, str) or not isinstance(parts, Iterable):
         raise TypeError(f"parts must be a list of part names such as ['tracking'], not {parts!r}")
-    names = list(parts)
+    names, known = list(parts), _convert.PART_NAMES
     for name in names:
-        if name not in _PART_NAMES:
+        if name not in known:
             raise ValueError(
-                f"unknown snapshot part {name!r}: choose among {', '.join(sorted(_PART_NAMES))}"
+                f"unknown snapshot part {name!r}: choose among {', '.join(sorted(known))}"
             )
     return names
 
@@ -587,7 +457,7 @@ def get_snapshot(
     *,
     timeout: float = DEFAULT_TIMEOUT,
     parts: Iterable[str] | None = None,
-) -> Snapshot:
+) -> "Snapshot":
     """Retrieve every report at once: tracking, each source with its sourcestats, selectdata,
     ntpdata, authdata and configured name, activity, serverstats, smoothing and rtcdata.
 
@@ -616,7 +486,7 @@ def get_snapshot(
             anything is sent.
     """
     path, seconds = _checked(socket_path, timeout)
-    return _snapshot(native().get_snapshot(path, seconds, _check_parts(parts)))
+    return _convert.snapshot(native().get_snapshot(path, seconds, _check_parts(parts)))
 
 
 class ChronyConnection:
@@ -664,66 +534,66 @@ class ChronyConnection:
         See :func:`get_tracking`."""
         return self._conn.tracking(TrackingStatus, _TRACKING_FIELDS)
 
-    def get_sources(self) -> list[Source]:
+    def get_sources(self) -> "list[Source]":
         """Retrieve chronyd's time sources over this connection. See :func:`get_sources`."""
-        return _sources(self._conn.sources())
+        return _convert.sources(self._conn.sources())
 
-    def get_activity(self) -> Activity:
+    def get_activity(self) -> "Activity":
         """Retrieve the activity report over this connection. See :func:`get_activity`."""
-        return Activity(*self._conn.activity())
+        return _convert.activity(self._conn.activity())
 
-    def get_server_stats(self) -> ServerStats:
+    def get_server_stats(self) -> "ServerStats":
         """Retrieve the serverstats report over this connection. See :func:`get_server_stats`."""
-        return ServerStats(*self._conn.server_stats())
+        return _convert.server_stats(self._conn.server_stats())
 
-    def get_source_stats(self) -> list[SourceStats]:
+    def get_source_stats(self) -> "list[SourceStats]":
         """Retrieve the sourcestats report over this connection. See :func:`get_source_stats`."""
-        return _source_stats(self._conn.source_stats())
+        return _convert.source_stats(self._conn.source_stats())
 
-    def get_source_names(self) -> list[SourceName]:
+    def get_source_names(self) -> "list[SourceName]":
         """Retrieve the sourcename report over this connection. See :func:`get_source_names`."""
-        return _source_names(self._conn.source_names())
+        return _convert.source_names(self._conn.source_names())
 
-    def get_select_data(self) -> list[SelectData]:
+    def get_select_data(self) -> "list[SelectData]":
         """Retrieve the selectdata report over this connection (over UDP chronyd refuses it: -3).
         See :func:`get_select_data`."""
-        return _select_data(self._conn.select_data())
+        return _convert.select_data(self._conn.select_data())
 
-    def get_auth_data(self) -> list[AuthData]:
+    def get_auth_data(self) -> "list[AuthData]":
         """Retrieve the authdata report over this connection (over UDP chronyd refuses it: -3).
         See :func:`get_auth_data`."""
-        return _auth_data(self._conn.auth_data())
+        return _convert.auth_data(self._conn.auth_data())
 
-    def get_rtc_data(self) -> RTCData | None:
+    def get_rtc_data(self) -> "RTCData | None":
         """Retrieve the rtcdata report over this connection (None: chronyd tracks no RTC).
         See :func:`get_rtc_data`."""
-        return _rtc_data(self._conn.rtc_data())
+        return _convert.rtc_data(self._conn.rtc_data())
 
-    def get_smoothing(self) -> Smoothing | None:
+    def get_smoothing(self) -> "Smoothing | None":
         """Retrieve the smoothing report over this connection (None: no ``smoothtime``).
         See :func:`get_smoothing`."""
-        return _smoothing(self._conn.smoothing())
+        return _convert.smoothing(self._conn.smoothing())
 
-    def get_clients(self) -> list[Client] | None:
+    def get_clients(self) -> "list[Client] | None":
         """Retrieve the clients report over this connection (None: ``noclientlog``; over UDP
         chronyd refuses it: -3). See :func:`get_clients`."""
-        return _clients(self._conn.clients())
+        return _convert.clients(self._conn.clients())
 
-    def get_ntp_data(self, address: str) -> NTPData | None:
+    def get_ntp_data(self, address: str) -> "NTPData | None":
         """Retrieve the ntpdata report of the NTP source at ``address`` over this connection
         (None: no such source). See :func:`get_ntp_data`."""
-        return _ntp_data(self._conn.ntp_data(_check_address(address)))
+        return _convert.ntp_data(self._conn.ntp_data(_check_address(address)))
 
-    def get_all_ntp_data(self) -> list[NTPData]:
+    def get_all_ntp_data(self) -> "list[NTPData]":
         """Retrieve the ntpdata report of every NTP source with an address over this connection.
         See :func:`get_all_ntp_data`."""
-        return [_ntp_record(r) for r in self._conn.all_ntp_data()]
+        return [_convert.ntp_record(r) for r in self._conn.all_ntp_data()]
 
-    def get_snapshot(self, *, parts: Iterable[str] | None = None) -> Snapshot:
+    def get_snapshot(self, *, parts: Iterable[str] | None = None) -> "Snapshot":
         """Retrieve every report at once (or the ``parts`` named) over this connection (over
         UDP chronyd refuses some parts: None, with their -3 error in ``errors``). See
         :func:`get_snapshot`."""
-        return _snapshot(self._conn.snapshot(_check_parts(parts)))
+        return _convert.snapshot(self._conn.snapshot(_check_parts(parts)))
 
     def close(self) -> None:
         """Close the socket and remove the files it created; does nothing if it is not open.
@@ -742,7 +612,7 @@ class ChronyConnection:
         return self._conn.address
 
     @property
-    def transport(self) -> Literal["unix", "udp"] | None:
+    def transport(self) -> "Literal['unix', 'udp'] | None":
         """``"unix"`` or ``"udp"`` once connected, None before."""
         if self._conn.closed:
             return None

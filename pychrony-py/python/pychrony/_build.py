@@ -8,13 +8,20 @@ with the fields, in their order, gives the very object ``__init__`` would (equal
 else: :func:`builder` refuses a class for which that is not so.
 """
 
-import dataclasses
-import enum
-from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from __future__ import annotations
 
-_T = TypeVar("_T")
-_E = TypeVar("_E", bound=enum.IntEnum)
+import dataclasses
+
+# typing takes milliseconds to import and only type checkers need it here (mypy reads this
+# name as True).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import enum
+    from collections.abc import Callable, Sequence
+    from typing import Any, TypeVar
+
+    _T = TypeVar("_T")
+    _E = TypeVar("_E", bound=enum.IntEnum)
 
 
 def field_names(cls: type) -> tuple[str, ...]:

@@ -20,7 +20,8 @@ from typing import Any
 
 from ._api import ChronyConnection
 from ._errors import ChronyError
-from ._models import LEAP_STATUS_TEXT, AuthData, AuthMode, Source, SourceState, TrackingStatus
+from ._models import LEAP_STATUS_TEXT, TrackingStatus
+from ._reports import AuthData, AuthMode, Source, SourceState
 
 __all__ = [
     "CRITICAL",

@@ -60,8 +60,8 @@ from ._api import DEFAULT_TIMEOUT, ChronyConnection, _check_timeout
 from ._collectors import COLLECTORS
 from ._errors import ChronyError
 from ._exporter import INSTALL_HINT, parse_listen, serve
-from ._models import (
-    LEAP_STATUS_TEXT,
+from ._models import LEAP_STATUS_TEXT, TrackingStatus
+from ._reports import (
     SERVER_STATS_LABELS,
     Activity,
     AuthData,
@@ -77,7 +77,6 @@ from ._models import (
     SourceName,
     SourceState,
     SourceStats,
-    TrackingStatus,
 )
 
 __all__ = [

@@ -31,9 +31,8 @@ except ImportError as exc:  # pragma: no cover - tested by running without prome
 from ._api import DEFAULT_TIMEOUT, ChronyConnection, _check_timeout
 from ._collectors import COLLECTOR_PARTS, COLLECTORS, SOURCE_PARTS
 from ._errors import ChronyConnectionError, ChronyError
-from ._models import (
-    LEAP_DELETE_SECOND,
-    LEAP_INSERT_SECOND,
+from ._models import LEAP_DELETE_SECOND, LEAP_INSERT_SECOND, TrackingStatus
+from ._reports import (
     AuthData,
     SelectData,
     ServerStats,
@@ -43,7 +42,6 @@ from ._models import (
     SourceSnapshot,
     SourceState,
     SourceStats,
-    TrackingStatus,
 )
 
 __all__ = ["COLLECTORS", "ChronyCollector"]
