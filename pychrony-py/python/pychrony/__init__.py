@@ -73,29 +73,7 @@ __version__: str
 
 # The reports' classes other than TrackingStatus (pychrony._reports) are imported on first use:
 # defining them all took more than half of `import pychrony`, and get_tracking() needs none.
-_REPORT_NAMES = frozenset(
-    (
-        "Activity",
-        "AuthData",
-        "AuthMode",
-        "Client",
-        "NTPData",
-        "NTPMode",
-        "RTCData",
-        "SelectData",
-        "SelectOptions",
-        "SelectState",
-        "ServerStats",
-        "Smoothing",
-        "Snapshot",
-        "Source",
-        "SourceMode",
-        "SourceName",
-        "SourceSnapshot",
-        "SourceState",
-        "SourceStats",
-    )
-)
+# Which names those are: _REPORT_NAMES, at the end.
 
 
 def __getattr__(name: str) -> Any:
@@ -176,3 +154,6 @@ __all__ = [
     "Snapshot",
     "SourceSnapshot",
 ]
+
+# The public names imported on first use: the ones __all__ lists that are not defined by now.
+_REPORT_NAMES = frozenset(name for name in __all__ if name not in globals())
