@@ -5,9 +5,11 @@ noselect, 127.0.0.3 silent) and its `chronyc -c sources -a` / `chronyc -n source
 from __future__ import annotations
 
 import contextlib
+import copy
 import dataclasses
 import io
 import json
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -195,3 +197,16 @@ def test_unknown_state_and_mode_and_units_as_chronyc_prints_them(sources: Daemon
         SourceState(-1)
     with pytest.raises(ValueError):
         SourceMode(0x10000)
+
+
+@pytest.mark.parametrize(
+    "member",
+    [SourceState(9), SourceMode(7), SourceState.SELECTED],
+    ids=["unknown state", "unknown mode", "known"],
+)
+def test_members_copy_and_pickle_as_themselves(member: SourceState | SourceMode) -> None:
+    # Python 3.11.2 (Debian 12's) reduces an enum member by name: an UNKNOWN_<n> pseudo-member is
+    # no attribute of its class, so copy.deepcopy (dataclasses.asdict, --json) and pickle failed.
+    assert copy.deepcopy(member) is member
+    assert copy.copy(member) is member
+    assert pickle.loads(pickle.dumps(member)) is member

@@ -67,6 +67,12 @@ class _WireEnum(enum.IntEnum):
         assert isinstance(member, cls)
         return member
 
+    def __reduce_ex__(self, protocol: object) -> tuple[Any, ...]:
+        # By value, as Python 3.11.7+ does: 3.11.2 (Debian 12's) reduces a member by its name, and
+        # an UNKNOWN_<n> pseudo-member is not an attribute of the class, so pickle and
+        # copy.deepcopy (dataclasses.asdict) failed for it.
+        return self.__class__, (self._value_,)
+
     @property
     def symbol(self) -> str:
         """chronyc's character for this value (a space for a value this version does not know)."""
