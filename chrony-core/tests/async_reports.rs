@@ -7,9 +7,9 @@ mod common;
 
 use std::future::Future;
 
-use chrony_core::{AsyncConnection, Connection, Error, Parts, Snapshot, SourceAddress};
+use chrony_core::{AsyncConnection, Connection, Error, Parts, Snapshot};
 use chronyd_fixture::Mode;
-use common::{compare, start};
+use common::{Reads, compare, snapshot_lines, start};
 
 /// Runs `f` on a current-thread runtime with I/O and time, as a program's
 /// `#[tokio::main(flavor = "current_thread")]` would.
@@ -48,136 +48,20 @@ fn tracking_equals_chronyc_and_the_blocking_connection() {
     }
 }
 
-/// What the blocking and async connections both read, as lines of the
-/// fields that do not change between requests while the daemon is stable:
-/// one per source (its records of every per-source report, joined by index
-/// or address), then the whole-daemon ones.
-struct Reads {
-    sources: Vec<chrony_core::Source>,
-    stats: Vec<chrony_core::SourceStats>,
-    select: Vec<chrony_core::SelectData>,
-    ntp: Vec<chrony_core::NtpData>,
-    auth: Vec<chrony_core::AuthData>,
-    names: Vec<chrony_core::SourceName>,
-    tracking: chrony_core::TrackingStatus,
-    activity: chrony_core::Activity,
-    smoothing: bool,
-    rtc: bool,
-}
-
-impl Reads {
-    fn blocking(c: &mut Connection) -> Reads {
-        Reads {
-            sources: c.sources().unwrap(),
-            stats: c.source_stats().unwrap(),
-            select: c.select_data().unwrap(),
-            ntp: c.ntp_data_all().unwrap(),
-            auth: c.auth_data().unwrap(),
-            names: c.source_names().unwrap(),
-            tracking: c.tracking().unwrap(),
-            activity: c.activity().unwrap(),
-            smoothing: c.smoothing().unwrap().is_some(),
-            rtc: c.rtc_data().unwrap().is_some(),
-        }
+/// What the async connection reads one by one, as [`Reads::blocking`] reads it.
+async fn async_reads(c: &mut AsyncConnection) -> Reads {
+    Reads {
+        sources: c.sources().await.unwrap(),
+        stats: c.source_stats().await.unwrap(),
+        select: c.select_data().await.unwrap(),
+        ntp: c.ntp_data_all().await.unwrap(),
+        auth: c.auth_data().await.unwrap(),
+        names: c.source_names().await.unwrap(),
+        tracking: c.tracking().await.unwrap(),
+        activity: c.activity().await.unwrap(),
+        smoothing: c.smoothing().await.unwrap().is_some(),
+        rtc: c.rtc_data().await.unwrap().is_some(),
     }
-
-    async fn of(c: &mut AsyncConnection) -> Reads {
-        Reads {
-            sources: c.sources().await.unwrap(),
-            stats: c.source_stats().await.unwrap(),
-            select: c.select_data().await.unwrap(),
-            ntp: c.ntp_data_all().await.unwrap(),
-            auth: c.auth_data().await.unwrap(),
-            names: c.source_names().await.unwrap(),
-            tracking: c.tracking().await.unwrap(),
-            activity: c.activity().await.unwrap(),
-            smoothing: c.smoothing().await.unwrap().is_some(),
-            rtc: c.rtc_data().await.unwrap().is_some(),
-        }
-    }
-
-    fn lines(&self) -> Vec<String> {
-        let mut lines: Vec<String> = self
-            .sources
-            .iter()
-            .enumerate()
-            .map(|(i, s)| {
-                let ip = match s.address {
-                    SourceAddress::Ip(ip) => Some(ip),
-                    _ => None,
-                };
-                let n = self.ntp.iter().find(|n| Some(n.remote_address) == ip);
-                let a = self.auth.iter().find(|a| a.address == s.address);
-                let name = self.names.iter().find(|n| n.address == s.address);
-                source_line(
-                    s,
-                    &self.stats[i],
-                    &self.select[i],
-                    n,
-                    a,
-                    name.map(|n| n.name.clone()),
-                )
-            })
-            .collect();
-        let t = &self.tracking;
-        lines.push(format!("tracking {:x} {}", t.reference_id, t.stratum));
-        lines.push(format!("activity {:?}", self.activity));
-        lines.push(format!("smoothing {} rtc {}", self.smoothing, self.rtc));
-        lines
-    }
-}
-
-fn source_line(
-    s: &chrony_core::Source,
-    stats: &chrony_core::SourceStats,
-    sel: &chrony_core::SelectData,
-    ntp: Option<&chrony_core::NtpData>,
-    auth: Option<&chrony_core::AuthData>,
-    name: Option<String>,
-) -> String {
-    format!(
-        "{} {:?} {:?} | {} {:x} | {} {:x} {:?} | {:?} | {:?} | {:?}",
-        s.address,
-        s.mode,
-        s.state,
-        stats.address,
-        stats.reference_id,
-        sel.address,
-        sel.reference_id,
-        sel.state,
-        ntp.map(|n| (n.remote_address, n.remote_port, n.version, n.mode)),
-        auth.map(|a| (a.address, a.mode, a.key_id)),
-        name,
-    )
-}
-
-/// The same lines from a snapshot.
-fn snapshot_lines(s: &Snapshot) -> Vec<String> {
-    let mut lines: Vec<String> = s
-        .sources
-        .as_ref()
-        .unwrap()
-        .iter()
-        .map(|p| {
-            source_line(
-                &p.source,
-                p.stats.as_ref().unwrap(),
-                p.select_data.as_ref().unwrap(),
-                p.ntp_data.as_ref().unwrap().as_ref(),
-                p.auth_data.as_ref().unwrap().as_ref(),
-                p.name.as_ref().unwrap().clone(),
-            )
-        })
-        .collect();
-    let t = s.tracking.as_ref().unwrap();
-    lines.push(format!("tracking {:x} {}", t.reference_id, t.stratum));
-    lines.push(format!("activity {:?}", s.activity.as_ref().unwrap()));
-    lines.push(format!(
-        "smoothing {} rtc {}",
-        s.smoothing.as_ref().unwrap().is_some(),
-        s.rtc_data.as_ref().unwrap().is_some()
-    ));
-    lines
 }
 
 #[test]
@@ -197,7 +81,7 @@ fn every_report_and_the_snapshot_equal_the_blocking_connection() {
         let mut parts = Parts::NONE;
         (parts.tracking, parts.stats) = (true, true);
         let (reads, snapshot, selected, ntp_one) = rt.block_on(async {
-            let reads = Reads::of(&mut c).await;
+            let reads = async_reads(&mut c).await;
             let snapshot = send(c.snapshot()).await.unwrap();
             let selected = send(c.snapshot_of(&parts)).await.unwrap();
             let ip = reads.ntp.first().map(|n| n.remote_address).unwrap();

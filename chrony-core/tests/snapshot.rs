@@ -11,98 +11,10 @@ mod common;
 
 use chrony_core::{Connection, Error, Options, Parts, SharedConnection, Snapshot, SourceAddress};
 use chronyd_fixture::{Fixture, Mode};
-use common::start;
+use common::{Reads, snapshot_lines, start};
 
 fn unix(fx: &Fixture) -> Connection {
     Connection::open(fx.socket_path().to_str().unwrap()).unwrap()
-}
-
-/// The fields that do not change between requests while the daemon is
-/// stable, one line per source, then the whole-daemon ones.
-fn lines_of(s: &Snapshot) -> Vec<String> {
-    let mut lines: Vec<String> = s
-        .sources
-        .as_ref()
-        .unwrap()
-        .iter()
-        .map(|p| {
-            let s = &p.source;
-            let stats = p.stats.as_ref().unwrap();
-            let sel = p.select_data.as_ref().unwrap();
-            let ntp = p.ntp_data.as_ref().unwrap().as_ref();
-            let auth = p.auth_data.as_ref().unwrap().as_ref();
-            format!(
-                "{} {:?} {:?} | {} {:x} | {} {:x} {:?} | {:?} | {:?} | {:?}",
-                s.address,
-                s.mode,
-                s.state,
-                stats.address,
-                stats.reference_id,
-                sel.address,
-                sel.reference_id,
-                sel.state,
-                ntp.map(|n| (n.remote_address, n.remote_port, n.version, n.mode)),
-                auth.map(|a| (a.address, a.mode, a.key_id)),
-                p.name.as_ref().unwrap(),
-            )
-        })
-        .collect();
-    let t = s.tracking.as_ref().unwrap();
-    lines.push(format!("tracking {:x} {}", t.reference_id, t.stratum));
-    lines.push(format!("activity {:?}", s.activity.as_ref().unwrap()));
-    lines.push(format!(
-        "smoothing {} rtc {}",
-        s.smoothing.as_ref().unwrap().is_some(),
-        s.rtc_data.as_ref().unwrap().is_some()
-    ));
-    lines
-}
-
-/// The same lines from the sequential methods, joined by index (sourcestats,
-/// selectdata) or by address (ntpdata, authdata, sourcename), as a snapshot joins them.
-fn sequential_lines(c: &mut Connection) -> Vec<String> {
-    let sources = c.sources().unwrap();
-    let stats = c.source_stats().unwrap();
-    let select = c.select_data().unwrap();
-    let ntp = c.ntp_data_all().unwrap();
-    let auth = c.auth_data().unwrap();
-    let names = c.source_names().unwrap();
-    let mut lines: Vec<String> = sources
-        .iter()
-        .enumerate()
-        .map(|(i, s)| {
-            let ip = match s.address {
-                SourceAddress::Ip(ip) => Some(ip),
-                _ => None,
-            };
-            let n = ntp.iter().find(|n| Some(n.remote_address) == ip);
-            let a = auth.iter().find(|a| a.address == s.address);
-            let name = names.iter().find(|n| n.address == s.address);
-            format!(
-                "{} {:?} {:?} | {} {:x} | {} {:x} {:?} | {:?} | {:?} | {:?}",
-                s.address,
-                s.mode,
-                s.state,
-                stats[i].address,
-                stats[i].reference_id,
-                select[i].address,
-                select[i].reference_id,
-                select[i].state,
-                n.map(|n| (n.remote_address, n.remote_port, n.version, n.mode)),
-                a.map(|a| (a.address, a.mode, a.key_id)),
-                name.map(|n| n.name.clone()),
-            )
-        })
-        .collect();
-    let t = c.tracking().unwrap();
-    lines.push(format!("tracking {:x} {}", t.reference_id, t.stratum));
-    lines.push(format!("activity {:?}", c.activity().unwrap()));
-    lines.push(format!(
-        "smoothing {} rtc {}",
-        c.smoothing().unwrap().is_some(),
-        c.rtc_data().unwrap().is_some()
-    ));
-    lines
 }
 
 #[test]
@@ -111,16 +23,16 @@ fn snapshot_equals_the_sequential_reads() {
     let mut c = unix(&fx);
     let mut seen = Vec::new();
     for _ in 0..200 {
-        let before = sequential_lines(&mut c);
+        let before = Reads::blocking(&mut c).lines();
         let cmd_before = c.server_stats().unwrap().cmd_hits;
         let snap = c.snapshot().unwrap();
         let cmd_after = c.server_stats().unwrap().cmd_hits;
-        let after = sequential_lines(&mut c);
+        let after = Reads::blocking(&mut c).lines();
         if before != after {
             seen.push(after);
             continue;
         }
-        assert_eq!(lines_of(&snap), before);
+        assert_eq!(snapshot_lines(&snap), before);
         // Each request counts: the snapshot's serverstats lies between.
         let cmd = snap.server_stats.as_ref().unwrap().cmd_hits;
         assert!(
@@ -300,8 +212,8 @@ fn a_selection_sends_only_its_requests_and_equals_the_full_snapshot() {
             let snap = c.snapshot_of(&parts).unwrap();
             let after = c.server_stats().unwrap().cmd_hits;
             let full_after = c.snapshot().unwrap();
-            if lines_of(&full) != lines_of(&full_after) {
-                seen.push(lines_of(&full_after));
+            if snapshot_lines(&full) != snapshot_lines(&full_after) {
+                seen.push(snapshot_lines(&full_after));
                 return false;
             }
             let sent = after - b - (b - a);

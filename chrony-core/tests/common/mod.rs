@@ -268,3 +268,134 @@ fn last_digit(text: &str) -> f64 {
     let decimals = mantissa.split_once('.').map_or(0, |(_, d)| d.len()) as i32;
     10f64.powi(exponent - decimals)
 }
+
+/// Every report read one by one, to set beside a snapshot: [`Reads::lines`] and
+/// [`snapshot_lines`] give the fields of both that stay put while the daemon is stable.
+pub struct Reads {
+    pub sources: Vec<chrony_core::Source>,
+    pub stats: Vec<chrony_core::SourceStats>,
+    pub select: Vec<chrony_core::SelectData>,
+    pub ntp: Vec<chrony_core::NtpData>,
+    pub auth: Vec<chrony_core::AuthData>,
+    pub names: Vec<chrony_core::SourceName>,
+    pub tracking: TrackingStatus,
+    pub activity: chrony_core::Activity,
+    pub smoothing: bool,
+    pub rtc: bool,
+}
+
+impl Reads {
+    /// Through the blocking `Connection`, in the snapshot's order.
+    pub fn blocking(c: &mut chrony_core::Connection) -> Reads {
+        Reads {
+            sources: c.sources().unwrap(),
+            stats: c.source_stats().unwrap(),
+            select: c.select_data().unwrap(),
+            ntp: c.ntp_data_all().unwrap(),
+            auth: c.auth_data().unwrap(),
+            names: c.source_names().unwrap(),
+            tracking: c.tracking().unwrap(),
+            activity: c.activity().unwrap(),
+            smoothing: c.smoothing().unwrap().is_some(),
+            rtc: c.rtc_data().unwrap().is_some(),
+        }
+    }
+
+    /// One line per source, joined by index (sourcestats, selectdata) or by address (ntpdata,
+    /// authdata, sourcename) as a snapshot joins them, then the whole-daemon ones.
+    pub fn lines(&self) -> Vec<String> {
+        let mut lines: Vec<String> = self
+            .sources
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let ip = match s.address {
+                    chrony_core::SourceAddress::Ip(ip) => Some(ip),
+                    _ => None,
+                };
+                let n = self.ntp.iter().find(|n| Some(n.remote_address) == ip);
+                let a = self.auth.iter().find(|a| a.address == s.address);
+                let name = self.names.iter().find(|n| n.address == s.address);
+                source_line(
+                    s,
+                    &self.stats[i],
+                    &self.select[i],
+                    n,
+                    a,
+                    name.map(|n| n.name.as_str()),
+                )
+            })
+            .collect();
+        lines.extend(daemon_lines(
+            &self.tracking,
+            &self.activity,
+            self.smoothing,
+            self.rtc,
+        ));
+        lines
+    }
+}
+
+/// [`Reads::lines`] of a snapshot.
+pub fn snapshot_lines(s: &chrony_core::Snapshot) -> Vec<String> {
+    let mut lines: Vec<String> = s
+        .sources
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            source_line(
+                &p.source,
+                p.stats.as_ref().unwrap(),
+                p.select_data.as_ref().unwrap(),
+                p.ntp_data.as_ref().unwrap().as_ref(),
+                p.auth_data.as_ref().unwrap().as_ref(),
+                p.name.as_ref().unwrap().as_deref(),
+            )
+        })
+        .collect();
+    lines.extend(daemon_lines(
+        s.tracking.as_ref().unwrap(),
+        s.activity.as_ref().unwrap(),
+        s.smoothing.as_ref().unwrap().is_some(),
+        s.rtc_data.as_ref().unwrap().is_some(),
+    ));
+    lines
+}
+
+fn source_line(
+    s: &chrony_core::Source,
+    stats: &chrony_core::SourceStats,
+    sel: &chrony_core::SelectData,
+    ntp: Option<&chrony_core::NtpData>,
+    auth: Option<&chrony_core::AuthData>,
+    name: Option<&str>,
+) -> String {
+    format!(
+        "{} {:?} {:?} | {} {:x} | {} {:x} {:?} | {:?} | {:?} | {:?}",
+        s.address,
+        s.mode,
+        s.state,
+        stats.address,
+        stats.reference_id,
+        sel.address,
+        sel.reference_id,
+        sel.state,
+        ntp.map(|n| (n.remote_address, n.remote_port, n.version, n.mode)),
+        auth.map(|a| (a.address, a.mode, a.key_id)),
+        name,
+    )
+}
+
+fn daemon_lines(
+    t: &TrackingStatus,
+    activity: &chrony_core::Activity,
+    smoothing: bool,
+    rtc: bool,
+) -> [String; 3] {
+    [
+        format!("tracking {:x} {}", t.reference_id, t.stratum),
+        format!("activity {activity:?}"),
+        format!("smoothing {smoothing} rtc {rtc}"),
+    ]
+}
