@@ -90,22 +90,17 @@ pub fn install_wheel(python: &Path, wheel: &Path) -> Result {
         "-c",
         "import sysconfig; print(sysconfig.get_path('purelib'))",
     ]))?;
-    if crate::util::files(Path::new(site.trim()))?
+    // This version's metadata under the old name; pychrony 2.x's (another version) is left alone.
+    let old = format!("pychrony-{}.dist-info", crate::util::pychrony_version()?);
+    let files = crate::util::files(Path::new(site.trim()))?;
+    if files
         .iter()
-        .any(|p| is_old_build(p))
+        .any(|p| p.file_name().is_some_and(|n| *n == *old))
     {
         run(Command::new(python).args("-m pip uninstall -y -q pychrony".split(' ')))?;
     }
     let mut pip = pip_install(python);
     run(pip.args(["--force-reinstall", "--no-deps"]).arg(wheel))
-}
-
-/// `pychrony-1.0.0.dist-info`: this project's metadata under its old name (pychrony 2.x's is
-/// left alone: only our venvs are cleaned).
-fn is_old_build(path: &Path) -> bool {
-    let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let version = crate::util::pychrony_version().unwrap_or_default();
-    name == format!("pychrony-{version}.dist-info")
 }
 
 pub fn pip_install(python: &Path) -> Command {
