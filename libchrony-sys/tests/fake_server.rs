@@ -837,29 +837,9 @@ fn float_decoding_every_exponent() {
             (word, f64::from(coef) * 2f64.powi(signed_exp - 25))
         })
         .collect();
-    let names = [
-        "current correction",
-        "last offset",
-        "RMS offset",
-        "frequency offset",
-        "residual frequency",
-        "skew",
-        "root delay",
-        "root dispersion",
-        "last update interval",
-    ];
-    for chunk in words.chunks(names.len()) {
-        let fake = Fake::new();
-        let r = exchange(&fake, "tracking", 0, 5, 104, |b| {
-            for (i, &(w, _)) in chunk.iter().enumerate() {
-                put32(b, 68 + 4 * i, w);
-            }
-        });
-        assert_eq!(r, sys::CHRONY_OK);
-        let rec = fake.conn.fields();
-        for (i, &(w, want)) in chunk.iter().enumerate() {
-            assert_eq!(rec.f(names[i]).to_bits(), want.to_bits(), "{w:#010x}");
-        }
+    let got = decode_tracking_floats(&words.iter().map(|&(w, _)| w).collect::<Vec<_>>());
+    for (&(w, want), got) in words.iter().zip(got) {
+        assert_eq!(got.to_bits(), want.to_bits(), "{w:#010x}");
     }
 }
 
@@ -885,44 +865,53 @@ fn float_decoding_test_vectors() {
         (0xC889_705F, 1e-9),
         (0x7F00_0000, -4.611686018427388e18),
     ];
-    // Nine float fields in tracking, at 68..104.
     let words: Vec<(u32, f64, bool)> = exact
         .iter()
         .map(|&(w, v)| (w, v, true))
         .chain(approx.iter().map(|&(w, v)| (w, v, false)))
         .collect();
-    let names = [
-        "current correction",
-        "last offset",
-        "RMS offset",
-        "frequency offset",
-        "residual frequency",
-        "skew",
-        "root delay",
-        "root dispersion",
-        "last update interval",
-    ];
-    for chunk in words.chunks(names.len()) {
+    let got = decode_tracking_floats(&words.iter().map(|&(w, _, _)| w).collect::<Vec<_>>());
+    for (&(w, want, is_exact), got) in words.iter().zip(got) {
+        if is_exact {
+            assert_eq!(got, want, "{w:#010x}");
+        } else {
+            assert!(
+                ((got - want) / want).abs() < 1e-6,
+                "{w:#010x}: {got} vs {want}"
+            );
+        }
+    }
+}
+
+/// The nine float fields of a tracking reply (at 68..104), in order.
+const TRACKING_FLOATS: [&str; 9] = [
+    "current correction",
+    "last offset",
+    "RMS offset",
+    "frequency offset",
+    "residual frequency",
+    "skew",
+    "root delay",
+    "root dispersion",
+    "last update interval",
+];
+
+/// Each of `words` decoded by the C library as a float field of a tracking reply sent by the
+/// fake server, nine to a reply.
+fn decode_tracking_floats(words: &[u32]) -> Vec<f64> {
+    let mut decoded = Vec::with_capacity(words.len());
+    for chunk in words.chunks(TRACKING_FLOATS.len()) {
         let fake = Fake::new();
         let r = exchange(&fake, "tracking", 0, 5, 104, |b| {
-            for (i, &(w, _, _)) in chunk.iter().enumerate() {
+            for (i, &w) in chunk.iter().enumerate() {
                 put32(b, 68 + 4 * i, w);
             }
         });
         assert_eq!(r, sys::CHRONY_OK);
         let rec = fake.conn.fields();
-        for (i, &(w, want, is_exact)) in chunk.iter().enumerate() {
-            let got = rec.f(names[i]);
-            if is_exact {
-                assert_eq!(got, want, "{w:#010x}");
-            } else {
-                assert!(
-                    ((got - want) / want).abs() < 1e-6,
-                    "{w:#010x}: {got} vs {want}"
-                );
-            }
-        }
+        decoded.extend((0..chunk.len()).map(|i| rec.f(TRACKING_FLOATS[i])));
     }
+    decoded
 }
 
 #[test]
