@@ -8,87 +8,44 @@ use std::process::ExitCode;
 
 type Run = fn(&[String]) -> util::Result;
 
-/// Each command's function and its lines in the usage, whose first word is its name (the `\`
-/// drops the first line's indent: it is printed with the two spaces shown).
+/// Each command's name, function and line in the usage; its options are in its own `--help`, what
+/// it does in docs/building.md (The xtask commands).
 macro_rules! commands {
-    ($($run:path => $usage:literal;)*) => {
-        &[$(($run as Run, $usage)),*]
+    ($($name:literal => $run:path, $about:literal;)*) => {
+        &[$(($name, $run as Run, $about)),*]
     };
 }
 
-const COMMANDS: &[(Run, &str)] = commands! {
-    ci::run_cli => "\
-  ci [--stage NAME]... [--skip-install]
-                                everything CI checks, stage by stage (`ci --help` lists them)";
-    fresh::run_cli => "\
-  fresh [--run COMMAND]         `bash .ci/run` as root on a brand-new debootstrap minbase Debian 12
-                                root (private mount and pid namespaces, host network): proves the
-                                install stage installs everything (root; log in target/fresh/log/)";
-    bench::run_cli => "\
-  bench [--quick] [--cpu N]     time tracking queries side by side on one fixture chronyd: raw socket,
-                                chrony-core, pychrony, pychrony 2.0.3 (PyPI), chronyc; memory, import
-                                (target/bench/results.json; a full run updates docs/bench.png)";
-    bindgen_cmd::run => "\
-  bindgen [--check]             regenerate libchrony-sys/src/bindings.rs (--check: fail on drift)";
-    chronyd_fixture::unpack::run_cli => "\
-  chrony [--check | --build SUITE]
-                                download Debian's chrony package and unpack it (with the libraries the
-                                host lacks) into target/chrony/<version>/, or build chronyd and chronyc
-                                from SUITE's source package (trixie, sid): installs nothing";
-    chronyd_fixture::prometheus::run_cli => "\
-  prometheus                    download Debian's prometheus package and unpack it into
-                                target/prometheus/<version>/ for the exporter's test against a real
-                                Prometheus (installs nothing, starts no service); prints PROMETHEUS=
-                                the binary";
-    chronyd_fixture::cli::run => "\
-  chronyd start|start-unsync|status|stop DIR
-                                run a sandboxed chronyd pair on loopback for tests (CHRONY_DIR=DIR:
-                                that version directory's chronyd; else an installed one; else
-                                target/chrony/default)";
-    system_lib::run_cli => "\
-  system-lib PREFIX             install the bundled C library as a shared libchrony.so.0
-                                with chrony.h and libchrony.pc (tests the system build mode)";
-    demo::run_cli => "\
-  demo [--sandbox]              build pychrony, ask chronyd (the system's or a sandboxed one) through
-                                the Python API, the CLI and the Rust API (no root needed; chronyd is
-                                unpacked under target/chrony when none is installed)";
-    wheels::build_cli => "\
-  build-wheels                  release wheel (abi3, manylinux2014 x86_64, maturin --zig) and sdist
-                                into target/wheels, checked with auditwheel and twine";
-    wheels::test_cli => "\
-  test-wheels                   the Python suite against the installed wheel; the sdist built
-                                from source and smoke-tested";
-    fuzz::run_cli => "\
-  fuzz [--time SECONDS] [--replay-only] [--capture]
-                                libFuzzer on the bundled C library's reply parser (default 60 s),
-                                after replaying libchrony-sys/fuzz/corpus; --capture rewrites the corpus";
-    valgrind::run_cli => "\
-  valgrind [FILTER]             the sys and core test binaries under valgrind memcheck
-                                (0 errors, 0 bytes definitely lost)";
-    soak::run_cli => "\
-  soak [--calls N] [--min-seconds S] [--timeout-ms MS]
-                                tracking from 4 threads while chronyd restarts every 2 s and is
-                                SIGSTOPped now and then: deadlines, errors, fds, RSS, files";
-    actionlint::run_cli => "\
-  actionlint                    check .github/workflows with actionlint (and ci.yml's stages)";
-    socket_discovery::run_cli => "\
-  test-socket-discovery         default socket discovery (/run, then /var/run) against real chronyd
-                                in a private mount namespace, Rust and Python APIs (root)";
-    third_party::run_cli => "\
-  third-party [--check]         write (or check) pychrony-py/LICENSES-THIRD-PARTY.md: what the wheel
-                                links statically, with licences and copyright lines";
+const COMMANDS: &[(&str, Run, &str)] = commands! {
+    "ci" => ci::run_cli, "everything CI checks, stage by stage (`ci --help` lists them)";
+    "fresh" => fresh::run_cli, "`bash .ci/run` as root on a brand-new Debian 12 root";
+    "bench" => bench::run_cli, "every way of reading chronyd, timed side by side";
+    "bindgen" => bindgen_cmd::run, "regenerate (--check: check) libchrony-sys/src/bindings.rs";
+    "chrony" => chronyd_fixture::unpack::run_cli, "unpack (or build) chrony under target/chrony";
+    "prometheus" => chronyd_fixture::prometheus::run_cli, "unpack prometheus under target/";
+    "chronyd" => chronyd_fixture::cli::run, "a sandboxed chronyd pair on loopback for tests";
+    "system-lib" => system_lib::run_cli, "install the bundled C library as a libchrony.so.0";
+    "demo" => demo::run_cli, "ask a chronyd through the Python API, the CLI and the Rust API";
+    "build-wheels" => wheels::build_cli, "the release wheel and sdist into target/wheels";
+    "test-wheels" => wheels::test_cli, "the Python suite against the installed wheel, the sdist";
+    "fuzz" => fuzz::run_cli, "libFuzzer on the bundled C library's reply parser";
+    "valgrind" => valgrind::run_cli, "the sys and core test binaries under valgrind memcheck";
+    "soak" => soak::run_cli, "chrony-core's soak test: restarts and SIGSTOPs of chronyd";
+    "actionlint" => actionlint::run_cli, "check .github/workflows (and ci.yml's stages)";
+    "test-socket-discovery" => socket_discovery::run_cli, "the discovery tests in a mount namespace (root)";
+    "third-party" => third_party::run_cli, "write (or check) pychrony-py/LICENSES-THIRD-PARTY.md";
 };
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let command = args.first().map_or("help", String::as_str);
-    let mut usage = String::from("usage: cargo xtask <command>\n\ncommands:\n");
-    for (_, text) in COMMANDS {
-        usage.push_str(&format!("  {text}\n"));
+    let mut usage = String::from("usage: cargo xtask <command> [--help]\n\ncommands:\n");
+    for (name, _, about) in COMMANDS {
+        usage.push_str(&format!("  {name:<22} {about}\n"));
     }
-    let name = |text: &str| text.split_whitespace().next() == Some(command);
-    let result = match COMMANDS.iter().find(|(_, text)| name(text)) {
-        Some((run, _)) => run(&args[1..]),
+    usage.push_str("\nWhat each does, with its options: docs/building.md (The xtask commands).\n");
+    let result = match COMMANDS.iter().find(|(name, ..)| *name == command) {
+        Some((_, run, _)) => run(&args[1..]),
         None if ["-h", "--help", "help"].contains(&command) => {
             print!("{usage}");
             Ok(())
