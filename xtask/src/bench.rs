@@ -15,17 +15,9 @@ use std::process::Command;
 const USAGE: &str = "\
 usage: cargo xtask bench [--quick] [--cpu N] [--rounds N]
 
-Times the tracking query side by side on one fixture chronyd with 8 sources (unix socket
-and UDP): a raw socket floor (in Rust, and from Python's socket module), chrony-core (one-call API, reused Connection), pychrony (release
-wheel: get_tracking, reused ChronyConnection), pychrony 2.0.3 from PyPI (open+query+close,
-reused), chrony-core's AsyncConnection (tokio) and `chronyc -c tracking`; then the reports of every source: chrony-core's sources()
-and pychrony's get_sources(), Connection::snapshot() beside the same reports read one by one
-and chronyc as a script runs it (sources, sourcestats, tracking, activity); a Prometheus
-scrape (ChronyCollector: tracking, sources, serverstats) beside the chronyc commands a
-textfile script runs for it; plus memory and import + first call; and 16 more chronyd
-(unsynchronised, on the other core) polled one after another (blocking Connection) and at once
-(tokio). Client processes and the daemon share one CPU core (taskset). Writes target/bench/results.json and target/bench/bench.png;
-a full run also copies them to docs/bench-results.json and docs/bench.png.
+Times every way of reading chronyd side by side on one fixture chronyd (the cases: the README's
+Performance). Writes target/bench/results.json and target/bench/bench.png; a full run also copies
+them to docs/bench-results.json and docs/bench.png.
 
 options:
   --quick       a smoke run: few samples, dev builds (CI's bench-smoke stage); docs/ is left alone

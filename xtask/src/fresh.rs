@@ -71,15 +71,9 @@ const LOCAL_CAS: &str = "/usr/local/share/ca-certificates";
 const USAGE: &str = "\
 usage: cargo xtask fresh [--run COMMAND]
 
-Proves `bash .ci/run` passes on a pristine Debian 12: a new debootstrap --variant=minbase
-root (plus gcc, libc6-dev, ca-certificates: the README's prerequisites; the packages are
-cached once in target/fresh/ as a debootstrap tarball), a git clone of HEAD (uncommitted
-changes are not included), the host's Rust toolchain bind-mounted read-only, then, as
-root in a chroot with private mount and pid namespaces (pids start at 1) and the host's
-network, `bash .ci/run`. Everything else must come from the install stage. Output goes
-to the terminal and to target/fresh/log/; the root and its mounts are removed afterwards,
-also on failure. Needs root (debootstrap, chroot, mounts); installs debootstrap on the
-host when missing.
+`bash .ci/run` as root in a chroot on a new debootstrap minbase Debian 12 root with a clone of HEAD
+(docs/building.md says what goes in); the log in target/fresh/log/. Needs root; installs
+debootstrap on the host when missing.
 
   --run COMMAND   run this bash command in the clone instead of `bash .ci/run`
                   (to debug one stage: --run 'cargo xtask ci --stage install')

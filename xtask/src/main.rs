@@ -43,7 +43,7 @@ fn main() -> ExitCode {
     for (name, _, about) in COMMANDS {
         usage.push_str(&format!("  {name:<22} {about}\n"));
     }
-    usage.push_str("\nWhat each does, with its options: docs/building.md (The xtask commands).\n");
+    usage.push_str("\nWhat each does: docs/building.md (The xtask commands).\n");
     let result = match COMMANDS.iter().find(|(name, ..)| *name == command) {
         Some((_, run, _)) => run(&args[1..]),
         None if ["-h", "--help", "help"].contains(&command) => {
