@@ -32,7 +32,7 @@ const COMMANDS: &[(&str, Run, &str)] = commands! {
     "valgrind" => valgrind::run_cli, "the sys and core test binaries under valgrind memcheck";
     "soak" => soak::run_cli, "chrony-core's soak test: restarts and SIGSTOPs of chronyd";
     "actionlint" => actionlint::run_cli, "check .github/workflows (and ci.yml's stages)";
-    "test-socket-discovery" => socket_discovery::run_cli, "the discovery tests in a mount namespace (root)";
+    "test-socket-discovery" => socket_discovery::run_cli, "discovery tests in a mount namespace";
     "third-party" => third_party::run_cli, "write (or check) pychrony-py/LICENSES-THIRD-PARTY.md";
 };
 
