@@ -5,7 +5,7 @@
 //! [`MANY`] more daemons, pinned to the other core (see [`start_many`]).
 
 use crate::pyenv::{build_wheel, install_wheel, venv};
-use crate::util::{Args, Result, bail, cmd, output, root, run};
+use crate::util::{Args, Result, bail, cmd, output, remove_dir, root, run};
 use chronyd_fixture::{Fixture, Mode};
 use std::ffi::OsStr;
 use std::fs;
@@ -53,25 +53,24 @@ pub fn run_cli(args: &[String]) -> Result {
 
     // 1. The programs: release builds; with --quick (CI's smoke run) dev builds, which CI has made
     //    by then. The maturin pin of the python stage, so both build the same way.
+    let pin = crate::python::pin;
     let tools = format!(
         "{} {} {MATPLOTLIB}",
-        crate::python::maturin(),
-        crate::python::prometheus_client()
+        pin("maturin"),
+        pin("prometheus_client")
     );
     let bench_python = venv(BENCH_VENV, &tools)?;
     let peer_python = venv(PEER_VENV, PEER)?;
     check_peer_bundles_libchrony(&peer_python)?;
     // With the async cases; the library's default build stays without tokio.
-    let rust_bench = crate::util::build_example_with("bench", !quick, &["tokio"])?;
+    let rust_bench = crate::util::build_example("bench", !quick, &["tokio"])?;
     install_wheel(&bench_python, &bench_wheel(&bench_python, quick)?)?;
 
     // 2. One daemon for everything, pinned to the clients' core; its NTP servers and the
     //    refclock feeder elsewhere.
     let out = root.join(OUT_DIR);
     let raw = out.join("raw");
-    if raw.exists() {
-        fs::remove_dir_all(&raw)?;
-    }
+    remove_dir(&raw)?;
     fs::create_dir_all(&raw)?;
     let fx = Fixture::start(Mode::EightSources)?;
     let sources = fx.chronyc(&["-c", "sources", "-a"])?.lines().count();

@@ -27,11 +27,11 @@ pub fn run_cli(args: &[String]) -> Result {
 
     step("2/4 build pychrony into target/demo-venv, and chrony-core's `tracking` example");
     // maturin and target dir as in the python stage, so a demo after CI finds the wheel built.
-    let python = venv(VENV, crate::python::maturin())?;
+    let python = venv(VENV, crate::python::pin("maturin"))?;
     let (out, target_dir) = ("target/demo-wheels", crate::python::CARGO_TARGET);
     let wheel = build_wheel(&python, &python, out, target_dir, &[], None)?;
     install_wheel(&python, &wheel)?;
-    let example = crate::util::build_example("tracking", false)?;
+    let example = crate::util::build_example("tracking", false, &[])?;
 
     step("3/4 find a chronyd");
     // Dropped (stopped) after the report, also on errors. `address` None: default discovery.

@@ -3,7 +3,9 @@
 //! rustup needs no writable home. Nothing outside target/ changes but debootstrap, installed when
 //! missing.
 
-use crate::util::{Result, bail, cmd, describe, display_rel, output, root};
+use crate::util::{
+    Result, apt_install, bail, cmd, describe, display_rel, output, remove_dir, root,
+};
 use chronyd_fixture::unpack::on_path;
 use std::fs;
 use std::io::{BufRead, BufReader, Write};
@@ -181,9 +183,7 @@ fn host(tee: &Tee) -> Result<(PathBuf, PathBuf)> {
     }
     if !missing.is_empty() {
         tee.run(&cmd("apt-get update -q"))?;
-        let mut install = cmd("apt-get install -y -q --no-install-recommends");
-        install.env("DEBIAN_FRONTEND", "noninteractive");
-        tee.run(install.args(&missing))?;
+        tee.run(apt_install().args(&missing))?;
     }
     let tools = ["git", "unshare", "chroot", "bash", "mount"];
     if let Some(tool) = tools.iter().find(|t| !on_path(t)) {
@@ -229,16 +229,12 @@ fn build_and_run(tee: &Tee, dir: &Path, command: &str) -> Result<String> {
     };
     if !tarball.exists() {
         let (work, partial) = (dir.join("tarball-work"), dir.join("tarball.partial.tgz"));
-        if work.exists() {
-            fs::remove_dir_all(&work)?;
-        }
+        remove_dir(&work)?;
         tee.line("downloading the packages once (debootstrap --make-tarball)");
         debootstrap(format!("--make-tarball={}", partial.display()), &work)?;
         fs::rename(&partial, &tarball)?;
         // debootstrap --make-tarball deletes its work directory itself ("Deleting target directory").
-        if work.exists() {
-            fs::remove_dir_all(&work)?;
-        }
+        remove_dir(&work)?;
     }
     debootstrap(format!("--unpack-tarball={}", tarball.display()), &root_dir)?;
     fs::write(root_dir.join("etc/apt/sources.list"), SOURCES_LIST)?;

@@ -202,9 +202,7 @@ fn install(failed: &[&Probe]) -> Result {
     }
     run(cmd("apt-get update -q"))?;
     // Names that depend on the host resolve better once the lists are fresh.
-    let mut install = cmd("apt-get install -y -q --no-install-recommends");
-    install.env("DEBIAN_FRONTEND", "noninteractive");
-    run(install.args(packages_of(&apt)))
+    run(crate::util::apt_install().args(packages_of(&apt)))
 }
 
 pub fn packages_of(probes: &[&Probe]) -> Vec<String> {

@@ -1,8 +1,7 @@
 //! Venvs under target/ with pinned tools, and the one way a wheel is built (maturin) and
 //! installed (pip) for the python stage, the bench and the demo.
 
-use crate::util::{Result, env_or, only_file, output, prepend_env, root, run};
-use std::fs;
+use crate::util::{Result, env_or, only_file, output, prepend_env, remove_dir, root, run};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -40,15 +39,9 @@ pub fn venv_tool(python: &Path, program: &str) -> Command {
     cmd
 }
 
-/// pytest on pychrony-py/tests from the workspace root, its fixtures run through `xtask_bin`.
+/// pytest from the workspace root, its fixtures run through `xtask_bin`, on the test files (or
+/// pychrony-py/tests) the caller adds.
 pub fn pytest(python: &Path, xtask_bin: &Path) -> Command {
-    let mut pytest = pytest_files(python, xtask_bin);
-    pytest.arg(root().join("pychrony-py/tests"));
-    pytest
-}
-
-/// pytest as [`pytest`] runs it, for the test files the caller adds.
-pub fn pytest_files(python: &Path, xtask_bin: &Path) -> Command {
     let mut pytest = venv_tool(python, "python");
     pytest.current_dir(root()).env("XTASK_BIN", xtask_bin);
     pytest.args("-m pytest -p no:cacheprovider".split(' '));
@@ -67,9 +60,7 @@ pub fn build_wheel(
     pkg_config: Option<&Path>,
 ) -> Result<PathBuf> {
     let (root, out) = (root(), root().join(out));
-    if out.exists() {
-        fs::remove_dir_all(&out)?;
-    }
+    remove_dir(&out)?;
     let mut maturin = venv_tool(python, "maturin");
     maturin.env("CARGO_TARGET_DIR", root.join(target_dir));
     let build = "build -m pychrony-py/Cargo.toml --interpreter".split(' ');

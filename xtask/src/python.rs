@@ -14,17 +14,8 @@ pub const CARGO_TARGET: &str = "target/ci-python";
 pub const TOOLS: &str =
     "maturin==1.16.0 pytest==9.2.0 mypy==2.4.1 ruff==0.17.6 prometheus_client==0.26.0";
 
-/// The maturin pin, for the bench and the demo to build as this stage does.
-pub fn maturin() -> &'static str {
-    pin("maturin")
-}
-
-/// The prometheus_client pin, for the bench's exporter scrape.
-pub fn prometheus_client() -> &'static str {
-    pin("prometheus_client")
-}
-
-fn pin(name: &str) -> &'static str {
+/// The pin of `name` in [`TOOLS`]: the bench, the demo and the wheels build as this stage does.
+pub fn pin(name: &str) -> &'static str {
     let mut pins = TOOLS.split(' ');
     let prefix = format!("{name}==");
     pins.find(|t| t.starts_with(&prefix)).expect("a pin")
@@ -50,6 +41,7 @@ pub fn stage(xtask_bin: &Path) -> Result {
 
     // 3. The suite; fixtures through this xtask binary; exit code 5 (no tests) fails too.
     let mut pytest = pytest(&python, xtask_bin);
+    pytest.arg(root.join("pychrony-py/tests"));
     pytest.env("PYCHRONY_SYSTEM_WHEEL", &system_wheel);
     run(pytest.env("PYCHRONY_SYSTEM_LIBDIR", &lib))
 }

@@ -42,7 +42,7 @@ pub fn stage() -> Result {
     }
     let chrony = chronyd_fixture::Chrony::find()?;
     // The client the test runs (tests/common finds it beside the test binary), then the test.
-    crate::util::build_example("tracking", false)?;
+    crate::util::build_example("tracking", false, &[])?;
     let tests = build_executables("test --no-run -p chrony-core --test discovery")?;
     let rust = tests.into_iter().find(|e| e.test).map(|e| e.path);
     let rust = rust.ok_or("cargo did not report chrony-core's `discovery` test executable")?;

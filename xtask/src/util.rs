@@ -41,6 +41,13 @@ pub fn cmd(line: &str) -> Command {
     cmd
 }
 
+/// `apt-get install` of what the caller adds, without recommends or questions.
+pub fn apt_install() -> Command {
+    let mut install = cmd("apt-get install -y -q --no-install-recommends");
+    install.env("DEBIAN_FRONTEND", "noninteractive");
+    install
+}
+
 pub fn env_or(var: &str, default: &str) -> String {
     std::env::var(var).unwrap_or_else(|_| default.into())
 }
@@ -107,6 +114,14 @@ pub fn short(cmd: &Command) -> String {
 pub fn display_rel(path: &Path) -> String {
     let rel = path.strip_prefix(root()).unwrap_or(path);
     rel.display().to_string()
+}
+
+/// Removes the directory tree at `path`, if there is one.
+pub fn remove_dir(path: &Path) -> Result {
+    match fs::remove_dir_all(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+        _ => Ok(()),
+    }
 }
 
 pub fn files(dir: &Path) -> Result<Vec<PathBuf>> {
@@ -264,14 +279,10 @@ pub fn build_executables(args: &str) -> Result<Vec<Executable>> {
     Ok(executables(&json))
 }
 
-/// Builds chrony-core's example `name`; its executable, wherever CARGO_TARGET_DIR puts it.
-pub fn build_example(name: &str, release: bool) -> Result<PathBuf> {
-    build_example_with(name, release, &[])
-}
-
-/// [`build_example`] with chrony-core's `features` on (the default build's dependencies stay as
-/// they are: the features are asked for here only).
-pub fn build_example_with(name: &str, release: bool, features: &[&str]) -> Result<PathBuf> {
+/// Builds chrony-core's example `name` with its `features` on (the default build's dependencies
+/// stay as they are: the features are asked for here only); its executable, wherever
+/// CARGO_TARGET_DIR puts it.
+pub fn build_example(name: &str, release: bool, features: &[&str]) -> Result<PathBuf> {
     let release = if release { "--release" } else { "" };
     let features = match features {
         [] => String::new(),

@@ -34,7 +34,7 @@ pub fn stage(xtask_bin: &std::path::Path) -> Result {
         let dir = source_build::build(suite)?;
         println!("\n---- {suite}: {CHRONY_DIR_ENV}={}", dir.display());
         run(cargo("test -p libchrony-sys -p chrony-core").env(CHRONY_DIR_ENV, &dir))?;
-        let mut pytest = crate::pyenv::pytest_files(&python, xtask_bin);
+        let mut pytest = crate::pyenv::pytest(&python, xtask_bin);
         pytest.args(PYTHON_REPORT_TESTS.iter().map(|f| tests.join(f)));
         run(pytest.env(CHRONY_DIR_ENV, &dir))?;
     }

@@ -3,7 +3,9 @@
 //! runs PyPI's `ziglang` from the venv first on PATH; the sdist) and tested installed.
 
 use crate::pyenv::{pip_install, pytest, venv_tool};
-use crate::util::{Args, Result, bail, display_rel, env_or, files, only_file, output, root, run};
+use crate::util::{
+    Args, Result, bail, display_rel, env_or, files, only_file, output, remove_dir, root, run,
+};
 use chronyd_fixture::{Fixture, Mode};
 use std::ffi::OsStr;
 use std::fs;
@@ -63,13 +65,11 @@ fn build() -> Result<(PathBuf, PathBuf)> {
         let others = "the release workflow builds the other platforms";
         bail!("build-wheels makes the {TARGET} wheel {only}; {others}");
     }
-    let tools = format!("{} {TOOLS}", crate::python::maturin());
+    let tools = format!("{} {TOOLS}", crate::python::pin("maturin"));
     let python = crate::pyenv::venv(VENV, &tools)?;
     let tool = |name: &str| venv_tool(&python, name);
     let out = root().join(OUT);
-    if out.exists() {
-        fs::remove_dir_all(&out)?;
-    }
+    remove_dir(&out)?;
     // 1. The wheel: release profile, zig as the linker and C compiler, glibc 2.17. 2. The sdist.
     let maturin = |args: &str| {
         let mut maturin = tool("maturin");
@@ -133,6 +133,7 @@ fn test(wheel: &Path, sdist: &Path) -> Result {
     let tools = pins.filter(|t| !t.starts_with("maturin"));
     run(pip_install(&venv).arg(wheel).args(tools))?;
     let mut pytest = pytest(&venv, &std::env::current_exe()?);
+    pytest.arg(root.join("pychrony-py/tests"));
     // The system-libchrony wheel is the ci `python` stage's subject, not a release artifact.
     run(pytest.env("PYCHRONY_SKIP_SYSTEM_BUILD", "1"))?;
 
@@ -206,9 +207,7 @@ fn find_python(version: &str) -> Option<String> {
 }
 
 fn fresh_venv(base_python: &str, dir: &Path) -> Result<PathBuf> {
-    if dir.exists() {
-        fs::remove_dir_all(dir)?;
-    }
+    remove_dir(dir)?;
     run(Command::new(base_python).args(["-m", "venv"]).arg(dir))?;
     Ok(dir.join("bin/python"))
 }
