@@ -24,49 +24,33 @@ macro_rules! stages {
 
 /// In the order they run: cheap checks first, so a typo fails in seconds.
 pub const STAGES: &[Stage] = stages! {
-    "install" => install::stage, "probes what the stages need (a table); installs the Debian \
-        packages of the failed probes (apt-get --no-install-recommends, as root), unpacks chrony \
-        under target/chrony (cargo xtask chrony: never installed), then the Python venv under target/";
+    "install" => install::stage, "probes what the stages need; installs the Debian packages of \
+        the failed ones (as root), unpacks chrony under target/chrony, makes the Python venv";
     "fmt" => fmt, "cargo fmt --all -- --check";
-    "ruff" => ruff, "ruff format --check and ruff check on pychrony-py (the package, its tests, \
-        examples and bench)";
+    "ruff" => ruff, "ruff format --check and ruff check on pychrony-py";
     "bindgen" => bindgen, "cargo xtask bindgen --check (bindings.rs matches chrony.h)";
     "strict-c" => strict_c, "libchrony-sys's C built with CFLAGS=-Werror (cc adds -Wall -Wextra)";
-    "clippy" => clippy,
-        "cargo clippy --workspace --all-targets -- -D warnings, and chrony-core's with --features \
-        tokio";
+    "clippy" => clippy, "cargo clippy -D warnings: the workspace, and chrony-core with tokio";
     "docs" => || run(cargo("doc --workspace --no-deps").env("RUSTDOCFLAGS", "-D warnings")),
         "cargo doc --workspace --no-deps with RUSTDOCFLAGS=-D warnings";
-    "actionlint" => actionlint::check_workflows,
-        "actionlint on .github/workflows, and ci.yml has a step for every stage";
-    "test" => test_bundled,
-        "bundled mode: cargo test --workspace (pychrony-py's Rust unit tests included), then \
-        chrony-core's async tests and doc tests with --features tokio";
-    "system" => test_system, "system mode: system-lib into target/system-prefix, then the sys and \
-        core tests (core's async ones too, --features tokio) with LIBCHRONY_NO_VENDOR=1 (linkage \
-        checked with ldd; every guarantee beyond libchrony 0.2 required: \
-        CHRONY_TEST_REQUIRE_GUARANTEES=1)";
+    "actionlint" => actionlint::check_workflows, "cargo xtask actionlint";
+    "test" => test_bundled, "bundled mode: cargo test --workspace, then chrony-core's async \
+        tests and doc tests with --features tokio";
+    "system" => test_system, "system mode: the sys and core tests against system-lib's \
+        libchrony.so.0 (LIBCHRONY_NO_VENDOR=1, linkage checked, every guarantee required)";
     "sanitize" => sanitize::stage,
         "libchrony-sys tests with its C built under -fsanitize=address,undefined";
-    "fuzz" => || fuzz::run_cli(&[]),
-        "libFuzzer (clang) on the C reply parser: corpus replayed, then 60 s of fuzzing";
-    "valgrind" => || valgrind::run(None), "cargo xtask valgrind: the sys and core test binaries \
-        under memcheck (0 errors, 0 bytes definitely lost)";
-    "soak" => || soak::run_cli(&[]), "cargo xtask soak --calls 2000: 4 threads while chronyd \
-        restarts every 2 s and is SIGSTOPped; deadlines, errors, fds, RSS, leftover files";
-    "python" => || python::stage(&crate::util::xtask_bin()?), "wheels built with maturin (bundled, \
-        system), the default one installed into the venv; pytest (stubtest and mypy --strict included)";
-    "versions" => || versions::stage(&crate::util::xtask_bin()?), "chrony 4.6.1 and 4.9 built from \
-        Debian's trixie and sid source packages (cargo xtask chrony --build, cached under target/chrony): \
-        the sys and core tests and the Python report tests against each, compared with its own chronyc";
-    "discovery" => socket_discovery::stage, "cargo xtask test-socket-discovery: default socket \
-        discovery against real chronyd at /run and /var/run in a private mount namespace, Rust and \
-        Python APIs (root)";
+    "fuzz" => || fuzz::run_cli(&[]), "cargo xtask fuzz: the corpus replayed, 60 s of fuzzing";
+    "valgrind" => || valgrind::run(None), "cargo xtask valgrind";
+    "soak" => || soak::run_cli(&[]), "cargo xtask soak --calls 2000";
+    "python" => || python::stage(&crate::util::xtask_bin()?), "wheels built with maturin \
+        (bundled, system), the default one installed into the venv; pytest (stubtest, mypy)";
+    "versions" => || versions::stage(&crate::util::xtask_bin()?), "the sys and core tests and \
+        the Python report tests against chrony 4.6.1 and 4.9 built from source";
+    "discovery" => socket_discovery::stage, "cargo xtask test-socket-discovery (root)";
     "bench-smoke" => || bench::run_cli(&["--quick".into()]),
         "cargo xtask bench --quick: the benchmark runs end to end (numbers are not checked)";
-    "fresh" => fresh::stage, "cargo xtask fresh: bash .ci/run again on a brand-new debootstrap \
-        minbase Debian 12 root (a clone of HEAD: committed changes only; private mount and pid \
-        namespaces); skipped inside such a root";
+    "fresh" => fresh::stage, "cargo xtask fresh (skipped inside a fresh root)";
 };
 
 const USAGE: &str = "\
@@ -186,9 +170,8 @@ const ASYNC_TESTS: &str = "--test async_reports --test async_faults";
 
 fn clippy() -> Result {
     run(cargo("clippy --workspace --all-targets -- -D warnings"))?;
-    run(cargo(
-        "clippy -p chrony-core --all-targets --features tokio -- -D warnings",
-    ))
+    let tokio = "clippy -p chrony-core --all-targets --features tokio -- -D warnings";
+    run(cargo(tokio))
 }
 
 fn test_system() -> Result {
