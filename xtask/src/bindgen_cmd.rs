@@ -11,11 +11,8 @@ const PREAMBLE: &str = "\
 
 pub fn run(args: &[String]) -> Result {
     // --probe: the install stage's libclang probe (in this process, which links libclang).
-    let args = crate::util::Args::parse(
-        args,
-        "usage: cargo xtask bindgen [--check]\n",
-        "--check --probe",
-    )?;
+    let usage = "usage: cargo xtask bindgen [--check]\n";
+    let args = crate::util::Args::parse(args, usage, "--check --probe")?;
     if args.flag("--probe") {
         return probe();
     }

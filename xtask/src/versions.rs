@@ -8,34 +8,21 @@ use chronyd_fixture::{CHRONY_DIR_ENV, source_build};
 
 /// The Python tests that read reports from a real chronyd and compare them with chronyc (tracking included):
 /// the rest of the suite (packaging, typing, faults) does not depend on chrony's version.
-const PYTHON_REPORT_TESTS: &[&str] = &[
-    "test_values.py",
-    "test_sources.py",
-    "test_activity.py",
-    "test_serverstats.py",
-    "test_sourcestats.py",
-    "test_rtcdata.py",
-    "test_sourcename.py",
-    "test_authdata.py",
-    "test_smoothing.py",
-    "test_ntpdata.py",
-    "test_clients.py",
-    "test_selectdata.py",
-    "test_snapshot.py",
-    "test_cli.py",
-    "test_check.py",
-    "test_prometheus.py",
-];
+const PYTHON_REPORT_TESTS: &str = "test_values.py test_sources.py test_activity.py \
+    test_serverstats.py test_sourcestats.py test_rtcdata.py test_sourcename.py test_authdata.py \
+    test_smoothing.py test_ntpdata.py test_clients.py test_selectdata.py test_snapshot.py \
+    test_cli.py test_check.py test_prometheus.py";
 
 pub fn stage(xtask_bin: &std::path::Path) -> Result {
     let python = crate::python::ensure_venv()?;
     let tests = root().join("pychrony-py/tests");
+    let files: Vec<_> = PYTHON_REPORT_TESTS.split_whitespace().map(|f| tests.join(f)).collect();
     for suite in source_build::SUITES {
         let dir = source_build::build(suite)?;
         println!("\n---- {suite}: {CHRONY_DIR_ENV}={}", dir.display());
         run(cargo("test -p libchrony-sys -p chrony-core").env(CHRONY_DIR_ENV, &dir))?;
         let mut pytest = crate::pyenv::pytest(&python, xtask_bin);
-        pytest.args(PYTHON_REPORT_TESTS.iter().map(|f| tests.join(f)));
+        pytest.args(&files);
         run(pytest.env(CHRONY_DIR_ENV, &dir))?;
     }
     Ok(())
