@@ -16,8 +16,8 @@ const PYTHON_REPORT_TESTS: &str = "test_values.py test_sources.py test_activity.
 pub fn stage(xtask_bin: &std::path::Path) -> Result {
     let python = crate::python::ensure_venv()?;
     let tests = root().join("pychrony-py/tests");
-    let files = PYTHON_REPORT_TESTS.split_whitespace().map(|f| tests.join(f));
-    let files: Vec<_> = files.collect();
+    let names = PYTHON_REPORT_TESTS.split_whitespace();
+    let files: Vec<_> = names.map(|f| tests.join(f)).collect();
     for suite in source_build::SUITES {
         let dir = source_build::build(suite)?;
         println!("\n---- {suite}: {CHRONY_DIR_ENV}={}", dir.display());
