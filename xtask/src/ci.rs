@@ -1,7 +1,7 @@
 //! `cargo xtask ci` ([`USAGE`]); `.ci/run` is `exec cargo xtask ci`.
 
 use crate::util::{Args, Executable, Result, cargo, display_rel, output};
-use crate::util::{bail, env_or, hint, prepend_env, root, run};
+use crate::util::{bail, env_or, hint, prepend_env, python_prints, root, run};
 use crate::{actionlint, bench, fresh, fuzz, install, python, sanitize, soak, socket_discovery};
 use crate::{bindgen_cmd, system_lib, valgrind, versions};
 use std::fs;
@@ -155,8 +155,8 @@ fn strict_c() -> Result {
 fn test_bundled() -> Result {
     // pychrony-py's unit tests link libpython: the one pyo3 built against, not the system's.
     let print = "import sysconfig; print(sysconfig.get_config_var('LIBDIR'))";
-    let libdir = output(Command::new(env_or("PYO3_PYTHON", "python3")).args(["-c", print]))?;
-    let libdir = prepend_env("LD_LIBRARY_PATH", Path::new(libdir.trim()));
+    let libdir = python_prints(env_or("PYO3_PYTHON", "python3"), print)?;
+    let libdir = prepend_env("LD_LIBRARY_PATH", Path::new(&libdir));
     run(cargo("test --workspace").env("LD_LIBRARY_PATH", libdir))?;
     // `--workspace` leaves chrony-core's tokio feature off; only what needs it, on top.
     run(cargo(&format!(

@@ -3,9 +3,8 @@
 //! rustup needs no writable home. Nothing outside target/ changes but debootstrap, installed when
 //! missing.
 
-use crate::util::{
-    Result, apt_install, bail, cmd, describe, display_rel, output, remove_dir, root,
-};
+use crate::util::{Result, apt_install, bail, cmd, describe, display_rel, output};
+use crate::util::{remove_dir, root};
 use chronyd_fixture::unpack::on_path;
 use std::fs;
 use std::io::{BufRead, BufReader, Write};

@@ -1,7 +1,8 @@
 //! Venvs under target/ with pinned tools, and the one way a wheel is built (maturin) and
 //! installed (pip) for the python stage, the bench and the demo.
 
-use crate::util::{Result, env_or, only_file, output, prepend_env, remove_dir, root, run};
+use crate::util::{Result, env_or, only_file, output, prepend_env, python_prints, remove_dir};
+use crate::util::{root, run};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -77,17 +78,13 @@ pub fn build_wheel(
 /// Builds before the distribution became `chrony-monitor` were named `pychrony`: that metadata is
 /// removed first, or `import pychrony` would warn about the unrelated project of that name.
 pub fn install_wheel(python: &Path, wheel: &Path) -> Result {
-    let site = output(Command::new(python).args([
-        "-c",
+    let site = python_prints(
+        python,
         "import sysconfig; print(sysconfig.get_path('purelib'))",
-    ]))?;
+    )?;
     // This version's metadata under the old name; pychrony 2.x's (another version) is left alone.
     let old = format!("pychrony-{}.dist-info", crate::util::pychrony_version()?);
-    let files = crate::util::files(Path::new(site.trim()))?;
-    if files
-        .iter()
-        .any(|p| p.file_name().is_some_and(|n| *n == *old))
-    {
+    if Path::new(&site).join(old).exists() {
         run(Command::new(python).args("-m pip uninstall -y -q pychrony".split(' ')))?;
     }
     let mut pip = pip_install(python);

@@ -157,6 +157,12 @@ pub fn run(mut cmd: impl BorrowMut<Command>) -> Result {
     Ok(())
 }
 
+/// What `python -c CODE` prints, trimmed.
+pub fn python_prints(python: impl AsRef<OsStr>, code: &str) -> Result<String> {
+    let printed = output(Command::new(python).args(["-c", code]))?;
+    Ok(printed.trim().to_string())
+}
+
 /// Runs a command and returns its standard output; its standard error goes to the terminal.
 pub fn output(mut cmd: impl BorrowMut<Command>) -> Result<String> {
     let cmd = cmd.borrow_mut();

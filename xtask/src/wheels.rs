@@ -3,9 +3,8 @@
 //! runs PyPI's `ziglang` from the venv first on PATH; the sdist) and tested installed.
 
 use crate::pyenv::{pip_install, pytest, venv_tool};
-use crate::util::{
-    Args, Result, bail, display_rel, env_or, files, only_file, output, remove_dir, root, run,
-};
+use crate::util::{Args, Result, bail, display_rel, env_or, files, only_file, output};
+use crate::util::{python_prints, remove_dir, root, run};
 use chronyd_fixture::{Fixture, Mode};
 use std::ffi::OsStr;
 use std::fs;
@@ -179,7 +178,7 @@ fn test(wheel: &Path, sdist: &Path) -> Result {
 /// 3.13 if at hand, except one with the main interpreter's version.
 fn extra_pythons(base: &str) -> Vec<String> {
     let print = "import sys; print(sys.version_info[:2])";
-    let version = |py: &str| output(Command::new(py).args(["-c", print])).ok();
+    let version = |py: &str| python_prints(py, print).ok();
     let base_version = version(base);
     let at_hand = || ["3.10", "3.13"].map(find_python).into_iter().flatten();
     let candidates: Vec<String> = match std::env::var("TEST_WHEELS_PYTHONS") {
