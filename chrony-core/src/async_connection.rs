@@ -216,30 +216,30 @@ impl AsyncConnection {
         crate::snapshot::read_parts(self, parts).await
     }
 
-    /// What this connection talks to, as
-    /// [`Connection::address`](crate::Connection::address).
+    /// As [`Connection::address`](crate::Connection::address).
     pub fn address(&self) -> &str {
         &self.address
     }
 
-    /// The transport of this connection.
+    /// As [`Connection::transport`](crate::Connection::transport).
     pub fn transport(&self) -> Transport {
         transport_of(&self.target)
     }
 
-    /// The total timeout of each query.
+    /// As [`Connection::timeout`](crate::Connection::timeout).
     pub fn timeout(&self) -> Duration {
         self.timeout
     }
 
-    /// Sets the total timeout of each query.
+    /// As [`Connection::set_timeout`](crate::Connection::set_timeout).
     pub fn set_timeout(&mut self, timeout: Duration) {
         self.timeout = timeout;
     }
 
     /// Makes sure this connection has a session of its own process, with no
-    /// request outstanding (the rules of `Connection::ready_session`).
-    fn ready(&mut self) -> Result<&mut AsyncSession> {
+    /// request outstanding (the rules of `Connection::ready_session`); that
+    /// session, and whom it talks to for errors.
+    fn ready(&mut self) -> Result<(&mut AsyncSession, Peer<'_>)> {
         if self.generation != crate::fork::generation() {
             // A forked child must not share the parent's socket.
             self.live = None;
@@ -256,7 +256,12 @@ impl AsyncConnection {
             .0
             .abandon_request()
             .map_err(|e| Error::from_chrony(e.code, e.errno, &self.address, transport))?;
-        Ok(live)
+        let peer = Peer {
+            address: &self.address,
+            transport,
+            timeout: self.timeout,
+        };
+        Ok((live, peer))
     }
 }
 
@@ -278,15 +283,8 @@ impl Link for AsyncConnection {
     }
 
     async fn exchange_once(&mut self, request: Request, deadline: Instant) -> Result<()> {
-        let transport = transport_of(&self.target);
-        let timeout = self.timeout;
-        self.ready()?;
-        let (session, registration) = self.live.as_mut().expect("opened by ready").parts();
-        let peer = Peer {
-            address: &self.address,
-            transport,
-            timeout,
-        };
+        let (live, peer) = self.ready()?;
+        let (session, registration) = live.parts();
         let mut batch = Batch::one(session, request, peer, deadline);
         drive(&mut batch, &mut Reactor(registration)).await
     }
@@ -305,23 +303,11 @@ impl Link for AsyncConnection {
         deadline: Instant,
         decode: &mut reading::Decode<'_>,
     ) -> Result<()> {
-        let transport = transport_of(&self.target);
-        let timeout = self.timeout;
-        self.ready()?;
-        let (session, registration) = self.live.as_mut().expect("opened by ready").parts();
-        let peer = Peer {
-            address: &self.address,
-            transport,
-            timeout,
-        };
+        let (live, peer) = self.ready()?;
+        let (session, registration) = live.parts();
         let mut batch = Batch::many(session, requests, peer, deadline)?;
         drive(&mut batch, &mut Reactor(registration)).await?;
-        for (i, r) in batch.into_results().into_iter().enumerate() {
-            match r {
-                Ok(p) => decode(i, Ok(&p)),
-                Err(e) => decode(i, Err(e)),
-            }
-        }
+        reading::decode_each(batch.into_results(), decode);
         Ok(())
     }
 }

@@ -251,21 +251,9 @@ impl Connection {
         interrupted: &mut dyn FnMut() -> bool,
         decode: &mut reading::Decode<'_>,
     ) -> Result<()> {
-        let transport = transport_of(&self.target);
-        self.ready_session()?;
-        let session = self.session.as_ref().expect("opened by ready_session");
-        let peer = Peer {
-            address: &self.address,
-            transport,
-            timeout: self.timeout,
-        };
+        let (session, peer) = self.ready_session()?;
         let results = crate::pipeline::run(session, requests, &peer, deadline, interrupted)?;
-        for (i, r) in results.into_iter().enumerate() {
-            match r {
-                Ok(p) => decode(i, Ok(&p)),
-                Err(e) => decode(i, Err(e)),
-            }
-        }
+        reading::decode_each(results, decode);
         Ok(())
     }
 
@@ -277,20 +265,13 @@ impl Connection {
         deadline: Instant,
         interrupted: &mut dyn FnMut() -> bool,
     ) -> Result<()> {
-        let transport = transport_of(&self.target);
-        self.ready_session()?;
-        let session = self.session.as_mut().expect("opened by ready_session");
-        let peer = Peer {
-            address: &self.address,
-            transport,
-            timeout: self.timeout,
-        };
+        let (session, peer) = self.ready_session()?;
         exchange::run(session, request, &peer, deadline, interrupted)
     }
 
     /// Makes sure this connection has a session of its own process, with no
-    /// request outstanding.
-    fn ready_session(&mut self) -> Result<()> {
+    /// request outstanding; that session, and whom it talks to for errors.
+    fn ready_session(&mut self) -> Result<(&mut Session, Peer<'_>)> {
         let transport = transport_of(&self.target);
         if self.generation != crate::fork::generation() {
             // A forked child must not share the parent's socket. Dropping our
@@ -307,7 +288,13 @@ impl Connection {
         // is forgotten: its late reply must not answer this one.
         session
             .abandon_request()
-            .map_err(|e| Error::from_chrony(e.code, e.errno, &self.address, transport))
+            .map_err(|e| Error::from_chrony(e.code, e.errno, &self.address, transport))?;
+        let peer = Peer {
+            address: &self.address,
+            transport,
+            timeout: self.timeout,
+        };
+        Ok((session, peer))
     }
 
     /// This connection as the report logic's [`Link`], waiting with `poll()`

@@ -26,6 +26,20 @@ pub(crate) use crate::snapshot::read as snapshot;
 /// session holding its record or the error chronyd gave for it.
 pub(crate) type Decode<'a> = dyn FnMut(usize, Result<&CSession>) + Send + 'a;
 
+/// Hands each result of a pipelined batch to `decode`, in the requests' order.
+#[cfg(libchrony_shared_fd)]
+pub(crate) fn decode_each(
+    results: Vec<Result<crate::session::Pipelined<'_>>>,
+    decode: &mut Decode<'_>,
+) {
+    for (i, r) in results.into_iter().enumerate() {
+        match r {
+            Ok(p) => decode(i, Ok(&p)),
+            Err(e) => decode(i, Err(e)),
+        }
+    }
+}
+
 /// A connection's session, as the report logic uses it: the socket code
 /// underneath is the connection's own (blocking or async).
 pub(crate) trait Link {
