@@ -39,11 +39,11 @@ const COMMANDS: &[(&str, Run, &str)] = commands! {
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let command = args.first().map_or("help", String::as_str);
-    let mut usage = String::from("usage: cargo xtask <command> [--help]\n\ncommands:\n");
+    let mut usage = String::from("usage: cargo xtask COMMAND [--help]\n\ncommands:\n");
     for (name, _, about) in COMMANDS {
         usage.push_str(&format!("  {name:<22} {about}\n"));
     }
-    usage.push_str("\nWhat each does: docs/building.md (The xtask commands).\n");
+    usage.push_str("\nIts options: cargo xtask COMMAND --help; more: docs/building.md\n");
     let result = match COMMANDS.iter().find(|(name, ..)| *name == command) {
         Some((_, run, _)) => run(&args[1..]),
         None if ["-h", "--help", "help"].contains(&command) => {
