@@ -184,11 +184,10 @@ fn probe<'a>(title: &str, probes: &[&'a Probe], dir: &Path) -> Vec<(&'a Probe, S
 
 /// chronyd and chronyc unpacked (no root needed); the rest's packages installed, as root.
 fn install(failed: &[&Probe]) -> Result {
-    let chrony = |p: &&&Probe| matches!(p.provider, Chrony);
-    if failed.iter().any(|p| chrony(&p)) {
+    let (chrony, apt): (Vec<&Probe>, _) = failed.iter().partition(|p| matches!(p.provider, Chrony));
+    if !chrony.is_empty() {
         chronyd_fixture::unpack::provision()?;
     }
-    let apt: Vec<&Probe> = failed.iter().copied().filter(|p| !chrony(&p)).collect();
     if apt.is_empty() {
         return Ok(());
     }
