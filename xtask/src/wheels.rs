@@ -160,11 +160,10 @@ fn test(wheel: &Path, sdist: &Path) -> Result {
     // 3. The sdist, built from scratch by pip in a fresh venv, then the smoke test.
     println!("\n==== sdist: fresh venv, pip install (a release build from source), smoke test");
     let venv = fresh_venv(&base_python, &dir.join("sdist-venv"))?;
-    let mut pip = Command::new(&venv);
+    let mut pip = pip_install(&venv);
     // A kept target dir makes repeated runs cheaper; the sources still come from the sdist.
     pip.env("CARGO_TARGET_DIR", dir.join("sdist-target"));
-    let install = "-m pip install --disable-pip-version-check --no-cache-dir -q";
-    run(pip.args(install.split(' ')).arg(sdist))?;
+    run(pip.arg("--no-cache-dir").arg(sdist))?;
     smoke(&venv)?;
     drop(fixture);
 
