@@ -7,12 +7,11 @@ chronyd that refuses reports over UDP (only those collectors fail)."""
 
 from __future__ import annotations
 
+import logging
 import math
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import textwrap
 import time
 from collections.abc import Iterator
@@ -20,12 +19,11 @@ from pathlib import Path
 
 import pytest
 from conftest import (
-    REPO_ROOT,
     Daemon,
     each_line_equal_when_stable,
+    kill_9,
     parse_chronyc_csv,
     start_daemon,
-    xtask_command,
 )
 from exporter_process import Exporter
 from prometheus_client import CollectorRegistry, generate_latest
@@ -561,18 +559,33 @@ def test_frozen_chronyd_scrape_answers_with_every_collector_failed(frozen: Daemo
     assert not [name for name in families if name.startswith("chrony_tracking")]
 
 
-def test_restarted_chronyd_is_read_again() -> None:
-    # A directory of this test's own (short: sun_path), so the new chronyd has the same socket.
-    directory = Path(tempfile.mkdtemp(prefix="chr.", dir="/tmp"))
-    try:
-        daemon = start_daemon("start", directory=directory)
-        collector = ChronyCollector(daemon.socket, collectors=["tracking", "serverstats"])
-        assert value(scrape(collector), "chrony_up") == 1.0
-        daemon.stop()
+def test_restarted_chronyd_is_read_again(
+    restartable: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="pychrony.prometheus")
+    daemon = start_daemon("start", directory=restartable)
+    collector = ChronyCollector(daemon.socket, collectors=["tracking", "serverstats"])
+    assert value(scrape(collector), "chrony_up") == 1.0
+    # SIGKILL (the socket stays behind, refused), then SIGTERM (chronyd removes it): on the
+    # connection kept open, each scrape says chronyd could not be asked, and the log says why.
+    for stop, code, reason in [
+        (kill_9, -1, "chronyd is not running (stale socket)"),
+        (Daemon.stop, -2, "is chronyd running?"),
+    ]:
+        caplog.clear()
+        stop(daemon)
         down = scrape(collector)
         assert value(down, "chrony_up") == 0.0
         assert successes(down) == {"tracking": 0.0, "serverstats": 0.0}
-        again = start_daemon("start", directory=directory)
+        assert not [name for name in down if name.startswith("chrony_tracking")]
+        [record] = caplog.records
+        assert record.levelno == logging.WARNING
+        assert reason in record.getMessage() and f"(error code: {code})" in record.getMessage()
+        # The same reason again is not logged again at every scrape.
+        scrape(collector)
+        assert len(caplog.records) == 1
+        daemon.stop()
+        again = start_daemon("start", directory=restartable)
         assert again.socket == daemon.socket and again.pid != daemon.pid
         # The same collector reads the new chronyd: its counter lies between chronyc's.
         before = int(again.chronyc("-c", "serverstats").split(",")[2])
@@ -581,20 +594,11 @@ def test_restarted_chronyd_is_read_again() -> None:
         hits = counter_value(families, "chrony_serverstats_command_packets_received_total")
         assert hits is not None and before < hits < after
         assert value(families, "chrony_up") == 1.0
-        again.stop()
-    finally:
-        stop_fixture_in(directory)
-
-
-def stop_fixture_in(directory: Path) -> None:
-    """Stops whatever fixture still runs in `directory` and removes it."""
-    subprocess.run(
-        [*xtask_command(), "chronyd", "stop", str(directory)],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        timeout=300,
-    )
-    shutil.rmtree(directory, ignore_errors=True)
+        assert successes(families) == {"tracking": 1.0, "serverstats": 1.0}
+        assert caplog.records[-1].levelno == logging.INFO
+        assert "answers again" in caplog.records[-1].getMessage()
+        daemon = again
+    daemon.stop()
 
 
 # --- the exporter -----------------------------------------------------------------------------
@@ -658,7 +662,16 @@ def test_exporter_on_a_frozen_chronyd_answers_within_its_timeout(
     families = parse(text)
     assert value(families, "chrony_up") == 0.0
     assert successes(families) == dict.fromkeys(COLLECTORS, 0.0)
-    assert exporter.stop()[0] == 0
+    # A second scrape, for the same reason, is not logged again.
+    assert exporter.get(exporter.url, timeout=5.0)[0] == 200
+    status, err = exporter.stop()
+    assert status == 0
+    down, stopped = err.splitlines()
+    assert down.startswith(
+        f"pychrony exporter: chronyd could not be asked: chronyd at {frozen.socket}"
+    )
+    assert "did not answer within 300 ms" in down and down.endswith("(error code: -6)"), down
+    assert stopped == "pychrony exporter: stopped"
 
 
 @pytest.mark.parametrize(

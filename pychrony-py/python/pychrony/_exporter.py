@@ -7,6 +7,7 @@ of its own: only chronyd's metrics, none of the Python process's.
 
 from __future__ import annotations
 
+import logging
 import signal
 import socket
 import sys
@@ -102,6 +103,12 @@ def serve(
 
     from .prometheus import ChronyCollector
 
+    # The collector's log (why chronyd could not be asked) on stderr, as the exporter's lines.
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("pychrony exporter: %(message)s"))
+    log = logging.getLogger("pychrony")
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
     registry = CollectorRegistry()
     registry.register(ChronyCollector(address, timeout, collectors=collectors))
     with _make_server(*listen, _routes(make_wsgi_app(registry))) as server:

@@ -15,6 +15,7 @@ pychrony`` does not import it.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
@@ -30,7 +31,7 @@ except ImportError as exc:  # pragma: no cover - tested by running without prome
 
 from ._api import DEFAULT_TIMEOUT, ChronyConnection, _check_timeout
 from ._collectors import COLLECTOR_PARTS, COLLECTORS, SOURCE_PARTS
-from ._errors import ChronyConnectionError, ChronyError
+from ._errors import ChronyError
 from ._models import LEAP_DELETE_SECOND, LEAP_INSERT_SECOND, TrackingStatus
 from ._reports import (
     AuthData,
@@ -45,6 +46,9 @@ from ._reports import (
 )
 
 __all__ = ["COLLECTORS", "ChronyCollector"]
+
+# A scrape never raises for chronyd's errors: why chronyd could not be asked goes here.
+_log = logging.getLogger(__name__)
 
 # A metric: name, help, and how to get its value from a record (None: no sample).
 _Value = Callable[[Any], float | None]
@@ -424,7 +428,8 @@ class ChronyCollector:
     connection kept across scrapes (opened by the first; closed when chronyd could not be asked,
     so that the next scrape opens a new one and finds a restarted chronyd). Concurrent scrapes
     take turns on it. ``describe()`` lists the metrics without contacting
-    chronyd, so registering it does not query chronyd.
+    chronyd, so registering it does not query chronyd. Why chronyd could not be asked is logged
+    (logger ``pychrony.prometheus``: a warning once per reason, and when it answers again).
 
     Args:
         address: chronyd's Unix socket path or UDP command address, as :class:`ChronyConnection`
@@ -453,6 +458,8 @@ class ChronyCollector:
         self.collectors = _checked_collectors(COLLECTORS if collectors is None else collectors)
         # Only the reports the enabled collectors export are asked for.
         self._parts = sorted({p for c in self.collectors for p in COLLECTOR_PARTS[c]})
+        # Why the last scrape could not ask chronyd (None: it could), for the log.
+        self._reason: str | None = None
 
     def close(self) -> None:
         """Closes the connection kept across scrapes (removing its socket file); the next
@@ -469,20 +476,31 @@ class ChronyCollector:
         try:
             # The reports in one pipelined round; a refused part is None with its error.
             parts: Snapshot | None = self._conn.get_snapshot(parts=self._parts)
-        except ChronyError:
-            parts = None
-        # On a socket kept open, a chronyd gone shows as each part's connection error.
-        if parts is None or any(
-            isinstance(e, ChronyConnectionError) for e in parts.errors.values()
-        ):
+        except ChronyError as e:
             # Nothing could be read (no socket, a timeout, a chronyd gone): the next scrape
             # opens a new socket, so a restarted chronyd is found again.
             self._conn.close()
             parts = None
+            self._down(e)
+        else:
+            self._up()
         total = time.perf_counter() - start
         for family in self._families(parts, total):
             if family.samples:
                 yield family
+
+    def _down(self, e: ChronyError) -> None:
+        # chrony_up 0 says that chronyd could not be asked; the log says why, once per reason
+        # (not at every scrape while chronyd stays away).
+        reason = str(e)
+        if reason != self._reason:
+            _log.warning("chronyd could not be asked: %s", reason)
+            self._reason = reason
+
+    def _up(self) -> None:
+        if self._reason is not None:
+            _log.info("chronyd answers again")
+            self._reason = None
 
     def _families(self, parts: Snapshot | None, total: float | None) -> Iterator[Metric]:
         """The metric families of the enabled collectors: empty for describe() (``total``
