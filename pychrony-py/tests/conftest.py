@@ -24,6 +24,7 @@ from typing import TypeVar
 
 import pychrony
 import pytest
+from exporter_process import Exporter
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 T = TypeVar("T")
@@ -207,6 +208,21 @@ def kill_9(daemon: Daemon) -> None:
     while Path(f"/proc/{daemon.pid}").exists() and time.monotonic() < deadline:
         time.sleep(0.02)
     assert not Path(f"/proc/{daemon.pid}").exists(), f"chronyd {daemon.pid} still runs"
+
+
+@pytest.fixture
+def exporter_of() -> Iterator[type[Exporter]]:
+    """Starts `pychrony exporter` processes (Exporter's arguments); each is killed at the end."""
+    started: list[Exporter] = []
+
+    class Started(Exporter):
+        def __init__(self, *args: str, listen: str = "127.0.0.1:0") -> None:
+            super().__init__(*args, listen=listen)
+            started.append(self)
+
+    yield Started
+    for e in started:
+        e.close()
 
 
 @pytest.fixture(scope="session")

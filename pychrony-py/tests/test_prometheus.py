@@ -14,7 +14,6 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -602,20 +601,6 @@ def test_restarted_chronyd_is_read_again(
 
 
 # --- the exporter -----------------------------------------------------------------------------
-
-
-@pytest.fixture
-def exporter_of(request: pytest.FixtureRequest) -> Iterator[type[Exporter]]:
-    started: list[Exporter] = []
-
-    class Started(Exporter):
-        def __init__(self, *args: str, listen: str = "127.0.0.1:0") -> None:
-            super().__init__(*args, listen=listen)
-            started.append(self)
-
-    yield Started
-    for e in started:
-        e.close()
 
 
 def test_exporter_serves_metrics_over_http(sources: Daemon, exporter_of: type[Exporter]) -> None:

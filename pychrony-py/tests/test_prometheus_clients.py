@@ -2,7 +2,8 @@
 the `prometheus` extra allows (Debian 12's python3-prometheus-client, 0.16.0) and 0.17.1. Each is
 installed once under target/prometheus-client/VERSION (pip --target, no dependencies: it has
 none) and put first on PYTHONPATH, and test_prometheus.py (the collector against chronyc on the
-fixture's daemons, and `pychrony exporter` over HTTP) runs again with it."""
+fixture's daemons, and `pychrony exporter` over HTTP) and test_exposition.py (the exporter's text
+equals that version's generate_latest) run again with it."""
 
 from __future__ import annotations
 
@@ -91,6 +92,7 @@ def test_collector_and_exporter_with_prometheus_client(version: str) -> None:
             "-p",
             "no:cacheprovider",
             str(TESTS / "test_prometheus.py"),
+            str(TESTS / "test_exposition.py"),
         ],
         env=env,
         capture_output=True,

@@ -21,7 +21,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 try:
-    from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+    from prometheus_client.core import Metric
+    from prometheus_client.samples import Sample
 except ImportError as exc:  # pragma: no cover - tested by running without prometheus_client
     raise ModuleNotFoundError(
         "pychrony.prometheus needs prometheus_client: install it with "
@@ -148,7 +149,6 @@ _TRACKING_INFO = ("tracking_address", "tracking_name", "tracking_refid")
 
 # --- sources --------------------------------------------------------------------------------------
 
-_SOURCE_LABELS = ["source_address", "source_name"]
 
 # chrony_exporter's words for a source's state and mode.
 _STATE_WORDS = {
@@ -407,17 +407,35 @@ _DURATION = (
 )
 
 
-def _gauges(specs: Iterable[_Spec], labels: Sequence[str]) -> list[GaugeMetricFamily]:
-    return [GaugeMetricFamily(name, doc, labels=list(labels)) for name, doc, _ in specs]
+# The families are prometheus_client's Metric with its Sample tuples, built directly: what
+# GaugeMetricFamily/CounterMetricFamily's add_metric would build (the same family names, types and
+# samples), without their per-sample work (a scrape has about a hundred samples).
+
+
+def _gauge(name: str, doc: str) -> Metric:
+    return Metric(name, doc, "gauge")
+
+
+def _counter(name: str, doc: str) -> Metric:
+    # A counter family is named without `_total`; its sample with it (as CounterMetricFamily).
+    return Metric(name.removesuffix("_total"), doc, "counter")
+
+
+def _add(family: Metric, labels: dict[str, str], value: float) -> None:
+    family.samples.append(Sample(family.name, labels, value))
+
+
+def _gauges(specs: Iterable[_Spec]) -> list[Metric]:
+    return [_gauge(name, doc) for name, doc, _ in specs]
 
 
 def _fill(
-    families: Sequence[GaugeMetricFamily], specs: Sequence[_Spec], labels: list[str], record: Any
+    families: Sequence[Metric], specs: Sequence[_Spec], labels: dict[str, str], record: Any
 ) -> None:
     for family, (_, _, value) in zip(families, specs, strict=True):
         v = value(record)
         if v is not None:
-            family.add_metric(labels, float(v))
+            family.samples.append(Sample(family.name, labels, float(v)))
 
 
 class ChronyCollector:
@@ -521,16 +539,14 @@ class ChronyCollector:
             yield from _per_source(sources, _AUTH, lambda p: p.auth, _AUTH_INFO)
         if "serverstats" in on:
             yield from _server_stats_families(parts.server_stats if parts is not None else None)
-        up = GaugeMetricFamily(*_UP)
-        success = GaugeMetricFamily(*_SUCCESS, labels=["collector"])
-        duration = GaugeMetricFamily(*_DURATION, labels=["collector"])
+        up, success, duration = _gauge(*_UP), _gauge(*_SUCCESS), _gauge(*_DURATION)
         if total is not None:
-            up.add_metric([], float(parts is not None))
+            _add(up, {}, float(parts is not None))
             for name in self.collectors:
                 ok = parts is not None and _succeeded(parts, name)
-                success.add_metric([name], float(ok))
+                _add(success, {"collector": name}, float(ok))
                 # One round reads every collector's reports: each took the whole of it.
-                duration.add_metric([name], total)
+                _add(duration, {"collector": name}, total)
         yield from (up, success, duration)
 
 
@@ -558,27 +574,27 @@ def _succeeded(parts: Snapshot, collector: str) -> bool:
     return part is None or not any(part in s.errors for s in parts.sources)
 
 
-def _source_labels(p: SourceSnapshot) -> list[str]:
+def _source_labels(p: SourceSnapshot) -> dict[str, str]:
     # The configured name (sourcename), never a reverse DNS lookup; a reference clock and a
     # source whose name could not be read are named by their address, as chronyc -n names them.
+    # One dict for all of the source's samples: nothing changes a sample's labels.
     address = p.source.address
-    return [address, p.name if p.name else address]
+    return {"source_address": address, "source_name": p.name if p.name else address}
 
 
 def _tracking_families(
     t: TrackingStatus | None, sources: list[SourceSnapshot] | None
 ) -> Iterator[Metric]:
-    info = GaugeMetricFamily(
-        "chrony_tracking_info", "The reference chronyd follows.", labels=list(_TRACKING_INFO)
-    )
-    gauges = _gauges(_TRACKING, [])
+    info = _gauge("chrony_tracking_info", "The reference chronyd follows.")
+    gauges = _gauges(_TRACKING)
     if t is not None:
         # A reference clock, the local clock and no reference have no IP: their reference ID's
         # text (what chronyc -n shows) stands for the address.
         address = t.reference_ip or t.reference_id_name
         named = {p.source.address: p.name for p in sources or [] if p.name}
-        info.add_metric([address, named.get(address, address), f"{t.reference_id:08X}"], 1.0)
-        _fill(gauges, _TRACKING, [], t)
+        values = (address, named.get(address, address), f"{t.reference_id:08X}")
+        _add(info, dict(zip(_TRACKING_INFO, values, strict=True)), 1.0)
+        _fill(gauges, _TRACKING, {}, t)
     yield info
     yield from gauges
 
@@ -625,15 +641,15 @@ def _per_source(
     spec; a source without a record of the collector's report has no samples."""
     info_family = None
     if info is not None:
-        info_family = GaugeMetricFamily(info[0], info[1], labels=_SOURCE_LABELS + info[2])
-    gauges = _gauges(specs, _SOURCE_LABELS)
+        info_family = _gauge(info[0], info[1])
+    gauges = _gauges(specs)
     for p in sources or []:
         r = record(p)
         if r is None:
             continue
         labels = _source_labels(p)
         if info is not None and info_family is not None:
-            info_family.add_metric(labels + info[3](r), 1.0)
+            _add(info_family, {**labels, **dict(zip(info[2], info[3](r), strict=True))}, 1.0)
         _fill(gauges, specs, labels, r)
     if info_family is not None:
         yield info_family
@@ -642,13 +658,9 @@ def _per_source(
 
 def _server_stats_families(stats: ServerStats | None) -> Iterator[Metric]:
     for field, name, counter, doc in _SERVER_STATS:
-        family: CounterMetricFamily | GaugeMetricFamily = (
-            CounterMetricFamily(name, doc, labels=[])
-            if counter
-            else GaugeMetricFamily(name, doc, labels=[])
-        )
+        family = _counter(name, doc) if counter else _gauge(name, doc)
         # An older chronyd does not send the newer counters: no sample rather than 0.
         value = None if stats is None else getattr(stats, field)
         if value is not None:
-            family.add_metric([], float(value))
+            family.samples.append(Sample(name, {}, float(value)))
         yield family
