@@ -31,11 +31,12 @@ except ImportError as exc:  # pragma: no cover - tested by running without prome
     ) from exc
 
 from ._api import DEFAULT_TIMEOUT, ChronyConnection, _check_timeout
-from ._collectors import COLLECTOR_PARTS, COLLECTORS, SOURCE_PARTS
+from ._collectors import COLLECTOR_PARTS, COLLECTORS, DEFAULT_COLLECTORS, SOURCE_PARTS
 from ._errors import ChronyError
 from ._models import LEAP_DELETE_SECOND, LEAP_INSERT_SECOND, TrackingStatus
 from ._reports import (
     AuthData,
+    NTPData,
     SelectData,
     ServerStats,
     Snapshot,
@@ -46,7 +47,7 @@ from ._reports import (
     SourceStats,
 )
 
-__all__ = ["COLLECTORS", "ChronyCollector"]
+__all__ = ["COLLECTORS", "DEFAULT_COLLECTORS", "ChronyCollector"]
 
 # A scrape never raises for chronyd's errors: why chronyd could not be asked goes here.
 _log = logging.getLogger(__name__)
@@ -209,6 +210,37 @@ _SOURCES: tuple[_Spec, ...] = (
 )
 
 # --- sourcestats ----------------------------------------------------------------------------------
+
+# chrony_exporter's --collector.sources.with-ntpdata metrics (its names), from each NTP source's
+# ntpdata record: the last measurement (a reference clock has none, so no sample).
+_NTP_DATA: tuple[_Spec, ...] = (
+    (
+        "chrony_sources_peer_offset_seconds",
+        "Offset of the source's last measurement, s (ntpdata's Offset).",
+        lambda d: d.offset,
+    ),
+    (
+        "chrony_sources_peer_delay_seconds",
+        "Network round-trip delay of the last measurement, s (Peer delay).",
+        lambda d: d.peer_delay,
+    ),
+    (
+        "chrony_sources_peer_dispersion_seconds",
+        "Dispersion of the last measurement, s (Peer dispersion).",
+        lambda d: d.peer_dispersion,
+    ),
+    (
+        "chrony_sources_peer_response_time_seconds",
+        "Time the source took to answer the last request, s (Response time).",
+        lambda d: d.response_time,
+    ),
+    (
+        "chrony_sources_peer_jitter_asymmetry_seconds",
+        "Estimated asymmetry of the network jitter, a ratio from -0.5 to 0.5 despite the name "
+        "(chrony_exporter's; Jitter asymmetry).",
+        lambda d: d.jitter_asymmetry,
+    ),
+)
 
 _SOURCE_STATS: tuple[_Spec, ...] = (
     ("chrony_sourcestats_samples", "Samples kept for the source (NP).", lambda s: s.samples),
@@ -456,7 +488,8 @@ class ChronyCollector:
         timeout: seconds to wait for each of chronyd's replies (default 3.0, below Prometheus's
             default scrape timeout of 10 s); a chronyd that does not answer ends the scrape
             after one timeout, with ``chrony_up 0``.
-        collectors: the collectors to enable, among :data:`COLLECTORS` (default: all).
+        collectors: the collectors to enable, among :data:`COLLECTORS` (default:
+            :data:`DEFAULT_COLLECTORS`, all but ntpdata).
 
     Raises:
         TypeError, ValueError: for an argument of the wrong type or value (nothing is sent).
@@ -473,7 +506,9 @@ class ChronyCollector:
         # The connection's own checks of the address; it opens nothing until the first scrape
         # and is kept across scrapes (ChronyConnection makes concurrent scrapes take turns).
         self._conn = ChronyConnection(address, timeout=self._timeout)
-        self.collectors = _checked_collectors(COLLECTORS if collectors is None else collectors)
+        self.collectors = _checked_collectors(
+            DEFAULT_COLLECTORS if collectors is None else collectors
+        )
         # Only the reports the enabled collectors export are asked for.
         self._parts = sorted({p for c in self.collectors for p in COLLECTOR_PARTS[c]})
         # Why the last scrape could not ask chronyd (None: it could), for the log.
@@ -531,6 +566,8 @@ class ChronyCollector:
             yield from _tracking_families(tracking, sources)
         if "sources" in on:
             yield from _per_source(sources, _SOURCES, lambda p: p.source, _SOURCES_INFO)
+        if "ntpdata" in on:
+            yield from _per_source(sources, _NTP_DATA, lambda p: p.ntp, None)
         if "sourcestats" in on:
             yield from _per_source(sources, _SOURCE_STATS, lambda p: p.stats, None)
         if "selectdata" in on:
@@ -634,7 +671,9 @@ _AUTH_INFO: _Info = (
 def _per_source(
     sources: list[SourceSnapshot] | None,
     specs: Sequence[_Spec],
-    record: Callable[[SourceSnapshot], Source | SourceStats | SelectData | AuthData | None],
+    record: Callable[
+        [SourceSnapshot], Source | NTPData | SourceStats | SelectData | AuthData | None
+    ],
     info: _Info | None,
 ) -> Iterator[Metric]:
     """The families of one per-source collector: its info metric (if any), then one gauge per
