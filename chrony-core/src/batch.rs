@@ -215,7 +215,7 @@ impl<'s, 'p> Batch<'s, 'p> {
         if let Work::Many { slots, .. } = &mut self.work {
             // chronyd has read some requests (or time has passed): the ones
             // its full queue refused go now, still as first attempts.
-            send_many(slots, &self.peer, |s| !s.needs_response());
+            send_many(slots, &self.peer, |s| !s.needs_response())?;
         }
         if now < self.attempt_end {
             return Ok(());
@@ -241,10 +241,7 @@ impl<'s, 'p> Batch<'s, 'p> {
                 session, request, ..
             } => send_one(session, *request, &self.peer),
             #[cfg(libchrony_shared_fd)]
-            Work::Many { slots, .. } => {
-                send_many(slots, &self.peer, |_| true);
-                Ok(())
-            }
+            Work::Many { slots, .. } => send_many(slots, &self.peer, |_| true),
         }
     }
 
@@ -280,23 +277,29 @@ fn send_one(session: &mut Session, request: Request, peer: &Peer<'_>) -> Result<
 /// is full: a unix socket's holds only a few datagrams (Linux:
 /// `net.unix.max_dgram_qlen`, 10 by default), so a batch larger than that
 /// goes out as chronyd reads it. One refused by a full queue is not
-/// outstanding, and is sent (as a first attempt) on a later call.
+/// outstanding, and is sent (as a first attempt) on a later call. A send
+/// the socket refuses (chronyd stopped: its socket is gone or stale) ends
+/// the whole batch, as it does a single exchange, so that a caller sees
+/// that chronyd could not be reached, not a batch of failed parts (and a
+/// unix-socket connection reconnects, see `reading::batch`).
 #[cfg(libchrony_shared_fd)]
 fn send_many(
     slots: &mut [Slot<'_>],
     peer: &Peer<'_>,
     mut which: impl FnMut(&mut CSession) -> bool,
-) {
+) -> Result<()> {
     for slot in slots.iter_mut().filter(|s| s.outcome.is_none()) {
         if !which(&mut slot.session) {
             continue;
         }
         match slot.request.send(&mut slot.session) {
             Ok(()) => {}
-            Err(e) if e.would_block() => return,
+            Err(e) if e.would_block() => return Ok(()),
+            Err(e) if e.ends_batch() => return Err(failure(e, slot.request, peer)),
             Err(e) => slot.outcome = Some(Err(failure(e, slot.request, peer))),
         }
     }
+    Ok(())
 }
 
 /// Hands `datagram` to the unanswered request it answers, if any.

@@ -166,12 +166,8 @@ async fn batch_once<L: Link>(
 /// a failure of the exchange: a batch read one after another goes on.
 #[cfg(not(libchrony_shared_fd))]
 fn answered(e: &Error) -> bool {
-    e.chrony_err().is_some_and(|code| {
-        !matches!(
-            code,
-            ffi::CHRONY_SEND_FAILED | ffi::CHRONY_RECV_FAILED | ffi::CHRONY_NO_MEMORY
-        )
-    })
+    e.chrony_err()
+        .is_some_and(|code| !crate::session::ends_batch(code))
 }
 
 /// The one-record report `R`, within the connection's timeout.

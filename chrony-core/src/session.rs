@@ -33,6 +33,22 @@ impl CallError {
                 Some(libc::EAGAIN | libc::ENOBUFS | libc::EINTR)
             )
     }
+
+    /// A failure of the socket (or the library), not chronyd's answer to
+    /// one request: it ends every request on the socket, so a batch fails
+    /// whole with it (chronyd stopped: the send is refused).
+    pub fn ends_batch(&self) -> bool {
+        ends_batch(self.code)
+    }
+}
+
+/// Whether the C library's `code` is a failure of the socket or the library
+/// (see [`CallError::ends_batch`]) rather than chronyd's answer.
+pub(crate) fn ends_batch(code: ffi::chrony_err) -> bool {
+    matches!(
+        code,
+        ffi::CHRONY_SEND_FAILED | ffi::CHRONY_RECV_FAILED | ffi::CHRONY_NO_MEMORY
+    )
 }
 
 /// A system libchrony formats address strings into one buffer for the

@@ -116,6 +116,31 @@ fn frozen_daemon_times_out_at_its_deadline() {
 }
 
 #[test]
+fn a_snapshot_of_a_stopped_daemon_fails_whole_and_the_next_reaches_the_restarted_one() {
+    // The pipelined batch's rules are the blocking connection's (batch.rs):
+    // a send the socket refuses ends the snapshot with that error.
+    let mut fx = start(Mode::Unsynced);
+    let rt = runtime();
+    let mut c = rt
+        .block_on(AsyncConnection::open(fx.socket_path().to_str().unwrap()))
+        .unwrap();
+    rt.block_on(c.snapshot()).unwrap();
+    fx.kill9().unwrap();
+    let e = rt.block_on(c.snapshot()).unwrap_err();
+    assert!(matches!(e, Error::ConnectionRefused { .. }), "{e:?}");
+    fx.restart().unwrap();
+    let snapshot = rt
+        .block_on(c.snapshot())
+        .expect("the next snapshot reaches the restarted chronyd");
+    compare(
+        &snapshot.tracking.unwrap(),
+        &fx.chronyc_tracking().unwrap(),
+        false,
+    )
+    .unwrap();
+}
+
+#[test]
 fn restarted_daemon_answers_the_next_call() {
     // The reconnect is the blocking connection's (reading.rs): a new client
     // socket, registered anew with the reactor, within the same deadline.

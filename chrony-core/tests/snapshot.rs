@@ -248,3 +248,44 @@ fn a_selection_sends_only_its_requests_and_equals_the_full_snapshot() {
         true,
     );
 }
+
+/// A snapshot on `c` fails whole with `code`, as `tracking` does: no part
+/// is there to hide that chronyd could not be reached at all.
+fn fails_whole(c: &mut Connection, code: i32, what: &str) {
+    let mut tracking = Parts::NONE;
+    tracking.tracking = true;
+    for parts in [Parts::ALL, tracking] {
+        match c.snapshot_of(&parts) {
+            Err(e) => assert_eq!(e.code(), code, "{what}: {e:?}"),
+            Ok(snap) => panic!("{what}: a snapshot with every part failed: {snap:?}"),
+        }
+    }
+    assert_eq!(c.tracking().unwrap_err().code(), code, "{what}");
+}
+
+#[test]
+fn a_kept_connection_to_a_stopped_daemon_fails_whole_and_reaches_the_restarted_one() {
+    let mut fx = start(Mode::Sources);
+    let mut unix = unix(&fx);
+    let mut udp = Connection::open(&fx.udp_v4()).unwrap();
+    unix.snapshot().unwrap();
+    udp.snapshot().unwrap();
+    // SIGKILL: the socket file stays behind, nothing answers on it.
+    fx.kill9().unwrap();
+    fails_whole(&mut unix, -1, "unix, stale socket");
+    fx.restart().unwrap();
+    unix.snapshot()
+        .expect("a kept Connection reaches the restarted chronyd")
+        .tracking
+        .expect("tracking of the restarted chronyd");
+    // SIGTERM: chronyd removes its socket; its UDP port is closed.
+    fx.stop().unwrap();
+    fails_whole(&mut unix, -2, "unix, socket gone");
+    fails_whole(&mut udp, -1, "udp, port closed");
+    fx.restart().unwrap();
+    for (c, what) in [(&mut unix, "unix"), (&mut udp, "udp")] {
+        let snap = c.snapshot().unwrap_or_else(|e| panic!("{what}: {e}"));
+        snap.tracking.unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert!(!snap.sources.unwrap().is_empty(), "{what}");
+    }
+}

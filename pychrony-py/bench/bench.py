@@ -176,27 +176,28 @@ def cases(impl: str, socket: str, udp: str, closers: list[Callable[[], object]])
 
 def exporter_scrape(socket: str, closers: list[Callable[[], object]]) -> Cases:
     """``exporter.scrape.unix``: what a running ``pychrony exporter`` does per scrape of the
-    collectors tracking, sources and serverstats: ``generate_latest`` of a registry holding one
-    ChronyCollector, reused (its connection kept across scrapes). None without
-    prometheus_client."""
+    collectors tracking, sources and serverstats in the text format: ``scrape_text`` (the bytes of
+    ``generate_latest``) of a registry holding one ChronyCollector, reused (its connection kept
+    across scrapes). None without prometheus_client."""
     try:
-        from prometheus_client import CollectorRegistry, generate_latest
+        from prometheus_client import CollectorRegistry
     except ModuleNotFoundError:
         return []
+    from pychrony._exporter import scrape_text
     from pychrony.prometheus import ChronyCollector
 
     collector = ChronyCollector(socket, collectors=["tracking", "sources", "serverstats"])
     registry = CollectorRegistry()
     registry.register(collector)
     closers.append(collector.close)  # the socket file next to chronyd's
-    text = generate_latest(registry)
+    text = scrape_text(registry)
     if b"chrony_up 1.0" not in text:
         raise RuntimeError(f"the scrape did not read chronyd: {text[:300]!r}")
     return [
         (
             "exporter.scrape.unix",
-            "generate_latest(registry): ChronyCollector tracking+sources+serverstats",
-            partial(generate_latest, registry),
+            "scrape_text(registry): ChronyCollector tracking+sources+serverstats",
+            partial(scrape_text, registry),
         )
     ]
 

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ from typing import TypeVar
 
 import pychrony
 import pytest
+from exporter_process import Exporter
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 T = TypeVar("T")
@@ -176,6 +178,51 @@ def start_daemon(command: str = "start", *options: str, directory: Path | None =
         pid=int(info["PID"]),
         info=info,
     )
+
+
+def stop_fixture_in(directory: Path) -> None:
+    """Stops whatever fixture still runs in `directory` and removes it."""
+    subprocess.run(
+        [*xtask_command(), "chronyd", "stop", str(directory)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        timeout=300,
+    )
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture
+def restartable() -> Iterator[Path]:
+    """A directory of the test's own for `start_daemon(directory=...)`, so that a chronyd started
+    again there has the same socket path (short: sun_path); whatever still runs there is stopped
+    at the end."""
+    directory = Path(tempfile.mkdtemp(prefix="chr.", dir="/tmp"))
+    yield directory
+    stop_fixture_in(directory)
+
+
+def kill_9(daemon: Daemon) -> None:
+    """SIGKILLs the daemon's chronyd and waits until it is gone: its socket file stays behind."""
+    os.kill(daemon.pid, signal.SIGKILL)
+    deadline = time.monotonic() + 5
+    while Path(f"/proc/{daemon.pid}").exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not Path(f"/proc/{daemon.pid}").exists(), f"chronyd {daemon.pid} still runs"
+
+
+@pytest.fixture
+def exporter_of() -> Iterator[type[Exporter]]:
+    """Starts `pychrony exporter` processes (Exporter's arguments); each is killed at the end."""
+    started: list[Exporter] = []
+
+    class Started(Exporter):
+        def __init__(self, *args: str, listen: str = "127.0.0.1:0") -> None:
+            super().__init__(*args, listen=listen)
+            started.append(self)
+
+    yield Started
+    for e in started:
+        e.close()
 
 
 @pytest.fixture(scope="session")

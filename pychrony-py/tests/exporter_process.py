@@ -32,11 +32,19 @@ class Exporter:
         self.base = self.url.removesuffix("/metrics")
 
     def get(self, url: str, timeout: float = 10.0) -> tuple[int, str, str]:
+        status, headers, body = self.request(url, timeout=timeout)
+        return status, headers["Content-Type"], body.decode()
+
+    def request(
+        self, url: str, headers: dict[str, str] | None = None, timeout: float = 10.0
+    ) -> tuple[int, dict[str, str], bytes]:
+        """GET `url` with `headers`: the status, the reply's headers and its body (as sent)."""
+        request = urllib.request.Request(url, headers=headers or {})
         try:
-            with urllib.request.urlopen(url, timeout=timeout) as reply:
-                return reply.status, reply.headers["Content-Type"], reply.read().decode()
+            with urllib.request.urlopen(request, timeout=timeout) as reply:
+                return reply.status, dict(reply.headers), reply.read()
         except urllib.error.HTTPError as exc:
-            return exc.code, exc.headers["Content-Type"], exc.read().decode()
+            return exc.code, dict(exc.headers), exc.read()
 
     def stop(self) -> tuple[int, str]:
         self.proc.send_signal(signal.SIGTERM)

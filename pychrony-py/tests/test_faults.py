@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import errno
 import os
-import signal
 import socket
 import time
 from pathlib import Path
 
 import pytest
-from conftest import Daemon
+from conftest import Daemon, kill_9
 from pychrony import ChronyConnection, ChronyConnectionError, ChronyError, get_tracking
 
 
@@ -59,10 +58,7 @@ def test_regular_file_is_refused() -> None:
 
 def test_stale_socket_after_kill_9_is_refused(fresh: Daemon) -> None:
     assert get_tracking(fresh.socket).is_synchronized()
-    os.kill(fresh.pid, signal.SIGKILL)
-    deadline = time.monotonic() + 5
-    while Path(f"/proc/{fresh.pid}").exists() and time.monotonic() < deadline:
-        time.sleep(0.02)
+    kill_9(fresh)
     assert os.path.exists(fresh.socket), "SIGKILL should leave the socket file"
     expect(-1, lambda: get_tracking(fresh.socket, timeout=1.0))
     expect(-1, lambda: ChronyConnection(fresh.socket, timeout=1.0).get_tracking())

@@ -7,31 +7,28 @@ chronyd that refuses reports over UDP (only those collectors fail)."""
 
 from __future__ import annotations
 
+import logging
 import math
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import textwrap
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from conftest import (
-    REPO_ROOT,
     Daemon,
     each_line_equal_when_stable,
+    kill_9,
     parse_chronyc_csv,
     start_daemon,
-    xtask_command,
 )
 from exporter_process import Exporter
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families
-from pychrony.prometheus import COLLECTORS, ChronyCollector
+from pychrony.prometheus import COLLECTORS, DEFAULT_COLLECTORS, ChronyCollector
 
 SCRIPT = Path(sys.executable).parent / "pychrony"
 NEVER = "4294967295"
@@ -186,7 +183,7 @@ def test_close_ends_the_kept_connection_and_a_scrape_reopens_it(sources: Daemon)
 
 
 def test_describe_names_what_collect_exports(sources: Daemon) -> None:
-    collector = ChronyCollector(sources.socket)
+    collector = ChronyCollector(sources.socket, collectors=COLLECTORS)
     described = {f.name: f.type for f in collector.describe()}
     scraped = {f.name: f.type for f in scrape(collector).values()}
     assert scraped.items() <= described.items()
@@ -399,6 +396,51 @@ def test_sourcestats_equal_chronyc(sources: Daemon) -> None:
     assert list(per_source(families, "chrony_sourcestats_samples")) == sources.source_addresses()
 
 
+def ntpdata_lines(families: Families) -> list[str]:
+    """The ntpdata collector's values as chronyc -c ntpdata prints the same columns."""
+    columns = [
+        ("chrony_sources_peer_offset_seconds", ".9f"),
+        ("chrony_sources_peer_delay_seconds", ".9f"),
+        ("chrony_sources_peer_dispersion_seconds", ".9f"),
+        ("chrony_sources_peer_response_time_seconds", ".9f"),
+        ("chrony_sources_peer_jitter_asymmetry_seconds", ".2f"),
+    ]
+    values = [per_source(families, name) for name, _ in columns]
+    return [
+        ",".join(
+            [address, *(format(v[address], f) for v, (_, f) in zip(values, columns, strict=True))]
+        )
+        for address in values[0]
+    ]
+
+
+def test_ntpdata_equals_chronyc(sources: Daemon) -> None:
+    collector = ChronyCollector(sources.socket, collectors=["ntpdata"])
+    families = each_line_equal_when_stable(
+        sources,
+        ("-c", "ntpdata"),
+        lambda: scrape(collector),
+        ntpdata_lines,
+        # Remote address, offset, peer delay, peer dispersion, response time, jitter asymmetry.
+        project=lambda row: [row[i] for i in (0, 18, 19, 20, 21, 22)],
+    )
+    # Every NTP source and no reference clock (nor an unresolved name), with the sources
+    # collector's labels.
+    ntp = [a for a in sources.source_addresses() if a[0].isdigit()]
+    assert list(per_source(families, "chrony_sources_peer_offset_seconds")) == ntp
+    assert successes(families) == {"ntpdata": 1.0}
+    labels = [s.labels for s in families["chrony_sources_peer_delay_seconds"].samples]
+    both = scrape(ChronyCollector(sources.socket, collectors=["sources", "ntpdata"]))
+    stratum = [s.labels for s in both["chrony_sources_stratum"].samples]
+    assert labels == [x for x in stratum if x["source_address"] in ntp]
+
+
+def test_ntpdata_is_off_by_default(sources: Daemon) -> None:
+    assert DEFAULT_COLLECTORS == tuple(c for c in COLLECTORS if c != "ntpdata")
+    assert ChronyCollector(sources.socket).collectors == DEFAULT_COLLECTORS
+    assert not [n for n in scrape(ChronyCollector(sources.socket)) if "_peer_" in n]
+
+
 def selectdata_lines(families: Families) -> list[str]:
     info = [s.labels for s in families["chrony_selectdata_state_info"].samples]
     numbers = rows(
@@ -522,11 +564,12 @@ def test_reports_refused_over_udp_fail_only_their_collectors(sources: Daemon) ->
     for args in (("-c", "selectdata", "-a"), ("-c", "authdata", "-a"), ("-c", "serverstats")):
         proc = sources.chronyc_process(*args, udp=True)
         assert proc.returncode != 0 and "Not authorised" in proc.stdout + proc.stderr, args
-    families = scrape(ChronyCollector(sources.udp_v4))
+    families = scrape(ChronyCollector(sources.udp_v4, collectors=COLLECTORS))
     assert value(families, "chrony_up") == 1.0
     assert successes(families) == {
         "tracking": 1.0,
         "sources": 1.0,
+        "ntpdata": 0.0,
         "sourcestats": 1.0,
         "selectdata": 0.0,
         "authdata": 0.0,
@@ -534,7 +577,12 @@ def test_reports_refused_over_udp_fail_only_their_collectors(sources: Daemon) ->
         "serverstats": 0.0,
     }
     assert "chrony_tracking_info" in families and "chrony_sourcestats_samples" in families
-    refused = ("chrony_selectdata_", "chrony_authdata_", "chrony_serverstats_")
+    refused = (
+        "chrony_sources_peer_",
+        "chrony_selectdata_",
+        "chrony_authdata_",
+        "chrony_serverstats_",
+    )
     assert not [name for name in families if name.startswith(refused)]
 
 
@@ -557,22 +605,37 @@ def test_frozen_chronyd_scrape_answers_with_every_collector_failed(frozen: Daemo
     # One timeout ends the scrape: chronyd is not asked for the other reports.
     assert timeout <= elapsed < 2 * timeout, elapsed
     assert value(families, "chrony_up") == 0.0
-    assert successes(families) == dict.fromkeys(COLLECTORS, 0.0)
+    assert successes(families) == dict.fromkeys(DEFAULT_COLLECTORS, 0.0)
     assert not [name for name in families if name.startswith("chrony_tracking")]
 
 
-def test_restarted_chronyd_is_read_again() -> None:
-    # A directory of this test's own (short: sun_path), so the new chronyd has the same socket.
-    directory = Path(tempfile.mkdtemp(prefix="chr.", dir="/tmp"))
-    try:
-        daemon = start_daemon("start", directory=directory)
-        collector = ChronyCollector(daemon.socket, collectors=["tracking", "serverstats"])
-        assert value(scrape(collector), "chrony_up") == 1.0
-        daemon.stop()
+def test_restarted_chronyd_is_read_again(
+    restartable: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="pychrony.prometheus")
+    daemon = start_daemon("start", directory=restartable)
+    collector = ChronyCollector(daemon.socket, collectors=["tracking", "serverstats"])
+    assert value(scrape(collector), "chrony_up") == 1.0
+    # SIGKILL (the socket stays behind, refused), then SIGTERM (chronyd removes it): on the
+    # connection kept open, each scrape says chronyd could not be asked, and the log says why.
+    for stop, code, reason in [
+        (kill_9, -1, "chronyd is not running (stale socket)"),
+        (Daemon.stop, -2, "is chronyd running?"),
+    ]:
+        caplog.clear()
+        stop(daemon)
         down = scrape(collector)
         assert value(down, "chrony_up") == 0.0
         assert successes(down) == {"tracking": 0.0, "serverstats": 0.0}
-        again = start_daemon("start", directory=directory)
+        assert not [name for name in down if name.startswith("chrony_tracking")]
+        [record] = caplog.records
+        assert record.levelno == logging.WARNING
+        assert reason in record.getMessage() and f"(error code: {code})" in record.getMessage()
+        # The same reason again is not logged again at every scrape.
+        scrape(collector)
+        assert len(caplog.records) == 1
+        daemon.stop()
+        again = start_daemon("start", directory=restartable)
         assert again.socket == daemon.socket and again.pid != daemon.pid
         # The same collector reads the new chronyd: its counter lies between chronyc's.
         before = int(again.chronyc("-c", "serverstats").split(",")[2])
@@ -581,37 +644,14 @@ def test_restarted_chronyd_is_read_again() -> None:
         hits = counter_value(families, "chrony_serverstats_command_packets_received_total")
         assert hits is not None and before < hits < after
         assert value(families, "chrony_up") == 1.0
-        again.stop()
-    finally:
-        stop_fixture_in(directory)
-
-
-def stop_fixture_in(directory: Path) -> None:
-    """Stops whatever fixture still runs in `directory` and removes it."""
-    subprocess.run(
-        [*xtask_command(), "chronyd", "stop", str(directory)],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        timeout=300,
-    )
-    shutil.rmtree(directory, ignore_errors=True)
+        assert successes(families) == {"tracking": 1.0, "serverstats": 1.0}
+        assert caplog.records[-1].levelno == logging.INFO
+        assert "answers again" in caplog.records[-1].getMessage()
+        daemon = again
+    daemon.stop()
 
 
 # --- the exporter -----------------------------------------------------------------------------
-
-
-@pytest.fixture
-def exporter_of(request: pytest.FixtureRequest) -> Iterator[type[Exporter]]:
-    started: list[Exporter] = []
-
-    class Started(Exporter):
-        def __init__(self, *args: str, listen: str = "127.0.0.1:0") -> None:
-            super().__init__(*args, listen=listen)
-            started.append(self)
-
-    yield Started
-    for e in started:
-        e.close()
 
 
 def test_exporter_serves_metrics_over_http(sources: Daemon, exporter_of: type[Exporter]) -> None:
@@ -620,7 +660,7 @@ def test_exporter_serves_metrics_over_http(sources: Daemon, exporter_of: type[Ex
     assert status == 200 and content_type.startswith("text/plain")
     families = parse(text)
     assert value(families, "chrony_up") == 1.0
-    assert successes(families) == dict.fromkeys(COLLECTORS, 1.0)
+    assert successes(families) == dict.fromkeys(DEFAULT_COLLECTORS, 1.0)
     (info,) = families["chrony_tracking_info"].samples
     assert info.labels["tracking_refid"] == sources.chronyc("-c", "tracking").split(",")[0]
     addresses = [s.labels["source_address"] for s in families["chrony_sources_state_info"].samples]
@@ -657,8 +697,17 @@ def test_exporter_on_a_frozen_chronyd_answers_within_its_timeout(
     assert status == 200
     families = parse(text)
     assert value(families, "chrony_up") == 0.0
-    assert successes(families) == dict.fromkeys(COLLECTORS, 0.0)
-    assert exporter.stop()[0] == 0
+    assert successes(families) == dict.fromkeys(DEFAULT_COLLECTORS, 0.0)
+    # A second scrape, for the same reason, is not logged again.
+    assert exporter.get(exporter.url, timeout=5.0)[0] == 200
+    status, err = exporter.stop()
+    assert status == 0
+    down, stopped = err.splitlines()
+    assert down.startswith(
+        f"pychrony exporter: chronyd could not be asked: chronyd at {frozen.socket}"
+    )
+    assert "did not answer within 300 ms" in down and down.endswith("(error code: -6)"), down
+    assert stopped == "pychrony exporter: stopped"
 
 
 @pytest.mark.parametrize(

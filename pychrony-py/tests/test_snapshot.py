@@ -36,7 +36,13 @@ import test_smoothing
 import test_sourcename
 import test_sources
 import test_sourcestats
-from conftest import Daemon, each_line_equal_when_stable, parse_chronyc_csv
+from conftest import (
+    Daemon,
+    each_line_equal_when_stable,
+    kill_9,
+    parse_chronyc_csv,
+    start_daemon,
+)
 from pychrony import (
     ChronyConnection,
     ChronyError,
@@ -520,6 +526,31 @@ def test_errors_and_timeouts_are_those_of_get_tracking(tmp_path: Path, frozen: D
         get_snapshot(missing, timeout=0)
     with pytest.raises(TypeError):
         get_snapshot(missing, 1.0)  # type: ignore[misc]
+
+
+def test_a_kept_connection_to_a_stopped_chronyd_raises_and_reads_the_restarted_one(
+    restartable: Path,
+) -> None:
+    # As get_tracking on the same connection: chronyd gone is the connection's error, not a
+    # snapshot whose every part failed; the next call reaches a restarted chronyd.
+    daemon = start_daemon("start", directory=restartable)
+    with ChronyConnection(daemon.socket, timeout=1.0) as conn:
+        assert conn.get_snapshot().tracking is not None
+        for stop, code in [(kill_9, -1), (Daemon.stop, -2)]:
+            stop(daemon)
+            for parts in (None, ["tracking"]):
+                with pytest.raises(pychrony.ChronyConnectionError) as gone:
+                    conn.get_snapshot(parts=parts)
+                assert gone.value.error_code == code, (parts, gone.value)
+            with pytest.raises(pychrony.ChronyConnectionError) as tracking_error:
+                conn.get_tracking()
+            assert tracking_error.value.error_code == code
+            daemon.stop()
+            daemon = start_daemon("start", directory=restartable)
+            snapshot = conn.get_snapshot()
+            assert snapshot.errors == {}, snapshot.errors
+            assert snapshot.tracking is not None and snapshot.tracking.is_synchronized()
+    daemon.stop()
 
 
 @pytest.mark.parametrize("over", ["function", "connection"])

@@ -6,12 +6,13 @@ importing it.
 
 from __future__ import annotations
 
-__all__ = ["COLLECTORS", "COLLECTOR_PARTS", "SOURCE_PARTS"]
+__all__ = ["COLLECTORS", "COLLECTOR_PARTS", "DEFAULT_COLLECTORS", "SOURCE_PARTS"]
 
-#: Every collector, in the order of the output; all are on by default.
+#: Every collector, in the order of the output.
 COLLECTORS = (
     "tracking",
     "sources",
+    "ntpdata",
     "sourcestats",
     "selectdata",
     "authdata",
@@ -19,9 +20,15 @@ COLLECTORS = (
     "serverstats",
 )
 
+#: The collectors on by default: all but ntpdata (as chrony_exporter's
+#: ``--collector.sources.with-ntpdata``), which adds each NTP source's ntpdata request (and the
+#: C library's lookup of its address) to every scrape.
+DEFAULT_COLLECTORS = tuple(c for c in COLLECTORS if c != "ntpdata")
+
 #: The per-source parts of a snapshot (``SourceSnapshot``'s field names, the keys of its
 #: ``errors``) by the collector that exports each.
 SOURCE_PARTS = {
+    "ntp": "ntpdata",
     "stats": "sourcestats",
     "select": "selectdata",
     "auth": "authdata",
@@ -34,6 +41,7 @@ SOURCE_PARTS = {
 COLLECTOR_PARTS = {
     "tracking": ("tracking", "name"),
     "sources": ("sources", "name"),
+    "ntpdata": ("ntp", "name"),
     "sourcestats": ("stats", "name"),
     "selectdata": ("select", "name"),
     "authdata": ("auth", "name"),

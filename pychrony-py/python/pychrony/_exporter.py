@@ -2,11 +2,15 @@
 
 prometheus_client's WSGI application on the standard library's wsgiref server (one thread per
 request, so a scrape waiting for a frozen chronyd does not hold up the next one), on a registry
-of its own: only chronyd's metrics, none of the Python process's.
+of its own: only chronyd's metrics, none of the Python process's. A GET of the text format or
+of OpenMetrics 1.0.0 (what a Prometheus server asks for), as prometheus_client's content
+negotiation picks it, gets the bytes prometheus_client would send, rendered by ``_exposition``
+(``scrape_text``) at a fraction of its cost; every other request is prometheus_client's.
 """
 
 from __future__ import annotations
 
+import logging
 import signal
 import socket
 import sys
@@ -18,8 +22,10 @@ if TYPE_CHECKING:
     from wsgiref.simple_server import WSGIServer
 
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+    from prometheus_client import CollectorRegistry
+    from prometheus_client.metrics_core import Metric
 
-__all__ = ["INSTALL_HINT", "parse_listen", "serve"]
+__all__ = ["INSTALL_HINT", "Replay", "parse_listen", "scrape_text", "serve"]
 
 INSTALL_HINT = "install it with `pip install 'chrony-monitor[prometheus]'`"
 
@@ -80,6 +86,86 @@ def _routes(metrics: WSGIApplication) -> WSGIApplication:
     return app
 
 
+class Replay:
+    """Families already collected, as a registry for ``generate_latest``."""
+
+    def __init__(self, families: list[Metric]) -> None:
+        self._families = families
+
+    def collect(self) -> list[Metric]:
+        return self._families
+
+
+def scrape_text(registry: CollectorRegistry, openmetrics: bool = False) -> bytes:
+    """One scrape of `registry`: the bytes of prometheus_client's ``generate_latest`` (or with
+    `openmetrics` of its OpenMetrics one), rendered by ``_exposition``, or by prometheus_client
+    for families it does not render."""
+    from prometheus_client.exposition import generate_latest
+    from prometheus_client.openmetrics.exposition import generate_latest as generate_openmetrics
+
+    from ._exposition import render
+
+    families = list(registry.collect())
+    text = render(families, openmetrics)
+    if text is not None:
+        return text
+    return (generate_openmetrics if openmetrics else generate_latest)(Replay(families))
+
+
+def _rendered_format(encoder: object) -> bool | None:
+    """Which of ``_exposition``'s formats prometheus_client's `encoder` writes: False the text
+    format, True OpenMetrics 1.0.0, None another (text/plain 1.0.0, other escapings)."""
+    from functools import partial
+
+    from prometheus_client import exposition
+    from prometheus_client.openmetrics import exposition as openmetrics
+
+    if encoder is exposition.generate_latest:
+        return False
+    if encoder is openmetrics.generate_latest:  # before 0.22: no versions or escapings
+        return True
+    if (
+        isinstance(encoder, partial)
+        and encoder.func is openmetrics.generate_latest
+        and not encoder.args
+        and encoder.keywords
+        == {"escaping": getattr(openmetrics, "UNDERSCORES", None), "version": "1.0.0"}
+    ):
+        return True
+    return None
+
+
+def _metrics(registry: CollectorRegistry) -> WSGIApplication:
+    """``/metrics``: the formats ``_exposition`` renders by ``scrape_text``, anything else by
+    prometheus_client. Its content negotiation decides, so every answer is the one it gives."""
+    import gzip
+
+    from prometheus_client import make_wsgi_app
+    from prometheus_client.exposition import choose_encoder, gzip_accepted
+
+    theirs = make_wsgi_app(registry)
+
+    def app(environ: WSGIEnvironment, start: StartResponse) -> Iterable[bytes]:
+        encoder, content_type = choose_encoder(environ.get("HTTP_ACCEPT", ""))
+        openmetrics = _rendered_format(encoder)
+        if (
+            environ.get("REQUEST_METHOD") != "GET"
+            or environ.get("QUERY_STRING")  # name[] filtering
+            or openmetrics is None
+        ):
+            answer: Iterable[bytes] = theirs(environ, start)
+            return answer
+        output = scrape_text(registry, openmetrics)
+        headers = [("Content-Type", content_type)]
+        if gzip_accepted(environ.get("HTTP_ACCEPT_ENCODING", "")):
+            output = gzip.compress(output)
+            headers.append(("Content-Encoding", "gzip"))
+        start("200 OK", headers)
+        return [output]
+
+    return app
+
+
 class _Stop(Exception):
     """SIGTERM: end serving as Ctrl-C does."""
 
@@ -98,13 +184,19 @@ def serve(
         ModuleNotFoundError: when prometheus_client is not installed (name ``prometheus_client``).
         OSError: when the address cannot be listened on.
     """
-    from prometheus_client import CollectorRegistry, make_wsgi_app
+    from prometheus_client import CollectorRegistry
 
     from .prometheus import ChronyCollector
 
+    # The collector's log (why chronyd could not be asked) on stderr, as the exporter's lines.
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("pychrony exporter: %(message)s"))
+    log = logging.getLogger("pychrony")
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
     registry = CollectorRegistry()
     registry.register(ChronyCollector(address, timeout, collectors=collectors))
-    with _make_server(*listen, _routes(make_wsgi_app(registry))) as server:
+    with _make_server(*listen, _routes(_metrics(registry))) as server:
         bound_host, bound_port = str(server.server_address[0]), int(server.server_address[1])
         shown = f"[{bound_host}]" if ":" in bound_host else bound_host
         # A line a supervisor (or a test given port 0) can read the address from.

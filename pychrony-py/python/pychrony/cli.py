@@ -57,7 +57,7 @@ from typing import Any, NoReturn
 
 from . import _check
 from ._api import DEFAULT_TIMEOUT, ChronyConnection, _check_timeout
-from ._collectors import COLLECTORS
+from ._collectors import COLLECTORS, DEFAULT_COLLECTORS
 from ._errors import ChronyError
 from ._exporter import INSTALL_HINT, parse_listen, serve
 from ._models import LEAP_STATUS_TEXT, TrackingStatus
@@ -1293,9 +1293,10 @@ def _add_exporter(commands: Any) -> None:
     parser.add_argument(
         "--collectors",
         type=_collector_names,
-        default=COLLECTORS,
+        default=DEFAULT_COLLECTORS,
         metavar="NAMES",
-        help=f"the collectors to enable, comma-separated (default: all of {','.join(COLLECTORS)})",
+        help=f"the collectors to enable, comma-separated, among {','.join(COLLECTORS)} (default: "
+        "all but ntpdata)",
     )
     _add_connection_options(parser)
 

@@ -15,12 +15,14 @@ pychrony`` does not import it.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 try:
-    from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+    from prometheus_client.core import Metric
+    from prometheus_client.samples import Sample
 except ImportError as exc:  # pragma: no cover - tested by running without prometheus_client
     raise ModuleNotFoundError(
         "pychrony.prometheus needs prometheus_client: install it with "
@@ -29,11 +31,12 @@ except ImportError as exc:  # pragma: no cover - tested by running without prome
     ) from exc
 
 from ._api import DEFAULT_TIMEOUT, ChronyConnection, _check_timeout
-from ._collectors import COLLECTOR_PARTS, COLLECTORS, SOURCE_PARTS
-from ._errors import ChronyConnectionError, ChronyError
+from ._collectors import COLLECTOR_PARTS, COLLECTORS, DEFAULT_COLLECTORS, SOURCE_PARTS
+from ._errors import ChronyError
 from ._models import LEAP_DELETE_SECOND, LEAP_INSERT_SECOND, TrackingStatus
 from ._reports import (
     AuthData,
+    NTPData,
     SelectData,
     ServerStats,
     Snapshot,
@@ -44,7 +47,10 @@ from ._reports import (
     SourceStats,
 )
 
-__all__ = ["COLLECTORS", "ChronyCollector"]
+__all__ = ["COLLECTORS", "DEFAULT_COLLECTORS", "ChronyCollector"]
+
+# A scrape never raises for chronyd's errors: why chronyd could not be asked goes here.
+_log = logging.getLogger(__name__)
 
 # A metric: name, help, and how to get its value from a record (None: no sample).
 _Value = Callable[[Any], float | None]
@@ -144,7 +150,6 @@ _TRACKING_INFO = ("tracking_address", "tracking_name", "tracking_refid")
 
 # --- sources --------------------------------------------------------------------------------------
 
-_SOURCE_LABELS = ["source_address", "source_name"]
 
 # chrony_exporter's words for a source's state and mode.
 _STATE_WORDS = {
@@ -205,6 +210,37 @@ _SOURCES: tuple[_Spec, ...] = (
 )
 
 # --- sourcestats ----------------------------------------------------------------------------------
+
+# chrony_exporter's --collector.sources.with-ntpdata metrics (its names), from each NTP source's
+# ntpdata record: the last measurement (a reference clock has none, so no sample).
+_NTP_DATA: tuple[_Spec, ...] = (
+    (
+        "chrony_sources_peer_offset_seconds",
+        "Offset of the source's last measurement, s (ntpdata's Offset).",
+        lambda d: d.offset,
+    ),
+    (
+        "chrony_sources_peer_delay_seconds",
+        "Network round-trip delay of the last measurement, s (Peer delay).",
+        lambda d: d.peer_delay,
+    ),
+    (
+        "chrony_sources_peer_dispersion_seconds",
+        "Dispersion of the last measurement, s (Peer dispersion).",
+        lambda d: d.peer_dispersion,
+    ),
+    (
+        "chrony_sources_peer_response_time_seconds",
+        "Time the source took to answer the last request, s (Response time).",
+        lambda d: d.response_time,
+    ),
+    (
+        "chrony_sources_peer_jitter_asymmetry_seconds",
+        "Estimated asymmetry of the network jitter, a ratio from -0.5 to 0.5 despite the name "
+        "(chrony_exporter's; Jitter asymmetry).",
+        lambda d: d.jitter_asymmetry,
+    ),
+)
 
 _SOURCE_STATS: tuple[_Spec, ...] = (
     ("chrony_sourcestats_samples", "Samples kept for the source (NP).", lambda s: s.samples),
@@ -403,17 +439,35 @@ _DURATION = (
 )
 
 
-def _gauges(specs: Iterable[_Spec], labels: Sequence[str]) -> list[GaugeMetricFamily]:
-    return [GaugeMetricFamily(name, doc, labels=list(labels)) for name, doc, _ in specs]
+# The families are prometheus_client's Metric with its Sample tuples, built directly: what
+# GaugeMetricFamily/CounterMetricFamily's add_metric would build (the same family names, types and
+# samples), without their per-sample work (a scrape has about a hundred samples).
+
+
+def _gauge(name: str, doc: str) -> Metric:
+    return Metric(name, doc, "gauge")
+
+
+def _counter(name: str, doc: str) -> Metric:
+    # A counter family is named without `_total`; its sample with it (as CounterMetricFamily).
+    return Metric(name.removesuffix("_total"), doc, "counter")
+
+
+def _add(family: Metric, labels: dict[str, str], value: float) -> None:
+    family.samples.append(Sample(family.name, labels, value))
+
+
+def _gauges(specs: Iterable[_Spec]) -> list[Metric]:
+    return [_gauge(name, doc) for name, doc, _ in specs]
 
 
 def _fill(
-    families: Sequence[GaugeMetricFamily], specs: Sequence[_Spec], labels: list[str], record: Any
+    families: Sequence[Metric], specs: Sequence[_Spec], labels: dict[str, str], record: Any
 ) -> None:
     for family, (_, _, value) in zip(families, specs, strict=True):
         v = value(record)
         if v is not None:
-            family.add_metric(labels, float(v))
+            family.samples.append(Sample(family.name, labels, float(v)))
 
 
 class ChronyCollector:
@@ -424,7 +478,8 @@ class ChronyCollector:
     connection kept across scrapes (opened by the first; closed when chronyd could not be asked,
     so that the next scrape opens a new one and finds a restarted chronyd). Concurrent scrapes
     take turns on it. ``describe()`` lists the metrics without contacting
-    chronyd, so registering it does not query chronyd.
+    chronyd, so registering it does not query chronyd. Why chronyd could not be asked is logged
+    (logger ``pychrony.prometheus``: a warning once per reason, and when it answers again).
 
     Args:
         address: chronyd's Unix socket path or UDP command address, as :class:`ChronyConnection`
@@ -433,7 +488,8 @@ class ChronyCollector:
         timeout: seconds to wait for each of chronyd's replies (default 3.0, below Prometheus's
             default scrape timeout of 10 s); a chronyd that does not answer ends the scrape
             after one timeout, with ``chrony_up 0``.
-        collectors: the collectors to enable, among :data:`COLLECTORS` (default: all).
+        collectors: the collectors to enable, among :data:`COLLECTORS` (default:
+            :data:`DEFAULT_COLLECTORS`, all but ntpdata).
 
     Raises:
         TypeError, ValueError: for an argument of the wrong type or value (nothing is sent).
@@ -450,9 +506,13 @@ class ChronyCollector:
         # The connection's own checks of the address; it opens nothing until the first scrape
         # and is kept across scrapes (ChronyConnection makes concurrent scrapes take turns).
         self._conn = ChronyConnection(address, timeout=self._timeout)
-        self.collectors = _checked_collectors(COLLECTORS if collectors is None else collectors)
+        self.collectors = _checked_collectors(
+            DEFAULT_COLLECTORS if collectors is None else collectors
+        )
         # Only the reports the enabled collectors export are asked for.
         self._parts = sorted({p for c in self.collectors for p in COLLECTOR_PARTS[c]})
+        # Why the last scrape could not ask chronyd (None: it could), for the log.
+        self._reason: str | None = None
 
     def close(self) -> None:
         """Closes the connection kept across scrapes (removing its socket file); the next
@@ -469,20 +529,31 @@ class ChronyCollector:
         try:
             # The reports in one pipelined round; a refused part is None with its error.
             parts: Snapshot | None = self._conn.get_snapshot(parts=self._parts)
-        except ChronyError:
-            parts = None
-        # On a socket kept open, a chronyd gone shows as each part's connection error.
-        if parts is None or any(
-            isinstance(e, ChronyConnectionError) for e in parts.errors.values()
-        ):
+        except ChronyError as e:
             # Nothing could be read (no socket, a timeout, a chronyd gone): the next scrape
             # opens a new socket, so a restarted chronyd is found again.
             self._conn.close()
             parts = None
+            self._down(e)
+        else:
+            self._up()
         total = time.perf_counter() - start
         for family in self._families(parts, total):
             if family.samples:
                 yield family
+
+    def _down(self, e: ChronyError) -> None:
+        # chrony_up 0 says that chronyd could not be asked; the log says why, once per reason
+        # (not at every scrape while chronyd stays away).
+        reason = str(e)
+        if reason != self._reason:
+            _log.warning("chronyd could not be asked: %s", reason)
+            self._reason = reason
+
+    def _up(self) -> None:
+        if self._reason is not None:
+            _log.info("chronyd answers again")
+            self._reason = None
 
     def _families(self, parts: Snapshot | None, total: float | None) -> Iterator[Metric]:
         """The metric families of the enabled collectors: empty for describe() (``total``
@@ -495,6 +566,8 @@ class ChronyCollector:
             yield from _tracking_families(tracking, sources)
         if "sources" in on:
             yield from _per_source(sources, _SOURCES, lambda p: p.source, _SOURCES_INFO)
+        if "ntpdata" in on:
+            yield from _per_source(sources, _NTP_DATA, lambda p: p.ntp, None)
         if "sourcestats" in on:
             yield from _per_source(sources, _SOURCE_STATS, lambda p: p.stats, None)
         if "selectdata" in on:
@@ -503,16 +576,14 @@ class ChronyCollector:
             yield from _per_source(sources, _AUTH, lambda p: p.auth, _AUTH_INFO)
         if "serverstats" in on:
             yield from _server_stats_families(parts.server_stats if parts is not None else None)
-        up = GaugeMetricFamily(*_UP)
-        success = GaugeMetricFamily(*_SUCCESS, labels=["collector"])
-        duration = GaugeMetricFamily(*_DURATION, labels=["collector"])
+        up, success, duration = _gauge(*_UP), _gauge(*_SUCCESS), _gauge(*_DURATION)
         if total is not None:
-            up.add_metric([], float(parts is not None))
+            _add(up, {}, float(parts is not None))
             for name in self.collectors:
                 ok = parts is not None and _succeeded(parts, name)
-                success.add_metric([name], float(ok))
+                _add(success, {"collector": name}, float(ok))
                 # One round reads every collector's reports: each took the whole of it.
-                duration.add_metric([name], total)
+                _add(duration, {"collector": name}, total)
         yield from (up, success, duration)
 
 
@@ -540,27 +611,27 @@ def _succeeded(parts: Snapshot, collector: str) -> bool:
     return part is None or not any(part in s.errors for s in parts.sources)
 
 
-def _source_labels(p: SourceSnapshot) -> list[str]:
+def _source_labels(p: SourceSnapshot) -> dict[str, str]:
     # The configured name (sourcename), never a reverse DNS lookup; a reference clock and a
     # source whose name could not be read are named by their address, as chronyc -n names them.
+    # One dict for all of the source's samples: nothing changes a sample's labels.
     address = p.source.address
-    return [address, p.name if p.name else address]
+    return {"source_address": address, "source_name": p.name if p.name else address}
 
 
 def _tracking_families(
     t: TrackingStatus | None, sources: list[SourceSnapshot] | None
 ) -> Iterator[Metric]:
-    info = GaugeMetricFamily(
-        "chrony_tracking_info", "The reference chronyd follows.", labels=list(_TRACKING_INFO)
-    )
-    gauges = _gauges(_TRACKING, [])
+    info = _gauge("chrony_tracking_info", "The reference chronyd follows.")
+    gauges = _gauges(_TRACKING)
     if t is not None:
         # A reference clock, the local clock and no reference have no IP: their reference ID's
         # text (what chronyc -n shows) stands for the address.
         address = t.reference_ip or t.reference_id_name
         named = {p.source.address: p.name for p in sources or [] if p.name}
-        info.add_metric([address, named.get(address, address), f"{t.reference_id:08X}"], 1.0)
-        _fill(gauges, _TRACKING, [], t)
+        values = (address, named.get(address, address), f"{t.reference_id:08X}")
+        _add(info, dict(zip(_TRACKING_INFO, values, strict=True)), 1.0)
+        _fill(gauges, _TRACKING, {}, t)
     yield info
     yield from gauges
 
@@ -600,22 +671,24 @@ _AUTH_INFO: _Info = (
 def _per_source(
     sources: list[SourceSnapshot] | None,
     specs: Sequence[_Spec],
-    record: Callable[[SourceSnapshot], Source | SourceStats | SelectData | AuthData | None],
+    record: Callable[
+        [SourceSnapshot], Source | NTPData | SourceStats | SelectData | AuthData | None
+    ],
     info: _Info | None,
 ) -> Iterator[Metric]:
     """The families of one per-source collector: its info metric (if any), then one gauge per
     spec; a source without a record of the collector's report has no samples."""
     info_family = None
     if info is not None:
-        info_family = GaugeMetricFamily(info[0], info[1], labels=_SOURCE_LABELS + info[2])
-    gauges = _gauges(specs, _SOURCE_LABELS)
+        info_family = _gauge(info[0], info[1])
+    gauges = _gauges(specs)
     for p in sources or []:
         r = record(p)
         if r is None:
             continue
         labels = _source_labels(p)
         if info is not None and info_family is not None:
-            info_family.add_metric(labels + info[3](r), 1.0)
+            _add(info_family, {**labels, **dict(zip(info[2], info[3](r), strict=True))}, 1.0)
         _fill(gauges, specs, labels, r)
     if info_family is not None:
         yield info_family
@@ -624,13 +697,9 @@ def _per_source(
 
 def _server_stats_families(stats: ServerStats | None) -> Iterator[Metric]:
     for field, name, counter, doc in _SERVER_STATS:
-        family: CounterMetricFamily | GaugeMetricFamily = (
-            CounterMetricFamily(name, doc, labels=[])
-            if counter
-            else GaugeMetricFamily(name, doc, labels=[])
-        )
+        family = _counter(name, doc) if counter else _gauge(name, doc)
         # An older chronyd does not send the newer counters: no sample rather than 0.
         value = None if stats is None else getattr(stats, field)
         if value is not None:
-            family.add_metric([], float(value))
+            family.samples.append(Sample(name, {}, float(value)))
         yield family
