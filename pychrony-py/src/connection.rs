@@ -23,7 +23,7 @@ pub(crate) struct Connection {
     inner: SharedConnection,
 }
 
-fn transport_name(transport: Transport) -> &'static str {
+pub(crate) fn transport_name(transport: Transport) -> &'static str {
     match transport {
         Transport::Unix => "unix",
         Transport::Udp => "udp",
