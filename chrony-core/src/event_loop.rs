@@ -96,7 +96,7 @@ impl LoopConnection {
 
     /// A call reading the `parts` of the snapshot, as [`Connection::snapshot_of`].
     pub fn snapshot_of(&self, parts: &Parts) -> LoopCall<Snapshot> {
-        let parts = parts.clone();
+        let parts = *parts;
         self.call(move |mut lent| async move {
             lent.connected()?;
             crate::snapshot::read_parts(&mut lent, &parts).await

@@ -1,6 +1,6 @@
-"""pychrony.aio against real chronyd: every report and the snapshot as the blocking calls give them
-on the same daemon, the fault matrix (missing, refused, permission, frozen, restarted), cancellation,
-concurrent calls on one connection, many daemons at once, and nothing left behind.
+"""pychrony.aio against real chronyd: every report and the snapshot as the blocking calls give
+them on the same daemon, the fault matrix (missing, refused, permission, frozen, restarted),
+cancellation, concurrent calls on one connection, many daemons at once, and nothing left behind.
 
 Each test runs its coroutines with asyncio.run (the default loop): no plugin is needed."""
 
@@ -121,7 +121,9 @@ def test_every_report_equals_the_blocking_call(sources: Daemon, over: str) -> No
 
 
 @pytest.mark.parametrize("over", ["unix", "udp"])
-def test_an_unsynchronised_tracking_is_exactly_the_blocking_one(unsynced: Daemon, over: str) -> None:
+def test_an_unsynchronised_tracking_is_exactly_the_blocking_one(
+    unsynced: Daemon, over: str
+) -> None:
     address = unsynced.udp_v4 if over == "udp" else unsynced.socket
 
     async def main() -> list[pychrony.TrackingStatus]:
@@ -199,7 +201,7 @@ def test_every_blocking_function_and_method_has_its_coroutine() -> None:
             assert asyncio.iscoroutinefunction(method), name
 
 
-# --- faults ----------------------------------------------------------------------------------------
+# --- faults --------------------------------------------------------------------------------------
 
 
 def test_a_missing_socket_is_not_found(tmp_path: Path) -> None:
@@ -223,6 +225,7 @@ def test_a_stale_socket_and_a_silent_udp_port_are_refused(fresh: Daemon) -> None
     while Path(f"/proc/{fresh.pid}").exists() and time.monotonic() < deadline:
         time.sleep(0.02)
     assert os.path.exists(fresh.socket), "SIGKILL should leave the socket file"
+    files = sorted(os.listdir(fresh.dir))
 
     async def main() -> list[BaseException | None]:
         return [
@@ -233,9 +236,7 @@ def test_a_stale_socket_and_a_silent_udp_port_are_refused(fresh: Daemon) -> None
 
     for err in asyncio.run(main()):
         expect_code(-1, err)
-    assert sorted(os.listdir(os.path.dirname(fresh.socket))) == sorted(
-        os.listdir(os.path.dirname(fresh.socket))
-    )
+    assert sorted(os.listdir(fresh.dir)) == files, "client files left behind"
 
 
 def test_the_unix_socket_as_nobody_is_a_permission_error(
