@@ -50,18 +50,16 @@ AIO_CALLS = 20
 TRACKING_LEN = 104
 
 
-def python_floor(
-    transport: str, address: str, closers: list[Callable[[], object]]
-) -> Callable[[], None]:
-    """The raw socket floor paid from Python: a persistent datagram socket of the `socket`
-    module, a hand-built request with a random sequence, one blocking `recv`, the sequence
-    checked, no parsing. What any Python client pays at least (next to `floor.raw`, the same in
-    Rust)."""
+def floor_socket(
+    transport: str, address: str, closers: list[Callable[[], object]], name: str = "raw"
+) -> socket_module.socket:
+    """A persistent datagram socket of the `socket` module connected to chronyd, for the
+    floors (over unix bound to a path of its own `name`)."""
     if transport == "unix":
         sock = socket_module.socket(socket_module.AF_UNIX, socket_module.SOCK_DGRAM)
         # Bound next to chronyd's socket (it replies to the client's address), world-writable so
         # a daemon running as another user can reply; removed by the closer.
-        path = os.path.join(os.path.dirname(address), f"bench-python-raw.{os.getpid()}.sock")
+        path = os.path.join(os.path.dirname(address), f"bench-python-{name}.{os.getpid()}.sock")
         if os.path.exists(path):
             os.unlink(path)
         sock.bind(path)
@@ -75,33 +73,52 @@ def python_floor(
         sock = socket_module.socket(family, socket_module.SOCK_DGRAM)
         sock.connect((host, int(port)))
     closers.insert(0, sock.close)
+    return sock
+
+
+def tracking_request() -> tuple[bytearray, int]:
+    """The tracking request with a random sequence, and the sequence."""
     request = bytearray(TRACKING_LEN)
     request[0], request[1] = 6, 1
     struct.pack_into(">H", request, 4, 33)
+    sequence = random.getrandbits(32)
+    struct.pack_into(">I", request, 8, sequence)
+    return request, sequence
+
+
+def check_reply(reply: bytes, sequence: int) -> None:
+    if len(reply) != TRACKING_LEN or struct.unpack_from(">BxxxxHHxxxxxxI", reply, 1) != (
+        2,
+        5,
+        0,
+        sequence,
+    ):
+        raise RuntimeError("not the tracking reply to this request")
+
+
+def python_floor(
+    transport: str, address: str, closers: list[Callable[[], object]]
+) -> Callable[[], None]:
+    """The raw socket floor paid from Python: a persistent datagram socket of the `socket`
+    module, a hand-built request with a random sequence, one blocking `recv`, the sequence
+    checked, no parsing. What any Python client pays at least (next to `floor.raw`, the same in
+    Rust)."""
+    sock = floor_socket(transport, address, closers)
 
     def round_trip() -> None:
-        sequence = random.getrandbits(32)
-        struct.pack_into(">I", request, 8, sequence)
+        request, sequence = tracking_request()
         sock.send(request)
-        reply = sock.recv(TRACKING_LEN + 16)
-        if len(reply) != TRACKING_LEN or struct.unpack_from(">BxxxxHHxxxxxxI", reply, 1) != (
-            2,
-            5,
-            0,
-            sequence,
-        ):
-            raise RuntimeError("not the tracking reply to this request")
+        check_reply(sock.recv(TRACKING_LEN + 16), sequence)
 
     return round_trip
 
 
-def aio_cases(
-    socket: str, udp: str, many: list[str], closers: list[Callable[[], object]]
-) -> Cases:
+def aio_cases(socket: str, udp: str, many: list[str], closers: list[Callable[[], object]]) -> Cases:
     """pychrony.aio: ``aio.reused.*``, one ``await conn.get_tracking()`` on a reused
-    AsyncChronyConnection (beside ``ours.reused.*``: the same call blocking), AIO_CALLS awaited
-    one after another per sample inside one ``run_until_complete``; and with ``--many``, every
-    daemon's tracking one after another (blocking ChronyConnection) and at once
+    AsyncChronyConnection (beside ``ours.reused.*``: the same call blocking), and
+    ``floor.asyncio.*``, the raw socket floor paid in asyncio (``loop.sock_recv``), AIO_CALLS
+    awaited one after another per sample inside one ``run_until_complete``; and with ``--many``,
+    every daemon's tracking one after another (blocking ChronyConnection) and at once
     (``asyncio.gather``)."""
     import asyncio
 
@@ -120,15 +137,25 @@ def aio_cases(
             for _ in range(AIO_CALLS):
                 await conn.get_tracking()
 
-        case_id = f"aio.reused.{transport}"
-        CALLS_PER_SAMPLE[case_id] = AIO_CALLS
-        result.append(
+        sock = floor_socket(transport, address, closers, "asyncio")
+        sock.setblocking(False)
+
+        async def floor(sock: socket_module.socket = sock) -> None:
+            for _ in range(AIO_CALLS):
+                request, sequence = tracking_request()
+                await loop.sock_sendall(sock, request)
+                check_reply(await loop.sock_recv(sock, TRACKING_LEN + 16), sequence)
+
+        for case_id, label, run in (
+            (f"floor.asyncio.{transport}", "raw socket in asyncio (sock_recv)", floor),
             (
-                case_id,
+                f"aio.reused.{transport}",
                 "AsyncChronyConnection reused: await get_tracking()",
-                lambda calls=calls: loop.run_until_complete(calls()),
-            )
-        )
+                calls,
+            ),
+        ):
+            CALLS_PER_SAMPLE[case_id] = AIO_CALLS
+            result.append((case_id, label, lambda run=run: loop.run_until_complete(run())))
     if not many:
         return result
     blocking = [ChronyConnection(a) for a in many]

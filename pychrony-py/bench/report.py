@@ -28,6 +28,7 @@ from typing import Any
 ORDER = [
     "floor.raw",
     "floor.python",
+    "floor.asyncio",
     "core.reused",
     "core.shared",
     "async.reused",
@@ -97,6 +98,7 @@ GROUP = {
 NAMES = {
     "floor.raw": "raw persistent socket (floor)",
     "floor.python": "the same from Python (socket module)",
+    "floor.asyncio": "the same in asyncio (loop.sock_recv)",
     "core.reused": "chrony-core: Connection reused",
     "core.shared": "chrony-core: SharedConnection reused",
     "async.reused": "chrony-core: AsyncConnection reused",
