@@ -15,7 +15,7 @@ use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyTuple, PyType};
 
-use crate::connection::transport_name;
+use crate::connection::{repr, transport_name};
 use crate::errors::to_pyerr;
 use crate::{
     activity, authdata, clients, ntpdata, rtcdata, selectdata, serverstats, smoothing, snapshot,
@@ -317,14 +317,10 @@ impl AsyncConnection {
     }
 
     fn __repr__(&self) -> String {
-        match (self.inner.transport(), self.inner.address()) {
-            (Some(t), Some(a)) => {
-                format!(
-                    "<pychrony._native.AsyncConnection {} {a:?}>",
-                    transport_name(t)
-                )
-            }
-            _ => "<pychrony._native.AsyncConnection (not open)>".to_owned(),
-        }
+        repr(
+            "AsyncConnection",
+            self.inner.transport(),
+            self.inner.address(),
+        )
     }
 }

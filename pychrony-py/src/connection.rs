@@ -30,6 +30,14 @@ pub(crate) fn transport_name(transport: Transport) -> &'static str {
     }
 }
 
+/// A native connection's repr: its class, and the transport and address once open.
+pub(crate) fn repr(class: &str, transport: Option<Transport>, address: Option<String>) -> String {
+    match (transport, address) {
+        (Some(t), Some(a)) => format!("<pychrony._native.{class} {} {a:?}>", transport_name(t)),
+        _ => format!("<pychrony._native.{class} (not open)>"),
+    }
+}
+
 #[pymethods]
 impl Connection {
     /// A connection to a Unix socket path, a UDP address, or None for the default paths. Nothing
@@ -202,11 +210,6 @@ impl Connection {
     }
 
     fn __repr__(&self) -> String {
-        match (self.inner.transport(), self.inner.address()) {
-            (Some(t), Some(a)) => {
-                format!("<pychrony._native.Connection {} {a:?}>", transport_name(t))
-            }
-            _ => "<pychrony._native.Connection (not open)>".to_owned(),
-        }
+        repr("Connection", self.inner.transport(), self.inner.address())
     }
 }

@@ -28,9 +28,9 @@ from ._api import (
     DEFAULT_TIMEOUT,
     _check_address,
     _check_parts,
-    _check_socket_path,
-    _check_timeout,
     _checked,
+    _checked_address,
+    _Connected,
 )
 from ._models import TrackingStatus
 from ._native_loader import native
@@ -38,7 +38,7 @@ from ._native_loader import native
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
-    from typing import Any, Literal, TypeVar
+    from typing import Any, TypeVar
 
     from ._native import AsyncConnection as _NativeConnection
     from ._native import Call as _Call
@@ -146,7 +146,7 @@ async def _drive(call: _Call) -> Any:
     return await _Driver(asyncio.get_running_loop(), call).run()
 
 
-class AsyncChronyConnection:
+class AsyncChronyConnection(_Connected):
     """A reusable connection to chronyd for asyncio; the coroutines of
     :class:`pychrony.ChronyConnection`'s methods, with the same names and results.
 
@@ -172,13 +172,8 @@ class AsyncChronyConnection:
         *,
         timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
-        if address is not None and not isinstance(address, str):
-            given = _check_socket_path(address)
-            # A path object is always a path: make it absolute so it is never read as a host.
-            address = os.path.abspath(given) if given is not None else None
-        self._requested: str | None = address
-        self._timeout = _check_timeout(timeout)
-        self._conn: _NativeConnection = native().AsyncConnection(address, self._timeout)
+        self._requested, self._timeout = _checked_address(address, timeout)
+        self._conn: _NativeConnection = native().AsyncConnection(self._requested, self._timeout)
         self._turns = asyncio.Lock()
 
     async def _run(self, start: Callable[[], _Call]) -> Any:
@@ -258,30 +253,6 @@ class AsyncChronyConnection:
         call in flight goes on with its socket and closes it when it ends."""
         self._conn.close()
 
-    @property
-    def address(self) -> str | None:
-        """The address in use once connected; before that, the address given (None: discovery)."""
-        if self._conn.closed:
-            return self._requested
-        return self._conn.address
-
-    @property
-    def transport(self) -> Literal["unix", "udp"] | None:
-        """``"unix"`` or ``"udp"`` once connected, None before."""
-        if self._conn.closed:
-            return None
-        return self._conn.transport
-
-    @property
-    def timeout(self) -> float:
-        """Seconds to wait for each call."""
-        return self._timeout
-
-    @property
-    def closed(self) -> bool:
-        """True when no socket is open."""
-        return bool(self._conn.closed)
-
     async def __aenter__(self) -> AsyncChronyConnection:
         await self.open()
         return self
@@ -293,10 +264,6 @@ class AsyncChronyConnection:
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
-
-    def __repr__(self) -> str:
-        state = "closed" if self.closed else f"open, {self.transport}"
-        return f"<AsyncChronyConnection address={self.address!r} ({state})>"
 
 
 async def _once(
