@@ -113,7 +113,9 @@ class _Driver:
             return
         try:
             finished = self._call.step()
-        except Exception as exc:  # a failed conversion or a bug: the awaiting task gets it
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # a bug (pyo3's PanicException is one): the task gets it
             self._done.set_exception(exc)
             return
         if finished:
