@@ -9,8 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import signal
-import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
@@ -19,10 +17,9 @@ from typing import Any
 import pychrony
 import pychrony.aio as aio
 import pytest
-from conftest import Daemon, run_as_nobody, start_daemon
+from conftest import Daemon, kill_9, run_as_nobody, start_daemon
 from pychrony import ChronyConnection, ChronyConnectionError, ChronyError
 from test_faults import free_udp_port
-from test_prometheus import stop_fixture_in
 from test_snapshot import ATTEMPTS, static_of_single_reads, static_of_snapshot
 
 # What each report says that does not move while the daemon is stable (as test_snapshot's
@@ -220,10 +217,7 @@ def test_a_missing_socket_is_not_found(tmp_path: Path) -> None:
 
 
 def test_a_stale_socket_and_a_silent_udp_port_are_refused(fresh: Daemon) -> None:
-    os.kill(fresh.pid, signal.SIGKILL)
-    deadline = time.monotonic() + 5
-    while Path(f"/proc/{fresh.pid}").exists() and time.monotonic() < deadline:
-        time.sleep(0.02)
+    kill_9(fresh)
     assert os.path.exists(fresh.socket), "SIGKILL should leave the socket file"
     files = sorted(os.listdir(fresh.dir))
 
@@ -296,33 +290,26 @@ def test_a_frozen_chronyd_times_out_while_the_loop_runs_on(
     assert [t for t in answered if t < timeout], answered
 
 
-def test_a_restarted_chronyd_is_read_again() -> None:
-    # A directory of this test's own (short: sun_path), so the new chronyd has the same socket.
-    directory = Path(tempfile.mkdtemp(prefix="chr.", dir="/tmp"))
-    try:
-        daemon = start_daemon("start", directory=directory)
+def test_a_restarted_chronyd_is_read_again(restartable: Path) -> None:
+    daemon = start_daemon("start", directory=restartable)
 
-        async def main() -> list[object]:
-            async with aio.AsyncChronyConnection(daemon.socket, timeout=1.0) as conn:
-                first = (await conn.get_tracking()).stratum
-                daemon.stop()
-                down = await failure(conn.get_tracking())
-                again = start_daemon("start", directory=directory)
-                assert again.socket == daemon.socket and again.pid != daemon.pid
-                status = await conn.get_tracking()
-                snapshot = await conn.get_snapshot(parts=["tracking"])
-                again.stop()
-                return [first, down, status, snapshot]
+    async def main() -> list[object]:
+        async with aio.AsyncChronyConnection(daemon.socket, timeout=1.0) as conn:
+            first = (await conn.get_tracking()).stratum
+            daemon.stop()
+            down = await failure(conn.get_tracking())
+            again = start_daemon("start", directory=restartable)
+            assert again.socket == daemon.socket and again.pid != daemon.pid
+            status = await conn.get_tracking()
+            snapshot = await conn.get_snapshot(parts=["tracking"])
+            again.stop()
+            return [first, down, status, snapshot]
 
-        with ChronyConnection(daemon.socket, timeout=1.0) as blocking:
-            blocking.get_tracking()
-            first, down, status, snapshot = asyncio.run(main())
-        assert first == 2
-        assert isinstance(down, ChronyConnectionError) and down.error_code in (-1, -2), down
-        assert isinstance(status, pychrony.TrackingStatus) and status.stratum == 2
-        assert isinstance(snapshot, pychrony.Snapshot) and not snapshot.errors
-    finally:
-        stop_fixture_in(directory)
+    first, down, status, snapshot = asyncio.run(main())
+    assert first == 2
+    assert isinstance(down, ChronyConnectionError) and down.error_code in (-1, -2), down
+    assert isinstance(status, pychrony.TrackingStatus) and status.stratum == 2
+    assert isinstance(snapshot, pychrony.Snapshot) and not snapshot.errors
 
 
 def test_a_cancelled_call_sends_nothing_more_and_its_late_reply_is_dropped(fresh: Daemon) -> None:
