@@ -9,7 +9,8 @@ use libchrony_sys as ffi;
 
 use crate::address::{Target, discover_socket};
 use crate::client_socket::ClientSocket;
-use crate::exchange::{self, Peer, Request};
+use crate::drive::Wait;
+use crate::exchange::{self, Peer, PollWait, Request};
 use crate::reading::{self, Link, block_on};
 use crate::reports::Query;
 use crate::session::{CSession, Session};
@@ -242,31 +243,31 @@ impl Connection {
     }
 
     /// Every request of `requests` pipelined on this connection's socket
-    /// (see `pipeline`), within `deadline`.
+    /// (see `pipeline`), within `deadline`, waiting with `waiter`.
     #[cfg(libchrony_shared_fd)]
-    fn pipelined_once(
+    pub(crate) async fn pipelined_once<W: Wait>(
         &mut self,
         requests: &[Request],
         deadline: Instant,
-        interrupted: &mut dyn FnMut() -> bool,
+        waiter: &mut W,
         decode: &mut reading::Decode<'_>,
     ) -> Result<()> {
         let (session, peer) = self.ready_session()?;
-        let results = crate::pipeline::run(session, requests, &peer, deadline, interrupted)?;
+        let results = crate::pipeline::run(session, requests, &peer, deadline, waiter).await?;
         reading::decode_each(results, decode);
         Ok(())
     }
 
     /// One exchange on this connection's session, opened first when there
-    /// is none (or only the parent's, after `fork()`).
-    pub(crate) fn exchange(
+    /// is none (or only the parent's, after `fork()`), waiting with `waiter`.
+    pub(crate) async fn exchange<W: Wait>(
         &mut self,
         request: Request,
         deadline: Instant,
-        interrupted: &mut dyn FnMut() -> bool,
+        waiter: &mut W,
     ) -> Result<()> {
         let (session, peer) = self.ready_session()?;
-        exchange::run(session, request, &peer, deadline, interrupted)
+        exchange::run(session, request, &peer, deadline, waiter).await
     }
 
     /// Makes sure this connection has a session of its own process, with no
@@ -295,6 +296,18 @@ impl Connection {
             timeout: self.timeout,
         };
         Ok((session, peer))
+    }
+
+    /// Drops the client socket: the next exchange opens a new one.
+    pub(crate) fn forget_socket(&mut self) {
+        self.session = None;
+    }
+
+    /// The session holding the record of the last successful exchange.
+    pub(crate) fn last_session(&self) -> &CSession {
+        self.session
+            .as_deref()
+            .expect("a successful exchange has a session")
     }
 
     /// This connection as the report logic's [`Link`], waiting with `poll()`
@@ -362,19 +375,18 @@ impl Link for Blocking<'_> {
     }
 
     fn forget_socket(&mut self) {
-        self.connection.session = None;
+        self.connection.forget_socket();
     }
 
     async fn exchange_once(&mut self, request: Request, deadline: Instant) -> Result<()> {
+        let mut waiter = PollWait::new(&mut *self.interrupted);
         self.connection
-            .exchange(request, deadline, &mut *self.interrupted)
+            .exchange(request, deadline, &mut waiter)
+            .await
     }
 
     fn session(&self) -> &CSession {
-        self.connection
-            .session
-            .as_deref()
-            .expect("a successful exchange has a session")
+        self.connection.last_session()
     }
 
     #[cfg(libchrony_shared_fd)]
@@ -384,8 +396,10 @@ impl Link for Blocking<'_> {
         deadline: Instant,
         decode: &mut reading::Decode<'_>,
     ) -> Result<()> {
+        let mut waiter = PollWait::new(&mut *self.interrupted);
         self.connection
-            .pipelined_once(requests, deadline, &mut *self.interrupted, decode)
+            .pipelined_once(requests, deadline, &mut waiter, decode)
+            .await
     }
 }
 

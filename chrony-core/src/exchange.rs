@@ -5,7 +5,7 @@ use std::os::fd::BorrowedFd;
 use std::time::{Duration, Instant};
 
 use crate::batch::Batch;
-use crate::drive::{Stop, Wait, block_on, drive};
+use crate::drive::{Stop, Wait, drive};
 use crate::session::{CSession, CallError, Session};
 use crate::{Error, Result, Transport};
 
@@ -44,18 +44,18 @@ impl Request {
     }
 }
 
-/// Sends `request` and waits for the reply until `deadline`.
-/// On `Ok`, the session holds the record. `interrupted` is called as
-/// [`PollWait`] says.
-pub(crate) fn run(
+/// Sends `request` and waits for the reply until `deadline`, waiting with
+/// `waiter` ([`PollWait`] for the blocking API). On `Ok`, the session holds
+/// the record.
+pub(crate) async fn run<W: Wait>(
     session: &mut Session,
     request: Request,
     peer: &Peer<'_>,
     deadline: Instant,
-    interrupted: &mut dyn FnMut() -> bool,
+    waiter: &mut W,
 ) -> Result<()> {
     let mut batch = Batch::one(session, request, *peer, deadline);
-    block_on(drive(&mut batch, &mut PollWait::new(interrupted)))
+    drive(&mut batch, waiter).await
 }
 
 /// The blocking API's waits: `poll()` in slices of at most 100 ms, calling

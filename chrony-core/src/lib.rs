@@ -80,6 +80,7 @@ mod client_socket;
 mod connection;
 mod drive;
 mod error;
+mod event_loop;
 mod exchange;
 mod fork;
 mod options;
@@ -102,6 +103,7 @@ pub use address::{DEFAULT_SOCKET_PATHS, discover_socket};
 pub use async_connection::AsyncConnection;
 pub use connection::{Connection, Transport};
 pub use error::{Error, MAX_SOCKET_PATH_LEN, Result};
+pub use event_loop::{LoopCall, LoopConnection};
 pub use options::{DEFAULT_TIMEOUT, Options};
 #[doc(hidden)]
 pub use pool::drain_pool;

@@ -11,24 +11,27 @@ use std::time::Instant;
 
 use crate::Result;
 use crate::batch::Batch;
-use crate::drive::{block_on, drive};
-use crate::exchange::{Peer, PollWait, Request};
+use crate::drive::{Wait, drive};
+use crate::exchange::{Peer, Request};
 use crate::session::{Pipelined, Session};
 
-/// Sends every request of `requests` on `session`'s socket and waits until
-/// each is answered or `deadline` passes, resending the unanswered ones on
+/// Sends every request of `requests` on `session`'s socket and waits (with
+/// `waiter`: `PollWait` for the blocking API) until each is answered or
+/// `deadline` passes, resending the unanswered ones on
 /// `exchange::run`'s schedule (1 s, then twice as long each time). Gives
 /// each request's session holding its record, or the error chronyd (or the
 /// C library) gave for it; `Err` only for what ends the whole batch: a
-/// timeout, an interruption, a socket error.
-pub(crate) fn run<'s>(
-    session: &'s Session,
+/// timeout, an interruption, a socket error. `session` is borrowed
+/// mutably, though only read, so that the future is `Send` (a `Session`
+/// is not `Sync`) for drivers that hold it across their waits.
+pub(crate) async fn run<'s, W: Wait>(
+    session: &'s mut Session,
     requests: &[Request],
     peer: &Peer<'_>,
     deadline: Instant,
-    interrupted: &mut dyn FnMut() -> bool,
+    waiter: &mut W,
 ) -> Result<Vec<Result<Pipelined<'s>>>> {
     let mut batch = Batch::many(session, requests, *peer, deadline)?;
-    block_on(drive(&mut batch, &mut PollWait::new(interrupted)))?;
+    drive(&mut batch, waiter).await?;
     Ok(batch.into_results())
 }

@@ -3,8 +3,10 @@
 //! functions over a [`Link`] (one exchange, or a batch, on a connection's
 //! session): the blocking [`Connection`](crate::Connection) runs them with
 //! `block_on` over a link that waits with `poll()` and so never returns
-//! `Pending`; `AsyncConnection` awaits them on tokio. Both connections
-//! therefore ask the same questions and give the same answers and errors.
+//! `Pending`; `AsyncConnection` awaits them on tokio, and a
+//! `LoopConnection`'s call is polled by another language's event loop
+//! (`event_loop.rs`). Every connection therefore asks the same questions and
+//! gives the same answers and errors.
 
 use std::ffi::{CStr, c_int};
 use std::net::IpAddr;
@@ -74,14 +76,13 @@ pub(crate) trait Link {
 }
 
 /// A report's future, boxed for the `Query` trait (and `Send`, so an
-/// async call can move between a runtime's threads).
-#[cfg(feature = "tokio")]
+/// async call can move between a runtime's threads, or live in a Python
+/// object).
 pub(crate) type BoxFuture<'a, T> =
     std::pin::Pin<Box<dyn std::future::Future<Output = Result<T>> + Send + 'a>>;
 
 /// `future`, boxed as the query of `T` (naming `T` lets the report
 /// functions' record types be inferred).
-#[cfg(feature = "tokio")]
 pub(crate) fn boxed<'a, T>(
     future: impl std::future::Future<Output = Result<T>> + Send + 'a,
 ) -> BoxFuture<'a, T> {

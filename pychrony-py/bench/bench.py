@@ -7,7 +7,8 @@ starts it and pins this process and the daemon to one CPU. Subcommands:
 
   run      per-call time of each case, every sample in ns, as JSON (``--json FILE``); with
            ``--impl ours`` also ``floor.python.*``, the raw socket floor paid from Python, and
-           ``exporter.scrape.unix``, a Prometheus scrape when prometheus_client is installed
+           ``exporter.scrape.unix``, a Prometheus scrape when prometheus_client is installed, and
+           pychrony.aio's cases (``aio.reused.*``; with ``--many`` also ``aiomany.*``)
   memory   RSS of a fresh interpreter: before and after ``import pychrony``, after N calls
   startup  ``python -c "import pychrony; <first call>"``: import plus first call timed inside the
            process (perf_counter), and the whole process timed from outside
@@ -37,6 +38,11 @@ from typing import Any
 
 Cases = list[tuple[str, str, Callable[[], object]]]
 
+# Calls per sample of the cases that make several in one (the asyncio ones: one sample runs them
+# in one turn of the loop, and records the time per call).
+CALLS_PER_SAMPLE: dict[str, int] = {}
+AIO_CALLS = 20
+
 # REQ_TRACKING as the Rust runner's floor sends it (chronyd-fixture's `wire`): protocol version 6,
 # packet type 1 (request), command 33 at offset 4, attempt 0, the sequence at offset 8, padded to
 # the reply's 104 bytes. The reply: type 2, code 5 (RPY_TRACKING) at 6, status 0 at 8, the
@@ -44,18 +50,16 @@ Cases = list[tuple[str, str, Callable[[], object]]]
 TRACKING_LEN = 104
 
 
-def python_floor(
-    transport: str, address: str, closers: list[Callable[[], object]]
-) -> Callable[[], None]:
-    """The raw socket floor paid from Python: a persistent datagram socket of the `socket`
-    module, a hand-built request with a random sequence, one blocking `recv`, the sequence
-    checked, no parsing. What any Python client pays at least (next to `floor.raw`, the same in
-    Rust)."""
+def floor_socket(
+    transport: str, address: str, closers: list[Callable[[], object]], name: str = "raw"
+) -> socket_module.socket:
+    """A persistent datagram socket of the `socket` module connected to chronyd, for the
+    floors (over unix bound to a path of its own `name`)."""
     if transport == "unix":
         sock = socket_module.socket(socket_module.AF_UNIX, socket_module.SOCK_DGRAM)
         # Bound next to chronyd's socket (it replies to the client's address), world-writable so
         # a daemon running as another user can reply; removed by the closer.
-        path = os.path.join(os.path.dirname(address), f"bench-python-raw.{os.getpid()}.sock")
+        path = os.path.join(os.path.dirname(address), f"bench-python-{name}.{os.getpid()}.sock")
         if os.path.exists(path):
             os.unlink(path)
         sock.bind(path)
@@ -69,24 +73,115 @@ def python_floor(
         sock = socket_module.socket(family, socket_module.SOCK_DGRAM)
         sock.connect((host, int(port)))
     closers.insert(0, sock.close)
+    return sock
+
+
+def tracking_request() -> tuple[bytearray, int]:
+    """The tracking request with a random sequence, and the sequence."""
     request = bytearray(TRACKING_LEN)
     request[0], request[1] = 6, 1
     struct.pack_into(">H", request, 4, 33)
+    sequence = random.getrandbits(32)
+    struct.pack_into(">I", request, 8, sequence)
+    return request, sequence
+
+
+def check_reply(reply: bytes, sequence: int) -> None:
+    if len(reply) != TRACKING_LEN or struct.unpack_from(">BxxxxHHxxxxxxI", reply, 1) != (
+        2,
+        5,
+        0,
+        sequence,
+    ):
+        raise RuntimeError("not the tracking reply to this request")
+
+
+def python_floor(
+    transport: str, address: str, closers: list[Callable[[], object]]
+) -> Callable[[], None]:
+    """The raw socket floor paid from Python: a persistent datagram socket of the `socket`
+    module, a hand-built request with a random sequence, one blocking `recv`, the sequence
+    checked, no parsing. What any Python client pays at least (next to `floor.raw`, the same in
+    Rust)."""
+    sock = floor_socket(transport, address, closers)
 
     def round_trip() -> None:
-        sequence = random.getrandbits(32)
-        struct.pack_into(">I", request, 8, sequence)
+        request, sequence = tracking_request()
         sock.send(request)
-        reply = sock.recv(TRACKING_LEN + 16)
-        if len(reply) != TRACKING_LEN or struct.unpack_from(">BxxxxHHxxxxxxI", reply, 1) != (
-            2,
-            5,
-            0,
-            sequence,
-        ):
-            raise RuntimeError("not the tracking reply to this request")
+        check_reply(sock.recv(TRACKING_LEN + 16), sequence)
 
     return round_trip
+
+
+def aio_cases(socket: str, udp: str, many: list[str], closers: list[Callable[[], object]]) -> Cases:
+    """pychrony.aio: ``aio.reused.*``, one ``await conn.get_tracking()`` on a reused
+    AsyncChronyConnection (beside ``ours.reused.*``: the same call blocking), and
+    ``floor.asyncio.*``, the raw socket floor paid in asyncio (``loop.sock_recv``), AIO_CALLS
+    awaited one after another per sample inside one ``run_until_complete``; and with ``--many``,
+    every daemon's tracking one after another (blocking ChronyConnection) and at once
+    (``asyncio.gather``)."""
+    import asyncio
+
+    from pychrony import ChronyConnection
+    from pychrony.aio import AsyncChronyConnection
+
+    loop = asyncio.new_event_loop()
+    closers.append(loop.close)
+    result: Cases = []
+    for transport, address in (("unix", socket), ("udp", udp)):
+        conn = AsyncChronyConnection(address)
+        loop.run_until_complete(conn.open())
+        closers.insert(0, partial(loop.run_until_complete, conn.aclose()))
+
+        async def calls(conn: AsyncChronyConnection = conn) -> None:
+            for _ in range(AIO_CALLS):
+                await conn.get_tracking()
+
+        sock = floor_socket(transport, address, closers, "asyncio")
+        sock.setblocking(False)
+
+        async def floor(sock: socket_module.socket = sock) -> None:
+            for _ in range(AIO_CALLS):
+                request, sequence = tracking_request()
+                await loop.sock_sendall(sock, request)
+                check_reply(await loop.sock_recv(sock, TRACKING_LEN + 16), sequence)
+
+        for case_id, label, run in (
+            (f"floor.asyncio.{transport}", "raw socket in asyncio (sock_recv)", floor),
+            (
+                f"aio.reused.{transport}",
+                "AsyncChronyConnection reused: await get_tracking()",
+                calls,
+            ),
+        ):
+            CALLS_PER_SAMPLE[case_id] = AIO_CALLS
+            result.append((case_id, label, lambda run=run: loop.run_until_complete(run())))
+    if not many:
+        return result
+    blocking = [ChronyConnection(a) for a in many]
+    concurrent = [AsyncChronyConnection(a) for a in many]
+    for b, c in zip(blocking, concurrent, strict=True):
+        b.open()
+        closers.append(b.close)
+        loop.run_until_complete(c.open())
+        closers.insert(0, partial(loop.run_until_complete, c.aclose()))
+
+    def sequential() -> None:
+        for b in blocking:
+            b.get_tracking()
+
+    async def at_once() -> None:
+        await asyncio.gather(*(c.get_tracking() for c in concurrent))
+
+    return [
+        *result,
+        ("aiomany.sequential.udp", "every daemon: ChronyConnection, one after another", sequential),
+        (
+            "aiomany.concurrent.udp",
+            "every daemon: asyncio.gather of AsyncChronyConnection",
+            lambda: loop.run_until_complete(at_once()),
+        ),
+    ]
 
 
 def cases(impl: str, socket: str, udp: str, closers: list[Callable[[], object]]) -> Cases:
@@ -205,6 +300,9 @@ def exporter_scrape(socket: str, closers: list[Callable[[], object]]) -> Cases:
 def run(args: argparse.Namespace) -> None:
     closers: list[Callable[[], object]] = []
     todo = cases(args.impl, args.socket, args.udp, closers)
+    if args.impl == "ours":
+        many = [a for a in args.many.split(",") if a]
+        todo.extend(aio_cases(args.socket, args.udp, many, closers))
     samples: dict[str, list[int]] = {case_id: [] for case_id, _, _ in todo}
     clock = time.perf_counter_ns
     for _, _, call in todo:  # warm up
@@ -217,10 +315,11 @@ def run(args: argparse.Namespace) -> None:
             for _ in range(5):
                 call()
             out = samples[case_id]
+            per = CALLS_PER_SAMPLE.get(case_id, 1)
             for _ in range(n):
                 start = clock()
                 call()
-                out.append(clock() - start)
+                out.append((clock() - start) // per)
     for close in closers:
         close()
     for case_id, label, _ in todo:
@@ -373,6 +472,8 @@ def main() -> None:
     parser.add_argument("--impl", choices=["ours", "peer"], required=True)
     parser.add_argument("--socket", required=True)
     parser.add_argument("--udp", default="")
+    # The many daemons' UDP addresses, comma-separated (the asyncio many-daemon cases).
+    parser.add_argument("--many", default="")
     parser.add_argument("--samples", type=int, default=2000)
     parser.add_argument("--blocks", type=int, default=10)
     parser.add_argument("--calls", type=int, default=100_000)

@@ -28,6 +28,7 @@ from typing import Any
 ORDER = [
     "floor.raw",
     "floor.python",
+    "floor.asyncio",
     "core.reused",
     "core.shared",
     "async.reused",
@@ -36,6 +37,7 @@ ORDER = [
     "ours.reused",
     "ours.get_tracking",
     "ours.open_close",
+    "aio.reused",
     "peer.reused",
     "peer.open_close",
     "chronyc.subprocess",
@@ -50,9 +52,11 @@ ORDER = [
     # Many daemons (the UDP ports of `many_daemons` more chronyd): one sample polls them all.
     "many.sequential",
     "many.concurrent",
+    "aiomany.sequential",
+    "aiomany.concurrent",
 ]
 # One sample = the tracking of every one of the many daemons.
-MANY = {"many.sequential", "many.concurrent"}
+MANY = {"many.sequential", "many.concurrent", "aiomany.sequential", "aiomany.concurrent"}
 # The cases reading more than tracking; the rest time one tracking call.
 REPORTS = {
     "core.sources",
@@ -64,9 +68,12 @@ REPORTS = {
     "chronyc.exporter_script",
 } | MANY
 # x_blocking: an async case against the blocking call it wraps, same transport.
-BLOCKING_TWIN = {"async.reused": "core.reused"}
+BLOCKING_TWIN = {"async.reused": "core.reused", "aio.reused": "ours.reused"}
 # x_sequential: the many daemons at once against one after another.
-SEQUENTIAL_TWIN = {"many.concurrent": "many.sequential"}
+SEQUENTIAL_TWIN = {
+    "many.concurrent": "many.sequential",
+    "aiomany.concurrent": "aiomany.sequential",
+}
 # x_tracking: a case against one tracking round trip of a reused Connection, same transport.
 TRACKING = "core.reused"
 # x_rust: a pychrony case against chrony-core doing the same.
@@ -81,6 +88,8 @@ GROUP = {
     "core": ("chrony-core (Rust)", "#d95f02"),
     "async": ("chrony-core AsyncConnection (tokio)", "#e6ab02"),
     "many": ("16 daemons (Rust: blocking, tokio)", "#a6761d"),
+    "aio": ("pychrony.aio (asyncio)", "#66c2a5"),
+    "aiomany": ("16 daemons (Python: blocking, asyncio)", "#8c6d31"),
     "ours": ("pychrony (this project)", "#1b9e77"),
     "peer": ("pychrony 2.0.3 (PyPI)", "#e7298a"),
     "chronyc": ("chronyc subprocess", "#7570b3"),
@@ -89,6 +98,7 @@ GROUP = {
 NAMES = {
     "floor.raw": "raw persistent socket (floor)",
     "floor.python": "the same from Python (socket module)",
+    "floor.asyncio": "the same in asyncio (loop.sock_recv)",
     "core.reused": "chrony-core: Connection reused",
     "core.shared": "chrony-core: SharedConnection reused",
     "async.reused": "chrony-core: AsyncConnection reused",
@@ -107,6 +117,9 @@ NAMES = {
     "chronyc.script": "chronyc sources+sourcestats+tracking+activity",
     "many.sequential": "every daemon, one after another",
     "many.concurrent": "every daemon at once (tokio)",
+    "aio.reused": "pychrony.aio: connection reused",
+    "aiomany.sequential": "every daemon, one after another (Python)",
+    "aiomany.concurrent": "every daemon at once (asyncio)",
     "exporter.scrape": "pychrony exporter: one scrape",
     "chronyc.exporter_script": "chronyc tracking+sources+serverstats",
 }

@@ -23,10 +23,18 @@ pub(crate) struct Connection {
     inner: SharedConnection,
 }
 
-fn transport_name(transport: Transport) -> &'static str {
+pub(crate) fn transport_name(transport: Transport) -> &'static str {
     match transport {
         Transport::Unix => "unix",
         Transport::Udp => "udp",
+    }
+}
+
+/// A native connection's repr: its class, and the transport and address once open.
+pub(crate) fn repr(class: &str, transport: Option<Transport>, address: Option<String>) -> String {
+    match (transport, address) {
+        (Some(t), Some(a)) => format!("<pychrony._native.{class} {} {a:?}>", transport_name(t)),
+        _ => format!("<pychrony._native.{class} (not open)>"),
     }
 }
 
@@ -202,11 +210,6 @@ impl Connection {
     }
 
     fn __repr__(&self) -> String {
-        match (self.inner.transport(), self.inner.address()) {
-            (Some(t), Some(a)) => {
-                format!("<pychrony._native.Connection {} {a:?}>", transport_name(t))
-            }
-            _ => "<pychrony._native.Connection (not open)>".to_owned(),
-        }
+        repr("Connection", self.inner.transport(), self.inner.address())
     }
 }

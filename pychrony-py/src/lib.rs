@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 mod activity;
+mod aio;
 mod authdata;
 mod clients;
 mod connection;
@@ -34,6 +35,8 @@ mod _native {
 
     #[pymodule_export]
     use crate::activity::get_activity;
+    #[pymodule_export]
+    use crate::aio::{AsyncConnection, Call};
     #[pymodule_export]
     use crate::authdata::get_auth_data;
     #[pymodule_export]

@@ -125,6 +125,11 @@ pub fn run_cli(args: &[String]) -> Result {
                 _ => (&peer_python, "peer"),
             };
             let words = format!("run --impl {imp} --socket {socket} --udp {udp} --samples {n}");
+            // pychrony.aio's many-daemon cases (ours only; the peer has no asyncio).
+            let words = match imp {
+                "ours" => format!("{words} --many {many_udp}"),
+                _ => words,
+            };
             let json = format!("python-{imp}-{r}.json");
             run(pinned(python, script, words, json))?;
         }

@@ -11,7 +11,7 @@ use chronyd_fixture::{CHRONY_DIR_ENV, source_build};
 const PYTHON_REPORT_TESTS: &str = "test_values.py test_sources.py test_activity.py \
     test_serverstats.py test_sourcestats.py test_rtcdata.py test_sourcename.py test_authdata.py \
     test_smoothing.py test_ntpdata.py test_clients.py test_selectdata.py test_snapshot.py \
-    test_cli.py test_check.py test_prometheus.py test_exposition.py";
+    test_cli.py test_check.py test_prometheus.py test_exposition.py test_aio.py";
 
 pub fn stage(xtask_bin: &std::path::Path) -> Result {
     let python = crate::python::ensure_venv()?;

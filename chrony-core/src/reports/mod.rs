@@ -71,6 +71,10 @@ pub trait Query: Sized + Send + sealed::Sealed {
     #[cfg(feature = "tokio")]
     #[doc(hidden)]
     fn query_async(connection: &mut crate::AsyncConnection) -> crate::reading::BoxFuture<'_, Self>;
+
+    /// Asks a [`LoopConnection`](crate::LoopConnection)'s call, within its timeout.
+    #[doc(hidden)]
+    fn query_loop(link: &mut crate::event_loop::Lent) -> crate::reading::BoxFuture<'_, Self>;
 }
 
 pub(crate) mod sealed {
@@ -79,7 +83,7 @@ pub(crate) mod sealed {
 }
 
 /// Implements [`Query`] for `$t` by the function `$how` of `reading.rs`
-/// (for both connections): `report` (one record), `records` (every source's
+/// (for every connection): `report` (one record), `records` (every source's
 /// record), `source_name_records` (every NTP source's name),
 /// `client_records` (chronyd's client log, `None` when it is off),
 /// `keyed_records` (the record of every NTP source, by its address),
@@ -99,6 +103,12 @@ macro_rules! query {
             #[cfg(feature = "tokio")]
             fn query_async(c: &mut crate::AsyncConnection) -> crate::reading::BoxFuture<'_, Self> {
                 crate::reading::boxed::<Self>(crate::reading::$how(c))
+            }
+
+            fn query_loop(
+                link: &mut crate::event_loop::Lent,
+            ) -> crate::reading::BoxFuture<'_, Self> {
+                crate::reading::boxed::<Self>(crate::reading::$how(link))
             }
         }
     };

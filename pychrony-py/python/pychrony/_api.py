@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from typing import Literal
 
     from . import _convert
+    from ._native import AsyncConnection as _NativeAsyncConnection
     from ._native import Connection as _NativeConnection
     from ._reports import (
         Activity,
@@ -486,7 +487,55 @@ def get_snapshot(
     return _convert.snapshot(native().get_snapshot(path, seconds, _check_parts(parts)))
 
 
-class ChronyConnection:
+def _checked_address(
+    address: str | os.PathLike[str] | None, timeout: float
+) -> tuple[str | None, float]:
+    # A connection's arguments: a str is a socket path or a UDP address, a path object always a
+    # path (made absolute so it is never read as a host).
+    if address is not None and not isinstance(address, str):
+        given = _check_socket_path(address)
+        address = os.path.abspath(given) if given is not None else None
+    return address, _check_timeout(timeout)
+
+
+class _Connected:
+    """What both connection classes (this one's and :mod:`pychrony.aio`'s) say about their
+    socket: ``_requested`` and ``_timeout`` as given, ``_conn`` the native connection."""
+
+    _requested: str | None
+    _timeout: float
+    _conn: "_NativeConnection | _NativeAsyncConnection"
+
+    @property
+    def address(self) -> str | None:
+        """The address in use once connected; before that, the address given (None: discovery)."""
+        if self._conn.closed:
+            return self._requested
+        return self._conn.address
+
+    @property
+    def transport(self) -> "Literal['unix', 'udp'] | None":
+        """``"unix"`` or ``"udp"`` once connected, None before."""
+        if self._conn.closed:
+            return None
+        return self._conn.transport
+
+    @property
+    def timeout(self) -> float:
+        """Seconds to wait for each reply."""
+        return self._timeout
+
+    @property
+    def closed(self) -> bool:
+        """True when no socket is open."""
+        return bool(self._conn.closed)
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else f"open, {self.transport}"
+        return f"<{type(self).__name__} address={self.address!r} ({state})>"
+
+
+class ChronyConnection(_Connected):
     """A reusable connection to chronyd, for programs that poll.
 
     ``get_tracking()`` on one connection reuses one socket, which is several times cheaper than the
@@ -512,15 +561,10 @@ class ChronyConnection:
         *,
         timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
-        if address is not None and not isinstance(address, str):
-            given = _check_socket_path(address)
-            # A path object is always a path: make it absolute so it is never read as a host.
-            address = os.path.abspath(given) if given is not None else None
-        self._requested: str | None = address
-        self._timeout = _check_timeout(timeout)
+        self._requested, self._timeout = _checked_address(address, timeout)
         # Opens nothing yet. The native object takes care of threads, signal handlers that use
         # or close this connection during a call, and fork(): no Python lock is held here.
-        self._conn: _NativeConnection = native().Connection(address, self._timeout)
+        self._conn: _NativeConnection = native().Connection(self._requested, self._timeout)
 
     def open(self) -> None:
         """Open the socket now (``get_tracking()`` and ``get_sources()`` do it when needed)."""
@@ -601,30 +645,6 @@ class ChronyConnection:
         """
         self._conn.close()
 
-    @property
-    def address(self) -> str | None:
-        """The address in use once connected; before that, the address given (None: discovery)."""
-        if self._conn.closed:
-            return self._requested
-        return self._conn.address
-
-    @property
-    def transport(self) -> "Literal['unix', 'udp'] | None":
-        """``"unix"`` or ``"udp"`` once connected, None before."""
-        if self._conn.closed:
-            return None
-        return self._conn.transport
-
-    @property
-    def timeout(self) -> float:
-        """Seconds to wait for each reply."""
-        return self._timeout
-
-    @property
-    def closed(self) -> bool:
-        """True when no socket is open."""
-        return bool(self._conn.closed)
-
     def __enter__(self) -> "ChronyConnection":
         self.open()
         return self
@@ -636,7 +656,3 @@ class ChronyConnection:
         tb: TracebackType | None,
     ) -> None:
         self.close()
-
-    def __repr__(self) -> str:
-        state = "closed" if self.closed else f"open, {self.transport}"
-        return f"<ChronyConnection address={self.address!r} ({state})>"
