@@ -159,3 +159,31 @@ def test_the_system_build_reads_a_snapshot(
     lines = proc.stdout.splitlines()
     assert lines[0] == "[] True True", lines
     assert lines[1:] == [f"{a} True [] True" for a in sources.source_addresses()]
+
+
+def test_the_system_build_reads_through_asyncio(
+    system_build: tuple[Path, Path], sources: Daemon
+) -> None:
+    # Without the bundled library's shared-fd extension, pychrony.aio runs a snapshot's requests
+    # one exchange at a time on the event loop: the same results as the blocking call.
+    python, libdir = system_build
+    proc = run_in(
+        python,
+        f"""
+        import asyncio, pychrony, pychrony.aio
+        async def main():
+            async with pychrony.aio.AsyncChronyConnection({sources.socket!r}) as conn:
+                return await conn.get_snapshot(), await conn.get_sources()
+        snap, listed = asyncio.run(main())
+        blocking = pychrony.get_sources({sources.socket!r})
+        print(sorted(snap.errors), snap.tracking is not None, snap.server_stats is not None)
+        print([s.address for s in listed] == [s.address for s in blocking])
+        for p in snap.sources:
+            print(p.source.address, sorted(p.errors), p.stats is not None)
+        """,
+        libdir=libdir,
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[:2] == ["[] True True", "True"], lines
+    assert lines[2:] == [f"{a} [] True" for a in sources.source_addresses()]
