@@ -72,14 +72,7 @@ pub const PROBES: &[Probe] = probes! {
         Sh("rm -rf venv; trap 'rm -rf venv' EXIT; $PYTHON -m venv venv && \
             v=$(venv/bin/python -m pip --version --disable-pip-version-check) && echo \"${v%% from *}\"");
     "libpython: link and load", "test (pychrony-py's Rust unit tests link libpython)", Apt("libpython3-dev"),
-        Sh("v=$($PYO3_PYTHON -c \"import sysconfig as s; \
-            print(s.get_config_var('LIBDIR'), s.get_config_var('LDLIBRARY'))\") || exit; \
-            dir=${v%% *} lib=${v#* }; name=${lib#lib}; name=${name%.so}; \
-            case $lib in lib*.so) ;; *) echo \"$lib (not a shared libpython: nothing to load)\"; exit;; esac; \
-            printf '%s\\n' 'extern const char *Py_GetVersion(void);' \
-            'int main(void) { return Py_GetVersion()[0] == 0; }' | \
-            $CC -x c - -o probe-libpython -L\"$dir\" -l\"$name\" && \
-            LD_LIBRARY_PATH=\"$dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}\" ./probe-libpython && echo \"$dir/$lib\"");
+        Sh(include_str!("../scripts/probe-libpython.sh"));
     "system python3.X for nobody", "python, discovery (clients run as nobody)", Apt("python3"),
         Sh("v=$($PYTHON -c 'import sys; print(\"%d.%d\" % sys.version_info[:2])') || exit; \
             for d in /usr/bin /usr/local/bin; do [ -f $d/python$v ] && echo $d/python$v && exit; done; \
