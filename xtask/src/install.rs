@@ -149,7 +149,7 @@ pub fn stage() -> Result {
 /// returns the failed ones and why.
 fn probe<'a>(title: &str, probes: &[&'a Probe], dir: &Path) -> Vec<(&'a Probe, String)> {
     const DETAIL: usize = 72;
-    let mut rows = vec![["result", "probe", "provided by", "found"].map(String::from)];
+    let mut rows = Vec::new();
     let mut failed = Vec::new();
     for p in probes {
         let (result, found) = match p.check(dir) {
@@ -165,12 +165,8 @@ fn probe<'a>(title: &str, probes: &[&'a Probe], dir: &Path) -> Vec<(&'a Probe, S
         };
         rows.push([result.into(), p.name.into(), p.provider(), found]);
     }
-    let width = |k: usize| rows.iter().map(|r| r[k].chars().count()).max().unwrap_or(0);
-    let (w0, w1, w2) = (width(0), width(1), width(2));
-    println!("\n{title}:");
-    for [result, name, provider, found] in &rows {
-        println!("{result:<w0$}  {name:<w1$}  {provider:<w2$}  {found}");
-    }
+    let columns = "result|probe|provided by|found";
+    print!("\n{title}:\n{}", crate::util::table(columns, &rows, &[]));
     println!("{} probes, {} missing", probes.len(), failed.len());
     failed
 }

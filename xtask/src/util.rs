@@ -174,6 +174,29 @@ pub fn output(mut cmd: impl BorrowMut<Command>) -> Result<String> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
+/// `rows` under `header` (the column names, split at `|`) in columns two spaces apart, each as
+/// wide as its widest cell: left-aligned, but the columns in `right` (numbers) right-aligned.
+pub fn table<const N: usize>(header: &str, rows: &[[String; N]], right: &[usize]) -> String {
+    let header: Vec<String> = header.split('|').map(String::from).collect();
+    let header: [String; N] = header.try_into().expect("a name for each column");
+    let rows: Vec<&[String; N]> = std::iter::once(&header).chain(rows).collect();
+    let width = |k: usize| rows.iter().map(|r| r[k].chars().count()).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..N).map(width).collect();
+    let mut out = String::new();
+    for row in &rows {
+        let cells = row.iter().enumerate().map(|(k, cell)| {
+            let pad = " ".repeat(widths[k] - cell.chars().count());
+            match right.contains(&k) {
+                true => pad + cell,
+                false => format!("{cell}{pad}"),
+            }
+        });
+        out.push_str(cells.collect::<Vec<_>>().join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
 /// A command's arguments, checked against a spec like `"--quick --cpu= FILTER"`: flags, options
 /// that take a value (`--cpu N` or `--cpu=N`), and how many plain words it takes.
 #[derive(Debug)]

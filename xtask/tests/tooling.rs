@@ -141,6 +141,16 @@ mod util {
     }
 
     #[test]
+    fn tables_align_their_columns() {
+        let rows = [["fmt", "1.5", "ok"], ["total", "12.0", ""]].map(|r| r.map(String::from));
+        let printed = table("stage|seconds|result", &rows, &[1]);
+        assert_eq!(
+            printed,
+            "stage  seconds  result\nfmt        1.5  ok\ntotal     12.0\n"
+        );
+    }
+
+    #[test]
     fn pychrony_version_is_read() {
         assert!(pychrony_version().unwrap().split('.').count() >= 3);
     }
