@@ -4,7 +4,7 @@
 //! with its licence and the copyright lines of its MIT licence file. The wheel and the sdist carry
 //! it (pyproject's `license-files`); the unit test below fails when it is not current.
 
-use crate::util::{Result, bail, cargo, output, root};
+use crate::util::{Result, bail, cargo, output};
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -16,21 +16,9 @@ const TEMPLATE: &str = include_str!("../templates/LICENSES-THIRD-PARTY.md");
 
 pub fn run_cli(args: &[String]) -> Result {
     let usage = "usage: cargo xtask third-party [--check]\n";
-    if crate::util::Args::parse(args, usage, "--check")?.flag("--check") {
-        return check();
-    }
-    fs::write(root().join(LIST), generate()?)?;
-    println!("wrote {LIST}");
-    Ok(())
-}
-
-pub fn check() -> Result {
-    let committed = fs::read_to_string(root().join(LIST)).unwrap_or_default();
-    if committed != generate()? {
-        let fix = "run `cargo xtask third-party` and commit";
-        bail!("{LIST} is not current (a dependency changed): {fix}");
-    }
-    Ok(())
+    let check = crate::util::Args::parse(args, usage, "--check")?.flag("--check");
+    let changed = "a dependency changed";
+    crate::util::write_or_check(LIST, &generate()?, check, "third-party", changed)
 }
 
 fn generate() -> Result<String> {

@@ -116,6 +116,21 @@ pub fn display_rel(path: &Path) -> String {
     rel.display().to_string()
 }
 
+/// The generated file at `rel` written, or with `check` compared: when it differs, an error says
+/// what changed (`changed`) and which xtask `command` regenerates it.
+pub fn write_or_check(rel: &str, text: &str, check: bool, command: &str, changed: &str) -> Result {
+    let path = root().join(rel);
+    if !check {
+        fs::write(&path, text)?;
+        println!("wrote {rel}");
+    } else if fs::read_to_string(&path).unwrap_or_default() != text {
+        bail!("{rel} is out of date ({changed}): run `cargo xtask {command}` and commit");
+    } else {
+        println!("{rel} is up to date");
+    }
+    Ok(())
+}
+
 /// Removes the directory tree at `path`, if there is one.
 pub fn remove_dir(path: &Path) -> Result {
     match fs::remove_dir_all(path) {
