@@ -162,9 +162,8 @@ fn test_bundled() -> Result {
     let libdir = prepend_env("LD_LIBRARY_PATH", Path::new(&libdir));
     run(cargo("test --workspace").env("LD_LIBRARY_PATH", libdir))?;
     // `--workspace` leaves chrony-core's tokio feature off; only what needs it, on top.
-    run(cargo(&format!(
-        "test -p chrony-core --features tokio {ASYNC_TESTS}"
-    )))?;
+    let async_tests = format!("test -p chrony-core --features tokio {ASYNC_TESTS}");
+    run(cargo(&async_tests))?;
     run(cargo("test -p chrony-core --features tokio --doc"))
 }
 

@@ -7,7 +7,7 @@
 use crate::util::{Result, bail, cargo, output};
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 const LIST: &str = "pychrony-py/LICENSES-THIRD-PARTY.md";
 
@@ -71,9 +71,7 @@ fn copyright_lines(name: &str, version: &str) -> String {
 }
 
 fn crate_dir(name: &str, version: &str) -> Option<PathBuf> {
-    let home = || Some(Path::new(&std::env::var_os("HOME")?).join(".cargo"));
-    let cargo_home = std::env::var_os("CARGO_HOME").map(PathBuf::from);
-    let cargo_home = cargo_home.or_else(home)?;
+    let cargo_home = crate::util::home_dir("CARGO_HOME", ".cargo")?;
     let registries = fs::read_dir(cargo_home.join("registry/src")).ok()?;
     let dirs = registries.filter_map(|e| Some(e.ok()?.path().join(format!("{name}-{version}"))));
     dirs.into_iter().find(|d| d.is_dir())

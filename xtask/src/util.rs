@@ -41,6 +41,15 @@ pub fn cmd(line: &str) -> Command {
     cmd
 }
 
+/// Whether `PROGRAM ARGS...` (one line, as [`cmd`]) starts and exits 0; its output is dropped.
+pub fn succeeds(line: &str) -> bool {
+    let status = cmd(line)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    status.is_ok_and(|s| s.success())
+}
+
 /// `apt-get install` of what the caller adds, without recommends or questions.
 pub fn apt_install() -> Command {
     let mut install = cmd("apt-get install -y -q --no-install-recommends");
@@ -50,6 +59,12 @@ pub fn apt_install() -> Command {
 
 pub fn env_or(var: &str, default: &str) -> String {
     std::env::var(var).unwrap_or_else(|_| default.into())
+}
+
+/// The directory `$var` names, else `$HOME/dot_dir` (as cargo finds CARGO_HOME, pyenv PYENV_ROOT).
+pub fn home_dir(var: &str, dot_dir: &str) -> Option<PathBuf> {
+    let home = || Some(Path::new(&std::env::var_os("HOME")?).join(dot_dir));
+    std::env::var_os(var).map(PathBuf::from).or_else(home)
 }
 
 /// `dir` first, then the current value of the path-list variable `var`.

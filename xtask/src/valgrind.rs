@@ -42,8 +42,7 @@ pub fn run_cli(args: &[String]) -> Result {
 }
 
 pub fn run(filter: Option<&str>) -> Result {
-    let valgrind = cmd("valgrind --version").stdout(Stdio::null()).status();
-    if !valgrind.is_ok_and(|s| s.success()) {
+    if !crate::util::succeeds("valgrind --version") {
         bail!("valgrind is not installed: apt-get install valgrind");
     }
     // The test executables (`"test":true` artifacts) and their package directories.
