@@ -54,11 +54,7 @@ pub fn run_cli(args: &[String]) -> Result {
     // 1. The programs: release builds; with --quick (CI's smoke run) dev builds, which CI has made
     //    by then. The maturin pin of the python stage, so both build the same way.
     let pin = crate::python::pin;
-    let tools = format!(
-        "{} {} {MATPLOTLIB}",
-        pin("maturin"),
-        pin("prometheus_client")
-    );
+    let tools = [pin("maturin"), pin("prometheus_client"), MATPLOTLIB].join(" ");
     let bench_python = venv(BENCH_VENV, &tools)?;
     let peer_python = venv(PEER_VENV, PEER)?;
     check_peer_bundles_libchrony(&peer_python)?;
@@ -82,10 +78,7 @@ pub fn run_cli(args: &[String]) -> Result {
     }
     run(cmd(&format!("taskset -pc {cpu} {}", fx.pid())))?;
     let helpers = [fx.server_pid(), fx.server2_pid(), fx.feeder_pid()];
-    for helper in helpers.into_iter().flatten().filter(|_| cpus > 1) {
-        let other_cpu = usize::from(cpu == 0);
-        run(cmd(&format!("taskset -pc {other_cpu} {helper}")))?;
-    }
+    to_other_core(cpu, cpus, helpers.into_iter().flatten())?;
     let many = start_many(cpu, cpus)?;
     let many_udp: Vec<String> = many.iter().map(Fixture::udp_v4).collect();
     let many_udp = many_udp.join(",");
@@ -138,8 +131,7 @@ pub fn run_cli(args: &[String]) -> Result {
     // 4. Memory and import + first call, in fresh interpreters.
     println!("\n==== memory and import + first call");
     // Instruction counts do not depend on the load (full runs, when valgrind is there).
-    let valgrind = cmd("valgrind --version").output();
-    let callgrind = !quick && valgrind.is_ok_and(|o| o.status.success());
+    let callgrind = !quick && crate::util::succeeds("valgrind --version");
     let callgrind = if callgrind { "--callgrind" } else { "" };
     for (python, imp) in [(&bench_python, "ours"), (&peer_python, "peer")] {
         let (calls, repeat) = (memory_calls, startup_repeat);
@@ -205,15 +197,19 @@ fn start_many(cpu: usize, cpus: usize) -> Result<Vec<Fixture>> {
     let started = std::time::Instant::now();
     let many = (0..MANY).map(|_| Fixture::start(Mode::Unsynced));
     let many = many.collect::<std::io::Result<Vec<_>>>()?;
-    if cpus > 1 {
-        let other_cpu = usize::from(cpu == 0);
-        for fx in &many {
-            output(cmd(&format!("taskset -pc {other_cpu} {}", fx.pid())))?;
-        }
-    }
+    to_other_core(cpu, cpus, many.iter().map(Fixture::pid))?;
     let took = started.elapsed().as_secs_f64();
     println!("bench: {MANY} more chronyd (mode unsynced) started in {took:.1} s");
     Ok(many)
+}
+
+/// Pins `pids` to a core other than `cpu` (on a 1-core machine, leaves them where they are).
+fn to_other_core(cpu: usize, cpus: usize, pids: impl Iterator<Item = u32>) -> Result {
+    let other_cpu = usize::from(cpu == 0);
+    for pid in pids.filter(|_| cpus > 1) {
+        output(cmd(&format!("taskset -pc {other_cpu} {pid}")))?;
+    }
+    Ok(())
 }
 
 fn loadavg() -> String {

@@ -113,12 +113,15 @@ fn run_stages(stages: &[&Stage]) -> Result {
             outcomes.push((name, Some(took), "ok"));
         }
     }
-    println!("\n==== summary\n{:<10} {:>8}  result", "stage", "seconds");
+    let mut rows = Vec::new();
     for (name, took, result) in &outcomes {
         let took = took.map_or("-".into(), |t| format!("{t:.1}"));
-        println!("{name:<10} {took:>8}  {result}");
+        rows.push([name.to_string(), took, result.to_string()]);
     }
-    println!("{:<10} {:>8.1}", "total", total.elapsed().as_secs_f64());
+    let total = format!("{:.1}", total.elapsed().as_secs_f64());
+    rows.push(["total".into(), total, String::new()]);
+    let summary = crate::util::table("stage|seconds|result", &rows, &[1]);
+    print!("\n==== summary\n{summary}");
     let count = |result| outcomes.iter().filter(|o| o.2 == result).count();
     let (passed, failed, skipped) = (count("ok"), count("FAILED"), count("not run"));
     println!("stages: {passed} passed, {failed} failed, {skipped} skipped");
@@ -159,9 +162,8 @@ fn test_bundled() -> Result {
     let libdir = prepend_env("LD_LIBRARY_PATH", Path::new(&libdir));
     run(cargo("test --workspace").env("LD_LIBRARY_PATH", libdir))?;
     // `--workspace` leaves chrony-core's tokio feature off; only what needs it, on top.
-    run(cargo(&format!(
-        "test -p chrony-core --features tokio {ASYNC_TESTS}"
-    )))?;
+    let async_tests = format!("test -p chrony-core --features tokio {ASYNC_TESTS}");
+    run(cargo(&async_tests))?;
     run(cargo("test -p chrony-core --features tokio --doc"))
 }
 

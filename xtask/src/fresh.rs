@@ -31,37 +31,8 @@ const CLONE_PARENT: &str = "root/src";
 const RUSTUP_INSIDE: &str = "/root/.rustup";
 const DEFAULT_COMMAND: &str = "bash .ci/run";
 const PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-/// pid 1 of the pid namespace: in the private mount namespace (refusing the host's) and a fresh
-/// root, mounts /proc, /sys, a small /dev and the rustup home (read-only), then runs the chroot and
-/// reaps every orphan (daemonised chronyd); when it exits, the kernel ends what is left in it.
-const PID1: &str = r#"set -eu
-exec 2>&1
-m() { echo "$ mount $*"; mount "$@"; }
-[ "$(readlink /proc/self/ns/mnt)" != "$HOST_NS" ] || { echo "not a private mount namespace"; exit 1; }
-case $ROOT in */target/fresh/root) [ -e "$ROOT/etc/debian_version" ] ;; *) false ;; esac ||
-    { echo "$ROOT is not a fresh root"; exit 1; }
-# The root a mount point, as / is on a real machine: the discovery stage's `unshare --mount
-# --propagation private` fails with EINVAL on a plain directory.
-m --bind "$ROOT" "$ROOT"
-m -t proc -o nosuid,nodev,noexec proc "$ROOT/proc"
-m -t sysfs -o ro,nosuid,nodev,noexec sysfs "$ROOT/sys"
-m -t tmpfs -o nosuid,mode=0755,size=16m dev "$ROOT/dev"
-d=$ROOT/dev
-mkdir "$d/pts" "$d/shm"
-for l in ptmx:pts/ptmx fd:/proc/self/fd stdin:/proc/self/fd/0 stdout:/proc/self/fd/1 stderr:/proc/self/fd/2; do
-    ln -s "${l#*:}" "$d/${l%%:*}"
-done
-for n in null zero full random urandom tty; do : > "$d/$n"; m --bind "/dev/$n" "$d/$n"; done
-m -t devpts -o newinstance,ptmxmode=0666,mode=0620,gid=5 devpts "$d/pts"
-m -t tmpfs -o nosuid,nodev,mode=1777 shm "$d/shm"
-mkdir -p "$ROOT/root/.rustup"
-m --bind "$RUSTUP" "$ROOT/root/.rustup"
-m -o remount,bind,ro "$ROOT/root/.rustup"
-echo "==== inside: pid $$ of a new pid namespace, $INNER as $(id -un) in a chroot"
-chroot "$ROOT" /usr/bin/env -i HOME=/root USER=root LOGNAME=root SHELL=/bin/bash LANG=C.UTF-8 \
-    TERM=dumb CI=true "XTASK_FRESH=inside" CARGO_HOME=/root/.cargo "PATH=$INNER_PATH" "$@" \
-    /bin/bash -c "$INNER"
-"#;
+/// pid 1 of the pid namespace (its header says what it does and which variables it reads).
+const PID1: &str = include_str!("../scripts/fresh-pid1.sh");
 /// What a root on the host's network needs besides resolv.conf: the proxy and CA-bundle variables
 /// (pip trusts its own bundle) and local CA certificates (a network intercepting TLS signs with one).
 const NETWORK_ENV: &str = "http_proxy https_proxy no_proxy HTTP_PROXY HTTPS_PROXY NO_PROXY \

@@ -72,14 +72,7 @@ pub const PROBES: &[Probe] = probes! {
         Sh("rm -rf venv; trap 'rm -rf venv' EXIT; $PYTHON -m venv venv && \
             v=$(venv/bin/python -m pip --version --disable-pip-version-check) && echo \"${v%% from *}\"");
     "libpython: link and load", "test (pychrony-py's Rust unit tests link libpython)", Apt("libpython3-dev"),
-        Sh("v=$($PYO3_PYTHON -c \"import sysconfig as s; \
-            print(s.get_config_var('LIBDIR'), s.get_config_var('LDLIBRARY'))\") || exit; \
-            dir=${v%% *} lib=${v#* }; name=${lib#lib}; name=${name%.so}; \
-            case $lib in lib*.so) ;; *) echo \"$lib (not a shared libpython: nothing to load)\"; exit;; esac; \
-            printf '%s\\n' 'extern const char *Py_GetVersion(void);' \
-            'int main(void) { return Py_GetVersion()[0] == 0; }' | \
-            $CC -x c - -o probe-libpython -L\"$dir\" -l\"$name\" && \
-            LD_LIBRARY_PATH=\"$dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}\" ./probe-libpython && echo \"$dir/$lib\"");
+        Sh(include_str!("../scripts/probe-libpython.sh"));
     "system python3.X for nobody", "python, discovery (clients run as nobody)", Apt("python3"),
         Sh("v=$($PYTHON -c 'import sys; print(\"%d.%d\" % sys.version_info[:2])') || exit; \
             for d in /usr/bin /usr/local/bin; do [ -f $d/python$v ] && echo $d/python$v && exit; done; \
@@ -156,7 +149,7 @@ pub fn stage() -> Result {
 /// returns the failed ones and why.
 fn probe<'a>(title: &str, probes: &[&'a Probe], dir: &Path) -> Vec<(&'a Probe, String)> {
     const DETAIL: usize = 72;
-    let mut rows = vec![["result", "probe", "provided by", "found"].map(String::from)];
+    let mut rows = Vec::new();
     let mut failed = Vec::new();
     for p in probes {
         let (result, found) = match p.check(dir) {
@@ -172,12 +165,8 @@ fn probe<'a>(title: &str, probes: &[&'a Probe], dir: &Path) -> Vec<(&'a Probe, S
         };
         rows.push([result.into(), p.name.into(), p.provider(), found]);
     }
-    let width = |k: usize| rows.iter().map(|r| r[k].chars().count()).max().unwrap_or(0);
-    let (w0, w1, w2) = (width(0), width(1), width(2));
-    println!("\n{title}:");
-    for [result, name, provider, found] in &rows {
-        println!("{result:<w0$}  {name:<w1$}  {provider:<w2$}  {found}");
-    }
+    let columns = "result|probe|provided by|found";
+    print!("\n{title}:\n{}", crate::util::table(columns, &rows, &[]));
     println!("{} probes, {} missing", probes.len(), failed.len());
     failed
 }

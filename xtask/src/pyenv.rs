@@ -12,8 +12,7 @@ pub fn venv(rel: &str, tools: &str) -> Result<PathBuf> {
     let venv = root().join(rel);
     let python = venv.join("bin/python");
     if !python.exists() {
-        let mut make = Command::new(env_or("PYTHON", "python3"));
-        run(make.args(["-m", "venv"]).arg(&venv))?;
+        fresh_venv(&env_or("PYTHON", "python3"), &venv)?;
     }
     if tools.is_empty() {
         return Ok(python);
@@ -28,6 +27,13 @@ pub fn venv(rel: &str, tools: &str) -> Result<PathBuf> {
     }
     run(pip_install(&python).args(&missing))?;
     Ok(python)
+}
+
+/// A new venv at `dir` (anything there before removed) made by `base_python`; its interpreter.
+pub fn fresh_venv(base_python: &str, dir: &Path) -> Result<PathBuf> {
+    remove_dir(dir)?;
+    run(Command::new(base_python).args(["-m", "venv"]).arg(dir))?;
+    Ok(dir.join("bin/python"))
 }
 
 /// `program` of the venv whose interpreter is `python`, with its `bin` first on PATH (maturin
@@ -78,10 +84,8 @@ pub fn build_wheel(
 /// Builds before the distribution became `chrony-monitor` were named `pychrony`: that metadata is
 /// removed first, or `import pychrony` would warn about the unrelated project of that name.
 pub fn install_wheel(python: &Path, wheel: &Path) -> Result {
-    let site = python_prints(
-        python,
-        "import sysconfig; print(sysconfig.get_path('purelib'))",
-    )?;
+    let purelib = "import sysconfig; print(sysconfig.get_path('purelib'))";
+    let site = python_prints(python, purelib)?;
     // This version's metadata under the old name; pychrony 2.x's (another version) is left alone.
     let old = format!("pychrony-{}.dist-info", crate::util::pychrony_version()?);
     if Path::new(&site).join(old).exists() {

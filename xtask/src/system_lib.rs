@@ -14,18 +14,8 @@ const SONAME: &str = "libchrony.so.0";
 const REAL_NAME: &str = "libchrony.so.0.0.1";
 /// The libchrony release whose API csrc implements.
 pub const VERSION: &str = "0.2";
-/// libchrony.pc, after `prefix=PREFIX`.
-const PC: &str = "exec_prefix=${prefix}
-libdir=${exec_prefix}/lib
-includedir=${prefix}/include
-
-Name: libchrony
-Description: Client library for chronyd's monitoring protocol (built from libchrony-sys/csrc)
-Version: 0.2
-Libs: -L${libdir} -lchrony
-Libs.private: -lm
-Cflags: -I${includedir}
-";
+/// libchrony.pc, `@PREFIX@` and `@VERSION@` filled in here (`${prefix}` is pkg-config's own).
+const PC: &str = include_str!("../templates/libchrony.pc.in");
 
 pub fn run_cli(args: &[String]) -> Result {
     let usage = "usage: cargo xtask system-lib PREFIX\n";
@@ -70,5 +60,6 @@ pub fn install(prefix: &Path) -> Result<PathBuf> {
 }
 
 pub fn pc_file(prefix: &Path) -> String {
-    format!("prefix={}\n{PC}", prefix.display())
+    let pc = PC.replace("@PREFIX@", &prefix.display().to_string());
+    pc.replace("@VERSION@", VERSION)
 }

@@ -41,6 +41,15 @@ pub fn cmd(line: &str) -> Command {
     cmd
 }
 
+/// Whether `PROGRAM ARGS...` (one line, as [`cmd`]) starts and exits 0; its output is dropped.
+pub fn succeeds(line: &str) -> bool {
+    let status = cmd(line)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    status.is_ok_and(|s| s.success())
+}
+
 /// `apt-get install` of what the caller adds, without recommends or questions.
 pub fn apt_install() -> Command {
     let mut install = cmd("apt-get install -y -q --no-install-recommends");
@@ -50,6 +59,12 @@ pub fn apt_install() -> Command {
 
 pub fn env_or(var: &str, default: &str) -> String {
     std::env::var(var).unwrap_or_else(|_| default.into())
+}
+
+/// The directory `$var` names, else `$HOME/dot_dir` (as cargo finds CARGO_HOME, pyenv PYENV_ROOT).
+pub fn home_dir(var: &str, dot_dir: &str) -> Option<PathBuf> {
+    let home = || Some(Path::new(&std::env::var_os("HOME")?).join(dot_dir));
+    std::env::var_os(var).map(PathBuf::from).or_else(home)
 }
 
 /// `dir` first, then the current value of the path-list variable `var`.
@@ -116,6 +131,21 @@ pub fn display_rel(path: &Path) -> String {
     rel.display().to_string()
 }
 
+/// The generated file at `rel` written, or with `check` compared: when it differs, an error says
+/// what changed (`changed`) and which xtask `command` regenerates it.
+pub fn write_or_check(rel: &str, text: &str, check: bool, command: &str, changed: &str) -> Result {
+    let path = root().join(rel);
+    if !check {
+        fs::write(&path, text)?;
+        println!("wrote {rel}");
+    } else if fs::read_to_string(&path).unwrap_or_default() != text {
+        bail!("{rel} is out of date ({changed}): run `cargo xtask {command}` and commit");
+    } else {
+        println!("{rel} is up to date");
+    }
+    Ok(())
+}
+
 /// Removes the directory tree at `path`, if there is one.
 pub fn remove_dir(path: &Path) -> Result {
     match fs::remove_dir_all(path) {
@@ -172,6 +202,29 @@ pub fn output(mut cmd: impl BorrowMut<Command>) -> Result<String> {
         bail!("`{}` failed ({})", short(cmd), out.status);
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// `rows` under `header` (the column names, split at `|`) in columns two spaces apart, each as
+/// wide as its widest cell: left-aligned, but the columns in `right` (numbers) right-aligned.
+pub fn table<const N: usize>(header: &str, rows: &[[String; N]], right: &[usize]) -> String {
+    let header: Vec<String> = header.split('|').map(String::from).collect();
+    let header: [String; N] = header.try_into().expect("a name for each column");
+    let rows: Vec<&[String; N]> = std::iter::once(&header).chain(rows).collect();
+    let width = |k: usize| rows.iter().map(|r| r[k].chars().count()).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..N).map(width).collect();
+    let mut out = String::new();
+    for row in &rows {
+        let cells = row.iter().enumerate().map(|(k, cell)| {
+            let pad = " ".repeat(widths[k] - cell.chars().count());
+            match right.contains(&k) {
+                true => pad + cell,
+                false => format!("{cell}{pad}"),
+            }
+        });
+        out.push_str(cells.collect::<Vec<_>>().join("  ").trim_end());
+        out.push('\n');
+    }
+    out
 }
 
 /// A command's arguments, checked against a spec like `"--quick --cpu= FILTER"`: flags, options

@@ -42,8 +42,7 @@ pub fn run_cli(args: &[String]) -> Result {
 }
 
 pub fn run(filter: Option<&str>) -> Result {
-    let valgrind = cmd("valgrind --version").stdout(Stdio::null()).status();
-    if !valgrind.is_ok_and(|s| s.success()) {
+    if !crate::util::succeeds("valgrind --version") {
         bail!("valgrind is not installed: apt-get install valgrind");
     }
     // The test executables (`"test":true` artifacts) and their package directories.
@@ -59,8 +58,8 @@ pub fn run(filter: Option<&str>) -> Result {
     }
     let logs = root().join("target/valgrind");
     std::fs::create_dir_all(&logs)?;
-    // Per test binary: its name, whether it passed, errors, bytes definitely lost, seconds.
-    let mut outcomes: Vec<(String, bool, u64, u64, f64)> = Vec::new();
+    // Per test binary: its name, errors, bytes definitely lost, seconds, result.
+    let (mut rows, mut failed) = (Vec::new(), Vec::new());
     for (exe, dir) in &binaries {
         let file = exe.file_name().unwrap_or_default().to_string_lossy();
         // `name-<hash>`; the package tells apart tests of the same name (`security`).
@@ -85,26 +84,22 @@ pub fn run(filter: Option<&str>) -> Result {
         println!("$ {}", crate::util::describe(&cmd));
         let start = Instant::now();
         let status = cmd.status()?;
-        let seconds = start.elapsed().as_secs_f64();
+        let seconds = format!("{:.1}", start.elapsed().as_secs_f64());
         let text = std::fs::read_to_string(&log).unwrap_or_default();
         let (errors, lost) = summary(&text);
         let ok = status.success() && errors == 0 && lost == 0;
         if !ok {
             let log = display_rel(&log);
             println!("---- {log} ({status}); valgrind's log:\n{text}");
+            failed.push(name.clone());
         }
-        outcomes.push((name, ok, errors, lost, seconds));
+        let result = if ok { "ok" } else { "FAILED" }.to_string();
+        let (errors, lost) = (errors.to_string(), format!("{lost} B"));
+        rows.push([name, errors, lost, seconds, result]);
     }
     println!("\n==== valgrind memcheck (logs in {})", display_rel(&logs));
-    let (errors, lost) = ("errors", "definitely lost");
-    let (binary, seconds) = ("test binary", "seconds");
-    println!("{binary:<28} {errors:>7} {lost:>16} {seconds:>8}  result");
-    for (name, ok, errors, lost, seconds) in &outcomes {
-        let result = if *ok { "ok" } else { "FAILED" };
-        println!("{name:<28} {errors:>7} {lost:>14} B {seconds:>8.1}  {result}");
-    }
-    let failed = outcomes.iter().filter(|o| !o.1).map(|o| o.0.as_str());
-    let failed: Vec<&str> = failed.collect();
+    let columns = "test binary|errors|definitely lost|seconds|result";
+    print!("{}", crate::util::table(columns, &rows, &[1, 2, 3]));
     if !failed.is_empty() {
         bail!("under valgrind: {} failed", failed.join(", "));
     }

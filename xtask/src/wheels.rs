@@ -2,7 +2,7 @@
 //! them (an abi3 manylinux2014 x86_64 wheel linked by `zig cc` against glibc 2.17, no Docker: maturin
 //! runs PyPI's `ziglang` from the venv first on PATH; the sdist) and tested installed.
 
-use crate::pyenv::{pip_install, pytest, venv_tool};
+use crate::pyenv::{fresh_venv, pip_install, pytest, venv_tool};
 use crate::util::{Args, Result, bail, display_rel, env_or, files, only_file, output};
 use crate::util::{python_prints, remove_dir, root, run};
 use chronyd_fixture::{Fixture, Mode};
@@ -191,9 +191,7 @@ fn extra_pythons(base: &str) -> Vec<String> {
 /// `python3.N` from pyenv's versions (sorted), /usr/bin or /usr/local/bin.
 fn find_python(version: &str) -> Option<String> {
     let exe = format!("python{version}");
-    let home = || Some(Path::new(&std::env::var_os("HOME")?).join(".pyenv"));
-    let pyenv = std::env::var_os("PYENV_ROOT").map(PathBuf::from);
-    let versions = pyenv.or_else(home).map(|p| p.join("versions"));
+    let versions = crate::util::home_dir("PYENV_ROOT", ".pyenv").map(|p| p.join("versions"));
     let mut dirs = versions.and_then(|p| files(&p).ok()).unwrap_or_default();
     let prefix = format!("{version}.");
     let in_version = |name: &OsStr| name.to_string_lossy().starts_with(&prefix);
@@ -202,10 +200,4 @@ fn find_python(version: &str) -> Option<String> {
     candidates.extend(["/usr/bin", "/usr/local/bin"].map(|d| Path::new(d).join(&exe)));
     let found = candidates.into_iter().find(|p| p.is_file());
     found.map(|p| p.display().to_string())
-}
-
-fn fresh_venv(base_python: &str, dir: &Path) -> Result<PathBuf> {
-    remove_dir(dir)?;
-    run(Command::new(base_python).args(["-m", "venv"]).arg(dir))?;
-    Ok(dir.join("bin/python"))
 }

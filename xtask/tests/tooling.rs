@@ -81,7 +81,7 @@ mod third_party {
 
     #[test]
     fn the_third_party_list_is_current() {
-        xtask::third_party::check().unwrap();
+        xtask::third_party::run_cli(&["--check".into()]).unwrap();
     }
 
     /// Both licences require their text to go with every copy: each published crate carries them.
@@ -138,6 +138,16 @@ mod util {
         for bad in ["--other", "--quick=1", "--n", "x y", "-x"] {
             assert!(parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn tables_align_their_columns() {
+        let rows = [["fmt", "1.5", "ok"], ["total", "12.0", ""]].map(|r| r.map(String::from));
+        let printed = table("stage|seconds|result", &rows, &[1]);
+        assert_eq!(
+            printed,
+            "stage  seconds  result\nfmt        1.5  ok\ntotal     12.0\n"
+        );
     }
 
     #[test]
