@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
+import test_authdata
 from conftest import (
     Daemon,
     each_line_equal_when_stable,
@@ -506,7 +507,11 @@ def test_authdata_equals_chronyc(fixture: str, request: pytest.FixtureRequest) -
     daemon: Daemon = request.getfixturevalue(fixture)
     collector = ChronyCollector(daemon.socket, collectors=["authdata"])
     families = each_line_equal_when_stable(
-        daemon, ("-c", "authdata", "-a"), lambda: scrape(collector), authdata_lines
+        daemon,
+        test_authdata.CSV,
+        lambda: scrape(collector),
+        authdata_lines,
+        transient=(test_authdata.COOKIES_COLUMN,),
     )
     modes = {s.labels["mode"] for s in families["chrony_authdata_mode_info"].samples}
     assert modes == ({"nts"} if fixture == "nts" else {"none"})

@@ -174,21 +174,48 @@ fn unsigned_zero(text: &str) -> String {
     }
 }
 
+/// A CSV column that chronyd may print differently from one request to the next while the
+/// source itself stays put.
+#[derive(Clone, Copy, Debug)]
+pub enum Varies {
+    /// Computed for the moment of each request (sourcestats' offset: its estimate moved on by
+    /// its frequency): left out of "the same", and ours must lie between chronyc's two values,
+    /// within the last digit it prints.
+    Extrapolated(usize),
+    /// May change and change back between chronyc's two reads (authdata's NTS cookie count is
+    /// one lower while a poll is in flight, 16 times a second): chronyc's two values must be the
+    /// same, and ours must equal them, but a read where it does not is done again rather than
+    /// failed, as ours may have fallen in between.
+    Transient(usize),
+}
+
 /// Compares a per-source list with `chronyc ARGS` (on the fixture's unix socket), one source at
 /// a time, column by column of the CSV: a source's line of ours must equal chronyc's whenever
 /// chronyc printed that line the same before and after our read, until every source has been
 /// compared so (with sources sampled 16 times a second, the whole list is rarely the same twice).
-/// The `extrapolated` columns are the ones chronyd computes for the moment of each request
-/// (sourcestats' offset: its estimate moved on by its frequency): those are left out of "the
-/// same" and ours must lie between chronyc's two values, within the last digit it prints
-/// (a read where it does not is done again, as chronyd may have slewed it in between).
+/// The `varies` columns are compared as [`Varies`] says (a read that falls outside is done again,
+/// as chronyd may have slewed or polled in between); a source never compared is a failure.
 pub fn each_line_equal_when_stable<T>(
     fx: &Fixture,
     args: &[&str],
-    extrapolated: &[usize],
+    varies: &[Varies],
     mut read: impl FnMut() -> Vec<T>,
     line: impl Fn(&T) -> String,
 ) -> Vec<T> {
+    let extrapolated: Vec<usize> = varies
+        .iter()
+        .filter_map(|v| match v {
+            Varies::Extrapolated(j) => Some(*j),
+            Varies::Transient(_) => None,
+        })
+        .collect();
+    let transient: Vec<usize> = varies
+        .iter()
+        .filter_map(|v| match v {
+            Varies::Transient(j) => Some(*j),
+            Varies::Extrapolated(_) => None,
+        })
+        .collect();
     let mut done = std::collections::BTreeSet::new();
     let mut last = String::new();
     for _ in 0..400 {
@@ -209,24 +236,32 @@ pub fn each_line_equal_when_stable<T>(
                 fields(a.get(i).copied().unwrap_or("")),
                 fields(ours_line),
             );
-            let fixed = |f: &[String]| {
+            let columns = |f: &[String], leave_out: &[usize]| {
                 f.iter()
                     .enumerate()
-                    .filter(|(j, _)| !extrapolated.contains(j))
+                    .filter(|(j, _)| !extrapolated.contains(j) && !leave_out.contains(j))
                     .map(|(_, v)| unsigned_zero(v))
                     .collect::<Vec<_>>()
             };
-            if fixed(&bf) != fixed(&af) {
+            if columns(&bf, &[]) != columns(&af, &[]) {
                 last = format!("source {i}: {} then {}", b[i], a.get(i).unwrap_or(&""));
                 continue;
             }
             assert_eq!(
-                fixed(&of),
-                fixed(&bf),
+                columns(&of, &transient),
+                columns(&bf, &transient),
                 "source {i} vs chronyc {}: {ours_line} vs {}",
                 args.join(" "),
                 b[i]
             );
+            if let Some(j) = transient.iter().find(|&&j| of.get(j) != bf.get(j)) {
+                last = format!(
+                    "source {i} column {j}: ours {:?} where chronyc printed {:?} before and after",
+                    of.get(*j),
+                    bf.get(*j)
+                );
+                continue;
+            }
             // A clock update in between moves every source's offset (chronyd slews their
             // estimates): a value outside the bracket is read again, and never equal is a failure.
             let outside = extrapolated.iter().find(|&&j| {
@@ -248,7 +283,8 @@ pub fn each_line_equal_when_stable<T>(
         }
     }
     panic!(
-        "chronyc {} never showed each source the same twice in a row (compared: {done:?}; last difference: {last})",
+        "chronyc {} never showed each source the same twice in a row around a read of ours that \
+         matched it (compared: {done:?}; last difference: {last})",
         args.join(" ")
     );
 }
