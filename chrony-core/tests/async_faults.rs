@@ -1,7 +1,8 @@
 //! `AsyncConnection` (feature `tokio`) in the fault matrix, on real
 //! daemons: missing socket, nothing listening, a frozen chronyd timing out
-//! at its deadline, a restarted one, a cancelled call whose late reply must not answer the
-//! next one, and several daemons polled at once with some frozen.
+//! at its deadline, a restarted one, permission denied as `nobody`, a
+//! cancelled call whose late reply must not answer the next one, and
+//! several daemons polled at once with some frozen.
 
 mod common;
 
@@ -162,6 +163,70 @@ fn restarted_daemon_answers_the_next_call() {
         false,
     )
     .unwrap();
+}
+
+/// Set (to a socket path) in the copy of this test binary that
+/// [`permission_denied_as_nobody_is_the_blocking_connection_s_error`] runs as `nobody`.
+const AS_NOBODY: &str = "CHRONY_CORE_TEST_ASYNC_AS_NOBODY";
+/// What that copy prints, with the error's message, once its checks passed.
+const NOBODY_CHECKED: &str = "checked as nobody:";
+
+/// The permission row of the fault matrix needs a user that is not root: this test runs itself
+/// again as `nobody` (a copy of this binary, `setpriv`), on the socket of a daemon whose
+/// directory nobody may search (0755) but whose socket (0755) and directory nobody may not
+/// write. There, the async open must fail as the blocking one does (-3, same message).
+#[test]
+fn permission_denied_as_nobody_is_the_blocking_connection_s_error() {
+    if let Ok(path) = std::env::var(AS_NOBODY) {
+        let e = run(AsyncConnection::open(&path)).unwrap_err();
+        let want = Connection::open(&path).unwrap_err();
+        assert!(matches!(&e, Error::PermissionDenied { .. }), "{e:?}");
+        assert_eq!(e.code(), -3);
+        assert_eq!(e.to_string(), want.to_string());
+        println!("{NOBODY_CHECKED} {e}");
+        return;
+    }
+    let fx = start(Mode::Unsynced);
+    std::fs::set_permissions(
+        fx.dir(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let exe = std::env::current_exe().unwrap();
+    let out = chronyd_fixture::nobody_command(&exe)
+        .unwrap()
+        .args([
+            "--exact",
+            "permission_denied_as_nobody_is_the_blocking_connection_s_error",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(AS_NOBODY, fx.socket_path())
+        .current_dir("/")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Not a harness that ran nothing: the copy printed its checked error (after libtest's
+    // "test NAME ... ", with --nocapture).
+    let line = stdout
+        .lines()
+        .find_map(|l| l.split_once(NOBODY_CHECKED))
+        .map(|(_, error)| error)
+        .unwrap_or_else(|| panic!("the copy run as nobody checked nothing:\n{stdout}"));
+    assert!(line.contains("permission denied to connect to"), "{line}");
+    assert!(client_dirs(fx.dir()).is_empty());
+    // chronyd still answers root.
+    run(async {
+        let mut c = AsyncConnection::open(fx.socket_path().to_str().unwrap())
+            .await
+            .unwrap();
+        c.tracking().await.unwrap()
+    });
 }
 
 /// Runs `f` while a thread thaws `fx` once `delay` has passed (the
