@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo run --release -p chrony-core --example bench [CALLS]
-//! bench --socket PATH --udp ADDR [--chronyc PATH] [--many ADDR,...] [--samples N] [--spawn-samples N] [--blocks N] [--json FILE]
+//! bench --socket PATH --udp ADDR [--chronyc PATH] [--many ADDR,...] [--many-lan ADDR,...] [--samples N] [--spawn-samples N] [--blocks N] [--json FILE]
 //! ```
 //!
 //! Without `--socket` it starts a fixture chronyd of its own. The chronyc case
@@ -27,6 +27,8 @@
 //!   `AsyncConnection` on a current-thread runtime, and with `--many ADDR,ADDR,...` (UDP
 //!   command ports of other daemons: xtask starts 16) every one's tracking, one after another
 //!   with blocking `Connection`s or all at once with `AsyncConnection`s (one sample is all of them);
+//!   with `--many-lan ADDR,...` the same again through latency relays (xtask puts one in front of
+//!   each of the 16, holding each datagram as a LAN would);
 //! - with the daemon's sources (8 in `cargo xtask bench`'s fixture, `Mode::EightSources`):
 //!   `Connection::sources()` (both transports), `Connection::snapshot()` and the same
 //!   reports read one by one (unix: over UDP chronyd refuses some), and chronyc as a script
@@ -66,6 +68,8 @@ struct Args {
     chronyc: Option<PathBuf>,
     /// UDP addresses of the daemons the many-daemon cases poll.
     many: Vec<String>,
+    /// The same daemons behind latency relays (the `.lan` many-daemon cases).
+    many_lan: Vec<String>,
     samples: usize,
     spawn_samples: usize,
     blocks: usize,
@@ -78,6 +82,7 @@ fn parse_args() -> Result<Args> {
         udp: None,
         chronyc: None,
         many: Vec::new(),
+        many_lan: Vec::new(),
         samples: 2000,
         spawn_samples: 200,
         blocks: 10,
@@ -91,6 +96,7 @@ fn parse_args() -> Result<Args> {
             "--udp" => args.udp = Some(value()?),
             "--chronyc" => args.chronyc = Some(value()?.into()),
             "--many" => args.many = value()?.split(',').map(String::from).collect(),
+            "--many-lan" => args.many_lan = value()?.split(',').map(String::from).collect(),
             "--samples" => args.samples = value()?.parse()?,
             "--spawn-samples" => args.spawn_samples = value()?.parse()?,
             "--blocks" => args.blocks = value()?.parse()?,
@@ -98,7 +104,7 @@ fn parse_args() -> Result<Args> {
             "-h" | "--help" => {
                 println!(
                     "usage: bench [CALLS] | bench --socket PATH --udp ADDR [--chronyc PATH] \
-                     [--many ADDR,...] [--samples N] [--spawn-samples N] [--blocks N] [--json FILE]"
+                     [--many ADDR,...] [--many-lan ADDR,...] [--samples N] [--spawn-samples N] [--blocks N] [--json FILE]"
                 );
                 std::process::exit(0);
             }
@@ -408,11 +414,12 @@ fn main() -> Result<()> {
     let mut sources_unix = Connection::open(&socket_text)?;
     let mut sources_udp = Connection::open(&udp)?;
     #[cfg(feature = "tokio")]
-    let mut tokio_state = tokio_cases::State::open(&socket_text, &udp, &args.many)?;
+    let mut tokio_state = tokio_cases::State::open(&socket_text, &udp, &args.many, &args.many_lan)?;
     #[cfg(not(feature = "tokio"))]
-    if !args.many.is_empty() {
+    if !args.many.is_empty() || !args.many_lan.is_empty() {
         return Err(
-            "--many needs the async cases: build the example with `--features tokio`".into(),
+            "--many and --many-lan need the async cases: build the example with `--features tokio`"
+                .into(),
         );
     }
     let sources = sources_unix.sources()?.len();

@@ -8,7 +8,8 @@ starts it and pins this process and the daemon to one CPU. Subcommands:
   run      per-call time of each case, every sample in ns, as JSON (``--json FILE``); with
            ``--impl ours`` also ``floor.python.*``, the raw socket floor paid from Python, and
            ``exporter.scrape.unix``, a Prometheus scrape when prometheus_client is installed, and
-           pychrony.aio's cases (``aio.reused.*``; with ``--many`` also ``aiomany.*``)
+           pychrony.aio's cases (``aio.reused.*``; with ``--many`` also ``aiomany.*.udp``, with
+           ``--many-lan`` ``aiomany.*.lan``)
   memory   RSS of a fresh interpreter: before and after ``import pychrony``, after N calls
   startup  ``python -c "import pychrony; <first call>"``: import plus first call timed inside the
            process (perf_counter), and the whole process timed from outside
@@ -31,7 +32,10 @@ import sys
 import time
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import asyncio
 
 # ---- run ---------------------------------------------------------------------------------------
 
@@ -113,16 +117,18 @@ def python_floor(
     return round_trip
 
 
-def aio_cases(socket: str, udp: str, many: list[str], closers: list[Callable[[], object]]) -> Cases:
+def aio_cases(
+    socket: str, udp: str, fleets: dict[str, list[str]], closers: list[Callable[[], object]]
+) -> Cases:
     """pychrony.aio: ``aio.reused.*``, one ``await conn.get_tracking()`` on a reused
     AsyncChronyConnection (beside ``ours.reused.*``: the same call blocking), and
     ``floor.asyncio.*``, the raw socket floor paid in asyncio (``loop.sock_recv``), AIO_CALLS
-    awaited one after another per sample inside one ``run_until_complete``; and with ``--many``,
-    every daemon's tracking one after another (blocking ChronyConnection) and at once
-    (``asyncio.gather``)."""
+    awaited one after another per sample inside one ``run_until_complete``; and for each fleet
+    (``udp``: ``--many``, the daemons' loopback ports; ``lan``: ``--many-lan``, the same behind
+    latency relays), every daemon's tracking one after another (blocking ChronyConnection) and at
+    once (``asyncio.gather``)."""
     import asyncio
 
-    from pychrony import ChronyConnection
     from pychrony.aio import AsyncChronyConnection
 
     loop = asyncio.new_event_loop()
@@ -156,8 +162,25 @@ def aio_cases(socket: str, udp: str, many: list[str], closers: list[Callable[[],
         ):
             CALLS_PER_SAMPLE[case_id] = AIO_CALLS
             result.append((case_id, label, lambda run=run: loop.run_until_complete(run())))
-    if not many:
-        return result
+    for transport, many in fleets.items():
+        if many:
+            result.extend(fleet_cases(loop, transport, many, closers))
+    return result
+
+
+def fleet_cases(
+    loop: asyncio.AbstractEventLoop,
+    transport: str,
+    many: list[str],
+    closers: list[Callable[[], object]],
+) -> Cases:
+    """``aiomany.sequential.TRANSPORT`` and ``aiomany.concurrent.TRANSPORT`` on the daemons
+    `many`."""
+    import asyncio
+
+    from pychrony import ChronyConnection
+    from pychrony.aio import AsyncChronyConnection
+
     blocking = [ChronyConnection(a) for a in many]
     concurrent = [AsyncChronyConnection(a) for a in many]
     for b, c in zip(blocking, concurrent, strict=True):
@@ -174,10 +197,13 @@ def aio_cases(socket: str, udp: str, many: list[str], closers: list[Callable[[],
         await asyncio.gather(*(c.get_tracking() for c in concurrent))
 
     return [
-        *result,
-        ("aiomany.sequential.udp", "every daemon: ChronyConnection, one after another", sequential),
         (
-            "aiomany.concurrent.udp",
+            f"aiomany.sequential.{transport}",
+            "every daemon: ChronyConnection, one after another",
+            sequential,
+        ),
+        (
+            f"aiomany.concurrent.{transport}",
             "every daemon: asyncio.gather of AsyncChronyConnection",
             lambda: loop.run_until_complete(at_once()),
         ),
@@ -301,8 +327,11 @@ def run(args: argparse.Namespace) -> None:
     closers: list[Callable[[], object]] = []
     todo = cases(args.impl, args.socket, args.udp, closers)
     if args.impl == "ours":
-        many = [a for a in args.many.split(",") if a]
-        todo.extend(aio_cases(args.socket, args.udp, many, closers))
+        fleets = {
+            transport: [a for a in addresses.split(",") if a]
+            for transport, addresses in (("udp", args.many), ("lan", args.many_lan))
+        }
+        todo.extend(aio_cases(args.socket, args.udp, fleets, closers))
     samples: dict[str, list[int]] = {case_id: [] for case_id, _, _ in todo}
     clock = time.perf_counter_ns
     for _, _, call in todo:  # warm up
@@ -474,6 +503,8 @@ def main() -> None:
     parser.add_argument("--udp", default="")
     # The many daemons' UDP addresses, comma-separated (the asyncio many-daemon cases).
     parser.add_argument("--many", default="")
+    # The same daemons behind latency relays (the ``.lan`` cases).
+    parser.add_argument("--many-lan", default="")
     parser.add_argument("--samples", type=int, default=2000)
     parser.add_argument("--blocks", type=int, default=10)
     parser.add_argument("--calls", type=int, default=100_000)

@@ -2,7 +2,9 @@
 //! one core: wake-ups across cores make round trips jump between about 12 and 42 µs on the 2-core
 //! machines this runs on. The runners take turns in rounds (and the cases within a runner in
 //! blocks), so a change of machine load hits every case alike. The many-daemon cases poll
-//! [`MANY`] more daemons, pinned to the other core (see [`start_many`]).
+//! [`MANY`] more daemons, pinned to the other core (see [`start_many`]): on their loopback ports
+//! (`udp`), and again through relays that hold each datagram [`LAN_DELAY`] each way (`lan`, see
+//! [`latency_relay`](crate::latency_relay)), the time a fleet's answers take that concurrency saves.
 
 use crate::pyenv::{build_wheel, install_wheel, venv};
 use crate::util::{Args, Result, bail, cmd, output, remove_dir, root, run};
@@ -33,6 +35,8 @@ const PEER: &str = "pychrony==2.0.3";
 const MATPLOTLIB: &str = "matplotlib==3.11.2";
 /// The daemons of the many-daemon cases (issue 14: 16 polled at once vs one after another).
 const MANY: usize = 16;
+/// How long the `lan` relays hold each datagram, each way: a LAN's round trip of about 1 ms.
+const LAN_DELAY: std::time::Duration = std::time::Duration::from_micros(500);
 
 pub fn run_cli(args: &[String]) -> Result {
     let args = Args::parse(args, USAGE, "--quick --cpu= --rounds=")?;
@@ -81,6 +85,9 @@ pub fn run_cli(args: &[String]) -> Result {
     to_other_core(cpu, cpus, helpers.into_iter().flatten())?;
     let many = start_many(cpu, cpus)?;
     let many_udp: Vec<String> = many.iter().map(Fixture::udp_v4).collect();
+    let other_cpu = (cpus > 1).then_some(usize::from(cpu == 0));
+    let relays = crate::latency_relay::start(&many_udp, LAN_DELAY, other_cpu)?;
+    let many_lan = relays.addresses.join(",");
     let many_udp = many_udp.join(",");
     let socket = fx.socket_path().to_string_lossy().into_owned();
     let udp = fx.udp_v4();
@@ -107,6 +114,7 @@ pub fn run_cli(args: &[String]) -> Result {
                     let spawn = per_round(spawn_samples, r);
                     let words = format!("--socket {socket} --udp {udp} --samples {n}");
                     let words = format!("{words} --spawn-samples {spawn} --many {many_udp}");
+                    let words = format!("{words} --many-lan {many_lan}");
                     let json = format!("rust-{r}.json");
                     let mut rust = pinned(&rust_bench, &chronyc, words, json);
                     // The fixture's chronyc, with the library path it may need (inherited by chronyc).
@@ -120,7 +128,7 @@ pub fn run_cli(args: &[String]) -> Result {
             let words = format!("run --impl {imp} --socket {socket} --udp {udp} --samples {n}");
             // pychrony.aio's many-daemon cases (ours only; the peer has no asyncio).
             let words = match imp {
-                "ours" => format!("{words} --many {many_udp}"),
+                "ours" => format!("{words} --many {many_udp} --many-lan {many_lan}"),
                 _ => words,
             };
             let json = format!("python-{imp}-{r}.json");
@@ -147,6 +155,7 @@ pub fn run_cli(args: &[String]) -> Result {
     let leftovers = socket_dir_leftovers(fx.dir());
     let chrony = fx.chrony().clone();
     drop(fx);
+    drop(relays);
     drop(many);
 
     // 5. The report; report.py adds the machine's facts (CPU, kernel, versions).
@@ -154,7 +163,8 @@ pub fn run_cli(args: &[String]) -> Result {
         "date={date}\nloadavg_start={load_start}\nloadavg_end={load_end}\nquick={quick}\n\
          cpu_pinned={cpu}\nsources={sources}\nrounds={rounds}\nsamples_per_case={samples}\n\
          subprocess_samples_per_case={spawn_samples}\nmemory_calls={memory_calls}\n\
-         startup_repeat={startup_repeat}\nmany_daemons={MANY}"
+         startup_repeat={startup_repeat}\nmany_daemons={MANY}\nlan_delay_us={}",
+        LAN_DELAY.as_micros()
     );
     let (results, chart) = (out.join("results.json"), out.join("bench.png"));
     let mut report = Command::new(&bench_python);

@@ -9,37 +9,64 @@ use tokio::task::JoinSet;
 
 use super::{Case, Result, case};
 
+/// The two fleets of the many-daemon cases, by their case ids (sequential, concurrent).
+/// `udp`: the daemons' loopback UDP ports; `lan`: the same daemons behind relays that hold each
+/// datagram for a while each way (`cargo xtask bench`: a LAN's round trip), where waiting, not
+/// the CPU, is what concurrency saves.
+const FLEETS: [(&str, &str); 2] = [
+    ("many.sequential.udp", "many.concurrent.udp"),
+    ("many.sequential.lan", "many.concurrent.lan"),
+];
+
+/// One fleet's connections: blocking ones for the sequential case, async ones for the other.
+struct Fleet {
+    ids: (&'static str, &'static str),
+    blocking: Vec<Connection>,
+    concurrent: Vec<AsyncConnection>,
+}
+
 /// The runtime and the connections the cases borrow (they outlive the cases).
 pub struct State {
     rt: Runtime,
     unix: AsyncConnection,
     udp: AsyncConnection,
-    many_blocking: Vec<Connection>,
-    many_async: Vec<AsyncConnection>,
+    fleets: Vec<Fleet>,
 }
 
 impl State {
-    /// Connections to the bench's daemon (`socket`, `udp`) and to each of `many` (UDP addresses).
-    pub fn open(socket: &str, udp: &str, many: &[String]) -> Result<State> {
+    /// Connections to the bench's daemon (`socket`, `udp`) and to each daemon of `many` (UDP
+    /// addresses on loopback) and `many_lan` (the same behind latency relays); an empty list
+    /// has no cases.
+    pub fn open(socket: &str, udp: &str, many: &[String], many_lan: &[String]) -> Result<State> {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
         let unix = rt.block_on(AsyncConnection::open(socket))?;
         let udp = rt.block_on(AsyncConnection::open(udp))?;
-        let many_blocking = many
-            .iter()
-            .map(|a| Connection::open(a))
-            .collect::<std::result::Result<_, _>>()?;
-        let many_async = many
-            .iter()
-            .map(|a| rt.block_on(AsyncConnection::open(a)))
-            .collect::<std::result::Result<_, _>>()?;
+        let mut fleets = Vec::new();
+        for (ids, addresses) in FLEETS.into_iter().zip([many, many_lan]) {
+            if addresses.is_empty() {
+                continue;
+            }
+            let blocking = addresses
+                .iter()
+                .map(|a| Connection::open(a))
+                .collect::<std::result::Result<_, _>>()?;
+            let concurrent = addresses
+                .iter()
+                .map(|a| rt.block_on(AsyncConnection::open(a)))
+                .collect::<std::result::Result<_, _>>()?;
+            fleets.push(Fleet {
+                ids,
+                blocking,
+                concurrent,
+            });
+        }
         Ok(State {
             rt,
             unix,
             udp,
-            many_blocking,
-            many_async,
+            fleets,
         })
     }
 
@@ -48,8 +75,7 @@ impl State {
             rt,
             unix,
             udp,
-            many_blocking,
-            many_async,
+            fleets,
         } = self;
         let rt: &Runtime = rt;
         let mut cases = vec![
@@ -70,29 +96,33 @@ impl State {
                 },
             ),
         ];
-        if many_blocking.is_empty() {
-            return cases;
+        for fleet in fleets.iter_mut() {
+            let Fleet {
+                ids: (sequential, concurrent),
+                blocking,
+                concurrent: connections,
+            } = fleet;
+            cases.push(case(
+                sequential,
+                "tracking() of every daemon, one after another (Connection)",
+                false,
+                move || {
+                    for c in blocking.iter_mut() {
+                        c.tracking().expect("many sequential");
+                    }
+                },
+            ));
+            cases.push(case(
+                concurrent,
+                "tracking() of every daemon at once (AsyncConnection, JoinSet)",
+                false,
+                move || {
+                    // The connections go into the tasks and come back with their answers.
+                    let taken = std::mem::take(connections);
+                    *connections = rt.block_on(concurrently(taken));
+                },
+            ));
         }
-        cases.push(case(
-            "many.sequential.udp",
-            "tracking() of every daemon, one after another (Connection)",
-            false,
-            move || {
-                for c in many_blocking.iter_mut() {
-                    c.tracking().expect("many sequential");
-                }
-            },
-        ));
-        cases.push(case(
-            "many.concurrent.udp",
-            "tracking() of every daemon at once (AsyncConnection, JoinSet)",
-            false,
-            move || {
-                // The connections go into the tasks and come back with their answers.
-                let connections = std::mem::take(many_async);
-                *many_async = rt.block_on(concurrently(connections));
-            },
-        ));
         cases
     }
 }
