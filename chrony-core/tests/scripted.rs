@@ -991,3 +991,86 @@ fn a_client_walk_that_does_not_move_on_is_an_error_not_a_loop() {
     // The count and slot 0 only.
     assert_eq!(fake.join().len(), 2);
 }
+
+/// Whether `fd` has a datagram waiting (a zero-timeout `poll()`, which receives nothing).
+fn readable(fd: std::os::fd::RawFd) -> bool {
+    let mut pfd = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd for the length of the call; `fd` is the call's open socket.
+    let n = unsafe { libc::poll(&mut pfd, 1, 0) };
+    assert!(n >= 0, "poll: {}", std::io::Error::last_os_error());
+    n == 1 && pfd.revents & libc::POLLIN != 0
+}
+
+/// A `LoopCall` step takes the datagrams that are in already without going back to the event
+/// loop, but a bounded run of them only: a flood of stale replies hands the loop back between
+/// steps, with datagrams still waiting; the call still ends with its own answer. (The fake is
+/// this test's UDP socket, so it sends exactly when the test says.)
+#[test]
+fn a_loop_step_takes_a_bounded_run_of_the_datagrams_in_already() {
+    use chrony_core::{LoopConnection, TrackingStatus};
+    use std::net::UdpSocket;
+    const STALE: usize = 100; // more than a step takes; few enough for a socket's buffer
+    let fake = UdpSocket::bind("127.0.0.1:0").unwrap();
+    fake.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    let address = fake.local_addr().unwrap().to_string();
+    let c = LoopConnection::new(Some(&address), &Options::new());
+    let mut call = c.query::<TrackingStatus>();
+    assert!(call.step().is_none(), "nothing was answered yet");
+    let mut buf = [0u8; 2048];
+    let (n, client) = fake.recv_from(&mut buf).unwrap();
+    let good = Reply::default().bytes(&buf[..n]);
+    let mut stale = good.clone();
+    stale[16] ^= 0xff; // another sequence
+    for _ in 0..STALE {
+        fake.send_to(&stale, client).unwrap();
+    }
+    let fd = call.fd().expect("a waiting call names its socket");
+    assert!(readable(fd));
+    assert!(call.step().is_none(), "only stale replies are in");
+    assert!(
+        readable(call.fd().unwrap()),
+        "the step took every waiting datagram instead of handing the loop back"
+    );
+    fake.send_to(&good, client).unwrap();
+    let mut steps = 0;
+    let status = loop {
+        if let Some(outcome) = call.step() {
+            break outcome.unwrap();
+        }
+        steps += 1;
+        assert!(steps < 1000, "the call never took its answer");
+        std::thread::sleep(Duration::from_millis(1));
+    };
+    assert_eq!(status.stratum, 3);
+}
+
+/// An answer that is in already is taken in the same step, behind a stale reply: no trip
+/// through the event loop in between (the round trip that chronyd on the caller's core makes
+/// shorter than that trip).
+#[test]
+fn a_loop_step_takes_the_answer_behind_a_stale_reply() {
+    use chrony_core::{LoopConnection, TrackingStatus};
+    use std::net::UdpSocket;
+    let fake = UdpSocket::bind("127.0.0.1:0").unwrap();
+    fake.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    let address = fake.local_addr().unwrap().to_string();
+    let c = LoopConnection::new(Some(&address), &Options::new());
+    let mut call = c.query::<TrackingStatus>();
+    assert!(call.step().is_none(), "nothing was answered yet");
+    let mut buf = [0u8; 2048];
+    let (n, client) = fake.recv_from(&mut buf).unwrap();
+    let good = Reply::default().bytes(&buf[..n]);
+    let mut stale = good.clone();
+    stale[16] ^= 0xff; // another sequence
+    fake.send_to(&stale, client).unwrap();
+    fake.send_to(&good, client).unwrap();
+    while !readable(call.fd().unwrap()) {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let outcome = call.step().expect("the answer was in when the step began");
+    assert_eq!(outcome.unwrap().stratum, 3);
+}

@@ -6,8 +6,10 @@ and resends (it is the same native code). A call never waits in a thread and nev
 interpreter while chronyd is silent: the native call is stepped by the loop itself, from a reader
 callback on its socket (``loop.add_reader``) and a timer at its next resend or deadline
 (``loop.call_later``). So many daemons are polled concurrently with :func:`asyncio.gather`, and a
-frozen one costs its own timeout only. Works with any loop that has ``add_reader`` (asyncio's
-default loop on Linux, uvloop).
+frozen one costs its own timeout only. An answer that is in already when a step looks (chronyd on
+the caller's core often answers before the send returns) is taken at once, as ``loop.sock_recv``
+takes data that is waiting: such a call returns without a trip through the loop. Works with any
+loop that has ``add_reader`` (asyncio's default loop on Linux, uvloop).
 
 Calls on one :class:`AsyncChronyConnection` take turns (an :class:`asyncio.Lock` per connection):
 they share one socket and each gets the whole timeout once its turn comes. For concurrency, use one
@@ -88,7 +90,9 @@ class _Driver:
     def __init__(self, loop: asyncio.AbstractEventLoop, call: _Call) -> None:
         self._loop = loop
         self._call = call
-        self._done: asyncio.Future[None] = loop.create_future()
+        # Made when the call first waits: a call whose answer is in at its first step (chronyd
+        # on this core) never goes through the loop.
+        self._done: asyncio.Future[None] | None = None
         self._fd: int | None = None
         self._replaced = 0
         self._timer: asyncio.TimerHandle | None = None
@@ -109,17 +113,18 @@ class _Driver:
         self._timer = None if delay is None else loop.call_later(delay, self._step)
 
     def _step(self) -> None:
-        if self._done.done():
+        done = self._done
+        if done is None or done.done():
             return
         try:
             finished = self._call.step()
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException as exc:  # a bug (pyo3's PanicException is one): the task gets it
-            self._done.set_exception(exc)
+            done.set_exception(exc)
             return
         if finished:
-            self._done.set_result(None)
+            done.set_result(None)
         else:
             self._arm()
 
@@ -134,6 +139,7 @@ class _Driver:
     async def run(self) -> Any:
         try:
             if not self._call.step():
+                self._done = self._loop.create_future()
                 self._arm()
                 await self._done
             return self._call.result()
