@@ -34,6 +34,7 @@ mod ports;
 mod procs;
 mod programs;
 pub mod prometheus;
+pub mod relay;
 pub mod source_build;
 mod tmpdir;
 mod tracking;

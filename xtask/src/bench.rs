@@ -4,10 +4,11 @@
 //! blocks), so a change of machine load hits every case alike. The many-daemon cases poll
 //! [`MANY`] more daemons, pinned to the other core (see [`start_many`]): on their loopback ports
 //! (`udp`), and again through relays that hold each datagram [`LAN_DELAY`] each way (`lan`, see
-//! [`latency_relay`](crate::latency_relay)), the time a fleet's answers take that concurrency saves.
+//! [`LatencyRelays`]), the time a fleet's answers take that concurrency saves.
 
 use crate::pyenv::{build_wheel, install_wheel, venv};
 use crate::util::{Args, Result, bail, cmd, output, remove_dir, root, run};
+use chronyd_fixture::relay::LatencyRelays;
 use chronyd_fixture::{Fixture, Mode};
 use std::ffi::OsStr;
 use std::fs;
@@ -85,8 +86,8 @@ pub fn run_cli(args: &[String]) -> Result {
     to_other_core(cpu, cpus, helpers.into_iter().flatten())?;
     let many = start_many(cpu, cpus)?;
     let many_udp: Vec<String> = many.iter().map(Fixture::udp_v4).collect();
-    let other_cpu = (cpus > 1).then_some(usize::from(cpu == 0));
-    let relays = crate::latency_relay::start(&many_udp, LAN_DELAY, other_cpu)?;
+    let relays = LatencyRelays::start(&many_udp, LAN_DELAY)?;
+    to_other_core(cpu, cpus, relays.thread_ids.iter().copied())?;
     let many_lan = relays.addresses.join(",");
     let many_udp = many_udp.join(",");
     let socket = fx.socket_path().to_string_lossy().into_owned();

@@ -13,7 +13,6 @@ pub mod demo;
 pub mod fresh;
 pub mod fuzz;
 pub mod install;
-pub mod latency_relay;
 pub mod pyenv;
 pub mod python;
 pub mod sanitize;
