@@ -1005,31 +1005,43 @@ fn readable(fd: std::os::fd::RawFd) -> bool {
     n == 1 && pfd.revents & libc::POLLIN != 0
 }
 
-/// A `LoopCall` step takes the datagrams that are in already without going back to the event
-/// loop, but a bounded run of them only: a flood of stale replies hands the loop back between
-/// steps, with datagrams still waiting; the call still ends with its own answer. (The fake is
-/// this test's UDP socket, so it sends exactly when the test says.)
-#[test]
-fn a_loop_step_takes_a_bounded_run_of_the_datagrams_in_already() {
-    use chrony_core::{LoopConnection, TrackingStatus};
-    use std::net::UdpSocket;
-    const STALE: usize = 100; // more than a step takes; few enough for a socket's buffer
-    let fake = UdpSocket::bind("127.0.0.1:0").unwrap();
+/// A tracking `LoopCall` on a UDP socket of the test's own (so it sends exactly when the test
+/// says), stepped once: its request received. Returns the socket, the client's address, the call
+/// waiting, and the good and a stale reply (another sequence) to that request.
+fn a_waiting_loop_call() -> (
+    std::net::UdpSocket,
+    std::net::SocketAddr,
+    chrony_core::LoopCall<chrony_core::TrackingStatus>,
+    Vec<u8>,
+    Vec<u8>,
+) {
+    let fake = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     fake.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
     let address = fake.local_addr().unwrap().to_string();
-    let c = LoopConnection::new(Some(&address), &Options::new());
-    let mut call = c.query::<TrackingStatus>();
+    let c = chrony_core::LoopConnection::new(Some(&address), &Options::new());
+    let mut call = c.query();
     assert!(call.step().is_none(), "nothing was answered yet");
     let mut buf = [0u8; 2048];
     let (n, client) = fake.recv_from(&mut buf).unwrap();
     let good = Reply::default().bytes(&buf[..n]);
     let mut stale = good.clone();
     stale[16] ^= 0xff; // another sequence
+    (fake, client, call, good, stale)
+}
+
+/// A `LoopCall` step takes the datagrams that are in already without going back to the event
+/// loop, but a bounded run of them only: a flood of stale replies hands the loop back between
+/// steps, with datagrams still waiting; the call still ends with its own answer.
+#[test]
+fn a_loop_step_takes_a_bounded_run_of_the_datagrams_in_already() {
+    const STALE: usize = 100; // more than a step takes; few enough for a socket's buffer
+    let (fake, client, mut call, good, stale) = a_waiting_loop_call();
     for _ in 0..STALE {
         fake.send_to(&stale, client).unwrap();
     }
-    let fd = call.fd().expect("a waiting call names its socket");
-    assert!(readable(fd));
+    assert!(readable(
+        call.fd().expect("a waiting call names its socket")
+    ));
     assert!(call.step().is_none(), "only stale replies are in");
     assert!(
         readable(call.fd().unwrap()),
@@ -1053,19 +1065,7 @@ fn a_loop_step_takes_a_bounded_run_of_the_datagrams_in_already() {
 /// shorter than that trip).
 #[test]
 fn a_loop_step_takes_the_answer_behind_a_stale_reply() {
-    use chrony_core::{LoopConnection, TrackingStatus};
-    use std::net::UdpSocket;
-    let fake = UdpSocket::bind("127.0.0.1:0").unwrap();
-    fake.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
-    let address = fake.local_addr().unwrap().to_string();
-    let c = LoopConnection::new(Some(&address), &Options::new());
-    let mut call = c.query::<TrackingStatus>();
-    assert!(call.step().is_none(), "nothing was answered yet");
-    let mut buf = [0u8; 2048];
-    let (n, client) = fake.recv_from(&mut buf).unwrap();
-    let good = Reply::default().bytes(&buf[..n]);
-    let mut stale = good.clone();
-    stale[16] ^= 0xff; // another sequence
+    let (fake, client, mut call, good, stale) = a_waiting_loop_call();
     fake.send_to(&stale, client).unwrap();
     fake.send_to(&good, client).unwrap();
     while !readable(call.fd().unwrap()) {

@@ -170,6 +170,12 @@ def ms(us: float | None) -> float | None:
     return None if us is None else us / 1000
 
 
+def goal(text: str, case: str, value: float | None, limit: float, **beside: Any) -> dict[str, Any]:
+    """A goal of the report: `value` (of `case`) at most `limit`, with what is shown `beside` it."""
+    met = value is not None and value <= limit
+    return {"goal": text, "case": case, "value": value, "limit": limit, "met": met, **beside}
+
+
 def ratio(a: dict[str, Any] | None, b: dict[str, Any] | None) -> float | None:
     if a is None or b is None:
         return None
@@ -279,88 +285,76 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
         c = cases.get(case_id)
         return None if c is None else c.get(field)
 
-    goals = []
-    one_call = get("core.one_call.unix", "x_peer_open_close")
-    goals.append(
-        {
-            "goal": "one-call API <= 0.25 x pychrony 2.0.3 open+query+close (unix)",
-            "case": "core.one_call.unix",
-            "value": one_call,
-            "limit": 0.25,
-            "met": one_call is not None and one_call <= 0.25,
-            "python_get_tracking": get("ours.get_tracking.unix", "x_peer_open_close"),
-        }
-    )
+    goals = [
+        goal(
+            "one-call API <= 0.25 x pychrony 2.0.3 open+query+close (unix)",
+            "core.one_call.unix",
+            get("core.one_call.unix", "x_peer_open_close"),
+            0.25,
+            python_get_tracking=get("ours.get_tracking.unix", "x_peer_open_close"),
+        )
+    ]
     for transport in ("unix", "udp"):
-        value = get(f"core.reused.{transport}", "x_floor")
+        case = f"core.reused.{transport}"
         goals.append(
-            {
-                "goal": f"reused connection <= 1.5 x raw floor ({transport})",
-                "case": f"core.reused.{transport}",
-                "value": value,
-                "limit": 1.5,
-                "met": value is not None and value <= 1.5,
-                "python_reused": get(f"ours.reused.{transport}", "x_floor"),
-            }
+            goal(
+                f"reused connection <= 1.5 x raw floor ({transport})",
+                case,
+                get(case, "x_floor"),
+                1.5,
+                python_reused=get(f"ours.reused.{transport}", "x_floor"),
+            )
         )
     for transport in ("unix", "udp"):
-        value = get(f"ours.reused.{transport}", "x_floor")
+        case = f"ours.reused.{transport}"
         goals.append(
-            {
-                "goal": f"pychrony reused get_tracking() <= 1.5 x raw floor ({transport})",
-                "case": f"ours.reused.{transport}",
-                "value": value,
-                "limit": 1.5,
-                "met": value is not None and value <= 1.5,
-                "x_rust": get(f"ours.reused.{transport}", "x_rust"),
+            goal(
+                f"pychrony reused get_tracking() <= 1.5 x raw floor ({transport})",
+                case,
+                get(case, "x_floor"),
+                1.5,
+                x_rust=get(case, "x_rust"),
                 # Against the floor as Python itself pays it (the socket module).
-                "x_python_floor": ratio(
-                    cases.get(f"ours.reused.{transport}"),
-                    cases.get(f"floor.python.{transport}"),
-                ),
-            }
+                x_python_floor=ratio(cases.get(case), cases.get(f"floor.python.{transport}")),
+            )
         )
     facts = meta(args)
     sources = facts.get("sources", "?")
-    snapshot = get("core.snapshot.unix", "x_tracking")
     goals.append(
-        {
-            "goal": f"snapshot ({sources} sources) <= 3 x one tracking round trip (unix)",
-            "case": "core.snapshot.unix",
-            "value": snapshot,
-            "limit": 3.0,
-            "met": snapshot is not None and snapshot <= 3.0,
-            "sequential_x_tracking": get("core.sequential_all.unix", "x_tracking"),
-            "chronyc_script_x_tracking": get("chronyc.script.unix", "x_tracking"),
-        }
+        goal(
+            f"snapshot ({sources} sources) <= 3 x one tracking round trip (unix)",
+            "core.snapshot.unix",
+            get("core.snapshot.unix", "x_tracking"),
+            3.0,
+            sequential_x_tracking=get("core.sequential_all.unix", "x_tracking"),
+            chronyc_script_x_tracking=get("chronyc.script.unix", "x_tracking"),
+        )
     )
     for transport in ("unix", "udp"):
-        value = get(f"ours.sources.{transport}", "x_rust")
+        case = f"ours.sources.{transport}"
         goals.append(
-            {
-                "goal": f"pychrony get_sources() ({sources} sources) <= 1.5 x "
+            goal(
+                f"pychrony get_sources() ({sources} sources) <= 1.5 x "
                 f"Connection::sources() ({transport})",
-                "case": f"ours.sources.{transport}",
-                "value": value,
-                "limit": 1.5,
-                "met": value is not None and value <= 1.5,
-            }
+                case,
+                get(case, "x_rust"),
+                1.5,
+            )
         )
     for prefix, call in (
         ("async", "AsyncConnection tracking()"),
         ("aio", "AsyncChronyConnection get_tracking()"),
     ):
         for transport in ("unix", "udp"):
-            value = get(f"{prefix}.reused.{transport}", "x_blocking")
+            case = f"{prefix}.reused.{transport}"
             goals.append(
-                {
-                    "goal": f"reused {call} <= 1.3 x the blocking call ({transport})",
-                    "case": f"{prefix}.reused.{transport}",
-                    "value": value,
-                    "limit": 1.3,
-                    "met": value is not None and value <= 1.3,
-                    "x_floor": get(f"{prefix}.reused.{transport}", "x_floor"),
-                }
+                goal(
+                    f"reused {call} <= 1.3 x the blocking call ({transport})",
+                    case,
+                    get(case, "x_blocking"),
+                    1.3,
+                    x_floor=get(case, "x_floor"),
+                )
             )
     daemons = facts.get("many_daemons", "?")
     delay = facts.get("lan_delay_us", "?")
@@ -368,47 +362,39 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
     # hold each datagram `lan_delay_us` each way); on loopback (`udp`) a call is mostly CPU, which
     # two cores cannot overlap much: shown beside it, not a goal.
     for prefix, api in (("many", "tokio"), ("aiomany", "asyncio")):
-        concurrent = get(f"{prefix}.concurrent.lan", "x_sequential")
+        case = f"{prefix}.concurrent.lan"
         goals.append(
-            {
-                "goal": f"{daemons} daemons at once ({api}) <= 0.25 x one after another, "
+            goal(
+                f"{daemons} daemons at once ({api}) <= 0.25 x one after another, "
                 f"{delay} µs each way (lan)",
-                "case": f"{prefix}.concurrent.lan",
-                "value": concurrent,
-                "limit": 0.25,
-                "met": concurrent is not None and concurrent <= 0.25,
-                "sequential_ms": ms(get(f"{prefix}.sequential.lan", "median_us")),
-                "concurrent_ms": ms(get(f"{prefix}.concurrent.lan", "median_us")),
-                "loopback_x_sequential": get(f"{prefix}.concurrent.udp", "x_sequential"),
-            }
+                case,
+                get(case, "x_sequential"),
+                0.25,
+                sequential_ms=ms(get(f"{prefix}.sequential.lan", "median_us")),
+                concurrent_ms=ms(get(case, "median_us")),
+                loopback_x_sequential=get(f"{prefix}.concurrent.udp", "x_sequential"),
+            )
         )
-    scrape_ms = ms(get("exporter.scrape.unix", "median_us"))
-    script = get("chronyc.exporter_script.unix", "median_us")
+    scrape = "exporter.scrape.unix"
     goals.append(
-        {
-            "goal": f"exporter scrape (tracking + {sources} sources + serverstats) <= 1 ms "
-            "median (unix)",
-            "case": "exporter.scrape.unix",
-            "value": scrape_ms,
-            "limit": 1.0,
-            "met": scrape_ms is not None and scrape_ms <= 1.0,
-            "x_tracking": get("exporter.scrape.unix", "x_tracking"),
+        goal(
+            f"exporter scrape (tracking + {sources} sources + serverstats) <= 1 ms median (unix)",
+            scrape,
+            ms(get(scrape, "median_us")),
+            1.0,
+            x_tracking=get(scrape, "x_tracking"),
             # The chronyc runs a textfile script makes for the same reports.
-            "chronyc_script_ms": ms(script),
-            "x_chronyc_script": ratio(
-                cases.get("exporter.scrape.unix"), cases.get("chronyc.exporter_script.unix")
-            ),
-        }
+            chronyc_script_ms=ms(get("chronyc.exporter_script.unix", "median_us")),
+            x_chronyc_script=ratio(cases.get(scrape), cases.get("chronyc.exporter_script.unix")),
+        )
     )
-    ours_start = startup.get("ours", {}).get("import_first_call_ms_median")
     goals.append(
-        {
-            "goal": "import pychrony + first get_tracking() < 20 ms (inside the process)",
-            "case": "startup.ours",
-            "value": ours_start,
-            "limit": 20.0,
-            "met": ours_start is not None and ours_start < 20.0,
-        }
+        goal(
+            "import pychrony + first get_tracking() <= 20 ms (inside the process)",
+            "startup.ours",
+            startup.get("ours", {}).get("import_first_call_ms_median"),
+            20.0,
+        )
     )
     return {
         **facts,

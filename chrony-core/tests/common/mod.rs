@@ -202,20 +202,13 @@ pub fn each_line_equal_when_stable<T>(
     mut read: impl FnMut() -> Vec<T>,
     line: impl Fn(&T) -> String,
 ) -> Vec<T> {
-    let extrapolated: Vec<usize> = varies
-        .iter()
-        .filter_map(|v| match v {
-            Varies::Extrapolated(j) => Some(*j),
-            Varies::Transient(_) => None,
-        })
-        .collect();
-    let transient: Vec<usize> = varies
-        .iter()
-        .filter_map(|v| match v {
-            Varies::Transient(j) => Some(*j),
-            Varies::Extrapolated(_) => None,
-        })
-        .collect();
+    let (mut extrapolated, mut transient) = (Vec::new(), Vec::new());
+    for v in varies {
+        match v {
+            Varies::Extrapolated(j) => extrapolated.push(*j),
+            Varies::Transient(j) => transient.push(*j),
+        }
+    }
     let mut done = std::collections::BTreeSet::new();
     let mut last = String::new();
     for _ in 0..400 {
