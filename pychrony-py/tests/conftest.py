@@ -8,6 +8,7 @@ to sys.path, and test_install.py checks that the package comes from site-package
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import os
 import re
 import shutil
@@ -290,7 +291,8 @@ def frozen() -> Iterator[Daemon]:
 
 @pytest.fixture(scope="session")
 def as_nobody() -> Iterator[list[str]]:
-    """The command prefix that runs this Python as `nobody`, with pychrony importable."""
+    """The command prefix that runs this Python as `nobody`, with pychrony (and uvloop, for
+    test_aio's loops) importable: the venv may lie where `nobody` cannot read."""
     if os.geteuid() != 0:
         pytest.fail("this test drops privileges to `nobody` and must run as root")
     interpreter = shutil.which(
@@ -300,7 +302,10 @@ def as_nobody() -> Iterator[list[str]]:
         pytest.fail("needs a system python3 that `nobody` can run (e.g. /usr/bin/python3)")
     directory = Path(tempfile.mkdtemp(prefix="chrpy.", dir="/tmp"))
     directory.chmod(0o755)
-    shutil.copytree(Path(pychrony.__file__).parent, directory / "pychrony")
+    for package in (pychrony, importlib.import_module("uvloop")):
+        assert package.__file__, package
+        source = Path(package.__file__).parent
+        shutil.copytree(source, directory / source.name)
     for path in directory.rglob("*"):
         path.chmod(0o755 if path.is_dir() else 0o644)
     yield [

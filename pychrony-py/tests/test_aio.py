@@ -2,7 +2,9 @@
 them on the same daemon, the fault matrix (missing, refused, permission, frozen, restarted),
 cancellation, concurrent calls on one connection, many daemons at once, and nothing left behind.
 
-Each test runs its coroutines with asyncio.run (the default loop): no plugin is needed."""
+Each test runs its coroutines twice, with asyncio.run (the default loop) and with uvloop.run
+(uvloop is one of the ci venv's pins): pychrony.aio needs only add_reader and call_later, and
+both loops must drive it alike. No pytest plugin is needed."""
 
 from __future__ import annotations
 
@@ -10,13 +12,14 @@ import asyncio
 import contextlib
 import os
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pychrony
 import pychrony.aio as aio
 import pytest
+import uvloop
 from conftest import Daemon, kill_9, run_as_nobody, start_daemon
 from pychrony import ChronyConnection, ChronyConnectionError, ChronyError
 from test_faults import free_udp_port
@@ -41,6 +44,32 @@ STATIC: dict[str, Callable[[Any], object]] = {
     "get_clients": lambda v: v and sorted(c.address for c in v),
 }
 NTP_STATIC: Callable[[Any], object] = lambda d: d and (d.remote_address, d.version, d.mode)  # noqa: E731
+
+T = TypeVar("T")
+Run = Callable[[Coroutine[Any, Any, T]], T]
+# The event loops each test runs on, by module: asyncio's default and uvloop (libuv underneath:
+# its own clock, its own fd watching), each with its module's `run`.
+LOOPS: dict[str, Run[Any]] = {"asyncio": asyncio.run, "uvloop": uvloop.run}
+
+
+@pytest.fixture(params=list(LOOPS))
+def loop(request: pytest.FixtureRequest) -> str:
+    """The name of the loop's module, each in turn."""
+    name: str = request.param
+    return name
+
+
+@pytest.fixture
+def run(loop: str) -> Run[Any]:
+    """Runs a test's main coroutine to completion on a new loop of that kind (and checks that it
+    is that kind: a policy set elsewhere must not make both runs the same)."""
+
+    async def on_the_loop(main: Coroutine[Any, Any, T]) -> T:
+        running = type(asyncio.get_running_loop()).__module__
+        assert running.partition(".")[0] == loop, running
+        return await main
+
+    return lambda main: LOOPS[loop](on_the_loop(main))
 
 
 def outcome(call: Callable[[], Any], static: Callable[[Any], object]) -> object:
@@ -92,7 +121,7 @@ async def failure(call: Awaitable[Any]) -> BaseException | None:
 
 
 @pytest.mark.parametrize("over", ["unix", "udp", "functions"])
-def test_every_report_equals_the_blocking_call(sources: Daemon, over: str) -> None:
+def test_every_report_equals_the_blocking_call(sources: Daemon, over: str, run: Run[Any]) -> None:
     address = sources.udp_v4 if over == "udp" else sources.socket
 
     async def main(blocking: ChronyConnection) -> list[object]:
@@ -109,7 +138,7 @@ def test_every_report_equals_the_blocking_call(sources: Daemon, over: str) -> No
         pytest.fail("the daemon never stood still between two rounds of blocking reads")
 
     with ChronyConnection(address) as blocking:
-        seen = asyncio.run(main(blocking))
+        seen = run(main(blocking))
     if over == "udp":
         # Over UDP chronyd refuses some reports: the same -3 as the blocking call.
         assert ("raised", "ChronyPermissionError", -3) in seen
@@ -119,7 +148,7 @@ def test_every_report_equals_the_blocking_call(sources: Daemon, over: str) -> No
 
 @pytest.mark.parametrize("over", ["unix", "udp"])
 def test_an_unsynchronised_tracking_is_exactly_the_blocking_one(
-    unsynced: Daemon, over: str
+    unsynced: Daemon, over: str, run: Run[Any]
 ) -> None:
     address = unsynced.udp_v4 if over == "udp" else unsynced.socket
 
@@ -129,10 +158,10 @@ def test_an_unsynchronised_tracking_is_exactly_the_blocking_one(
 
     with ChronyConnection(address) as blocking:
         expected = blocking.get_tracking()
-    assert asyncio.run(main()) == [expected, expected]
+    assert run(main()) == [expected, expected]
 
 
-def test_the_snapshot_equals_the_blocking_reads(sources: Daemon) -> None:
+def test_the_snapshot_equals_the_blocking_reads(sources: Daemon, run: Run[Any]) -> None:
     async def main(blocking: ChronyConnection) -> pychrony.Snapshot:
         async with aio.AsyncChronyConnection(sources.socket) as conn:
             for _ in range(ATTEMPTS):
@@ -146,11 +175,13 @@ def test_the_snapshot_equals_the_blocking_reads(sources: Daemon) -> None:
         pytest.fail("the daemon never stood still between two rounds of blocking reads")
 
     with ChronyConnection(sources.socket) as blocking:
-        snapshot = asyncio.run(main(blocking))
+        snapshot = run(main(blocking))
     assert not snapshot.errors
 
 
-def test_over_udp_the_snapshot_s_refused_parts_are_the_blocking_ones(sources: Daemon) -> None:
+def test_over_udp_the_snapshot_s_refused_parts_are_the_blocking_ones(
+    sources: Daemon, run: Run[Any]
+) -> None:
     def errors(s: pychrony.Snapshot) -> list[object]:
         codes = lambda e: {k: (type(v).__name__, v.error_code) for k, v in e.items()}  # noqa: E731
         return [codes(s.errors), *[(p.source.address, codes(p.errors)) for p in s.sources or []]]
@@ -161,12 +192,12 @@ def test_over_udp_the_snapshot_s_refused_parts_are_the_blocking_ones(sources: Da
 
     with ChronyConnection(sources.udp_v4) as blocking:
         expected = blocking.get_snapshot(parts=["tracking", "server_stats", "select"])
-    seen = asyncio.run(main())
+    seen = run(main())
     assert errors(seen) == errors(expected)
     assert seen.errors["server_stats"].error_code == -3
 
 
-def test_arguments_are_checked_as_the_blocking_calls_check_them() -> None:
+def test_arguments_are_checked_as_the_blocking_calls_check_them(run: Run[Any]) -> None:
     async def main() -> None:
         with pytest.raises(ValueError):
             await aio.get_tracking(timeout=0)
@@ -185,7 +216,7 @@ def test_arguments_are_checked_as_the_blocking_calls_check_them() -> None:
         with pytest.raises(ValueError):
             aio.AsyncChronyConnection(timeout=float("nan"))
 
-    asyncio.run(main())
+    run(main())
 
 
 def test_every_blocking_function_and_method_has_its_coroutine() -> None:
@@ -201,7 +232,7 @@ def test_every_blocking_function_and_method_has_its_coroutine() -> None:
 # --- faults --------------------------------------------------------------------------------------
 
 
-def test_a_missing_socket_is_not_found(tmp_path: Path) -> None:
+def test_a_missing_socket_is_not_found(tmp_path: Path, run: Run[Any]) -> None:
     missing = str(tmp_path / "chronyd.sock")
 
     async def main() -> list[BaseException | None]:
@@ -211,12 +242,12 @@ def test_a_missing_socket_is_not_found(tmp_path: Path) -> None:
             await failure(aio.AsyncChronyConnection("not an address").get_tracking()),
         ]
 
-    for err in asyncio.run(main()):
+    for err in run(main()):
         expect_code(-2, err)
     assert os.listdir(tmp_path) == []
 
 
-def test_a_stale_socket_and_a_silent_udp_port_are_refused(fresh: Daemon) -> None:
+def test_a_stale_socket_and_a_silent_udp_port_are_refused(fresh: Daemon, run: Run[Any]) -> None:
     kill_9(fresh)
     assert os.path.exists(fresh.socket), "SIGKILL should leave the socket file"
     files = sorted(os.listdir(fresh.dir))
@@ -228,18 +259,18 @@ def test_a_stale_socket_and_a_silent_udp_port_are_refused(fresh: Daemon) -> None
             await failure(aio.AsyncChronyConnection(f"127.0.0.1:{free_udp_port()}").get_tracking()),
         ]
 
-    for err in asyncio.run(main()):
+    for err in run(main()):
         expect_code(-1, err)
     assert sorted(os.listdir(fresh.dir)) == files, "client files left behind"
 
 
 def test_the_unix_socket_as_nobody_is_a_permission_error(
-    as_nobody: list[str], synced: Daemon
+    as_nobody: list[str], synced: Daemon, loop: str
 ) -> None:
     proc = run_as_nobody(
         as_nobody,
         f"""
-        import asyncio, os
+        import asyncio, os, uvloop
         import pychrony.aio as aio
         from pychrony import ChronyPermissionError
         assert os.geteuid() != 0
@@ -250,7 +281,7 @@ def test_the_unix_socket_as_nobody_is_a_permission_error(
                 print(e.error_code, type(e.__cause__).__name__)
             async with aio.AsyncChronyConnection({synced.udp_v4!r}) as conn:
                 print((await conn.get_tracking()).stratum)
-        asyncio.run(main())
+        {loop}.run(main())
         """,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -259,7 +290,7 @@ def test_the_unix_socket_as_nobody_is_a_permission_error(
 
 @pytest.mark.parametrize("over", ["unix", "udp"])
 def test_a_frozen_chronyd_times_out_while_the_loop_runs_on(
-    frozen: Daemon, synced: Daemon, over: str
+    frozen: Daemon, synced: Daemon, over: str, run: Run[Any]
 ) -> None:
     timeout = 0.5
     address = frozen.udp_v4 if over == "udp" else frozen.socket
@@ -283,14 +314,14 @@ def test_a_frozen_chronyd_times_out_while_the_loop_runs_on(
         await task
         return err, elapsed, [t - start for t in answered]
 
-    err, elapsed, answered = asyncio.run(main())
+    err, elapsed, answered = run(main())
     expect_code(-6, err)
     assert timeout <= elapsed < timeout + 0.2, elapsed
     # Another task's calls were answered while this one waited for the frozen chronyd.
     assert [t for t in answered if t < timeout], answered
 
 
-def test_a_restarted_chronyd_is_read_again(restartable: Path) -> None:
+def test_a_restarted_chronyd_is_read_again(restartable: Path, run: Run[Any]) -> None:
     daemon = start_daemon("start", directory=restartable)
 
     async def main() -> list[object]:
@@ -305,14 +336,16 @@ def test_a_restarted_chronyd_is_read_again(restartable: Path) -> None:
             again.stop()
             return [first, down, status, snapshot]
 
-    first, down, status, snapshot = asyncio.run(main())
+    first, down, status, snapshot = run(main())
     assert first == 2
     assert isinstance(down, ChronyConnectionError) and down.error_code in (-1, -2), down
     assert isinstance(status, pychrony.TrackingStatus) and status.stratum == 2
     assert isinstance(snapshot, pychrony.Snapshot) and not snapshot.errors
 
 
-def test_a_cancelled_call_sends_nothing_more_and_its_late_reply_is_dropped(fresh: Daemon) -> None:
+def test_a_cancelled_call_sends_nothing_more_and_its_late_reply_is_dropped(
+    fresh: Daemon, run: Run[Any]
+) -> None:
     with ChronyConnection(fresh.socket) as blocking:
         # Each blocking serverstats read counts itself: the step between two of them.
         hits = [blocking.get_server_stats().cmd_hits for _ in range(2)]
@@ -338,13 +371,13 @@ def test_a_cancelled_call_sends_nothing_more_and_its_late_reply_is_dropped(fresh
                 # must drop it and return its own answer.
                 return await conn.get_tracking(), after
 
-        status, after = asyncio.run(main())
+        status, after = run(main())
         expected = blocking.get_tracking()
     assert after - hits[1] == step + 1, "the cancelled call sent more than its one request"
     assert STATIC["get_tracking"](status) == STATIC["get_tracking"](expected)
 
 
-def test_concurrent_calls_on_one_connection_take_turns(sources: Daemon) -> None:
+def test_concurrent_calls_on_one_connection_take_turns(sources: Daemon, run: Run[Any]) -> None:
     async def main(expected: list[object]) -> None:
         async with aio.AsyncChronyConnection(sources.socket) as conn:
             for _ in range(ATTEMPTS):
@@ -356,7 +389,7 @@ def test_concurrent_calls_on_one_connection_take_turns(sources: Daemon) -> None:
         pytest.fail("the daemon never stood still")
 
     with ChronyConnection(sources.socket) as blocking:
-        asyncio.run(main(blocking_round(blocking)))
+        run(main(blocking_round(blocking)))
 
 
 @pytest.fixture(scope="module")
@@ -372,7 +405,9 @@ def fleet() -> Iterator[list[Daemon]]:
             daemon.stop()
 
 
-def test_many_daemons_at_once_with_one_frozen(fleet: list[Daemon], frozen: Daemon) -> None:
+def test_many_daemons_at_once_with_one_frozen(
+    fleet: list[Daemon], frozen: Daemon, run: Run[Any]
+) -> None:
     timeout = 1.0
     addresses = [d.udp_v4 for d in fleet] + [frozen.udp_v4] + [d.socket for d in fleet]
     expected = []
@@ -392,7 +427,7 @@ def test_many_daemons_at_once_with_one_frozen(fleet: list[Daemon], frozen: Daemo
         results = await asyncio.gather(*(poll(a) for a in addresses))
         return results, time.monotonic() - start
 
-    results, elapsed = asyncio.run(main())
+    results, elapsed = run(main())
     for address, result, want in zip(addresses, results, expected, strict=True):
         if want is None:
             expect_code(-6, result)
@@ -402,7 +437,9 @@ def test_many_daemons_at_once_with_one_frozen(fleet: list[Daemon], frozen: Daemo
     assert timeout <= elapsed < timeout + 0.3, elapsed
 
 
-def test_thousands_of_calls_leave_no_fd_or_file(synced: Daemon, frozen: Daemon) -> None:
+def test_thousands_of_calls_leave_no_fd_or_file(
+    synced: Daemon, frozen: Daemon, run: Run[Any]
+) -> None:
     socket_dir = os.path.dirname(synced.socket)
 
     def census() -> tuple[int, list[str]]:
@@ -426,5 +463,5 @@ def test_thousands_of_calls_leave_no_fd_or_file(synced: Daemon, frozen: Daemon) 
             expect_code(-6, await failure(conn.get_tracking()))
 
     before = census()
-    asyncio.run(main())
+    run(main())
     assert census() == before

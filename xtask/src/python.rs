@@ -10,9 +10,9 @@ const WHEEL_DIR: &str = "target/ci-wheels";
 const SYSTEM_WHEEL_DIR: &str = "target/ci-wheels-system";
 pub const CARGO_TARGET: &str = "target/ci-python";
 /// Pinned tools that work with CPython 3.10+ (the machine has 3.11).
-// prometheus_client: for pychrony.prometheus and its tests (the optional extra `prometheus`).
-pub const TOOLS: &str =
-    "maturin==1.16.0 pytest==9.2.0 mypy==2.4.1 ruff==0.17.6 prometheus_client==0.26.0";
+// prometheus_client: for pychrony.prometheus and its tests (the optional extra `prometheus`);
+// uvloop: test_aio.py runs pychrony.aio on it as well as on asyncio's default loop.
+pub const TOOLS: &str = "maturin==1.16.0 pytest==9.2.0 mypy==2.4.1 ruff==0.17.6 prometheus_client==0.26.0 uvloop==0.23.0";
 
 /// The pin of `name` in [`TOOLS`]: the bench, the demo and the wheels build as this stage does.
 pub fn pin(name: &str) -> &'static str {
