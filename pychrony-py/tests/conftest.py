@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pychrony
 import pytest
@@ -227,8 +227,8 @@ def exporter_of() -> Iterator[type[Exporter]]:
     started: list[Exporter] = []
 
     class Started(Exporter):
-        def __init__(self, *args: str, listen: str = "127.0.0.1:0") -> None:
-            super().__init__(*args, listen=listen)
+        def __init__(self, *args: str, **options: Any) -> None:
+            super().__init__(*args, **options)
             started.append(self)
 
     yield Started

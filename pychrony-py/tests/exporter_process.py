@@ -7,6 +7,7 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 
 SCRIPT = Path(sys.executable).parent / "pychrony"
@@ -15,9 +16,13 @@ SCRIPT = Path(sys.executable).parent / "pychrony"
 class Exporter:
     """`pychrony exporter` on a free port of `listen`'s address (loopback), as a process."""
 
-    def __init__(self, *args: str, listen: str = "127.0.0.1:0") -> None:
+    def __init__(
+        self, *args: str, listen: str = "127.0.0.1:0", command: Sequence[str] = (str(SCRIPT),)
+    ) -> None:
+        """`command` runs the tool: the installed script, or e.g. a Python program that patches
+        something first and calls ``pychrony.cli.main``."""
         self.proc = subprocess.Popen(
-            [str(SCRIPT), "exporter", "--listen", listen, *args],
+            [*command, "exporter", "--listen", listen, *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

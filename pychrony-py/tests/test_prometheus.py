@@ -7,6 +7,7 @@ chronyd that refuses reports over UDP (only those collectors fail)."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
@@ -674,6 +675,34 @@ def test_exporter_serves_metrics_over_http(sources: Daemon, exporter_of: type[Ex
     assert not [name for name in families if not name.startswith("chrony_")]
     assert exporter.get(exporter.base + "/")[0] == 200
     assert exporter.get(exporter.base + "/other")[0] == 404
+    assert exporter.stop() == (0, "pychrony exporter: stopped\n")
+
+
+# A stop signal while the serving thread is between accepting a request and handing it to its
+# thread: socketserver passes what happens there (an exception from a signal handler too) to
+# handle_error and goes on serving. The program sends itself the signal from that place.
+SIGNAL_WHILE_ACCEPTING = """
+import os, signal, socketserver, sys
+from pychrony.cli import main
+hand_over = socketserver.ThreadingMixIn.process_request
+def process_request(self, request, address):
+    os.kill(os.getpid(), signal.{name})
+    hand_over(self, request, address)
+socketserver.ThreadingMixIn.process_request = process_request
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGINT"])
+def test_exporter_stops_on_a_signal_that_arrives_while_it_accepts_a_request(
+    name: str, sources: Daemon, exporter_of: type[Exporter]
+) -> None:
+    program = SIGNAL_WHILE_ACCEPTING.format(name=name)
+    exporter = exporter_of("--socket", sources.socket, command=(sys.executable, "-c", program))
+    # The request is answered or cut by the stop: either way the exporter ends, at once.
+    with contextlib.suppress(OSError):
+        exporter.get(exporter.url, timeout=5.0)
+    assert exporter.proc.wait(timeout=10) == 0
     assert exporter.stop() == (0, "pychrony exporter: stopped\n")
 
 

@@ -14,6 +14,7 @@ import logging
 import signal
 import socket
 import sys
+import threading
 from collections.abc import Iterable, Sequence
 from types import FrameType
 from typing import TYPE_CHECKING, Any
@@ -166,19 +167,31 @@ def _metrics(registry: CollectorRegistry) -> WSGIApplication:
     return app
 
 
-class _Stop(Exception):
-    """SIGTERM: end serving as Ctrl-C does."""
+#: The signals that end serving: a supervisor's stop, and Ctrl-C.
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
-def _stop(signum: int, frame: FrameType | None) -> None:
-    del signum, frame
-    raise _Stop
+def _stop_on_signals(server: WSGIServer) -> dict[int, Any]:
+    """Makes STOP_SIGNALS end `server`'s serve_forever; returns the handlers they had.
+
+    The handler raises nothing: socketserver hands an exception raised while it accepts a
+    request to handle_error and goes on serving, so a stop would be lost. It asks for the
+    shutdown from a thread instead (shutdown waits for serve_forever, which runs on this one).
+    """
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        del signum, frame
+        threading.Thread(target=server.shutdown, name="pychrony-exporter-stop").start()
+
+    return {signum: signal.signal(signum, stop) for signum in STOP_SIGNALS}
 
 
 def serve(
     listen: tuple[str, int], address: str | None, timeout: float, collectors: Sequence[str]
 ) -> int:
-    """Serves until SIGTERM or SIGINT; prints the URL once listening. Returns the exit status.
+    """Serves until SIGTERM or SIGINT (STOP_SIGNALS), printing the URL once it listens.
+
+    Returns the exit status.
 
     Raises:
         ModuleNotFoundError: when prometheus_client is not installed (name ``prometheus_client``).
@@ -199,14 +212,16 @@ def serve(
     with _make_server(*listen, _routes(_metrics(registry))) as server:
         bound_host, bound_port = str(server.server_address[0]), int(server.server_address[1])
         shown = f"[{bound_host}]" if ":" in bound_host else bound_host
-        # A line a supervisor (or a test given port 0) can read the address from.
-        print(f"pychrony exporter: serving http://{shown}:{bound_port}{METRICS_PATH}", flush=True)
-        previous = signal.signal(signal.SIGTERM, _stop)
+        # Before the line: whoever reads it may stop the exporter at once.
+        previous = _stop_on_signals(server)
         try:
+            # A line a supervisor (or a test given port 0) can read the address from.
+            print(
+                f"pychrony exporter: serving http://{shown}:{bound_port}{METRICS_PATH}", flush=True
+            )
             server.serve_forever()
-        except (_Stop, KeyboardInterrupt):
-            pass
         finally:
-            signal.signal(signal.SIGTERM, previous)
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
     print("pychrony exporter: stopped", file=sys.stderr)
     return 0
