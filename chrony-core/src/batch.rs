@@ -27,6 +27,18 @@ use crate::{Error, Result};
 #[cfg(libchrony_shared_fd)]
 const DATAGRAM_BUF: usize = 2048;
 
+/// A request that chronyd's full queue refused goes again this long after,
+/// then after twice as long each time up to [`REFUSED_RETRY_MAX`], within
+/// its attempt. A unix socket's queue holds only a few datagrams (Linux:
+/// `net.unix.max_dgram_qlen`, 10 by default) and a running chronyd empties
+/// it in well under a millisecond, so when many clients ask at once a send
+/// can find it full; waiting for the attempt's end (1 s) instead would time
+/// out calls that a healthy chronyd answers at once. A frozen one costs a
+/// few dozen wake-ups per call.
+const REFUSED_RETRY_FIRST: Duration = Duration::from_millis(1);
+/// The longest wait before a refused request goes again.
+const REFUSED_RETRY_MAX: Duration = Duration::from_millis(64);
+
 /// Requests in flight, their attempt schedule and deadline.
 pub(crate) struct Batch<'s, 'p> {
     work: Work<'s>,
@@ -36,6 +48,15 @@ pub(crate) struct Batch<'s, 'p> {
     attempt_timeout: Duration,
     /// When the current attempt gives up waiting (never after `deadline`).
     attempt_end: Instant,
+    /// While a request is refused by chronyd's full queue: when it goes again.
+    retry: Option<Retry>,
+}
+
+/// When refused requests go again, and the wait that led there.
+#[derive(Clone, Copy)]
+struct Retry {
+    at: Instant,
+    backoff: Duration,
 }
 
 enum Work<'s> {
@@ -45,6 +66,8 @@ enum Work<'s> {
         session: &'s mut Session,
         request: Request,
         done: bool,
+        /// The last send found chronyd's queue full: nothing is outstanding.
+        refused: bool,
     },
     /// Many requests, one C session each on the connection's socket; the
     /// batch receives each datagram and hands it to the session it answers.
@@ -80,6 +103,7 @@ impl<'s, 'p> Batch<'s, 'p> {
                 session,
                 request,
                 done: false,
+                refused: false,
             },
             peer,
             deadline,
@@ -121,6 +145,7 @@ impl<'s, 'p> Batch<'s, 'p> {
             deadline,
             attempt_timeout: FIRST_ATTEMPT,
             attempt_end: deadline,
+            retry: None,
         }
     }
 
@@ -140,7 +165,9 @@ impl<'s, 'p> Batch<'s, 'p> {
 
     /// Sends every request: the first attempt, ending `FIRST_ATTEMPT` after `now`.
     pub(crate) fn start(&mut self, now: Instant) -> Result<()> {
-        self.attempt(now)
+        self.attempt(now)?;
+        self.schedule_retry(now);
+        Ok(())
     }
 
     /// True once every request is answered (or failed on its own).
@@ -153,9 +180,13 @@ impl<'s, 'p> Batch<'s, 'p> {
     }
 
     /// When [`Batch::on_timer`] next has something to do: the end of the
-    /// current attempt, never after the deadline.
+    /// current attempt, or sooner a retry of a refused request; never after
+    /// the deadline.
     pub(crate) fn next_wakeup(&self) -> Instant {
-        self.attempt_end
+        match self.retry {
+            Some(retry) => retry.at.min(self.attempt_end),
+            None => self.attempt_end,
+        }
     }
 
     /// The socket is readable: receives and handles one datagram (or the
@@ -168,6 +199,7 @@ impl<'s, 'p> Batch<'s, 'p> {
                 session,
                 request,
                 done,
+                refused,
             } => {
                 if !session.needs_response() {
                     // No request outstanding (the last send would have
@@ -184,7 +216,7 @@ impl<'s, 'p> Batch<'s, 'p> {
                         // the exchange on a failed receive, libchrony 0.2 keeps
                         // the request outstanding; either way, send it again,
                         // within this attempt.
-                        send_one(session, *request, peer)?;
+                        *refused = !send_one(session, *request, peer)?;
                     }
                     Err(e) => return Err(failure(e, *request, peer)),
                 }
@@ -204,30 +236,29 @@ impl<'s, 'p> Batch<'s, 'p> {
     }
 
     /// Time has passed (a wait ended, readable or not): requests that
-    /// chronyd's full queue refused go now; at the end of an attempt the
-    /// unanswered ones are sent again with twice the budget, and at the
-    /// deadline the batch fails with [`Error::Timeout`].
+    /// chronyd's full queue refused go again (see [`REFUSED_RETRY_FIRST`]);
+    /// at the end of an attempt the unanswered ones are sent again with twice
+    /// the budget, and at the deadline the batch fails with
+    /// [`Error::Timeout`].
     pub(crate) fn on_timer(&mut self, now: Instant) -> Result<()> {
         if self.is_done() {
             return Ok(());
         }
-        #[cfg(libchrony_shared_fd)]
-        if let Work::Many { slots, .. } = &mut self.work {
-            // chronyd has read some requests (or time has passed): the ones
-            // its full queue refused go now, still as first attempts.
-            send_many(slots, &self.peer, |s| !s.needs_response())?;
+        if now >= self.attempt_end {
+            if now >= self.deadline {
+                return Err(Error::Timeout {
+                    address: self.peer.address.to_owned(),
+                    timeout: self.peer.timeout,
+                });
+            }
+            self.attempt_timeout = self.attempt_timeout.saturating_mul(2);
+            self.retry = None;
+            self.attempt(now)?;
+        } else {
+            self.send_refused(now)?;
         }
-        if now < self.attempt_end {
-            return Ok(());
-        }
-        if now >= self.deadline {
-            return Err(Error::Timeout {
-                address: self.peer.address.to_owned(),
-                timeout: self.peer.timeout,
-            });
-        }
-        self.attempt_timeout = self.attempt_timeout.saturating_mul(2);
-        self.attempt(now)
+        self.schedule_retry(now);
+        Ok(())
     }
 
     /// Sends every unanswered request (again, as attempt + 1, if it is
@@ -238,11 +269,74 @@ impl<'s, 'p> Batch<'s, 'p> {
             .map_or(self.deadline, |end| end.min(self.deadline));
         match &mut self.work {
             Work::One {
-                session, request, ..
-            } => send_one(session, *request, &self.peer),
+                session,
+                request,
+                refused,
+                ..
+            } => *refused = !send_one(session, *request, &self.peer)?,
             #[cfg(libchrony_shared_fd)]
-            Work::Many { slots, .. } => send_many(slots, &self.peer, |_| true),
+            Work::Many { slots, .. } => {
+                send_many(slots, &self.peer, |_| true)?;
+            }
         }
+        Ok(())
+    }
+
+    /// Sends again what chronyd's full queue refused, still as its current
+    /// attempt: a single request once its retry is due; a batch's at every
+    /// wake-up (a reply means chronyd has read some of the queue).
+    fn send_refused(&mut self, now: Instant) -> Result<()> {
+        let due = self.retry.is_some_and(|retry| now >= retry.at);
+        match &mut self.work {
+            Work::One {
+                session,
+                request,
+                refused,
+                ..
+            } => {
+                if *refused && due {
+                    *refused = !send_one(session, *request, &self.peer)?;
+                }
+            }
+            #[cfg(libchrony_shared_fd)]
+            Work::Many { slots, .. } => {
+                send_many(slots, &self.peer, |s| !s.needs_response())?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether a request waits for room in chronyd's queue (nothing of it is
+    /// outstanding).
+    fn has_refused(&mut self) -> bool {
+        match &mut self.work {
+            Work::One { refused, done, .. } => *refused && !*done,
+            #[cfg(libchrony_shared_fd)]
+            Work::Many { slots, .. } => slots
+                .iter_mut()
+                .any(|s| s.outcome.is_none() && !s.session.needs_response()),
+        }
+    }
+
+    /// Keeps [`Batch::retry`] in step after a send: none when nothing is
+    /// refused, the first wait after the first refusal, twice the last wait
+    /// after a retry that was refused again.
+    fn schedule_retry(&mut self, now: Instant) {
+        if !self.has_refused() {
+            self.retry = None;
+            return;
+        }
+        let backoff = match self.retry {
+            None => REFUSED_RETRY_FIRST,
+            Some(retry) if now >= retry.at => {
+                retry.backoff.saturating_mul(2).min(REFUSED_RETRY_MAX)
+            }
+            Some(_) => return,
+        };
+        self.retry = Some(Retry {
+            at: now + backoff,
+            backoff,
+        });
     }
 
     /// Each request's session holding its record, or the error chronyd (or
@@ -263,12 +357,12 @@ impl<'s, 'p> Batch<'s, 'p> {
     }
 }
 
-/// Sends `request` on `session`; a send that would block (chronyd's queue
-/// is full: frozen?) counts as a lost request.
-fn send_one(session: &mut Session, request: Request, peer: &Peer<'_>) -> Result<()> {
+/// Sends `request` on `session`: `true`; `false` when the send would block
+/// (chronyd's queue is full: busy, or frozen), and it goes again later.
+fn send_one(session: &mut Session, request: Request, peer: &Peer<'_>) -> Result<bool> {
     match request.send(session) {
-        Ok(()) => Ok(()),
-        Err(e) if e.would_block() => Ok(()),
+        Ok(()) => Ok(true),
+        Err(e) if e.would_block() => Ok(false),
         Err(e) => Err(failure(e, request, peer)),
     }
 }

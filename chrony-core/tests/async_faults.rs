@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use chrony_core::{AsyncConnection, Connection, Error, Options};
 use chronyd_fixture::wire::{self, Request};
 use chronyd_fixture::{FakeChronyd, Fixture, Mode};
-use common::{client_dirs, compare, start};
+use common::{client_dirs, compare, start, with_full_queue};
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
@@ -114,6 +114,27 @@ fn frozen_daemon_times_out_at_its_deadline() {
             .expect("answers again once thawed");
         compare(&t, &fx.chronyc_tracking().unwrap(), false).unwrap();
     }
+}
+
+/// chronyd's queue, full when the call starts (`common::with_full_queue`, emptied after 100 ms):
+/// what it refused goes again as soon as there is room, not at the attempt's end (1 s), after
+/// this deadline (800 ms). Nothing here wakes up every 100 ms as `poll`'s slices do, so a
+/// pipelined snapshot waited for the attempt's end too.
+#[test]
+fn requests_refused_by_a_full_queue_go_when_there_is_room() {
+    let fx = start(Mode::Unsynced);
+    let rt = runtime();
+    let path = fx.socket_path();
+    let timeout = options(Duration::from_millis(800));
+    let mut c = rt
+        .block_on(AsyncConnection::open_with(path.to_str(), &timeout))
+        .unwrap();
+    let t = with_full_queue(&fx, || rt.block_on(c.tracking()))
+        .unwrap_or_else(|e| panic!("tracking: {e}"));
+    assert_eq!(t.stratum, 0);
+    let snapshot = with_full_queue(&fx, || rt.block_on(c.snapshot()))
+        .unwrap_or_else(|e| panic!("snapshot: {e}"));
+    assert_eq!(snapshot.tracking.unwrap().stratum, 0);
 }
 
 #[test]

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use chrony_core::{Connection, Error, Options};
 use chronyd_fixture::Mode;
-use common::{client_dirs, example_binary, start};
+use common::{client_dirs, example_binary, start, with_full_queue};
 
 fn one_call(path: &Path) -> Error {
     chrony_core::tracking(Some(path)).expect_err("the query must fail")
@@ -204,6 +204,25 @@ fn briefly_frozen_daemon_answers_within_the_deadline() {
             "{elapsed:?}"
         );
     }
+}
+
+/// chronyd's queue, full when the call starts (`common::with_full_queue`, emptied after 100 ms):
+/// the request it refused goes again as soon as there is room, not at its attempt's end (1 s),
+/// which comes after this call's deadline (800 ms). A pipelined batch, for `poll`'s 100 ms
+/// slices, did so before; `async_faults.rs` checks it without them.
+#[test]
+fn requests_refused_by_a_full_queue_go_when_there_is_room() {
+    let fx = start(Mode::Unsynced);
+    let path = fx.socket_path();
+    let options = Options::new().with_timeout(Duration::from_millis(800));
+    let mut conn = Connection::open_with(Some(path.to_str().unwrap()), &options).unwrap();
+    let t = with_full_queue(&fx, || conn.tracking()).unwrap_or_else(|e| panic!("connection: {e}"));
+    assert_eq!(t.stratum, 0);
+    let t = with_full_queue(&fx, || chrony_core::tracking_with(Some(&path), &options))
+        .unwrap_or_else(|e| panic!("one call: {e}"));
+    assert_eq!(t.stratum, 0);
+    let snapshot = with_full_queue(&fx, || conn.snapshot()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(snapshot.tracking.unwrap().stratum, 0);
 }
 
 #[test]

@@ -29,7 +29,7 @@ const OPTIONS: &str = "--error-exitcode=1 --errors-for-leak-kinds=definite --tra
 const TIMING_TESTS: &str = "\
 chrony-core/faults frozen_daemon_times_out_within_the_deadline default_deadline_on_a_frozen_daemon
     briefly_frozen_daemon_answers_within_the_deadline interrupted_query_stops_early
-    huge_and_zero_timeouts
+    huge_and_zero_timeouts requests_refused_by_a_full_queue_go_when_there_is_room
 chrony-core/scripted unanswered_requests_are_resent_as_chronyc_does
     a_late_reply_to_an_earlier_attempt_is_accepted
     a_flood_of_stale_datagrams_cannot_stretch_the_deadline

@@ -1,6 +1,7 @@
 //! Helpers shared by the test binaries.
 #![allow(dead_code)]
 
+use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
 use std::thread::sleep;
 use std::time::{Duration, UNIX_EPOCH};
@@ -139,6 +140,32 @@ pub fn example_binary() -> PathBuf {
         path.display()
     );
     path
+}
+
+/// Runs `call` while `fx`'s chronyd cannot take a request: frozen, its unix socket's queue filled
+/// (`net.unix.max_dgram_qlen` datagrams, 10 by default, as many clients at once can fill it) until a
+/// send would block; 100 ms later it is thawed and empties the queue.
+pub fn with_full_queue<T>(fx: &Fixture, call: impl FnOnce() -> T) -> T {
+    let filler = UnixDatagram::unbound().unwrap();
+    filler.connect(fx.socket_path()).unwrap();
+    filler.set_nonblocking(true).unwrap();
+    fx.freeze().unwrap();
+    let mut queued = 0;
+    let full = loop {
+        match filler.send(b"not a request") {
+            Ok(_) if queued < 10_000 => queued += 1,
+            Ok(_) => panic!("chronyd's queue took 10,000 datagrams"),
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(full.kind(), std::io::ErrorKind::WouldBlock, "{full}");
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            sleep(Duration::from_millis(100));
+            fx.thaw().unwrap();
+        });
+        call()
+    })
 }
 
 /// Entries of `dir` whose name starts with `chrony-core.`.
