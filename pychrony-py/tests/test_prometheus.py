@@ -7,10 +7,12 @@ chronyd that refuses reports over UDP (only those collectors fail)."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import logging
 import math
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -704,6 +706,31 @@ def test_exporter_stops_on_a_signal_that_arrives_while_it_accepts_a_request(
         exporter.get(exporter.url, timeout=5.0)
     assert exporter.proc.wait(timeout=10) == 0
     assert exporter.stop() == (0, "pychrony exporter: stopped\n")
+
+
+def test_a_stop_waits_for_the_scrape_in_flight(frozen: Daemon, exporter_of: type[Exporter]) -> None:
+    """SIGTERM during a scrape: the scrape is answered (chronyd down after its timeout), then the
+    exporter ends. Before, its thread was a daemon thread: the process ended under it, and the
+    interpreter could finalize while it was inside pychrony's native code (a crash, -11)."""
+    socket_dir = os.path.dirname(frozen.socket)
+
+    def clients() -> set[str]:
+        return {name for name in os.listdir(socket_dir) if name.startswith("chrony-core.")}
+
+    before = clients()
+    exporter = exporter_of("--socket", frozen.socket, "--timeout", "1")
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        scrape = pool.submit(exporter.get, exporter.url, 10.0)
+        # In flight once its client socket is there (the frozen chronyd never answers it).
+        deadline = time.monotonic() + 10
+        while clients() == before and not scrape.done() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert clients() != before, "the scrape did not start"
+        exporter.proc.send_signal(signal.SIGTERM)
+        status, _, text = scrape.result()
+    assert status == 200 and value(parse(text), "chrony_up") == 0.0
+    assert exporter.proc.wait(timeout=10) == 0
+    assert clients() == before
 
 
 def test_exporter_listens_on_ipv6(sources: Daemon, exporter_of: type[Exporter]) -> None:

@@ -1,7 +1,8 @@
 """``pychrony exporter``: serves ChronyCollector's metrics over HTTP at ``/metrics``.
 
 prometheus_client's WSGI application on the standard library's wsgiref server (one thread per
-request, so a scrape waiting for a frozen chronyd does not hold up the next one), on a registry
+request, so a scrape waiting for a frozen chronyd does not hold up the next one; a stop waits
+for the requests in flight), on a registry
 of its own: only chronyd's metrics, none of the Python process's. A GET of the text format or
 of OpenMetrics 1.0.0 (what a Prometheus server asks for), as prometheus_client's content
 negotiation picks it, gets the bytes prometheus_client would send, rendered by ``_exposition``
@@ -33,6 +34,10 @@ INSTALL_HINT = "install it with `pip install 'chrony-monitor[prometheus]'`"
 #: The path Prometheus scrapes by default.
 METRICS_PATH = "/metrics"
 
+#: Seconds a client may stay silent (or not read) before its connection is dropped, so that
+#: no connection holds a thread, or the exporter's stop, for longer.
+CLIENT_TIMEOUT = 30.0
+
 
 def parse_listen(text: str) -> tuple[str, int]:
     """``HOST:PORT`` (``[IPV6]:PORT`` for IPv6) → (host, port); port 0 picks a free one.
@@ -58,11 +63,26 @@ def _make_server(host: str, port: int, app: WSGIApplication) -> WSGIServer:
     from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
     class Server(ThreadingMixIn, WSGIServer):
-        daemon_threads = True
+        # Closing the server waits for the requests in flight (a scrape is bounded by the
+        # collector's timeout, a client by the handler's): they are answered, and the
+        # interpreter never finalizes while one is inside pychrony's native code. Before Python
+        # 3.14 a thread that takes the interpreter lock back then is ended by pthread_exit,
+        # whose unwinding through Rust frames crashes the process.
+        daemon_threads = False
+        block_on_close = True
         allow_reuse_address = True
         address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
 
+        def handle_error(self, request: Any, client_address: Any) -> None:
+            # A client that went away or stayed silent past the handler's timeout: not an
+            # error of the exporter's, and no traceback on stderr.
+            if isinstance(sys.exc_info()[1], OSError):
+                return
+            super().handle_error(request, client_address)
+
     class QuietHandler(WSGIRequestHandler):
+        timeout = CLIENT_TIMEOUT
+
         # wsgiref logs every request on stderr: one line per scrape is noise for a service.
         def log_message(self, format: str, *args: Any) -> None:
             del format, args
