@@ -704,6 +704,7 @@ def test_exporter_stops_on_a_signal_that_arrives_while_it_accepts_a_request(
     # The request is answered or cut by the stop: either way the exporter ends, at once.
     with contextlib.suppress(OSError):
         exporter.get(exporter.url, timeout=5.0)
+    # Ended by its own signal: stop() sends another, which would hide a lost one.
     assert exporter.proc.wait(timeout=10) == 0
     assert exporter.stop() == (0, "pychrony exporter: stopped\n")
 

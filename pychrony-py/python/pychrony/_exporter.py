@@ -2,11 +2,11 @@
 
 prometheus_client's WSGI application on the standard library's wsgiref server (one thread per
 request, so a scrape waiting for a frozen chronyd does not hold up the next one; a stop waits
-for the requests in flight), on a registry
-of its own: only chronyd's metrics, none of the Python process's. A GET of the text format or
-of OpenMetrics 1.0.0 (what a Prometheus server asks for), as prometheus_client's content
-negotiation picks it, gets the bytes prometheus_client would send, rendered by ``_exposition``
-(``scrape_text``) at a fraction of its cost; every other request is prometheus_client's.
+for the requests in flight), on a registry of its own: only chronyd's metrics, none of the
+Python process's. A GET of the text format or of OpenMetrics 1.0.0 (what a Prometheus server
+asks for), as prometheus_client's content negotiation picks it, gets the bytes prometheus_client
+would send, rendered by ``_exposition`` (``scrape_text``) at a fraction of its cost; every other
+request is prometheus_client's.
 """
 
 from __future__ import annotations
